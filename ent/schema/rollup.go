@@ -1,0 +1,125 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// The two schemas below hold derived data: the scoring model of DOMAIN.md
+// §5 computed ahead of time so that maturity at any tier is a lookup, not
+// an aggregation over millions of answers. The seed and imports rebuild
+// them; every write keeps them exact in its own transaction. They are not
+// part of the GraphQL schema.
+
+// AllDomains is the domain value of rows that cover every domain.
+const AllDomains = ""
+
+// PracticeScore is one practice's figures for one period, over all domains
+// (domain "") or restricted to one domain.
+type PracticeScore struct {
+	ent.Schema
+}
+
+// Fields of the PracticeScore.
+func (PracticeScore) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("practice_id"),
+		field.Int("period_id"),
+		field.String("domain").Default(AllDomains),
+		field.Int("answered").Comment("Applicable answers given, CCG-level answers included."),
+		field.Int("applicable").Comment("Indicators in scope less those answered not applicable."),
+		field.Float("completion").Comment("answered / applicable."),
+		field.Float("weighted_sum").Comment("Σ weight × response score over scored answers."),
+		field.Float("weight_sum").Comment("Σ weight over scored answers."),
+		field.Float("score").Optional().Nillable().Comment("100 × weighted_sum / weight_sum."),
+		field.Int("level").Optional().Nillable(),
+		field.Float("core_score").Optional().Nillable(),
+		field.Float("mandated_score").Optional().Nillable(),
+		field.Float("core_mandated_score").Optional().Nillable(),
+		field.Float("enhanced_score").Optional().Nillable(),
+		field.Float("transformational_score").Optional().Nillable(),
+		field.Int("list_size").Comment("The practice's list size, copied for patient-weighted means."),
+	}
+}
+
+// Indexes of the PracticeScore.
+func (PracticeScore) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("practice_id", "period_id", "domain").Unique(),
+		index.Fields("period_id", "domain"),
+	}
+}
+
+// Annotations of the PracticeScore.
+func (PracticeScore) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// OrgRollup sums the practice scores beneath one organisation for one
+// period and domain. Only sums and counts are stored, so a change to one
+// practice updates every ancestor by a delta; means are derived on read.
+type OrgRollup struct {
+	ent.Schema
+}
+
+// Fields of the OrgRollup.
+func (OrgRollup) Fields() []ent.Field {
+	sumAndCount := func(name string) []ent.Field {
+		return []ent.Field{field.Float(name + "_sum").Default(0), field.Int(name + "_count").Default(0)}
+	}
+	fields := []ent.Field{
+		field.Int("org_id"),
+		field.Int("period_id"),
+		field.String("domain").Default(AllDomains),
+		field.Int("practice_count").Default(0).Comment("All practices beneath, answered or not."),
+		field.Int("responded_count").Default(0).Comment("Practices with a score."),
+		field.Float("score_sum").Default(0),
+		field.Float("weighted_score_sum").Default(0).Comment("Σ score × list size."),
+		field.Float("patients").Default(0).Comment("Σ list size of responded practices."),
+		field.Float("completion_sum").Default(0),
+		field.Int("level1").Default(0),
+		field.Int("level2").Default(0),
+		field.Int("level3").Default(0),
+		field.Int("level4").Default(0),
+		field.Int("level5").Default(0),
+	}
+	for _, c := range []string{"core", "mandated", "core_mandated", "enhanced", "transformational"} {
+		fields = append(fields, sumAndCount(c)...)
+	}
+	return fields
+}
+
+// Indexes of the OrgRollup.
+func (OrgRollup) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("org_id", "period_id", "domain").Unique(),
+		index.Fields("period_id", "domain"),
+	}
+}
+
+// Annotations of the OrgRollup.
+func (OrgRollup) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// DataRevision holds one number that every change to answers, the
+// catalogue or the hierarchy increases in the same transaction. Servers
+// keep the small, slowly changing tables (periods, domains, the tier tree,
+// organisation roll-ups) in memory and re-read them when it moves, so a
+// request checks one integer instead of reloading them.
+type DataRevision struct {
+	ent.Schema
+}
+
+// Fields of the DataRevision.
+func (DataRevision) Fields() []ent.Field {
+	return []ent.Field{field.Int64("revision").Default(0)}
+}
+
+// Annotations of the DataRevision.
+func (DataRevision) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}

@@ -1,0 +1,108 @@
+// Package apperr defines the errors dpcma shows to clients and the
+// documented set of extensions.code values they carry.
+package apperr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"dpcma/ent"
+	"dpcma/graph/gid"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Codes carried in extensions.code. The set is documented in the README.
+const (
+	Unauthenticated = "UNAUTHENTICATED"
+	Forbidden       = "FORBIDDEN"
+	BadUserInput    = "BAD_USER_INPUT"
+	NotFound        = "NOT_FOUND"
+	PeriodClosed    = "PERIOD_CLOSED"
+	QueryTooComplex = "QUERY_TOO_COMPLEX"
+	Internal        = "INTERNAL_SERVER_ERROR"
+)
+
+// Error is an error meant for the client: its message is safe to show.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// New returns a client error with a code.
+func New(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFoundf reports a missing object.
+func NotFoundf(format string, args ...any) *Error { return New(NotFound, format, args...) }
+
+// BadInputf reports an invalid argument.
+func BadInputf(format string, args ...any) *Error { return New(BadUserInput, format, args...) }
+
+// Present turns any resolver error into a client error with a code. Errors
+// that are not ours (database, bugs) are logged and shown as a generic
+// message, so no SQL or internal detail reaches the client.
+func Present(ctx context.Context, err error) *gqlerror.Error {
+	gerr := graphql.DefaultErrorPresenter(ctx, err)
+	var (
+		app    *Error
+		badID  *gid.Error
+		nf     *ent.NotFoundError
+		parsed *gqlerror.Error
+	)
+	switch {
+	case errors.As(err, &app):
+		gerr.Message = app.Message
+		setCode(gerr, app.Code)
+	case errors.As(err, &badID):
+		gerr.Message = badID.Error()
+		setCode(gerr, BadUserInput)
+	case errors.As(err, &nf):
+		gerr.Message = "not found"
+		setCode(gerr, NotFound)
+	case isArgumentError(err):
+		setCode(gerr, BadUserInput)
+	case errors.As(err, &parsed) && parsed.Extensions["code"] != nil:
+		// gqlgen's own coded errors (validation, parse, complexity, APQ).
+	case errors.Is(err, context.DeadlineExceeded):
+		gerr.Message = "the request took too long and was stopped"
+		setCode(gerr, "TIMEOUT")
+	case errors.As(err, &parsed) && parsed.Rule != "":
+		setCode(gerr, "GRAPHQL_VALIDATION_FAILED")
+	default:
+		slog.ErrorContext(ctx, "resolver error", "path", gerr.Path.String(), "err", err)
+		gerr.Message = "internal error"
+		setCode(gerr, Internal)
+	}
+	return gerr
+}
+
+// isArgumentError recognises input coercion errors that gqlgen and entgql
+// raise before a resolver runs (bad cursors, negative first/last).
+func isArgumentError(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"cannot decode cursor", "is not a string", "`first`", "`last`", "cannot be less than zero"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	var gerr *gqlerror.Error
+	if errors.As(err, &gerr) && gerr.Extensions["code"] == "INVALID_PAGINATION" {
+		return true
+	}
+	return false
+}
+
+func setCode(e *gqlerror.Error, code string) {
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	e.Extensions["code"] = code
+}

@@ -1,0 +1,163 @@
+// Package loaders holds the per-operation dataloaders that batch what
+// entgql's eager loading cannot: lookups by ID from computed fields.
+package loaders
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"dpcma/ent"
+	"dpcma/ent/datarevision"
+	"dpcma/ent/indicator"
+	"dpcma/ent/organisation"
+
+	"github.com/graph-gophers/dataloader/v7"
+)
+
+// wait is how long a loader gathers keys before it queries. entgql loads a
+// whole tree level at once, so every field of a level asks within far less
+// than this; the 16 ms default would only add latency.
+const wait = time.Millisecond
+
+// batchCapacity keeps IN lists below every driver's bind-parameter limit.
+const batchCapacity = 5000
+
+// Loaders is created once per GraphQL operation.
+type Loaders struct {
+	// OrganisationByCode looks organisations up by ODS code.
+	OrganisationByCode *dataloader.Loader[string, *ent.Organisation]
+	// IndicatorByCode looks indicators up by code.
+	IndicatorByCode *dataloader.Loader[string, *ent.Indicator]
+	// Rollups loads maturity figures.
+	Rollups *Rollups
+	// Summary loads indicator summaries.
+	Summary *dataloader.Loader[SummaryKey, *Summary]
+	// Responses loads subjects' answers for a period, for connections
+	// that ask for a plain first page (the drill-down shape).
+	Responses *dataloader.Loader[SubjectPeriod, []*ent.Response]
+
+	client        *ent.Client
+	responseHints hintSet
+	shared        *Shared
+	snapOnce      sync.Once
+	snap          *snapshot
+	snapErr       error
+}
+
+// New returns fresh loaders reading through client.
+func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
+	l := &Loaders{client: client, shared: shared, Rollups: newRollups(client), Summary: newSummaryLoader(client, dialect)}
+	l.Responses = newResponsesLoader(client, &l.responseHints)
+	l.OrganisationByCode = byKey(func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
+		return client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).All(ctx)
+	}, func(o *ent.Organisation) string { return o.OdsCode })
+	l.IndicatorByCode = byKey(func(ctx context.Context, codes []string) ([]*ent.Indicator, error) {
+		return client.Indicator.Query().Where(indicator.CodeIn(codes...)).All(ctx)
+	}, func(i *ent.Indicator) string { return i.Code })
+	return l
+}
+
+// byKey builds a loader from a query by keys; a key without a row gets
+// ent's not-found error.
+func byKey[K comparable, V any](query func(context.Context, []K) ([]V, error), key func(V) K) *dataloader.Loader[K, V] {
+	return dataloader.NewBatchedLoader(func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		rows, err := query(ctx, keys)
+		found := make(map[K]V, len(rows))
+		for _, row := range rows {
+			found[key(row)] = row
+		}
+		out := make([]*dataloader.Result[V], len(keys))
+		for i, k := range keys {
+			v, ok := found[k]
+			switch {
+			case err != nil:
+				out[i] = &dataloader.Result[V]{Error: err}
+			case !ok:
+				out[i] = &dataloader.Result[V]{Error: &ent.NotFoundError{}}
+			default:
+				out[i] = &dataloader.Result[V]{Data: v}
+			}
+		}
+		return out
+	}, dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](batchCapacity))
+}
+
+type ctxKey struct{}
+
+// With returns ctx carrying l.
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the operation's loaders, installed by the server around
+// every operation.
+func For(ctx context.Context) *Loaders {
+	return ctx.Value(ctxKey{}).(*Loaders)
+}
+
+// snapshot returns the shared reference data valid for this operation,
+// checking the data revision once.
+func (l *Loaders) snapshot(ctx context.Context) (*snapshot, error) {
+	l.snapOnce.Do(func() {
+		revs, err := l.client.DataRevision.Query().Select(datarevision.FieldRevision).Ints(ctx)
+		if err != nil {
+			l.snapErr = err
+			return
+		}
+		var rev int64
+		if len(revs) > 0 {
+			rev = int64(revs[0])
+		}
+		l.snap = l.shared.at(rev)
+	})
+	return l.snap, l.snapErr
+}
+
+// Periods returns every period, oldest first, and the latest period that
+// has answers (nil when there are none).
+func (l *Loaders) Periods(ctx context.Context) ([]*ent.AssessmentPeriod, *ent.AssessmentPeriod, error) {
+	ref, err := l.reference(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ref.periods, ref.latest, nil
+}
+
+// Organisations returns every organisation by ID. The tier tree is small
+// (England has 258 organisations), so it serves every ancestor and sibling
+// lookup from memory.
+func (l *Loaders) Organisations(ctx context.Context) (map[int]*ent.Organisation, error) {
+	ref, err := l.reference(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ref.orgs, nil
+}
+
+// Domains lists the catalogue's domains in order.
+func (l *Loaders) Domains(ctx context.Context) ([]string, error) {
+	ref, err := l.reference(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ref.domains, nil
+}
+
+// OrgRollups returns every organisation's roll-ups for a period, by
+// organisation and domain.
+func (l *Loaders) OrgRollups(ctx context.Context, periodID int) (map[int]map[string]*ent.OrgRollup, error) {
+	sn, err := l.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sn.rollupsFor(ctx, l.client, periodID)
+}
+
+func (l *Loaders) reference(ctx context.Context) (*reference, error) {
+	sn, err := l.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sn.reference(ctx, l.client)
+}

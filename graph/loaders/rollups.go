@@ -1,0 +1,156 @@
+package loaders
+
+import (
+	"context"
+	"sync"
+
+	"dpcma/ent"
+	"dpcma/ent/practice"
+	"dpcma/ent/practicescore"
+
+	"entgo.io/ent/dialect/sql"
+	"github.com/graph-gophers/dataloader/v7"
+)
+
+// PracticePeriod keys a practice's scores in one period.
+type PracticePeriod struct{ PracticeID, PeriodID int }
+
+// PeerKey keys the scores of every practice of a CCG in one period and domain.
+type PeerKey struct {
+	CCGID, PeriodID int
+	Domain          string
+}
+
+// Rollups are the maturity loaders of one operation.
+type Rollups struct {
+	// Practice loads practices' scores, all domains, batched.
+	Practice *dataloader.Loader[PracticePeriod, map[string]*ent.PracticeScore]
+	// Peers loads the scores of all practices of a CCG (for percentiles).
+	Peers *dataloader.Loader[PeerKey, []float64]
+
+	client *ent.Client
+	hints  hintSet
+}
+
+func newRollups(client *ent.Client) *Rollups {
+	r := &Rollups{client: client}
+	r.Practice = dataloader.NewBatchedLoader(r.loadPractice,
+		dataloader.WithWait[PracticePeriod, map[string]*ent.PracticeScore](wait),
+		dataloader.WithBatchCapacity[PracticePeriod, map[string]*ent.PracticeScore](batchCapacity))
+	r.Peers = dataloader.NewBatchedLoader(r.loadPeers,
+		dataloader.WithWait[PeerKey, []float64](wait),
+		dataloader.WithBatchCapacity[PeerKey, []float64](batchCapacity))
+	return r
+}
+
+// HintPractices tells the loader which practices the operation will ask
+// for, so that the first batch loads them all; later asks hit the cache
+// instead of forming batches of their own as resolvers trickle in.
+func (r *Rollups) HintPractices(ids []int) { r.hints.add(ids) }
+
+func (r *Rollups) loadPractice(ctx context.Context, keys []PracticePeriod) []*dataloader.Result[map[string]*ent.PracticeScore] {
+	practices := r.hints.union(distinct(keys, func(k PracticePeriod) int { return k.PracticeID }))
+	periods := distinct(keys, func(k PracticePeriod) int { return k.PeriodID })
+	rows, err := r.client.PracticeScore.Query().
+		Where(practicescore.PracticeIDIn(practices...), practicescore.PeriodIDIn(periods...)).All(ctx)
+	found := map[PracticePeriod]map[string]*ent.PracticeScore{}
+	for _, row := range rows {
+		k := PracticePeriod{row.PracticeID, row.PeriodID}
+		if found[k] == nil {
+			found[k] = map[string]*ent.PracticeScore{}
+		}
+		found[k][row.Domain] = row
+	}
+	out := make([]*dataloader.Result[map[string]*ent.PracticeScore], len(keys))
+	requested := map[PracticePeriod]bool{}
+	for i, k := range keys {
+		requested[k] = true
+		out[i] = &dataloader.Result[map[string]*ent.PracticeScore]{Data: found[k], Error: err}
+	}
+	if err == nil {
+		for _, id := range practices {
+			for _, p := range periods {
+				if k := (PracticePeriod{id, p}); !requested[k] {
+					r.Practice.Prime(ctx, k, found[k])
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (r *Rollups) loadPeers(ctx context.Context, keys []PeerKey) []*dataloader.Result[[]float64] {
+	out := make([]*dataloader.Result[[]float64], len(keys))
+	ccgs := distinct(keys, func(k PeerKey) int { return k.CCGID })
+	periods := distinct(keys, func(k PeerKey) int { return k.PeriodID })
+	domains := distinct(keys, func(k PeerKey) string { return k.Domain })
+	var rows []struct {
+		CCGID    int     `json:"ccg_id"`
+		PeriodID int     `json:"period_id"`
+		Domain   string  `json:"domain"`
+		Score    float64 `json:"score"`
+	}
+	err := r.client.PracticeScore.Query().
+		Where(practicescore.PeriodIDIn(periods...), practicescore.DomainIn(domains...), practicescore.ScoreNotNil()).
+		Modify(func(s *sql.Selector) {
+			p := sql.Table(practice.Table)
+			s.Join(p).On(s.C(practicescore.FieldPracticeID), p.C(practice.FieldID)).
+				Where(sql.InInts(p.C(practice.FieldCcgID), ccgs...)).
+				Select(sql.As(p.C(practice.FieldCcgID), "ccg_id"), s.C(practicescore.FieldPeriodID),
+					s.C(practicescore.FieldDomain), s.C(practicescore.FieldScore))
+		}).Scan(ctx, &rows)
+	found := map[PeerKey][]float64{}
+	for _, row := range rows {
+		k := PeerKey{row.CCGID, row.PeriodID, row.Domain}
+		found[k] = append(found[k], row.Score)
+	}
+	for i, k := range keys {
+		out[i] = &dataloader.Result[[]float64]{Data: found[k], Error: err}
+	}
+	return out
+}
+
+func distinct[K any, V comparable](keys []K, f func(K) V) []V {
+	seen := map[V]bool{}
+	var out []V
+	for _, k := range keys {
+		if v := f(k); !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// hintSet collects IDs an operation is known to need.
+type hintSet struct {
+	mu  sync.Mutex
+	ids map[int]bool
+}
+
+func (h *hintSet) add(ids []int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ids == nil {
+		h.ids = map[int]bool{}
+	}
+	for _, id := range ids {
+		h.ids[id] = true
+	}
+}
+
+// union returns ids followed by the hinted IDs not among them.
+func (h *hintSet) union(ids []int) []int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := make(map[int]bool, len(ids))
+	for _, id := range ids {
+		seen[id] = true
+	}
+	for id := range h.ids {
+		if !seen[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,106 @@
+package loaders
+
+import (
+	"context"
+	"sync"
+
+	"dpcma/ent"
+	"dpcma/ent/assessmentperiod"
+	"dpcma/ent/orgrollup"
+)
+
+// Shared caches, across operations, the small tables that change only
+// when data is written: periods, domains, the tier tree and organisation
+// roll-ups (a few thousand rows in all). It is valid for one data
+// revision; each operation reads the revision once (one tiny statement)
+// and starts a fresh snapshot when it has moved.
+type Shared struct {
+	mu      sync.Mutex
+	current *snapshot
+}
+
+// NewShared returns an empty cache.
+func NewShared() *Shared { return &Shared{} }
+
+// snapshot is the reference data of one revision. Its parts load lazily,
+// once each, whichever operation asks first.
+type snapshot struct {
+	revision int64
+
+	baseOnce sync.Once
+	base     *reference
+	baseErr  error
+
+	rollupsMu sync.Mutex
+	rollups   map[int]map[int]map[string]*ent.OrgRollup // period → org → domain
+}
+
+type reference struct {
+	periods []*ent.AssessmentPeriod // oldest first
+	latest  *ent.AssessmentPeriod   // latest with answers, or nil
+	domains []string
+	orgs    map[int]*ent.Organisation
+}
+
+func (s *Shared) at(revision int64) *snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.current == nil || s.current.revision != revision {
+		s.current = &snapshot{revision: revision, rollups: map[int]map[int]map[string]*ent.OrgRollup{}}
+	}
+	return s.current
+}
+
+func (sn *snapshot) reference(ctx context.Context, client *ent.Client) (*reference, error) {
+	sn.baseOnce.Do(func() {
+		ref := &reference{}
+		var err error
+		if ref.periods, err = client.AssessmentPeriod.Query().Order(ent.Asc(assessmentperiod.FieldOpensOn)).All(ctx); err != nil {
+			sn.baseErr = err
+			return
+		}
+		ref.latest, err = client.AssessmentPeriod.Query().Where(assessmentperiod.HasResponses()).
+			Order(ent.Desc(assessmentperiod.FieldOpensOn)).First(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			sn.baseErr = err
+			return
+		}
+		if ref.domains, err = client.Indicator.Query().Unique(true).Order(ent.Asc("domain")).Select("domain").Strings(ctx); err != nil {
+			sn.baseErr = err
+			return
+		}
+		orgs, err := client.Organisation.Query().All(ctx)
+		if err != nil {
+			sn.baseErr = err
+			return
+		}
+		ref.orgs = make(map[int]*ent.Organisation, len(orgs))
+		for _, o := range orgs {
+			ref.orgs[o.ID] = o
+		}
+		sn.base = ref
+	})
+	return sn.base, sn.baseErr
+}
+
+// rollupsFor returns every organisation's roll-ups for a period.
+func (sn *snapshot) rollupsFor(ctx context.Context, client *ent.Client, periodID int) (map[int]map[string]*ent.OrgRollup, error) {
+	sn.rollupsMu.Lock()
+	defer sn.rollupsMu.Unlock()
+	if m, ok := sn.rollups[periodID]; ok {
+		return m, nil
+	}
+	rows, err := client.OrgRollup.Query().Where(orgrollup.PeriodID(periodID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := map[int]map[string]*ent.OrgRollup{}
+	for _, row := range rows {
+		if m[row.OrgID] == nil {
+			m[row.OrgID] = map[string]*ent.OrgRollup{}
+		}
+		m[row.OrgID][row.Domain] = row
+	}
+	sn.rollups[periodID] = m
+	return m, nil
+}

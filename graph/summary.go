@@ -1,0 +1,69 @@
+package graph
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+
+	"dpcma/ent"
+	"dpcma/ent/indicator"
+	"dpcma/graph/apperr"
+	"dpcma/graph/loaders"
+	"dpcma/graph/model"
+)
+
+// indicatorSummary reports how the practices (or CCGs, for a CCG-level
+// indicator) beneath an organisation answered one indicator in a period.
+func (r *Resolver) indicatorSummary(ctx context.Context, ind *ent.Indicator, periodCode, orgCode *string) (*model.IndicatorSummary, error) {
+	period, err := r.period(ctx, periodCode)
+	if err != nil {
+		return nil, err
+	}
+	code := "ENG"
+	if orgCode != nil {
+		code = *orgCode
+	}
+	org, err := loaders.For(ctx).OrganisationByCode.Load(ctx, code)()
+	if ent.IsNotFound(err) {
+		return nil, apperr.BadInputf("unknown organisation %q", code)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.summarise(ctx, ind, period, org)
+}
+
+// summarise builds one summary through the operation's batched loader.
+func (r *Resolver) summarise(ctx context.Context, ind *ent.Indicator, period *ent.AssessmentPeriod, org *ent.Organisation) (*model.IndicatorSummary, error) {
+	sum, err := loaders.For(ctx).Summary.Load(ctx, loaders.SummaryKey{
+		IndicatorID: ind.ID, PeriodID: period.ID, OrgID: org.ID, Tier: org.Tier,
+		CCGLevel: ind.Respondent == indicator.RespondentCCG,
+	})()
+	if err != nil {
+		return nil, err
+	}
+	s := &model.IndicatorSummary{Indicator: ind, Period: period, Organisation: org, AnsweredCount: sum.Answered,
+		Distribution: make([]*model.ValueCount, 0, len(sum.Buckets))}
+	if sum.Scored > 0 {
+		share := float64(sum.Meeting) / float64(sum.Scored)
+		mean := sum.ScoreSum / float64(sum.Scored)
+		s.ShareMeetingTarget, s.MeanScore = &share, &mean
+	}
+	for _, b := range sum.Buckets {
+		s.Distribution = append(s.Distribution, &model.ValueCount{Value: b.Value, Count: b.Count})
+	}
+	sort.SliceStable(s.Distribution, func(i, j int) bool { return bucketLess(s.Distribution[i].Value, s.Distribution[j].Value) })
+	return s, nil
+}
+
+// bucketLess orders numeric buckets ("2", "21-40") by number and the
+// rest by name.
+func bucketLess(a, b string) bool {
+	na, ea := strconv.ParseFloat(strings.SplitN(a, "-", 2)[0], 64)
+	nb, eb := strconv.ParseFloat(strings.SplitN(b, "-", 2)[0], 64)
+	if ea == nil && eb == nil {
+		return na < nb
+	}
+	return a < b
+}

@@ -1,0 +1,117 @@
+// Package app assembles dpcma's HTTP surface: GraphQL at /query, the
+// playground at /, health probes and (later) exports and metrics.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"dpcma/graph"
+	"dpcma/graph/apperr"
+	"dpcma/graph/loaders"
+	"dpcma/server/database"
+	"dpcma/server/playground"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Config holds the HTTP limits.
+type Config struct {
+	// MaxBodyBytes caps a request body.
+	MaxBodyBytes int64
+	// RequestTimeout bounds one request, database work included.
+	RequestTimeout time.Duration
+	// MaxPageSize caps first and last on every connection.
+	MaxPageSize int
+	// NoIntrospection switches public introspection (__schema, __type)
+	// off; _service stays available to federation gateways.
+	NoIntrospection bool
+}
+
+// DefaultConfig is what the server uses unless flags say otherwise.
+var DefaultConfig = Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, MaxPageSize: 1000}
+
+// New returns the HTTP handler of the service.
+func New(db *database.DB, cfg Config) http.Handler {
+	mux := http.NewServeMux()
+	gql := GraphQL(db, cfg)
+	mux.Handle("/query", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, gql)))
+	mux.Handle("/", playground.Handler("/query"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			slog.Warn("readiness check failed", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	return mux
+}
+
+// GraphQL returns the GraphQL-over-HTTP handler alone.
+func GraphQL(db *database.DB, cfg Config) http.Handler {
+	srv := handler.New(graph.NewSchema(db.Client, db.Dialect))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(pageSizeLimit{max: cfg.MaxPageSize})
+	if cfg.NoIntrospection {
+		srv.Use(publicIntrospectionOff{})
+	}
+	srv.SetErrorPresenter(apperr.Present)
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		slog.ErrorContext(ctx, "panic in resolver", "panic", p)
+		return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": apperr.Internal}}
+	})
+	shared := loaders.NewShared()
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(loaders.With(ctx, loaders.New(db.Client, db.Dialect, shared)))
+	})
+	return srv
+}
+
+func limitBody(n int64, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > n {
+			writeJSON(w, http.StatusRequestEntityTooLarge, gqlErrors("request body is larger than the limit of "+itoa(n)+" bytes", "REQUEST_TOO_LARGE"))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func withTimeout(d time.Duration, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func gqlErrors(msg, code string) map[string]any {
+	return map[string]any{"errors": []map[string]any{{"message": msg, "extensions": map[string]string{"code": code}}}}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

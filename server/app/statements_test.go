@@ -1,0 +1,86 @@
+package app_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"dpcma/server/app"
+	"dpcma/server/dbtest"
+	"dpcma/server/refdata"
+	"dpcma/server/seed"
+)
+
+// The dashboard queries of SPEC §5 must cost a fixed number of SQL
+// statements whatever the size of the data: each runs on the small seed
+// and on the hand-built fixture (different sizes and shapes), and both
+// must send exactly the expected count, on a fresh server (cold: the
+// reference data cache is empty) and again (warm).
+
+const nationalDashboard = `{ national { odsCode maturity { score level byDomain { domain score } }
+	children(first: 10) { edges { node { odsCode maturity { score level change peerPercentile byDomain { domain score } }
+		children(first: 100) { edges { node { odsCode maturity { score level change peerPercentile byDomain { domain score } }
+			children(first: 300) { edges { node { odsCode name maturity { score level change peerPercentile completion
+				byDomain { domain score } } } } } } } } } } } } }`
+
+const ccgDrillDown = `query($ccg: String!) { organisation(odsCode: $ccg) { name maturity { score }
+	practices(first: 500, orderBy: {field: NAME, direction: ASC}) { totalCount edges { node { odsCode name listSize
+		maturity { score level completion peerPercentile byDomain { domain score } }
+		responses(first: 100) { totalCount edges { node { value score notApplicable indicator { code domain } } } } } } } } }`
+
+const leagueTable = `query($ind: String!) { organisations(first: 1000, where: {tier: CCG}, orderBy: {field: NAME, direction: ASC}) {
+	edges { node { odsCode name indicatorSummary(indicator: $ind) { answeredCount shareMeetingTarget meanScore distribution { value count } } } } } }`
+
+func TestDashboardStatementCounts(t *testing.T) {
+	cases := []struct {
+		name  string
+		query string
+		vars  func(ccg string) map[string]any
+		cold  int
+		warm  int
+	}{
+		// warm: revision, England, and one per tier below it.
+		{"national dashboard", nationalDashboard, nil, 11, 5},
+		// warm: revision, the CCG, practice count and page, their scores,
+		// their answers with indicators, and their peers' scores.
+		{"CCG drill-down", ccgDrillDown, func(ccg string) map[string]any { return map[string]any{"ccg": ccg} }, 13, 8},
+		// warm: revision, the CCGs, the indicator, the summaries.
+		{"indicator league table", leagueTable, func(string) map[string]any { return map[string]any{"ind": "A"} }, 8, 4},
+	}
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		small := newEnv(t, backend, seed.Small)
+		hand := fixture(t, backend)
+		smallCCG := refdata.Small().CCGs[0].Code
+		for _, c := range cases {
+			counts := map[string]int{}
+			for name, e := range map[string]*env{"small seed": small, "fixture": hand} {
+				ccg := "C1"
+				if e == small {
+					ccg = smallCCG
+				}
+				var vars map[string]any
+				if c.vars != nil {
+					vars = c.vars(ccg)
+					if e == small && c.name == "indicator league table" {
+						vars["ind"] = "ER01"
+					}
+				}
+				e.handler = app.New(e.db, app.DefaultConfig) // a fresh, cold server
+				for _, run := range []struct {
+					label string
+					want  int
+				}{{"cold", c.cold}, {"warm", c.warm}} {
+					e.counter.Reset()
+					var out map[string]any
+					e.query(c.query, vars, &out)
+					counts[name+" "+run.label] = e.counter.Count()
+					if got := e.counter.Count(); got != run.want {
+						t.Errorf("%s on the %s (%s): %d statements, want %d:\n%s", c.name, name, run.label, got, run.want,
+							strings.Join(e.counter.Statements(), "\n"))
+					}
+				}
+			}
+			fmt.Printf("%s (%s): %v statements\n", c.name, backend, counts)
+		}
+	})
+}

@@ -1,0 +1,174 @@
+// Command server runs dpcma: the GraphQL service for NHS digital primary
+// care maturity. Subcommands: serve (default), seed, migrate.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"dpcma/server/app"
+	"dpcma/server/database"
+	"dpcma/server/seed"
+)
+
+const usage = `dpcma: Digital Primary Care Maturity Assurance as a GraphQL service.
+
+Usage:
+  go run ./server [serve] [flags]   start the service (default)
+  go run ./server migrate [flags]   create or upgrade the database schema
+  go run ./server seed [flags]      load a demo data set into an empty database
+
+Every flag can also be set with an environment variable DPCMA_<NAME>
+(e.g. DPCMA_DB, DPCMA_ADDR); a flag on the command line wins.
+
+Flags:
+`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "dpcma:", err)
+		os.Exit(1)
+	}
+}
+
+type settings struct {
+	addr        string
+	db          string
+	seed        string
+	maxBody     int64
+	timeout     time.Duration
+	maxPageSize int
+	noIntrospec bool
+}
+
+func parse(cmd string, args []string) (*settings, error) {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	s := &settings{}
+	fs.StringVar(&s.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&s.db, "db", database.DefaultDSN, "database DSN: sqlite:///path/file.db or postgres://user@host:5432/db?sslmode=disable")
+	fs.StringVar(&s.seed, "seed", seed.England, "data set for an empty database: england, small or none")
+	fs.Int64Var(&s.maxBody, "max-body-bytes", app.DefaultConfig.MaxBodyBytes, "largest accepted request body")
+	fs.DurationVar(&s.timeout, "request-timeout", app.DefaultConfig.RequestTimeout, "longest time one request may take")
+	fs.IntVar(&s.maxPageSize, "max-page-size", app.DefaultConfig.MaxPageSize, "largest first/last on a connection")
+	fs.BoolVar(&s.noIntrospec, "no-introspection", false, "refuse __schema/__type queries (federation's _service stays available)")
+	// Environment variables give the defaults; explicit flags override them.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "DPCMA_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok {
+			if err := f.Value.Set(v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("bad %s=%q: %v", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	switch s.seed {
+	case seed.England, seed.Small, seed.None:
+	default:
+		return nil, fmt.Errorf("bad --seed %q: use england, small or none", s.seed)
+	}
+	return s, nil
+}
+
+func run(ctx context.Context, args []string) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve", "migrate", "seed":
+	case "help":
+		_, err := parse("dpcma", []string{"--help"})
+		return err
+	default:
+		return fmt.Errorf("unknown command %q: use serve, migrate or seed (see --help)", cmd)
+	}
+	s, err := parse(cmd, args)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	db, err := database.Open(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	switch cmd {
+	case "migrate":
+		fmt.Println("dpcma: schema is up to date on", db.Redacted)
+		return nil
+	case "seed":
+		return seedDatabase(ctx, db, s.seed)
+	}
+	empty, err := seed.IsEmpty(ctx, db)
+	if err != nil {
+		return err
+	}
+	if empty && s.seed != seed.None {
+		if err := seedDatabase(ctx, db, s.seed); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, db, s)
+}
+
+func seedDatabase(ctx context.Context, db *database.DB, kind string) error {
+	fmt.Fprintf(os.Stderr, "dpcma: seeding %s with the %q data set\n", db.Redacted, kind)
+	st, err := seed.Run(ctx, db, kind, os.Stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "dpcma: seeded %d organisations, %d practices, %d indicators, %d periods, %d answers in %s\n",
+		st.Organisations, st.Practices, st.Indicators, st.Periods, st.Responses, st.Took.Round(time.Millisecond))
+	return nil
+}
+
+func serve(ctx context.Context, db *database.DB, s *settings) error {
+	cfg := app.Config{MaxBodyBytes: s.maxBody, RequestTimeout: s.timeout, MaxPageSize: s.maxPageSize, NoIntrospection: s.noIntrospec}
+	srv := &http.Server{
+		Addr:              s.addr,
+		Handler:           app.New(db, cfg),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	slog.Info("dpcma ready", "url", "http://"+s.addr+"/", "db", db.Redacted)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("cannot serve on %s: %w", s.addr, err)
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}

@@ -1,0 +1,231 @@
+// Package rollup keeps the derived maturity tables (practice_scores,
+// org_rollups) equal to what the scoring model of DOMAIN.md §5 gives for
+// the answers in the database. Rebuild recomputes them in SQL; writes call
+// it for the subjects they touch inside their own transaction.
+package rollup
+
+import (
+	"context"
+	stdsql "database/sql"
+	"fmt"
+	"strings"
+
+	"dpcma/server/database"
+)
+
+// Execer is a transaction or a pool.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error)
+}
+
+// Scope limits a rebuild. Zero values mean "all".
+type Scope struct {
+	PeriodIDs []int
+}
+
+// Rebuild recomputes practice_scores and then org_rollups for the scope.
+// Every step is one linear pass: practice answers and CCG answers are
+// summed by domain into temporary tables once; each practice's score adds
+// its own sums to its CCG's (looked up by index, so a CCG answer is not
+// copied to every practice); CCGs roll up from practices, and each tier
+// above from the tier below, since every roll-up column is a sum.
+func Rebuild(ctx context.Context, tx Execer, dialect string, s Scope) error {
+	periodFilter, args := "", []any(nil)
+	if len(s.PeriodIDs) > 0 {
+		periodFilter = " AND %s IN (" + placeholders(len(s.PeriodIDs)) + ")"
+		for _, id := range s.PeriodIDs {
+			args = append(args, id)
+		}
+	}
+	where := func(col string) string {
+		if periodFilter == "" {
+			return ""
+		}
+		return fmt.Sprintf(periodFilter, col)
+	}
+	var steps []step
+	if dialect == "postgres" {
+		// The sums sort a few million rows: let them sort in memory.
+		steps = append(steps, step{"preparing", "SET LOCAL work_mem = '256MB'", nil})
+	}
+	steps = append(steps, []step{
+		{"preparing", "DROP TABLE IF EXISTS rollup_sums", nil},
+		{"preparing", "DROP TABLE IF EXISTS rollup_ccg_sums", nil},
+		{"preparing", "CREATE TEMPORARY TABLE rollup_sums (subject_id BIGINT NOT NULL, " + sumsColumns + ")", nil},
+		{"preparing", "CREATE TEMPORARY TABLE rollup_ccg_sums (subject_id BIGINT NOT NULL, " + sumsColumns + ")", nil},
+		{"summing practice answers", sumsSQL("rollup_sums", "r.practice_id", where), args},
+		{"summing CCG answers", sumsSQL("rollup_ccg_sums", "r.organisation_id", where), args},
+		{"summing over all domains", overallSumsSQL("rollup_sums"), nil},
+		{"summing over all domains", overallSumsSQL("rollup_ccg_sums"), nil},
+		{"indexing sums", "CREATE INDEX rollup_sums_key ON rollup_sums (subject_id, period_id, domain)", nil},
+		{"indexing sums", "CREATE INDEX rollup_ccg_sums_key ON rollup_ccg_sums (subject_id, period_id, domain)", nil},
+		{"clearing practice scores", "DELETE FROM practice_scores WHERE 1=1" + where("period_id"), args},
+		{"clearing organisation roll-ups", "DELETE FROM org_rollups WHERE 1=1" + where("period_id"), args},
+		{"scoring practices", practiceScoresSQL(where), args},
+		{"rolling up CCGs", ccgRollupsSQL(where), args},
+		{"rolling up STPs", upperRollupsSQL("STP", where), args},
+		{"rolling up regions", upperRollupsSQL("REGION", where), args},
+		{"rolling up England", upperRollupsSQL("NATIONAL", where), args},
+		{"cleaning up", "DROP TABLE rollup_sums", nil},
+		{"cleaning up", "DROP TABLE rollup_ccg_sums", nil},
+	}...)
+	for _, st := range steps {
+		if _, err := tx.ExecContext(ctx, database.Rebind(dialect, st.query), st.args...); err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+	}
+	return BumpRevision(ctx, tx)
+}
+
+// BumpRevision increases the data revision, telling every server that its
+// cached reference data and roll-ups are stale. Call it in the transaction
+// of any change to answers, indicators, periods or organisations.
+func BumpRevision(ctx context.Context, tx Execer) error {
+	res, err := tx.ExecContext(ctx, "UPDATE data_revisions SET revision = revision + 1")
+	if err != nil {
+		return fmt.Errorf("bumping the data revision: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO data_revisions (revision) VALUES (1)"); err != nil {
+		return fmt.Errorf("bumping the data revision: %w", err)
+	}
+	return nil
+}
+
+type step struct {
+	name  string
+	query string
+	args  []any
+}
+
+// sumNames are the summed columns of rollup_sums: counts, Σw·s and Σw
+// overall and per category subset.
+var sumNames = []string{"answered", "na", "ws", "wt", "core_ws", "core_wt", "mand_ws", "mand_wt",
+	"cm_ws", "cm_wt", "enh_ws", "enh_wt", "tr_ws", "tr_wt"}
+
+var sumsColumns = "period_id BIGINT NOT NULL, domain VARCHAR(255) NOT NULL, " +
+	strings.Join(sumNames, " DOUBLE PRECISION NOT NULL, ") + " DOUBLE PRECISION NOT NULL"
+
+// sumsSQL sums answers by subject (a practice, or a CCG for CCG-level
+// indicators), period and domain.
+func sumsSQL(table, subject string, where func(string) string) string {
+	catSums := func(cats ...string) string {
+		in := "'" + strings.Join(cats, "','") + "'"
+		return fmt.Sprintf(`SUM(CASE WHEN i.category IN (%s) AND r.score IS NOT NULL THEN i.weight * r.score ELSE 0 END),
+			SUM(CASE WHEN i.category IN (%s) AND r.score IS NOT NULL THEN i.weight ELSE 0 END)`, in, in)
+	}
+	return `INSERT INTO ` + table + ` (subject_id, period_id, domain, ` + strings.Join(sumNames, ", ") + `)
+		SELECT ` + subject + `, r.period_id, i.domain,
+			SUM(CASE WHEN r.not_applicable THEN 0 ELSE 1 END), SUM(CASE WHEN r.not_applicable THEN 1 ELSE 0 END),
+			SUM(CASE WHEN r.score IS NOT NULL THEN i.weight * r.score ELSE 0 END),
+			SUM(CASE WHEN r.score IS NOT NULL THEN i.weight ELSE 0 END), ` +
+		catSums("CORE") + ", " + catSums("MANDATED") + ", " + catSums("CORE", "MANDATED") + ", " +
+		catSums("ENHANCED") + ", " + catSums("TRANSFORMATIONAL") + `
+		FROM responses r JOIN indicators i ON i.id = r.indicator_id
+		WHERE ` + subject + ` IS NOT NULL` + where("r.period_id") + `
+		GROUP BY ` + subject + `, r.period_id, i.domain`
+}
+
+// overallSumsSQL adds the all-domain rows (domain ”) from the domain rows.
+func overallSumsSQL(table string) string {
+	sums := make([]string, len(sumNames))
+	for i, n := range sumNames {
+		sums[i] = "SUM(" + n + ")"
+	}
+	return `INSERT INTO ` + table + ` (subject_id, period_id, domain, ` + strings.Join(sumNames, ", ") + `)
+		SELECT subject_id, period_id, '', ` + strings.Join(sums, ", ") + `
+		FROM ` + table + ` GROUP BY subject_id, period_id`
+}
+
+// practiceScoresSQL scores every practice for every period in scope, for
+// all domains (”) and for each domain, including practices that gave no
+// answer (score NULL, completion 0), so roll-ups count every practice.
+// A practice's sums are its own (g) plus its CCG's CCG-level answers (c).
+func practiceScoresSQL(where func(string) string) string {
+	sum := func(name string) string { return "(COALESCE(g." + name + ", 0) + COALESCE(c." + name + ", 0))" }
+	catalogue := `SELECT domain, COUNT(*) AS n FROM indicators GROUP BY domain
+		UNION ALL SELECT '' AS domain, COUNT(*) AS n FROM indicators`
+	score := ratio(sum("ws"), sum("wt"))
+	cm := ratio(sum("cm_ws"), sum("cm_wt"))
+	enh := ratio(sum("enh_ws"), sum("enh_wt"))
+	tr := ratio(sum("tr_ws"), sum("tr_wt"))
+	// The gated levels of DOMAIN.md §5 as scoring.Level applies them: a
+	// subset without scored answers cannot pass its gate (a NULL comparison
+	// is not true). A test holds the two equal.
+	level := `CASE WHEN (` + score + `) IS NULL THEN NULL
+		WHEN (` + score + `) >= 90 AND (` + cm + `) >= 80 AND (` + enh + `) >= 60 AND (` + tr + `) >= 50 THEN 5
+		WHEN (` + score + `) >= 75 AND (` + cm + `) >= 80 AND (` + enh + `) >= 60 THEN 4
+		WHEN (` + score + `) >= 60 AND (` + cm + `) >= 80 THEN 3
+		WHEN (` + score + `) >= 40 THEN 2
+		ELSE 1 END`
+	applicable := "(cat.n - " + sum("na") + ")"
+	return `INSERT INTO practice_scores (practice_id, period_id, domain, answered, applicable, completion,
+			weighted_sum, weight_sum, score, level, core_score, mandated_score, core_mandated_score,
+			enhanced_score, transformational_score, list_size)
+		SELECT p.id, pe.id, cat.domain, ` + sum("answered") + `, ` + applicable + `,
+			CASE WHEN ` + applicable + ` > 0 THEN 1.0 * ` + sum("answered") + ` / ` + applicable + ` ELSE 0 END,
+			` + sum("ws") + `, ` + sum("wt") + `, ` + score + `, ` + level + `,
+			` + ratio(sum("core_ws"), sum("core_wt")) + `, ` + ratio(sum("mand_ws"), sum("mand_wt")) + `, ` + cm + `, ` + enh + `, ` + tr + `,
+			p.list_size
+		FROM practices p
+		CROSS JOIN assessment_periods pe
+		CROSS JOIN (` + catalogue + `) cat
+		LEFT JOIN rollup_sums g ON g.subject_id = p.id AND g.period_id = pe.id AND g.domain = cat.domain
+		LEFT JOIN rollup_ccg_sums c ON c.subject_id = p.ccg_id AND c.period_id = pe.id AND c.domain = cat.domain
+		WHERE 1=1` + where("pe.id")
+}
+
+// rollupColumns are org_rollups' summed columns, in insert order.
+var rollupColumns = []string{"practice_count", "responded_count", "score_sum", "weighted_score_sum", "patients",
+	"completion_sum", "level1", "level2", "level3", "level4", "level5",
+	"core_sum", "core_count", "mandated_sum", "mandated_count", "core_mandated_sum", "core_mandated_count",
+	"enhanced_sum", "enhanced_count", "transformational_sum", "transformational_count"}
+
+// ccgRollupsSQL sums the practice scores of each CCG.
+func ccgRollupsSQL(where func(string) string) string {
+	sumCount := func(col string) string {
+		return fmt.Sprintf("COALESCE(SUM(ps.%s_score), 0), COUNT(ps.%s_score)", col, col)
+	}
+	levels := ""
+	for l := 1; l <= 5; l++ {
+		levels += fmt.Sprintf(", SUM(CASE WHEN ps.level = %d THEN 1 ELSE 0 END)", l)
+	}
+	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(rollupColumns, ", ") + `)
+		SELECT p.ccg_id, ps.period_id, ps.domain, COUNT(*), COUNT(ps.score), COALESCE(SUM(ps.score), 0),
+			COALESCE(SUM(ps.score * ps.list_size), 0),
+			SUM(CASE WHEN ps.score IS NOT NULL THEN ps.list_size ELSE 0 END),
+			SUM(ps.completion)` + levels + `,
+			` + sumCount("core") + `, ` + sumCount("mandated") + `, ` + sumCount("core_mandated") + `,
+			` + sumCount("enhanced") + `, ` + sumCount("transformational") + `
+		FROM practice_scores ps JOIN practices p ON p.id = ps.practice_id
+		WHERE 1=1` + where("ps.period_id") + `
+		GROUP BY p.ccg_id, ps.period_id, ps.domain`
+}
+
+// upperRollupsSQL sums the roll-ups of the tier below into each
+// organisation of a tier: every column is a sum, so this is exact.
+func upperRollupsSQL(tier string, where func(string) string) string {
+	sums := make([]string, len(rollupColumns))
+	for i, c := range rollupColumns {
+		sums[i] = "SUM(r." + c + ")"
+	}
+	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(rollupColumns, ", ") + `)
+		SELECT o.id, r.period_id, r.domain, ` + strings.Join(sums, ", ") + `
+		FROM organisations o
+		JOIN organisations child ON child.parent_id = o.id
+		JOIN org_rollups r ON r.org_id = child.id
+		WHERE o.tier = '` + tier + `'` + where("r.period_id") + `
+		GROUP BY o.id, r.period_id, r.domain`
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// ratio is the SQL for a 0-100 score from its Σw·s and Σw expressions,
+// NULL when nothing was scored.
+func ratio(num, den string) string {
+	return "CASE WHEN " + den + " > 0 THEN 100.0 * " + num + " / " + den + " END"
+}

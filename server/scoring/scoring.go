@@ -1,0 +1,373 @@
+// Package scoring holds the pure scoring rules of the Digital Primary Care
+// Maturity Assurance model (DOMAIN.md §5): validating and normalising what a
+// respondent typed, the response score of one answer, and the gated maturity
+// levels of a practice or organisation.
+//
+// Nothing here touches the database; the same rules are applied by the
+// importers, the mutations, the demo generator and the roll-ups.
+package scoring
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// AnswerType is how an indicator is answered.
+type AnswerType string
+
+// The answer types.
+const (
+	BOOL   AnswerType = "BOOL"   // yes/no
+	PCT    AnswerType = "PCT"    // a percentage from 0 to 100
+	ORD    AnswerType = "ORD"    // an ordinal step from 0 to Spec.MaxStep
+	CHOICE AnswerType = "CHOICE" // one of Spec.Choices; recorded, not scored
+)
+
+// Category is the GP IT Operating Model service category of an indicator.
+type Category string
+
+// The service categories.
+const (
+	CORE             Category = "CORE"
+	MANDATED         Category = "MANDATED"
+	ENHANCED         Category = "ENHANCED"
+	TRANSFORMATIONAL Category = "TRANSFORMATIONAL"
+)
+
+// DefaultWeight is the weight of an indicator of the category in practice
+// scores: core 3, mandated 3, enhanced 2, transformational 1; 0 for an
+// unknown category.
+func DefaultWeight(c Category) int {
+	switch c {
+	case CORE, MANDATED:
+		return 3
+	case ENHANCED:
+		return 2
+	case TRANSFORMATIONAL:
+		return 1
+	}
+	return 0
+}
+
+// Spec is what the scoring rules need to know about an indicator.
+type Spec struct {
+	Type AnswerType
+	// Target is, for PCT, the target percentage (nil: score by bands of 20
+	// points); for ORD, the target step (informational: an ORD answer scores
+	// step/MaxStep). Nil for BOOL and CHOICE.
+	Target *float64
+	// MaxStep is the highest step of an ORD answer (3 for 0-3).
+	MaxStep int
+	// Choices are the allowed values of a CHOICE answer, in their canonical
+	// spelling.
+	Choices []string
+}
+
+// ErrInvalidSpec is wrapped by the errors of Spec.Validate and by Normalise
+// when the spec itself cannot be answered.
+var ErrInvalidSpec = errors.New("invalid indicator answer spec")
+
+// Validate reports whether the spec is one an indicator may have.
+func (s Spec) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidSpec}, args...)...)
+	}
+	switch s.Type {
+	case BOOL:
+		if s.Target != nil {
+			return bad("a BOOL indicator has no target (its target is yes)")
+		}
+	case PCT:
+		if s.Target != nil && !(*s.Target > 0 && *s.Target <= 100) {
+			return bad("PCT target must be above 0 and at most 100, got %v", *s.Target)
+		}
+	case ORD:
+		if s.MaxStep < 1 {
+			return bad("ORD max step must be at least 1, got %d", s.MaxStep)
+		}
+		if s.Target != nil {
+			t := *s.Target
+			if t != math.Trunc(t) || t < 1 || t > float64(s.MaxStep) {
+				return bad("ORD target must be a whole step from 1 to %d, got %v", s.MaxStep, t)
+			}
+		}
+	case CHOICE:
+		if len(s.Choices) == 0 {
+			return bad("a CHOICE indicator needs at least one choice")
+		}
+		for i, c := range s.Choices {
+			k := foldChoice(c)
+			if k == "" {
+				return bad("a CHOICE indicator has a blank choice")
+			}
+			for _, d := range s.Choices[:i] {
+				if foldChoice(d) == k {
+					return bad("choice %q is listed twice", c)
+				}
+			}
+		}
+		if s.Target != nil {
+			return bad("a CHOICE indicator has no target")
+		}
+	default:
+		return bad("unknown answer type %q", s.Type)
+	}
+	return nil
+}
+
+// AnswerError is a user-facing rejection of an answer.
+type AnswerError struct {
+	// Indicator is the indicator code when the caller knows it (Normalise
+	// does not; see WithIndicator).
+	Indicator string
+	Type      AnswerType
+	// Got is the raw input as typed.
+	Got string
+	// Reason is a complete sentence, e.g.
+	// `PCT answer must be a number from 0 to 100, got "120"`.
+	Reason string
+}
+
+func (e *AnswerError) Error() string {
+	if e.Indicator != "" {
+		return e.Indicator + ": " + e.Reason
+	}
+	return e.Reason
+}
+
+// WithIndicator returns err with the indicator code set when err is an
+// *AnswerError, and err unchanged otherwise.
+func WithIndicator(err error, code string) error {
+	var ae *AnswerError
+	if errors.As(err, &ae) {
+		c := *ae
+		c.Indicator = code
+		return &c
+	}
+	return err
+}
+
+// maxQuoted bounds how much of a rejected input is echoed in an error.
+const maxQuoted = 40
+
+func reject(spec Spec, raw string) error {
+	got := raw
+	if r := []rune(got); len(r) > maxQuoted {
+		got = string(r[:maxQuoted]) + "…"
+	}
+	return &AnswerError{
+		Type:   spec.Type,
+		Got:    raw,
+		Reason: fmt.Sprintf("%s answer must be %s, got %q", spec.Type, expected(spec), got),
+	}
+}
+
+// expected describes the accepted answers of a spec.
+func expected(spec Spec) string {
+	switch spec.Type {
+	case BOOL:
+		return `"yes" or "no"`
+	case PCT:
+		return "a number from 0 to 100"
+	case ORD:
+		return fmt.Sprintf("a whole number from 0 to %d", spec.MaxStep)
+	case CHOICE:
+		return "one of " + strings.Join(spec.Choices, ", ")
+	}
+	return "a valid answer"
+}
+
+// Normalise validates what a respondent typed and returns the canonical
+// stored value and its numeric value:
+//
+//   - BOOL: "yes", "y", "true", "1" give "yes" (1); "no", "n", "false", "0"
+//     give "no" (0), any case.
+//   - PCT: a plain decimal from 0 to 100 with an optional trailing "%"
+//     ("73.5", "73.5%", "073.50 %") gives its shortest form ("73.5") and the
+//     percentage. Signs, exponents, "NaN" and "Inf" are refused.
+//   - ORD: a whole number from 0 to MaxStep ("2", "02") gives "2" and the step.
+//   - CHOICE: one of Choices, ignoring case and repeated spaces
+//     ("emis  web"), gives the canonical spelling ("EMIS Web") and no numeric.
+//
+// Surrounding white space is ignored. A rejected answer gives an
+// *AnswerError; a spec that fails Validate gives an error wrapping
+// ErrInvalidSpec.
+func Normalise(spec Spec, raw string) (value string, numeric *float64, err error) {
+	if err := spec.Validate(); err != nil {
+		return "", nil, err
+	}
+	s := strings.TrimSpace(raw)
+	switch spec.Type {
+	case BOOL:
+		switch strings.ToLower(s) {
+		case "yes", "y", "true", "1":
+			return "yes", ptr(1), nil
+		case "no", "n", "false", "0":
+			return "no", ptr(0), nil
+		}
+	case PCT:
+		s = strings.TrimSpace(strings.TrimSuffix(s, "%"))
+		if v, ok := parseDecimal(s); ok && v <= 100 {
+			return strconv.FormatFloat(v, 'f', -1, 64), ptr(v), nil
+		}
+	case ORD:
+		if isDigits(s) {
+			if n, err := strconv.Atoi(s); err == nil && n <= spec.MaxStep {
+				return strconv.Itoa(n), ptr(float64(n)), nil
+			}
+		}
+	case CHOICE:
+		k := foldChoice(s)
+		for _, c := range spec.Choices {
+			if k != "" && foldChoice(c) == k {
+				return c, nil, nil
+			}
+		}
+	}
+	return "", nil, reject(spec, raw)
+}
+
+// parseDecimal accepts digits with at most one decimal point and at least one
+// digit, so never a sign, exponent, NaN or infinity.
+func parseDecimal(s string) (float64, bool) {
+	digits, dots := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || dots > 1 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, false
+	}
+	return v, true
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func foldChoice(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+func ptr(v float64) *float64 { return &v }
+
+// Score returns the response score s in [0, 1] of an answer's numeric value
+// (DOMAIN.md §5.1):
+//
+//   - BOOL: yes (1) scores 1, no (0) scores 0.
+//   - PCT: min(value/target, 1) when the target is above 0; otherwise bands
+//     of 20 points: 0% scores 0, above 0 to 20% scores 0.2, above 20 to 40%
+//     0.4, ... above 80 to 100% scores 1.
+//   - ORD: step/MaxStep.
+//
+// It returns nil for CHOICE (unscored), for an unknown type, for an ORD spec
+// without steps and for NaN. Values outside the valid range are clamped.
+func Score(spec Spec, numeric float64) *float64 {
+	if math.IsNaN(numeric) {
+		return nil
+	}
+	var s float64
+	switch spec.Type {
+	case BOOL:
+		s = numeric
+	case PCT:
+		if spec.Target != nil && *spec.Target > 0 {
+			s = numeric / *spec.Target
+		} else if numeric > 0 {
+			s = math.Ceil(numeric/20) / 5
+		}
+	case ORD:
+		if spec.MaxStep < 1 {
+			return nil
+		}
+		s = numeric / float64(spec.MaxStep)
+	default:
+		return nil
+	}
+	return ptr(min(max(s, 0), 1))
+}
+
+// MeetsTarget reports whether a response score meets its indicator's target,
+// which is the rule of the "share meeting target" summary: s = 1.
+func MeetsTarget(s float64) bool { return s >= 1 }
+
+// The maturity levels.
+const (
+	LevelInitial          = 1
+	LevelDeveloping       = 2
+	LevelCoreComplete     = 3
+	LevelEnhanced         = 4
+	LevelTransformational = 5
+)
+
+// Level returns the gated maturity level (DOMAIN.md §5.4) of a score from 0
+// to 100, given the scores of its core+mandated, enhanced and
+// transformational subsets:
+//
+//	1 Initial           overall < 40
+//	2 Developing        overall >= 40
+//	3 Core complete     overall >= 60 and core+mandated >= 80
+//	4 Enhanced          overall >= 75, the level 3 gate, enhanced >= 60
+//	5 Transformational  overall >= 90, the level 4 gate, transformational >= 50
+//
+// A nil subset score (no applicable answered indicators in it) does not pass
+// its gate. The gates exist so that strong scores elsewhere cannot hide a
+// missing basic, and an unanswered subset is missing evidence rather than
+// met evidence: a practice that skipped every core and mandated indicator has
+// not shown it is "core complete". Every catalogue indicator is applicable
+// to every practice except a few that small practices may mark not
+// applicable, so in practice a nil subset means unanswered. The roll-up SQL
+// applies the same rule (a NULL comparison is not true).
+func Level(overall float64, coreMandated, enhanced, transformational *float64) int {
+	passes := func(s *float64, min float64) bool { return s != nil && *s >= min }
+	switch {
+	case overall >= 90 && passes(coreMandated, 80) && passes(enhanced, 60) && passes(transformational, 50):
+		return LevelTransformational
+	case overall >= 75 && passes(coreMandated, 80) && passes(enhanced, 60):
+		return LevelEnhanced
+	case overall >= 60 && passes(coreMandated, 80):
+		return LevelCoreComplete
+	case overall >= 40:
+		return LevelDeveloping
+	}
+	return LevelInitial
+}
+
+// LevelName is the name of a maturity level, or "" for a number that is not
+// a level.
+func LevelName(level int) string {
+	switch level {
+	case LevelInitial:
+		return "Initial"
+	case LevelDeveloping:
+		return "Developing"
+	case LevelCoreComplete:
+		return "Core complete"
+	case LevelEnhanced:
+		return "Enhanced"
+	case LevelTransformational:
+		return "Transformational"
+	}
+	return ""
+}

@@ -1,0 +1,251 @@
+// Package seed loads the demo data set into an empty database: the real
+// 2016 England hierarchy (server/refdata), the indicator catalogue and
+// periods (server/demo) and deterministic synthetic answers.
+package seed
+
+import (
+	"context"
+	stdsql "database/sql"
+	"fmt"
+	"io"
+	"time"
+
+	"dpcma/ent"
+	"dpcma/ent/assessmentperiod"
+	"dpcma/ent/indicator"
+	"dpcma/ent/organisation"
+	"dpcma/server/database"
+	"dpcma/server/demo"
+	"dpcma/server/refdata"
+	"dpcma/server/rollup"
+	"dpcma/server/scoring"
+
+	entsql "entgo.io/ent/dialect/sql"
+)
+
+// Kinds of seed.
+const (
+	England = "england"
+	Small   = "small"
+	None    = "none"
+)
+
+// DefaultSeed is the generator seed of the demo answers.
+const DefaultSeed uint64 = 2016
+
+// Stats reports what a seed loaded.
+type Stats struct {
+	Organisations, Practices, Indicators, Periods, Responses int
+	Took                                                     time.Duration
+}
+
+// IsEmpty reports whether the database has no organisations yet.
+func IsEmpty(ctx context.Context, db *database.DB) (bool, error) {
+	n, err := db.Client.Organisation.Query().Count(ctx)
+	return n == 0, err
+}
+
+// Run loads the data set named kind into db, which must be empty, in one
+// transaction: a failure leaves the database as it was.
+func Run(ctx context.Context, db *database.DB, kind string, progress io.Writer) (*Stats, error) {
+	var h *refdata.Hierarchy
+	switch kind {
+	case England:
+		var err error
+		if h, err = refdata.England(); err != nil {
+			return nil, err
+		}
+	case Small:
+		h = refdata.Small()
+	case None, "":
+		return &Stats{}, nil
+	default:
+		return nil, fmt.Errorf("unknown seed %q: use england, small or none", kind)
+	}
+	empty, err := IsEmpty(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if !empty {
+		return nil, fmt.Errorf("the database already holds data: seed only an empty database")
+	}
+	start := time.Now()
+	tx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	l := &loader{
+		ctx:      ctx,
+		tx:       tx,
+		dialect:  db.Dialect,
+		client:   ent.NewClient(ent.Driver(entsql.NewDriver(db.Dialect, entsql.Conn{ExecQuerier: tx}))),
+		progress: progress,
+		stats:    &Stats{},
+	}
+	if err := l.load(h); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("committing seed: %w", err)
+	}
+	// Fresh planner statistics: the tables went from empty to millions of rows.
+	if _, err := db.SQL.ExecContext(ctx, "ANALYZE"); err != nil {
+		return nil, fmt.Errorf("analysing tables: %w", err)
+	}
+	l.stats.Took = time.Since(start)
+	return l.stats, nil
+}
+
+type loader struct {
+	ctx      context.Context
+	tx       *stdsql.Tx
+	dialect  string
+	client   *ent.Client
+	progress io.Writer
+	stats    *Stats
+}
+
+func (l *loader) say(format string, args ...any) {
+	if l.progress != nil {
+		fmt.Fprintf(l.progress, format+"\n", args...)
+	}
+}
+
+func (l *loader) load(h *refdata.Hierarchy) error {
+	ctx := l.ctx
+	periods := demo.Periods()
+	periodIDs := make([]int, len(periods))
+	for i, p := range periods {
+		status := assessmentperiod.StatusCLOSED
+		if p.Open {
+			status = assessmentperiod.StatusOPEN
+		}
+		row, err := l.client.AssessmentPeriod.Create().
+			SetCode(p.Code).SetName(p.Name).SetOpensOn(p.OpensOn).SetClosesOn(p.ClosesOn).SetStatus(status).
+			Save(ctx)
+		if err != nil {
+			return fmt.Errorf("seeding period %s: %w", p.Code, err)
+		}
+		periodIDs[i] = row.ID
+	}
+	catalogue := demo.Catalogue()
+	indicatorIDs := make([]int, len(catalogue))
+	for i, ind := range catalogue {
+		c := l.client.Indicator.Create().
+			SetCode(ind.Code).SetTitle(ind.Title).SetDescription(ind.Description).SetDomain(ind.Domain).
+			SetCategory(indicator.Category(ind.Category)).SetAnswerType(indicator.AnswerType(ind.Spec.Type)).
+			SetNillableTarget(ind.Spec.Target).SetWeight(ind.Weight).
+			SetRespondent(indicator.Respondent(ind.Respondent)).SetSource(ind.Source)
+		if ind.Spec.Type == scoring.ORD {
+			c.SetMaxStep(ind.Spec.MaxStep)
+		}
+		if len(ind.Spec.Choices) > 0 {
+			c.SetChoices(ind.Spec.Choices)
+		}
+		row, err := c.Save(ctx)
+		if err != nil {
+			return fmt.Errorf("seeding indicator %s: %w", ind.Code, err)
+		}
+		indicatorIDs[i] = row.ID
+	}
+	l.stats.Periods, l.stats.Indicators = len(periods), len(catalogue)
+	l.say("seed: %d periods, %d indicators", len(periods), len(catalogue))
+
+	orgIDs, err := l.loadOrganisations(h)
+	if err != nil {
+		return err
+	}
+	practiceIDs, err := l.loadPractices(h, orgIDs)
+	if err != nil {
+		return err
+	}
+	if err := l.loadResponses(h, orgIDs, practiceIDs, indicatorIDs, periodIDs, catalogue, periods); err != nil {
+		return err
+	}
+	t := time.Now()
+	if err := rollup.Rebuild(ctx, l.tx, l.dialect, rollup.Scope{}); err != nil {
+		return err
+	}
+	l.say("seed: maturity scores and roll-ups computed in %s", time.Since(t).Round(time.Millisecond))
+	return nil
+}
+
+// loadOrganisations creates England and the tiers beneath it, parents first.
+func (l *loader) loadOrganisations(h *refdata.Hierarchy) (map[string]int, error) {
+	ctx := l.ctx
+	ids := map[string]int{}
+	eng, err := l.client.Organisation.Create().SetOdsCode("ENG").SetName("England").SetTier(organisation.TierNATIONAL).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids["ENG"] = eng.ID
+	type org struct {
+		code, name, parent, localOffice, postcode string
+		tier                                      organisation.Tier
+	}
+	var tiers [3][]org
+	for _, r := range h.Regions {
+		tiers[0] = append(tiers[0], org{code: r.Code, name: r.Name, parent: "ENG", tier: organisation.TierREGION})
+	}
+	for _, s := range h.STPs {
+		tiers[1] = append(tiers[1], org{code: s.Code, name: s.Name, parent: s.Region, tier: organisation.TierSTP})
+	}
+	for _, c := range h.CCGs {
+		tiers[2] = append(tiers[2], org{code: c.Code, name: c.Name, parent: c.STP, localOffice: c.LocalOffice, postcode: c.Postcode, tier: organisation.TierCCG})
+	}
+	for _, level := range tiers {
+		builders := make([]*ent.OrganisationCreate, len(level))
+		for i, o := range level {
+			parent, ok := ids[o.parent]
+			if !ok {
+				return nil, fmt.Errorf("organisation %s: parent %s is unknown", o.code, o.parent)
+			}
+			builders[i] = l.client.Organisation.Create().SetOdsCode(o.code).SetName(o.name).SetTier(o.tier).
+				SetParentID(parent).SetLocalOffice(o.localOffice).SetPostcode(o.postcode)
+		}
+		rows, err := l.client.Organisation.CreateBulk(builders...).Save(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("seeding organisations: %w", err)
+		}
+		for _, r := range rows {
+			ids[r.OdsCode] = r.ID
+		}
+	}
+	l.stats.Organisations = len(ids)
+	l.say("seed: %d organisations (%d regions, %d STPs, %d CCGs)", len(ids), len(h.Regions), len(h.STPs), len(h.CCGs))
+	return ids, nil
+}
+
+func (l *loader) loadPractices(h *refdata.Hierarchy, orgIDs map[string]int) ([]int, error) {
+	ccgs := map[string]refdata.CCG{}
+	for _, c := range h.CCGs {
+		ccgs[c.Code] = c
+	}
+	ids := make([]int, 0, len(h.Practices))
+	const batch = 1000
+	for start := 0; start < len(h.Practices); start += batch {
+		end := min(start+batch, len(h.Practices))
+		builders := make([]*ent.PracticeCreate, 0, end-start)
+		for _, p := range h.Practices[start:end] {
+			ccg, ok := ccgs[p.CCG]
+			if !ok {
+				return nil, fmt.Errorf("practice %s: CCG %s is unknown", p.Code, p.CCG)
+			}
+			builders = append(builders, l.client.Practice.Create().
+				SetOdsCode(p.Code).SetName(p.Name).SetPostcode(p.Postcode).SetListSize(p.ListSize).
+				SetClinicalSystem(demo.ClinicalSystem(DefaultSeed, p.Code)).SetLocalOffice(p.LocalOffice).
+				SetCcgID(orgIDs[ccg.Code]).SetStpID(orgIDs[ccg.STP]).SetRegionID(orgIDs[ccg.Region]))
+		}
+		rows, err := l.client.Practice.CreateBulk(builders...).Save(l.ctx)
+		if err != nil {
+			return nil, fmt.Errorf("seeding practices: %w", err)
+		}
+		for _, r := range rows {
+			ids = append(ids, r.ID)
+		}
+	}
+	l.stats.Practices = len(ids)
+	l.say("seed: %d practices", len(ids))
+	return ids, nil
+}

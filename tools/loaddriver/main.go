@@ -1,0 +1,135 @@
+// Command loaddriver measures a GraphQL endpoint under concurrent load:
+// it sends one query from N clients for a fixed time (or count) and
+// reports throughput and latency percentiles. It only targets loopback
+// addresses.
+//
+//	go run ./tools/loaddriver -url http://127.0.0.1:8080/query -query national -clients 8 -duration 20s
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Queries are the dashboard shapes of SPEC §5.
+var Queries = map[string]string{
+	"national": `{ national { odsCode maturity { score level byDomain { domain score } }
+	children(first: 10) { edges { node { odsCode maturity { score level change peerPercentile byDomain { domain score } }
+		children(first: 100) { edges { node { odsCode maturity { score level change peerPercentile byDomain { domain score } }
+			children(first: 300) { edges { node { odsCode name maturity { score level change peerPercentile completion
+				byDomain { domain score } } } } } } } } } } } } }`,
+	"tree": `{ national { odsCode name children(first: 10) { edges { node { odsCode name
+		children(first: 100) { edges { node { odsCode name children(first: 300) { edges { node { odsCode name } } } } } } } } } } }`,
+	"drilldown": `{ organisation(odsCode: "99P") { name maturity { score }
+	practices(first: 500, orderBy: {field: NAME, direction: ASC}) { totalCount edges { node { odsCode name listSize
+		maturity { score level completion peerPercentile byDomain { domain score } }
+		responses(first: 100) { totalCount edges { node { value score notApplicable indicator { code domain } } } } } } } } }`,
+	"league": `{ organisations(first: 1000, where: {tier: CCG}, orderBy: {field: NAME, direction: ASC}) {
+	edges { node { odsCode name indicatorSummary(indicator: "ER01") { answeredCount shareMeetingTarget meanScore distribution { value count } } } } } }`,
+}
+
+func main() {
+	target := flag.String("url", "http://127.0.0.1:8080/query", "GraphQL endpoint (loopback only)")
+	name := flag.String("query", "national", "query: national, tree, drilldown, league, or a GraphQL document")
+	clients := flag.Int("clients", 8, "concurrent clients")
+	duration := flag.Duration("duration", 10*time.Second, "how long to send requests")
+	warmup := flag.Int("warmup", 5, "requests sent before measuring")
+	flag.Parse()
+	if err := run(*target, *name, *clients, *duration, *warmup); err != nil {
+		fmt.Fprintln(os.Stderr, "loaddriver:", err)
+		os.Exit(1)
+	}
+}
+
+func run(target, name string, clients int, duration time.Duration, warmup int) error {
+	u, err := url.Parse(target)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("%s is not a loopback address", u.Hostname())
+	}
+	query, ok := Queries[name]
+	if !ok {
+		query = name
+	}
+	body, _ := json.Marshal(map[string]string{"query": query})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: time.Minute}
+	send := func() (time.Duration, error) {
+		start := time.Now()
+		resp, err := client.Post(target, "application/json", bytes.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Errors []struct{ Message string } `json:"errors"`
+		}
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return 0, err
+		}
+		if resp.StatusCode != 200 {
+			return 0, fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, data)
+		}
+		if err := json.Unmarshal(data, &out); err != nil || len(out.Errors) > 0 {
+			return 0, fmt.Errorf("bad response: %.300s", data)
+		}
+		return time.Since(start), nil
+	}
+	for range warmup {
+		if _, err := send(); err != nil {
+			return err
+		}
+	}
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		firstErr  error
+		wg        sync.WaitGroup
+	)
+	deadline := time.Now().Add(duration)
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				d, err := send()
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				if err == nil {
+					latencies = append(latencies, d)
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return firstErr
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }
+	fmt.Printf("query=%s clients=%d requests=%d throughput=%.1f req/s p50=%s p95=%s p99=%s max=%s\n",
+		name, clients, len(latencies), float64(len(latencies))/elapsed.Seconds(),
+		pct(0.50).Round(time.Microsecond), pct(0.95).Round(time.Microsecond), pct(0.99).Round(time.Microsecond),
+		latencies[len(latencies)-1].Round(time.Microsecond))
+	return nil
+}

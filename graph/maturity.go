@@ -44,7 +44,7 @@ func (r *Resolver) practiceMaturity(ctx context.Context, p *ent.Practice, period
 	if err != nil {
 		return nil, err
 	}
-	rows, err := loaders.For(ctx).Rollups.Practice.Load(ctx, loaders.PracticePeriod{PracticeID: p.ID, PeriodID: period.ID})()
+	rows, err := loaders.For(ctx).Rollups.PracticeScores(ctx, loaders.PracticePeriod{PracticeID: p.ID, PeriodID: period.ID})
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func (r *Resolver) subjectScore(ctx context.Context, m *model.Maturity, periodID
 	}
 	rl := loaders.For(ctx).Rollups
 	if m.Subject.PracticeID != 0 {
-		rows, err := rl.Practice.Load(ctx, loaders.PracticePeriod{PracticeID: m.Subject.PracticeID, PeriodID: periodID})()
+		rows, err := rl.PracticeScores(ctx, loaders.PracticePeriod{PracticeID: m.Subject.PracticeID, PeriodID: periodID})
 		if err != nil || rows[key] == nil {
 			return nil, err
 		}

@@ -24,7 +24,7 @@ func (r *Resolver) responses(ctx context.Context, subject loaders.SubjectPeriod,
 	}
 	subject.PeriodID = p.ID
 	if after == nil && before == nil && last == nil && len(orderBy) == 0 && where == nil && (first == nil || *first >= 0) {
-		rows, err := loaders.For(ctx).Responses.Load(ctx, subject)()
+		rows, err := loaders.For(ctx).SubjectResponses(ctx, subject)
 		if err != nil {
 			return nil, err
 		}

@@ -39,6 +39,7 @@ type Loaders struct {
 
 	client        *ent.Client
 	responseHints hintSet
+	responses     prefetched[SubjectPeriod, []*ent.Response]
 	shared        *Shared
 	snapOnce      sync.Once
 	snap          *snapshot
@@ -48,7 +49,7 @@ type Loaders struct {
 // New returns fresh loaders reading through client.
 func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
 	l := &Loaders{client: client, shared: shared, Rollups: newRollups(client), Summary: newSummaryLoader(client, dialect)}
-	l.Responses = newResponsesLoader(client, &l.responseHints)
+	l.Responses = newResponsesLoader(client, &l.responseHints, &l.responses)
 	l.OrganisationByCode = byKey(func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
 		return client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).All(ctx)
 	}, func(o *ent.Organisation) string { return o.OdsCode })

@@ -20,52 +20,53 @@ type SubjectPeriod struct {
 // operation will ask for (see HintPractices).
 func (l *Loaders) HintResponses(ids []int) { l.responseHints.add(ids) }
 
-func newResponsesLoader(client *ent.Client, hints *hintSet) *dataloader.Loader[SubjectPeriod, []*ent.Response] {
-	var loader *dataloader.Loader[SubjectPeriod, []*ent.Response]
-	loader = dataloader.NewBatchedLoader(func(ctx context.Context, keys []SubjectPeriod) []*dataloader.Result[[]*ent.Response] {
-		practices := hints.union(distinct(keys, func(k SubjectPeriod) int { return k.PracticeID }))
-		orgs := distinct(keys, func(k SubjectPeriod) int { return k.OrgID })
+// SubjectResponses returns a subject's answers in a period.
+func (l *Loaders) SubjectResponses(ctx context.Context, k SubjectPeriod) ([]*ent.Response, error) {
+	return l.Responses.Load(ctx, k)()
+}
+
+func newResponsesLoader(client *ent.Client, hints *hintSet, cache *prefetched[SubjectPeriod, []*ent.Response]) *dataloader.Loader[SubjectPeriod, []*ent.Response] {
+	return dataloader.NewBatchedLoader(func(ctx context.Context, keys []SubjectPeriod) []*dataloader.Result[[]*ent.Response] {
 		periods := distinct(keys, func(k SubjectPeriod) int { return k.PeriodID })
-		q := client.Response.Query().Where(response.PeriodIDIn(periods...),
-			response.Or(response.PracticeIDIn(practices...), response.OrganisationIDIn(orgs...))).
-			Order(ent.Asc(response.FieldID))
-		// Every key asks from the same place in the document, so the
-		// first caller's selection says what to load beneath each node.
-		q, err := q.CollectFields(nodeFieldContext(ctx))
-		var rows []*ent.Response
-		if err == nil {
+		var extra []SubjectPeriod
+		for _, id := range hints.union(nil) {
+			for _, p := range periods {
+				extra = append(extra, SubjectPeriod{PracticeID: id, PeriodID: p})
+			}
+		}
+		found, err := cache.load(keys, extra, func(need []SubjectPeriod) (map[SubjectPeriod][]*ent.Response, error) {
+			q := client.Response.Query().Where(
+				response.PeriodIDIn(distinct(need, func(k SubjectPeriod) int { return k.PeriodID })...),
+				response.Or(response.PracticeIDIn(distinct(need, func(k SubjectPeriod) int { return k.PracticeID })...),
+					response.OrganisationIDIn(distinct(need, func(k SubjectPeriod) int { return k.OrgID })...))).
+				Order(ent.Asc(response.FieldID))
+			// Every key asks from the same place in the document, so the
+			// first caller's selection says what to load beneath each node.
+			q, err := q.CollectFields(nodeFieldContext(ctx))
+			if err != nil {
+				return nil, err
+			}
 			// The selection may have pruned the subject columns that group
 			// rows by key: ask for every column again.
-			rows, err = q.Select(response.Columns...).ResponseQuery.All(ctx)
-		}
-		found := map[SubjectPeriod][]*ent.Response{}
-		for _, r := range rows {
-			k := SubjectPeriod{PeriodID: r.PeriodID}
-			if r.PracticeID != nil {
-				k.PracticeID = *r.PracticeID
-			} else if r.OrganisationID != nil {
-				k.OrgID = *r.OrganisationID
-			}
-			found[k] = append(found[k], r)
-		}
-		out := make([]*dataloader.Result[[]*ent.Response], len(keys))
-		requested := map[SubjectPeriod]bool{}
-		for i, k := range keys {
-			requested[k] = true
-			out[i] = &dataloader.Result[[]*ent.Response]{Data: found[k], Error: err}
-		}
-		if err == nil {
-			for _, id := range practices {
-				for _, p := range periods {
-					if k := (SubjectPeriod{PracticeID: id, PeriodID: p}); id != 0 && !requested[k] {
-						loader.Prime(ctx, k, found[k])
-					}
+			rows, err := q.Select(response.Columns...).ResponseQuery.All(ctx)
+			got := map[SubjectPeriod][]*ent.Response{}
+			for _, r := range rows {
+				k := SubjectPeriod{PeriodID: r.PeriodID}
+				if r.PracticeID != nil {
+					k.PracticeID = *r.PracticeID
+				} else if r.OrganisationID != nil {
+					k.OrgID = *r.OrganisationID
 				}
+				got[k] = append(got[k], r)
 			}
+			return got, err
+		})
+		out := make([]*dataloader.Result[[]*ent.Response], len(keys))
+		for i, k := range keys {
+			out[i] = &dataloader.Result[[]*ent.Response]{Data: found[k], Error: err}
 		}
 		return out
 	}, dataloader.WithWait[SubjectPeriod, []*ent.Response](wait), dataloader.WithBatchCapacity[SubjectPeriod, []*ent.Response](1000))
-	return loader
 }
 
 // nodeFieldContext moves ctx from a connection field to its edges.node

@@ -30,6 +30,7 @@ type Rollups struct {
 
 	client *ent.Client
 	hints  hintSet
+	scores prefetched[PracticePeriod, map[string]*ent.PracticeScore]
 }
 
 func newRollups(client *ent.Client) *Rollups {
@@ -43,38 +44,41 @@ func newRollups(client *ent.Client) *Rollups {
 	return r
 }
 
+// PracticeScores returns a practice's scores in a period, all domains.
+func (r *Rollups) PracticeScores(ctx context.Context, k PracticePeriod) (map[string]*ent.PracticeScore, error) {
+	return r.Practice.Load(ctx, k)()
+}
+
 // HintPractices tells the loader which practices the operation will ask
 // for, so that the first batch loads them all; later asks hit the cache
 // instead of forming batches of their own as resolvers trickle in.
 func (r *Rollups) HintPractices(ids []int) { r.hints.add(ids) }
 
 func (r *Rollups) loadPractice(ctx context.Context, keys []PracticePeriod) []*dataloader.Result[map[string]*ent.PracticeScore] {
-	practices := r.hints.union(distinct(keys, func(k PracticePeriod) int { return k.PracticeID }))
 	periods := distinct(keys, func(k PracticePeriod) int { return k.PeriodID })
-	rows, err := r.client.PracticeScore.Query().
-		Where(practicescore.PracticeIDIn(practices...), practicescore.PeriodIDIn(periods...)).All(ctx)
-	found := map[PracticePeriod]map[string]*ent.PracticeScore{}
-	for _, row := range rows {
-		k := PracticePeriod{row.PracticeID, row.PeriodID}
-		if found[k] == nil {
-			found[k] = map[string]*ent.PracticeScore{}
+	var extra []PracticePeriod
+	for _, id := range r.hints.union(nil) {
+		for _, p := range periods {
+			extra = append(extra, PracticePeriod{id, p})
 		}
-		found[k][row.Domain] = row
 	}
-	out := make([]*dataloader.Result[map[string]*ent.PracticeScore], len(keys))
-	requested := map[PracticePeriod]bool{}
-	for i, k := range keys {
-		requested[k] = true
-		out[i] = &dataloader.Result[map[string]*ent.PracticeScore]{Data: found[k], Error: err}
-	}
-	if err == nil {
-		for _, id := range practices {
-			for _, p := range periods {
-				if k := (PracticePeriod{id, p}); !requested[k] {
-					r.Practice.Prime(ctx, k, found[k])
-				}
+	found, err := r.scores.load(keys, extra, func(need []PracticePeriod) (map[PracticePeriod]map[string]*ent.PracticeScore, error) {
+		rows, err := r.client.PracticeScore.Query().Where(
+			practicescore.PracticeIDIn(distinct(need, func(k PracticePeriod) int { return k.PracticeID })...),
+			practicescore.PeriodIDIn(distinct(need, func(k PracticePeriod) int { return k.PeriodID })...)).All(ctx)
+		got := map[PracticePeriod]map[string]*ent.PracticeScore{}
+		for _, row := range rows {
+			k := PracticePeriod{row.PracticeID, row.PeriodID}
+			if got[k] == nil {
+				got[k] = map[string]*ent.PracticeScore{}
 			}
+			got[k][row.Domain] = row
 		}
+		return got, err
+	})
+	out := make([]*dataloader.Result[map[string]*ent.PracticeScore], len(keys))
+	for i, k := range keys {
+		out[i] = &dataloader.Result[map[string]*ent.PracticeScore]{Data: found[k], Error: err}
 	}
 	return out
 }

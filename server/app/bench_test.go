@@ -45,6 +45,39 @@ func BenchmarkDashboards(b *testing.B) {
 		{"drilldown", ccgDrillDown, map[string]any{"ccg": largest}},
 		{"league", leagueTable, map[string]any{"ind": "ER01"}},
 	}
+	// The yardstick: hand-written SQL returning the same national figures
+	// (every organisation's score and scores by domain for the latest
+	// period) from the same roll-up tables, and from the raw answers.
+	var period int
+	if err := db.SQL.QueryRow(`SELECT id FROM assessment_periods WHERE EXISTS
+		(SELECT 1 FROM responses r WHERE r.period_id = assessment_periods.id) ORDER BY opens_on DESC LIMIT 1`).Scan(&period); err != nil {
+		b.Fatal(err)
+	}
+	handSQL := map[string]string{
+		"national-sql-rollups": `SELECT o.ods_code, o.name, o.tier, r.domain, r.score_sum / NULLIF(r.responded_count, 0)
+			FROM organisations o JOIN org_rollups r ON r.org_id = o.id WHERE r.period_id = $1 ORDER BY o.tier, o.ods_code, r.domain`,
+		"national-sql-raw": `SELECT p.ccg_id, i.domain, SUM(i.weight * r.score) / NULLIF(SUM(i.weight), 0)
+			FROM responses r JOIN practices p ON p.id = r.practice_id JOIN indicators i ON i.id = r.indicator_id
+			WHERE r.period_id = $1 AND r.score IS NOT NULL GROUP BY p.ccg_id, i.domain`,
+	}
+	for name, q := range handSQL {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				rows, err := db.SQL.Query(q, period)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for rows.Next() {
+					n++
+				}
+				rows.Close()
+				if n == 0 {
+					b.Fatal("no rows")
+				}
+			}
+		})
+	}
 	for _, bc := range cases {
 		body, _ := json.Marshal(map[string]any{"query": bc.query, "variables": bc.vars})
 		b.Run(bc.name, func(b *testing.B) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -51,6 +52,8 @@ type settings struct {
 	timeout     time.Duration
 	maxPageSize int
 	noIntrospec bool
+	memLimit    int64
+	concurrent  int
 }
 
 func parse(cmd string, args []string) (*settings, error) {
@@ -66,6 +69,8 @@ func parse(cmd string, args []string) (*settings, error) {
 	fs.Int64Var(&s.maxBody, "max-body-bytes", app.DefaultConfig.MaxBodyBytes, "largest accepted request body")
 	fs.DurationVar(&s.timeout, "request-timeout", app.DefaultConfig.RequestTimeout, "longest time one request may take")
 	fs.IntVar(&s.maxPageSize, "max-page-size", app.DefaultConfig.MaxPageSize, "largest first/last on a connection")
+	fs.IntVar(&s.concurrent, "max-concurrent", app.DefaultConfig.MaxConcurrent, "GraphQL operations run at once; more wait their turn")
+	fs.Int64Var(&s.memLimit, "memory-limit-mb", 160, "soft limit of the Go heap in MiB (GOMEMLIMIT); 0 leaves it unset")
 	fs.BoolVar(&s.noIntrospec, "no-introspection", false, "refuse __schema/__type queries (federation's _service stays available)")
 	// Environment variables give the defaults; explicit flags override them.
 	var envErr error
@@ -153,7 +158,13 @@ func seedDatabase(ctx context.Context, db *database.DB, kind string) error {
 }
 
 func serve(ctx context.Context, db *database.DB, s *settings) error {
-	cfg := app.Config{MaxBodyBytes: s.maxBody, RequestTimeout: s.timeout, MaxPageSize: s.maxPageSize, NoIntrospection: s.noIntrospec}
+	// A soft heap limit keeps the process small under many concurrent
+	// large responses: the collector works harder instead of growing.
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && s.memLimit > 0 {
+		debug.SetMemoryLimit(s.memLimit << 20)
+	}
+	cfg := app.Config{MaxBodyBytes: s.maxBody, RequestTimeout: s.timeout, MaxPageSize: s.maxPageSize,
+		MaxConcurrent: s.concurrent, NoIntrospection: s.noIntrospec}
 	srv := &http.Server{
 		Addr:              s.addr,
 		Handler:           app.New(db, cfg),

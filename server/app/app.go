@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"dpcma/graph"
@@ -32,19 +33,23 @@ type Config struct {
 	RequestTimeout time.Duration
 	// MaxPageSize caps first and last on every connection.
 	MaxPageSize int
+	// MaxConcurrent caps GraphQL operations running at once; others wait
+	// their turn (within the request timeout). Running more than the CPUs
+	// can serve only multiplies live memory and GC work.
+	MaxConcurrent int
 	// NoIntrospection switches public introspection (__schema, __type)
 	// off; _service stays available to federation gateways.
 	NoIntrospection bool
 }
 
 // DefaultConfig is what the server uses unless flags say otherwise.
-var DefaultConfig = Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, MaxPageSize: 1000}
+var DefaultConfig = Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, MaxPageSize: 1000, MaxConcurrent: 2 * runtime.GOMAXPROCS(0)}
 
 // New returns the HTTP handler of the service.
 func New(db *database.DB, cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	gql := GraphQL(db, cfg)
-	mux.Handle("/query", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, gql)))
+	mux.Handle("/query", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, limitConcurrency(cfg.MaxConcurrent, gql))))
 	mux.Handle("/", playground.Handler("/query"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -95,6 +100,24 @@ func limitBody(n int64, h http.Handler) http.Handler {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, n)
 		h.ServeHTTP(w, r)
+	})
+}
+
+// limitConcurrency lets at most n requests through at once; the others
+// wait for a slot until their deadline, then get 503.
+func limitConcurrency(n int, h http.Handler) http.Handler {
+	if n <= 0 {
+		return h
+	}
+	slots := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+			h.ServeHTTP(w, r)
+		case <-r.Context().Done():
+			writeJSON(w, http.StatusServiceUnavailable, gqlErrors("the server is busy: try again shortly", "SERVER_BUSY"))
+		}
 	})
 }
 

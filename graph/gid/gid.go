@@ -76,9 +76,6 @@ func Decode(s string) (int, error) {
 	return r.start + n, nil
 }
 
-// TypeOf returns the node type name of a row ID, or "" when unknown.
-func TypeOf(id int) string { return byBlock[id>>32].name }
-
 // MarshalID writes an opaque ID.
 func MarshalID(id int) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {

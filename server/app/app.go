@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -95,7 +96,7 @@ func GraphQL(db *database.DB, cfg Config) http.Handler {
 func limitBody(n int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > n {
-			writeJSON(w, http.StatusRequestEntityTooLarge, gqlErrors("request body is larger than the limit of "+itoa(n)+" bytes", "REQUEST_TOO_LARGE"))
+			writeJSON(w, http.StatusRequestEntityTooLarge, gqlErrors(fmt.Sprintf("request body is larger than the limit of %d bytes", n), "REQUEST_TOO_LARGE"))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, n)

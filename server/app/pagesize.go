@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -88,5 +87,3 @@ func toInt(v any) (int64, bool) {
 	}
 	return 0, false
 }
-
-func itoa(n int64) string { return fmt.Sprint(n) }

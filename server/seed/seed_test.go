@@ -1,0 +1,81 @@
+package seed_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"testing"
+
+	"dpcma/server/dbtest"
+	"dpcma/server/refdata"
+	"dpcma/server/seed"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	dbtest.DropTemplates()
+	os.Exit(code)
+}
+
+// digest summarises every answer by codes, not IDs, so two databases can
+// be compared.
+func digest(t *testing.T, backend string) (string, int) {
+	db := dbtest.Open(t, backend, seed.Small)
+	rows, err := db.SQL.QueryContext(context.Background(), `
+		SELECT COALESCE(p.ods_code, o.ods_code), i.code, pe.code, COALESCE(r.value, ''), r.not_applicable, COALESCE(r.score, -1)
+		FROM responses r JOIN indicators i ON i.id = r.indicator_id JOIN assessment_periods pe ON pe.id = r.period_id
+		LEFT JOIN practices p ON p.id = r.practice_id LEFT JOIN organisations o ON o.id = r.organisation_id
+		ORDER BY 1, 2, 3`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	h := sha256.New()
+	n := 0
+	for rows.Next() {
+		var subject, ind, period, value string
+		var na bool
+		var score float64
+		if err := rows.Scan(&subject, &ind, &period, &value, &na, &score); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(h, "%s|%s|%s|%s|%t|%.9f\n", subject, ind, period, value, na, score)
+		n++
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), n
+}
+
+func TestSmallSeedIsDeterministicAndComplete(t *testing.T) {
+	first, n := digest(t, dbtest.SQLite)
+	again, _ := digest(t, dbtest.SQLite)
+	if first != again {
+		t.Error("two seeds of the same data set differ")
+	}
+	for _, b := range dbtest.Backends(t) {
+		if b == dbtest.Postgres {
+			if other, _ := digest(t, b); other != first {
+				t.Error("the seed differs between SQLite and PostgreSQL")
+			}
+		}
+	}
+	// Every practice answers most of the 35 practice indicators in each of
+	// 6 periods, and every CCG all 15 CCG indicators.
+	h := refdata.Small()
+	maxAnswers := len(h.Practices)*35*6 + len(h.CCGs)*15*6
+	if n < maxAnswers*85/100 || n > maxAnswers {
+		t.Errorf("%d answers, want between 85%% and 100%% of %d", n, maxAnswers)
+	}
+}
+
+func TestSeedRefusesAFullDatabase(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.Small)
+		if _, err := seed.Run(context.Background(), db, seed.Small, nil); err == nil {
+			t.Error("seeding a database that holds data succeeded")
+		}
+		if _, err := seed.Run(context.Background(), db, "wales", nil); err == nil {
+			t.Error("an unknown seed was accepted")
+		}
+	})
+}

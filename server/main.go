@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -85,7 +86,13 @@ func parse(cmd string, args []string) (*settings, error) {
 	if envErr != nil {
 		return nil, envErr
 	}
+	// Errors get one line (from main); only --help prints the usage.
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stdout)
+			fs.Usage()
+		}
 		return nil, err
 	}
 	if fs.NArg() > 0 {

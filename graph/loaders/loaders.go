@@ -1,5 +1,8 @@
-// Package loaders holds the per-operation dataloaders that batch what
-// entgql's eager loading cannot: lookups by ID from computed fields.
+// Package loaders batches what entgql's eager loading cannot: computed
+// fields (maturity, answers, summaries) and lookups by code, through
+// loaders made per operation, and small reference data (periods, domains,
+// the tier tree, organisation roll-ups) through a cache shared across
+// operations and keyed by the data revision.
 package loaders
 
 import (

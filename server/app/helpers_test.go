@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -15,11 +14,7 @@ import (
 	"dpcma/server/seed"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	dbtest.DropTemplates()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // gqlError is one entry of a GraphQL response's errors.
 type gqlError struct {

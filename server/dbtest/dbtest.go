@@ -189,3 +189,11 @@ func withDefaults(dsn string) string {
 	}
 	return dsn + "?sslmode=disable"
 }
+
+// Main runs a package's tests and then drops the template databases; call
+// it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	DropTemplates()
+	os.Exit(code)
+}

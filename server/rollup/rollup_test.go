@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"testing"
 
 	"dpcma/server/dbtest"
@@ -13,11 +12,7 @@ import (
 	"dpcma/server/seed"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	dbtest.DropTemplates()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // The derived tables must equal what the scoring rules give when worked
 // out from the raw answers in Go, and be internally consistent.

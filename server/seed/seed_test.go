@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"os"
 	"testing"
 
 	"dpcma/server/dbtest"
@@ -12,11 +11,7 @@ import (
 	"dpcma/server/seed"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	dbtest.DropTemplates()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // digest summarises every answer by codes, not IDs, so two databases can
 // be compared.

@@ -308,5 +308,27 @@ func (_m *Response) String() string {
 	return builder.String()
 }
 
+// LoadedPractice returns the eager-loaded practice edge (nil when unset).
+func (_m *Response) LoadedPractice() (*Practice, error) {
+	result, err := _m.Edges.PracticeOrErr()
+	return result, MaskNotFound(err)
+}
+
+// LoadedOrganisation returns the eager-loaded organisation edge (nil when unset).
+func (_m *Response) LoadedOrganisation() (*Organisation, error) {
+	result, err := _m.Edges.OrganisationOrErr()
+	return result, MaskNotFound(err)
+}
+
+// LoadedIndicator returns the eager-loaded indicator edge.
+func (_m *Response) LoadedIndicator() (*Indicator, error) {
+	return _m.Edges.IndicatorOrErr()
+}
+
+// LoadedPeriod returns the eager-loaded period edge.
+func (_m *Response) LoadedPeriod() (*AssessmentPeriod, error) {
+	return _m.Edges.PeriodOrErr()
+}
+
 // Responses is a parsable slice of Response.
 type Responses []*Response

@@ -224,17 +224,17 @@ type ComplexityRoot struct {
 	}
 
 	Response struct {
-		ID            func(childComplexity int) int
-		Indicator     func(childComplexity int) int
-		NotApplicable func(childComplexity int) int
-		NumericValue  func(childComplexity int) int
-		Organisation  func(childComplexity int) int
-		Period        func(childComplexity int) int
-		Practice      func(childComplexity int) int
-		Score         func(childComplexity int) int
-		SubmittedAt   func(childComplexity int) int
-		SubmittedBy   func(childComplexity int) int
-		Value         func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		LoadedIndicator    func(childComplexity int) int
+		LoadedOrganisation func(childComplexity int) int
+		LoadedPeriod       func(childComplexity int) int
+		LoadedPractice     func(childComplexity int) int
+		NotApplicable      func(childComplexity int) int
+		NumericValue       func(childComplexity int) int
+		Score              func(childComplexity int) int
+		SubmittedAt        func(childComplexity int) int
+		SubmittedBy        func(childComplexity int) int
+		Value              func(childComplexity int) int
 	}
 
 	ResponseConnection struct {
@@ -1147,11 +1147,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Response.ID(childComplexity), true
 	case "Response.indicator":
-		if e.ComplexityRoot.Response.Indicator == nil {
+		if e.ComplexityRoot.Response.LoadedIndicator == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Response.Indicator(childComplexity), true
+		return e.ComplexityRoot.Response.LoadedIndicator(childComplexity), true
+	case "Response.organisation":
+		if e.ComplexityRoot.Response.LoadedOrganisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Response.LoadedOrganisation(childComplexity), true
+	case "Response.period":
+		if e.ComplexityRoot.Response.LoadedPeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Response.LoadedPeriod(childComplexity), true
+	case "Response.practice":
+		if e.ComplexityRoot.Response.LoadedPractice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Response.LoadedPractice(childComplexity), true
 	case "Response.notApplicable":
 		if e.ComplexityRoot.Response.NotApplicable == nil {
 			break
@@ -1164,24 +1182,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Response.NumericValue(childComplexity), true
-	case "Response.organisation":
-		if e.ComplexityRoot.Response.Organisation == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Response.Organisation(childComplexity), true
-	case "Response.period":
-		if e.ComplexityRoot.Response.Period == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Response.Period(childComplexity), true
-	case "Response.practice":
-		if e.ComplexityRoot.Response.Practice == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Response.Practice(childComplexity), true
 	case "Response.score":
 		if e.ComplexityRoot.Response.Score == nil {
 			break
@@ -7744,7 +7744,7 @@ func (ec *executionContext) _Response_practice(ctx context.Context, field graphq
 			return ec.fieldContext_Response_practice(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Practice(ctx)
+			return obj.LoadedPractice()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Practice) graphql.Marshaler {
@@ -7776,7 +7776,7 @@ func (ec *executionContext) _Response_organisation(ctx context.Context, field gr
 			return ec.fieldContext_Response_organisation(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Organisation(ctx)
+			return obj.LoadedOrganisation()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
@@ -7808,7 +7808,7 @@ func (ec *executionContext) _Response_indicator(ctx context.Context, field graph
 			return ec.fieldContext_Response_indicator(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Indicator(ctx)
+			return obj.LoadedIndicator()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Indicator) graphql.Marshaler {
@@ -7840,7 +7840,7 @@ func (ec *executionContext) _Response_period(ctx context.Context, field graphql.
 			return ec.fieldContext_Response_period(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Period(ctx)
+			return obj.LoadedPeriod()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AssessmentPeriod) graphql.Marshaler {
@@ -13925,62 +13925,58 @@ func (ec *executionContext) _Response(ctx context.Context, sel ast.SelectionSet,
 		case "id":
 			out.Values[i] = ec._Response_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "value":
 			out.Values[i] = ec._Response_value(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "numericValue":
 			out.Values[i] = ec._Response_numericValue(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "notApplicable":
 			out.Values[i] = ec._Response_notApplicable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "score":
 			out.Values[i] = ec._Response_score(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "submittedAt":
 			out.Values[i] = ec._Response_submittedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "submittedBy":
 			out.Values[i] = ec._Response_submittedBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "practice":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Response_practice(ctx, field, obj)
-				})
+			out.Values[i] = ec._Response_practice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "organisation":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Response_organisation(ctx, field, obj)
-				})
+			out.Values[i] = ec._Response_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "indicator":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Response_indicator(ctx, field, obj)
-				})
+			out.Values[i] = ec._Response_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "period":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Response_period(ctx, field, obj)
-				})
+			out.Values[i] = ec._Response_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

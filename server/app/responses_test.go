@@ -66,3 +66,98 @@ func TestPracticeResponsesPagingFilteringOrdering(t *testing.T) {
 		}
 	})
 }
+
+// Response edges are bound to eager-loaded values (ent's Loaded* accessors),
+// so every path that returns answers must load the edges it selects: the
+// batched first page, SQL paging, CCG-level answers, node and nodes, and
+// selections made through fragments and aliases.
+func TestAnswerEdgesLoadOnEveryPath(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		const edges = `fragment Edges on Response { id practice { odsCode } organisation { odsCode }
+			... on Response { indicator { code respondent } } p: period { code } }`
+		type answer struct {
+			ID           string
+			Practice     *struct{ OdsCode string }
+			Organisation *struct{ OdsCode string }
+			Indicator    struct{ Code, Respondent string }
+			P            struct{ Code string }
+		}
+		type answers struct {
+			Edges []struct{ Node answer }
+		}
+		var got struct {
+			Practices struct {
+				Edges []struct {
+					Node struct {
+						OdsCode        string
+						Batched, Paged answers
+					}
+				}
+			}
+			Organisations struct {
+				Edges []struct {
+					Node struct {
+						OdsCode   string
+						Responses answers
+					}
+				}
+			}
+		}
+		e.query(`query { practices(first: 3) { edges { node { odsCode
+				batched: responses(first: 100) { edges { node { ...Edges } } }
+				paged: responses(first: 100, where: {scoreGTE: 0}) { edges { node { ...Edges } } } } } }
+			organisations(first: 2, where: {tier: CCG}) { edges { node { odsCode responses(first: 100) { edges { node { ...Edges } } } } } } }
+			`+edges, nil, &got)
+		check := func(where string, a answer, practice, org string) {
+			t.Helper()
+			if a.Indicator.Code == "" || a.P.Code == "" {
+				t.Errorf("%s: answer %s without indicator or period: %+v", where, a.ID, a)
+			}
+			if practice != "" && (a.Practice == nil || a.Practice.OdsCode != practice || a.Organisation != nil) {
+				t.Errorf("%s: answer %s: practice %+v organisation %+v, want practice %s", where, a.ID, a.Practice, a.Organisation, practice)
+			}
+			if org != "" && (a.Organisation == nil || a.Organisation.OdsCode != org || a.Practice != nil || a.Indicator.Respondent != "CCG") {
+				t.Errorf("%s: answer %s: practice %+v organisation %+v respondent %s, want CCG answer of %s", where, a.ID, a.Practice, a.Organisation, a.Indicator.Respondent, org)
+			}
+		}
+		var ids []string
+		for _, p := range got.Practices.Edges {
+			if len(p.Node.Batched.Edges) == 0 || len(p.Node.Paged.Edges) == 0 {
+				t.Fatalf("practice %s has no answers", p.Node.OdsCode)
+			}
+			for _, a := range p.Node.Batched.Edges {
+				check("batched first page", a.Node, p.Node.OdsCode, "")
+				ids = append(ids, a.Node.ID)
+			}
+			for _, a := range p.Node.Paged.Edges {
+				check("SQL paging", a.Node, p.Node.OdsCode, "")
+			}
+		}
+		ccgAnswers := 0
+		for _, o := range got.Organisations.Edges {
+			for _, a := range o.Node.Responses.Edges {
+				check("CCG-level answers", a.Node, "", o.Node.OdsCode)
+				ids = append(ids, a.Node.ID)
+				ccgAnswers++
+			}
+		}
+		if ccgAnswers == 0 {
+			t.Fatal("no CCG-level answers in the small seed")
+		}
+		var byID struct {
+			Node  answer
+			Nodes []answer
+		}
+		e.query(`query($id: ID!, $ids: [ID!]!) { node(id: $id) { ...Edges } nodes(ids: $ids) { ...Edges } }`+edges,
+			map[string]any{"id": ids[0], "ids": ids}, &byID)
+		check("node", byID.Node, got.Practices.Edges[0].Node.OdsCode, "")
+		if len(byID.Nodes) != len(ids) {
+			t.Fatalf("nodes: %d answers for %d ids", len(byID.Nodes), len(ids))
+		}
+		for i, a := range byID.Nodes {
+			if a.ID != ids[i] || a.Indicator.Code == "" || a.P.Code == "" || (a.Practice == nil) == (a.Organisation == nil) {
+				t.Errorf("nodes[%d] = %+v (want id %s with every edge)", i, a, ids[i])
+			}
+		}
+	})
+}

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -55,6 +54,7 @@ type settings struct {
 	noIntrospec bool
 	memLimit    int64
 	concurrent  int
+	cacheMB     int64
 }
 
 func parse(cmd string, args []string) (*settings, error) {
@@ -72,6 +72,7 @@ func parse(cmd string, args []string) (*settings, error) {
 	fs.IntVar(&s.maxPageSize, "max-page-size", app.DefaultConfig.MaxPageSize, "largest first/last on a connection")
 	fs.IntVar(&s.concurrent, "max-concurrent", app.DefaultConfig.MaxConcurrent, "GraphQL operations run at once; more wait their turn")
 	fs.Int64Var(&s.memLimit, "memory-limit-mb", 160, "soft limit of the Go heap in MiB (GOMEMLIMIT); 0 leaves it unset")
+	fs.Int64Var(&s.cacheMB, "response-cache-mb", app.DefaultConfig.ResponseCacheBytes>>20, "memory for repeated queries' results, dropped when data changes; 0 turns the cache off")
 	fs.BoolVar(&s.noIntrospec, "no-introspection", false, "refuse __schema/__type queries (federation's _service stays available)")
 	// Environment variables give the defaults; explicit flags override them.
 	var envErr error
@@ -97,6 +98,12 @@ func parse(cmd string, args []string) (*settings, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	for name, v := range map[string]int64{"max-body-bytes": s.maxBody, "max-page-size": int64(s.maxPageSize),
+		"max-concurrent": int64(s.concurrent), "memory-limit-mb": s.memLimit, "response-cache-mb": s.cacheMB, "request-timeout": int64(s.timeout)} {
+		if v < 0 {
+			return nil, fmt.Errorf("--%s must not be negative", name)
+		}
 	}
 	switch s.seed {
 	case seed.England, seed.Small, seed.None:
@@ -165,18 +172,9 @@ func seedDatabase(ctx context.Context, db *database.DB, kind string) error {
 }
 
 func serve(ctx context.Context, db *database.DB, s *settings) error {
-	// A soft heap limit keeps the process small under many concurrent
-	// large responses: the collector works harder instead of growing.
-	// With that ceiling the collector can run less often than Go's
-	// default (a response builds tens of thousands of short-lived objects).
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && s.memLimit > 0 {
-		debug.SetMemoryLimit(s.memLimit << 20)
-		if _, set := os.LookupEnv("GOGC"); !set {
-			debug.SetGCPercent(400)
-		}
-	}
+	app.TuneGC(s.memLimit)
 	cfg := app.Config{MaxBodyBytes: s.maxBody, RequestTimeout: s.timeout, MaxPageSize: s.maxPageSize,
-		MaxConcurrent: s.concurrent, NoIntrospection: s.noIntrospec}
+		MaxConcurrent: s.concurrent, NoIntrospection: s.noIntrospec, ResponseCacheBytes: s.cacheMB << 20}
 	srv := &http.Server{
 		Addr:              s.addr,
 		Handler:           app.New(db, cfg),

@@ -100,6 +100,16 @@ func For(ctx context.Context) *Loaders {
 	return ctx.Value(ctxKey{}).(*Loaders)
 }
 
+// Revision returns the data revision this operation reads at; it is read
+// once per operation.
+func (l *Loaders) Revision(ctx context.Context) (int64, error) {
+	sn, err := l.snapshot(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return sn.revision, nil
+}
+
 // snapshot returns the shared reference data valid for this operation,
 // checking the data revision once.
 func (l *Loaders) snapshot(ctx context.Context) (*snapshot, error) {

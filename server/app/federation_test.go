@@ -36,6 +36,7 @@ func TestEntitiesAreBatched(t *testing.T) {
 		return out[:n]
 	}
 	forEachBackend(t, func(t *testing.T, e *env) {
+		e.uncached()
 		counts := map[int]int{}
 		var warm map[string]any
 		e.query(query, map[string]any{"r": reps(10)}, &warm) // fill the reference cache first

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -45,9 +46,28 @@ func newEnv(t *testing.T, backend, kind string) *env {
 	return &env{t: t, db: db, handler: app.New(db, app.DefaultConfig), counter: c}
 }
 
+// uncachedConfig computes every operation: for tests that count the
+// statements an operation costs.
+var uncachedConfig = func() app.Config { c := app.DefaultConfig; c.ResponseCacheBytes = 0; return c }()
+
+// uncached gives e a fresh server without the response cache.
+func (e *env) uncached() *env {
+	e.handler = app.New(e.db, uncachedConfig)
+	return e
+}
+
 // post sends a GraphQL request through the real HTTP handler.
 func (e *env) post(query string, vars map[string]any) gqlResponse {
 	e.t.Helper()
+	out, err := e.do(query, vars)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// do is post for any goroutine: it returns the failure instead.
+func (e *env) do(query string, vars map[string]any) (gqlResponse, error) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -55,9 +75,9 @@ func (e *env) post(query string, vars map[string]any) gqlResponse {
 	e.handler.ServeHTTP(rec, req)
 	var out gqlResponse
 	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-		e.t.Fatalf("status %d, body %q: %v", rec.Code, rec.Body.String(), err)
+		return out, fmt.Errorf("status %d, body %q: %v", rec.Code, rec.Body.String(), err)
 	}
-	return out
+	return out, nil
 }
 
 // query runs a document that must succeed and decodes its data into v.

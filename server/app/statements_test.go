@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"dpcma/server/app"
 	"dpcma/server/dbtest"
 	"dpcma/server/refdata"
 	"dpcma/server/seed"
@@ -65,7 +64,7 @@ func TestDashboardStatementCounts(t *testing.T) {
 						vars["ind"] = "ER01"
 					}
 				}
-				e.handler = app.New(e.db, app.DefaultConfig) // a fresh, cold server
+				e.uncached() // a fresh, cold server computing every operation
 				for _, run := range []struct {
 					label string
 					want  int

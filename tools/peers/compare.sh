@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Side by side over one seeded database: PostGraphile 5 and dpcma (computing
+# every request, and with its response cache), 8 concurrent clients each,
+# one after the other. Prints one loaddriver line per run.
+#
+#   tools/peers/compare.sh postgres://postgres@127.0.0.1:5432/dpcma_england [seconds] [ccg]
+set -euo pipefail
+dsn=${1:?usage: compare.sh POSTGRES_DSN [seconds] [ccg]}
+secs=${2:-10}
+ccg=${3:-99P}
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+npm ci --no-audit --no-fund --loglevel=error >/dev/null
+go build -o /tmp/dpcma-peers-server ../../server
+go build -o /tmp/dpcma-peers-loaddriver ../loaddriver
+period=$(psql "$dsn" -Atc "SELECT id FROM assessment_periods p WHERE EXISTS
+  (SELECT 1 FROM responses r WHERE r.period_id = p.id) ORDER BY opens_on DESC LIMIT 1")
+
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+DPCMA_PEER_DATABASE_URL=$dsn npm run --silent postgraphile >/tmp/dpcma-peers-postgraphile.log 2>&1 & pids+=($!)
+/tmp/dpcma-peers-server --db "$dsn" --addr 127.0.0.1:8091 --response-cache-mb 0 >/tmp/dpcma-peers-computed.log 2>&1 & pids+=($!)
+/tmp/dpcma-peers-server --db "$dsn" --addr 127.0.0.1:8092 >/tmp/dpcma-peers-cached.log 2>&1 & pids+=($!)
+for url in http://127.0.0.1:5000/graphql http://127.0.0.1:8091/query http://127.0.0.1:8092/query; do
+  for _ in $(seq 60); do
+    curl -sf -o /dev/null -X POST -H 'content-type: application/json' -d '{"query":"{__typename}"}' "$url" && break
+    sleep 1
+  done
+done
+
+# The same data in both shapes: the tier tree, and a CCG's practices with
+# their answers (and each answer's indicator) for the latest period.
+# PostGraphile has no maturity, so dpcma's drill-down runs without it too.
+pg_tree='{ allOrganisations(condition: {tier: "NATIONAL"}) { edges { node { odsCode name
+  organisationsByParentId(first: 10) { edges { node { odsCode name organisationsByParentId(first: 100) { edges { node { odsCode name
+  organisationsByParentId(first: 300) { edges { node { odsCode name } } } } } } } } } } } } }'
+dp_tree='{ national { odsCode name children(first: 10) { edges { node { odsCode name children(first: 100) { edges { node { odsCode name
+  children(first: 300) { edges { node { odsCode name } } } } } } } } } } }'
+pg_drill="{ allOrganisations(condition: {odsCode: \"$ccg\"}) { edges { node { name practicesByCcgId(orderBy: NAME_ASC, first: 500) {
+  totalCount edges { node { odsCode name listSize responsesByPracticeId(condition: {periodId: \"$period\"}, first: 100) {
+  totalCount edges { node { value score notApplicable indicatorByIndicatorId { code domain } } } } } } } } } } }"
+dp_drill="{ organisation(odsCode: \"$ccg\") { name practices(first: 500, orderBy: {field: NAME, direction: ASC}) {
+  totalCount edges { node { odsCode name listSize responses(first: 100) {
+  totalCount edges { node { value score notApplicable indicator { code domain } } } } } } } } }"
+
+run() { # label url query
+  /tmp/dpcma-peers-loaddriver -url "$2" -query "$3" -clients 8 -duration "${secs}s" -label "$1"
+}
+run "postgraphile5 tree" http://127.0.0.1:5000/graphql "$pg_tree"
+run "dpcma-computed tree" http://127.0.0.1:8091/query "$dp_tree"
+run "dpcma-cached tree" http://127.0.0.1:8092/query "$dp_tree"
+run "postgraphile5 drilldown($ccg)" http://127.0.0.1:5000/graphql "$pg_drill"
+run "dpcma-computed drilldown($ccg)" http://127.0.0.1:8091/query "$dp_drill"
+run "dpcma-cached drilldown($ccg)" http://127.0.0.1:8092/query "$dp_drill"

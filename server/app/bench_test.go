@@ -59,25 +59,51 @@ func BenchmarkDashboards(b *testing.B) {
 		(SELECT 1 FROM responses r WHERE r.period_id = assessment_periods.id) ORDER BY opens_on DESC LIMIT 1`).Scan(&period); err != nil {
 		b.Fatal(err)
 	}
-	handSQL := map[string]string{
-		"national-sql-rollups": `SELECT o.ods_code, o.name, o.tier, r.domain, r.score_sum / NULLIF(r.responded_count, 0)
-			FROM organisations o JOIN org_rollups r ON r.org_id = o.id WHERE r.period_id = $1 ORDER BY o.tier, o.ods_code, r.domain`,
-		"national-sql-raw": `SELECT p.ccg_id, i.domain, SUM(i.weight * r.score) / NULLIF(SUM(i.weight), 0)
-			FROM responses r JOIN practices p ON p.id = r.practice_id JOIN indicators i ON i.id = r.indicator_id
-			WHERE r.period_id = $1 AND r.score IS NOT NULL GROUP BY p.ccg_id, i.domain`,
+	var ccgID, indicatorID int
+	if err := db.SQL.QueryRow(database.Rebind(db.Dialect, `SELECT (SELECT id FROM organisations WHERE ods_code = ?),
+		(SELECT id FROM indicators WHERE code = 'ER01')`), largest).Scan(&ccgID, &indicatorID); err != nil {
+		b.Fatal(err)
 	}
-	for name, q := range handSQL {
-		b.Run(name, func(b *testing.B) {
+	// Each yardstick returns the numbers of one dashboard query, the way
+	// someone writing SQL by hand for that one screen would.
+	type stmt struct {
+		query string
+		args  []any
+	}
+	handSQL := []struct {
+		name  string
+		stmts []stmt
+	}{
+		{"national-sql-rollups", []stmt{{`SELECT o.ods_code, o.name, o.tier, r.domain, r.score_sum / NULLIF(r.responded_count, 0)
+			FROM organisations o JOIN org_rollups r ON r.org_id = o.id WHERE r.period_id = ? ORDER BY o.tier, o.ods_code, r.domain`, []any{period}}}},
+		{"national-sql-raw", []stmt{{`SELECT p.ccg_id, i.domain, SUM(i.weight * r.score) / NULLIF(SUM(i.weight), 0)
+			FROM responses r JOIN practices p ON p.id = r.practice_id JOIN indicators i ON i.id = r.indicator_id
+			WHERE r.period_id = ? AND r.score IS NOT NULL GROUP BY p.ccg_id, i.domain`, []any{period}}}},
+		{"drilldown-sql", []stmt{{`SELECT p.ods_code, p.name, p.list_size, s.domain, s.score, s.level, s.completion
+			FROM practices p JOIN practice_scores s ON s.practice_id = p.id AND s.period_id = ?
+			WHERE p.ccg_id = ? ORDER BY p.name, s.domain`, []any{period, ccgID}},
+			{`SELECT p.ods_code, r.value, r.score, r.not_applicable, i.code, i.domain
+			FROM responses r JOIN practices p ON p.id = r.practice_id JOIN indicators i ON i.id = r.indicator_id
+			WHERE p.ccg_id = ? AND r.period_id = ? ORDER BY p.name, r.id`, []any{ccgID, period}}}},
+		{"league-sql", []stmt{{`SELECT o.ods_code, o.name, r.value, COUNT(*), SUM(r.score)
+			FROM organisations o JOIN practices p ON p.ccg_id = o.id
+			JOIN responses r ON r.practice_id = p.id AND r.period_id = ? AND r.indicator_id = ?
+			WHERE NOT r.not_applicable GROUP BY o.ods_code, o.name, r.value ORDER BY o.name`, []any{period, indicatorID}}}},
+	}
+	for _, hs := range handSQL {
+		b.Run(hs.name, func(b *testing.B) {
 			for b.Loop() {
-				rows, err := db.SQL.Query(q, period)
-				if err != nil {
-					b.Fatal(err)
-				}
 				n := 0
-				for rows.Next() {
-					n++
+				for _, st := range hs.stmts {
+					rows, err := db.SQL.Query(database.Rebind(db.Dialect, st.query), st.args...)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for rows.Next() {
+						n++
+					}
+					rows.Close()
 				}
-				rows.Close()
 				if n == 0 {
 					b.Fatal("no rows")
 				}

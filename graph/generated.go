@@ -12725,7 +12725,7 @@ func (ec *executionContext) _AssessmentPeriod(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentPeriodImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12783,7 +12783,7 @@ func (ec *executionContext) _AssessmentPeriodConnection(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentPeriodConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12826,7 +12826,7 @@ func (ec *executionContext) _AssessmentPeriodEdge(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentPeriodEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12864,7 +12864,7 @@ func (ec *executionContext) _CategoryScore(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryScoreImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12902,7 +12902,7 @@ func (ec *executionContext) _DomainScore(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, domainScoreImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -12943,7 +12943,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -13000,7 +13000,7 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13099,7 +13099,7 @@ func (ec *executionContext) _IndicatorConnection(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13142,7 +13142,7 @@ func (ec *executionContext) _IndicatorEdge(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13180,7 +13180,7 @@ func (ec *executionContext) _IndicatorSummary(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorSummaryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13243,7 +13243,7 @@ func (ec *executionContext) _LevelCount(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, levelCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13286,7 +13286,7 @@ func (ec *executionContext) _Maturity(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, maturityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13386,7 +13386,7 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, organisationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13486,7 +13486,7 @@ func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, organisationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13529,7 +13529,7 @@ func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, organisationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13567,7 +13567,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13615,7 +13615,7 @@ func (ec *executionContext) _Practice(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, practiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13702,7 +13702,7 @@ func (ec *executionContext) _PracticeConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, practiceConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13745,7 +13745,7 @@ func (ec *executionContext) _PracticeEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, practiceEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -13786,7 +13786,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -13917,7 +13917,7 @@ func (ec *executionContext) _Response(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, responseImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14000,7 +14000,7 @@ func (ec *executionContext) _ResponseConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, responseConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14043,7 +14043,7 @@ func (ec *executionContext) _ResponseEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, responseEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14081,7 +14081,7 @@ func (ec *executionContext) _ValueCount(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, valueCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14119,7 +14119,7 @@ func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, _ServiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14152,7 +14152,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14205,7 +14205,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14253,7 +14253,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14311,7 +14311,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14369,7 +14369,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14427,7 +14427,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

@@ -84,6 +84,7 @@ func GraphQL(db *database.DB, cfg Config) http.Handler {
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(pageSizeLimit{max: cfg.MaxPageSize})
+	srv.Use(graph.NoDefer{})
 	if cfg.NoIntrospection {
 		srv.Use(publicIntrospectionOff{})
 	}

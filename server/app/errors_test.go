@@ -28,6 +28,17 @@ func TestErrorsCarryCodes(t *testing.T) {
 		if !strings.Contains(err.Message, "Patient online") {
 			t.Errorf("unknown domain error does not list the valid domains: %q", err.Message)
 		}
+		// One response per operation: @defer is refused, however deep
+		// (the executor keeps no deferred-field bookkeeping).
+		for _, q := range []string{
+			`{ national { name ... @defer { odsCode } } }`,
+			`{ national { children(first: 2) { edges { node { ...F @defer(label: "f") } } } } } fragment F on Organisation { name }`,
+			`{ national { ...G } } fragment G on Organisation { children(first: 1) { edges { node { ... @defer { name } } } } }`,
+		} {
+			if err := e.fails(q, nil, "BAD_USER_INPUT"); !strings.Contains(err.Message, "@defer") {
+				t.Errorf("@defer refusal does not say why: %q", err.Message)
+			}
+		}
 		e.fails(`{ national { nope } }`, nil, "GRAPHQL_VALIDATION_FAILED")
 		e.fails(`{ national { `, nil, "GRAPHQL_PARSE_FAILED")
 	})

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 
+	"dpcma/graph"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -26,34 +28,12 @@ func (publicIntrospectionOff) MutateOperationContext(_ context.Context, oc *grap
 	if oc.Operation == nil {
 		return nil
 	}
-	return rejectIntrospection(oc.Operation.SelectionSet, map[string]bool{})
-}
-
-func rejectIntrospection(set ast.SelectionSet, seen map[string]bool) *gqlerror.Error {
-	for _, sel := range set {
-		switch s := sel.(type) {
-		case *ast.Field:
-			if s.Name == "__schema" || s.Name == "__type" {
-				e := gqlerror.ErrorPosf(s.Position, "introspection is switched off on this server; ask for _service { sdl } or read the schema in the repository")
-				e.Extensions = map[string]any{"code": "INTROSPECTION_DISABLED"}
-				return e
-			}
-			if err := rejectIntrospection(s.SelectionSet, seen); err != nil {
-				return err
-			}
-		case *ast.InlineFragment:
-			if err := rejectIntrospection(s.SelectionSet, seen); err != nil {
-				return err
-			}
-		case *ast.FragmentSpread:
-			if seen[s.Name] || s.Definition == nil {
-				continue
-			}
-			seen[s.Name] = true
-			if err := rejectIntrospection(s.Definition.SelectionSet, seen); err != nil {
-				return err
-			}
+	return graph.EachSelection(oc.Operation.SelectionSet, func(sel ast.Selection) *gqlerror.Error {
+		if f, ok := sel.(*ast.Field); ok && (f.Name == "__schema" || f.Name == "__type") {
+			e := gqlerror.ErrorPosf(f.Position, "introspection is switched off on this server; ask for _service { sdl } or read the schema in the repository")
+			e.Extensions = map[string]any{"code": "INTROSPECTION_DISABLED"}
+			return e
 		}
-	}
-	return nil
+		return nil
+	})
 }

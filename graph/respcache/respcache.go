@@ -22,7 +22,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"sync"
-	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -43,8 +42,7 @@ type Cache struct {
 	order   list.List
 	size    int64
 
-	flight       singleflight.Group
-	hits, misses atomic.Int64
+	flight singleflight.Group
 }
 
 type key [sha256.Size]byte
@@ -71,10 +69,6 @@ func (c *Cache) ExtensionName() string { return "ResponseCache" }
 // Validate accepts every schema.
 func (c *Cache) Validate(graphql.ExecutableSchema) error { return nil }
 
-// Stats returns how many queries were answered from the cache and how many
-// were computed.
-func (c *Cache) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
-
 // InterceptOperation answers a query from the cache or computes and keeps it.
 func (c *Cache) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
@@ -91,10 +85,8 @@ func (c *Cache) InterceptOperation(ctx context.Context, next graphql.OperationHa
 		return next(ctx)
 	}
 	if data, ok := c.get(k, rev); ok {
-		c.hits.Add(1)
 		return graphql.OneShot(&graphql.Response{Data: data})
 	}
-	c.misses.Add(1)
 	// Identical queries arriving together are computed once; whoever
 	// computes answers itself, the others take its data if it succeeded.
 	var own *graphql.Response

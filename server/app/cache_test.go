@@ -9,7 +9,6 @@ import (
 
 	"dpcma/server/app"
 	"dpcma/server/database"
-
 	"dpcma/server/refdata"
 	"dpcma/server/rollup"
 )

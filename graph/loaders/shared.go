@@ -7,6 +7,9 @@ import (
 	"dpcma/ent"
 	"dpcma/ent/assessmentperiod"
 	"dpcma/ent/orgrollup"
+	"dpcma/ent/response"
+
+	"entgo.io/ent/dialect/sql"
 )
 
 // Shared caches, across operations, the small tables that change only
@@ -55,15 +58,21 @@ func (sn *snapshot) reference(ctx context.Context, client *ent.Client) (*referen
 	sn.baseOnce.Do(func() {
 		ref := &reference{}
 		var err error
-		if ref.periods, err = client.AssessmentPeriod.Query().Order(ent.Asc(assessmentperiod.FieldOpensOn)).All(ctx); err != nil {
+		// Every period, and whether it has answers, in one statement.
+		q := client.AssessmentPeriod.Query().Order(ent.Asc(assessmentperiod.FieldOpensOn))
+		q.Modify(func(s *sql.Selector) {
+			r := sql.Table(response.Table)
+			s.AppendSelectExprAs(sql.Exists(sql.Select(r.C(response.FieldID)).From(r).
+				Where(sql.ColumnsEQ(r.C(response.FieldPeriodID), s.C(assessmentperiod.FieldID)))), periodAnswered)
+		})
+		if ref.periods, err = q.All(ctx); err != nil {
 			sn.baseErr = err
 			return
 		}
-		ref.latest, err = client.AssessmentPeriod.Query().Where(assessmentperiod.HasResponses()).
-			Order(ent.Desc(assessmentperiod.FieldOpensOn)).First(ctx)
-		if err != nil && !ent.IsNotFound(err) {
-			sn.baseErr = err
-			return
+		for _, p := range ref.periods {
+			if answered(p) {
+				ref.latest = p
+			}
 		}
 		if ref.domains, err = client.Indicator.Query().Unique(true).Order(ent.Asc("domain")).Select("domain").Strings(ctx); err != nil {
 			sn.baseErr = err
@@ -81,6 +90,21 @@ func (sn *snapshot) reference(ctx context.Context, client *ent.Client) (*referen
 		sn.base = ref
 	})
 	return sn.base, sn.baseErr
+}
+
+// periodAnswered names the selected column saying a period has answers.
+const periodAnswered = "answered"
+
+// answered reads periodAnswered: a boolean on PostgreSQL, 0 or 1 on SQLite.
+func answered(p *ent.AssessmentPeriod) bool {
+	v, _ := p.Value(periodAnswered)
+	switch v := v.(type) {
+	case bool:
+		return v
+	case int64:
+		return v != 0
+	}
+	return false
 }
 
 // rollupsFor returns every organisation's roll-ups for a period.

@@ -322,3 +322,33 @@ func TestIndicatorSummaryByHand(t *testing.T) {
 		near(t, "C in C2 share", c.ShareMeetingTarget, 0)
 	})
 }
+
+// An omitted period means the latest period with answers, not the latest
+// period: a newly opened, still empty period does not blank the dashboards.
+func TestDefaultPeriodIsTheLatestAnswered(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		e := fixture(t, backend)
+		ctx := context.Background()
+		day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+		if _, err := e.db.Client.AssessmentPeriod.Create().SetCode("2017-18-H1").SetName("H1").
+			SetOpensOn(day(2017, 4, 1)).SetClosesOn(day(2017, 9, 30)).Save(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := rollup.BumpRevision(ctx, e.db.SQL); err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			National struct {
+				Maturity struct {
+					Period struct{ Code string }
+					Score  *float64
+				}
+			}
+			Periods struct{ TotalCount int }
+		}
+		e.query(`{ national { maturity { period { code } score } } periods { totalCount } }`, nil, &got)
+		if got.Periods.TotalCount != 3 || got.National.Maturity.Period.Code != "2016-17-H2" || got.National.Maturity.Score == nil {
+			t.Errorf("with an empty newer period: %d periods, default maturity %+v; want 2016-17-H2 with a score", got.Periods.TotalCount, got.National.Maturity)
+		}
+	})
+}

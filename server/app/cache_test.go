@@ -2,7 +2,12 @@ package app_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -121,6 +126,55 @@ func TestResponseCacheUnderConcurrentRequests(t *testing.T) {
 			if errs[i] != nil || len(r.Errors) > 0 || string(r.Data) != string(want) {
 				t.Fatalf("client %d: %v %+v, same data as computed alone: %v", i, errs[i], r.Errors, string(r.Data) == string(want))
 			}
+		}
+	})
+}
+
+// The cache keys on the operation chosen from a document, and answers GET
+// requests and persisted-query hashes alike.
+func TestResponseCacheAcrossTransports(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		const doc = `query Regions { national { children(first: 10) { edges { node { odsCode } } } } }
+			query Name { national { name } }`
+		send := func(method, body, query string) (int, string) {
+			t.Helper()
+			req := httptest.NewRequest(method, "/query?"+query, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			e.counter.Reset()
+			e.handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
+				t.Fatalf("%s %s: %d %s", method, query, rec.Code, rec.Body)
+			}
+			return e.counter.Count(), rec.Body.String()
+		}
+		post := func(op string) string {
+			b, _ := json.Marshal(map[string]any{"query": doc, "operationName": op})
+			return string(b)
+		}
+		_, regions := send(http.MethodPost, post("Regions"), "")
+		n, name := send(http.MethodPost, post("Name"), "")
+		if n < 2 || name == regions || !strings.Contains(name, `"England"`) {
+			t.Fatalf("operation Name after Regions: %d statements, %s", n, name)
+		}
+		if n, again := send(http.MethodPost, post("Regions"), ""); n != 1 || again != regions {
+			t.Fatalf("Regions again: %d statements, same answer %v", n, again == regions)
+		}
+		get := url.Values{"query": {doc}, "operationName": {"Name"}}.Encode()
+		if n, body := send(http.MethodGet, "", get); n != 1 || body != name {
+			t.Fatalf("GET of a cached operation: %d statements, same answer %v", n, body == name)
+		}
+
+		// Automatic persisted queries: register by hash with the text, then
+		// send the hash alone.
+		const q = `{ national { odsCode tier } }`
+		sum := sha256.Sum256([]byte(q))
+		ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+		withText, _ := json.Marshal(map[string]any{"query": q, "extensions": ext})
+		hashOnly, _ := json.Marshal(map[string]any{"extensions": ext})
+		_, first := send(http.MethodPost, string(withText), "")
+		if n, body := send(http.MethodPost, string(hashOnly), ""); n != 1 || body != first {
+			t.Fatalf("persisted query by hash: %d statements, same answer %v", n, body == first)
 		}
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"dpcma/ent/organisation"
 
 	"github.com/graph-gophers/dataloader/v7"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // wait is how long a loader gathers keys before it queries. entgql loads a
@@ -36,13 +37,11 @@ type Loaders struct {
 	Rollups *Rollups
 	// Summary loads indicator summaries.
 	Summary *dataloader.Loader[SummaryKey, *Summary]
-	// Responses loads subjects' answers for a period, for connections
-	// that ask for a plain first page (the drill-down shape).
-	Responses *dataloader.Loader[SubjectPeriod, []*ent.Response]
 
 	client        *ent.Client
 	responseHints hintSet
-	responses     prefetched[SubjectPeriod, []*ent.Response]
+	responsesMu   sync.Mutex
+	responses     map[*ast.Field]*responsesLoader // by responses field of the document
 	shared        *Shared
 	snapOnce      sync.Once
 	snap          *snapshot
@@ -52,7 +51,6 @@ type Loaders struct {
 // New returns fresh loaders reading through client.
 func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
 	l := &Loaders{client: client, shared: shared, Rollups: newRollups(client), Summary: newSummaryLoader(client, dialect)}
-	l.Responses = newResponsesLoader(client, &l.responseHints, &l.responses)
 	l.OrganisationByCode = byKey(func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
 		return client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).All(ctx)
 	}, func(o *ent.Organisation) string { return o.OdsCode })

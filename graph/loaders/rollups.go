@@ -46,6 +46,12 @@ func newRollups(client *ent.Client) *Rollups {
 
 // PracticeScores returns a practice's scores in a period, all domains.
 func (r *Rollups) PracticeScores(ctx context.Context, k PracticePeriod) (map[string]*ent.PracticeScore, error) {
+	// A hinted practice belongs to a list being resolved, whose scores load
+	// together on the first ask: no need to wait for a batch to gather.
+	if r.hints.has(k.PracticeID) {
+		found, err := r.scoresOf(ctx, []PracticePeriod{k})
+		return found[k], err
+	}
 	return r.Practice.Load(ctx, k)()
 }
 
@@ -55,6 +61,17 @@ func (r *Rollups) PracticeScores(ctx context.Context, k PracticePeriod) (map[str
 func (r *Rollups) HintPractices(ids []int) { r.hints.add(ids) }
 
 func (r *Rollups) loadPractice(ctx context.Context, keys []PracticePeriod) []*dataloader.Result[map[string]*ent.PracticeScore] {
+	found, err := r.scoresOf(ctx, keys)
+	out := make([]*dataloader.Result[map[string]*ent.PracticeScore], len(keys))
+	for i, k := range keys {
+		out[i] = &dataloader.Result[map[string]*ent.PracticeScore]{Data: found[k], Error: err}
+	}
+	return out
+}
+
+// scoresOf loads keys' scores, and those of every hinted practice in the
+// same periods, in at most one statement.
+func (r *Rollups) scoresOf(ctx context.Context, keys []PracticePeriod) (map[PracticePeriod]map[string]*ent.PracticeScore, error) {
 	periods := distinct(keys, func(k PracticePeriod) int { return k.PeriodID })
 	var extra []PracticePeriod
 	for _, id := range r.hints.union(nil) {
@@ -62,7 +79,7 @@ func (r *Rollups) loadPractice(ctx context.Context, keys []PracticePeriod) []*da
 			extra = append(extra, PracticePeriod{id, p})
 		}
 	}
-	found, err := r.scores.load(keys, extra, func(need []PracticePeriod) (map[PracticePeriod]map[string]*ent.PracticeScore, error) {
+	return r.scores.load(keys, extra, func(need []PracticePeriod) (map[PracticePeriod]map[string]*ent.PracticeScore, error) {
 		rows, err := r.client.PracticeScore.Query().Where(
 			practicescore.PracticeIDIn(distinct(need, func(k PracticePeriod) int { return k.PracticeID })...),
 			practicescore.PeriodIDIn(distinct(need, func(k PracticePeriod) int { return k.PeriodID })...)).All(ctx)
@@ -76,11 +93,6 @@ func (r *Rollups) loadPractice(ctx context.Context, keys []PracticePeriod) []*da
 		}
 		return got, err
 	})
-	out := make([]*dataloader.Result[map[string]*ent.PracticeScore], len(keys))
-	for i, k := range keys {
-		out[i] = &dataloader.Result[map[string]*ent.PracticeScore]{Data: found[k], Error: err}
-	}
-	return out
 }
 
 func (r *Rollups) loadPeers(ctx context.Context, keys []PeerKey) []*dataloader.Result[[]float64] {
@@ -141,6 +153,12 @@ func (h *hintSet) add(ids []int) {
 	for _, id := range ids {
 		h.ids[id] = true
 	}
+}
+
+func (h *hintSet) has(id int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.ids[id]
 }
 
 // union returns ids followed by the hinted IDs not among them.

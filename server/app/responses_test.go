@@ -3,6 +3,7 @@ package app_test
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -158,6 +159,56 @@ func TestAnswerEdgesLoadOnEveryPath(t *testing.T) {
 			if a.ID != ids[i] || a.Indicator.Code == "" || a.P.Code == "" || (a.Practice == nil) == (a.Organisation == nil) {
 				t.Errorf("nodes[%d] = %+v (want id %s with every edge)", i, a, ids[i])
 			}
+		}
+	})
+}
+
+// Two aliases of a practice's answers may select different edges beneath
+// them; each loads what it selects (the batched loader is per place in the
+// document), and each costs its own statements, not one per practice.
+func TestAnswerAliasesSelectTheirOwnEdges(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		e.uncached()
+		var got struct {
+			Practices struct {
+				Edges []struct {
+					Node struct {
+						A struct {
+							Edges []struct {
+								Node struct{ Indicator struct{ Code string } }
+							}
+						}
+						B struct {
+							Edges []struct {
+								Node struct {
+									Period struct{ Code string }
+									Value  *string
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		const q = `{ practices(first: 10) { edges { node {
+			a: responses(first: 100) { edges { node { indicator { code } } } }
+			b: responses(first: 100) { edges { node { period { code } value } } } } } } }`
+		e.query(q, nil, &got)
+		for _, p := range got.Practices.Edges {
+			if len(p.Node.A.Edges) == 0 || len(p.Node.A.Edges) != len(p.Node.B.Edges) {
+				t.Fatalf("aliases gave %d and %d answers", len(p.Node.A.Edges), len(p.Node.B.Edges))
+			}
+			for i := range p.Node.A.Edges {
+				if p.Node.A.Edges[i].Node.Indicator.Code == "" || p.Node.B.Edges[i].Node.Period.Code == "" {
+					t.Fatalf("answer %d: indicator %q, period %q", i, p.Node.A.Edges[i].Node.Indicator.Code, p.Node.B.Edges[i].Node.Period.Code)
+				}
+			}
+		}
+		e.counter.Reset()
+		e.query(q, nil, &got)
+		// revision, practices, and per alias the answers and their edge.
+		if n := e.counter.Count(); n != 6 {
+			t.Errorf("%d statements for two aliased answer lists over 10 practices, want 6:\n%s", n, strings.Join(e.counter.Statements(), "\n"))
 		}
 	})
 }

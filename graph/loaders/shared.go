@@ -26,13 +26,13 @@ type Shared struct {
 func NewShared() *Shared { return &Shared{} }
 
 // snapshot is the reference data of one revision. Its parts load lazily,
-// once each, whichever operation asks first.
+// once each, whichever operation asks first; a failed load (a cancelled
+// request, say) is not kept, so the next operation tries again.
 type snapshot struct {
 	revision int64
 
-	baseOnce sync.Once
-	base     *reference
-	baseErr  error
+	baseMu sync.Mutex
+	base   *reference
 
 	rollupsMu sync.Mutex
 	rollups   map[int]map[int]map[string]*ent.OrgRollup // period → org → domain
@@ -48,48 +48,61 @@ type reference struct {
 func (s *Shared) at(revision int64) *snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.current == nil || s.current.revision != revision {
-		s.current = &snapshot{revision: revision, rollups: map[int]map[int]map[string]*ent.OrgRollup{}}
+	if s.current != nil && s.current.revision == revision {
+		return s.current
 	}
-	return s.current
+	fresh := &snapshot{revision: revision, rollups: map[int]map[int]map[string]*ent.OrgRollup{}}
+	// A reader that raced a write gets a snapshot of its own: the newer
+	// one stays.
+	if s.current == nil || revision > s.current.revision {
+		s.current = fresh
+	}
+	return fresh
 }
 
 func (sn *snapshot) reference(ctx context.Context, client *ent.Client) (*reference, error) {
-	sn.baseOnce.Do(func() {
-		ref := &reference{}
-		var err error
-		// Every period, and whether it has answers, in one statement.
-		q := client.AssessmentPeriod.Query().Order(ent.Asc(assessmentperiod.FieldOpensOn))
-		q.Modify(func(s *sql.Selector) {
-			r := sql.Table(response.Table)
-			s.AppendSelectExprAs(sql.Exists(sql.Select(r.C(response.FieldID)).From(r).
-				Where(sql.ColumnsEQ(r.C(response.FieldPeriodID), s.C(assessmentperiod.FieldID)))), periodAnswered)
-		})
-		if ref.periods, err = q.All(ctx); err != nil {
-			sn.baseErr = err
-			return
-		}
-		for _, p := range ref.periods {
-			if answered(p) {
-				ref.latest = p
-			}
-		}
-		if ref.domains, err = client.Indicator.Query().Unique(true).Order(ent.Asc("domain")).Select("domain").Strings(ctx); err != nil {
-			sn.baseErr = err
-			return
-		}
-		orgs, err := client.Organisation.Query().All(ctx)
+	sn.baseMu.Lock()
+	defer sn.baseMu.Unlock()
+	if sn.base == nil {
+		ref, err := loadReference(ctx, client)
 		if err != nil {
-			sn.baseErr = err
-			return
-		}
-		ref.orgs = make(map[int]*ent.Organisation, len(orgs))
-		for _, o := range orgs {
-			ref.orgs[o.ID] = o
+			return nil, err
 		}
 		sn.base = ref
+	}
+	return sn.base, nil
+}
+
+func loadReference(ctx context.Context, client *ent.Client) (*reference, error) {
+	ref := &reference{}
+	// Every period, and whether it has answers, in one statement.
+	q := client.AssessmentPeriod.Query().Order(ent.Asc(assessmentperiod.FieldOpensOn))
+	q.Modify(func(s *sql.Selector) {
+		r := sql.Table(response.Table)
+		s.AppendSelectExprAs(sql.Exists(sql.Select(r.C(response.FieldID)).From(r).
+			Where(sql.ColumnsEQ(r.C(response.FieldPeriodID), s.C(assessmentperiod.FieldID)))), periodAnswered)
 	})
-	return sn.base, sn.baseErr
+	var err error
+	if ref.periods, err = q.All(ctx); err != nil {
+		return nil, err
+	}
+	for _, p := range ref.periods {
+		if answered(p) {
+			ref.latest = p
+		}
+	}
+	if ref.domains, err = client.Indicator.Query().Unique(true).Order(ent.Asc("domain")).Select("domain").Strings(ctx); err != nil {
+		return nil, err
+	}
+	orgs, err := client.Organisation.Query().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ref.orgs = make(map[int]*ent.Organisation, len(orgs))
+	for _, o := range orgs {
+		ref.orgs[o.ID] = o
+	}
+	return ref, nil
 }
 
 // periodAnswered names the selected column saying a period has answers.

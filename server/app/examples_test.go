@@ -1,0 +1,51 @@
+package app_test
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"dpcma/graph"
+	"dpcma/server/playground"
+
+	"github.com/vektah/gqlparser/v2"
+)
+
+// Every query the README and the playground show must stay valid against
+// the schema, and run without errors other than NOT_FOUND (their codes
+// are England's; the test data is the small seed).
+func TestDocumentedQueriesRun(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The Federation section shows a partner's SDL and a gateway query.
+	ours, _, _ := strings.Cut(string(readme), "\n## Federation")
+	docs := map[string]string{}
+	for i, m := range regexp.MustCompile("(?s)```graphql\n(.*?)```").FindAllStringSubmatch(ours, -1) {
+		docs["README example "+string(rune('A'+i))] = m[1]
+	}
+	for _, ex := range playground.Examples() {
+		docs["playground: "+ex.Title] = ex.Query
+	}
+	if len(docs) < 10 {
+		t.Fatalf("found only %d documented queries", len(docs))
+	}
+	schema := graph.NewSchema(nil, "").Schema()
+	for name, q := range docs {
+		if _, errs := gqlparser.LoadQuery(schema, q); len(errs) > 0 {
+			t.Errorf("%s does not validate: %v", name, errs)
+		}
+	}
+	forEachBackend(t, func(t *testing.T, e *env) {
+		for name, q := range docs {
+			res := e.post(q, nil)
+			for _, err := range res.Errors {
+				if err.code() != "NOT_FOUND" {
+					t.Errorf("%s: %s (%s)", name, err.Message, err.code())
+				}
+			}
+		}
+	})
+}

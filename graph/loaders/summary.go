@@ -117,12 +117,18 @@ func loadSummaries(ctx context.Context, client *ent.Client, dialect string, tier
 			args = append(args, v)
 		}
 	}
+	// England groups everything: its column is the constant 0, which
+	// GROUP BY would read as a column position.
+	groupBy := col + ", "
+	if tier == organisation.TierNATIONAL {
+		groupBy = ""
+	}
 	query := fmt.Sprintf(`SELECT %s, r.indicator_id, r.period_id, %s, COUNT(*), COUNT(r.score),
 			COALESCE(SUM(r.score), 0), SUM(CASE WHEN r.score >= 1 THEN 1 ELSE 0 END)
 		FROM %s JOIN indicators i ON i.id = r.indicator_id
 		WHERE %s
-		GROUP BY %s, r.indicator_id, r.period_id, %s
-		ORDER BY 1, 2, 3, 4`, col, bucketSQL, from, where, col, bucketSQL)
+		GROUP BY %sr.indicator_id, r.period_id, %s
+		ORDER BY 1, 2, 3, 4`, col, bucketSQL, from, where, groupBy, bucketSQL)
 	rows, err := client.QueryContext(ctx, database.Rebind(dialect, query), args...)
 	if err != nil {
 		return err

@@ -352,3 +352,68 @@ func TestDefaultPeriodIsTheLatestAnswered(t *testing.T) {
 		}
 	})
 }
+
+// An indicator's summary for England (no organisation argument) counts
+// every answer beneath it: the sum of its CCGs' summaries.
+func TestNationalIndicatorSummaryAddsUpItsCCGs(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		type summary struct {
+			AnsweredCount int
+			MeanScore     *float64
+			Distribution  []struct {
+				Value string
+				Count int
+			}
+		}
+		var got struct {
+			Indicators struct {
+				Edges []struct {
+					Node struct {
+						Code    string
+						Summary summary
+					}
+				}
+			}
+			Organisations struct {
+				Edges []struct {
+					Node struct{ S1, S2 summary }
+				}
+			}
+		}
+		e.query(`{ indicators(first: 2, where: {respondent: PRACTICE}) { edges { node { code summary { answeredCount meanScore distribution { value count } } } } }
+			organisations(first: 100, where: {tier: CCG}) { edges { node {
+				s1: indicatorSummary(indicator: "PO01") { answeredCount meanScore distribution { value count } }
+				s2: indicatorSummary(indicator: "PO02") { answeredCount meanScore distribution { value count } } } } } }`, nil, &got)
+		if len(got.Indicators.Edges) != 2 || got.Indicators.Edges[0].Node.Code != "PO01" || got.Indicators.Edges[1].Node.Code != "PO02" {
+			t.Fatalf("indicators: %+v", got.Indicators.Edges)
+		}
+		for i, ind := range got.Indicators.Edges {
+			answered, scoreSum, buckets := 0, 0.0, map[string]int{}
+			for _, o := range got.Organisations.Edges {
+				s := o.Node.S1
+				if i == 1 {
+					s = o.Node.S2
+				}
+				answered += s.AnsweredCount
+				if s.MeanScore != nil {
+					scoreSum += *s.MeanScore * float64(s.AnsweredCount)
+				}
+				for _, b := range s.Distribution {
+					buckets[b.Value] += b.Count
+				}
+			}
+			n := ind.Node.Summary
+			if n.AnsweredCount == 0 || n.AnsweredCount != answered {
+				t.Errorf("%s: England answered %d, its CCGs %d", ind.Node.Code, n.AnsweredCount, answered)
+			}
+			if n.MeanScore == nil || math.Abs(*n.MeanScore-scoreSum/float64(answered)) > 1e-9 {
+				t.Errorf("%s: England mean score %v, its CCGs' %v", ind.Node.Code, deref(n.MeanScore), scoreSum/float64(answered))
+			}
+			for _, b := range n.Distribution {
+				if buckets[b.Value] != b.Count {
+					t.Errorf("%s: England has %d answers %q, its CCGs %d", ind.Node.Code, b.Count, b.Value, buckets[b.Value])
+				}
+			}
+		}
+	})
+}

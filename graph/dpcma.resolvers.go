@@ -41,9 +41,7 @@ func (r *organisationResolver) Ancestors(ctx context.Context, obj *ent.Organisat
 
 // Practices is the resolver for the practices field.
 func (r *organisationResolver) Practices(ctx context.Context, obj *ent.Organisation, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) (*ent.PracticeConnection, error) {
-	conn, err := r.practicesBeneath(obj).Paginate(ctx, after, first, before, last, ent.WithPracticeOrder(orderBy), ent.WithPracticeFilter(where.Filter))
-	hintPracticePage(ctx, conn)
-	return conn, err
+	return r.organisationPractices(ctx, obj, after, first, before, last, orderBy, where)
 }
 
 // Responses is the resolver for the responses field.

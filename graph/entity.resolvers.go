@@ -82,11 +82,7 @@ func (r *entityResolver) FindManyPracticeByOdsCodes(ctx context.Context, reps []
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int, len(rows))
-	for i, p := range rows {
-		ids[i] = p.ID
-	}
-	hintPractices(ctx, ids, graphql.CollectFieldsCtx(ctx, []string{"Practice"}))
+	hintPractices(ctx, rows, graphql.CollectFieldsCtx(ctx, []string{"Practice"}))
 	return inKeyOrder(codes, rows, func(p *ent.Practice) string { return p.OdsCode }), nil
 }
 

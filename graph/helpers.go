@@ -11,6 +11,7 @@ import (
 	"dpcma/graph/apperr"
 	"dpcma/graph/loaders"
 
+	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 )
 
@@ -59,6 +60,33 @@ func (r *Resolver) organisationByCode(ctx context.Context, code string) (*ent.Or
 
 // practicesBeneath returns the query of every practice beneath o, at any
 // depth, through the denormalised tier links on practice.
+// organisationPractices pages the practices beneath an organisation. In a
+// list of organisations, a first or last page of a CCG, STP or region
+// loads with the other organisations of the list; a single organisation,
+// cursors and England page on their own.
+func (r *Resolver) organisationPractices(ctx context.Context, obj *ent.Organisation, after *entgql.Cursor[int], first *int,
+	before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) (*ent.PracticeConnection, error) {
+	if after == nil && before == nil && obj.Tier != organisation.TierNATIONAL && inList(ctx) {
+		fields := connectionNodeFields(ctx, "Practice")
+		return loaders.For(ctx).PracticePage(ctx, obj, loaders.PracticePageArgs{First: first, Last: last, OrderBy: orderBy, Where: where},
+			func(practices []*ent.Practice) { hintPractices(ctx, practices, fields) })
+	}
+	conn, err := r.practicesBeneath(obj).Paginate(ctx, after, first, before, last, ent.WithPracticeOrder(orderBy), ent.WithPracticeFilter(where.Filter))
+	hintPracticePage(ctx, conn)
+	return conn, err
+}
+
+// inList reports whether the current field belongs to an element of a list,
+// where its siblings will ask the same and batching pays.
+func inList(ctx context.Context) bool {
+	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
+		if fc.Index != nil {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *Resolver) practicesBeneath(o *ent.Organisation) *ent.PracticeQuery {
 	q := r.client.Practice.Query()
 	switch o.Tier {
@@ -110,15 +138,23 @@ func inKeyOrder[T any](keys []string, rows []*T, key func(*T) string) []*T {
 // hintPractices tells the loaders about a list of practices about to be
 // resolved, for the fields selected beneath them, so each field loads the
 // whole list in its first batch. fields are the practices' selected fields.
-func hintPractices(ctx context.Context, ids []int, fields []graphql.CollectedField) {
-	if len(ids) == 0 {
+func hintPractices(ctx context.Context, practices []*ent.Practice, fields []graphql.CollectedField) {
+	if len(practices) == 0 {
 		return
+	}
+	ids := make([]int, len(practices))
+	var ccgs []int
+	for i, p := range practices {
+		ids[i] = p.ID
+		if p.CcgID != 0 {
+			ccgs = append(ccgs, p.CcgID)
+		}
 	}
 	l := loaders.For(ctx)
 	for _, f := range fields {
 		switch f.Name {
 		case "maturity":
-			l.Rollups.HintPractices(ids)
+			l.Rollups.HintPractices(ids, ccgs)
 		case "responses":
 			l.HintResponses(ids)
 		}
@@ -147,9 +183,9 @@ func hintPracticePage(ctx context.Context, conn *ent.PracticeConnection) {
 	if conn == nil {
 		return
 	}
-	ids := make([]int, 0, len(conn.Edges))
-	for _, e := range conn.Edges {
-		ids = append(ids, e.Node.ID)
+	practices := make([]*ent.Practice, len(conn.Edges))
+	for i, e := range conn.Edges {
+		practices[i] = e.Node
 	}
-	hintPractices(ctx, ids, connectionNodeFields(ctx, "Practice"))
+	hintPractices(ctx, practices, connectionNodeFields(ctx, "Practice"))
 }

@@ -205,7 +205,7 @@ func (r *Resolver) peerPercentile(ctx context.Context, m *model.Maturity) (*floa
 	var peers []float64
 	if m.Subject.PracticeID != 0 {
 		var err error
-		if peers, err = rl.Peers.Load(ctx, loaders.PeerKey{CCGID: m.Subject.CCGID, PeriodID: m.Period.ID, Domain: key})(); err != nil {
+		if peers, err = rl.PeerScores(ctx, loaders.PeerKey{CCGID: m.Subject.CCGID, PeriodID: m.Period.ID, Domain: key}); err != nil {
 			return nil, err
 		}
 	} else {

@@ -42,10 +42,14 @@ type Loaders struct {
 	responseHints hintSet
 	responsesMu   sync.Mutex
 	responses     map[*ast.Field]*responsesLoader // by responses field of the document
-	shared        *Shared
-	snapOnce      sync.Once
-	snap          *snapshot
-	snapErr       error
+	// practicePages pages organisations' practices, by practices field of
+	// the document.
+	practicePagesMu sync.Mutex
+	practicePages   map[*ast.Field]*practicePages
+	shared          *Shared
+	snapOnce        sync.Once
+	snap            *snapshot
+	snapErr         error
 }
 
 // New returns fresh loaders reading through client.

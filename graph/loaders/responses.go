@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"context"
+	"slices"
 
 	"dpcma/ent"
 	"dpcma/ent/response"
@@ -78,6 +79,14 @@ func responsesOf(ctx context.Context, client *ent.Client, hints *hintSet, cache 
 			extra = append(extra, SubjectPeriod{PracticeID: id, PeriodID: p})
 		}
 	}
+	// An organisation's own answers: the rest of its list joins in.
+	if slices.ContainsFunc(keys, func(k SubjectPeriod) bool { return k.OrgID != 0 }) {
+		for _, o := range siblingOrganisations(ctx) {
+			for _, p := range periods {
+				extra = append(extra, SubjectPeriod{OrgID: o.ID, PeriodID: p})
+			}
+		}
+	}
 	return cache.load(keys, extra, func(need []SubjectPeriod) (map[SubjectPeriod][]*ent.Response, error) {
 		q := client.Response.Query().Where(
 			response.PeriodIDIn(distinct(need, func(k SubjectPeriod) int { return k.PeriodID })...),
@@ -86,7 +95,7 @@ func responsesOf(ctx context.Context, client *ent.Client, hints *hintSet, cache 
 			Order(ent.Asc(response.FieldID))
 		// Every key asks from the same place in the document (see
 		// responsesAt), so any caller's selection says what to load.
-		q, err := q.CollectFields(nodeFieldContext(ctx))
+		q, err := q.CollectFields(nodeFieldContext(ctx, "Response"))
 		if err != nil {
 			return nil, err
 		}
@@ -107,21 +116,22 @@ func responsesOf(ctx context.Context, client *ent.Client, hints *hintSet, cache 
 	})
 }
 
-// nodeFieldContext moves ctx from a connection field to its edges.node
-// field, where ent's CollectFields looks for the fields to load.
-func nodeFieldContext(ctx context.Context) context.Context {
+// nodeFieldContext moves ctx from a connection field of typeName nodes to
+// its edges.node field, where ent's CollectFields looks for the fields to
+// load.
+func nodeFieldContext(ctx context.Context, typeName string) context.Context {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || !graphql.HasOperationContext(ctx) {
 		return ctx
 	}
 	oc := graphql.GetOperationContext(ctx)
-	for _, edges := range graphql.CollectFields(oc, fc.Field.Selections, []string{"ResponseConnection"}) {
+	for _, edges := range graphql.CollectFields(oc, fc.Field.Selections, []string{typeName + "Connection"}) {
 		if edges.Name != "edges" {
 			continue
 		}
-		for _, node := range graphql.CollectFields(oc, edges.Selections, []string{"ResponseEdge"}) {
+		for _, node := range graphql.CollectFields(oc, edges.Selections, []string{typeName + "Edge"}) {
 			if node.Name == "node" {
-				return graphql.WithFieldContext(ctx, &graphql.FieldContext{Parent: fc, Field: node, Object: "ResponseEdge", Args: map[string]any{}})
+				return graphql.WithFieldContext(ctx, &graphql.FieldContext{Parent: fc, Field: node, Object: typeName + "Edge", Args: map[string]any{}})
 			}
 		}
 	}

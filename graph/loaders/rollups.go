@@ -28,9 +28,11 @@ type Rollups struct {
 	// Peers loads the scores of all practices of a CCG (for percentiles).
 	Peers *dataloader.Loader[PeerKey, []float64]
 
-	client *ent.Client
-	hints  hintSet
-	scores prefetched[PracticePeriod, map[string]*ent.PracticeScore]
+	client   *ent.Client
+	hints    hintSet // practices
+	ccgHints hintSet // their CCGs, whose practices are their peers
+	scores   prefetched[PracticePeriod, map[string]*ent.PracticeScore]
+	peers    prefetched[PeerKey, []float64]
 }
 
 func newRollups(client *ent.Client) *Rollups {
@@ -55,10 +57,24 @@ func (r *Rollups) PracticeScores(ctx context.Context, k PracticePeriod) (map[str
 	return r.Practice.Load(ctx, k)()
 }
 
-// HintPractices tells the loader which practices the operation will ask
-// for, so that the first batch loads them all; later asks hit the cache
-// instead of forming batches of their own as resolvers trickle in.
-func (r *Rollups) HintPractices(ids []int) { r.hints.add(ids) }
+// HintPractices tells the loader which practices (and the CCGs they belong
+// to) the operation will ask for, so that the first batch loads them all;
+// later asks hit the cache instead of forming batches of their own as
+// resolvers trickle in.
+func (r *Rollups) HintPractices(ids, ccgs []int) {
+	r.hints.add(ids)
+	r.ccgHints.add(ccgs)
+}
+
+// PeerScores returns the scores of every practice of a CCG in a period and
+// domain (for percentiles).
+func (r *Rollups) PeerScores(ctx context.Context, k PeerKey) ([]float64, error) {
+	if r.ccgHints.has(k.CCGID) {
+		found, err := r.peersOf(ctx, []PeerKey{k})
+		return found[k], err
+	}
+	return r.Peers.Load(ctx, k)()
+}
 
 func (r *Rollups) loadPractice(ctx context.Context, keys []PracticePeriod) []*dataloader.Result[map[string]*ent.PracticeScore] {
 	found, err := r.scoresOf(ctx, keys)
@@ -96,34 +112,51 @@ func (r *Rollups) scoresOf(ctx context.Context, keys []PracticePeriod) (map[Prac
 }
 
 func (r *Rollups) loadPeers(ctx context.Context, keys []PeerKey) []*dataloader.Result[[]float64] {
+	found, err := r.peersOf(ctx, keys)
 	out := make([]*dataloader.Result[[]float64], len(keys))
-	ccgs := distinct(keys, func(k PeerKey) int { return k.CCGID })
-	periods := distinct(keys, func(k PeerKey) int { return k.PeriodID })
-	domains := distinct(keys, func(k PeerKey) string { return k.Domain })
-	var rows []struct {
-		CCGID    int     `json:"ccg_id"`
-		PeriodID int     `json:"period_id"`
-		Domain   string  `json:"domain"`
-		Score    float64 `json:"score"`
-	}
-	err := r.client.PracticeScore.Query().
-		Where(practicescore.PeriodIDIn(periods...), practicescore.DomainIn(domains...), practicescore.ScoreNotNil()).
-		Modify(func(s *sql.Selector) {
-			p := sql.Table(practice.Table)
-			s.Join(p).On(s.C(practicescore.FieldPracticeID), p.C(practice.FieldID)).
-				Where(sql.InInts(p.C(practice.FieldCcgID), ccgs...)).
-				Select(sql.As(p.C(practice.FieldCcgID), "ccg_id"), s.C(practicescore.FieldPeriodID),
-					s.C(practicescore.FieldDomain), s.C(practicescore.FieldScore))
-		}).Scan(ctx, &rows)
-	found := map[PeerKey][]float64{}
-	for _, row := range rows {
-		k := PeerKey{row.CCGID, row.PeriodID, row.Domain}
-		found[k] = append(found[k], row.Score)
-	}
 	for i, k := range keys {
 		out[i] = &dataloader.Result[[]float64]{Data: found[k], Error: err}
 	}
 	return out
+}
+
+// peersOf loads keys' peer scores, and those of every hinted CCG in the
+// same periods and domains, in at most one statement.
+func (r *Rollups) peersOf(ctx context.Context, keys []PeerKey) (map[PeerKey][]float64, error) {
+	periods := distinct(keys, func(k PeerKey) int { return k.PeriodID })
+	domains := distinct(keys, func(k PeerKey) string { return k.Domain })
+	var extra []PeerKey
+	for _, ccg := range r.ccgHints.union(nil) {
+		for _, p := range periods {
+			for _, d := range domains {
+				extra = append(extra, PeerKey{ccg, p, d})
+			}
+		}
+	}
+	return r.peers.load(keys, extra, func(need []PeerKey) (map[PeerKey][]float64, error) {
+		var rows []struct {
+			CCGID    int     `json:"ccg_id"`
+			PeriodID int     `json:"period_id"`
+			Domain   string  `json:"domain"`
+			Score    float64 `json:"score"`
+		}
+		err := r.client.PracticeScore.Query().
+			Where(practicescore.PeriodIDIn(distinct(need, func(k PeerKey) int { return k.PeriodID })...),
+				practicescore.DomainIn(distinct(need, func(k PeerKey) string { return k.Domain })...), practicescore.ScoreNotNil()).
+			Modify(func(s *sql.Selector) {
+				p := sql.Table(practice.Table)
+				s.Join(p).On(s.C(practicescore.FieldPracticeID), p.C(practice.FieldID)).
+					Where(sql.InInts(p.C(practice.FieldCcgID), distinct(need, func(k PeerKey) int { return k.CCGID })...)).
+					Select(sql.As(p.C(practice.FieldCcgID), "ccg_id"), s.C(practicescore.FieldPeriodID),
+						s.C(practicescore.FieldDomain), s.C(practicescore.FieldScore))
+			}).Scan(ctx, &rows)
+		found := map[PeerKey][]float64{}
+		for _, row := range rows {
+			k := PeerKey{row.CCGID, row.PeriodID, row.Domain}
+			found[k] = append(found[k], row.Score)
+		}
+		return found, err
+	})
 }
 
 func distinct[K any, V comparable](keys []K, f func(K) V) []V {

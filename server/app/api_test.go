@@ -366,3 +366,85 @@ func TestFiltersAndOrdering(t *testing.T) {
 		}
 	})
 }
+
+// A list of CCGs pages each CCG's practices in one batch (see
+// loaders.PracticePage): every page must match the CCG's full, ordered
+// list, its cursors must carry on through SQL paging, and last pages too.
+func TestPracticePagesOfManyOrganisations(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		type page struct {
+			TotalCount int
+			PageInfo   struct {
+				HasNextPage bool
+				EndCursor   *string
+			}
+			Edges []struct {
+				Node struct {
+					OdsCode  string
+					ListSize int
+				}
+			}
+		}
+		codes := func(p page) []string {
+			var out []string
+			for _, e := range p.Edges {
+				out = append(out, e.Node.OdsCode)
+			}
+			return out
+		}
+		var got struct {
+			Organisations struct {
+				Edges []struct {
+					Node struct {
+						OdsCode          string
+						Top, All, Bottom page
+					}
+				}
+			}
+		}
+		e.query(`{ organisations(first: 10, where: {tier: CCG}) { edges { node { odsCode
+			top: practices(first: 2, orderBy: {field: LIST_SIZE, direction: DESC}) { totalCount pageInfo { hasNextPage endCursor } edges { node { odsCode listSize } } }
+			all: practices(first: 100, orderBy: {field: LIST_SIZE, direction: DESC}) { totalCount edges { node { odsCode listSize } } }
+			bottom: practices(last: 2, orderBy: {field: LIST_SIZE, direction: DESC}) { totalCount edges { node { odsCode listSize } } } } } } }`, nil, &got)
+		h := refdata.Small()
+		if len(got.Organisations.Edges) != len(h.CCGs) {
+			t.Fatalf("%d CCGs, want %d", len(got.Organisations.Edges), len(h.CCGs))
+		}
+		for _, o := range got.Organisations.Edges {
+			ccg, all := o.Node.OdsCode, o.Node.All
+			var want []string
+			for _, p := range h.Practices {
+				if p.CCG == ccg {
+					want = append(want, p.Code)
+				}
+			}
+			if len(want) < 3 || all.TotalCount != len(want) || len(all.Edges) != len(want) {
+				t.Fatalf("%s: %d practices of %d, want %d", ccg, len(all.Edges), all.TotalCount, len(want))
+			}
+			gotSet := append([]string(nil), codes(all)...)
+			sort.Strings(gotSet)
+			sort.Strings(want)
+			if fmt.Sprint(gotSet) != fmt.Sprint(want) {
+				t.Errorf("%s: practices %v, want %v", ccg, gotSet, want)
+			}
+			for i := 1; i < len(all.Edges); i++ {
+				if all.Edges[i].Node.ListSize > all.Edges[i-1].Node.ListSize {
+					t.Errorf("%s: not ordered by list size: %v", ccg, all.Edges)
+				}
+			}
+			if top := o.Node.Top; top.TotalCount != len(want) || !top.PageInfo.HasNextPage || fmt.Sprint(codes(top)) != fmt.Sprint(codes(all)[:2]) {
+				t.Errorf("%s: first page %v (total %d, next %v), want %v", ccg, codes(top), top.TotalCount, top.PageInfo.HasNextPage, codes(all)[:2])
+			}
+			if b := o.Node.Bottom; b.TotalCount != len(want) || fmt.Sprint(codes(b)) != fmt.Sprint(codes(all)[len(want)-2:]) {
+				t.Errorf("%s: last page %v, want %v", ccg, codes(b), codes(all)[len(want)-2:])
+			}
+			var rest struct{ Organisation struct{ Practices page } }
+			e.query(`query($ccg: String!, $after: Cursor) { organisation(odsCode: $ccg) {
+				practices(first: 100, after: $after, orderBy: {field: LIST_SIZE, direction: DESC}) { totalCount edges { node { odsCode listSize } } } } }`,
+				map[string]any{"ccg": ccg, "after": *o.Node.Top.PageInfo.EndCursor}, &rest)
+			if fmt.Sprint(codes(rest.Organisation.Practices)) != fmt.Sprint(codes(all)[2:]) {
+				t.Errorf("%s: after the first page's cursor %v, want %v", ccg, codes(rest.Organisation.Practices), codes(all)[2:])
+			}
+		}
+	})
+}

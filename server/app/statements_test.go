@@ -83,3 +83,43 @@ func TestDashboardStatementCounts(t *testing.T) {
 		}
 	})
 }
+
+// Beyond the three dashboards: lists of lists (each CCG with its
+// practices, their maturity and answers), ancestors, summaries and
+// several periods cost the same statements for one row as for many.
+func TestStatementsDoNotGrowWithRows(t *testing.T) {
+	shapes := []struct{ name, query string }{
+		{"CCGs with their practices' maturity", `query($n: Int) { organisations(first: $n, where: {tier: CCG}) { edges { node { odsCode
+			practices(first: 3) { edges { node { odsCode maturity { score peerPercentile byCategory { category score } levelDistribution { level count } } } } } } } } }`},
+		{"CCGs with their practices' answers", `query($n: Int) { organisations(first: $n, where: {tier: CCG}) { edges { node { odsCode
+			practices(first: 3, orderBy: {field: LIST_SIZE, direction: DESC}) { totalCount pageInfo { hasNextPage endCursor }
+				edges { node { odsCode responses(first: 5) { edges { node { indicator { code } } } } } } } } } } }`},
+		{"CCGs with their last practices", `query($n: Int) { organisations(first: $n, where: {tier: CCG}) { edges { node {
+			practices(last: 2, where: {listSizeGT: 0}) { totalCount edges { node { odsCode } } } } } } }`},
+		{"practices with their ancestors", `query($n: Int) { practices(first: $n) { edges { node { odsCode ccg { name } ancestors { odsCode tier } } } } }`},
+		{"CCGs with their parents' children and own answers", `query($n: Int) { organisations(first: $n, where: {tier: CCG}) { edges { node {
+			ancestors { odsCode } parent { name children(first: 5) { totalCount } } responses(first: 3) { edges { node { indicator { code } } } } } } } }`},
+		{"indicators with England's summary", `query($n: Int) { indicators(first: $n, where: {respondent: PRACTICE}) { edges { node { code
+			summary { answeredCount meanScore distribution { value count } } } } } }`},
+		{"CCGs' maturity in one domain", `query($n: Int) { organisations(first: $n, where: {tier: CCG}) { edges { node {
+			maturity(domain: "Patient online") { score level levelDistribution { level count } } } } } }`},
+		{"practices' maturity in two periods", `query($n: Int) { practices(first: $n) { edges { node {
+			maturity { change peerPercentile } earlier: maturity(period: "2016-17-H1") { score } } } } }`},
+	}
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, seed.Small).uncached()
+		for _, s := range shapes {
+			counts := map[int]int{}
+			for _, n := range []int{1, 4, 16} {
+				var out map[string]any
+				e.query(s.query, map[string]any{"n": n}, &out) // a warm server
+				e.counter.Reset()
+				e.query(s.query, map[string]any{"n": n}, &out)
+				counts[n] = e.counter.Count()
+			}
+			if counts[1] != counts[4] || counts[4] != counts[16] {
+				t.Errorf("%s: statements %v for 1, 4 and 16 rows", s.name, counts)
+			}
+		}
+	})
+}

@@ -1,0 +1,156 @@
+package loaders
+
+import (
+	"context"
+
+	"dpcma/ent"
+	"dpcma/ent/organisation"
+	"dpcma/ent/practice"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/graph-gophers/dataloader/v7"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// PracticePageArgs are the arguments of an organisation's practices field,
+// cursors aside: a list of organisations asks with the same arguments.
+type PracticePageArgs struct {
+	First, Last *int
+	OrderBy     []*ent.PracticeOrder
+	Where       *ent.PracticeWhereInput
+}
+
+// orgKey is an organisation whose practices are paged.
+type orgKey struct {
+	ID   int
+	Tier organisation.Tier
+}
+
+// PracticePage returns the first (or last) page of the practices beneath a
+// CCG, STP or region. The organisations asking from the same place in the
+// document load together: one statement for the pages and one for the
+// totals per tier, whatever the number of organisations. loaded receives
+// every practice of the batch before any of them resolves, so that their
+// own fields can load in one go (see HintPractices).
+func (l *Loaders) PracticePage(ctx context.Context, org *ent.Organisation, args PracticePageArgs, loaded func([]*ent.Practice)) (*ent.PracticeConnection, error) {
+	return l.practicePagesAt(ctx, args, loaded).Load(ctx, orgKey{org.ID, org.Tier})()
+}
+
+// practicePages serves one practices field of the document.
+type practicePages struct {
+	loader *dataloader.Loader[orgKey, *ent.PracticeConnection]
+	cache  prefetched[orgKey, *ent.PracticeConnection]
+}
+
+func (l *Loaders) practicePagesAt(ctx context.Context, args PracticePageArgs, loaded func([]*ent.Practice)) *dataloader.Loader[orgKey, *ent.PracticeConnection] {
+	var place *ast.Field
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		place = fc.Field.Field
+	}
+	l.practicePagesMu.Lock()
+	defer l.practicePagesMu.Unlock()
+	if pp, ok := l.practicePages[place]; ok {
+		return pp.loader
+	}
+	pp := &practicePages{}
+	pp.loader = dataloader.NewBatchedLoader(func(ctx context.Context, keys []orgKey) []*dataloader.Result[*ent.PracticeConnection] {
+		// The rest of the asking organisation's list joins the batch, so a
+		// list whose members ask late still loads in one go.
+		var extra []orgKey
+		for _, o := range siblingOrganisations(ctx) {
+			if o.Tier != organisation.TierNATIONAL {
+				extra = append(extra, orgKey{o.ID, o.Tier})
+			}
+		}
+		found, err := pp.cache.load(keys, extra, func(need []orgKey) (map[orgKey]*ent.PracticeConnection, error) {
+			pages, err := l.loadPracticePages(ctx, need, args)
+			if err != nil {
+				return nil, err
+			}
+			var practices []*ent.Practice
+			got := make(map[orgKey]*ent.PracticeConnection, len(need))
+			for _, k := range need {
+				got[k] = pages[k.ID]
+				for _, e := range pages[k.ID].Edges {
+					practices = append(practices, e.Node)
+				}
+			}
+			loaded(practices)
+			return got, nil
+		})
+		out := make([]*dataloader.Result[*ent.PracticeConnection], len(keys))
+		for i, k := range keys {
+			out[i] = &dataloader.Result[*ent.PracticeConnection]{Data: found[k], Error: err}
+		}
+		return out
+	}, dataloader.WithWait[orgKey, *ent.PracticeConnection](wait), dataloader.WithBatchCapacity[orgKey, *ent.PracticeConnection](batchCapacity))
+	if l.practicePages == nil {
+		l.practicePages = map[*ast.Field]*practicePages{}
+	}
+	l.practicePages[place] = pp
+	return pp.loader
+}
+
+// siblingOrganisations returns the organisations of the nearest list that
+// the current field's object belongs to, as gqlgen recorded it while
+// resolving; nil outside such a list.
+func siblingOrganisations(ctx context.Context) []*ent.Organisation {
+	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
+		switch v := fc.Result.(type) {
+		case []*ent.OrganisationEdge:
+			out := make([]*ent.Organisation, 0, len(v))
+			for _, e := range v {
+				if e != nil && e.Node != nil {
+					out = append(out, e.Node)
+				}
+			}
+			return out
+		case []*ent.Organisation:
+			return v
+		}
+	}
+	return nil
+}
+
+// loadPracticePages loads the keys' pages, one statement pair per tier.
+func (l *Loaders) loadPracticePages(ctx context.Context, keys []orgKey, args PracticePageArgs) (map[int]*ent.PracticeConnection, error) {
+	byTier := map[organisation.Tier][]int{}
+	for _, k := range keys {
+		byTier[k.Tier] = append(byTier[k.Tier], k.ID)
+	}
+	found := map[int]*ent.PracticeConnection{}
+	for tier, ids := range byTier {
+		column, groupOf := practiceGroup(tier)
+		q, err := l.client.Practice.Query().CollectFields(nodeFieldContext(ctx, "Practice"))
+		if err != nil {
+			return nil, err
+		}
+		pages, err := q.PracticePages(ctx, column, ids, groupOf, args.First, args.Last,
+			ent.WithPracticeOrder(args.OrderBy), ent.WithPracticeFilter(args.Where.Filter))
+		if err != nil {
+			return nil, err
+		}
+		for id, conn := range pages {
+			found[id] = conn
+		}
+	}
+	return found, nil
+}
+
+// practiceGroup names the column that ties a practice to an organisation
+// of a tier, and reads it.
+func practiceGroup(tier organisation.Tier) (string, func(*ent.Practice) int) {
+	switch tier {
+	case organisation.TierCCG:
+		return practice.FieldCcgID, func(p *ent.Practice) int { return p.CcgID }
+	case organisation.TierSTP:
+		return practice.FieldStpID, func(p *ent.Practice) int {
+			if p.StpID == nil {
+				return 0
+			}
+			return *p.StpID
+		}
+	default:
+		return practice.FieldRegionID, func(p *ent.Practice) int { return p.RegionID }
+	}
+}

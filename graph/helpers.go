@@ -58,8 +58,6 @@ func (r *Resolver) organisationByCode(ctx context.Context, code string) (*ent.Or
 	return o, err
 }
 
-// practicesBeneath returns the query of every practice beneath o, at any
-// depth, through the denormalised tier links on practice.
 // organisationPractices pages the practices beneath an organisation. In a
 // list of organisations, a first or last page of a CCG, STP or region
 // loads with the other organisations of the list; a single organisation,
@@ -87,6 +85,8 @@ func inList(ctx context.Context) bool {
 	return false
 }
 
+// practicesBeneath returns the query of every practice beneath o, at any
+// depth, through the denormalised tier links on practice.
 func (r *Resolver) practicesBeneath(o *ent.Organisation) *ent.PracticeQuery {
 	q := r.client.Practice.Query()
 	switch o.Tier {

@@ -164,18 +164,11 @@ func hintPractices(ctx context.Context, practices []*ent.Practice, fields []grap
 // connectionNodeFields returns the fields selected on the nodes of the
 // connection the current field returns.
 func connectionNodeFields(ctx context.Context, typeName string) []graphql.CollectedField {
-	oc := graphql.GetOperationContext(ctx)
-	for _, edges := range graphql.CollectFields(oc, graphql.GetFieldContext(ctx).Field.Selections, []string{typeName + "Connection"}) {
-		if edges.Name != "edges" {
-			continue
-		}
-		for _, node := range graphql.CollectFields(oc, edges.Selections, []string{typeName + "Edge"}) {
-			if node.Name == "node" {
-				return graphql.CollectFields(oc, node.Selections, []string{typeName})
-			}
-		}
+	node, ok := loaders.NodeSelection(ctx, typeName)
+	if !ok {
+		return nil
 	}
-	return nil
+	return graphql.CollectFields(graphql.GetOperationContext(ctx), node.Selections, []string{typeName})
 }
 
 // hintPracticePage hints the practices of a page of a connection.

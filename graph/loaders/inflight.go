@@ -1,6 +1,13 @@
 package loaders
 
-import "sync"
+import (
+	"context"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/graph-gophers/dataloader/v7"
+	"github.com/vektah/gqlparser/v2/ast"
+)
 
 // prefetched holds the results of one loader for one operation, including
 // results for keys nobody asked for yet but that were hinted (the rest of
@@ -80,4 +87,83 @@ func (p *prefetched[K, V]) waitFor(keys []K) {
 		}
 		<-ch
 	}
+}
+
+// cached returns k's value when it is loaded already.
+func (p *prefetched[K, V]) cached(k K) (V, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.done[k]
+	return v, ok
+}
+
+// listLoader loads values by key for one operation, each key queried once.
+// A key that belongs to a list being resolved (hinted) loads with the rest
+// of the list on its first ask; any other key waits for a dataloader batch
+// to gather. Either way extra adds the keys that should come along (the
+// rest of the list) and query loads what is not loaded or loading yet.
+type listLoader[K comparable, V any] struct {
+	hinted func(K) bool
+	extra  func(ctx context.Context, keys []K) []K
+	query  func(ctx context.Context, need []K) (map[K]V, error)
+
+	cache  prefetched[K, V]
+	loader *dataloader.Loader[K, V]
+}
+
+func newListLoader[K comparable, V any](hinted func(K) bool, extra func(context.Context, []K) []K,
+	query func(context.Context, []K) (map[K]V, error)) *listLoader[K, V] {
+	l := &listLoader[K, V]{hinted: hinted, extra: extra, query: query}
+	l.loader = dataloader.NewBatchedLoader(func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		found, err := l.loadMany(ctx, keys)
+		out := make([]*dataloader.Result[V], len(keys))
+		for i, k := range keys {
+			out[i] = &dataloader.Result[V]{Data: found[k], Error: err}
+		}
+		return out
+	}, dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](batchCapacity))
+	return l
+}
+
+// get returns k's value.
+func (l *listLoader[K, V]) get(ctx context.Context, k K) (V, error) {
+	if v, ok := l.cache.cached(k); ok {
+		return v, nil
+	}
+	if l.hinted != nil && l.hinted(k) {
+		found, err := l.loadMany(ctx, []K{k})
+		return found[k], err
+	}
+	return l.loader.Load(ctx, k)()
+}
+
+func (l *listLoader[K, V]) loadMany(ctx context.Context, keys []K) (map[K]V, error) {
+	return l.cache.load(keys, l.extra(ctx, keys), func(need []K) (map[K]V, error) { return l.query(ctx, need) })
+}
+
+// byPlace keeps one value per field of the document: the elements of a
+// list ask from one place with one selection and one set of arguments,
+// while two places (aliases, say) may differ in both.
+type byPlace[T any] struct {
+	mu sync.Mutex
+	m  map[*ast.Field]T
+}
+
+// at returns the value for the field of ctx, made by create on first use.
+func (b *byPlace[T]) at(ctx context.Context, create func() T) T {
+	var place *ast.Field
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		place = fc.Field.Field
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if v, ok := b.m[place]; ok {
+		return v
+	}
+	if b.m == nil {
+		b.m = map[*ast.Field]T{}
+	}
+	v := create()
+	b.m[place] = v
+	return v
 }

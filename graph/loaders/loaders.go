@@ -16,7 +16,6 @@ import (
 	"dpcma/ent/organisation"
 
 	"github.com/graph-gophers/dataloader/v7"
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // wait is how long a loader gathers keys before it queries. entgql loads a
@@ -40,16 +39,12 @@ type Loaders struct {
 
 	client        *ent.Client
 	responseHints hintSet
-	responsesMu   sync.Mutex
-	responses     map[*ast.Field]*responsesLoader // by responses field of the document
-	// practicePages pages organisations' practices, by practices field of
-	// the document.
-	practicePagesMu sync.Mutex
-	practicePages   map[*ast.Field]*practicePages
-	shared          *Shared
-	snapOnce        sync.Once
-	snap            *snapshot
-	snapErr         error
+	responses     byPlace[*listLoader[SubjectPeriod, []*ent.Response]]
+	practicePages byPlace[*listLoader[orgKey, *ent.PracticeConnection]]
+	shared        *Shared
+	snapOnce      sync.Once
+	snap          *snapshot
+	snapErr       error
 }
 
 // New returns fresh loaders reading through client.

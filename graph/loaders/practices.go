@@ -8,8 +8,6 @@ import (
 	"dpcma/ent/practice"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/graph-gophers/dataloader/v7"
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // PracticePageArgs are the arguments of an organisation's practices field,
@@ -33,36 +31,8 @@ type orgKey struct {
 // every practice of the batch before any of them resolves, so that their
 // own fields can load in one go (see HintPractices).
 func (l *Loaders) PracticePage(ctx context.Context, org *ent.Organisation, args PracticePageArgs, loaded func([]*ent.Practice)) (*ent.PracticeConnection, error) {
-	return l.practicePagesAt(ctx, args, loaded).Load(ctx, orgKey{org.ID, org.Tier})()
-}
-
-// practicePages serves one practices field of the document.
-type practicePages struct {
-	loader *dataloader.Loader[orgKey, *ent.PracticeConnection]
-	cache  prefetched[orgKey, *ent.PracticeConnection]
-}
-
-func (l *Loaders) practicePagesAt(ctx context.Context, args PracticePageArgs, loaded func([]*ent.Practice)) *dataloader.Loader[orgKey, *ent.PracticeConnection] {
-	var place *ast.Field
-	if fc := graphql.GetFieldContext(ctx); fc != nil {
-		place = fc.Field.Field
-	}
-	l.practicePagesMu.Lock()
-	defer l.practicePagesMu.Unlock()
-	if pp, ok := l.practicePages[place]; ok {
-		return pp.loader
-	}
-	pp := &practicePages{}
-	pp.loader = dataloader.NewBatchedLoader(func(ctx context.Context, keys []orgKey) []*dataloader.Result[*ent.PracticeConnection] {
-		// The rest of the asking organisation's list joins the batch, so a
-		// list whose members ask late still loads in one go.
-		var extra []orgKey
-		for _, o := range siblingOrganisations(ctx) {
-			if o.Tier != organisation.TierNATIONAL {
-				extra = append(extra, orgKey{o.ID, o.Tier})
-			}
-		}
-		found, err := pp.cache.load(keys, extra, func(need []orgKey) (map[orgKey]*ent.PracticeConnection, error) {
+	return l.practicePages.at(ctx, func() *listLoader[orgKey, *ent.PracticeConnection] {
+		query := func(ctx context.Context, need []orgKey) (map[orgKey]*ent.PracticeConnection, error) {
 			pages, err := l.loadPracticePages(ctx, need, args)
 			if err != nil {
 				return nil, err
@@ -77,18 +47,21 @@ func (l *Loaders) practicePagesAt(ctx context.Context, args PracticePageArgs, lo
 			}
 			loaded(practices)
 			return got, nil
-		})
-		out := make([]*dataloader.Result[*ent.PracticeConnection], len(keys))
-		for i, k := range keys {
-			out[i] = &dataloader.Result[*ent.PracticeConnection]{Data: found[k], Error: err}
 		}
-		return out
-	}, dataloader.WithWait[orgKey, *ent.PracticeConnection](wait), dataloader.WithBatchCapacity[orgKey, *ent.PracticeConnection](batchCapacity))
-	if l.practicePages == nil {
-		l.practicePages = map[*ast.Field]*practicePages{}
+		return newListLoader(nil, siblingPages, query)
+	}).get(ctx, orgKey{org.ID, org.Tier})
+}
+
+// siblingPages: the rest of the asking organisation's list joins the
+// batch, so a list whose members ask late still loads in one go.
+func siblingPages(ctx context.Context, _ []orgKey) []orgKey {
+	var extra []orgKey
+	for _, o := range siblingOrganisations(ctx) {
+		if o.Tier != organisation.TierNATIONAL {
+			extra = append(extra, orgKey{o.ID, o.Tier})
+		}
 	}
-	l.practicePages[place] = pp
-	return pp.loader
+	return extra
 }
 
 // siblingOrganisations returns the organisations of the nearest list that

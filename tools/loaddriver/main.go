@@ -17,10 +17,18 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// drillDown is a CCG's practices, each with maturity by domain and its
+// answers for the latest period.
+const drillDown = `query($ccg: String!) { organisation(odsCode: $ccg) { name maturity { score }
+	practices(first: 500, orderBy: {field: NAME, direction: ASC}) { totalCount edges { node { odsCode name listSize
+		maturity { score level completion peerPercentile byDomain { domain score } }
+		responses(first: 100) { totalCount edges { node { value score notApplicable indicator { code domain } } } } } } } } }`
 
 // Queries are the dashboard shapes of SPEC §5.
 var Queries = map[string]string{
@@ -31,16 +39,10 @@ var Queries = map[string]string{
 				byDomain { domain score } } } } } } } } } } } } }`,
 	"tree": `{ national { odsCode name children(first: 10) { edges { node { odsCode name
 		children(first: 100) { edges { node { odsCode name children(first: 300) { edges { node { odsCode name } } } } } } } } } } }`,
-	"drilldown": `{ organisation(odsCode: "99P") { name maturity { score }
-	practices(first: 500, orderBy: {field: NAME, direction: ASC}) { totalCount edges { node { odsCode name listSize
-		maturity { score level completion peerPercentile byDomain { domain score } }
-		responses(first: 100) { totalCount edges { node { value score notApplicable indicator { code domain } } } } } } } } }`,
+	"drilldown": strings.NewReplacer("query($ccg: String!) ", "", "$ccg", `"99P"`).Replace(drillDown),
 	// every CCG in turn (with -each-ccg): a load that a response cache
 	// cannot absorb unless it holds every CCG's drill-down.
-	"drilldown-any": `query($ccg: String!) { organisation(odsCode: $ccg) { name maturity { score }
-	practices(first: 500, orderBy: {field: NAME, direction: ASC}) { totalCount edges { node { odsCode name listSize
-		maturity { score level completion peerPercentile byDomain { domain score } }
-		responses(first: 100) { totalCount edges { node { value score notApplicable indicator { code domain } } } } } } } } }`,
+	"drilldown-any": drillDown,
 	"league": `{ organisations(first: 1000, where: {tier: CCG}, orderBy: {field: NAME, direction: ASC}) {
 	edges { node { odsCode name indicatorSummary(indicator: "ER01") { answeredCount shareMeetingTarget meanScore distribution { value count } } } } } }`,
 }

@@ -587,6 +587,17 @@ func (_q *AssessmentPeriodQuery) WithNamedResponses(name string, opts ...func(*R
 	return _q
 }
 
+// Require makes sure the query loads columns even when field collection
+// has pruned its selection; without pruning every column loads anyway.
+func (_mq *AssessmentPeriodQuery) Require(columns ...string) *AssessmentPeriodQuery {
+	if len(_mq.ctx.Fields) > 0 {
+		for _, c := range columns {
+			_mq.ctx.AppendFieldOnce(c)
+		}
+	}
+	return _mq
+}
+
 // AssessmentPeriodGroupBy is the group-by builder for AssessmentPeriod entities.
 type AssessmentPeriodGroupBy struct {
 	selector

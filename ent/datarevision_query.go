@@ -486,6 +486,17 @@ func (_q *DataRevisionQuery) Modify(modifiers ...func(s *sql.Selector)) *DataRev
 	return _q.Select()
 }
 
+// Require makes sure the query loads columns even when field collection
+// has pruned its selection; without pruning every column loads anyway.
+func (_mq *DataRevisionQuery) Require(columns ...string) *DataRevisionQuery {
+	if len(_mq.ctx.Fields) > 0 {
+		for _, c := range columns {
+			_mq.ctx.AppendFieldOnce(c)
+		}
+	}
+	return _mq
+}
+
 // DataRevisionGroupBy is the group-by builder for DataRevision entities.
 type DataRevisionGroupBy struct {
 	selector

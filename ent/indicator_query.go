@@ -587,6 +587,17 @@ func (_q *IndicatorQuery) WithNamedResponses(name string, opts ...func(*Response
 	return _q
 }
 
+// Require makes sure the query loads columns even when field collection
+// has pruned its selection; without pruning every column loads anyway.
+func (_mq *IndicatorQuery) Require(columns ...string) *IndicatorQuery {
+	if len(_mq.ctx.Fields) > 0 {
+		for _, c := range columns {
+			_mq.ctx.AppendFieldOnce(c)
+		}
+	}
+	return _mq
+}
+
 // IndicatorGroupBy is the group-by builder for Indicator entities.
 type IndicatorGroupBy struct {
 	selector

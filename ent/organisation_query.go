@@ -1054,6 +1054,17 @@ func (_q *OrganisationQuery) WithNamedResponses(name string, opts ...func(*Respo
 	return _q
 }
 
+// Require makes sure the query loads columns even when field collection
+// has pruned its selection; without pruning every column loads anyway.
+func (_mq *OrganisationQuery) Require(columns ...string) *OrganisationQuery {
+	if len(_mq.ctx.Fields) > 0 {
+		for _, c := range columns {
+			_mq.ctx.AppendFieldOnce(c)
+		}
+	}
+	return _mq
+}
+
 // OrganisationGroupBy is the group-by builder for Organisation entities.
 type OrganisationGroupBy struct {
 	selector

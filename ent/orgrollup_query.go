@@ -486,6 +486,17 @@ func (_q *OrgRollupQuery) Modify(modifiers ...func(s *sql.Selector)) *OrgRollupS
 	return _q.Select()
 }
 
+// Require makes sure the query loads columns even when field collection
+// has pruned its selection; without pruning every column loads anyway.
+func (_mq *OrgRollupQuery) Require(columns ...string) *OrgRollupQuery {
+	if len(_mq.ctx.Fields) > 0 {
+		for _, c := range columns {
+			_mq.ctx.AppendFieldOnce(c)
+		}
+	}
+	return _mq
+}
+
 // OrgRollupGroupBy is the group-by builder for OrgRollup entities.
 type OrgRollupGroupBy struct {
 	selector

@@ -816,6 +816,17 @@ func (_q *PracticeQuery) WithNamedResponses(name string, opts ...func(*ResponseQ
 	return _q
 }
 
+// Require makes sure the query loads columns even when field collection
+// has pruned its selection; without pruning every column loads anyway.
+func (_mq *PracticeQuery) Require(columns ...string) *PracticeQuery {
+	if len(_mq.ctx.Fields) > 0 {
+		for _, c := range columns {
+			_mq.ctx.AppendFieldOnce(c)
+		}
+	}
+	return _mq
+}
+
 // PracticeGroupBy is the group-by builder for Practice entities.
 type PracticeGroupBy struct {
 	selector

@@ -486,6 +486,17 @@ func (_q *PracticeScoreQuery) Modify(modifiers ...func(s *sql.Selector)) *Practi
 	return _q.Select()
 }
 
+// Require makes sure the query loads columns even when field collection
+// has pruned its selection; without pruning every column loads anyway.
+func (_mq *PracticeScoreQuery) Require(columns ...string) *PracticeScoreQuery {
+	if len(_mq.ctx.Fields) > 0 {
+		for _, c := range columns {
+			_mq.ctx.AppendFieldOnce(c)
+		}
+	}
+	return _mq
+}
+
 // PracticeScoreGroupBy is the group-by builder for PracticeScore entities.
 type PracticeScoreGroupBy struct {
 	selector

@@ -796,6 +796,17 @@ func (_q *ResponseQuery) Modify(modifiers ...func(s *sql.Selector)) *ResponseSel
 	return _q.Select()
 }
 
+// Require makes sure the query loads columns even when field collection
+// has pruned its selection; without pruning every column loads anyway.
+func (_mq *ResponseQuery) Require(columns ...string) *ResponseQuery {
+	if len(_mq.ctx.Fields) > 0 {
+		for _, c := range columns {
+			_mq.ctx.AppendFieldOnce(c)
+		}
+	}
+	return _mq
+}
+
 // ResponseGroupBy is the group-by builder for Response entities.
 type ResponseGroupBy struct {
 	selector

@@ -9,9 +9,7 @@ import (
 	"context"
 	"dpcma/ent"
 	"dpcma/ent/assessmentperiod"
-	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
-	"dpcma/ent/practice"
 	"dpcma/graph/apperr"
 	"dpcma/graph/loaders"
 	"dpcma/graph/model"
@@ -87,7 +85,7 @@ func (r *practiceResolver) Maturity(ctx context.Context, obj *ent.Practice, peri
 
 // Organisation is the resolver for the organisation field.
 func (r *queryResolver) Organisation(ctx context.Context, odsCode string) (*ent.Organisation, error) {
-	return r.organisationByCode(ctx, odsCode)
+	return oneByCode(ctx, odsCode, r.organisationsByCode, "organisation")
 }
 
 // National is the resolver for the national field.
@@ -105,37 +103,17 @@ func (r *queryResolver) National(ctx context.Context) (*ent.Organisation, error)
 
 // Practice is the resolver for the practice field.
 func (r *queryResolver) Practice(ctx context.Context, odsCode string) (*ent.Practice, error) {
-	q, err := r.client.Practice.Query().Where(practice.OdsCode(odsCode)).CollectFields(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p, err := q.Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.NotFoundf("no practice has the code %q", odsCode)
-	}
-	return p, err
+	return oneByCode(ctx, odsCode, r.practicesByCode, "practice")
 }
 
 // Indicator is the resolver for the indicator field.
 func (r *queryResolver) Indicator(ctx context.Context, code string) (*ent.Indicator, error) {
-	q, err := r.client.Indicator.Query().Where(indicator.Code(code)).CollectFields(ctx)
-	if err != nil {
-		return nil, err
-	}
-	i, err := q.Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.NotFoundf("no indicator has the code %q", code)
-	}
-	return i, err
+	return oneByCode(ctx, code, r.indicatorsByCode, "indicator")
 }
 
 // Period is the resolver for the period field.
 func (r *queryResolver) Period(ctx context.Context, code string) (*ent.AssessmentPeriod, error) {
-	p, err := r.client.AssessmentPeriod.Query().Where(assessmentperiod.Code(code)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.NotFoundf("no assessment period has the code %q", code)
-	}
-	return p, err
+	return oneByCode(ctx, code, r.periodsByCode, "assessment period")
 }
 
 // CurrentPeriod is the resolver for the currentPeriod field.

@@ -8,10 +8,6 @@ package graph
 import (
 	"context"
 	"dpcma/ent"
-	"dpcma/ent/assessmentperiod"
-	"dpcma/ent/indicator"
-	"dpcma/ent/organisation"
-	"dpcma/ent/practice"
 	"dpcma/graph/model"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -19,71 +15,24 @@ import (
 
 // FindManyAssessmentPeriodByCodes is the resolver for the findManyAssessmentPeriodByCodes field.
 func (r *entityResolver) FindManyAssessmentPeriodByCodes(ctx context.Context, reps []*model.AssessmentPeriodByCodesInput) ([]*ent.AssessmentPeriod, error) {
-	codes := make([]string, len(reps))
-	for i, rep := range reps {
-		codes[i] = rep.Code
-	}
-	q, err := r.client.AssessmentPeriod.Query().Where(assessmentperiod.CodeIn(codes...)).CollectFields(ctx, "AssessmentPeriod")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := q.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return inKeyOrder(codes, rows, func(p *ent.AssessmentPeriod) string { return p.Code }), nil
+	return r.periodsByCode(ctx, keysOf(reps, func(r *model.AssessmentPeriodByCodesInput) string { return r.Code }), "AssessmentPeriod")
 }
 
 // FindManyIndicatorByCodes is the resolver for the findManyIndicatorByCodes field.
 func (r *entityResolver) FindManyIndicatorByCodes(ctx context.Context, reps []*model.IndicatorByCodesInput) ([]*ent.Indicator, error) {
-	codes := make([]string, len(reps))
-	for i, rep := range reps {
-		codes[i] = rep.Code
-	}
-	q, err := r.client.Indicator.Query().Where(indicator.CodeIn(codes...)).CollectFields(ctx, "Indicator")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := q.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return inKeyOrder(codes, rows, func(i *ent.Indicator) string { return i.Code }), nil
+	return r.indicatorsByCode(ctx, keysOf(reps, func(r *model.IndicatorByCodesInput) string { return r.Code }), "Indicator")
 }
 
 // FindManyOrganisationByOdsCodes is the resolver for the findManyOrganisationByOdsCodes field.
 func (r *entityResolver) FindManyOrganisationByOdsCodes(ctx context.Context, reps []*model.OrganisationByOdsCodesInput) ([]*ent.Organisation, error) {
-	codes := make([]string, len(reps))
-	for i, rep := range reps {
-		codes[i] = rep.OdsCode
-	}
-	q, err := r.client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).CollectFields(ctx, "Organisation")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := q.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return inKeyOrder(codes, rows, func(o *ent.Organisation) string { return o.OdsCode }), nil
+	return r.organisationsByCode(ctx, keysOf(reps, func(r *model.OrganisationByOdsCodesInput) string { return r.OdsCode }), "Organisation")
 }
 
 // FindManyPracticeByOdsCodes is the resolver for the findManyPracticeByOdsCodes field.
 func (r *entityResolver) FindManyPracticeByOdsCodes(ctx context.Context, reps []*model.PracticeByOdsCodesInput) ([]*ent.Practice, error) {
-	codes := make([]string, len(reps))
-	for i, rep := range reps {
-		codes[i] = rep.OdsCode
-	}
-	q, err := r.client.Practice.Query().Where(practice.OdsCodeIn(codes...)).CollectFields(ctx, "Practice")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := q.All(ctx)
-	if err != nil {
-		return nil, err
-	}
+	rows, err := r.practicesByCode(ctx, keysOf(reps, func(r *model.PracticeByOdsCodesInput) string { return r.OdsCode }), "Practice")
 	hintPractices(ctx, rows, graphql.CollectFieldsCtx(ctx, []string{"Practice"}))
-	return inKeyOrder(codes, rows, func(p *ent.Practice) string { return p.OdsCode }), nil
+	return rows, err
 }
 
 // Entity returns EntityResolver implementation.

@@ -44,20 +44,6 @@ func (r *Resolver) period(ctx context.Context, code *string) (*ent.AssessmentPer
 	return nil, apperr.BadInputf("unknown period %q: valid periods are %s", *code, strings.Join(codes, ", "))
 }
 
-// organisationByCode looks up an organisation, collecting the fields the
-// query selects beneath it so nested connections load in bulk.
-func (r *Resolver) organisationByCode(ctx context.Context, code string) (*ent.Organisation, error) {
-	q, err := r.client.Organisation.Query().Where(organisation.OdsCode(code)).CollectFields(ctx)
-	if err != nil {
-		return nil, err
-	}
-	o, err := q.Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.NotFoundf("no organisation has the code %q", code)
-	}
-	return o, err
-}
-
 // organisationPractices pages the practices beneath an organisation. In a
 // list of organisations, a first or last page of a CCG, STP or region
 // loads with the other organisations of the list; a single organisation,
@@ -121,20 +107,6 @@ func (r *Resolver) ancestorsOf(ctx context.Context, parentID *int) ([]*ent.Organ
 	return out, nil
 }
 
-// inKeyOrder places rows at the index of their key, as gqlgen's multi
-// entity resolvers require; unknown keys stay nil (null, no error).
-func inKeyOrder[T any](keys []string, rows []*T, key func(*T) string) []*T {
-	byKey := make(map[string]*T, len(rows))
-	for _, row := range rows {
-		byKey[key(row)] = row
-	}
-	out := make([]*T, len(keys))
-	for i, k := range keys {
-		out[i] = byKey[k]
-	}
-	return out
-}
-
 // hintPractices tells the loaders about a list of practices about to be
 // resolved, for the fields selected beneath them, so each field loads the
 // whole list in its first batch. fields are the practices' selected fields.
@@ -142,10 +114,13 @@ func hintPractices(ctx context.Context, practices []*ent.Practice, fields []grap
 	if len(practices) == 0 {
 		return
 	}
-	ids := make([]int, len(practices))
+	ids := make([]int, 0, len(practices))
 	var ccgs []int
-	for i, p := range practices {
-		ids[i] = p.ID
+	for _, p := range practices {
+		if p == nil { // an unknown key in _entities
+			continue
+		}
+		ids = append(ids, p.ID)
 		if p.CcgID != 0 {
 			ccgs = append(ccgs, p.CcgID)
 		}

@@ -23,10 +23,18 @@ func TestOneFieldAloneResolves(t *testing.T) {
 			Period    struct{ ID, Code string }
 		}
 		var seeds struct {
-			Practices     struct{ Edges []struct{ Node struct{ ID, OdsCode string } } }
-			Organisations struct{ Edges []struct{ Node struct{ ID, OdsCode string } } }
-			Indicators    struct{ Edges []struct{ Node struct{ ID, Code string } } }
-			Periods       struct{ Edges []struct{ Node struct{ ID, Code string } } }
+			Practices struct {
+				Edges []struct{ Node struct{ ID, OdsCode string } }
+			}
+			Organisations struct {
+				Edges []struct{ Node struct{ ID, OdsCode string } }
+			}
+			Indicators struct {
+				Edges []struct{ Node struct{ ID, Code string } }
+			}
+			Periods struct {
+				Edges []struct{ Node struct{ ID, Code string } }
+			}
 		}
 		e.query(`{
 			practices(first: 1, orderBy: {field: ODS_CODE, direction: DESC}) { edges { node { id odsCode } } }

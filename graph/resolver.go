@@ -3,7 +3,7 @@ package graph
 import (
 	"dpcma/ent"
 
-	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Resolver is the root of dependency injection for the resolvers.
@@ -12,7 +12,8 @@ type Resolver struct {
 	dialect string
 }
 
-// NewSchema returns the executable schema over client.
-func NewSchema(client *ent.Client, dialect string) graphql.ExecutableSchema {
-	return NewExecutableSchema(Config{Resolvers: &Resolver{client: client, dialect: dialect}})
+// Schema returns the parsed GraphQL schema, for validating documents.
+// To serve it, use NewServer: the executor relies on what it installs.
+func Schema() *ast.Schema {
+	return NewExecutableSchema(Config{Resolvers: &Resolver{}}).Schema()
 }

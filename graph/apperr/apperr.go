@@ -13,6 +13,7 @@ import (
 	"dpcma/graph/gid"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -25,7 +26,24 @@ const (
 	PeriodClosed    = "PERIOD_CLOSED"
 	QueryTooComplex = "QUERY_TOO_COMPLEX"
 	Internal        = "INTERNAL_SERVER_ERROR"
+
+	// IntrospectionDisabled refuses __schema and __type when the server
+	// is run with public introspection off.
+	IntrospectionDisabled = "INTROSPECTION_DISABLED"
+	// RequestTooLarge refuses a body above the size limit (HTTP 413).
+	RequestTooLarge = "REQUEST_TOO_LARGE"
+	// ServerBusy: no operation slot came free before the request's
+	// deadline (HTTP 503).
+	ServerBusy = "SERVER_BUSY"
 )
+
+// Errorf returns a GraphQL error with a code, for failures found before
+// execution (in the document or its variables) at pos.
+func Errorf(pos *ast.Position, code, format string, args ...any) *gqlerror.Error {
+	e := gqlerror.ErrorPosf(pos, format, args...)
+	e.Extensions = map[string]any{"code": code}
+	return e
+}
 
 // Error is an error meant for the client: its message is safe to show.
 type Error struct {

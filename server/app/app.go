@@ -15,18 +15,8 @@ import (
 
 	"dpcma/graph"
 	"dpcma/graph/apperr"
-	"dpcma/graph/loaders"
-	"dpcma/graph/respcache"
 	"dpcma/server/database"
 	"dpcma/server/playground"
-
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // Config holds the HTTP limits.
@@ -55,7 +45,9 @@ var DefaultConfig = Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Seco
 // New returns the HTTP handler of the service.
 func New(db *database.DB, cfg Config) http.Handler {
 	mux := http.NewServeMux()
-	gql := GraphQL(db, cfg)
+	gql := graph.NewServer(db.Client, db.Dialect, graph.Options{
+		MaxPageSize: cfg.MaxPageSize, NoIntrospection: cfg.NoIntrospection, ResponseCacheBytes: cfg.ResponseCacheBytes,
+	})
 	mux.Handle("/query", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, limitConcurrency(cfg.MaxConcurrent, gql))))
 	mux.Handle("/", playground.Handler("/query"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -72,39 +64,6 @@ func New(db *database.DB, cfg Config) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	return mux
-}
-
-// GraphQL returns the GraphQL-over-HTTP handler alone.
-func GraphQL(db *database.DB, cfg Config) http.Handler {
-	srv := handler.New(graph.NewSchema(db.Client, db.Dialect))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(pageSizeLimit{max: cfg.MaxPageSize})
-	srv.Use(graph.NoDefer{})
-	if cfg.NoIntrospection {
-		srv.Use(publicIntrospectionOff{})
-	}
-	srv.SetErrorPresenter(apperr.Present)
-	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
-		slog.ErrorContext(ctx, "panic in resolver", "panic", p)
-		return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": apperr.Internal}}
-	})
-	shared := loaders.NewShared()
-	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		return next(loaders.With(ctx, loaders.New(db.Client, db.Dialect, shared)))
-	})
-	// gqlgen runs the extension added first outermost: the cache sits inside
-	// the per-operation loaders, whose revision read it shares.
-	if cfg.ResponseCacheBytes > 0 {
-		srv.Use(respcache.New(cfg.ResponseCacheBytes, func(ctx context.Context) (int64, error) {
-			return loaders.For(ctx).Revision(ctx)
-		}))
-	}
-	return srv
 }
 
 // TuneGC sets a soft heap limit of limitMB MiB unless GOMEMLIMIT is set:
@@ -125,7 +84,7 @@ func TuneGC(limitMB int64) {
 func limitBody(n int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > n {
-			writeJSON(w, http.StatusRequestEntityTooLarge, gqlErrors(fmt.Sprintf("request body is larger than the limit of %d bytes", n), "REQUEST_TOO_LARGE"))
+			writeJSON(w, http.StatusRequestEntityTooLarge, gqlErrors(fmt.Sprintf("request body is larger than the limit of %d bytes", n), apperr.RequestTooLarge))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, n)
@@ -146,7 +105,7 @@ func limitConcurrency(n int, h http.Handler) http.Handler {
 			defer func() { <-slots }()
 			h.ServeHTTP(w, r)
 		case <-r.Context().Done():
-			writeJSON(w, http.StatusServiceUnavailable, gqlErrors("the server is busy: try again shortly", "SERVER_BUSY"))
+			writeJSON(w, http.StatusServiceUnavailable, gqlErrors("the server is busy: try again shortly", apperr.ServerBusy))
 		}
 	})
 }

@@ -32,7 +32,7 @@ func TestDocumentedQueriesRun(t *testing.T) {
 	if len(docs) < 10 {
 		t.Fatalf("found only %d documented queries", len(docs))
 	}
-	schema := graph.NewSchema(nil, "").Schema()
+	schema := graph.Schema()
 	for name, q := range docs {
 		if _, errs := gqlparser.LoadQuery(schema, q); len(errs) > 0 {
 			t.Errorf("%s does not validate: %v", name, errs)

@@ -1,0 +1,64 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+
+	"dpcma/ent"
+	"dpcma/graph/apperr"
+	"dpcma/graph/loaders"
+	"dpcma/graph/respcache"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Options are the limits and switches of a GraphQL server.
+type Options struct {
+	// MaxPageSize caps first and last on every connection (0: no cap).
+	MaxPageSize int
+	// NoIntrospection switches public introspection (__schema, __type)
+	// off; _service stays available to federation gateways.
+	NoIntrospection bool
+	// ResponseCacheBytes bounds the memory of cached query results (see
+	// graph/respcache); 0 turns the cache off.
+	ResponseCacheBytes int64
+}
+
+// NewServer returns dpcma's GraphQL-over-HTTP handler over client. It is
+// the one way to serve the schema: resolvers need the per-operation
+// loaders, the patched executor needs @defer refused before it runs, and
+// clients need errors without internals. HTTP-level limits (body size,
+// timeouts, concurrency) are the caller's.
+func NewServer(client *ent.Client, dialect string, opts Options) *handler.Server {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{client: client, dialect: dialect}}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(operationChecks{maxPageSize: opts.MaxPageSize, noIntrospection: opts.NoIntrospection})
+	srv.SetErrorPresenter(apperr.Present)
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		slog.ErrorContext(ctx, "panic in resolver", "panic", p)
+		return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": apperr.Internal}}
+	})
+	shared := loaders.NewShared()
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(loaders.With(ctx, loaders.New(client, dialect, shared)))
+	})
+	// gqlgen runs the extension added first outermost: the cache sits inside
+	// the per-operation loaders, whose revision read it shares.
+	if opts.ResponseCacheBytes > 0 {
+		srv.Use(respcache.New(opts.ResponseCacheBytes, func(ctx context.Context) (int64, error) {
+			return loaders.For(ctx).Revision(ctx)
+		}))
+	}
+	return srv
+}

@@ -50,7 +50,7 @@ func (r *Resolver) period(ctx context.Context, code *string) (*ent.AssessmentPer
 // cursors and England page on their own.
 func (r *Resolver) organisationPractices(ctx context.Context, obj *ent.Organisation, after *entgql.Cursor[int], first *int,
 	before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) (*ent.PracticeConnection, error) {
-	if after == nil && before == nil && obj.Tier != organisation.TierNATIONAL && inList(ctx) {
+	if after == nil && before == nil && obj.Tier != organisation.TierNATIONAL && loaders.InList(ctx) {
 		fields := connectionNodeFields(ctx, "Practice")
 		return loaders.For(ctx).PracticePage(ctx, obj, loaders.PracticePageArgs{First: first, Last: last, OrderBy: orderBy, Where: where},
 			func(practices []*ent.Practice) { hintPractices(ctx, practices, fields) })
@@ -58,17 +58,6 @@ func (r *Resolver) organisationPractices(ctx context.Context, obj *ent.Organisat
 	conn, err := r.practicesBeneath(obj).Paginate(ctx, after, first, before, last, ent.WithPracticeOrder(orderBy), ent.WithPracticeFilter(where.Filter))
 	hintPracticePage(ctx, conn)
 	return conn, err
-}
-
-// inList reports whether the current field belongs to an element of a list,
-// where its siblings will ask the same and batching pays.
-func inList(ctx context.Context) bool {
-	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
-		if fc.Index != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // practicesBeneath returns the query of every practice beneath o, at any

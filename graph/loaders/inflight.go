@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -151,10 +150,7 @@ type byPlace[T any] struct {
 
 // at returns the value for the field of ctx, made by create on first use.
 func (b *byPlace[T]) at(ctx context.Context, create func() T) T {
-	var place *ast.Field
-	if fc := graphql.GetFieldContext(ctx); fc != nil {
-		place = fc.Field.Field
-	}
+	place := placeOf(ctx)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if v, ok := b.m[place]; ok {

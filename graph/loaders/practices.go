@@ -6,8 +6,6 @@ import (
 	"dpcma/ent"
 	"dpcma/ent/organisation"
 	"dpcma/ent/practice"
-
-	"github.com/99designs/gqlgen/graphql"
 )
 
 // PracticePageArgs are the arguments of an organisation's practices field,
@@ -62,27 +60,6 @@ func siblingPages(ctx context.Context, _ []orgKey) []orgKey {
 		}
 	}
 	return extra
-}
-
-// siblingOrganisations returns the organisations of the nearest list that
-// the current field's object belongs to, as gqlgen recorded it while
-// resolving; nil outside such a list.
-func siblingOrganisations(ctx context.Context) []*ent.Organisation {
-	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
-		switch v := fc.Result.(type) {
-		case []*ent.OrganisationEdge:
-			out := make([]*ent.Organisation, 0, len(v))
-			for _, e := range v {
-				if e != nil && e.Node != nil {
-					out = append(out, e.Node)
-				}
-			}
-			return out
-		case []*ent.Organisation:
-			return v
-		}
-	}
-	return nil
 }
 
 // loadPracticePages loads the keys' pages, one statement pair per tier.

@@ -6,8 +6,6 @@ import (
 
 	"dpcma/ent"
 	"dpcma/ent/response"
-
-	"github.com/99designs/gqlgen/graphql"
 )
 
 // SubjectPeriod keys one subject's answers in one period: a practice, or
@@ -80,37 +78,4 @@ func (l *Loaders) queryResponses(ctx context.Context, need []SubjectPeriod) (map
 		got[k] = append(got[k], r)
 	}
 	return got, err
-}
-
-// nodeFieldContext moves ctx from a connection field of typeName nodes to
-// its edges.node field, where ent's CollectFields looks for the fields to
-// load.
-func nodeFieldContext(ctx context.Context, typeName string) context.Context {
-	node, ok := NodeSelection(ctx, typeName)
-	if !ok {
-		return ctx
-	}
-	return graphql.WithFieldContext(ctx, &graphql.FieldContext{Parent: graphql.GetFieldContext(ctx), Field: node,
-		Object: typeName + "Edge", Args: map[string]any{}})
-}
-
-// NodeSelection returns the edges.node field selected beneath the current
-// field, a connection of typeName nodes.
-func NodeSelection(ctx context.Context, typeName string) (graphql.CollectedField, bool) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || !graphql.HasOperationContext(ctx) {
-		return graphql.CollectedField{}, false
-	}
-	oc := graphql.GetOperationContext(ctx)
-	for _, edges := range graphql.CollectFields(oc, fc.Field.Selections, []string{typeName + "Connection"}) {
-		if edges.Name != "edges" {
-			continue
-		}
-		for _, node := range graphql.CollectFields(oc, edges.Selections, []string{typeName + "Edge"}) {
-			if node.Name == "node" {
-				return node, true
-			}
-		}
-	}
-	return graphql.CollectedField{}, false
 }

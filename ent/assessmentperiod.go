@@ -19,13 +19,13 @@ type AssessmentPeriod struct {
 	ID int `json:"id,omitempty"`
 	// Period code, e.g. 2016-17-H1.
 	Code string `json:"code,omitempty"`
-	// Name holds the value of the "name" field.
+	// Readable name, e.g. 2016/17 second half (Oct 2016-Mar 2017).
 	Name string `json:"name,omitempty"`
 	// First day of the period.
 	OpensOn time.Time `json:"opens_on,omitempty"`
 	// Last day of the period.
 	ClosesOn time.Time `json:"closes_on,omitempty"`
-	// Answers may be submitted only while OPEN.
+	// OPEN for the period in which answers are being collected, CLOSED once they are final.
 	Status assessmentperiod.Status `json:"status,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AssessmentPeriodQuery when eager-loading is set.

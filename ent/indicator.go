@@ -19,25 +19,25 @@ type Indicator struct {
 	ID int `json:"id,omitempty"`
 	// Catalogue code, e.g. PO01.
 	Code string `json:"code,omitempty"`
-	// Title holds the value of the "title" field.
+	// Short title, e.g. Online appointment booking enabled.
 	Title string `json:"title,omitempty"`
-	// Description holds the value of the "description" field.
+	// What the indicator asks, in a sentence or two.
 	Description string `json:"description,omitempty"`
-	// One of the seven maturity domains, e.g. Patient online.
+	// One of the seven maturity domains: Patient online, Records & interoperability, Clinical systems, Infrastructure, Information governance, GP IT service, Business intelligence.
 	Domain string `json:"domain,omitempty"`
-	// GP IT Operating Model service category.
+	// GP IT Operating Model service category; it sets the weight.
 	Category indicator.Category `json:"category,omitempty"`
-	// AnswerType holds the value of the "answer_type" field.
+	// How the indicator is answered and scored.
 	AnswerType indicator.AnswerType `json:"answer_type,omitempty"`
-	// Target value: a percentage for PCT, a step for ORD; null for BOOL (yes) and CHOICE.
+	// Target: for PCT the percentage from which an answer scores 1 (an answer scores value / target, at most 1); for ORD the target step (an answer still scores step / maxStep); null for BOOL (the target is yes) and CHOICE (not scored).
 	Target *float64 `json:"target,omitempty"`
-	// Highest step of an ORD indicator.
+	// Highest step of an ORD indicator (steps run from 0); null for other types.
 	MaxStep *int `json:"max_step,omitempty"`
-	// Allowed values of a CHOICE indicator.
+	// Allowed values of a CHOICE indicator; null for other types.
 	Choices []string `json:"choices,omitempty"`
-	// Weight in the practice score (core and mandated 3, enhanced 2, transformational 1).
+	// Weight in the practice score, set by the category: core and mandated 3, enhanced 2, transformational 1.
 	Weight int `json:"weight,omitempty"`
-	// Who answers: each practice, or the CCG once for all its practices.
+	// Who answers: each practice, or the CCG once for all its practices (the answer then counts for each of them).
 	Respondent indicator.Respondent `json:"respondent,omitempty"`
 	// Where the indicator comes from (data source or contract reference).
 	Source string `json:"source,omitempty"`

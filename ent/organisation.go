@@ -16,11 +16,11 @@ type Organisation struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// ODS or ONS code: ENG, Y54, E54000007, 00C.
+	// ODS code, or the ONS code of an STP, or ENG for England: ENG, Y54, E54000007, 00C.
 	OdsCode string `json:"ods_code,omitempty"`
 	// Official name in readable case.
 	Name string `json:"name,omitempty"`
-	// Level in the hierarchy.
+	// Tier in the hierarchy: NATIONAL, REGION, STP or CCG.
 	Tier organisation.Tier `json:"tier,omitempty"`
 	// NHS England local office (Qxx) of a CCG; local offices are an attribute, not a tier.
 	LocalOffice string `json:"local_office,omitempty"`

@@ -19,9 +19,9 @@ type Practice struct {
 	ID int `json:"id,omitempty"`
 	// ODS practice code, e.g. A81001.
 	OdsCode string `json:"ods_code,omitempty"`
-	// Name holds the value of the "name" field.
+	// Practice name in readable case.
 	Name string `json:"name,omitempty"`
-	// Postcode holds the value of the "postcode" field.
+	// Postcode of the practice's registered address.
 	Postcode string `json:"postcode,omitempty"`
 	// Registered patients (NHS Digital, January-March 2016).
 	ListSize int `json:"list_size,omitempty"`

@@ -35,11 +35,11 @@ type Response struct {
 	NumericValue *float64 `json:"numeric_value,omitempty"`
 	// The indicator does not apply; excluded from scores and completion.
 	NotApplicable bool `json:"not_applicable,omitempty"`
-	// Response score from 0 to 1; null when unscored (CHOICE) or not applicable.
+	// Response score from 0 to 1: BOOL yes 1, no 0; PCT value / target, at most 1; ORD step / maxStep. Null when unscored (CHOICE) or not applicable.
 	Score *float64 `json:"score,omitempty"`
-	// SubmittedAt holds the value of the "submitted_at" field.
+	// When the answer was submitted.
 	SubmittedAt time.Time `json:"submitted_at,omitempty"`
-	// Who submitted the answer (an email address, or the import that loaded it).
+	// Who submitted the answer: an email address, or the loader that wrote it (import:demo for the demo data).
 	SubmittedBy string `json:"submitted_by,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ResponseQuery when eager-loading is set.
@@ -53,9 +53,9 @@ type ResponseEdges struct {
 	Practice *Practice `json:"practice,omitempty"`
 	// The answering CCG for a CCG-level answer; null for a practice answer.
 	Organisation *Organisation `json:"organisation,omitempty"`
-	// Indicator holds the value of the indicator edge.
+	// The indicator answered.
 	Indicator *Indicator `json:"indicator,omitempty"`
-	// Period holds the value of the period edge.
+	// The period the answer is for.
 	Period *AssessmentPeriod `json:"period,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -1343,201 +1343,41 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema/dpcma.graphql", Input: `"""
-A calendar date in ISO 8601 form, YYYY-MM-DD.
-"""
-scalar Date
-
-extend type Query {
-  """
-  An organisation of any tier by its ODS (or ONS) code: ENG, Y56, E54000007, 00C.
-  An unknown code gives null and a NOT_FOUND error.
-  """
-  organisation(odsCode: String!): Organisation
-  """
-  England, the root of the hierarchy.
-  """
-  national: Organisation!
-  """
-  A GP practice by its ODS code, e.g. A81001. An unknown code gives null and a NOT_FOUND error.
-  """
-  practice(odsCode: String!): Practice
-  """
-  An indicator by its catalogue code, e.g. PO01.
-  """
-  indicator(code: String!): Indicator
-  """
-  An assessment period by its code, e.g. 2016-17-H1.
-  """
-  period(code: String!): AssessmentPeriod
-  """
-  The period open for submissions, or the latest one when none is open.
-  """
-  currentPeriod: AssessmentPeriod
-}
-
-extend type Organisation {
-  """
-  The organisations above this one, parent first, up to England.
-  """
-  ancestors: [Organisation!]!
-  """
-  Every practice beneath this organisation, at any depth (England: all practices).
-  """
-  practices(
-    after: Cursor
-    first: Int
-    before: Cursor
-    last: Int
-    orderBy: [PracticeOrder!]
-    where: PracticeWhereInput
-  ): PracticeConnection!
-  """
-  This organisation's own CCG-level answers for a period (the latest period with answers when omitted).
-  """
-  responses(
-    period: String
-    after: Cursor
-    first: Int
-    before: Cursor
-    last: Int
-    orderBy: [ResponseOrder!]
-    where: ResponseWhereInput
-  ): ResponseConnection!
-  """
-  Digital maturity of the practices beneath this organisation for a period
-  (the latest period with answers when omitted), optionally restricted to one domain.
-  """
-  maturity(period: String, domain: String): Maturity!
-  """
-  How the practices (or, for a CCG-level indicator, the CCGs) beneath this organisation answered
-  an indicator in a period; the same as Indicator.summary. Ask it of every CCG for a league table.
-  """
-  indicatorSummary(indicator: String!, period: String): IndicatorSummary!
-}
-
-extend type Practice {
-  """
-  The practice's CCG, STP, region and England, nearest first.
-  """
-  ancestors: [Organisation!]!
-  """
-  The practice's answers for a period (the latest period with answers when omitted).
-  CCG-level answers that count for the practice are on its CCG's responses.
-  """
-  responses(
-    period: String
-    after: Cursor
-    first: Int
-    before: Cursor
-    last: Int
-    orderBy: [ResponseOrder!]
-    where: ResponseWhereInput
-  ): ResponseConnection!
-  """
-  The practice's digital maturity for a period (the latest period with answers when omitted).
-  """
-  maturity(period: String, domain: String): Maturity!
-}
-
-extend type Indicator {
-  """
-  How the practices beneath an organisation (England when omitted) answered this indicator in a period.
-  """
-  summary(period: String, organisation: String): IndicatorSummary!
-}
-
-"""
-Digital maturity of a practice or of all practices beneath an organisation (DOMAIN.md §5).
-"""
-type Maturity {
-  "The assessment period scored."
-  period: AssessmentPeriod!
-  "The domain the figures are restricted to, or null for all domains."
-  domain: String
-  "Score from 0 to 100: a practice's weighted score, or the unweighted mean of its practices' scores. Null when nothing was answered."
-  score: Float
-  "Maturity level 1-5 (gated; a practice's own level, or the level of an organisation's mean scores). Null when there is no score."
-  level: Int
-  "Name of the level: Initial, Developing, Core complete, Enhanced, Transformational."
-  levelName: String
-  "Answered applicable indicators divided by applicable indicators, 0 to 1."
-  completion: Float!
-  "Practices counted (1 for a practice)."
-  practiceCount: Int!
-  "Practices with at least one scored answer."
-  respondedPracticeCount: Int!
-  "Mean of practice scores weighted by registered patients."
-  patientWeightedScore: Float
-  "Scores per domain."
-  byDomain: [DomainScore!]!
-  "Scores per service category."
-  byCategory: [CategoryScore!]!
-  "Practices at each level 1-5."
-  levelDistribution: [LevelCount!]!
-  "Percent rank (0-100) of this score among same-tier siblings under the same parent; null without a score."
-  peerPercentile: Float
-  "Score points gained since the previous period; null when either score is missing."
-  change: Float
-}
-
-"A score restricted to one domain."
-type DomainScore {
-  domain: String!
-  score: Float
-}
-
-"A score restricted to one service category."
-type CategoryScore {
-  category: ServiceCategory!
-  score: Float
-}
-
-"How many practices sit at a maturity level."
-type LevelCount {
-  level: Int!
-  name: String!
-  count: Int!
-}
-
-"How the practices beneath an organisation answered one indicator in one period."
-type IndicatorSummary {
-  indicator: Indicator!
-  period: AssessmentPeriod!
-  organisation: Organisation!
-  "Practices (or, for CCG-level indicators, CCGs) with an applicable answer."
-  answeredCount: Int!
-  "Share of answered practices meeting the target (response score 1), 0 to 1."
-  shareMeetingTarget: Float
-  "Mean response score, 0 to 1."
-  meanScore: Float
-  "Answers by value: yes/no, steps, or percentage bands (0, 1-20, ... 81-100)."
-  distribution: [ValueCount!]!
-}
-
-"A value and how many answers gave it."
-type ValueCount {
-  value: String!
-  count: Int!
-}
-`, BuiltIn: false},
 	{Name: "../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
 """
-AnswerType is enum for the field answer_type
+How an indicator is answered and how an answer scores (0 to 1).
 """
 enum AnswerType @goModel(model: "dpcma/ent/indicator.AnswerType") {
+  """
+  Yes or no. Scores 1 for yes, 0 for no.
+  """
   BOOL
+  """
+  A percentage from 0 to 100. Scores value / target, at most 1.
+  """
   PCT
+  """
+  A whole step from 0 to maxStep. Scores step / maxStep.
+  """
   ORD
+  """
+  One of choices. Recorded, not scored.
+  """
   CHOICE
 }
+"""
+A half-year of the NHS financial year for which answers are collected: H1 runs from 1 April to 30 September, H2 from 1 October to 31 March (2016-17-H2 is October 2016 to March 2017).
+"""
 type AssessmentPeriod implements Node @key(fields: "code") {
   id: ID!
   """
   Period code, e.g. 2016-17-H1.
   """
   code: String!
+  """
+  Readable name, e.g. 2016/17 second half (Oct 2016-Mar 2017).
+  """
   name: String!
   """
   First day of the period.
@@ -1548,7 +1388,7 @@ type AssessmentPeriod implements Node @key(fields: "code") {
   """
   closesOn: Date!
   """
-  Answers may be submitted only while OPEN.
+  OPEN for the period in which answers are being collected, CLOSED once they are final.
   """
   status: PeriodStatus!
 }
@@ -1688,41 +1528,53 @@ Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+"""
+One question of the maturity catalogue (50 indicators in seven domains). Each period, every practice answers it or, for a CCG-level indicator (respondent CCG), each CCG answers it once for all its practices.
+"""
 type Indicator implements Node @key(fields: "code") {
   id: ID!
   """
   Catalogue code, e.g. PO01.
   """
   code: String!
+  """
+  Short title, e.g. Online appointment booking enabled.
+  """
   title: String!
+  """
+  What the indicator asks, in a sentence or two.
+  """
   description: String!
   """
-  One of the seven maturity domains, e.g. Patient online.
+  One of the seven maturity domains: Patient online, Records & interoperability, Clinical systems, Infrastructure, Information governance, GP IT service, Business intelligence.
   """
   domain: String!
   """
-  GP IT Operating Model service category.
+  GP IT Operating Model service category; it sets the weight.
   """
   category: ServiceCategory!
+  """
+  How the indicator is answered and scored.
+  """
   answerType: AnswerType!
   """
-  Target value: a percentage for PCT, a step for ORD; null for BOOL (yes) and CHOICE.
+  Target: for PCT the percentage from which an answer scores 1 (an answer scores value / target, at most 1); for ORD the target step (an answer still scores step / maxStep); null for BOOL (the target is yes) and CHOICE (not scored).
   """
   target: Float
   """
-  Highest step of an ORD indicator.
+  Highest step of an ORD indicator (steps run from 0); null for other types.
   """
   maxStep: Int
   """
-  Allowed values of a CHOICE indicator.
+  Allowed values of a CHOICE indicator; null for other types.
   """
   choices: [String!]
   """
-  Weight in the practice score (core and mandated 3, enhanced 2, transformational 1).
+  Weight in the practice score, set by the category: core and mandated 3, enhanced 2, transformational 1.
   """
   weight: Int!
   """
-  Who answers: each practice, or the CCG once for all its practices.
+  Who answers: each practice, or the CCG once for all its practices (the answer then counts for each of them).
   """
   respondent: Respondent!
   """
@@ -1964,10 +1816,13 @@ enum OrderDirection {
   """
   DESC
 }
+"""
+A commissioning organisation: England, an NHS England region, an STP footprint or a clinical commissioning group (CCG). Organisations form a tree from England down to the CCGs; GP practices sit beneath CCGs.
+"""
 type Organisation implements Node @key(fields: "odsCode") {
   id: ID!
   """
-  ODS or ONS code: ENG, Y54, E54000007, 00C.
+  ODS code, or the ONS code of an STP, or ENG for England: ENG, Y54, E54000007, 00C.
   """
   odsCode: String!
   """
@@ -1975,7 +1830,7 @@ type Organisation implements Node @key(fields: "odsCode") {
   """
   name: String!
   """
-  Level in the hierarchy.
+  Tier in the hierarchy: NATIONAL, REGION, STP or CCG.
   """
   tier: Tier!
   """
@@ -1990,6 +1845,9 @@ type Organisation implements Node @key(fields: "odsCode") {
   Organisation one tier above; null for England.
   """
   parent: Organisation
+  """
+  The organisations one tier below: England's regions, a region's STPs, an STP's CCGs. A CCG has none; its GP practices are in practices.
+  """
   children(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -2201,19 +2059,34 @@ type PageInfo {
   endCursor: Cursor
 }
 """
-PeriodStatus is enum for the field status
+Whether answers for a period are still being collected.
 """
 enum PeriodStatus @goModel(model: "dpcma/ent/assessmentperiod.Status") {
+  """
+  Answers are being collected (the latest period).
+  """
   OPEN
+  """
+  Answers are final.
+  """
   CLOSED
 }
+"""
+A GP practice, commissioned by one CCG. Its maturity is scored from its own answers and from its CCG's answers to CCG-level indicators.
+"""
 type Practice implements Node @key(fields: "odsCode") {
   id: ID!
   """
   ODS practice code, e.g. A81001.
   """
   odsCode: String!
+  """
+  Practice name in readable case.
+  """
   name: String!
+  """
+  Postcode of the practice's registered address.
+  """
   postcode: String!
   """
   Registered patients (NHS Digital, January-March 2016).
@@ -2558,12 +2431,21 @@ type Query {
   ): PracticeConnection!
 }
 """
-Respondent is enum for the field respondent
+Who answers an indicator.
 """
 enum Respondent @goModel(model: "dpcma/ent/indicator.Respondent") {
+  """
+  Each practice answers for itself.
+  """
   PRACTICE
+  """
+  The CCG answers once; its answer counts for every practice of the CCG.
+  """
   CCG
 }
+"""
+One answer to one indicator for one period, given by a practice or, for a CCG-level indicator, by a CCG.
+"""
 type Response implements Node {
   id: ID!
   """
@@ -2579,12 +2461,15 @@ type Response implements Node {
   """
   notApplicable: Boolean!
   """
-  Response score from 0 to 1; null when unscored (CHOICE) or not applicable.
+  Response score from 0 to 1: BOOL yes 1, no 0; PCT value / target, at most 1; ORD step / maxStep. Null when unscored (CHOICE) or not applicable.
   """
   score: Float
+  """
+  When the answer was submitted.
+  """
   submittedAt: Time!
   """
-  Who submitted the answer (an email address, or the import that loaded it).
+  Who submitted the answer: an email address, or the loader that wrote it (import:demo for the demo data).
   """
   submittedBy: String!
   """
@@ -2595,7 +2480,13 @@ type Response implements Node {
   The answering CCG for a CCG-level answer; null for a practice answer.
   """
   organisation: Organisation
+  """
+  The indicator answered.
+  """
   indicator: Indicator!
+  """
+  The period the answer is for.
+  """
   period: AssessmentPeriod!
 }
 """
@@ -2765,21 +2656,45 @@ input ResponseWhereInput {
   hasPeriodWith: [AssessmentPeriodWhereInput!]
 }
 """
-ServiceCategory is enum for the field category
+The GP IT Operating Model service category of an indicator. It sets the indicator's weight, and the maturity levels gate on category scores.
 """
 enum ServiceCategory @goModel(model: "dpcma/ent/indicator.Category") {
+  """
+  Services every practice must have. Weight 3; with MANDATED, the level 3 gate.
+  """
   CORE
+  """
+  GP contract and national requirements. Weight 3; with CORE, the level 3 gate.
+  """
   MANDATED
+  """
+  Services beyond the core offer. Weight 2; the level 4 gate.
+  """
   ENHANCED
+  """
+  Services for new models of care and working at scale. Weight 1; the level 5 gate.
+  """
   TRANSFORMATIONAL
 }
 """
-Tier is enum for the field tier
+The tier of an organisation in the commissioning hierarchy.
 """
 enum Tier @goModel(model: "dpcma/ent/organisation.Tier") {
+  """
+  England, the root of the hierarchy (code ENG).
+  """
   NATIONAL
+  """
+  An NHS England commissioning region of 2016 (Y54 to Y57).
+  """
   REGION
+  """
+  A Sustainability and Transformation Partnership footprint (ONS code E54000005 to E54000048).
+  """
   STP
+  """
+  A clinical commissioning group; GP practices sit beneath it.
+  """
   CCG
 }
 """
@@ -2791,6 +2706,313 @@ scalar Time
 # itself, and without it a gateway would treat the subgraph as Federation 1.
 extend schema
   @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
+`, BuiltIn: false},
+	{Name: "../schema/hierarchy.graphql", Input: `# The hierarchy: England > regions > STP footprints > CCGs > GP practices.
+# Root lookups by code, and the fields of Organisation and Practice that
+# ent does not generate. Maturity and indicator summaries are in
+# maturity.graphql and summary.graphql.
+
+extend type Query {
+  """
+  An organisation of any tier by its code: ENG (England), a region (Y56), an STP footprint (its ONS
+  code, E54000007) or a CCG (00C). An unknown code gives null and a NOT_FOUND error.
+  """
+  organisation(odsCode: String!): Organisation
+  """
+  England, the root of the hierarchy.
+  """
+  national: Organisation!
+  """
+  A GP practice by its ODS code, e.g. A81001. An unknown code gives null and a NOT_FOUND error.
+  """
+  practice(odsCode: String!): Practice
+}
+
+extend type Organisation {
+  """
+  The organisations above this one, parent first, up to England. Empty for England.
+  """
+  ancestors: [Organisation!]!
+  """
+  Every practice beneath this organisation, at any depth (England: all practices).
+  """
+  practices(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: [PracticeOrder!]
+    where: PracticeWhereInput
+  ): PracticeConnection!
+  """
+  This organisation's own answers to CCG-level indicators for a period. Only CCGs answer; other
+  tiers have none. The answers of its practices are on each Practice.
+  """
+  responses(
+    """
+    An assessment period code, e.g. 2016-17-H1. Omitted: the latest period that has answers.
+    """
+    period: String
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: [ResponseOrder!]
+    where: ResponseWhereInput
+  ): ResponseConnection!
+}
+
+extend type Practice {
+  """
+  The practice's CCG, STP, region and England, nearest first.
+  """
+  ancestors: [Organisation!]!
+  """
+  The practice's own answers for a period. Its CCG's answers to CCG-level indicators, which count
+  for the practice too, are on the CCG's responses.
+  """
+  responses(
+    """
+    An assessment period code, e.g. 2016-17-H1. Omitted: the latest period that has answers.
+    """
+    period: String
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: [ResponseOrder!]
+    where: ResponseWhereInput
+  ): ResponseConnection!
+}
+`, BuiltIn: false},
+	{Name: "../schema/indicators.graphql", Input: `# The indicator catalogue and the assessment periods it is answered in:
+# root lookups by code.
+
+"""
+A calendar date in ISO 8601 form, YYYY-MM-DD.
+"""
+scalar Date
+
+extend type Query {
+  """
+  An indicator by its catalogue code, e.g. PO01. An unknown code gives null and a NOT_FOUND error.
+  """
+  indicator(code: String!): Indicator
+  """
+  An assessment period by its code, e.g. 2016-17-H1 (April to September 2016). An unknown code gives
+  null and a NOT_FOUND error.
+  """
+  period(code: String!): AssessmentPeriod
+  """
+  The period open for answers, or the latest period when none is open; null when there are no
+  periods.
+  """
+  currentPeriod: AssessmentPeriod
+}
+`, BuiltIn: false},
+	{Name: "../schema/maturity.graphql", Input: `# Maturity: the scores and levels of a practice, or of the practices beneath
+# an organisation (docs/domain.md §5).
+
+extend type Organisation {
+  """
+  Digital maturity of the practices beneath this organisation for one period, optionally restricted
+  to one domain.
+  """
+  maturity(
+    """
+    An assessment period code, e.g. 2016-17-H1. Omitted: the latest period that has answers.
+    """
+    period: String
+    """
+    Restrict every figure to one domain's indicators, e.g. "Patient online" (the values of
+    Indicator.domain). Omitted: all domains.
+    """
+    domain: String
+  ): Maturity!
+}
+
+extend type Practice {
+  """
+  The practice's digital maturity for one period, optionally restricted to one domain.
+  """
+  maturity(
+    """
+    An assessment period code, e.g. 2016-17-H1. Omitted: the latest period that has answers.
+    """
+    period: String
+    """
+    Restrict every figure to one domain's indicators, e.g. "Patient online" (the values of
+    Indicator.domain). Omitted: all domains.
+    """
+    domain: String
+  ): Maturity!
+}
+
+"""
+Digital maturity of a practice, or of all the practices beneath an organisation, for one period.
+
+Each scored answer has a response score from 0 to 1 (see Response.score). A practice's score is
+100 × Σ(weight × response score) / Σ weight over its scored answers, its CCG's answers to CCG-level
+indicators included; unanswered indicators are left out (completion shows how much was answered).
+An organisation's figures are means over the practices beneath it.
+
+Levels are gated, so that a high score cannot hide missing basics:
+1 Initial: score below 40.
+2 Developing: score 40 or more.
+3 Core complete: score 60 or more, and core and mandated indicators together score 80 or more.
+4 Enhanced: score 75 or more, the level 3 gate, and enhanced indicators score 60 or more.
+5 Transformational: score 90 or more, the level 4 gates, and transformational indicators score 50
+or more.
+A category with no scored answers does not pass its gate.
+"""
+type Maturity {
+  "The assessment period the figures are for."
+  period: AssessmentPeriod!
+  "The domain the figures are restricted to, or null for all domains."
+  domain: String
+  """
+  Score from 0 to 100. A practice: its weighted mean response score. An organisation: the unweighted
+  mean score of the practices beneath it that have one. Null when nothing was answered.
+  """
+  score: Float
+  """
+  Maturity level from 1 to 5 (see Maturity). An organisation's level applies the same gates to its
+  mean scores; it is not an average of its practices' levels. Null when there is no score.
+  """
+  level: Int
+  "Name of the level: Initial, Developing, Core complete, Enhanced or Transformational; null with no level."
+  levelName: String
+  """
+  Share of applicable indicators answered, from 0 to 1 (an indicator answered not applicable does not
+  count either way). An organisation: the mean over all its practices, a practice with no answers
+  counting 0.
+  """
+  completion: Float!
+  "Practices the figures cover: 1 for a practice, every practice beneath an organisation."
+  practiceCount: Int!
+  "Practices with a score: at least one scored answer of their own or of their CCG."
+  respondedPracticeCount: Int!
+  """
+  Mean of the practices' scores weighted by their registered patients (list size): the score of the
+  average patient. A practice: its score.
+  """
+  patientWeightedScore: Float
+  "Scores per domain, in catalogue order; only the chosen domain when a domain is given."
+  byDomain: [DomainScore!]!
+  "Scores per service category: CORE, MANDATED, ENHANCED, TRANSFORMATIONAL."
+  byCategory: [CategoryScore!]!
+  """
+  Practices at each level from 1 to 5 (practices without a score are at none). A practice: 1 at its
+  own level.
+  """
+  levelDistribution: [LevelCount!]!
+  """
+  Where the score stands among its peers, from 0 (lowest) to 100 (highest): the percentage of the
+  other peers with a strictly lower score. Peers are the practices of the same CCG for a practice, the
+  organisations with the same parent for an organisation; only peers with a score count. Null without
+  a score, without another scored peer, and for England.
+  """
+  peerPercentile: Float
+  """
+  Score points gained since the period immediately before (this score minus that one); null when
+  either score is missing, and for the first period.
+  """
+  change: Float
+}
+
+"A score restricted to one domain."
+type DomainScore {
+  "The domain, as in Indicator.domain."
+  domain: String!
+  "Score from 0 to 100 over the domain's indicators (computed as Maturity.score); null when none was answered."
+  score: Float
+}
+
+"A score restricted to one service category."
+type CategoryScore {
+  category: ServiceCategory!
+  "Score from 0 to 100 over the category's indicators (computed as Maturity.score); null when none was answered."
+  score: Float
+}
+
+"How many practices sit at a maturity level."
+type LevelCount {
+  "The level, 1 to 5."
+  level: Int!
+  "The level's name: Initial, Developing, Core complete, Enhanced or Transformational."
+  name: String!
+  "Practices at this level."
+  count: Int!
+}
+`, BuiltIn: false},
+	{Name: "../schema/summary.graphql", Input: `# Indicator summaries: how the practices (or CCGs) beneath an organisation
+# answered one indicator (docs/domain.md §5.5).
+
+extend type Indicator {
+  """
+  How the practices beneath an organisation answered this indicator in a period.
+  """
+  summary(
+    """
+    An assessment period code, e.g. 2016-17-H1. Omitted: the latest period that has answers.
+    """
+    period: String
+    """
+    The organisation's code (see Query.organisation). Omitted: England.
+    """
+    organisation: String
+  ): IndicatorSummary!
+}
+
+extend type Organisation {
+  """
+  How the practices (or, for a CCG-level indicator, the CCGs) beneath this organisation answered an
+  indicator in a period; the same as Indicator.summary. Ask it of every CCG for a league table.
+  """
+  indicatorSummary(
+    "The indicator's code, e.g. ER01."
+    indicator: String!
+    """
+    An assessment period code, e.g. 2016-17-H1. Omitted: the latest period that has answers.
+    """
+    period: String
+  ): IndicatorSummary!
+}
+
+"""
+How the practices beneath an organisation answered one indicator in one period. For a CCG-level
+indicator (respondent CCG) the CCGs beneath the organisation are counted instead (a CCG: its own
+answer).
+"""
+type IndicatorSummary {
+  indicator: Indicator!
+  period: AssessmentPeriod!
+  "The organisation whose practices (or CCGs) are counted."
+  organisation: Organisation!
+  "Practices (or, for CCG-level indicators, CCGs) with an applicable answer; not applicable answers are left out."
+  answeredCount: Int!
+  """
+  Share of the scored answers that meet the target, from 0 to 1. An answer meets it when its
+  response score is 1: BOOL yes, PCT at or above the target, ORD at the top step. Null when no answer
+  is scored (CHOICE indicators).
+  """
+  shareMeetingTarget: Float
+  "Mean response score of the scored answers, from 0 to 1; null when no answer is scored."
+  meanScore: Float
+  """
+  Answers by value: yes/no, ORD steps or CHOICE values; percentages in the bands 0, 1-20, 21-40,
+  41-60, 61-80 and 81-100 (a band includes its upper bound: 20.5 is in 21-40). Numeric values in
+  ascending order.
+  """
+  distribution: [ValueCount!]!
+}
+
+"A value and how many answers gave it."
+type ValueCount {
+  "A value or, for percentages, a band such as 21-40."
+  value: String!
+  count: Int!
+}
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM

@@ -20,7 +20,7 @@ func (Organisation) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("ods_code").
 			NotEmpty().Unique().Immutable().
-			Comment("ODS or ONS code: ENG, Y54, E54000007, 00C.").
+			Comment("ODS code, or the ONS code of an STP, or ENG for England: ENG, Y54, E54000007, 00C.").
 			Annotations(entgql.OrderField("ODS_CODE")),
 		field.String("name").
 			NotEmpty().
@@ -28,7 +28,7 @@ func (Organisation) Fields() []ent.Field {
 			Annotations(entgql.OrderField("NAME")),
 		field.Enum("tier").
 			Values("NATIONAL", "REGION", "STP", "CCG").
-			Comment("Level in the hierarchy.").
+			Comment("Tier in the hierarchy: NATIONAL, REGION, STP or CCG.").
 			Annotations(entgql.Type("Tier"), entgql.OrderField("TIER")),
 		field.String("local_office").
 			Optional().

@@ -20,7 +20,9 @@ func (AssessmentPeriod) Fields() []ent.Field {
 			NotEmpty().Unique().Immutable().
 			Comment("Period code, e.g. 2016-17-H1.").
 			Annotations(entgql.OrderField("CODE")),
-		field.String("name").NotEmpty(),
+		field.String("name").
+			NotEmpty().
+			Comment("Readable name, e.g. 2016/17 second half (Oct 2016-Mar 2017)."),
 		field.Time("opens_on").
 			Comment("First day of the period.").
 			Annotations(entgql.Type("Date"), entgql.OrderField("OPENS_ON")),
@@ -30,7 +32,7 @@ func (AssessmentPeriod) Fields() []ent.Field {
 		field.Enum("status").
 			Values("OPEN", "CLOSED").
 			Default("CLOSED").
-			Comment("Answers may be submitted only while OPEN.").
+			Comment("OPEN for the period in which answers are being collected, CLOSED once they are final.").
 			Annotations(entgql.Type("PeriodStatus")),
 	}
 }

@@ -23,9 +23,11 @@ func (Practice) Fields() []ent.Field {
 			Annotations(entgql.OrderField("ODS_CODE")),
 		field.String("name").
 			NotEmpty().
+			Comment("Practice name in readable case.").
 			Annotations(entgql.OrderField("NAME")),
 		field.String("postcode").
 			Default("").
+			Comment("Postcode of the practice's registered address.").
 			Annotations(entgql.OrderField("POSTCODE")),
 		field.Int("list_size").
 			NonNegative().Default(0).

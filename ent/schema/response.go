@@ -34,13 +34,14 @@ func (Response) Fields() []ent.Field {
 			Comment("The indicator does not apply; excluded from scores and completion."),
 		field.Float("score").
 			Optional().Nillable().
-			Comment("Response score from 0 to 1; null when unscored (CHOICE) or not applicable.").
+			Comment("Response score from 0 to 1: BOOL yes 1, no 0; PCT value / target, at most 1; ORD step / maxStep. Null when unscored (CHOICE) or not applicable.").
 			Annotations(entgql.OrderField("SCORE")),
 		field.Time("submitted_at").
+			Comment("When the answer was submitted.").
 			Annotations(entgql.OrderField("SUBMITTED_AT")),
 		field.String("submitted_by").
 			Default("").
-			Comment("Who submitted the answer (an email address, or the import that loaded it)."),
+			Comment("Who submitted the answer: an email address, or the loader that wrote it (import:demo for the demo data)."),
 	}
 }
 
@@ -54,9 +55,11 @@ func (Response) Edges() []ent.Edge {
 			Ref("responses").Field("organisation_id").Unique().
 			Comment("The answering CCG for a CCG-level answer; null for a practice answer."),
 		edge.From("indicator", Indicator.Type).
-			Ref("responses").Field("indicator_id").Unique().Required(),
+			Ref("responses").Field("indicator_id").Unique().Required().
+			Comment("The indicator answered."),
 		edge.From("period", AssessmentPeriod.Type).
-			Ref("responses").Field("period_id").Unique().Required(),
+			Ref("responses").Field("period_id").Unique().Required().
+			Comment("The period the answer is for."),
 	}
 }
 

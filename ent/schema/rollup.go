@@ -8,11 +8,12 @@ import (
 	"entgo.io/ent/schema/index"
 )
 
-// The two schemas below hold derived data: the scoring model of DOMAIN.md
-// §5 computed ahead of time so that maturity at any tier is a lookup, not
-// an aggregation over millions of answers. The seed and imports rebuild
-// them; every write keeps them exact in its own transaction. They are not
-// part of the GraphQL schema.
+// The two schemas below hold derived data: the scoring model of
+// docs/domain.md §5 computed ahead of time so that maturity at any tier is
+// a lookup, not an aggregation over millions of answers. The seed rebuilds
+// them (server/rollup) in the transaction that loads the answers; anything
+// that later changes answers must keep them exact in its own transaction.
+// They are not part of the GraphQL schema.
 
 // AllDomains is the domain value of rows that cover every domain.
 const AllDomains = ""
@@ -106,7 +107,8 @@ func (OrgRollup) Annotations() []schema.Annotation {
 }
 
 // DataRevision holds one number that every change to answers, the
-// catalogue or the hierarchy increases in the same transaction. Servers
+// catalogue or the hierarchy increases in the same transaction (today the
+// seed, through rollup.Rebuild). Servers
 // keep the small, slowly changing tables (periods, domains, the tier tree,
 // organisation roll-ups) in memory and re-read them when it moves, so a
 // request checks one integer instead of reloading them.

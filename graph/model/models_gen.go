@@ -14,39 +14,52 @@ type AssessmentPeriodByCodesInput struct {
 // A score restricted to one service category.
 type CategoryScore struct {
 	Category indicator.Category `json:"category"`
-	Score    *float64           `json:"score,omitempty"`
+	// Score from 0 to 100 over the category's indicators (computed as Maturity.score); null when none was answered.
+	Score *float64 `json:"score,omitempty"`
 }
 
 // A score restricted to one domain.
 type DomainScore struct {
-	Domain string   `json:"domain"`
-	Score  *float64 `json:"score,omitempty"`
+	// The domain, as in Indicator.domain.
+	Domain string `json:"domain"`
+	// Score from 0 to 100 over the domain's indicators (computed as Maturity.score); null when none was answered.
+	Score *float64 `json:"score,omitempty"`
 }
 
 type IndicatorByCodesInput struct {
 	Code string `json:"Code"`
 }
 
-// How the practices beneath an organisation answered one indicator in one period.
+// How the practices beneath an organisation answered one indicator in one period. For a CCG-level
+// indicator (respondent CCG) the CCGs beneath the organisation are counted instead (a CCG: its own
+// answer).
 type IndicatorSummary struct {
-	Indicator    *ent.Indicator        `json:"indicator"`
-	Period       *ent.AssessmentPeriod `json:"period"`
-	Organisation *ent.Organisation     `json:"organisation"`
-	// Practices (or, for CCG-level indicators, CCGs) with an applicable answer.
+	Indicator *ent.Indicator        `json:"indicator"`
+	Period    *ent.AssessmentPeriod `json:"period"`
+	// The organisation whose practices (or CCGs) are counted.
+	Organisation *ent.Organisation `json:"organisation"`
+	// Practices (or, for CCG-level indicators, CCGs) with an applicable answer; not applicable answers are left out.
 	AnsweredCount int `json:"answeredCount"`
-	// Share of answered practices meeting the target (response score 1), 0 to 1.
+	// Share of the scored answers that meet the target, from 0 to 1. An answer meets it when its
+	// response score is 1: BOOL yes, PCT at or above the target, ORD at the top step. Null when no answer
+	// is scored (CHOICE indicators).
 	ShareMeetingTarget *float64 `json:"shareMeetingTarget,omitempty"`
-	// Mean response score, 0 to 1.
+	// Mean response score of the scored answers, from 0 to 1; null when no answer is scored.
 	MeanScore *float64 `json:"meanScore,omitempty"`
-	// Answers by value: yes/no, steps, or percentage bands (0, 1-20, ... 81-100).
+	// Answers by value: yes/no, ORD steps or CHOICE values; percentages in the bands 0, 1-20, 21-40,
+	// 41-60, 61-80 and 81-100 (a band includes its upper bound: 20.5 is in 21-40). Numeric values in
+	// ascending order.
 	Distribution []*ValueCount `json:"distribution"`
 }
 
 // How many practices sit at a maturity level.
 type LevelCount struct {
-	Level int    `json:"level"`
-	Name  string `json:"name"`
-	Count int    `json:"count"`
+	// The level, 1 to 5.
+	Level int `json:"level"`
+	// The level's name: Initial, Developing, Core complete, Enhanced or Transformational.
+	Name string `json:"name"`
+	// Practices at this level.
+	Count int `json:"count"`
 }
 
 type OrganisationByOdsCodesInput struct {
@@ -59,6 +72,7 @@ type PracticeByOdsCodesInput struct {
 
 // A value and how many answers gave it.
 type ValueCount struct {
+	// A value or, for percentages, a band such as 21-40.
 	Value string `json:"value"`
 	Count int    `json:"count"`
 }

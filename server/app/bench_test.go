@@ -14,9 +14,9 @@ import (
 	"dpcma/server/dbtest"
 )
 
-// Benchmarks of the SPEC §5 dashboard queries over a seeded database named
-// by DPCMA_BENCH_DATABASE_URL (England-scale: go run ./server seed --db URL),
-// through the real handler. They report statements per request too.
+// Benchmarks of the dashboard queries of docs/performance.md (Targets) over
+// a seeded database named by DPCMA_BENCH_DATABASE_URL (England-scale: go run
+// ./server seed --db URL), through the real handler. They report statements per request too.
 //
 //	DPCMA_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/dpcma_england?sslmode=disable \
 //	  go test -run '^$' -bench . ./server/app

@@ -10,10 +10,10 @@ import (
 	"dpcma/server/seed"
 )
 
-// The dashboard queries of SPEC §5 must cost a fixed number of SQL
-// statements whatever the size of the data: each runs on the small seed
-// and on the hand-built fixture (different sizes and shapes), and both
-// must send exactly the expected count, on a fresh server (cold: the
+// The dashboard queries of docs/performance.md (Targets) must cost a fixed
+// number of SQL statements whatever the size of the data: each runs on the
+// small seed and on the hand-built fixture (different sizes and shapes), and
+// both must send exactly the expected count, on a fresh server (cold: the
 // reference data cache is empty) and again (warm).
 
 const nationalDashboard = `{ national { odsCode maturity { score level byDomain { domain score } }

@@ -1,7 +1,7 @@
 // Package demo holds the demonstration data set of dpcma that does not come
-// from the ODS reference files: the indicator catalogue (DOMAIN.md §4), the
-// six half-year assessment periods and a deterministic generator of
-// synthetic but realistic answers (DOMAIN.md §6).
+// from the ODS reference files: the indicator catalogue (docs/domain.md §4),
+// the six half-year assessment periods (§3) and a deterministic generator of
+// synthetic but realistic answers (§8).
 //
 // The package depends on plain data only, not on the database.
 package demo
@@ -55,10 +55,10 @@ const (
 	Other     = "Other"
 )
 
-// Catalogue returns the 50 indicators: the 48 of DOMAIN.md §4 and two more
-// transformational ones (ER13 GP Connect appointment management, ER14
-// extended-access hub sharing the appointment book). Each call returns a new
-// slice that the caller may change.
+// Catalogue returns the 50 indicators of docs/domain.md §4.3: the 48 of the
+// original design and two more transformational ones (ER13 GP Connect
+// appointment management, ER14 extended-access hub sharing the appointment
+// book). Each call returns a new slice that the caller may change.
 func Catalogue() []Indicator {
 	yesNo := func() scoring.Spec { return scoring.Spec{Type: scoring.BOOL} }
 	pct := func(target float64) scoring.Spec { return scoring.Spec{Type: scoring.PCT, Target: &target} }

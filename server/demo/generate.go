@@ -77,7 +77,7 @@ func supplierOf(seed uint64, code string) int {
 	return len(supplierShare) - 1
 }
 
-// The generation design (DOMAIN.md §6).
+// The generation design (docs/domain.md §8).
 const (
 	// Effect sizes of the latent digital propensity.
 	ccgEffectSD    = 0.4
@@ -158,8 +158,9 @@ func ordLinear(first, last [3]float64) [periodCount][3]float64 {
 	return out
 }
 
-// trajectories are the demo data design per indicator (DOMAIN.md §6 where it
-// has figures; plausible guesses elsewhere). Periods end Sep 2015, Mar 2016,
+// trajectories are the demo data design per indicator (the published
+// figures of docs/domain.md §8 where there are any; plausible guesses
+// elsewhere). Periods end Sep 2015, Mar 2016,
 // Sep 2016, Mar 2017, Sep 2017 and Mar 2018.
 func trajectories() map[string]trajectory {
 	b := func(share ...float64) trajectory { // practice BOOL
@@ -464,7 +465,7 @@ type practiceState struct {
 type answerRef int16
 
 // Generate emits the demo answers of every practice and CCG in every period
-// (DOMAIN.md §6), in a deterministic order: by period; within a period the
+// (docs/domain.md §8), in a deterministic order: by period; within a period the
 // practices in input order, then the CCGs; within a subject the indicators
 // in catalogue order. Missing answers are not emitted. The same seed and
 // subjects give the same answers, and a practice's answers depend only on

@@ -1,6 +1,6 @@
 // Package playground serves dpcma's browser playground: GraphiQL with the docs
-// explorer, the query-builder (explorer) plugin, a header editor for bearer
-// tokens and ready-made example queries.
+// explorer, the query-builder (explorer) plugin, the request header editor
+// and ready-made example queries.
 //
 // Everything the page loads is embedded in the binary and served from the same
 // origin, so the playground works offline. The third-party bundles under

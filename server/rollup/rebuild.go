@@ -1,7 +1,8 @@
 // Package rollup keeps the derived maturity tables (practice_scores,
-// org_rollups) equal to what the scoring model of DOMAIN.md §5 gives for
-// the answers in the database. Rebuild recomputes them in SQL; writes call
-// it for the subjects they touch inside their own transaction.
+// org_rollups) equal to what the scoring model of docs/domain.md §5 gives
+// for the answers in the database. Rebuild recomputes them in SQL; the seed
+// calls it in the transaction that loads the answers, and so must anything
+// that later changes answers.
 package rollup
 
 import (
@@ -151,7 +152,7 @@ func practiceScoresSQL(where func(string) string) string {
 	cm := ratio(sum("cm_ws"), sum("cm_wt"))
 	enh := ratio(sum("enh_ws"), sum("enh_wt"))
 	tr := ratio(sum("tr_ws"), sum("tr_wt"))
-	// The gated levels of DOMAIN.md §5 as scoring.Level applies them: a
+	// The gated levels of docs/domain.md §5.4 as scoring.Level applies them: a
 	// subset without scored answers cannot pass its gate (a NULL comparison
 	// is not true). A test holds the two equal.
 	level := `CASE WHEN (` + score + `) IS NULL THEN NULL

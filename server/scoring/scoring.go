@@ -1,10 +1,11 @@
 // Package scoring holds the pure scoring rules of the Digital Primary Care
-// Maturity Assurance model (DOMAIN.md §5): validating and normalising what a
-// respondent typed, the response score of one answer, and the gated maturity
-// levels of a practice or organisation.
+// Maturity Assurance model (docs/domain.md §4.1 and §5): validating and
+// normalising what a respondent typed, the response score of one answer, and
+// the gated maturity levels of a practice or organisation.
 //
-// Nothing here touches the database; the same rules are applied by the
-// importers, the mutations, the demo generator and the roll-ups.
+// Nothing here touches the database. The seed scores the demo answers with
+// Score; server/rollup applies the same rules in SQL, and tests hold the two
+// equal. Anything that later writes answers must score them here too.
 package scoring
 
 import (
@@ -273,7 +274,7 @@ func foldChoice(s string) string {
 func ptr(v float64) *float64 { return &v }
 
 // Score returns the response score s in [0, 1] of an answer's numeric value
-// (DOMAIN.md §5.1):
+// (docs/domain.md §5.1):
 //
 //   - BOOL: yes (1) scores 1, no (0) scores 0.
 //   - PCT: min(value/target, 1) when the target is above 0; otherwise bands
@@ -309,7 +310,10 @@ func Score(spec Spec, numeric float64) *float64 {
 }
 
 // MeetsTarget reports whether a response score meets its indicator's target,
-// which is the rule of the "share meeting target" summary: s = 1.
+// which is the rule of the "share meeting target" summary: s = 1. For ORD
+// indicators whose target step is below the top step (BI02) this is stricter
+// than the product rule, step >= target step (docs/domain.md §5.5); the
+// summary SQL in graph/loaders applies the same s = 1 rule.
 func MeetsTarget(s float64) bool { return s >= 1 }
 
 // The maturity levels.
@@ -321,7 +325,7 @@ const (
 	LevelTransformational = 5
 )
 
-// Level returns the gated maturity level (DOMAIN.md §5.4) of a score from 0
+// Level returns the gated maturity level (docs/domain.md §5.4) of a score from 0
 // to 100, given the scores of its core+mandated, enhanced and
 // transformational subsets:
 //

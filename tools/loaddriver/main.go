@@ -30,7 +30,7 @@ const drillDown = `query($ccg: String!) { organisation(odsCode: $ccg) { name mat
 		maturity { score level completion peerPercentile byDomain { domain score } }
 		responses(first: 100) { totalCount edges { node { value score notApplicable indicator { code domain } } } } } } } } }`
 
-// Queries are the dashboard shapes of SPEC §5.
+// Queries are the dashboard shapes of docs/performance.md (Targets).
 var Queries = map[string]string{
 	"national": `{ national { odsCode maturity { score level byDomain { domain score } }
 	children(first: 10) { edges { node { odsCode maturity { score level change peerPercentile byDomain { domain score } }

@@ -1,10 +1,14 @@
 // Command refdata derives the compact, embedded hierarchy files of
 // server/refdata/data from NHS Digital's ODS extracts:
 //
-//	go run ./tools/refdata -ods ../shared/data/ods -out server/refdata/data
+//	go run ./tools/refdata -ods DIR -out server/refdata/data
 //
-// The output is byte-for-byte reproducible. The CCG-to-STP assignment is
-// read from ccg_stp.csv in the output folder (hand-written demo data).
+// DIR holds the published files as downloaded (docs/domain.md §7):
+// epraccur_2016-02.csv, eccg_2016-02.csv,
+// eauth_regions_local_offices_2018.csv, Patient_List_Size_2016_01-03.csv and
+// stp_footprints_2017.csv. The output is byte-for-byte reproducible. The
+// CCG-to-STP assignment is read from ccg_stp.csv in the output folder (written
+// by hand; it agrees with the ONS CCG to STP lookup of 2017).
 package main
 
 import (
@@ -24,9 +28,13 @@ import (
 )
 
 func main() {
-	in := flag.String("ods", "../shared/data/ods", "folder of the ODS extracts")
+	in := flag.String("ods", "", "folder of the ODS extracts (required)")
 	out := flag.String("out", "server/refdata/data", "folder to write")
 	flag.Parse()
+	if *in == "" {
+		fmt.Fprintln(os.Stderr, "refdata: -ods names the folder of the ODS extracts (see docs/domain.md §7)")
+		os.Exit(2)
+	}
 	if err := run(*in, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "refdata:", err)
 		os.Exit(1)

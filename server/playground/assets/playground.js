@@ -1,7 +1,7 @@
 // dpcma playground: renders GraphiQL (vendored UMD bundles, loaded before this
 // file) against the endpoint named in <meta name="dpcma-endpoint">, with the
-// docs explorer, the query-builder (explorer) plugin, a header editor for
-// bearer tokens and the example queries of examples.json.
+// docs explorer, the query-builder (explorer) plugin, the request header
+// editor and the example queries of examples.json.
 (function () {
   'use strict';
 
@@ -36,9 +36,8 @@
     '# editor toolbar), build one with the Explorer, or type: Ctrl-Space completes,',
     '# Ctrl-Enter runs, and Docs describes every type and field.',
     '#',
-    '# Writes need a token (and reads too, if this server asks for one): put',
-    '#   {"Authorization": "Bearer <token>"}',
-    '# in the Headers tab below the editor.',
+    '# The API is read-only and needs no sign-in. What the figures mean (scores,',
+    '# levels, completion, peer percentile) is in Docs, on type Maturity.',
     '',
     '{',
     '  national {',

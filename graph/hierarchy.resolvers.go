@@ -8,29 +8,12 @@ package graph
 import (
 	"context"
 	"dpcma/ent"
-	"dpcma/ent/assessmentperiod"
 	"dpcma/ent/organisation"
 	"dpcma/graph/apperr"
 	"dpcma/graph/loaders"
-	"dpcma/graph/model"
 
 	"entgo.io/contrib/entgql"
 )
-
-// Summary is the resolver for the summary field.
-func (r *indicatorResolver) Summary(ctx context.Context, obj *ent.Indicator, period *string, organisation *string) (*model.IndicatorSummary, error) {
-	return r.indicatorSummary(ctx, obj, period, organisation)
-}
-
-// PeerPercentile is the resolver for the peerPercentile field.
-func (r *maturityResolver) PeerPercentile(ctx context.Context, obj *model.Maturity) (*float64, error) {
-	return r.peerPercentile(ctx, obj)
-}
-
-// Change is the resolver for the change field.
-func (r *maturityResolver) Change(ctx context.Context, obj *model.Maturity) (*float64, error) {
-	return r.change(ctx, obj)
-}
 
 // Ancestors is the resolver for the ancestors field.
 func (r *organisationResolver) Ancestors(ctx context.Context, obj *ent.Organisation) ([]*ent.Organisation, error) {
@@ -47,27 +30,6 @@ func (r *organisationResolver) Responses(ctx context.Context, obj *ent.Organisat
 	return r.responses(ctx, loaders.SubjectPeriod{OrgID: obj.ID}, period, after, first, before, last, orderBy, where)
 }
 
-// Maturity is the resolver for the maturity field.
-func (r *organisationResolver) Maturity(ctx context.Context, obj *ent.Organisation, period *string, domain *string) (*model.Maturity, error) {
-	return r.organisationMaturity(ctx, obj, period, domain)
-}
-
-// IndicatorSummary is the resolver for the indicatorSummary field.
-func (r *organisationResolver) IndicatorSummary(ctx context.Context, obj *ent.Organisation, indicator string, period *string) (*model.IndicatorSummary, error) {
-	ind, err := loaders.For(ctx).IndicatorByCode.Load(ctx, indicator)()
-	if ent.IsNotFound(err) {
-		return nil, apperr.BadInputf("unknown indicator %q", indicator)
-	}
-	if err != nil {
-		return nil, err
-	}
-	p, err := r.period(ctx, period)
-	if err != nil {
-		return nil, err
-	}
-	return r.summarise(ctx, ind, p, obj)
-}
-
 // Ancestors is the resolver for the ancestors field.
 func (r *practiceResolver) Ancestors(ctx context.Context, obj *ent.Practice) ([]*ent.Organisation, error) {
 	return r.ancestorsOf(ctx, &obj.CcgID)
@@ -76,11 +38,6 @@ func (r *practiceResolver) Ancestors(ctx context.Context, obj *ent.Practice) ([]
 // Responses is the resolver for the responses field.
 func (r *practiceResolver) Responses(ctx context.Context, obj *ent.Practice, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) (*ent.ResponseConnection, error) {
 	return r.responses(ctx, loaders.SubjectPeriod{PracticeID: obj.ID}, period, after, first, before, last, orderBy, where)
-}
-
-// Maturity is the resolver for the maturity field.
-func (r *practiceResolver) Maturity(ctx context.Context, obj *ent.Practice, period *string, domain *string) (*model.Maturity, error) {
-	return r.practiceMaturity(ctx, obj, period, domain)
 }
 
 // Organisation is the resolver for the organisation field.
@@ -105,29 +62,3 @@ func (r *queryResolver) National(ctx context.Context) (*ent.Organisation, error)
 func (r *queryResolver) Practice(ctx context.Context, odsCode string) (*ent.Practice, error) {
 	return oneByCode(ctx, odsCode, r.practicesByCode, "practice")
 }
-
-// Indicator is the resolver for the indicator field.
-func (r *queryResolver) Indicator(ctx context.Context, code string) (*ent.Indicator, error) {
-	return oneByCode(ctx, code, r.indicatorsByCode, "indicator")
-}
-
-// Period is the resolver for the period field.
-func (r *queryResolver) Period(ctx context.Context, code string) (*ent.AssessmentPeriod, error) {
-	return oneByCode(ctx, code, r.periodsByCode, "assessment period")
-}
-
-// CurrentPeriod is the resolver for the currentPeriod field.
-func (r *queryResolver) CurrentPeriod(ctx context.Context) (*ent.AssessmentPeriod, error) {
-	p, err := r.client.AssessmentPeriod.Query().
-		Order(ent.Desc(assessmentperiod.FieldStatus), ent.Desc(assessmentperiod.FieldOpensOn)).
-		First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return p, err
-}
-
-// Maturity returns MaturityResolver implementation.
-func (r *Resolver) Maturity() MaturityResolver { return &maturityResolver{r} }
-
-type maturityResolver struct{ *Resolver }

@@ -589,13 +589,13 @@ func (_q *AssessmentPeriodQuery) WithNamedResponses(name string, opts ...func(*R
 
 // Require makes sure the query loads columns even when field collection
 // has pruned its selection; without pruning every column loads anyway.
-func (_mq *AssessmentPeriodQuery) Require(columns ...string) *AssessmentPeriodQuery {
-	if len(_mq.ctx.Fields) > 0 {
+func (_q *AssessmentPeriodQuery) Require(columns ...string) *AssessmentPeriodQuery {
+	if len(_q.ctx.Fields) > 0 {
 		for _, c := range columns {
-			_mq.ctx.AppendFieldOnce(c)
+			_q.ctx.AppendFieldOnce(c)
 		}
 	}
-	return _mq
+	return _q
 }
 
 // AssessmentPeriodGroupBy is the group-by builder for AssessmentPeriod entities.

@@ -488,13 +488,13 @@ func (_q *DataRevisionQuery) Modify(modifiers ...func(s *sql.Selector)) *DataRev
 
 // Require makes sure the query loads columns even when field collection
 // has pruned its selection; without pruning every column loads anyway.
-func (_mq *DataRevisionQuery) Require(columns ...string) *DataRevisionQuery {
-	if len(_mq.ctx.Fields) > 0 {
+func (_q *DataRevisionQuery) Require(columns ...string) *DataRevisionQuery {
+	if len(_q.ctx.Fields) > 0 {
 		for _, c := range columns {
-			_mq.ctx.AppendFieldOnce(c)
+			_q.ctx.AppendFieldOnce(c)
 		}
 	}
-	return _mq
+	return _q
 }
 
 // DataRevisionGroupBy is the group-by builder for DataRevision entities.

@@ -589,13 +589,13 @@ func (_q *IndicatorQuery) WithNamedResponses(name string, opts ...func(*Response
 
 // Require makes sure the query loads columns even when field collection
 // has pruned its selection; without pruning every column loads anyway.
-func (_mq *IndicatorQuery) Require(columns ...string) *IndicatorQuery {
-	if len(_mq.ctx.Fields) > 0 {
+func (_q *IndicatorQuery) Require(columns ...string) *IndicatorQuery {
+	if len(_q.ctx.Fields) > 0 {
 		for _, c := range columns {
-			_mq.ctx.AppendFieldOnce(c)
+			_q.ctx.AppendFieldOnce(c)
 		}
 	}
-	return _mq
+	return _q
 }
 
 // IndicatorGroupBy is the group-by builder for Indicator entities.

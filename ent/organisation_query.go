@@ -1056,13 +1056,13 @@ func (_q *OrganisationQuery) WithNamedResponses(name string, opts ...func(*Respo
 
 // Require makes sure the query loads columns even when field collection
 // has pruned its selection; without pruning every column loads anyway.
-func (_mq *OrganisationQuery) Require(columns ...string) *OrganisationQuery {
-	if len(_mq.ctx.Fields) > 0 {
+func (_q *OrganisationQuery) Require(columns ...string) *OrganisationQuery {
+	if len(_q.ctx.Fields) > 0 {
 		for _, c := range columns {
-			_mq.ctx.AppendFieldOnce(c)
+			_q.ctx.AppendFieldOnce(c)
 		}
 	}
-	return _mq
+	return _q
 }
 
 // OrganisationGroupBy is the group-by builder for Organisation entities.

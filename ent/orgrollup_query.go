@@ -488,13 +488,13 @@ func (_q *OrgRollupQuery) Modify(modifiers ...func(s *sql.Selector)) *OrgRollupS
 
 // Require makes sure the query loads columns even when field collection
 // has pruned its selection; without pruning every column loads anyway.
-func (_mq *OrgRollupQuery) Require(columns ...string) *OrgRollupQuery {
-	if len(_mq.ctx.Fields) > 0 {
+func (_q *OrgRollupQuery) Require(columns ...string) *OrgRollupQuery {
+	if len(_q.ctx.Fields) > 0 {
 		for _, c := range columns {
-			_mq.ctx.AppendFieldOnce(c)
+			_q.ctx.AppendFieldOnce(c)
 		}
 	}
-	return _mq
+	return _q
 }
 
 // OrgRollupGroupBy is the group-by builder for OrgRollup entities.

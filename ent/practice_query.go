@@ -818,13 +818,13 @@ func (_q *PracticeQuery) WithNamedResponses(name string, opts ...func(*ResponseQ
 
 // Require makes sure the query loads columns even when field collection
 // has pruned its selection; without pruning every column loads anyway.
-func (_mq *PracticeQuery) Require(columns ...string) *PracticeQuery {
-	if len(_mq.ctx.Fields) > 0 {
+func (_q *PracticeQuery) Require(columns ...string) *PracticeQuery {
+	if len(_q.ctx.Fields) > 0 {
 		for _, c := range columns {
-			_mq.ctx.AppendFieldOnce(c)
+			_q.ctx.AppendFieldOnce(c)
 		}
 	}
-	return _mq
+	return _q
 }
 
 // PracticeGroupBy is the group-by builder for Practice entities.

@@ -798,13 +798,13 @@ func (_q *ResponseQuery) Modify(modifiers ...func(s *sql.Selector)) *ResponseSel
 
 // Require makes sure the query loads columns even when field collection
 // has pruned its selection; without pruning every column loads anyway.
-func (_mq *ResponseQuery) Require(columns ...string) *ResponseQuery {
-	if len(_mq.ctx.Fields) > 0 {
+func (_q *ResponseQuery) Require(columns ...string) *ResponseQuery {
+	if len(_q.ctx.Fields) > 0 {
 		for _, c := range columns {
-			_mq.ctx.AppendFieldOnce(c)
+			_q.ctx.AppendFieldOnce(c)
 		}
 	}
-	return _mq
+	return _q
 }
 
 // ResponseGroupBy is the group-by builder for Response entities.

@@ -13,40 +13,20 @@ import (
 	"math"
 	"strconv"
 	"strings"
-)
 
-// AnswerType is how an indicator is answered.
-type AnswerType string
-
-// The answer types.
-const (
-	BOOL   AnswerType = "BOOL"   // yes/no
-	PCT    AnswerType = "PCT"    // a percentage from 0 to 100
-	ORD    AnswerType = "ORD"    // an ordinal step from 0 to Spec.MaxStep
-	CHOICE AnswerType = "CHOICE" // one of Spec.Choices; recorded, not scored
-)
-
-// Category is the GP IT Operating Model service category of an indicator.
-type Category string
-
-// The service categories.
-const (
-	CORE             Category = "CORE"
-	MANDATED         Category = "MANDATED"
-	ENHANCED         Category = "ENHANCED"
-	TRANSFORMATIONAL Category = "TRANSFORMATIONAL"
+	"dpcma/ent/indicator"
 )
 
 // DefaultWeight is the weight of an indicator of the category in practice
 // scores: core 3, mandated 3, enhanced 2, transformational 1; 0 for an
 // unknown category.
-func DefaultWeight(c Category) int {
+func DefaultWeight(c indicator.Category) int {
 	switch c {
-	case CORE, MANDATED:
+	case indicator.CategoryCORE, indicator.CategoryMANDATED:
 		return 3
-	case ENHANCED:
+	case indicator.CategoryENHANCED:
 		return 2
-	case TRANSFORMATIONAL:
+	case indicator.CategoryTRANSFORMATIONAL:
 		return 1
 	}
 	return 0
@@ -54,7 +34,7 @@ func DefaultWeight(c Category) int {
 
 // Spec is what the scoring rules need to know about an indicator.
 type Spec struct {
-	Type AnswerType
+	Type indicator.AnswerType
 	// Target is, for PCT, the target percentage (nil: score by bands of 20
 	// points); for ORD, the target step (informational: an ORD answer scores
 	// step/MaxStep). Nil for BOOL and CHOICE.
@@ -76,15 +56,15 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidSpec}, args...)...)
 	}
 	switch s.Type {
-	case BOOL:
+	case indicator.AnswerTypeBOOL:
 		if s.Target != nil {
 			return bad("a BOOL indicator has no target (its target is yes)")
 		}
-	case PCT:
+	case indicator.AnswerTypePCT:
 		if s.Target != nil && !(*s.Target > 0 && *s.Target <= 100) {
 			return bad("PCT target must be above 0 and at most 100, got %v", *s.Target)
 		}
-	case ORD:
+	case indicator.AnswerTypeORD:
 		if s.MaxStep < 1 {
 			return bad("ORD max step must be at least 1, got %d", s.MaxStep)
 		}
@@ -94,7 +74,7 @@ func (s Spec) Validate() error {
 				return bad("ORD target must be a whole step from 1 to %d, got %v", s.MaxStep, t)
 			}
 		}
-	case CHOICE:
+	case indicator.AnswerTypeCHOICE:
 		if len(s.Choices) == 0 {
 			return bad("a CHOICE indicator needs at least one choice")
 		}
@@ -123,7 +103,7 @@ type AnswerError struct {
 	// Indicator is the indicator code when the caller knows it (Normalise
 	// does not; see WithIndicator).
 	Indicator string
-	Type      AnswerType
+	Type      indicator.AnswerType
 	// Got is the raw input as typed.
 	Got string
 	// Reason is a complete sentence, e.g.
@@ -168,13 +148,13 @@ func reject(spec Spec, raw string) error {
 // expected describes the accepted answers of a spec.
 func expected(spec Spec) string {
 	switch spec.Type {
-	case BOOL:
+	case indicator.AnswerTypeBOOL:
 		return `"yes" or "no"`
-	case PCT:
+	case indicator.AnswerTypePCT:
 		return "a number from 0 to 100"
-	case ORD:
+	case indicator.AnswerTypeORD:
 		return fmt.Sprintf("a whole number from 0 to %d", spec.MaxStep)
-	case CHOICE:
+	case indicator.AnswerTypeCHOICE:
 		return "one of " + strings.Join(spec.Choices, ", ")
 	}
 	return "a valid answer"
@@ -201,25 +181,25 @@ func Normalise(spec Spec, raw string) (value string, numeric *float64, err error
 	}
 	s := strings.TrimSpace(raw)
 	switch spec.Type {
-	case BOOL:
+	case indicator.AnswerTypeBOOL:
 		switch strings.ToLower(s) {
 		case "yes", "y", "true", "1":
 			return "yes", ptr(1), nil
 		case "no", "n", "false", "0":
 			return "no", ptr(0), nil
 		}
-	case PCT:
+	case indicator.AnswerTypePCT:
 		s = strings.TrimSpace(strings.TrimSuffix(s, "%"))
 		if v, ok := parseDecimal(s); ok && v <= 100 {
 			return strconv.FormatFloat(v, 'f', -1, 64), ptr(v), nil
 		}
-	case ORD:
+	case indicator.AnswerTypeORD:
 		if isDigits(s) {
 			if n, err := strconv.Atoi(s); err == nil && n <= spec.MaxStep {
 				return strconv.Itoa(n), ptr(float64(n)), nil
 			}
 		}
-	case CHOICE:
+	case indicator.AnswerTypeCHOICE:
 		k := foldChoice(s)
 		for _, c := range spec.Choices {
 			if k != "" && foldChoice(c) == k {
@@ -289,15 +269,15 @@ func Score(spec Spec, numeric float64) *float64 {
 	}
 	var s float64
 	switch spec.Type {
-	case BOOL:
+	case indicator.AnswerTypeBOOL:
 		s = numeric
-	case PCT:
+	case indicator.AnswerTypePCT:
 		if spec.Target != nil && *spec.Target > 0 {
 			s = numeric / *spec.Target
 		} else if numeric > 0 {
 			s = math.Ceil(numeric/20) / 5
 		}
-	case ORD:
+	case indicator.AnswerTypeORD:
 		if spec.MaxStep < 1 {
 			return nil
 		}

@@ -1,5 +1,5 @@
 // Package scoring holds the pure scoring rules of the Digital Primary Care
-// Maturity Assurance model (DOMAIN.md §5): validating and normalising what a
+// Maturity Assurance model (docs/domain.md): validating and normalising what a
 // respondent typed, the response score of one answer, and the gated maturity
 // levels of a practice or organisation.
 //
@@ -253,11 +253,11 @@ func foldChoice(s string) string {
 func ptr(v float64) *float64 { return &v }
 
 // Score returns the response score s in [0, 1] of an answer's numeric value
-// (DOMAIN.md §5.1):
+// (docs/domain.md):
 //
 //   - BOOL: yes (1) scores 1, no (0) scores 0.
 //   - PCT: min(value/target, 1) when the target is above 0; otherwise bands
-//     of 20 points: 0% scores 0, above 0 to 20% scores 0.2, above 20 to 40%
+//     of bandWidth (20) points: 0% scores 0, above 0 to 20% scores 0.2, above 20 to 40%
 //     0.4, ... above 80 to 100% scores 1.
 //   - ORD: step/MaxStep.
 //
@@ -275,7 +275,7 @@ func Score(spec Spec, numeric float64) *float64 {
 		if spec.Target != nil && *spec.Target > 0 {
 			s = numeric / *spec.Target
 		} else if numeric > 0 {
-			s = math.Ceil(numeric/20) / 5
+			s = math.Ceil(numeric/bandWidth) / (100 / bandWidth)
 		}
 	case indicator.AnswerTypeORD:
 		if spec.MaxStep < 1 {
@@ -288,9 +288,66 @@ func Score(spec Spec, numeric float64) *float64 {
 	return ptr(min(max(s, 0), 1))
 }
 
-// MeetsTarget reports whether a response score meets its indicator's target,
-// which is the rule of the "share meeting target" summary: s = 1.
-func MeetsTarget(s float64) bool { return s >= 1 }
+// MeetsTarget reports whether an answer's numeric value meets its
+// indicator's target, the rule of the "share meeting target" summaries
+// (docs/domain.md):
+//
+//   - BOOL: yes.
+//   - PCT: value >= target.
+//   - ORD: step >= target step.
+//
+// A target is not a full score: an ORD answer at its target step below the
+// top step meets the target with a score below 1. Without a target (a PCT
+// scored by bands, an ORD without a target step) the full score is the
+// target. CHOICE answers, unknown types and NaN never meet a target.
+// MeetsTargetSQL restates this rule for the summaries.
+func MeetsTarget(spec Spec, numeric float64) bool {
+	switch spec.Type {
+	case indicator.AnswerTypeBOOL:
+		return numeric >= 1
+	case indicator.AnswerTypePCT, indicator.AnswerTypeORD:
+		if spec.Target != nil {
+			return numeric >= *spec.Target
+		}
+		s := Score(spec, numeric)
+		return s != nil && *s >= 1
+	}
+	return false
+}
+
+// bandWidth is the width in points of the bands that score a PCT answer
+// without a target and that group percentages in distributions.
+const bandWidth = 20
+
+// Band names the band of a percentage in a distribution: "0", "1-20",
+// "21-40", "41-60", "61-80" or "81-100", the bands that Score uses for a PCT
+// without a target (labelled by whole percentages: 0.5 falls in "1-20").
+// BandSQL restates it.
+func Band(v float64) string {
+	upper := bandUppers()
+	for i, u := range upper {
+		if v <= u {
+			return bandLabel(upper, i)
+		}
+	}
+	return bandLabel(upper, len(upper)-1)
+}
+
+// bandUppers are the inclusive upper bounds of the bands: 0, 20, ... 100.
+func bandUppers() []float64 {
+	out := []float64{0}
+	for u := float64(bandWidth); u <= 100; u += bandWidth {
+		out = append(out, u)
+	}
+	return out
+}
+
+func bandLabel(upper []float64, i int) string {
+	if i == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%g-%g", upper[i-1]+1, upper[i])
+}
 
 // The maturity levels.
 const (
@@ -301,7 +358,7 @@ const (
 	LevelTransformational = 5
 )
 
-// Level returns the gated maturity level (DOMAIN.md §5.4) of a score from 0
+// Level returns the gated maturity level (docs/domain.md) of a score from 0
 // to 100, given the scores of its core+mandated, enhanced and
 // transformational subsets:
 //

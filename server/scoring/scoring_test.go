@@ -315,19 +315,46 @@ func TestMeetsTarget(t *testing.T) {
 		{pct60, 59.99, false},
 		{pct100, 99.9, false},
 		{pct100, 100, true},
+		// Without a target, the full score (the top band) is the target.
 		{pctBands, 80, false},
 		{pctBands, 81, true},
 		{ord3, 3, true},
 		{ord3, 2, false},
-		// The ORD target step is not the scoring rule: only the top step scores 1.
-		{ord3Target2, 2, false},
+		// The target step is the target, not the top step (BI02: 0-3, target 2).
+		{ord3Target2, 1, false},
+		{ord3Target2, 2, true},
 		{ord3Target2, 3, true},
+		{Spec{Type: indicator.AnswerTypeORD, MaxStep: 3}, 2, false},
+		{Spec{Type: indicator.AnswerTypeORD, MaxStep: 3}, 3, true},
+		{choiceSpec, 1, false},
+		{boolSpec, math.NaN(), false},
+		{pct10, math.NaN(), false},
 	}
 	for _, tt := range tests {
-		if got := MeetsTarget(*Score(tt.spec, tt.numeric)); got != tt.want {
-			t.Errorf("MeetsTarget(Score(%s target %v, %v)) = %v, want %v", tt.spec.Type, tt.spec.Target, tt.numeric, got, tt.want)
+		if got := MeetsTarget(tt.spec, tt.numeric); got != tt.want {
+			t.Errorf("MeetsTarget(%s target %v, %v) = %v, want %v", tt.spec.Type, deref(tt.spec.Target), tt.numeric, got, tt.want)
 		}
 	}
+	// Meeting a target below the top step leaves the score alone.
+	if s := *Score(ord3Target2, 2); s != 2.0/3 {
+		t.Errorf("Score(ORD 0-3 target 2, 2) = %v, want 2/3", s)
+	}
+}
+
+func TestBand(t *testing.T) {
+	for v, want := range map[float64]string{0: "0", 0.5: "1-20", 20: "1-20", 20.01: "21-40", 40: "21-40",
+		60: "41-60", 61: "61-80", 80: "61-80", 80.5: "81-100", 100: "81-100"} {
+		if got := Band(v); got != want {
+			t.Errorf("Band(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 func TestDefaultWeight(t *testing.T) {

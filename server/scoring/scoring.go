@@ -1,10 +1,14 @@
-// Package scoring holds the pure scoring rules of the Digital Primary Care
-// Maturity Assurance model (docs/domain.md): validating and normalising what a
-// respondent typed, the response score of one answer, and the gated maturity
-// levels of a practice or organisation.
+// Package scoring holds the rules of the Digital Primary Care Maturity
+// Assurance model (docs/domain.md): validating and normalising what a
+// respondent typed, the response score of one answer and whether it meets
+// its target (this file); the weighted sums, scores and gated levels of a
+// practice and the roll-ups of the organisations above it (maturity.go);
+// and the SQL that restates some of these rules for the queries that
+// aggregate in the database (sql.go).
 //
-// Nothing here touches the database; the same rules are applied by the
-// importers, the mutations, the demo generator and the roll-ups.
+// Nothing here touches the database or knows about GraphQL or HTTP; the
+// seed, the demo generator, the roll-up rebuild, the reads and the writes
+// all apply these rules.
 package scoring
 
 import (
@@ -347,64 +351,4 @@ func bandLabel(upper []float64, i int) string {
 		return "0"
 	}
 	return fmt.Sprintf("%g-%g", upper[i-1]+1, upper[i])
-}
-
-// The maturity levels.
-const (
-	LevelInitial          = 1
-	LevelDeveloping       = 2
-	LevelCoreComplete     = 3
-	LevelEnhanced         = 4
-	LevelTransformational = 5
-)
-
-// Level returns the gated maturity level (docs/domain.md) of a score from 0
-// to 100, given the scores of its core+mandated, enhanced and
-// transformational subsets:
-//
-//	1 Initial           overall < 40
-//	2 Developing        overall >= 40
-//	3 Core complete     overall >= 60 and core+mandated >= 80
-//	4 Enhanced          overall >= 75, the level 3 gate, enhanced >= 60
-//	5 Transformational  overall >= 90, the level 4 gate, transformational >= 50
-//
-// A nil subset score (no applicable answered indicators in it) does not pass
-// its gate. The gates exist so that strong scores elsewhere cannot hide a
-// missing basic, and an unanswered subset is missing evidence rather than
-// met evidence: a practice that skipped every core and mandated indicator has
-// not shown it is "core complete". Every catalogue indicator is applicable
-// to every practice except a few that small practices may mark not
-// applicable, so in practice a nil subset means unanswered. The roll-up SQL
-// applies the same rule (a NULL comparison is not true).
-func Level(overall float64, coreMandated, enhanced, transformational *float64) int {
-	passes := func(s *float64, min float64) bool { return s != nil && *s >= min }
-	switch {
-	case overall >= 90 && passes(coreMandated, 80) && passes(enhanced, 60) && passes(transformational, 50):
-		return LevelTransformational
-	case overall >= 75 && passes(coreMandated, 80) && passes(enhanced, 60):
-		return LevelEnhanced
-	case overall >= 60 && passes(coreMandated, 80):
-		return LevelCoreComplete
-	case overall >= 40:
-		return LevelDeveloping
-	}
-	return LevelInitial
-}
-
-// LevelName is the name of a maturity level, or "" for a number that is not
-// a level.
-func LevelName(level int) string {
-	switch level {
-	case LevelInitial:
-		return "Initial"
-	case LevelDeveloping:
-		return "Developing"
-	case LevelCoreComplete:
-		return "Core complete"
-	case LevelEnhanced:
-		return "Enhanced"
-	case LevelTransformational:
-		return "Transformational"
-	}
-	return ""
 }

@@ -350,13 +350,6 @@ func TestBand(t *testing.T) {
 	}
 }
 
-func deref(p *float64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
 func TestDefaultWeight(t *testing.T) {
 	tests := map[indicator.Category]int{indicator.CategoryCORE: 3, indicator.CategoryMANDATED: 3, indicator.CategoryENHANCED: 2, indicator.CategoryTRANSFORMATIONAL: 1, "": 0, "OTHER": 0}
 	for c, want := range tests {

@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"dpcma/ent/indicator"
@@ -40,4 +41,39 @@ func BandSQL(numeric string) string {
 	}
 	fmt.Fprintf(&b, " ELSE '%s' END", bandLabel(upper, len(upper)-1))
 	return b.String()
+}
+
+// LevelSQL is LevelOf as an SQL expression: NULL when the overall score is
+// NULL, and a subset whose score is NULL does not pass its gate (a NULL
+// comparison is not true). subset gives the SQL of a subset's score.
+func LevelSQL(overall string, subset func(Subset) string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CASE WHEN (%s) IS NULL THEN NULL", overall)
+	for _, l := range levels {
+		if math.IsInf(l.overall, -1) {
+			fmt.Fprintf(&b, " ELSE %d END", l.level)
+			break
+		}
+		fmt.Fprintf(&b, " WHEN (%s) >= %g", overall, l.overall)
+		for _, g := range l.gates {
+			fmt.Fprintf(&b, " AND (%s) >= %g", subset(g.subset), g.min)
+		}
+		fmt.Fprintf(&b, " THEN %d", l.level)
+	}
+	return b.String()
+}
+
+// ScoreSQL is WeightedSum.Score as SQL over the expressions of Σw·s and Σw.
+func ScoreSQL(ws, w string) string {
+	return "CASE WHEN " + w + " > 0 THEN 100.0 * " + ws + " / " + w + " END"
+}
+
+// InCategoriesSQL is Subset.Contains as an SQL condition on a category
+// column.
+func InCategoriesSQL(category string, s Subset) string {
+	cats := make([]string, len(s.Categories()))
+	for i, c := range s.Categories() {
+		cats[i] = "'" + string(c) + "'"
+	}
+	return category + " IN (" + strings.Join(cats, ", ") + ")"
 }

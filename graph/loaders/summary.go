@@ -3,7 +3,6 @@ package loaders
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"dpcma/ent"
 	"dpcma/ent/indicator"
@@ -51,12 +50,9 @@ func groupColumn(tier organisation.Tier, ccgLevel bool) string {
 	switch {
 	case tier == organisation.TierNATIONAL:
 		return "0"
-	case !ccgLevel && tier == organisation.TierCCG:
-		return "p.ccg_id"
-	case !ccgLevel && tier == organisation.TierSTP:
-		return "p.stp_id"
 	case !ccgLevel:
-		return "p.region_id"
+		column, _ := PracticeTier(tier)
+		return "p." + column
 	case tier == organisation.TierCCG:
 		return "c.id"
 	case tier == organisation.TierSTP:
@@ -111,11 +107,11 @@ func loadSummaries(ctx context.Context, client *ent.Client, dialect string, tier
 		args = append(args, v)
 	}
 	where := fmt.Sprintf("r.indicator_id IN (%s) AND r.period_id IN (%s) AND r.not_applicable = ?",
-		marks(len(inds)), marks(len(periods)))
+		database.Placeholders(len(inds)), database.Placeholders(len(periods)))
 	args = append(args, false)
 	if tier != organisation.TierNATIONAL {
 		orgs := distinct(keys, func(k SummaryKey) int { return k.OrgID })
-		where += fmt.Sprintf(" AND %s IN (%s)", col, marks(len(orgs)))
+		where += fmt.Sprintf(" AND %s IN (%s)", col, database.Placeholders(len(orgs)))
 		for _, v := range orgs {
 			args = append(args, v)
 		}
@@ -173,5 +169,3 @@ func loadSummaries(ctx context.Context, client *ent.Client, dialect string, tier
 	}
 	return nil
 }
-
-func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }

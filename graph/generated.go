@@ -1448,7 +1448,7 @@ extend type Indicator {
 }
 
 """
-Digital maturity of a practice or of all practices beneath an organisation (DOMAIN.md §5).
+Digital maturity of a practice or of all practices beneath an organisation.
 """
 type Maturity {
   "The assessment period scored."
@@ -1507,7 +1507,7 @@ type IndicatorSummary {
   organisation: Organisation!
   "Practices (or, for CCG-level indicators, CCGs) with an applicable answer."
   answeredCount: Int!
-  "Share of answered practices meeting the target (response score 1), 0 to 1."
+  "Share of scored answers meeting the indicator's target (BOOL yes, PCT value at or above the target, ORD step at or above the target step), 0 to 1."
   shareMeetingTarget: Float
   "Mean response score, 0 to 1."
   meanScore: Float

@@ -34,7 +34,7 @@ type IndicatorSummary struct {
 	Organisation *ent.Organisation     `json:"organisation"`
 	// Practices (or, for CCG-level indicators, CCGs) with an applicable answer.
 	AnsweredCount int `json:"answeredCount"`
-	// Share of answered practices meeting the target (response score 1), 0 to 1.
+	// Share of scored answers meeting the indicator's target (BOOL yes, PCT value at or above the target, ORD step at or above the target step), 0 to 1.
 	ShareMeetingTarget *float64 `json:"shareMeetingTarget,omitempty"`
 	// Mean response score, 0 to 1.
 	MeanScore *float64 `json:"meanScore,omitempty"`

@@ -7,11 +7,11 @@ import (
 
 	"dpcma/ent"
 	"dpcma/ent/organisation"
-	"dpcma/ent/practice"
 	"dpcma/graph/apperr"
 	"dpcma/graph/loaders"
 
 	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 )
 
@@ -64,15 +64,8 @@ func (r *Resolver) organisationPractices(ctx context.Context, obj *ent.Organisat
 // depth, through the denormalised tier links on practice.
 func (r *Resolver) practicesBeneath(o *ent.Organisation) *ent.PracticeQuery {
 	q := r.client.Practice.Query()
-	switch o.Tier {
-	case organisation.TierCCG:
-		q.Where(practice.CcgID(o.ID))
-	case organisation.TierSTP:
-		q.Where(practice.StpID(o.ID))
-	case organisation.TierREGION:
-		q.Where(practice.RegionID(o.ID))
-	case organisation.TierNATIONAL:
-		// All practices of England.
+	if column, _ := loaders.PracticeTier(o.Tier); column != "" { // England holds them all
+		q.Where(sql.FieldEQ(column, o.ID))
 	}
 	return q
 }

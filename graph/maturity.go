@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"dpcma/ent"
-	"dpcma/ent/indicator"
 	"dpcma/graph/apperr"
 	"dpcma/graph/loaders"
 	"dpcma/graph/model"
@@ -15,9 +14,6 @@ import (
 
 // Maturity figures come from the derived tables kept by server/rollup:
 // practice_scores for a practice, org_rollups (sums) for an organisation.
-
-// categories lists the service categories in display order.
-var categories = []indicator.Category{indicator.CategoryCORE, indicator.CategoryMANDATED, indicator.CategoryENHANCED, indicator.CategoryTRANSFORMATIONAL}
 
 // domainKey validates a domain argument and returns its key in the
 // derived tables ("" for all domains).
@@ -63,12 +59,8 @@ func (r *Resolver) practiceMaturity(ctx context.Context, p *ent.Practice, period
 		if row.Level != nil {
 			levels[*row.Level] = 1
 		}
-		m.ByCategory = []*model.CategoryScore{
-			{Category: indicator.CategoryCORE, Score: row.CoreScore},
-			{Category: indicator.CategoryMANDATED, Score: row.MandatedScore},
-			{Category: indicator.CategoryENHANCED, Score: row.EnhancedScore},
-			{Category: indicator.CategoryTRANSFORMATIONAL, Score: row.TransformationalScore},
-		}
+		ps := practiceScoreOf(row)
+		m.ByCategory = categoryScores(func(s scoring.Subset) *float64 { return ps.Subsets[s] })
 	}
 	m.LevelDistribution = levelCounts(levels)
 	for _, d := range domains {
@@ -82,7 +74,7 @@ func (r *Resolver) practiceMaturity(ctx context.Context, p *ent.Practice, period
 		m.ByDomain = append(m.ByDomain, &model.DomainScore{Domain: d, Score: score})
 	}
 	if m.ByCategory == nil {
-		m.ByCategory = emptyCategories()
+		m.ByCategory = categoryScores(func(scoring.Subset) *float64 { return nil })
 	}
 	return m, nil
 }
@@ -107,31 +99,17 @@ func (r *Resolver) organisationMaturity(ctx context.Context, o *ent.Organisation
 	}
 	levels := map[int]int{}
 	if row := rows[key]; row != nil {
-		m.PracticeCount, m.RespondedPracticeCount = row.PracticeCount, row.RespondedCount
-		m.Score = orgScore(row)
-		if row.PracticeCount > 0 {
-			m.Completion = row.CompletionSum / float64(row.PracticeCount)
+		r := rollupOf(row)
+		m.PracticeCount, m.RespondedPracticeCount = r.PracticeCount, r.RespondedCount
+		m.Score, m.Completion, m.PatientWeightedScore = r.Score(), r.Completion(), r.PatientWeightedScore()
+		setLevel(m, r.Level())
+		for i, n := range r.Levels {
+			levels[i+1] = n
 		}
-		if row.Patients > 0 {
-			w := row.WeightedScoreSum / row.Patients
-			m.PatientWeightedScore = &w
-		}
-		// An organisation's level applies the practice gates to its mean scores.
-		if m.Score != nil {
-			level := scoring.Level(*m.Score, mean(row.CoreMandatedSum, row.CoreMandatedCount),
-				mean(row.EnhancedSum, row.EnhancedCount), mean(row.TransformationalSum, row.TransformationalCount))
-			setLevel(m, &level)
-		}
-		levels = map[int]int{1: row.Level1, 2: row.Level2, 3: row.Level3, 4: row.Level4, 5: row.Level5}
-		m.ByCategory = []*model.CategoryScore{
-			{Category: indicator.CategoryCORE, Score: mean(row.CoreSum, row.CoreCount)},
-			{Category: indicator.CategoryMANDATED, Score: mean(row.MandatedSum, row.MandatedCount)},
-			{Category: indicator.CategoryENHANCED, Score: mean(row.EnhancedSum, row.EnhancedCount)},
-			{Category: indicator.CategoryTRANSFORMATIONAL, Score: mean(row.TransformationalSum, row.TransformationalCount)},
-		}
+		m.ByCategory = categoryScores(r.SubsetScore)
 	}
 	if m.ByCategory == nil {
-		m.ByCategory = emptyCategories()
+		m.ByCategory = categoryScores(func(scoring.Subset) *float64 { return nil })
 	}
 	m.LevelDistribution = levelCounts(levels)
 	for _, d := range domains {
@@ -229,38 +207,48 @@ func (r *Resolver) peerPercentile(ctx context.Context, m *model.Maturity) (*floa
 			}
 		}
 	}
-	return percentRank(*m.Score, peers), nil
-}
-
-// percentRank follows SQL's percent_rank: the share of the other values
-// that are strictly lower, times 100. It is null with no other values.
-func percentRank(v float64, all []float64) *float64 {
-	if len(all) < 2 {
-		return nil
-	}
-	lower := 0
-	for _, x := range all {
-		if x < v {
-			lower++
-		}
-	}
-	p := 100 * float64(lower) / float64(len(all)-1)
-	return &p
+	return scoring.PercentRank(*m.Score, peers), nil
 }
 
 func orgScore(row *ent.OrgRollup) *float64 {
 	if row == nil {
 		return nil
 	}
-	return mean(row.ScoreSum, row.RespondedCount)
+	return rollupOf(row).Score()
 }
 
-func mean(sum float64, n int) *float64 {
-	if n == 0 {
-		return nil
+// rollupOf reads an org_rollups row as the rules' roll-up.
+func rollupOf(row *ent.OrgRollup) scoring.Rollup {
+	r := scoring.Rollup{PracticeCount: row.PracticeCount, RespondedCount: row.RespondedCount, ScoreSum: row.ScoreSum,
+		WeightedScoreSum: row.WeightedScoreSum, Patients: row.Patients, CompletionSum: row.CompletionSum,
+		Levels: [5]int{row.Level1, row.Level2, row.Level3, row.Level4, row.Level5}}
+	r.Subsets[scoring.Core] = scoring.MeanSum{Sum: row.CoreSum, Count: row.CoreCount}
+	r.Subsets[scoring.Mandated] = scoring.MeanSum{Sum: row.MandatedSum, Count: row.MandatedCount}
+	r.Subsets[scoring.CoreMandated] = scoring.MeanSum{Sum: row.CoreMandatedSum, Count: row.CoreMandatedCount}
+	r.Subsets[scoring.Enhanced] = scoring.MeanSum{Sum: row.EnhancedSum, Count: row.EnhancedCount}
+	r.Subsets[scoring.Transformational] = scoring.MeanSum{Sum: row.TransformationalSum, Count: row.TransformationalCount}
+	return r
+}
+
+// practiceScoreOf reads a practice_scores row as the rules' practice score.
+func practiceScoreOf(row *ent.PracticeScore) scoring.PracticeScore {
+	p := scoring.PracticeScore{Answered: row.Answered, Applicable: row.Applicable, Completion: row.Completion,
+		WeightedSum: row.WeightedSum, WeightSum: row.WeightSum, Score: row.Score, Level: row.Level, ListSize: row.ListSize}
+	p.Subsets[scoring.Core] = row.CoreScore
+	p.Subsets[scoring.Mandated] = row.MandatedScore
+	p.Subsets[scoring.CoreMandated] = row.CoreMandatedScore
+	p.Subsets[scoring.Enhanced] = row.EnhancedScore
+	p.Subsets[scoring.Transformational] = row.TransformationalScore
+	return p
+}
+
+// categoryScores lists the score of each category in display order.
+func categoryScores(score func(scoring.Subset) *float64) []*model.CategoryScore {
+	out := make([]*model.CategoryScore, len(scoring.Categories))
+	for i, c := range scoring.Categories {
+		out[i] = &model.CategoryScore{Category: c, Score: score(scoring.CategorySubset(c))}
 	}
-	v := sum / float64(n)
-	return &v
+	return out
 }
 
 func setLevel(m *model.Maturity, level *int) {
@@ -269,14 +257,6 @@ func setLevel(m *model.Maturity, level *int) {
 	}
 	name := scoring.LevelName(*level)
 	m.Level, m.LevelName = level, &name
-}
-
-func emptyCategories() []*model.CategoryScore {
-	out := make([]*model.CategoryScore, len(categories))
-	for i, c := range categories {
-		out[i] = &model.CategoryScore{Category: c}
-	}
-	return out
 }
 
 func levelCounts(levels map[int]int) []*model.LevelCount {

@@ -11,6 +11,7 @@ import (
 	"dpcma/graph/apperr"
 	"dpcma/graph/loaders"
 	"dpcma/graph/model"
+	"dpcma/server/scoring"
 )
 
 // indicatorSummary reports how the practices (or CCGs, for a CCG-level
@@ -45,11 +46,10 @@ func (r *Resolver) summarise(ctx context.Context, ind *ent.Indicator, period *en
 	}
 	s := &model.IndicatorSummary{Indicator: ind, Period: period, Organisation: org, AnsweredCount: sum.Answered,
 		Distribution: make([]*model.ValueCount, 0, len(sum.Buckets))}
-	if sum.Scored > 0 {
-		share := float64(sum.Meeting) / float64(sum.Scored)
-		mean := sum.ScoreSum / float64(sum.Scored)
-		s.ShareMeetingTarget, s.MeanScore = &share, &mean
-	}
+	// The share meeting the target is the mean of 1 (meets) and 0 over the
+	// scored answers.
+	s.ShareMeetingTarget = scoring.MeanSum{Sum: float64(sum.Meeting), Count: sum.Scored}.Mean()
+	s.MeanScore = scoring.MeanSum{Sum: sum.ScoreSum, Count: sum.Scored}.Mean()
 	for _, b := range sum.Buckets {
 		s.Distribution = append(s.Distribution, &model.ValueCount{Value: b.Value, Count: b.Count})
 	}

@@ -70,7 +70,7 @@ func (l *Loaders) loadPracticePages(ctx context.Context, keys []orgKey, args Pra
 	}
 	found := map[int]*ent.PracticeConnection{}
 	for tier, ids := range byTier {
-		column, groupOf := practiceGroup(tier)
+		column, groupOf := PracticeTier(tier)
 		q, err := l.client.Practice.Query().CollectFields(nodeFieldContext(ctx, "Practice"))
 		if err != nil {
 			return nil, err
@@ -87,9 +87,10 @@ func (l *Loaders) loadPracticePages(ctx context.Context, keys []orgKey, args Pra
 	return found, nil
 }
 
-// practiceGroup names the column that ties a practice to an organisation
-// of a tier, and reads it.
-func practiceGroup(tier organisation.Tier) (string, func(*ent.Practice) int) {
+// PracticeTier names the column of practices that ties a practice to the
+// organisation above it at a tier, and reads it; "" and nil for England,
+// which holds every practice.
+func PracticeTier(tier organisation.Tier) (column string, of func(*ent.Practice) int) {
 	switch tier {
 	case organisation.TierCCG:
 		return practice.FieldCcgID, func(p *ent.Practice) int { return p.CcgID }
@@ -100,7 +101,8 @@ func practiceGroup(tier organisation.Tier) (string, func(*ent.Practice) int) {
 			}
 			return *p.StpID
 		}
-	default:
+	case organisation.TierREGION:
 		return practice.FieldRegionID, func(p *ent.Practice) int { return p.RegionID }
 	}
+	return "", nil
 }

@@ -3,11 +3,12 @@ package loaders
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"dpcma/ent"
+	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
 	"dpcma/server/database"
+	"dpcma/server/scoring"
 
 	"github.com/graph-gophers/dataloader/v7"
 )
@@ -33,13 +34,14 @@ type Summary struct {
 	Buckets                   []Bucket
 }
 
-// bucketSQL names an answer's bucket: its value, or for percentages the
-// band 0, 1-20, 21-40, 41-60, 61-80, 81-100.
-const bucketSQL = `CASE WHEN i.answer_type = 'PCT' THEN
-		CASE WHEN r.numeric_value <= 0 THEN '0' WHEN r.numeric_value <= 20 THEN '1-20'
-			WHEN r.numeric_value <= 40 THEN '21-40' WHEN r.numeric_value <= 60 THEN '41-60'
-			WHEN r.numeric_value <= 80 THEN '61-80' ELSE '81-100' END
-		ELSE r.value END`
+// bucketSQL names an answer's bucket: its value, or for percentages its
+// band.
+var bucketSQL = `CASE WHEN i.answer_type = '` + string(indicator.AnswerTypePCT) + `' THEN ` +
+	scoring.BandSQL("r.numeric_value") + ` ELSE r.value END`
+
+// meetingSQL counts the scored answers that meet their indicator's target.
+var meetingSQL = "SUM(CASE WHEN r.score IS NOT NULL AND " + scoring.MeetsTargetSQL(scoring.AnswerColumns{
+	Type: "i.answer_type", Target: "i.target", Numeric: "r.numeric_value", Score: "r.score"}) + " THEN 1 ELSE 0 END)"
 
 // groupColumn is the column that names the organisation an answer falls
 // under at a tier: through the practice for practice answers, through the
@@ -48,12 +50,9 @@ func groupColumn(tier organisation.Tier, ccgLevel bool) string {
 	switch {
 	case tier == organisation.TierNATIONAL:
 		return "0"
-	case !ccgLevel && tier == organisation.TierCCG:
-		return "p.ccg_id"
-	case !ccgLevel && tier == organisation.TierSTP:
-		return "p.stp_id"
 	case !ccgLevel:
-		return "p.region_id"
+		column, _ := PracticeTier(tier)
+		return "p." + column
 	case tier == organisation.TierCCG:
 		return "c.id"
 	case tier == organisation.TierSTP:
@@ -108,11 +107,11 @@ func loadSummaries(ctx context.Context, client *ent.Client, dialect string, tier
 		args = append(args, v)
 	}
 	where := fmt.Sprintf("r.indicator_id IN (%s) AND r.period_id IN (%s) AND r.not_applicable = ?",
-		marks(len(inds)), marks(len(periods)))
+		database.Placeholders(len(inds)), database.Placeholders(len(periods)))
 	args = append(args, false)
 	if tier != organisation.TierNATIONAL {
 		orgs := distinct(keys, func(k SummaryKey) int { return k.OrgID })
-		where += fmt.Sprintf(" AND %s IN (%s)", col, marks(len(orgs)))
+		where += fmt.Sprintf(" AND %s IN (%s)", col, database.Placeholders(len(orgs)))
 		for _, v := range orgs {
 			args = append(args, v)
 		}
@@ -124,11 +123,11 @@ func loadSummaries(ctx context.Context, client *ent.Client, dialect string, tier
 		groupBy = ""
 	}
 	query := fmt.Sprintf(`SELECT %s, r.indicator_id, r.period_id, %s, COUNT(*), COUNT(r.score),
-			COALESCE(SUM(r.score), 0), SUM(CASE WHEN r.score >= 1 THEN 1 ELSE 0 END)
+			COALESCE(SUM(r.score), 0), %s
 		FROM %s JOIN indicators i ON i.id = r.indicator_id
 		WHERE %s
 		GROUP BY %sr.indicator_id, r.period_id, %s
-		ORDER BY 1, 2, 3, 4`, col, bucketSQL, from, where, groupBy, bucketSQL)
+		ORDER BY 1, 2, 3, 4`, col, bucketSQL, meetingSQL, from, where, groupBy, bucketSQL)
 	rows, err := client.QueryContext(ctx, database.Rebind(dialect, query), args...)
 	if err != nil {
 		return err
@@ -170,5 +169,3 @@ func loadSummaries(ctx context.Context, client *ent.Client, dialect string, tier
 	}
 	return nil
 }
-
-func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }

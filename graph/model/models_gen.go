@@ -40,9 +40,9 @@ type IndicatorSummary struct {
 	Organisation *ent.Organisation `json:"organisation"`
 	// Practices (or, for CCG-level indicators, CCGs) with an applicable answer; not applicable answers are left out.
 	AnsweredCount int `json:"answeredCount"`
-	// Share of the scored answers that meet the target, from 0 to 1. An answer meets it when its
-	// response score is 1: BOOL yes, PCT at or above the target, ORD at the top step. Null when no answer
-	// is scored (CHOICE indicators).
+	// Share of the scored answers that meet the indicator's target, from 0 to 1: BOOL yes, PCT value at
+	// or above the target, ORD step at or above the target step (an ORD answer can meet its target with a
+	// score below 1). Null when no answer is scored (CHOICE indicators).
 	ShareMeetingTarget *float64 `json:"shareMeetingTarget,omitempty"`
 	// Mean response score of the scored answers, from 0 to 1; null when no answer is scored.
 	MeanScore *float64 `json:"meanScore,omitempty"`

@@ -417,3 +417,54 @@ func TestNationalIndicatorSummaryAddsUpItsCCGs(t *testing.T) {
 		}
 	})
 }
+
+// BI02 is answered in steps 0-3 with a target step of 2: an answer at step
+// 2 meets the target though it scores 2/3, and the share meeting the
+// target counts it.
+func TestOrdinalAnswersMeetTheirTargetStep(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		type summary struct {
+			AnsweredCount      int
+			ShareMeetingTarget *float64
+			MeanScore          *float64
+			Distribution       []struct {
+				Value string
+				Count int
+			}
+		}
+		var got struct {
+			Indicator struct {
+				Target  *float64
+				MaxStep *int
+			}
+			Periods struct {
+				Edges []struct{ Node struct{ Code string } }
+			}
+		}
+		e.query(`{ indicator(code: "BI02") { target maxStep } periods(first: 20) { edges { node { code } } } }`, nil, &got)
+		if ind := got.Indicator; ind.Target == nil || *ind.Target != 2 || ind.MaxStep == nil || *ind.MaxStep != 3 {
+			t.Fatalf("BI02 target %v, max step %v; want 2 of 3", deref(ind.Target), ind.MaxStep)
+		}
+		atStep2 := 0
+		for _, p := range got.Periods.Edges {
+			var s struct{ Indicator struct{ Summary summary } }
+			e.query(`query($p: String!) { indicator(code: "BI02") { summary(period: $p) { answeredCount shareMeetingTarget meanScore distribution { value count } } } }`,
+				map[string]any{"p": p.Node.Code}, &s)
+			sum := s.Indicator.Summary
+			steps := map[string]int{}
+			for _, b := range sum.Distribution {
+				steps[b.Value] = b.Count
+			}
+			atStep2 += steps["2"]
+			if sum.AnsweredCount == 0 {
+				continue
+			}
+			n := float64(sum.AnsweredCount)
+			near(t, p.Node.Code+" BI02 share meeting target", sum.ShareMeetingTarget, float64(steps["2"]+steps["3"])/n)
+			near(t, p.Node.Code+" BI02 mean score", sum.MeanScore, (float64(steps["1"])/3+float64(steps["2"])*2/3+float64(steps["3"]))/n)
+		}
+		if atStep2 == 0 {
+			t.Fatal("the small seed has no BI02 answer at step 2: the test proves nothing")
+		}
+	})
+}

@@ -211,3 +211,9 @@ func Rebind(dialectName, query string) string {
 	}
 	return b.String()
 }
+
+// Placeholders is n comma-separated ? placeholders, for an IN list or a
+// row of values (see Rebind).
+func Placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}

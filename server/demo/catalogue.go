@@ -6,12 +6,15 @@
 // The package depends on plain data only, not on the database.
 package demo
 
-import "dpcma/server/scoring"
+import (
+	"dpcma/ent/indicator"
+	"dpcma/server/scoring"
+)
 
 // Indicator is one catalogue indicator.
 type Indicator struct {
 	Code, Title, Description, Domain string
-	Category                         scoring.Category
+	Category                         indicator.Category
 	Spec                             scoring.Spec
 	// Weight is scoring.DefaultWeight(Category).
 	Weight int
@@ -60,22 +63,22 @@ const (
 // appointment management, ER14 extended-access hub sharing the appointment
 // book). Each call returns a new slice that the caller may change.
 func Catalogue() []Indicator {
-	yesNo := func() scoring.Spec { return scoring.Spec{Type: scoring.BOOL} }
-	pct := func(target float64) scoring.Spec { return scoring.Spec{Type: scoring.PCT, Target: &target} }
+	yesNo := func() scoring.Spec { return scoring.Spec{Type: indicator.AnswerTypeBOOL} }
+	pct := func(target float64) scoring.Spec { return scoring.Spec{Type: indicator.AnswerTypePCT, Target: &target} }
 	ord := func(target float64, maxStep int) scoring.Spec {
-		return scoring.Spec{Type: scoring.ORD, Target: &target, MaxStep: maxStep}
+		return scoring.Spec{Type: indicator.AnswerTypeORD, Target: &target, MaxStep: maxStep}
 	}
 	const (
-		core  = scoring.CORE
-		mand  = scoring.MANDATED
-		enh   = scoring.ENHANCED
-		trans = scoring.TRANSFORMATIONAL
+		core  = indicator.CategoryCORE
+		mand  = indicator.CategoryMANDATED
+		enh   = indicator.CategoryENHANCED
+		trans = indicator.CategoryTRANSFORMATIONAL
 		P     = Practice
 		C     = CCG
 	)
 	type row struct {
 		code, title, domain string
-		cat                 scoring.Category
+		cat                 indicator.Category
 		spec                scoring.Spec
 		resp, source, desc  string
 	}
@@ -158,7 +161,7 @@ func Catalogue() []Indicator {
 
 		// Clinical systems
 		{"CS01", "Principal clinical system supplier", DomainClinicalSystems, core,
-			scoring.Spec{Type: scoring.CHOICE, Choices: []string{EMISWeb, SystmOne, Vision, Evolution, Other}}, P,
+			scoring.Spec{Type: indicator.AnswerTypeCHOICE, Choices: []string{EMISWeb, SystmOne, Vision, Evolution, Other}}, P,
 			"POMI supplier",
 			"The practice's principal clinical system. Recorded for filtering and comparison, not scored."},
 		{"CS02", "Clinical system accredited under GPSoC", DomainClinicalSystems, core, yesNo(), P,

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"dpcma/ent/indicator"
 	"dpcma/server/scoring"
 )
 
@@ -21,12 +22,12 @@ func TestCatalogue(t *testing.T) {
 	}
 	prefixes := map[string]string{"PO": DomainPatientOnline, "ER": DomainRecords, "CS": DomainClinicalSystems,
 		"IN": DomainInfrastructure, "IG": DomainIG, "SV": DomainService, "BI": DomainBI}
-	weights := map[scoring.Category]int{scoring.CORE: 3, scoring.MANDATED: 3, scoring.ENHANCED: 2, scoring.TRANSFORMATIONAL: 1}
+	weights := map[indicator.Category]int{indicator.CategoryCORE: 3, indicator.CategoryMANDATED: 3, indicator.CategoryENHANCED: 2, indicator.CategoryTRANSFORMATIONAL: 1}
 	codeRE := regexp.MustCompile(`^[A-Z]{2}[0-9]{2}$`)
 	seen := map[string]bool{}
 	domains := map[string]int{}
 	respondents := map[string]int{}
-	categories := map[scoring.Category]int{}
+	categories := map[indicator.Category]int{}
 	for _, ind := range cat {
 		if !codeRE.MatchString(ind.Code) {
 			t.Errorf("code %q is not two letters and two digits", ind.Code)
@@ -55,7 +56,7 @@ func TestCatalogue(t *testing.T) {
 		}
 		// Only BOOL answers have no target; PCT targets are all set.
 		switch ind.Spec.Type {
-		case scoring.PCT, scoring.ORD:
+		case indicator.AnswerTypePCT, indicator.AnswerTypeORD:
 			if ind.Spec.Target == nil {
 				t.Errorf("%s: %s without a target", ind.Code, ind.Spec.Type)
 			}
@@ -72,7 +73,7 @@ func TestCatalogue(t *testing.T) {
 	if respondents[Practice] != 35 || respondents[CCG] != 15 {
 		t.Errorf("respondents %v, want 35 practice and 15 CCG", respondents)
 	}
-	if want := map[scoring.Category]int{scoring.CORE: 21, scoring.MANDATED: 15, scoring.ENHANCED: 8, scoring.TRANSFORMATIONAL: 6}; !mapsEqual(categories, want) {
+	if want := map[indicator.Category]int{indicator.CategoryCORE: 21, indicator.CategoryMANDATED: 15, indicator.CategoryENHANCED: 8, indicator.CategoryTRANSFORMATIONAL: 6}; !mapsEqual(categories, want) {
 		t.Errorf("categories %v, want %v", categories, want)
 	}
 
@@ -88,11 +89,11 @@ func TestCatalogue(t *testing.T) {
 		}
 	}
 	for _, code := range []string{"ER09", "IG05", "BI02"} {
-		if s := byCode[code].Spec; s.Type != scoring.ORD || s.MaxStep != 3 {
+		if s := byCode[code].Spec; s.Type != indicator.AnswerTypeORD || s.MaxStep != 3 {
 			t.Errorf("%s spec %+v, want ORD 0-3", code, s)
 		}
 	}
-	if s := byCode["CS01"].Spec; s.Type != scoring.CHOICE || !slices.Equal(s.Choices, []string{"EMIS Web", "SystmOne", "Vision", "Evolution", "Other"}) {
+	if s := byCode["CS01"].Spec; s.Type != indicator.AnswerTypeCHOICE || !slices.Equal(s.Choices, []string{"EMIS Web", "SystmOne", "Vision", "Evolution", "Other"}) {
 		t.Errorf("CS01 spec %+v", s)
 	}
 	if !strings.Contains(byCode["PO04"].Description, "20%") {
@@ -104,7 +105,7 @@ func TestCatalogue(t *testing.T) {
 		}
 	}
 	for _, code := range []string{"ER13", "ER14"} {
-		if byCode[code].Category != scoring.TRANSFORMATIONAL || byCode[code].Spec.Type != scoring.BOOL {
+		if byCode[code].Category != indicator.CategoryTRANSFORMATIONAL || byCode[code].Spec.Type != indicator.AnswerTypeBOOL {
 			t.Errorf("%s: %s %s, want a transformational BOOL", code, byCode[code].Category, byCode[code].Spec.Type)
 		}
 	}

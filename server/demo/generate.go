@@ -1,13 +1,12 @@
 package demo
 
 import (
+	"dpcma/ent/indicator"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"sync"
-
-	"dpcma/server/scoring"
 )
 
 // PracticeInput is a practice the generator answers for.
@@ -312,12 +311,12 @@ func buildModel() (*model, error) {
 			shifts = lagShifts
 		}
 		switch ind.Spec.Type {
-		case scoring.BOOL:
+		case indicator.AnswerTypeBOOL:
 			it.kind = kindBool
 			for t := range it.thresholds {
 				it.thresholds[t][0] = threshold(tr.share[t], shifts)
 			}
-		case scoring.ORD:
+		case indicator.AnswerTypeORD:
 			it.kind = kindOrd
 			if it.maxStep != 3 {
 				return nil, fmt.Errorf("demo: ORD indicator %s has %d steps; the generator knows 3", ind.Code, it.maxStep)
@@ -327,7 +326,7 @@ func buildModel() (*model, error) {
 					it.thresholds[t][k] = threshold(tr.atLeast[t][k], noShift)
 				}
 			}
-		case scoring.PCT:
+		case indicator.AnswerTypePCT:
 			it.kind = kindPct
 			if it.ccg {
 				return nil, fmt.Errorf("demo: CCG-level PCT indicator %s is not supported", ind.Code)
@@ -335,7 +334,7 @@ func buildModel() (*model, error) {
 			gateShare := [periodCount]float64{1, 1, 1, 1, 1, 1}
 			if tr.gate != "" {
 				g, ok := index[tr.gate]
-				if !ok || g >= i || cat[g].Spec.Type != scoring.BOOL || cat[g].Respondent != Practice {
+				if !ok || g >= i || cat[g].Spec.Type != indicator.AnswerTypeBOOL || cat[g].Respondent != Practice {
 					return nil, fmt.Errorf("demo: %s is gated by %q, which is not an earlier practice BOOL", ind.Code, tr.gate)
 				}
 				it.gate = g
@@ -353,7 +352,7 @@ func buildModel() (*model, error) {
 				}
 				it.offset[t] = calibrate(min(mean, 0.99), it.spread, shifts)
 			}
-		case scoring.CHOICE:
+		case indicator.AnswerTypeCHOICE:
 			it.kind = kindChoice
 		default:
 			return nil, fmt.Errorf("demo: indicator %s has answer type %q", ind.Code, ind.Spec.Type)

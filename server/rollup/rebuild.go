@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"dpcma/server/database"
+	"dpcma/server/scoring"
 )
 
 // Execer is a transaction or a pool.
@@ -33,7 +34,7 @@ type Scope struct {
 func Rebuild(ctx context.Context, tx Execer, dialect string, s Scope) error {
 	periodFilter, args := "", []any(nil)
 	if len(s.PeriodIDs) > 0 {
-		periodFilter = " AND %s IN (" + placeholders(len(s.PeriodIDs)) + ")"
+		periodFilter = " AND %s IN (" + database.Placeholders(len(s.PeriodIDs)) + ")"
 		for _, id := range s.PeriodIDs {
 			args = append(args, id)
 		}
@@ -103,27 +104,32 @@ type step struct {
 
 // sumNames are the summed columns of rollup_sums: counts, Σw·s and Σw
 // overall and per category subset.
-var sumNames = []string{"answered", "na", "ws", "wt", "core_ws", "core_wt", "mand_ws", "mand_wt",
-	"cm_ws", "cm_wt", "enh_ws", "enh_wt", "tr_ws", "tr_wt"}
+var sumNames = func() []string {
+	names := []string{"answered", "na", "ws", "wt"}
+	for _, s := range scoring.Subsets {
+		names = append(names, s.Name()+"_ws", s.Name()+"_wt")
+	}
+	return names
+}()
 
 var sumsColumns = "period_id BIGINT NOT NULL, domain VARCHAR(255) NOT NULL, " +
 	strings.Join(sumNames, " DOUBLE PRECISION NOT NULL, ") + " DOUBLE PRECISION NOT NULL"
 
 // sumsSQL sums answers by subject (a practice, or a CCG for CCG-level
-// indicators), period and domain.
+// indicators), period and domain, as scoring.Tally does.
 func sumsSQL(table, subject string, where func(string) string) string {
-	catSums := func(cats ...string) string {
-		in := "'" + strings.Join(cats, "','") + "'"
-		return fmt.Sprintf(`SUM(CASE WHEN i.category IN (%s) AND r.score IS NOT NULL THEN i.weight * r.score ELSE 0 END),
-			SUM(CASE WHEN i.category IN (%s) AND r.score IS NOT NULL THEN i.weight ELSE 0 END)`, in, in)
+	subsets := ""
+	for _, s := range scoring.Subsets {
+		in := scoring.InCategoriesSQL("i.category", s)
+		subsets += fmt.Sprintf(`,
+			SUM(CASE WHEN %s AND r.score IS NOT NULL THEN i.weight * r.score ELSE 0 END),
+			SUM(CASE WHEN %s AND r.score IS NOT NULL THEN i.weight ELSE 0 END)`, in, in)
 	}
 	return `INSERT INTO ` + table + ` (subject_id, period_id, domain, ` + strings.Join(sumNames, ", ") + `)
 		SELECT ` + subject + `, r.period_id, i.domain,
 			SUM(CASE WHEN r.not_applicable THEN 0 ELSE 1 END), SUM(CASE WHEN r.not_applicable THEN 1 ELSE 0 END),
 			SUM(CASE WHEN r.score IS NOT NULL THEN i.weight * r.score ELSE 0 END),
-			SUM(CASE WHEN r.score IS NOT NULL THEN i.weight ELSE 0 END), ` +
-		catSums("CORE") + ", " + catSums("MANDATED") + ", " + catSums("CORE", "MANDATED") + ", " +
-		catSums("ENHANCED") + ", " + catSums("TRANSFORMATIONAL") + `
+			SUM(CASE WHEN r.score IS NOT NULL THEN i.weight ELSE 0 END)` + subsets + `
 		FROM responses r JOIN indicators i ON i.id = r.indicator_id
 		WHERE ` + subject + ` IS NOT NULL` + where("r.period_id") + `
 		GROUP BY ` + subject + `, r.period_id, i.domain`
@@ -142,33 +148,26 @@ func overallSumsSQL(table string) string {
 
 // practiceScoresSQL scores every practice for every period in scope, for
 // all domains (”) and for each domain, including practices that gave no
-// answer (score NULL, completion 0), so roll-ups count every practice.
-// A practice's sums are its own (g) plus its CCG's CCG-level answers (c).
+// answer (score NULL, completion 0), so roll-ups count every practice; as
+// scoring.ScorePractice does. A practice's sums are its own (g) plus its
+// CCG's CCG-level answers (c).
 func practiceScoresSQL(where func(string) string) string {
 	sum := func(name string) string { return "(COALESCE(g." + name + ", 0) + COALESCE(c." + name + ", 0))" }
 	catalogue := `SELECT domain, COUNT(*) AS n FROM indicators GROUP BY domain
 		UNION ALL SELECT '' AS domain, COUNT(*) AS n FROM indicators`
-	score := ratio(sum("ws"), sum("wt"))
-	cm := ratio(sum("cm_ws"), sum("cm_wt"))
-	enh := ratio(sum("enh_ws"), sum("enh_wt"))
-	tr := ratio(sum("tr_ws"), sum("tr_wt"))
-	// The gated levels of docs/domain.md §5.4 as scoring.Level applies them: a
-	// subset without scored answers cannot pass its gate (a NULL comparison
-	// is not true). A test holds the two equal.
-	level := `CASE WHEN (` + score + `) IS NULL THEN NULL
-		WHEN (` + score + `) >= 90 AND (` + cm + `) >= 80 AND (` + enh + `) >= 60 AND (` + tr + `) >= 50 THEN 5
-		WHEN (` + score + `) >= 75 AND (` + cm + `) >= 80 AND (` + enh + `) >= 60 THEN 4
-		WHEN (` + score + `) >= 60 AND (` + cm + `) >= 80 THEN 3
-		WHEN (` + score + `) >= 40 THEN 2
-		ELSE 1 END`
+	score := scoring.ScoreSQL(sum("ws"), sum("wt"))
+	subset := func(s scoring.Subset) string { return scoring.ScoreSQL(sum(s.Name()+"_ws"), sum(s.Name()+"_wt")) }
+	subsetCols, subsetScores := "", ""
+	for _, s := range scoring.Subsets {
+		subsetCols += ", " + s.Name() + "_score"
+		subsetScores += ",\n\t\t\t" + subset(s)
+	}
 	applicable := "(cat.n - " + sum("na") + ")"
 	return `INSERT INTO practice_scores (practice_id, period_id, domain, answered, applicable, completion,
-			weighted_sum, weight_sum, score, level, core_score, mandated_score, core_mandated_score,
-			enhanced_score, transformational_score, list_size)
+			weighted_sum, weight_sum, score, level` + subsetCols + `, list_size)
 		SELECT p.id, pe.id, cat.domain, ` + sum("answered") + `, ` + applicable + `,
 			CASE WHEN ` + applicable + ` > 0 THEN 1.0 * ` + sum("answered") + ` / ` + applicable + ` ELSE 0 END,
-			` + sum("ws") + `, ` + sum("wt") + `, ` + score + `, ` + level + `,
-			` + ratio(sum("core_ws"), sum("core_wt")) + `, ` + ratio(sum("mand_ws"), sum("mand_wt")) + `, ` + cm + `, ` + enh + `, ` + tr + `,
+			` + sum("ws") + `, ` + sum("wt") + `, ` + score + `, ` + scoring.LevelSQL(score, subset) + subsetScores + `,
 			p.list_size
 		FROM practices p
 		CROSS JOIN assessment_periods pe
@@ -178,28 +177,34 @@ func practiceScoresSQL(where func(string) string) string {
 		WHERE 1=1` + where("pe.id")
 }
 
-// rollupColumns are org_rollups' summed columns, in insert order.
-var rollupColumns = []string{"practice_count", "responded_count", "score_sum", "weighted_score_sum", "patients",
-	"completion_sum", "level1", "level2", "level3", "level4", "level5",
-	"core_sum", "core_count", "mandated_sum", "mandated_count", "core_mandated_sum", "core_mandated_count",
-	"enhanced_sum", "enhanced_count", "transformational_sum", "transformational_count"}
-
-// ccgRollupsSQL sums the practice scores of each CCG.
-func ccgRollupsSQL(where func(string) string) string {
-	sumCount := func(col string) string {
-		return fmt.Sprintf("COALESCE(SUM(ps.%s_score), 0), COUNT(ps.%s_score)", col, col)
+// rollupColumns are org_rollups' summed columns, in insert order: the
+// fields of scoring.Rollup.
+var rollupColumns = func() []string {
+	cols := []string{"practice_count", "responded_count", "score_sum", "weighted_score_sum", "patients", "completion_sum"}
+	for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
+		cols = append(cols, fmt.Sprintf("level%d", l))
 	}
-	levels := ""
-	for l := 1; l <= 5; l++ {
+	for _, s := range scoring.Subsets {
+		cols = append(cols, s.Name()+"_sum", s.Name()+"_count")
+	}
+	return cols
+}()
+
+// ccgRollupsSQL sums the practice scores of each CCG, adding up each
+// practice's scoring.PracticeScore.Rollup.
+func ccgRollupsSQL(where func(string) string) string {
+	levels, subsets := "", ""
+	for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
 		levels += fmt.Sprintf(", SUM(CASE WHEN ps.level = %d THEN 1 ELSE 0 END)", l)
+	}
+	for _, s := range scoring.Subsets {
+		subsets += fmt.Sprintf(", COALESCE(SUM(ps.%[1]s_score), 0), COUNT(ps.%[1]s_score)", s.Name())
 	}
 	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(rollupColumns, ", ") + `)
 		SELECT p.ccg_id, ps.period_id, ps.domain, COUNT(*), COUNT(ps.score), COALESCE(SUM(ps.score), 0),
 			COALESCE(SUM(ps.score * ps.list_size), 0),
 			SUM(CASE WHEN ps.score IS NOT NULL THEN ps.list_size ELSE 0 END),
-			SUM(ps.completion)` + levels + `,
-			` + sumCount("core") + `, ` + sumCount("mandated") + `, ` + sumCount("core_mandated") + `,
-			` + sumCount("enhanced") + `, ` + sumCount("transformational") + `
+			SUM(ps.completion)` + levels + subsets + `
 		FROM practice_scores ps JOIN practices p ON p.id = ps.practice_id
 		WHERE 1=1` + where("ps.period_id") + `
 		GROUP BY p.ccg_id, ps.period_id, ps.domain`
@@ -219,14 +224,4 @@ func upperRollupsSQL(tier string, where func(string) string) string {
 		JOIN org_rollups r ON r.org_id = child.id
 		WHERE o.tier = '` + tier + `'` + where("r.period_id") + `
 		GROUP BY o.id, r.period_id, r.domain`
-}
-
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
-}
-
-// ratio is the SQL for a 0-100 score from its Σw·s and Σw expressions,
-// NULL when nothing was scored.
-func ratio(num, den string) string {
-	return "CASE WHEN " + den + " > 0 THEN 100.0 * " + num + " / " + den + " END"
 }

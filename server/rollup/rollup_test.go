@@ -2,9 +2,13 @@ package rollup_test
 
 import (
 	"context"
+	stdsql "database/sql"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
+
+	"dpcma/ent/indicator"
 
 	"dpcma/server/dbtest"
 	"dpcma/server/rollup"
@@ -14,155 +18,152 @@ import (
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-// The derived tables must equal what the scoring rules give when worked
-// out from the raw answers in Go, and be internally consistent.
+// The derived tables must equal what the rules of server/scoring give when
+// worked out from the raw answers in Go (Tallies, ScorePractice, Rollup),
+// column by column: this pins the rebuild's SQL to the Go rules.
 func TestRollupsMatchARecomputation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, backend string) {
 		db := dbtest.Open(t, backend, seed.Small)
 		ctx := context.Background()
+		query := func(q string, scan func(*stdsql.Rows)) {
+			t.Helper()
+			rows, err := db.SQL.QueryContext(ctx, q)
+			must(t, err)
+			defer rows.Close()
+			for rows.Next() {
+				scan(rows)
+			}
+			must(t, rows.Err())
+		}
 
-		// Raw material: indicators, practices, answers.
+		// Raw material: indicators, practices, organisations, periods, answers.
 		type ind struct {
 			weight   float64
-			category string
+			category indicator.Category
 			domain   string
 		}
-		inds := map[int]ind{}
-		rows, err := db.SQL.QueryContext(ctx, "SELECT id, weight, category, domain FROM indicators")
-		must(t, err)
-		for rows.Next() {
+		inds, perDomain := map[int]ind{}, map[string]int{}
+		query("SELECT id, weight, category, domain FROM indicators", func(rows *stdsql.Rows) {
 			var id int
 			var i ind
 			must(t, rows.Scan(&id, &i.weight, &i.category, &i.domain))
 			inds[id] = i
-		}
-		rows.Close()
+			perDomain[i.domain]++
+			perDomain[scoring.AllDomains]++
+		})
 		ccgOf, listOf := map[int]int{}, map[int]int{}
-		parent := map[int]int{}
-		rows, err = db.SQL.QueryContext(ctx, "SELECT id, ccg_id, list_size FROM practices")
-		must(t, err)
-		for rows.Next() {
+		query("SELECT id, ccg_id, list_size FROM practices", func(rows *stdsql.Rows) {
 			var id, ccg, list int
 			must(t, rows.Scan(&id, &ccg, &list))
 			ccgOf[id], listOf[id] = ccg, list
-		}
-		rows.Close()
-		rows, err = db.SQL.QueryContext(ctx, "SELECT id, COALESCE(parent_id, 0) FROM organisations")
-		must(t, err)
-		for rows.Next() {
+		})
+		parent := map[int]int{}
+		query("SELECT id, COALESCE(parent_id, 0) FROM organisations", func(rows *stdsql.Rows) {
 			var id, p int
 			must(t, rows.Scan(&id, &p))
 			parent[id] = p
-		}
-		rows.Close()
-		type sums struct{ ws, wt float64 }
-		type key struct{ practice, period int }
-		totals := map[key]map[string]*sums{} // "" and categories
-		add := func(k key, i ind, score float64) {
-			if totals[k] == nil {
-				totals[k] = map[string]*sums{}
-			}
-			for _, part := range []string{"", i.category} {
-				if totals[k][part] == nil {
-					totals[k][part] = &sums{}
-				}
-				totals[k][part].ws += i.weight * score
-				totals[k][part].wt += i.weight
-			}
-		}
-		rows, err = db.SQL.QueryContext(ctx, "SELECT COALESCE(practice_id, 0), COALESCE(organisation_id, 0), period_id, indicator_id, score FROM responses WHERE score IS NOT NULL")
-		must(t, err)
-		for rows.Next() {
+		})
+		var periods []int
+		query("SELECT id FROM assessment_periods", func(rows *stdsql.Rows) {
+			var id int
+			must(t, rows.Scan(&id))
+			periods = append(periods, id)
+		})
+		type key struct{ subject, period int }
+		own, ccgs := map[key]scoring.Tallies{}, map[key]scoring.Tallies{}
+		query("SELECT COALESCE(practice_id, 0), COALESCE(organisation_id, 0), period_id, indicator_id, score, not_applicable FROM responses", func(rows *stdsql.Rows) {
 			var p, o, period, indID int
-			var score float64
-			must(t, rows.Scan(&p, &o, &period, &indID, &score))
-			if p != 0 {
-				add(key{p, period}, inds[indID], score)
-				continue
+			var a scoring.Answer
+			must(t, rows.Scan(&p, &o, &period, &indID, &a.Score, &a.NotApplicable))
+			i := inds[indID]
+			a.Domain, a.Category, a.Weight = i.domain, i.category, i.weight
+			into, k := own, key{p, period}
+			if p == 0 { // a CCG answer counts for each of its practices
+				into, k = ccgs, key{o, period}
 			}
-			for practice, ccg := range ccgOf { // a CCG answer counts for each of its practices
-				if ccg == o {
-					add(key{practice, period}, inds[indID], score)
-				}
+			if into[k] == nil {
+				into[k] = scoring.Tallies{}
 			}
-		}
-		rows.Close()
-		ratio := func(s *sums) *float64 {
-			if s == nil || s.wt == 0 {
-				return nil
-			}
-			v := 100 * s.ws / s.wt
-			return &v
-		}
+			into[k].Add(a)
+		})
 
-		// Practice scores and levels.
-		rows, err = db.SQL.QueryContext(ctx, "SELECT practice_id, period_id, score, level FROM practice_scores WHERE domain = ''")
-		must(t, err)
-		checked := 0
-		orgSum, orgN := map[[2]int]float64{}, map[[2]int]int{}
-		for rows.Next() {
-			var p, period int
-			var score *float64
-			var level *int
-			must(t, rows.Scan(&p, &period, &score, &level))
-			t0 := totals[key{p, period}]
-			want := ratio(t0[""])
-			if (want == nil) != (score == nil) || (want != nil && math.Abs(*want-*score) > 1e-9) {
-				t.Fatalf("practice %d period %d: score %v, recomputed %v", p, period, deref(score), deref(want))
-			}
-			if want != nil {
-				cm := &sums{}
-				for _, c := range []string{"CORE", "MANDATED"} {
-					if s := t0[c]; s != nil {
-						cm.ws += s.ws
-						cm.wt += s.wt
+		// Practice scores, every column, and the roll-ups they add up to.
+		type domainKey struct {
+			subject, period int
+			domain          string
+		}
+		want := map[domainKey]scoring.PracticeScore{}
+		rollups := map[domainKey]scoring.Rollup{}
+		for p, ccg := range ccgOf {
+			for _, period := range periods {
+				for domain, n := range perDomain {
+					k := key{p, period}
+					ps := scoring.ScorePractice(own[k][domain].Plus(ccgs[key{ccg, period}][domain]), n, listOf[p])
+					want[domainKey{p, period, domain}] = ps
+					for org := ccg; org != 0; org = parent[org] {
+						ok := domainKey{org, period, domain}
+						rollups[ok] = rollups[ok].Plus(ps.Rollup())
 					}
 				}
-				wantLevel := scoring.Level(*want, ratio(cm), ratio(t0["ENHANCED"]), ratio(t0["TRANSFORMATIONAL"]))
-				if level == nil || *level != wantLevel {
-					t.Fatalf("practice %d period %d: level %v, scoring.Level gives %d", p, period, level, wantLevel)
-				}
-				for org := ccgOf[p]; org != 0; org = parent[org] {
-					orgSum[[2]int{org, period}] += *want
-					orgN[[2]int{org, period}]++
-				}
+			}
+		}
+		subsetCols := ""
+		for _, s := range scoring.Subsets {
+			subsetCols += ", " + s.Name() + "_score"
+		}
+		checked := 0
+		query(`SELECT practice_id, period_id, domain, answered, applicable, completion, weighted_sum, weight_sum,
+				score, level`+subsetCols+`, list_size FROM practice_scores`, func(rows *stdsql.Rows) {
+			var k domainKey
+			var got scoring.PracticeScore
+			dest := []any{&k.subject, &k.period, &k.domain, &got.Answered, &got.Applicable, &got.Completion,
+				&got.WeightedSum, &got.WeightSum, &got.Score, &got.Level}
+			for _, s := range scoring.Subsets {
+				dest = append(dest, &got.Subsets[s])
+			}
+			must(t, rows.Scan(append(dest, &got.ListSize)...))
+			if w, ok := want[k]; !ok || !samePracticeScore(got, w) {
+				t.Fatalf("practice %d period %d domain %q:\n got %s\nwant %s", k.subject, k.period, k.domain, show(got), show(w))
 			}
 			checked++
-		}
-		rows.Close()
-		if checked != len(ccgOf)*6 {
-			t.Fatalf("%d practice score rows, want one per practice and period (%d)", checked, len(ccgOf)*6)
+		})
+		if checked != len(want) {
+			t.Fatalf("%d practice score rows, want one per practice, period and domain (%d)", checked, len(want))
 		}
 
-		// Organisation roll-ups: mean of the practices beneath, levels sum to practices.
+		// Organisation roll-ups, every column.
 		dump := func() string {
-			rows, err := db.SQL.QueryContext(ctx, `SELECT org_id, period_id, domain, practice_count, responded_count, score_sum,
-				level1 + level2 + level3 + level4 + level5 FROM org_rollups ORDER BY org_id, period_id, domain`)
-			must(t, err)
-			defer rows.Close()
-			out := ""
-			for rows.Next() {
-				var org, period, practices, responded, levels int
-				var domain string
-				var sum float64
-				must(t, rows.Scan(&org, &period, &domain, &practices, &responded, &sum, &levels))
-				if levels != responded {
-					t.Fatalf("org %d: level counts sum to %d, %d practices responded", org, levels, responded)
+			out, n := "", 0
+			query(`SELECT org_id, period_id, domain, `+strings.Join(rollupColumnsForTest(), ", ")+` FROM org_rollups ORDER BY org_id, period_id, domain`, func(rows *stdsql.Rows) {
+				var k domainKey
+				var got scoring.Rollup
+				dest := []any{&k.subject, &k.period, &k.domain, &got.PracticeCount, &got.RespondedCount, &got.ScoreSum,
+					&got.WeightedScoreSum, &got.Patients, &got.CompletionSum}
+				for i := range got.Levels {
+					dest = append(dest, &got.Levels[i])
 				}
-				if domain == "" {
-					k := [2]int{org, period}
-					if responded != orgN[k] || math.Abs(sum-orgSum[k]) > 1e-6 {
-						t.Fatalf("org %d period %d: %d responded, score sum %.6f; recomputed %d, %.6f", org, period, responded, sum, orgN[k], orgSum[k])
-					}
+				for _, s := range scoring.Subsets {
+					dest = append(dest, &got.Subsets[s].Sum, &got.Subsets[s].Count)
 				}
-				out += fmt.Sprintf("%d %d %q %d %d %.9f\n", org, period, domain, practices, responded, sum)
+				must(t, rows.Scan(dest...))
+				if w := rollups[k]; !sameRollup(got, w) {
+					t.Fatalf("organisation %d period %d domain %q:\n got %+v\nwant %+v", k.subject, k.period, k.domain, got, w)
+				}
+				n++
+				// Rounded: PostgreSQL may add in another order on another run.
+				out += fmt.Sprintf("%d %d %q %d %d %.9f %.6f %.0f %.9f %v", k.subject, k.period, k.domain, got.PracticeCount,
+					got.RespondedCount, got.ScoreSum, got.WeightedScoreSum, got.Patients, got.CompletionSum, got.Levels)
+				for _, m := range got.Subsets {
+					out += fmt.Sprintf(" %.9f %d", m.Sum, m.Count)
+				}
+				out += "\n"
+			})
+			if n != len(rollups) {
+				t.Fatalf("%d roll-up rows, recomputed %d", n, len(rollups))
 			}
 			return out
 		}
 		before := dump()
-		if before == "" {
-			t.Fatal("no roll-ups")
-		}
 		// A rebuild from scratch gives the same figures.
 		tx, err := db.SQL.BeginTx(ctx, nil)
 		must(t, err)
@@ -172,6 +173,51 @@ func TestRollupsMatchARecomputation(t *testing.T) {
 			t.Error("a rebuild changed the roll-ups")
 		}
 	})
+}
+
+// rollupColumnsForTest lists org_rollups' summed columns in the order of
+// scoring.Rollup's fields, written out independently of the rebuild.
+func rollupColumnsForTest() []string {
+	cols := []string{"practice_count", "responded_count", "score_sum", "weighted_score_sum", "patients", "completion_sum",
+		"level1", "level2", "level3", "level4", "level5"}
+	for _, s := range scoring.Subsets {
+		cols = append(cols, s.Name()+"_sum", s.Name()+"_count")
+	}
+	return cols
+}
+
+// Sums in SQL add in another order than in Go: compare with a tolerance.
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*max(1, math.Abs(a), math.Abs(b)) }
+
+func nearPtr(a, b *float64) bool { return (a == nil) == (b == nil) && (a == nil || near(*a, *b)) }
+
+func samePracticeScore(a, b scoring.PracticeScore) bool {
+	same := a.Answered == b.Answered && a.Applicable == b.Applicable && near(a.Completion, b.Completion) &&
+		near(a.WeightedSum, b.WeightedSum) && near(a.WeightSum, b.WeightSum) && nearPtr(a.Score, b.Score) &&
+		(a.Level == nil) == (b.Level == nil) && (a.Level == nil || *a.Level == *b.Level) && a.ListSize == b.ListSize
+	for i := range a.Subsets {
+		same = same && nearPtr(a.Subsets[i], b.Subsets[i])
+	}
+	return same
+}
+
+func sameRollup(a, b scoring.Rollup) bool {
+	same := a.PracticeCount == b.PracticeCount && a.RespondedCount == b.RespondedCount && near(a.ScoreSum, b.ScoreSum) &&
+		near(a.WeightedScoreSum, b.WeightedScoreSum) && near(a.Patients, b.Patients) &&
+		near(a.CompletionSum, b.CompletionSum) && a.Levels == b.Levels
+	for i := range a.Subsets {
+		same = same && near(a.Subsets[i].Sum, b.Subsets[i].Sum) && a.Subsets[i].Count == b.Subsets[i].Count
+	}
+	return same
+}
+
+func show(p scoring.PracticeScore) string {
+	s := fmt.Sprintf("answered %d applicable %d completion %v Σws %v Σw %v score %v level %v", p.Answered, p.Applicable,
+		p.Completion, p.WeightedSum, p.WeightSum, deref(p.Score), p.Level)
+	for _, sub := range scoring.Subsets {
+		s += fmt.Sprintf(" %s %v", sub.Name(), deref(p.Subsets[sub]))
+	}
+	return s
 }
 
 func must(t *testing.T, err error) {

@@ -1,11 +1,14 @@
-// Package scoring holds the pure scoring rules of the Digital Primary Care
-// Maturity Assurance model (docs/domain.md §4.1 and §5): validating and
-// normalising what a respondent typed, the response score of one answer, and
-// the gated maturity levels of a practice or organisation.
+// Package scoring holds the rules of the Digital Primary Care Maturity
+// Assurance model (docs/domain.md): validating and normalising what a
+// respondent typed, the response score of one answer and whether it meets
+// its target (this file); the weighted sums, scores and gated levels of a
+// practice and the roll-ups of the organisations above it (maturity.go);
+// and the SQL that restates some of these rules for the queries that
+// aggregate in the database (sql.go).
 //
-// Nothing here touches the database. The seed scores the demo answers with
-// Score; server/rollup applies the same rules in SQL, and tests hold the two
-// equal. Anything that later writes answers must score them here too.
+// Nothing here touches the database or knows about GraphQL or HTTP; the
+// seed, the demo generator, the roll-up rebuild, the reads and the writes
+// all apply these rules.
 package scoring
 
 import (
@@ -14,40 +17,20 @@ import (
 	"math"
 	"strconv"
 	"strings"
-)
 
-// AnswerType is how an indicator is answered.
-type AnswerType string
-
-// The answer types.
-const (
-	BOOL   AnswerType = "BOOL"   // yes/no
-	PCT    AnswerType = "PCT"    // a percentage from 0 to 100
-	ORD    AnswerType = "ORD"    // an ordinal step from 0 to Spec.MaxStep
-	CHOICE AnswerType = "CHOICE" // one of Spec.Choices; recorded, not scored
-)
-
-// Category is the GP IT Operating Model service category of an indicator.
-type Category string
-
-// The service categories.
-const (
-	CORE             Category = "CORE"
-	MANDATED         Category = "MANDATED"
-	ENHANCED         Category = "ENHANCED"
-	TRANSFORMATIONAL Category = "TRANSFORMATIONAL"
+	"dpcma/ent/indicator"
 )
 
 // DefaultWeight is the weight of an indicator of the category in practice
 // scores: core 3, mandated 3, enhanced 2, transformational 1; 0 for an
 // unknown category.
-func DefaultWeight(c Category) int {
+func DefaultWeight(c indicator.Category) int {
 	switch c {
-	case CORE, MANDATED:
+	case indicator.CategoryCORE, indicator.CategoryMANDATED:
 		return 3
-	case ENHANCED:
+	case indicator.CategoryENHANCED:
 		return 2
-	case TRANSFORMATIONAL:
+	case indicator.CategoryTRANSFORMATIONAL:
 		return 1
 	}
 	return 0
@@ -55,7 +38,7 @@ func DefaultWeight(c Category) int {
 
 // Spec is what the scoring rules need to know about an indicator.
 type Spec struct {
-	Type AnswerType
+	Type indicator.AnswerType
 	// Target is, for PCT, the target percentage (nil: score by bands of 20
 	// points); for ORD, the target step (informational: an ORD answer scores
 	// step/MaxStep). Nil for BOOL and CHOICE.
@@ -77,15 +60,15 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidSpec}, args...)...)
 	}
 	switch s.Type {
-	case BOOL:
+	case indicator.AnswerTypeBOOL:
 		if s.Target != nil {
 			return bad("a BOOL indicator has no target (its target is yes)")
 		}
-	case PCT:
+	case indicator.AnswerTypePCT:
 		if s.Target != nil && !(*s.Target > 0 && *s.Target <= 100) {
 			return bad("PCT target must be above 0 and at most 100, got %v", *s.Target)
 		}
-	case ORD:
+	case indicator.AnswerTypeORD:
 		if s.MaxStep < 1 {
 			return bad("ORD max step must be at least 1, got %d", s.MaxStep)
 		}
@@ -95,7 +78,7 @@ func (s Spec) Validate() error {
 				return bad("ORD target must be a whole step from 1 to %d, got %v", s.MaxStep, t)
 			}
 		}
-	case CHOICE:
+	case indicator.AnswerTypeCHOICE:
 		if len(s.Choices) == 0 {
 			return bad("a CHOICE indicator needs at least one choice")
 		}
@@ -124,7 +107,7 @@ type AnswerError struct {
 	// Indicator is the indicator code when the caller knows it (Normalise
 	// does not; see WithIndicator).
 	Indicator string
-	Type      AnswerType
+	Type      indicator.AnswerType
 	// Got is the raw input as typed.
 	Got string
 	// Reason is a complete sentence, e.g.
@@ -169,13 +152,13 @@ func reject(spec Spec, raw string) error {
 // expected describes the accepted answers of a spec.
 func expected(spec Spec) string {
 	switch spec.Type {
-	case BOOL:
+	case indicator.AnswerTypeBOOL:
 		return `"yes" or "no"`
-	case PCT:
+	case indicator.AnswerTypePCT:
 		return "a number from 0 to 100"
-	case ORD:
+	case indicator.AnswerTypeORD:
 		return fmt.Sprintf("a whole number from 0 to %d", spec.MaxStep)
-	case CHOICE:
+	case indicator.AnswerTypeCHOICE:
 		return "one of " + strings.Join(spec.Choices, ", ")
 	}
 	return "a valid answer"
@@ -202,25 +185,25 @@ func Normalise(spec Spec, raw string) (value string, numeric *float64, err error
 	}
 	s := strings.TrimSpace(raw)
 	switch spec.Type {
-	case BOOL:
+	case indicator.AnswerTypeBOOL:
 		switch strings.ToLower(s) {
 		case "yes", "y", "true", "1":
 			return "yes", ptr(1), nil
 		case "no", "n", "false", "0":
 			return "no", ptr(0), nil
 		}
-	case PCT:
+	case indicator.AnswerTypePCT:
 		s = strings.TrimSpace(strings.TrimSuffix(s, "%"))
 		if v, ok := parseDecimal(s); ok && v <= 100 {
 			return strconv.FormatFloat(v, 'f', -1, 64), ptr(v), nil
 		}
-	case ORD:
+	case indicator.AnswerTypeORD:
 		if isDigits(s) {
 			if n, err := strconv.Atoi(s); err == nil && n <= spec.MaxStep {
 				return strconv.Itoa(n), ptr(float64(n)), nil
 			}
 		}
-	case CHOICE:
+	case indicator.AnswerTypeCHOICE:
 		k := foldChoice(s)
 		for _, c := range spec.Choices {
 			if k != "" && foldChoice(c) == k {
@@ -274,11 +257,11 @@ func foldChoice(s string) string {
 func ptr(v float64) *float64 { return &v }
 
 // Score returns the response score s in [0, 1] of an answer's numeric value
-// (docs/domain.md §5.1):
+// (docs/domain.md):
 //
 //   - BOOL: yes (1) scores 1, no (0) scores 0.
 //   - PCT: min(value/target, 1) when the target is above 0; otherwise bands
-//     of 20 points: 0% scores 0, above 0 to 20% scores 0.2, above 20 to 40%
+//     of bandWidth (20) points: 0% scores 0, above 0 to 20% scores 0.2, above 20 to 40%
 //     0.4, ... above 80 to 100% scores 1.
 //   - ORD: step/MaxStep.
 //
@@ -290,15 +273,15 @@ func Score(spec Spec, numeric float64) *float64 {
 	}
 	var s float64
 	switch spec.Type {
-	case BOOL:
+	case indicator.AnswerTypeBOOL:
 		s = numeric
-	case PCT:
+	case indicator.AnswerTypePCT:
 		if spec.Target != nil && *spec.Target > 0 {
 			s = numeric / *spec.Target
 		} else if numeric > 0 {
-			s = math.Ceil(numeric/20) / 5
+			s = math.Ceil(numeric/bandWidth) / (100 / bandWidth)
 		}
-	case ORD:
+	case indicator.AnswerTypeORD:
 		if spec.MaxStep < 1 {
 			return nil
 		}
@@ -309,69 +292,63 @@ func Score(spec Spec, numeric float64) *float64 {
 	return ptr(min(max(s, 0), 1))
 }
 
-// MeetsTarget reports whether a response score meets its indicator's target,
-// which is the rule of the "share meeting target" summary: s = 1. For ORD
-// indicators whose target step is below the top step (BI02) this is stricter
-// than the product rule, step >= target step (docs/domain.md §5.5); the
-// summary SQL in graph/loaders applies the same s = 1 rule.
-func MeetsTarget(s float64) bool { return s >= 1 }
-
-// The maturity levels.
-const (
-	LevelInitial          = 1
-	LevelDeveloping       = 2
-	LevelCoreComplete     = 3
-	LevelEnhanced         = 4
-	LevelTransformational = 5
-)
-
-// Level returns the gated maturity level (docs/domain.md §5.4) of a score from 0
-// to 100, given the scores of its core+mandated, enhanced and
-// transformational subsets:
+// MeetsTarget reports whether an answer's numeric value meets its
+// indicator's target, the rule of the "share meeting target" summaries
+// (docs/domain.md):
 //
-//	1 Initial           overall < 40
-//	2 Developing        overall >= 40
-//	3 Core complete     overall >= 60 and core+mandated >= 80
-//	4 Enhanced          overall >= 75, the level 3 gate, enhanced >= 60
-//	5 Transformational  overall >= 90, the level 4 gate, transformational >= 50
+//   - BOOL: yes.
+//   - PCT: value >= target.
+//   - ORD: step >= target step.
 //
-// A nil subset score (no applicable answered indicators in it) does not pass
-// its gate. The gates exist so that strong scores elsewhere cannot hide a
-// missing basic, and an unanswered subset is missing evidence rather than
-// met evidence: a practice that skipped every core and mandated indicator has
-// not shown it is "core complete". Every catalogue indicator is applicable
-// to every practice except a few that small practices may mark not
-// applicable, so in practice a nil subset means unanswered. The roll-up SQL
-// applies the same rule (a NULL comparison is not true).
-func Level(overall float64, coreMandated, enhanced, transformational *float64) int {
-	passes := func(s *float64, min float64) bool { return s != nil && *s >= min }
-	switch {
-	case overall >= 90 && passes(coreMandated, 80) && passes(enhanced, 60) && passes(transformational, 50):
-		return LevelTransformational
-	case overall >= 75 && passes(coreMandated, 80) && passes(enhanced, 60):
-		return LevelEnhanced
-	case overall >= 60 && passes(coreMandated, 80):
-		return LevelCoreComplete
-	case overall >= 40:
-		return LevelDeveloping
+// A target is not a full score: an ORD answer at its target step below the
+// top step meets the target with a score below 1. Without a target (a PCT
+// scored by bands, an ORD without a target step) the full score is the
+// target. CHOICE answers, unknown types and NaN never meet a target.
+// MeetsTargetSQL restates this rule for the summaries.
+func MeetsTarget(spec Spec, numeric float64) bool {
+	switch spec.Type {
+	case indicator.AnswerTypeBOOL:
+		return numeric >= 1
+	case indicator.AnswerTypePCT, indicator.AnswerTypeORD:
+		if spec.Target != nil {
+			return numeric >= *spec.Target
+		}
+		s := Score(spec, numeric)
+		return s != nil && *s >= 1
 	}
-	return LevelInitial
+	return false
 }
 
-// LevelName is the name of a maturity level, or "" for a number that is not
-// a level.
-func LevelName(level int) string {
-	switch level {
-	case LevelInitial:
-		return "Initial"
-	case LevelDeveloping:
-		return "Developing"
-	case LevelCoreComplete:
-		return "Core complete"
-	case LevelEnhanced:
-		return "Enhanced"
-	case LevelTransformational:
-		return "Transformational"
+// bandWidth is the width in points of the bands that score a PCT answer
+// without a target and that group percentages in distributions.
+const bandWidth = 20
+
+// Band names the band of a percentage in a distribution: "0", "1-20",
+// "21-40", "41-60", "61-80" or "81-100", the bands that Score uses for a PCT
+// without a target (labelled by whole percentages: 0.5 falls in "1-20").
+// BandSQL restates it.
+func Band(v float64) string {
+	upper := bandUppers()
+	for i, u := range upper {
+		if v <= u {
+			return bandLabel(upper, i)
+		}
 	}
-	return ""
+	return bandLabel(upper, len(upper)-1)
+}
+
+// bandUppers are the inclusive upper bounds of the bands: 0, 20, ... 100.
+func bandUppers() []float64 {
+	out := []float64{0}
+	for u := float64(bandWidth); u <= 100; u += bandWidth {
+		out = append(out, u)
+	}
+	return out
+}
+
+func bandLabel(upper []float64, i int) string {
+	if i == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%g-%g", upper[i-1]+1, upper[i])
 }

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"dpcma/ent/indicator"
 	"errors"
 	"math"
 	"strings"
@@ -10,14 +11,14 @@ import (
 func f(v float64) *float64 { return &v }
 
 var (
-	boolSpec    = Spec{Type: BOOL}
-	pct10       = Spec{Type: PCT, Target: f(10)}
-	pct60       = Spec{Type: PCT, Target: f(60)}
-	pct100      = Spec{Type: PCT, Target: f(100)}
-	pctBands    = Spec{Type: PCT}
-	ord3        = Spec{Type: ORD, Target: f(3), MaxStep: 3}
-	ord3Target2 = Spec{Type: ORD, Target: f(2), MaxStep: 3}
-	choiceSpec  = Spec{Type: CHOICE, Choices: []string{"EMIS Web", "SystmOne", "Vision", "Evolution", "Other"}}
+	boolSpec    = Spec{Type: indicator.AnswerTypeBOOL}
+	pct10       = Spec{Type: indicator.AnswerTypePCT, Target: f(10)}
+	pct60       = Spec{Type: indicator.AnswerTypePCT, Target: f(60)}
+	pct100      = Spec{Type: indicator.AnswerTypePCT, Target: f(100)}
+	pctBands    = Spec{Type: indicator.AnswerTypePCT}
+	ord3        = Spec{Type: indicator.AnswerTypeORD, Target: f(3), MaxStep: 3}
+	ord3Target2 = Spec{Type: indicator.AnswerTypeORD, Target: f(2), MaxStep: 3}
+	choiceSpec  = Spec{Type: indicator.AnswerTypeCHOICE, Choices: []string{"EMIS Web", "SystmOne", "Vision", "Evolution", "Other"}}
 )
 
 func TestNormaliseAccepts(t *testing.T) {
@@ -176,23 +177,23 @@ func TestSpecValidate(t *testing.T) {
 		ok   bool
 	}{
 		{"bool", boolSpec, true},
-		{"bool with target", Spec{Type: BOOL, Target: f(1)}, false},
+		{"bool with target", Spec{Type: indicator.AnswerTypeBOOL, Target: f(1)}, false},
 		{"pct target", pct10, true},
 		{"pct bands", pctBands, true},
-		{"pct target 0", Spec{Type: PCT, Target: f(0)}, false},
-		{"pct target above 100", Spec{Type: PCT, Target: f(101)}, false},
-		{"pct target NaN", Spec{Type: PCT, Target: f(math.NaN())}, false},
+		{"pct target 0", Spec{Type: indicator.AnswerTypePCT, Target: f(0)}, false},
+		{"pct target above 100", Spec{Type: indicator.AnswerTypePCT, Target: f(101)}, false},
+		{"pct target NaN", Spec{Type: indicator.AnswerTypePCT, Target: f(math.NaN())}, false},
 		{"ord", ord3, true},
-		{"ord without target", Spec{Type: ORD, MaxStep: 3}, true},
-		{"ord no steps", Spec{Type: ORD}, false},
-		{"ord target above max", Spec{Type: ORD, MaxStep: 3, Target: f(4)}, false},
-		{"ord target fractional", Spec{Type: ORD, MaxStep: 3, Target: f(1.5)}, false},
-		{"ord target 0", Spec{Type: ORD, MaxStep: 3, Target: f(0)}, false},
+		{"ord without target", Spec{Type: indicator.AnswerTypeORD, MaxStep: 3}, true},
+		{"ord no steps", Spec{Type: indicator.AnswerTypeORD}, false},
+		{"ord target above max", Spec{Type: indicator.AnswerTypeORD, MaxStep: 3, Target: f(4)}, false},
+		{"ord target fractional", Spec{Type: indicator.AnswerTypeORD, MaxStep: 3, Target: f(1.5)}, false},
+		{"ord target 0", Spec{Type: indicator.AnswerTypeORD, MaxStep: 3, Target: f(0)}, false},
 		{"choice", choiceSpec, true},
-		{"choice none", Spec{Type: CHOICE}, false},
-		{"choice blank", Spec{Type: CHOICE, Choices: []string{"A", " "}}, false},
-		{"choice twice", Spec{Type: CHOICE, Choices: []string{"EMIS Web", "emis  web"}}, false},
-		{"choice target", Spec{Type: CHOICE, Choices: []string{"A"}, Target: f(1)}, false},
+		{"choice none", Spec{Type: indicator.AnswerTypeCHOICE}, false},
+		{"choice blank", Spec{Type: indicator.AnswerTypeCHOICE, Choices: []string{"A", " "}}, false},
+		{"choice twice", Spec{Type: indicator.AnswerTypeCHOICE, Choices: []string{"EMIS Web", "emis  web"}}, false},
+		{"choice target", Spec{Type: indicator.AnswerTypeCHOICE, Choices: []string{"A"}, Target: f(1)}, false},
 		{"unknown type", Spec{Type: "TEXT"}, false},
 		{"empty type", Spec{}, false},
 	}
@@ -210,7 +211,7 @@ func TestSpecValidate(t *testing.T) {
 }
 
 func TestNormaliseInvalidSpec(t *testing.T) {
-	for _, spec := range []Spec{{Type: "TEXT"}, {Type: ORD}, {Type: CHOICE}} {
+	for _, spec := range []Spec{{Type: "TEXT"}, {Type: indicator.AnswerTypeORD}, {Type: indicator.AnswerTypeCHOICE}} {
 		_, _, err := Normalise(spec, "1")
 		if !errors.Is(err, ErrInvalidSpec) {
 			t.Errorf("Normalise(%+v) error = %v, want ErrInvalidSpec", spec, err)
@@ -257,14 +258,14 @@ func TestScore(t *testing.T) {
 		{"bands 80.1", pctBands, 80.1, f(1)},
 		{"bands 100", pctBands, 100, f(1)},
 		// A zero target would divide by zero: bands instead.
-		{"pct target 0 uses bands", Spec{Type: PCT, Target: f(0)}, 30, f(0.4)},
+		{"pct target 0 uses bands", Spec{Type: indicator.AnswerTypePCT, Target: f(0)}, 30, f(0.4)},
 		// ORD: step/MaxStep, whatever the target step.
 		{"ord 0 of 3", ord3, 0, f(0)},
 		{"ord 1 of 3", ord3, 1, f(1.0 / 3)},
 		{"ord 2 of 3", ord3, 2, f(2.0 / 3)},
 		{"ord 3 of 3", ord3, 3, f(1)},
 		{"ord target 2, step 2", ord3Target2, 2, f(2.0 / 3)},
-		{"ord 1 of 4", Spec{Type: ORD, MaxStep: 4}, 1, f(0.25)},
+		{"ord 1 of 4", Spec{Type: indicator.AnswerTypeORD, MaxStep: 4}, 1, f(0.25)},
 		// Clamping of values the validation would refuse.
 		{"pct above 100 clamps", pct60, 120, f(1)},
 		{"pct below 0 clamps", pct60, -5, f(0)},
@@ -273,7 +274,7 @@ func TestScore(t *testing.T) {
 		// Unscored.
 		{"choice", choiceSpec, 1, nil},
 		{"unknown type", Spec{Type: "TEXT"}, 1, nil},
-		{"ord without steps", Spec{Type: ORD}, 1, nil},
+		{"ord without steps", Spec{Type: indicator.AnswerTypeORD}, 1, nil},
 		{"NaN", pct10, math.NaN(), nil},
 	}
 	for _, tt := range tests {
@@ -314,23 +315,43 @@ func TestMeetsTarget(t *testing.T) {
 		{pct60, 59.99, false},
 		{pct100, 99.9, false},
 		{pct100, 100, true},
+		// Without a target, the full score (the top band) is the target.
 		{pctBands, 80, false},
 		{pctBands, 81, true},
 		{ord3, 3, true},
 		{ord3, 2, false},
-		// The ORD target step is not the scoring rule: only the top step scores 1.
-		{ord3Target2, 2, false},
+		// The target step is the target, not the top step (BI02: 0-3, target 2).
+		{ord3Target2, 1, false},
+		{ord3Target2, 2, true},
 		{ord3Target2, 3, true},
+		{Spec{Type: indicator.AnswerTypeORD, MaxStep: 3}, 2, false},
+		{Spec{Type: indicator.AnswerTypeORD, MaxStep: 3}, 3, true},
+		{choiceSpec, 1, false},
+		{boolSpec, math.NaN(), false},
+		{pct10, math.NaN(), false},
 	}
 	for _, tt := range tests {
-		if got := MeetsTarget(*Score(tt.spec, tt.numeric)); got != tt.want {
-			t.Errorf("MeetsTarget(Score(%s target %v, %v)) = %v, want %v", tt.spec.Type, tt.spec.Target, tt.numeric, got, tt.want)
+		if got := MeetsTarget(tt.spec, tt.numeric); got != tt.want {
+			t.Errorf("MeetsTarget(%s target %v, %v) = %v, want %v", tt.spec.Type, deref(tt.spec.Target), tt.numeric, got, tt.want)
+		}
+	}
+	// Meeting a target below the top step leaves the score alone.
+	if s := *Score(ord3Target2, 2); s != 2.0/3 {
+		t.Errorf("Score(ORD 0-3 target 2, 2) = %v, want 2/3", s)
+	}
+}
+
+func TestBand(t *testing.T) {
+	for v, want := range map[float64]string{0: "0", 0.5: "1-20", 20: "1-20", 20.01: "21-40", 40: "21-40",
+		60: "41-60", 61: "61-80", 80: "61-80", 80.5: "81-100", 100: "81-100"} {
+		if got := Band(v); got != want {
+			t.Errorf("Band(%v) = %q, want %q", v, got, want)
 		}
 	}
 }
 
 func TestDefaultWeight(t *testing.T) {
-	tests := map[Category]int{CORE: 3, MANDATED: 3, ENHANCED: 2, TRANSFORMATIONAL: 1, "": 0, "OTHER": 0}
+	tests := map[indicator.Category]int{indicator.CategoryCORE: 3, indicator.CategoryMANDATED: 3, indicator.CategoryENHANCED: 2, indicator.CategoryTRANSFORMATIONAL: 1, "": 0, "OTHER": 0}
 	for c, want := range tests {
 		if got := DefaultWeight(c); got != want {
 			t.Errorf("DefaultWeight(%q) = %d, want %d", c, got, want)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"dpcma/server/database"
 	"dpcma/server/demo"
 	"dpcma/server/refdata"
 	"dpcma/server/scoring"
@@ -174,7 +175,7 @@ func (l *loader) copyWriter() (*rowWriter, error) {
 
 // insertWriter buffers rows into prepared multi-row INSERTs.
 func (l *loader) insertWriter() (*rowWriter, error) {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(responseColumns)), ",") + ")"
+	one := "(" + database.Placeholders(len(responseColumns)) + ")"
 	head := "INSERT INTO responses (" + strings.Join(responseColumns, ", ") + ") VALUES "
 	full, err := l.tx.PrepareContext(l.ctx, head+strings.TrimSuffix(strings.Repeat(one+",", rowsPerInsert), ","))
 	if err != nil {

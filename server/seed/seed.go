@@ -18,7 +18,6 @@ import (
 	"dpcma/server/demo"
 	"dpcma/server/refdata"
 	"dpcma/server/rollup"
-	"dpcma/server/scoring"
 
 	entsql "entgo.io/ent/dialect/sql"
 )
@@ -134,10 +133,10 @@ func (l *loader) load(h *refdata.Hierarchy) error {
 	for i, ind := range catalogue {
 		c := l.client.Indicator.Create().
 			SetCode(ind.Code).SetTitle(ind.Title).SetDescription(ind.Description).SetDomain(ind.Domain).
-			SetCategory(indicator.Category(ind.Category)).SetAnswerType(indicator.AnswerType(ind.Spec.Type)).
+			SetCategory(ind.Category).SetAnswerType(ind.Spec.Type).
 			SetNillableTarget(ind.Spec.Target).SetWeight(ind.Weight).
 			SetRespondent(indicator.Respondent(ind.Respondent)).SetSource(ind.Source)
-		if ind.Spec.Type == scoring.ORD {
+		if ind.Spec.Type == indicator.AnswerTypeORD {
 			c.SetMaxStep(ind.Spec.MaxStep)
 		}
 		if len(ind.Spec.Choices) > 0 {

@@ -1,0 +1,114 @@
+package scoring_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"dpcma/ent/indicator"
+	"dpcma/server/database"
+	"dpcma/server/dbtest"
+	"dpcma/server/scoring"
+	"dpcma/server/seed"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// The SQL restatements give what the Go rules give, on the same rows, on
+// each database.
+func TestSQLMatchesTheGoRules(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	type answer struct {
+		spec    scoring.Spec
+		numeric *float64
+	}
+	boolSpec := scoring.Spec{Type: indicator.AnswerTypeBOOL}
+	pct50 := scoring.Spec{Type: indicator.AnswerTypePCT, Target: f(50)}
+	bands := scoring.Spec{Type: indicator.AnswerTypePCT}
+	ordTarget2 := scoring.Spec{Type: indicator.AnswerTypeORD, Target: f(2), MaxStep: 3}
+	ordNoTarget := scoring.Spec{Type: indicator.AnswerTypeORD, MaxStep: 3}
+	choice := scoring.Spec{Type: indicator.AnswerTypeCHOICE, Choices: []string{"A"}}
+	var answers []answer
+	for _, v := range []float64{0, 1} {
+		answers = append(answers, answer{boolSpec, f(v)})
+	}
+	for _, v := range []float64{0, 0.5, 20, 20.01, 49.9, 50, 60, 79.99, 80, 80.01, 81, 100} {
+		answers = append(answers, answer{pct50, f(v)}, answer{bands, f(v)})
+	}
+	for _, v := range []float64{0, 1, 2, 3} {
+		answers = append(answers, answer{ordTarget2, f(v)}, answer{ordNoTarget, f(v)})
+	}
+	answers = append(answers, answer{choice, nil})
+
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.None)
+		ctx := context.Background()
+		cl := db.Client
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		period, err := cl.AssessmentPeriod.Create().SetCode("P").SetName("P").
+			SetOpensOn(time.Date(2016, 4, 1, 0, 0, 0, 0, time.UTC)).SetClosesOn(time.Date(2016, 9, 30, 0, 0, 0, 0, time.UTC)).Save(ctx)
+		must(err)
+		ccg, err := cl.Organisation.Create().SetOdsCode("C").SetName("C").SetTier("CCG").Save(ctx)
+		must(err)
+		byID := map[int]answer{}
+		for i, a := range answers {
+			q := cl.Indicator.Create().SetCode(fmt.Sprintf("I%02d", i)).SetTitle("I").SetDomain("D").
+				SetCategory(indicator.CategoryCORE).SetAnswerType(a.spec.Type).SetWeight(1).
+				SetRespondent(indicator.RespondentCCG).SetNillableTarget(a.spec.Target)
+			if a.spec.MaxStep > 0 {
+				q.SetMaxStep(a.spec.MaxStep)
+			}
+			ind, err := q.Save(ctx)
+			must(err)
+			r := cl.Response.Create().SetIndicatorID(ind.ID).SetPeriodID(period.ID).SetOrganisationID(ccg.ID).
+				SetSubmittedAt(period.ClosesOn).SetValue("x").SetNillableNumericValue(a.numeric)
+			if a.numeric != nil {
+				r.SetNillableScore(scoring.Score(a.spec, *a.numeric))
+			}
+			resp, err := r.Save(ctx)
+			must(err)
+			byID[resp.ID] = a
+		}
+		meets := scoring.MeetsTargetSQL(scoring.AnswerColumns{
+			Type: "i.answer_type", Target: "i.target", Numeric: "r.numeric_value", Score: "r.score"})
+		rows, err := db.SQL.QueryContext(ctx, database.Rebind(db.Dialect, `SELECT r.id,
+				CASE WHEN `+meets+` THEN 1 ELSE 0 END, `+scoring.BandSQL("r.numeric_value")+`
+			FROM responses r JOIN indicators i ON i.id = r.indicator_id WHERE r.numeric_value IS NOT NULL
+			UNION ALL SELECT r.id, CASE WHEN `+meets+` THEN 1 ELSE 0 END, ''
+			FROM responses r JOIN indicators i ON i.id = r.indicator_id WHERE r.numeric_value IS NULL`))
+		must(err)
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var id, met int
+			var band string
+			must(rows.Scan(&id, &met, &band))
+			a := byID[id]
+			want := a.numeric != nil && scoring.MeetsTarget(a.spec, *a.numeric)
+			if (met == 1) != want {
+				t.Errorf("%s target %v, %v: SQL meets target %v, MeetsTarget %v", a.spec.Type, a.spec.Target, deref(a.numeric), met == 1, want)
+			}
+			if a.numeric != nil && band != scoring.Band(*a.numeric) {
+				t.Errorf("%v: SQL band %q, Band %q", *a.numeric, band, scoring.Band(*a.numeric))
+			}
+			n++
+		}
+		must(rows.Err())
+		if n != len(answers) {
+			t.Fatalf("checked %d answers, want %d", n, len(answers))
+		}
+	})
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

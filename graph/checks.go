@@ -57,15 +57,7 @@ func (c operationChecks) MutateOperationContext(_ context.Context, oc *graphql.O
 }
 
 func refuseDefer(sel ast.Selection) *gqlerror.Error {
-	var dirs ast.DirectiveList
-	switch s := sel.(type) {
-	case *ast.Field:
-		dirs = s.Directives
-	case *ast.InlineFragment:
-		dirs = s.Directives
-	case *ast.FragmentSpread:
-		dirs = s.Directives
-	}
+	dirs, _ := parts(sel)
 	for _, d := range dirs {
 		if d.Name == "defer" || d.Name == "stream" {
 			return apperr.Errorf(d.Position, apperr.BadUserInput, "@%s is not supported: dpcma sends each answer whole; ask without it", d.Name)
@@ -118,22 +110,33 @@ func eachSelection(set ast.SelectionSet, seen map[string]bool, visit func(ast.Se
 		if err := visit(sel); err != nil {
 			return err
 		}
-		var inner ast.SelectionSet
-		switch s := sel.(type) {
-		case *ast.Field:
-			inner = s.SelectionSet
-		case *ast.InlineFragment:
-			inner = s.SelectionSet
-		case *ast.FragmentSpread:
-			if seen[s.Name] || s.Definition == nil {
+		if spread, ok := sel.(*ast.FragmentSpread); ok {
+			if seen[spread.Name] {
 				continue
 			}
-			seen[s.Name] = true
-			inner = s.Definition.SelectionSet
+			seen[spread.Name] = true
 		}
+		_, inner := parts(sel)
 		if err := eachSelection(inner, seen, visit); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// parts returns a selection's directives and the selections beneath it
+// (a fragment spread's are its definition's).
+func parts(sel ast.Selection) (ast.DirectiveList, ast.SelectionSet) {
+	switch s := sel.(type) {
+	case *ast.Field:
+		return s.Directives, s.SelectionSet
+	case *ast.InlineFragment:
+		return s.Directives, s.SelectionSet
+	case *ast.FragmentSpread:
+		if s.Definition == nil {
+			return s.Directives, nil
+		}
+		return s.Directives, s.Definition.SelectionSet
+	}
+	return nil, nil
 }

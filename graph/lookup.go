@@ -9,6 +9,7 @@ import (
 	"dpcma/ent/organisation"
 	"dpcma/ent/practice"
 	"dpcma/graph/apperr"
+	"dpcma/graph/loaders"
 )
 
 // Lookups by natural key (ODS code or code) serve both the root fields and
@@ -30,7 +31,7 @@ func (r *Resolver) practicesByCode(ctx context.Context, codes []string, typeName
 	if err != nil {
 		return nil, err
 	}
-	return inKeyOrder(codes, rows, func(p *ent.Practice) string { return p.OdsCode }), nil
+	return loaders.InKeyOrder(codes, rows, func(p *ent.Practice) string { return p.OdsCode }), nil
 }
 
 // organisationsByCode is practicesByCode for organisations.
@@ -43,7 +44,7 @@ func (r *Resolver) organisationsByCode(ctx context.Context, codes []string, type
 	if err != nil {
 		return nil, err
 	}
-	return inKeyOrder(codes, rows, func(o *ent.Organisation) string { return o.OdsCode }), nil
+	return loaders.InKeyOrder(codes, rows, func(o *ent.Organisation) string { return o.OdsCode }), nil
 }
 
 // indicatorsByCode is practicesByCode for indicators.
@@ -56,7 +57,7 @@ func (r *Resolver) indicatorsByCode(ctx context.Context, codes []string, typeNam
 	if err != nil {
 		return nil, err
 	}
-	return inKeyOrder(codes, rows, func(i *ent.Indicator) string { return i.Code }), nil
+	return loaders.InKeyOrder(codes, rows, func(i *ent.Indicator) string { return i.Code }), nil
 }
 
 // periodsByCode is practicesByCode for assessment periods.
@@ -69,7 +70,7 @@ func (r *Resolver) periodsByCode(ctx context.Context, codes []string, typeName .
 	if err != nil {
 		return nil, err
 	}
-	return inKeyOrder(codes, rows, func(p *ent.AssessmentPeriod) string { return p.Code }), nil
+	return loaders.InKeyOrder(codes, rows, func(p *ent.AssessmentPeriod) string { return p.Code }), nil
 }
 
 // oneByCode runs a lookup for a single code: a root field such as
@@ -92,18 +93,4 @@ func keysOf[R any](reps []R, key func(R) string) []string {
 		keys[i] = key(rep)
 	}
 	return keys
-}
-
-// inKeyOrder places rows at the index of their key, as gqlgen's multi
-// entity resolvers require; unknown keys stay nil (null, no error).
-func inKeyOrder[T any](keys []string, rows []*T, key func(*T) string) []*T {
-	byKey := make(map[string]*T, len(rows))
-	for _, row := range rows {
-		byKey[key(row)] = row
-	}
-	out := make([]*T, len(keys))
-	for i, k := range keys {
-		out[i] = byKey[k]
-	}
-	return out
 }

@@ -15,28 +15,29 @@ import (
 // Maturity figures come from the derived tables kept by server/rollup:
 // practice_scores for a practice, org_rollups (sums) for an organisation.
 
-// domainKey validates a domain argument and returns its key in the
-// derived tables ("" for all domains).
-func (r *Resolver) domainKey(ctx context.Context, domain *string) (string, []string, error) {
+// maturityArgs resolves the period and domain arguments of a maturity
+// field: the period, the domain's key in the derived tables ("" for all
+// domains) and every domain.
+func (r *Resolver) maturityArgs(ctx context.Context, periodCode, domain *string) (*ent.AssessmentPeriod, string, []string, error) {
+	period, err := r.period(ctx, periodCode)
+	if err != nil {
+		return nil, "", nil, err
+	}
 	domains, err := loaders.For(ctx).Domains(ctx)
 	if err != nil {
-		return "", nil, err
+		return nil, "", nil, err
 	}
 	if domain == nil {
-		return "", domains, nil
+		return period, "", domains, nil
 	}
 	if !slices.Contains(domains, *domain) {
-		return "", nil, apperr.BadInputf("unknown domain %q: valid domains are %s", *domain, strings.Join(domains, ", "))
+		return nil, "", nil, apperr.BadInputf("unknown domain %q: valid domains are %s", *domain, strings.Join(domains, ", "))
 	}
-	return *domain, domains, nil
+	return period, *domain, domains, nil
 }
 
 func (r *Resolver) practiceMaturity(ctx context.Context, p *ent.Practice, periodCode, domain *string) (*model.Maturity, error) {
-	period, err := r.period(ctx, periodCode)
-	if err != nil {
-		return nil, err
-	}
-	key, domains, err := r.domainKey(ctx, domain)
+	period, key, domains, err := r.maturityArgs(ctx, periodCode, domain)
 	if err != nil {
 		return nil, err
 	}
@@ -80,11 +81,7 @@ func (r *Resolver) practiceMaturity(ctx context.Context, p *ent.Practice, period
 }
 
 func (r *Resolver) organisationMaturity(ctx context.Context, o *ent.Organisation, periodCode, domain *string) (*model.Maturity, error) {
-	period, err := r.period(ctx, periodCode)
-	if err != nil {
-		return nil, err
-	}
-	key, domains, err := r.domainKey(ctx, domain)
+	period, key, domains, err := r.maturityArgs(ctx, periodCode, domain)
 	if err != nil {
 		return nil, err
 	}

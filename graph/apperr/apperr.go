@@ -35,6 +35,10 @@ const (
 	// ServerBusy: no operation slot came free before the request's
 	// deadline (HTTP 503).
 	ServerBusy = "SERVER_BUSY"
+	// Timeout: the request ran past its deadline and was stopped.
+	Timeout = "TIMEOUT"
+	// ValidationFailed is gqlgen's code for a document the schema rejects.
+	ValidationFailed = "GRAPHQL_VALIDATION_FAILED"
 )
 
 // Errorf returns a GraphQL error with a code, for failures found before
@@ -91,9 +95,9 @@ func Present(ctx context.Context, err error) *gqlerror.Error {
 		// gqlgen's own coded errors (validation, parse, complexity, APQ).
 	case errors.Is(err, context.DeadlineExceeded):
 		gerr.Message = "the request took too long and was stopped"
-		setCode(gerr, "TIMEOUT")
+		setCode(gerr, Timeout)
 	case errors.As(err, &parsed) && parsed.Rule != "":
-		setCode(gerr, "GRAPHQL_VALIDATION_FAILED")
+		setCode(gerr, ValidationFailed)
 	default:
 		slog.ErrorContext(ctx, "resolver error", "path", gerr.Path.String(), "err", err)
 		gerr.Message = "internal error"
@@ -112,11 +116,14 @@ func isArgumentError(err error) bool {
 		}
 	}
 	var gerr *gqlerror.Error
-	if errors.As(err, &gerr) && gerr.Extensions["code"] == "INVALID_PAGINATION" {
+	if errors.As(err, &gerr) && gerr.Extensions["code"] == entgqlInvalidPagination {
 		return true
 	}
 	return false
 }
+
+// entgqlInvalidPagination is the code entgql gives bad first/last values.
+const entgqlInvalidPagination = "INVALID_PAGINATION"
 
 func setCode(e *gqlerror.Error, code string) {
 	if e.Extensions == nil {

@@ -61,27 +61,37 @@ func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
 
 // byKey builds a loader from a query by keys; a key without a row gets
 // ent's not-found error.
-func byKey[K comparable, V any](query func(context.Context, []K) ([]V, error), key func(V) K) *dataloader.Loader[K, V] {
-	return dataloader.NewBatchedLoader(func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+func byKey[K comparable, V any](query func(context.Context, []K) ([]*V, error), key func(*V) K) *dataloader.Loader[K, *V] {
+	return dataloader.NewBatchedLoader(func(ctx context.Context, keys []K) []*dataloader.Result[*V] {
 		rows, err := query(ctx, keys)
-		found := make(map[K]V, len(rows))
-		for _, row := range rows {
-			found[key(row)] = row
-		}
-		out := make([]*dataloader.Result[V], len(keys))
-		for i, k := range keys {
-			v, ok := found[k]
+		out := make([]*dataloader.Result[*V], len(keys))
+		for i, v := range InKeyOrder(keys, rows, key) {
 			switch {
 			case err != nil:
-				out[i] = &dataloader.Result[V]{Error: err}
-			case !ok:
-				out[i] = &dataloader.Result[V]{Error: &ent.NotFoundError{}}
+				out[i] = &dataloader.Result[*V]{Error: err}
+			case v == nil:
+				out[i] = &dataloader.Result[*V]{Error: &ent.NotFoundError{}}
 			default:
-				out[i] = &dataloader.Result[V]{Data: v}
+				out[i] = &dataloader.Result[*V]{Data: v}
 			}
 		}
 		return out
-	}, dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](batchCapacity))
+	}, dataloader.WithWait[K, *V](wait), dataloader.WithBatchCapacity[K, *V](batchCapacity))
+}
+
+// InKeyOrder places rows at the index of their key; keys without a row
+// get nil. gqlgen's multi entity resolvers and dataloaders both need
+// results in key order.
+func InKeyOrder[K comparable, V any](keys []K, rows []*V, key func(*V) K) []*V {
+	byKey := make(map[K]*V, len(rows))
+	for _, row := range rows {
+		byKey[key(row)] = row
+	}
+	out := make([]*V, len(keys))
+	for i, k := range keys {
+		out[i] = byKey[k]
+	}
+	return out
 }
 
 type ctxKey struct{}

@@ -80,7 +80,7 @@ func parse(cmd string, args []string) (*settings, error) {
 		name := "DPCMA_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(name); ok {
 			if err := f.Value.Set(v); err != nil && envErr == nil {
-				envErr = fmt.Errorf("bad %s=%q: %v", name, v, err)
+				envErr = fmt.Errorf("bad %s=%q: %w", name, v, err)
 			}
 		}
 	})

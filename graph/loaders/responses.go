@@ -66,7 +66,7 @@ func (l *Loaders) queryResponses(ctx context.Context, need []SubjectPeriod) (map
 	}
 	// The selection may have pruned the subject columns that group rows
 	// by key: ask for every column again.
-	rows, err := q.Select(response.Columns...).ResponseQuery.All(ctx)
+	rows, err := q.Select(response.Columns...).All(ctx)
 	got := map[SubjectPeriod][]*ent.Response{}
 	for _, r := range rows {
 		k := SubjectPeriod{PeriodID: r.PeriodID}

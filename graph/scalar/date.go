@@ -16,7 +16,7 @@ const dateLayout = "2006-01-02"
 // MarshalDate writes a calendar date (UTC) as "YYYY-MM-DD".
 func MarshalDate(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		io.WriteString(w, strconv.Quote(t.UTC().Format(dateLayout)))
+		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(dateLayout))) // gqlgen reports write failures itself
 	})
 }
 
@@ -24,11 +24,11 @@ func MarshalDate(t time.Time) graphql.Marshaler {
 func UnmarshalDate(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, fmt.Errorf("Date must be a string in the form YYYY-MM-DD, got %T", v)
+		return time.Time{}, fmt.Errorf("a Date must be a string in the form YYYY-MM-DD, got %T", v)
 	}
 	t, err := time.ParseInLocation(dateLayout, s, time.UTC)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("Date must be in the form YYYY-MM-DD, got %q", s)
+		return time.Time{}, fmt.Errorf("a Date must be in the form YYYY-MM-DD, got %q", s)
 	}
 	return t, nil
 }

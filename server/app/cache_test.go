@@ -66,7 +66,7 @@ func TestResponseCacheFollowsTheDataRevision(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer tx.Rollback()
+			defer func() { _ = tx.Rollback() }()
 			if _, err := tx.ExecContext(ctx, database.Rebind(e.db.Dialect, "UPDATE practices SET name = ? WHERE ods_code = ?"), name, practice); err != nil {
 				t.Fatal(err)
 			}

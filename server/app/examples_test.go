@@ -34,7 +34,7 @@ func TestDocumentedQueriesRun(t *testing.T) {
 	}
 	schema := graph.Schema()
 	for name, q := range docs {
-		if _, errs := gqlparser.LoadQuery(schema, q); len(errs) > 0 {
+		if _, errs := gqlparser.LoadQueryWithRules(schema, q, nil); len(errs) > 0 {
 			t.Errorf("%s does not validate: %v", name, errs)
 		}
 	}

@@ -75,7 +75,7 @@ func (e *env) do(query string, vars map[string]any) (gqlResponse, error) {
 	e.handler.ServeHTTP(rec, req)
 	var out gqlResponse
 	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-		return out, fmt.Errorf("status %d, body %q: %v", rec.Code, rec.Body.String(), err)
+		return out, fmt.Errorf("status %d, body %q: %w", rec.Code, rec.Body.String(), err)
 	}
 	return out, nil
 }

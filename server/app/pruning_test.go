@@ -88,7 +88,7 @@ func TestOneFieldAloneResolves(t *testing.T) {
 				var want map[string]json.RawMessage
 				e.query(fmt.Sprintf(`{ x: %s { %s id %s } }`, roots[typ], keyField, sel), nil, &want)
 				var full map[string]any
-				json.Unmarshal(want["x"], &full)
+				decode(t, want["x"], &full)
 				delete(full, keyField)
 				delete(full, "id")
 
@@ -102,7 +102,7 @@ func TestOneFieldAloneResolves(t *testing.T) {
 						vars: map[string]any{"r": []any{withTypename(typ, keys[typ]), withTypename(typ, unknownKey(keys[typ])), withTypename(typ, keys[typ])}},
 						pick: func(raw json.RawMessage) any {
 							var list []map[string]any
-							json.Unmarshal(raw, &list)
+							decode(t, raw, &list)
 							if len(list) != 3 || list[1] != nil || !reflect.DeepEqual(list[0], list[2]) {
 								return list
 							}
@@ -118,7 +118,7 @@ func TestOneFieldAloneResolves(t *testing.T) {
 						vars: map[string]any{"id": nodeIDs[typ]},
 						pick: func(raw json.RawMessage) any {
 							var list []map[string]any
-							json.Unmarshal(raw, &list)
+							decode(t, raw, &list)
 							if len(list) != 2 || !reflect.DeepEqual(list[0], list[1]) {
 								return list
 							}
@@ -135,7 +135,7 @@ func TestOneFieldAloneResolves(t *testing.T) {
 						v = c.pick(got["x"])
 					} else {
 						var m map[string]any
-						json.Unmarshal(got["x"], &m)
+						decode(t, got["x"], &m)
 						v = m
 					}
 					if m, ok := v.(map[string]any); !ok || !reflect.DeepEqual(m, full) {
@@ -206,4 +206,11 @@ func unknownKey(key map[string]string) map[string]string {
 		out[k] = "NO-SUCH-CODE"
 	}
 	return out
+}
+
+func decode(t *testing.T, raw json.RawMessage, v any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("decoding %s: %v", raw, err)
+	}
 }

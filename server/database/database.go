@@ -142,7 +142,7 @@ func sqliteSource(dsn string) (source string, memory bool, err error) {
 		return "", false, errors.New("sqlite :memory: is private to one connection: use sqlite://file:NAME?mode=memory&cache=shared")
 	}
 	if _, err := url.ParseQuery(query); err != nil {
-		return "", false, fmt.Errorf("bad sqlite DSN options %q: %v", query, err)
+		return "", false, fmt.Errorf("bad sqlite DSN options %q: %w", query, err)
 	}
 	path = filepath.Clean(path)
 	source = "file:" + path + "?" + pragmas + "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
@@ -159,7 +159,7 @@ func sqliteSource(dsn string) (source string, memory bool, err error) {
 func postgresConnector(dsn string) (*pq.Connector, string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return nil, "", fmt.Errorf("bad PostgreSQL DSN: %v", err)
+		return nil, "", fmt.Errorf("bad PostgreSQL DSN: %w", err)
 	}
 	q := u.Query()
 	host := u.Hostname()
@@ -175,7 +175,7 @@ func postgresConnector(dsn string) (*pq.Connector, string, error) {
 	u.RawQuery = q.Encode()
 	conn, err := pq.NewConnector(u.String())
 	if err != nil {
-		return nil, "", fmt.Errorf("bad PostgreSQL DSN: %v", err)
+		return nil, "", fmt.Errorf("bad PostgreSQL DSN: %w", err)
 	}
 	return conn, u.Redacted(), nil
 }

@@ -120,7 +120,7 @@ func postgresClone(t testing.TB, kind string) string {
 			return
 		}
 		defer a.Close()
-		a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") // best effort at cleanup
 	})
 	return withDatabase(base, name)
 }
@@ -132,7 +132,7 @@ func template(t testing.TB, admin *stdsql.DB, base, kind string) string {
 		return name
 	}
 	name := fmt.Sprintf("dpcma_tmpl_%s_%d", kind, os.Getpid())
-	admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+	_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") // a leftover of a killed run
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
 		t.Fatalf("creating template database: %v", err)
 	}
@@ -167,7 +167,7 @@ func DropTemplates() {
 	templatesMu.Lock()
 	defer templatesMu.Unlock()
 	for _, name := range templates {
-		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") // best effort at cleanup
 	}
 }
 

@@ -494,10 +494,10 @@ func TestGenerateMissing(t *testing.T) {
 	// few with no return at all.
 	complete, partial, none := 0, 0, 0
 	for i := range s.Practices {
-		switch n := perPractice[[2]int{i, 0}]; {
-		case n == st.practiceN:
+		switch perPractice[[2]int{i, 0}] {
+		case st.practiceN:
 			complete++
-		case n == 0:
+		case 0:
 			none++
 		default:
 			partial++

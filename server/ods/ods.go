@@ -61,7 +61,7 @@ type RegionRow struct {
 func records(r io.Reader, each func(line int, rec []string) error) error {
 	br := bufio.NewReader(r)
 	if b, err := br.Peek(3); err == nil && string(b) == "\xef\xbb\xbf" {
-		br.Discard(3)
+		_, _ = br.Discard(3) // peeked: cannot fail
 	}
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
@@ -188,8 +188,8 @@ func ParseListSizes(r io.Reader) (map[string]int, *Report, error) {
 		}
 		total := 0
 		for _, v := range rec[first:] {
-			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil || n < 0 {
+			n, ok := count(v)
+			if !ok {
 				rep.skip("a count is not a whole number")
 				return nil
 			}
@@ -259,4 +259,10 @@ func ParseSTPLookup(r io.Reader) (map[string]STP, *Report, error) {
 		return nil
 	})
 	return out, rep, err
+}
+
+// count reads a non-negative whole number.
+func count(v string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	return n, err == nil && n >= 0
 }

@@ -32,7 +32,7 @@ var assets embed.FS
 const Prefix = "/playground/"
 
 // ContentSecurityPolicy is sent with every response of the playground. GraphiQL
-// needs inline styles (its dialogs and CodeMirror set style attributes and
+// needs inline styles (its dialogues and CodeMirror set style attributes and
 // insert <style> elements) and data: URLs for the fonts and images inlined in
 // its stylesheet; everything else comes from the same origin.
 const ContentSecurityPolicy = "default-src 'none'; " +
@@ -194,8 +194,8 @@ func (a *asset) gzipped() []byte {
 	a.gzOnce.Do(func() {
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		zw.Write(a.body)
-		zw.Close()
+		_, _ = zw.Write(a.body) // into memory: cannot fail
+		_ = zw.Close()
 		a.gz = buf.Bytes()
 	})
 	return a.gz

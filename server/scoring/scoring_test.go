@@ -162,7 +162,7 @@ func TestNormaliseRejects(t *testing.T) {
 
 func TestWithIndicatorLeavesOtherErrors(t *testing.T) {
 	other := errors.New("boom")
-	if WithIndicator(other, "PO01") != other {
+	if WithIndicator(other, "PO01") != other { //nolint:errorlint // the very same error, not one wrapping it
 		t.Error("WithIndicator changed an error that is not an *AnswerError")
 	}
 	if WithIndicator(nil, "PO01") != nil {

@@ -155,9 +155,11 @@ func run(in, out string) error {
 			return err
 		}
 		w := csv.NewWriter(f)
-		w.Write(header)
-		w.WriteAll(rows)
-		if err := w.Error(); err != nil {
+		err = w.Write(header)
+		if err == nil {
+			err = w.WriteAll(rows) // flushes, and reports any earlier write error
+		}
+		if err != nil {
 			f.Close()
 			return err
 		}

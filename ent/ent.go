@@ -4,14 +4,19 @@ package ent
 
 import (
 	"context"
+	"dpcma/ent/account"
 	"dpcma/ent/assessmentperiod"
+	"dpcma/ent/auditevent"
 	"dpcma/ent/datarevision"
+	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
 	"dpcma/ent/orgrollup"
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
+	"dpcma/ent/regionalperiodstatus"
 	"dpcma/ent/response"
+	"dpcma/ent/token"
 	"errors"
 	"fmt"
 	"reflect"
@@ -80,14 +85,19 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			assessmentperiod.Table: assessmentperiod.ValidColumn,
-			datarevision.Table:     datarevision.ValidColumn,
-			indicator.Table:        indicator.ValidColumn,
-			orgrollup.Table:        orgrollup.ValidColumn,
-			organisation.Table:     organisation.ValidColumn,
-			practice.Table:         practice.ValidColumn,
-			practicescore.Table:    practicescore.ValidColumn,
-			response.Table:         response.ValidColumn,
+			account.Table:              account.ValidColumn,
+			assessmentperiod.Table:     assessmentperiod.ValidColumn,
+			auditevent.Table:           auditevent.ValidColumn,
+			datarevision.Table:         datarevision.ValidColumn,
+			grant.Table:                grant.ValidColumn,
+			indicator.Table:            indicator.ValidColumn,
+			orgrollup.Table:            orgrollup.ValidColumn,
+			organisation.Table:         organisation.ValidColumn,
+			practice.Table:             practice.ValidColumn,
+			practicescore.Table:        practicescore.ValidColumn,
+			regionalperiodstatus.Table: regionalperiodstatus.ValidColumn,
+			response.Table:             response.ValidColumn,
+			token.Table:                token.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"dpcma/ent/assessmentperiod"
+	"dpcma/ent/auditevent"
 	"dpcma/ent/indicator"
 	"dpcma/ent/internal"
 	"dpcma/ent/organisation"
@@ -27,6 +28,11 @@ var assessmentperiodImplementors = []string{"AssessmentPeriod", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*AssessmentPeriod) IsNode() {}
+
+var auditeventImplementors = []string{"AuditEvent", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AuditEvent) IsNode() {}
 
 var indicatorImplementors = []string{"Indicator", "Node"}
 
@@ -130,6 +136,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(assessmentperiod.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, assessmentperiodImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case auditevent.Table:
+		query := c.AuditEvent.Query().
+			Where(auditevent.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, auditeventImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -247,6 +262,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.AssessmentPeriod.Query().
 			Where(assessmentperiod.IDIn(ids...))
 		query, err := query.CollectFields(ctx, assessmentperiodImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case auditevent.Table:
+		query := c.AuditEvent.Query().
+			Where(auditevent.IDIn(ids...))
+		query, err := query.CollectFields(ctx, auditeventImplementors...)
 		if err != nil {
 			return nil, err
 		}

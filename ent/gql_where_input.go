@@ -4,6 +4,7 @@ package ent
 
 import (
 	"dpcma/ent/assessmentperiod"
+	"dpcma/ent/auditevent"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
 	"dpcma/ent/practice"
@@ -329,6 +330,468 @@ func (i *AssessmentPeriodWhereInput) P() (predicate.AssessmentPeriod, error) {
 		return predicates[0], nil
 	default:
 		return assessmentperiod.And(predicates...), nil
+	}
+}
+
+// AuditEventWhereInput represents a where input for filtering AuditEvent queries.
+type AuditEventWhereInput struct {
+	Predicates []predicate.AuditEvent  `json:"-"`
+	Not        *AuditEventWhereInput   `json:"not,omitempty"`
+	Or         []*AuditEventWhereInput `json:"or,omitempty"`
+	And        []*AuditEventWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "at" field predicates.
+	At      *time.Time  `json:"at,omitempty"`
+	AtNEQ   *time.Time  `json:"atNEQ,omitempty"`
+	AtIn    []time.Time `json:"atIn,omitempty"`
+	AtNotIn []time.Time `json:"atNotIn,omitempty"`
+	AtGT    *time.Time  `json:"atGT,omitempty"`
+	AtGTE   *time.Time  `json:"atGTE,omitempty"`
+	AtLT    *time.Time  `json:"atLT,omitempty"`
+	AtLTE   *time.Time  `json:"atLTE,omitempty"`
+
+	// "actor" field predicates.
+	Actor             *string  `json:"actor,omitempty"`
+	ActorNEQ          *string  `json:"actorNEQ,omitempty"`
+	ActorIn           []string `json:"actorIn,omitempty"`
+	ActorNotIn        []string `json:"actorNotIn,omitempty"`
+	ActorGT           *string  `json:"actorGT,omitempty"`
+	ActorGTE          *string  `json:"actorGTE,omitempty"`
+	ActorLT           *string  `json:"actorLT,omitempty"`
+	ActorLTE          *string  `json:"actorLTE,omitempty"`
+	ActorContains     *string  `json:"actorContains,omitempty"`
+	ActorHasPrefix    *string  `json:"actorHasPrefix,omitempty"`
+	ActorHasSuffix    *string  `json:"actorHasSuffix,omitempty"`
+	ActorEqualFold    *string  `json:"actorEqualFold,omitempty"`
+	ActorContainsFold *string  `json:"actorContainsFold,omitempty"`
+
+	// "source" field predicates.
+	Source      *auditevent.Source  `json:"source,omitempty"`
+	SourceNEQ   *auditevent.Source  `json:"sourceNEQ,omitempty"`
+	SourceIn    []auditevent.Source `json:"sourceIn,omitempty"`
+	SourceNotIn []auditevent.Source `json:"sourceNotIn,omitempty"`
+
+	// "action" field predicates.
+	Action             *string  `json:"action,omitempty"`
+	ActionNEQ          *string  `json:"actionNEQ,omitempty"`
+	ActionIn           []string `json:"actionIn,omitempty"`
+	ActionNotIn        []string `json:"actionNotIn,omitempty"`
+	ActionGT           *string  `json:"actionGT,omitempty"`
+	ActionGTE          *string  `json:"actionGTE,omitempty"`
+	ActionLT           *string  `json:"actionLT,omitempty"`
+	ActionLTE          *string  `json:"actionLTE,omitempty"`
+	ActionContains     *string  `json:"actionContains,omitempty"`
+	ActionHasPrefix    *string  `json:"actionHasPrefix,omitempty"`
+	ActionHasSuffix    *string  `json:"actionHasSuffix,omitempty"`
+	ActionEqualFold    *string  `json:"actionEqualFold,omitempty"`
+	ActionContainsFold *string  `json:"actionContainsFold,omitempty"`
+
+	// "subject" field predicates.
+	Subject             *string  `json:"subject,omitempty"`
+	SubjectNEQ          *string  `json:"subjectNEQ,omitempty"`
+	SubjectIn           []string `json:"subjectIn,omitempty"`
+	SubjectNotIn        []string `json:"subjectNotIn,omitempty"`
+	SubjectGT           *string  `json:"subjectGT,omitempty"`
+	SubjectGTE          *string  `json:"subjectGTE,omitempty"`
+	SubjectLT           *string  `json:"subjectLT,omitempty"`
+	SubjectLTE          *string  `json:"subjectLTE,omitempty"`
+	SubjectContains     *string  `json:"subjectContains,omitempty"`
+	SubjectHasPrefix    *string  `json:"subjectHasPrefix,omitempty"`
+	SubjectHasSuffix    *string  `json:"subjectHasSuffix,omitempty"`
+	SubjectEqualFold    *string  `json:"subjectEqualFold,omitempty"`
+	SubjectContainsFold *string  `json:"subjectContainsFold,omitempty"`
+
+	// "old_value" field predicates.
+	OldValue             *string  `json:"oldValue,omitempty"`
+	OldValueNEQ          *string  `json:"oldValueNEQ,omitempty"`
+	OldValueIn           []string `json:"oldValueIn,omitempty"`
+	OldValueNotIn        []string `json:"oldValueNotIn,omitempty"`
+	OldValueGT           *string  `json:"oldValueGT,omitempty"`
+	OldValueGTE          *string  `json:"oldValueGTE,omitempty"`
+	OldValueLT           *string  `json:"oldValueLT,omitempty"`
+	OldValueLTE          *string  `json:"oldValueLTE,omitempty"`
+	OldValueContains     *string  `json:"oldValueContains,omitempty"`
+	OldValueHasPrefix    *string  `json:"oldValueHasPrefix,omitempty"`
+	OldValueHasSuffix    *string  `json:"oldValueHasSuffix,omitempty"`
+	OldValueIsNil        bool     `json:"oldValueIsNil,omitempty"`
+	OldValueNotNil       bool     `json:"oldValueNotNil,omitempty"`
+	OldValueEqualFold    *string  `json:"oldValueEqualFold,omitempty"`
+	OldValueContainsFold *string  `json:"oldValueContainsFold,omitempty"`
+
+	// "new_value" field predicates.
+	NewValue             *string  `json:"newValue,omitempty"`
+	NewValueNEQ          *string  `json:"newValueNEQ,omitempty"`
+	NewValueIn           []string `json:"newValueIn,omitempty"`
+	NewValueNotIn        []string `json:"newValueNotIn,omitempty"`
+	NewValueGT           *string  `json:"newValueGT,omitempty"`
+	NewValueGTE          *string  `json:"newValueGTE,omitempty"`
+	NewValueLT           *string  `json:"newValueLT,omitempty"`
+	NewValueLTE          *string  `json:"newValueLTE,omitempty"`
+	NewValueContains     *string  `json:"newValueContains,omitempty"`
+	NewValueHasPrefix    *string  `json:"newValueHasPrefix,omitempty"`
+	NewValueHasSuffix    *string  `json:"newValueHasSuffix,omitempty"`
+	NewValueIsNil        bool     `json:"newValueIsNil,omitempty"`
+	NewValueNotNil       bool     `json:"newValueNotNil,omitempty"`
+	NewValueEqualFold    *string  `json:"newValueEqualFold,omitempty"`
+	NewValueContainsFold *string  `json:"newValueContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AuditEventWhereInput) AddPredicates(predicates ...predicate.AuditEvent) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AuditEventWhereInput filter on the AuditEventQuery builder.
+func (i *AuditEventWhereInput) Filter(q *AuditEventQuery) (*AuditEventQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAuditEventWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAuditEventWhereInput is returned in case the AuditEventWhereInput is empty.
+var ErrEmptyAuditEventWhereInput = errors.New("ent: empty predicate AuditEventWhereInput")
+
+// P returns a predicate for filtering auditevents.
+// An error is returned if the input is empty or invalid.
+func (i *AuditEventWhereInput) P() (predicate.AuditEvent, error) {
+	var predicates []predicate.AuditEvent
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, auditevent.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.AuditEvent, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, auditevent.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.AuditEvent, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, auditevent.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, auditevent.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, auditevent.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, auditevent.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, auditevent.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, auditevent.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, auditevent.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, auditevent.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, auditevent.IDLTE(*i.IDLTE))
+	}
+	if i.At != nil {
+		predicates = append(predicates, auditevent.AtEQ(*i.At))
+	}
+	if i.AtNEQ != nil {
+		predicates = append(predicates, auditevent.AtNEQ(*i.AtNEQ))
+	}
+	if len(i.AtIn) > 0 {
+		predicates = append(predicates, auditevent.AtIn(i.AtIn...))
+	}
+	if len(i.AtNotIn) > 0 {
+		predicates = append(predicates, auditevent.AtNotIn(i.AtNotIn...))
+	}
+	if i.AtGT != nil {
+		predicates = append(predicates, auditevent.AtGT(*i.AtGT))
+	}
+	if i.AtGTE != nil {
+		predicates = append(predicates, auditevent.AtGTE(*i.AtGTE))
+	}
+	if i.AtLT != nil {
+		predicates = append(predicates, auditevent.AtLT(*i.AtLT))
+	}
+	if i.AtLTE != nil {
+		predicates = append(predicates, auditevent.AtLTE(*i.AtLTE))
+	}
+	if i.Actor != nil {
+		predicates = append(predicates, auditevent.ActorEQ(*i.Actor))
+	}
+	if i.ActorNEQ != nil {
+		predicates = append(predicates, auditevent.ActorNEQ(*i.ActorNEQ))
+	}
+	if len(i.ActorIn) > 0 {
+		predicates = append(predicates, auditevent.ActorIn(i.ActorIn...))
+	}
+	if len(i.ActorNotIn) > 0 {
+		predicates = append(predicates, auditevent.ActorNotIn(i.ActorNotIn...))
+	}
+	if i.ActorGT != nil {
+		predicates = append(predicates, auditevent.ActorGT(*i.ActorGT))
+	}
+	if i.ActorGTE != nil {
+		predicates = append(predicates, auditevent.ActorGTE(*i.ActorGTE))
+	}
+	if i.ActorLT != nil {
+		predicates = append(predicates, auditevent.ActorLT(*i.ActorLT))
+	}
+	if i.ActorLTE != nil {
+		predicates = append(predicates, auditevent.ActorLTE(*i.ActorLTE))
+	}
+	if i.ActorContains != nil {
+		predicates = append(predicates, auditevent.ActorContains(*i.ActorContains))
+	}
+	if i.ActorHasPrefix != nil {
+		predicates = append(predicates, auditevent.ActorHasPrefix(*i.ActorHasPrefix))
+	}
+	if i.ActorHasSuffix != nil {
+		predicates = append(predicates, auditevent.ActorHasSuffix(*i.ActorHasSuffix))
+	}
+	if i.ActorEqualFold != nil {
+		predicates = append(predicates, auditevent.ActorEqualFold(*i.ActorEqualFold))
+	}
+	if i.ActorContainsFold != nil {
+		predicates = append(predicates, auditevent.ActorContainsFold(*i.ActorContainsFold))
+	}
+	if i.Source != nil {
+		predicates = append(predicates, auditevent.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, auditevent.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, auditevent.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, auditevent.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.Action != nil {
+		predicates = append(predicates, auditevent.ActionEQ(*i.Action))
+	}
+	if i.ActionNEQ != nil {
+		predicates = append(predicates, auditevent.ActionNEQ(*i.ActionNEQ))
+	}
+	if len(i.ActionIn) > 0 {
+		predicates = append(predicates, auditevent.ActionIn(i.ActionIn...))
+	}
+	if len(i.ActionNotIn) > 0 {
+		predicates = append(predicates, auditevent.ActionNotIn(i.ActionNotIn...))
+	}
+	if i.ActionGT != nil {
+		predicates = append(predicates, auditevent.ActionGT(*i.ActionGT))
+	}
+	if i.ActionGTE != nil {
+		predicates = append(predicates, auditevent.ActionGTE(*i.ActionGTE))
+	}
+	if i.ActionLT != nil {
+		predicates = append(predicates, auditevent.ActionLT(*i.ActionLT))
+	}
+	if i.ActionLTE != nil {
+		predicates = append(predicates, auditevent.ActionLTE(*i.ActionLTE))
+	}
+	if i.ActionContains != nil {
+		predicates = append(predicates, auditevent.ActionContains(*i.ActionContains))
+	}
+	if i.ActionHasPrefix != nil {
+		predicates = append(predicates, auditevent.ActionHasPrefix(*i.ActionHasPrefix))
+	}
+	if i.ActionHasSuffix != nil {
+		predicates = append(predicates, auditevent.ActionHasSuffix(*i.ActionHasSuffix))
+	}
+	if i.ActionEqualFold != nil {
+		predicates = append(predicates, auditevent.ActionEqualFold(*i.ActionEqualFold))
+	}
+	if i.ActionContainsFold != nil {
+		predicates = append(predicates, auditevent.ActionContainsFold(*i.ActionContainsFold))
+	}
+	if i.Subject != nil {
+		predicates = append(predicates, auditevent.SubjectEQ(*i.Subject))
+	}
+	if i.SubjectNEQ != nil {
+		predicates = append(predicates, auditevent.SubjectNEQ(*i.SubjectNEQ))
+	}
+	if len(i.SubjectIn) > 0 {
+		predicates = append(predicates, auditevent.SubjectIn(i.SubjectIn...))
+	}
+	if len(i.SubjectNotIn) > 0 {
+		predicates = append(predicates, auditevent.SubjectNotIn(i.SubjectNotIn...))
+	}
+	if i.SubjectGT != nil {
+		predicates = append(predicates, auditevent.SubjectGT(*i.SubjectGT))
+	}
+	if i.SubjectGTE != nil {
+		predicates = append(predicates, auditevent.SubjectGTE(*i.SubjectGTE))
+	}
+	if i.SubjectLT != nil {
+		predicates = append(predicates, auditevent.SubjectLT(*i.SubjectLT))
+	}
+	if i.SubjectLTE != nil {
+		predicates = append(predicates, auditevent.SubjectLTE(*i.SubjectLTE))
+	}
+	if i.SubjectContains != nil {
+		predicates = append(predicates, auditevent.SubjectContains(*i.SubjectContains))
+	}
+	if i.SubjectHasPrefix != nil {
+		predicates = append(predicates, auditevent.SubjectHasPrefix(*i.SubjectHasPrefix))
+	}
+	if i.SubjectHasSuffix != nil {
+		predicates = append(predicates, auditevent.SubjectHasSuffix(*i.SubjectHasSuffix))
+	}
+	if i.SubjectEqualFold != nil {
+		predicates = append(predicates, auditevent.SubjectEqualFold(*i.SubjectEqualFold))
+	}
+	if i.SubjectContainsFold != nil {
+		predicates = append(predicates, auditevent.SubjectContainsFold(*i.SubjectContainsFold))
+	}
+	if i.OldValue != nil {
+		predicates = append(predicates, auditevent.OldValueEQ(*i.OldValue))
+	}
+	if i.OldValueNEQ != nil {
+		predicates = append(predicates, auditevent.OldValueNEQ(*i.OldValueNEQ))
+	}
+	if len(i.OldValueIn) > 0 {
+		predicates = append(predicates, auditevent.OldValueIn(i.OldValueIn...))
+	}
+	if len(i.OldValueNotIn) > 0 {
+		predicates = append(predicates, auditevent.OldValueNotIn(i.OldValueNotIn...))
+	}
+	if i.OldValueGT != nil {
+		predicates = append(predicates, auditevent.OldValueGT(*i.OldValueGT))
+	}
+	if i.OldValueGTE != nil {
+		predicates = append(predicates, auditevent.OldValueGTE(*i.OldValueGTE))
+	}
+	if i.OldValueLT != nil {
+		predicates = append(predicates, auditevent.OldValueLT(*i.OldValueLT))
+	}
+	if i.OldValueLTE != nil {
+		predicates = append(predicates, auditevent.OldValueLTE(*i.OldValueLTE))
+	}
+	if i.OldValueContains != nil {
+		predicates = append(predicates, auditevent.OldValueContains(*i.OldValueContains))
+	}
+	if i.OldValueHasPrefix != nil {
+		predicates = append(predicates, auditevent.OldValueHasPrefix(*i.OldValueHasPrefix))
+	}
+	if i.OldValueHasSuffix != nil {
+		predicates = append(predicates, auditevent.OldValueHasSuffix(*i.OldValueHasSuffix))
+	}
+	if i.OldValueIsNil {
+		predicates = append(predicates, auditevent.OldValueIsNil())
+	}
+	if i.OldValueNotNil {
+		predicates = append(predicates, auditevent.OldValueNotNil())
+	}
+	if i.OldValueEqualFold != nil {
+		predicates = append(predicates, auditevent.OldValueEqualFold(*i.OldValueEqualFold))
+	}
+	if i.OldValueContainsFold != nil {
+		predicates = append(predicates, auditevent.OldValueContainsFold(*i.OldValueContainsFold))
+	}
+	if i.NewValue != nil {
+		predicates = append(predicates, auditevent.NewValueEQ(*i.NewValue))
+	}
+	if i.NewValueNEQ != nil {
+		predicates = append(predicates, auditevent.NewValueNEQ(*i.NewValueNEQ))
+	}
+	if len(i.NewValueIn) > 0 {
+		predicates = append(predicates, auditevent.NewValueIn(i.NewValueIn...))
+	}
+	if len(i.NewValueNotIn) > 0 {
+		predicates = append(predicates, auditevent.NewValueNotIn(i.NewValueNotIn...))
+	}
+	if i.NewValueGT != nil {
+		predicates = append(predicates, auditevent.NewValueGT(*i.NewValueGT))
+	}
+	if i.NewValueGTE != nil {
+		predicates = append(predicates, auditevent.NewValueGTE(*i.NewValueGTE))
+	}
+	if i.NewValueLT != nil {
+		predicates = append(predicates, auditevent.NewValueLT(*i.NewValueLT))
+	}
+	if i.NewValueLTE != nil {
+		predicates = append(predicates, auditevent.NewValueLTE(*i.NewValueLTE))
+	}
+	if i.NewValueContains != nil {
+		predicates = append(predicates, auditevent.NewValueContains(*i.NewValueContains))
+	}
+	if i.NewValueHasPrefix != nil {
+		predicates = append(predicates, auditevent.NewValueHasPrefix(*i.NewValueHasPrefix))
+	}
+	if i.NewValueHasSuffix != nil {
+		predicates = append(predicates, auditevent.NewValueHasSuffix(*i.NewValueHasSuffix))
+	}
+	if i.NewValueIsNil {
+		predicates = append(predicates, auditevent.NewValueIsNil())
+	}
+	if i.NewValueNotNil {
+		predicates = append(predicates, auditevent.NewValueNotNil())
+	}
+	if i.NewValueEqualFold != nil {
+		predicates = append(predicates, auditevent.NewValueEqualFold(*i.NewValueEqualFold))
+	}
+	if i.NewValueContainsFold != nil {
+		predicates = append(predicates, auditevent.NewValueContainsFold(*i.NewValueContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAuditEventWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return auditevent.And(predicates...), nil
 	}
 }
 

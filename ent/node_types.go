@@ -10,12 +10,17 @@ const IncrementStarts = internal.IncrementStarts
 
 // NodeTypeByTable maps a table name to its GraphQL node type.
 var NodeTypeByTable = map[string]string{
-	"assessment_periods": "AssessmentPeriod",
-	"data_revisions":     "DataRevision",
-	"indicators":         "Indicator",
-	"org_rollups":        "OrgRollup",
-	"organisations":      "Organisation",
-	"practices":          "Practice",
-	"practice_scores":    "PracticeScore",
-	"responses":          "Response",
+	"accounts":               "Account",
+	"assessment_periods":     "AssessmentPeriod",
+	"audit_events":           "AuditEvent",
+	"data_revisions":         "DataRevision",
+	"grants":                 "Grant",
+	"indicators":             "Indicator",
+	"org_rollups":            "OrgRollup",
+	"organisations":          "Organisation",
+	"practices":              "Practice",
+	"practice_scores":        "PracticeScore",
+	"regional_period_status": "RegionalPeriodStatus",
+	"responses":              "Response",
+	"tokens":                 "Token",
 }

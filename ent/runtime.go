@@ -3,8 +3,11 @@
 package ent
 
 import (
+	"dpcma/ent/account"
 	"dpcma/ent/assessmentperiod"
+	"dpcma/ent/auditevent"
 	"dpcma/ent/datarevision"
+	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
 	"dpcma/ent/orgrollup"
@@ -12,12 +15,24 @@ import (
 	"dpcma/ent/practicescore"
 	"dpcma/ent/response"
 	"dpcma/ent/schema"
+	"dpcma/ent/token"
+	"time"
 )
 
 // The init function reads all schema descriptors with runtime code
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	accountFields := schema.Account{}.Fields()
+	_ = accountFields
+	// accountDescEmail is the schema descriptor for email field.
+	accountDescEmail := accountFields[0].Descriptor()
+	// account.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	account.EmailValidator = accountDescEmail.Validators[0].(func(string) error)
+	// accountDescCreatedAt is the schema descriptor for created_at field.
+	accountDescCreatedAt := accountFields[4].Descriptor()
+	// account.DefaultCreatedAt holds the default value on creation for the created_at field.
+	account.DefaultCreatedAt = accountDescCreatedAt.Default.(func() time.Time)
 	assessmentperiodFields := schema.AssessmentPeriod{}.Fields()
 	_ = assessmentperiodFields
 	// assessmentperiodDescCode is the schema descriptor for code field.
@@ -28,12 +43,28 @@ func init() {
 	assessmentperiodDescName := assessmentperiodFields[1].Descriptor()
 	// assessmentperiod.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	assessmentperiod.NameValidator = assessmentperiodDescName.Validators[0].(func(string) error)
+	auditeventFields := schema.AuditEvent{}.Fields()
+	_ = auditeventFields
+	// auditeventDescSubject is the schema descriptor for subject field.
+	auditeventDescSubject := auditeventFields[9].Descriptor()
+	// auditevent.DefaultSubject holds the default value on creation for the subject field.
+	auditevent.DefaultSubject = auditeventDescSubject.Default.(string)
 	datarevisionFields := schema.DataRevision{}.Fields()
 	_ = datarevisionFields
 	// datarevisionDescRevision is the schema descriptor for revision field.
 	datarevisionDescRevision := datarevisionFields[0].Descriptor()
 	// datarevision.DefaultRevision holds the default value on creation for the revision field.
 	datarevision.DefaultRevision = datarevisionDescRevision.Default.(int64)
+	grantFields := schema.Grant{}.Fields()
+	_ = grantFields
+	// grantDescGrantedBy is the schema descriptor for granted_by field.
+	grantDescGrantedBy := grantFields[4].Descriptor()
+	// grant.DefaultGrantedBy holds the default value on creation for the granted_by field.
+	grant.DefaultGrantedBy = grantDescGrantedBy.Default.(string)
+	// grantDescCreatedAt is the schema descriptor for created_at field.
+	grantDescCreatedAt := grantFields[5].Descriptor()
+	// grant.DefaultCreatedAt holds the default value on creation for the created_at field.
+	grant.DefaultCreatedAt = grantDescCreatedAt.Default.(func() time.Time)
 	indicatorFields := schema.Indicator{}.Fields()
 	_ = indicatorFields
 	// indicatorDescCode is the schema descriptor for code field.
@@ -204,4 +235,18 @@ func init() {
 	responseDescSubmittedBy := responseFields[9].Descriptor()
 	// response.DefaultSubmittedBy holds the default value on creation for the submitted_by field.
 	response.DefaultSubmittedBy = responseDescSubmittedBy.Default.(string)
+	tokenFields := schema.Token{}.Fields()
+	_ = tokenFields
+	// tokenDescHash is the schema descriptor for hash field.
+	tokenDescHash := tokenFields[1].Descriptor()
+	// token.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	token.HashValidator = tokenDescHash.Validators[0].(func(string) error)
+	// tokenDescLabel is the schema descriptor for label field.
+	tokenDescLabel := tokenFields[2].Descriptor()
+	// token.DefaultLabel holds the default value on creation for the label field.
+	token.DefaultLabel = tokenDescLabel.Default.(string)
+	// tokenDescCreatedAt is the schema descriptor for created_at field.
+	tokenDescCreatedAt := tokenFields[3].Descriptor()
+	// token.DefaultCreatedAt holds the default value on creation for the created_at field.
+	token.DefaultCreatedAt = tokenDescCreatedAt.Default.(func() time.Time)
 }

@@ -14,10 +14,16 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// Account is the client for interacting with the Account builders.
+	Account *AccountClient
 	// AssessmentPeriod is the client for interacting with the AssessmentPeriod builders.
 	AssessmentPeriod *AssessmentPeriodClient
+	// AuditEvent is the client for interacting with the AuditEvent builders.
+	AuditEvent *AuditEventClient
 	// DataRevision is the client for interacting with the DataRevision builders.
 	DataRevision *DataRevisionClient
+	// Grant is the client for interacting with the Grant builders.
+	Grant *GrantClient
 	// Indicator is the client for interacting with the Indicator builders.
 	Indicator *IndicatorClient
 	// OrgRollup is the client for interacting with the OrgRollup builders.
@@ -28,8 +34,12 @@ type Tx struct {
 	Practice *PracticeClient
 	// PracticeScore is the client for interacting with the PracticeScore builders.
 	PracticeScore *PracticeScoreClient
+	// RegionalPeriodStatus is the client for interacting with the RegionalPeriodStatus builders.
+	RegionalPeriodStatus *RegionalPeriodStatusClient
 	// Response is the client for interacting with the Response builders.
 	Response *ResponseClient
+	// Token is the client for interacting with the Token builders.
+	Token *TokenClient
 
 	// lazily loaded.
 	client     *Client
@@ -161,14 +171,19 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.Account = NewAccountClient(tx.config)
 	tx.AssessmentPeriod = NewAssessmentPeriodClient(tx.config)
+	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.DataRevision = NewDataRevisionClient(tx.config)
+	tx.Grant = NewGrantClient(tx.config)
 	tx.Indicator = NewIndicatorClient(tx.config)
 	tx.OrgRollup = NewOrgRollupClient(tx.config)
 	tx.Organisation = NewOrganisationClient(tx.config)
 	tx.Practice = NewPracticeClient(tx.config)
 	tx.PracticeScore = NewPracticeScoreClient(tx.config)
+	tx.RegionalPeriodStatus = NewRegionalPeriodStatusClient(tx.config)
 	tx.Response = NewResponseClient(tx.config)
+	tx.Token = NewTokenClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.
@@ -178,7 +193,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: AssessmentPeriod.QueryXXX(), the query will be executed
+// applies a query, for example: Account.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

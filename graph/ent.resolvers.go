@@ -44,6 +44,9 @@ func (r *queryResolver) Practices(ctx context.Context, after *entgql.Cursor[int]
 	return conn, err
 }
 
+// AssessmentPeriod returns AssessmentPeriodResolver implementation.
+func (r *Resolver) AssessmentPeriod() AssessmentPeriodResolver { return &assessmentPeriodResolver{r} }
+
 // Indicator returns IndicatorResolver implementation.
 func (r *Resolver) Indicator() IndicatorResolver { return &indicatorResolver{r} }
 
@@ -56,9 +59,14 @@ func (r *Resolver) Practice() PracticeResolver { return &practiceResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Response returns ResponseResolver implementation.
+func (r *Resolver) Response() ResponseResolver { return &responseResolver{r} }
+
 type (
-	indicatorResolver    struct{ *Resolver }
-	organisationResolver struct{ *Resolver }
-	practiceResolver     struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
+	assessmentPeriodResolver struct{ *Resolver }
+	indicatorResolver        struct{ *Resolver }
+	organisationResolver     struct{ *Resolver }
+	practiceResolver         struct{ *Resolver }
+	queryResolver            struct{ *Resolver }
+	responseResolver         struct{ *Resolver }
 )

@@ -9,6 +9,22 @@ import (
 )
 
 var (
+	// AccountsColumns holds the columns for the "accounts" table.
+	AccountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "email", Type: field.TypeString, Unique: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "ACTIVE", "DISABLED"}, Default: "PENDING"},
+		{Name: "confirm_hash", Type: field.TypeString, Nullable: true},
+		{Name: "confirm_expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "confirmed_at", Type: field.TypeTime, Nullable: true},
+	}
+	// AccountsTable holds the schema information for the "accounts" table.
+	AccountsTable = &schema.Table{
+		Name:       "accounts",
+		Columns:    AccountsColumns,
+		PrimaryKey: []*schema.Column{AccountsColumns[0]},
+	}
 	// AssessmentPeriodsColumns holds the columns for the "assessment_periods" table.
 	AssessmentPeriodsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -24,6 +40,40 @@ var (
 		Columns:    AssessmentPeriodsColumns,
 		PrimaryKey: []*schema.Column{AssessmentPeriodsColumns[0]},
 	}
+	// AuditEventsColumns holds the columns for the "audit_events" table.
+	AuditEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "at", Type: field.TypeTime},
+		{Name: "actor", Type: field.TypeString},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"API", "IMPORT", "CLI"}},
+		{Name: "action", Type: field.TypeString},
+		{Name: "response_id", Type: field.TypeInt, Nullable: true},
+		{Name: "practice_id", Type: field.TypeInt, Nullable: true},
+		{Name: "organisation_id", Type: field.TypeInt, Nullable: true},
+		{Name: "indicator_id", Type: field.TypeInt, Nullable: true},
+		{Name: "period_id", Type: field.TypeInt, Nullable: true},
+		{Name: "subject", Type: field.TypeString, Default: ""},
+		{Name: "old_value", Type: field.TypeString, Nullable: true},
+		{Name: "new_value", Type: field.TypeString, Nullable: true},
+	}
+	// AuditEventsTable holds the schema information for the "audit_events" table.
+	AuditEventsTable = &schema.Table{
+		Name:       "audit_events",
+		Columns:    AuditEventsColumns,
+		PrimaryKey: []*schema.Column{AuditEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditevent_response_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[5]},
+			},
+			{
+				Name:    "auditevent_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[1]},
+			},
+		},
+	}
 	// DataRevisionsColumns holds the columns for the "data_revisions" table.
 	DataRevisionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -34,6 +84,49 @@ var (
 		Name:       "data_revisions",
 		Columns:    DataRevisionsColumns,
 		PrimaryKey: []*schema.Column{DataRevisionsColumns[0]},
+	}
+	// GrantsColumns holds the columns for the "grants" table.
+	GrantsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "role", Type: field.TypeEnum, Enums: []string{"VIEWER", "PRACTICE", "CCG", "REGION", "ADMIN"}},
+		{Name: "granted_by", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "account_id", Type: field.TypeInt},
+		{Name: "organisation_id", Type: field.TypeInt, Nullable: true},
+		{Name: "practice_id", Type: field.TypeInt, Nullable: true},
+	}
+	// GrantsTable holds the schema information for the "grants" table.
+	GrantsTable = &schema.Table{
+		Name:       "grants",
+		Columns:    GrantsColumns,
+		PrimaryKey: []*schema.Column{GrantsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "grants_accounts_grants",
+				Columns:    []*schema.Column{GrantsColumns[4]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "grants_organisations_organisation",
+				Columns:    []*schema.Column{GrantsColumns[5]},
+				RefColumns: []*schema.Column{OrganisationsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "grants_practices_practice",
+				Columns:    []*schema.Column{GrantsColumns[6]},
+				RefColumns: []*schema.Column{PracticesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "grant_account_id",
+				Unique:  false,
+				Columns: []*schema.Column{GrantsColumns[4]},
+			},
+		},
 	}
 	// IndicatorsColumns holds the columns for the "indicators" table.
 	IndicatorsColumns = []*schema.Column{
@@ -255,6 +348,26 @@ var (
 			},
 		},
 	}
+	// RegionalPeriodStatusColumns holds the columns for the "regional_period_status" table.
+	RegionalPeriodStatusColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "period_id", Type: field.TypeInt},
+		{Name: "region_id", Type: field.TypeInt},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "CLOSED"}},
+	}
+	// RegionalPeriodStatusTable holds the schema information for the "regional_period_status" table.
+	RegionalPeriodStatusTable = &schema.Table{
+		Name:       "regional_period_status",
+		Columns:    RegionalPeriodStatusColumns,
+		PrimaryKey: []*schema.Column{RegionalPeriodStatusColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "regionalperiodstatus_period_id_region_id",
+				Unique:  true,
+				Columns: []*schema.Column{RegionalPeriodStatusColumns[1], RegionalPeriodStatusColumns[2]},
+			},
+		},
+	}
 	// ResponsesColumns holds the columns for the "responses" table.
 	ResponsesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -324,25 +437,66 @@ var (
 			},
 		},
 	}
+	// TokensColumns holds the columns for the "tokens" table.
+	TokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "hash", Type: field.TypeString, Unique: true},
+		{Name: "label", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "account_id", Type: field.TypeInt},
+	}
+	// TokensTable holds the schema information for the "tokens" table.
+	TokensTable = &schema.Table{
+		Name:       "tokens",
+		Columns:    TokensColumns,
+		PrimaryKey: []*schema.Column{TokensColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "tokens_accounts_tokens",
+				Columns:    []*schema.Column{TokensColumns[6]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		AccountsTable,
 		AssessmentPeriodsTable,
+		AuditEventsTable,
 		DataRevisionsTable,
+		GrantsTable,
 		IndicatorsTable,
 		OrgRollupsTable,
 		OrganisationsTable,
 		PracticesTable,
 		PracticeScoresTable,
+		RegionalPeriodStatusTable,
 		ResponsesTable,
+		TokensTable,
 	}
 )
 
 func init() {
+	AccountsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(34359738368),
+	}
 	AssessmentPeriodsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
 	}
+	AuditEventsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
 	DataRevisionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(30064771072),
+	}
+	GrantsTable.ForeignKeys[0].RefTable = AccountsTable
+	GrantsTable.ForeignKeys[1].RefTable = OrganisationsTable
+	GrantsTable.ForeignKeys[2].RefTable = PracticesTable
+	GrantsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(42949672960),
 	}
 	IndicatorsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
@@ -363,6 +517,9 @@ func init() {
 	PracticeScoresTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),
 	}
+	RegionalPeriodStatusTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(47244640256),
+	}
 	ResponsesTable.ForeignKeys[0].RefTable = AssessmentPeriodsTable
 	ResponsesTable.ForeignKeys[1].RefTable = IndicatorsTable
 	ResponsesTable.ForeignKeys[2].RefTable = OrganisationsTable
@@ -372,5 +529,9 @@ func init() {
 	}
 	ResponsesTable.Annotation.Checks = map[string]string{
 		"response_one_subject": "((practice_id IS NULL) <> (organisation_id IS NULL))",
+	}
+	TokensTable.ForeignKeys[0].RefTable = AccountsTable
+	TokensTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(51539607552),
 	}
 }

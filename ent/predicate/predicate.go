@@ -6,11 +6,20 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// Account is the predicate function for account builders.
+type Account func(*sql.Selector)
+
 // AssessmentPeriod is the predicate function for assessmentperiod builders.
 type AssessmentPeriod func(*sql.Selector)
 
+// AuditEvent is the predicate function for auditevent builders.
+type AuditEvent func(*sql.Selector)
+
 // DataRevision is the predicate function for datarevision builders.
 type DataRevision func(*sql.Selector)
+
+// Grant is the predicate function for grant builders.
+type Grant func(*sql.Selector)
 
 // Indicator is the predicate function for indicator builders.
 type Indicator func(*sql.Selector)
@@ -27,5 +36,11 @@ type Practice func(*sql.Selector)
 // PracticeScore is the predicate function for practicescore builders.
 type PracticeScore func(*sql.Selector)
 
+// RegionalPeriodStatus is the predicate function for regionalperiodstatus builders.
+type RegionalPeriodStatus func(*sql.Selector)
+
 // Response is the predicate function for response builders.
 type Response func(*sql.Selector)
+
+// Token is the predicate function for token builders.
+type Token func(*sql.Selector)

@@ -5,27 +5,28 @@ package apperr
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 
 	"dpcma/ent"
 	"dpcma/graph/gid"
+	"dpcma/server/fault"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// Codes carried in extensions.code. The set is documented in the README.
+// Codes carried in extensions.code. The set is documented in the README;
+// the codes domain packages use are fault's.
 const (
-	Unauthenticated = "UNAUTHENTICATED"
-	Forbidden       = "FORBIDDEN"
-	BadUserInput    = "BAD_USER_INPUT"
-	NotFound        = "NOT_FOUND"
-	PeriodClosed    = "PERIOD_CLOSED"
-	QueryTooComplex = "QUERY_TOO_COMPLEX"
-	Internal        = "INTERNAL_SERVER_ERROR"
+	Unauthenticated = fault.Unauthenticated
+	Forbidden       = fault.Forbidden
+	BadUserInput    = fault.BadUserInput
+	NotFound        = fault.NotFound
+	PeriodClosed    = fault.PeriodClosed
+	QueryTooComplex = fault.QueryTooComplex
+	Internal        = fault.Internal
 
 	// IntrospectionDisabled refuses __schema and __type when the server
 	// is run with public introspection off.
@@ -50,23 +51,16 @@ func Errorf(pos *ast.Position, code, format string, args ...any) *gqlerror.Error
 }
 
 // Error is an error meant for the client: its message is safe to show.
-type Error struct {
-	Code    string
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
+type Error = fault.Error
 
 // New returns a client error with a code.
-func New(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
+func New(code, format string, args ...any) *Error { return fault.New(code, format, args...) }
 
 // NotFoundf reports a missing object.
-func NotFoundf(format string, args ...any) *Error { return New(NotFound, format, args...) }
+func NotFoundf(format string, args ...any) *Error { return fault.NotFoundf(format, args...) }
 
 // BadInputf reports an invalid argument.
-func BadInputf(format string, args ...any) *Error { return New(BadUserInput, format, args...) }
+func BadInputf(format string, args ...any) *Error { return fault.BadInputf(format, args...) }
 
 // Present turns any resolver error into a client error with a code. Errors
 // that are not ours (database, bugs) are logged and shown as a generic
@@ -83,6 +77,9 @@ func Present(ctx context.Context, err error) *gqlerror.Error {
 	case errors.As(err, &app):
 		gerr.Message = app.Message
 		setCode(gerr, app.Code)
+		for k, v := range app.Extensions {
+			gerr.Extensions[k] = v
+		}
 	case errors.As(err, &badID):
 		gerr.Message = badID.Error()
 		setCode(gerr, BadUserInput)

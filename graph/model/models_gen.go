@@ -4,8 +4,21 @@ package model
 
 import (
 	"dpcma/ent"
+	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
+	"time"
 )
+
+// One answer as a person would type it.
+type AnswerInput struct {
+	// The indicator code, e.g. PO01.
+	Indicator string `json:"indicator"`
+	// The answer: yes or no (BOOL), a percentage from 0 to 100 such as 73.5 (PCT), a step number (ORD),
+	// or one of the indicator's choices (CHOICE). Leave it out with notApplicable: true.
+	Value *string `json:"value,omitempty"`
+	// The indicator does not apply to the subject; it leaves scores and completion.
+	NotApplicable *bool `json:"notApplicable,omitempty"`
+}
 
 type AssessmentPeriodByCodesInput struct {
 	Code string `json:"Code"`
@@ -16,6 +29,33 @@ type CategoryScore struct {
 	Category indicator.Category `json:"category"`
 	// Score from 0 to 100 over the category's indicators (computed as Maturity.score); null when none was answered.
 	Score *float64 `json:"score,omitempty"`
+}
+
+// A new catalogue indicator.
+type CreateIndicatorInput struct {
+	Code        string               `json:"code"`
+	Title       string               `json:"title"`
+	Description *string              `json:"description,omitempty"`
+	Domain      string               `json:"domain"`
+	Category    indicator.Category   `json:"category"`
+	AnswerType  indicator.AnswerType `json:"answerType"`
+	// PCT: the percentage from which an answer scores 1; ORD: the target step.
+	Target *float64 `json:"target,omitempty"`
+	// ORD: the top step (steps run from 0).
+	MaxStep *int `json:"maxStep,omitempty"`
+	// CHOICE: the allowed answers.
+	Choices    []string             `json:"choices,omitempty"`
+	Weight     *int                 `json:"weight,omitempty"`
+	Respondent indicator.Respondent `json:"respondent"`
+}
+
+// A new assessment period.
+type CreatePeriodInput struct {
+	// A half-year code such as 2018-19-H1; the name and dates follow from it when left out.
+	Code     string     `json:"code"`
+	Name     *string    `json:"name,omitempty"`
+	OpensOn  *time.Time `json:"opensOn,omitempty"`
+	ClosesOn *time.Time `json:"closesOn,omitempty"`
 }
 
 // A score restricted to one domain.
@@ -70,9 +110,79 @@ type PracticeByOdsCodesInput struct {
 	OdsCode string `json:"OdsCode"`
 }
 
+type RegisterPayload struct {
+	Email string `json:"email"`
+	// What happens next, for the person registering.
+	Message string `json:"message"`
+}
+
+// A role held over a scope.
+type RoleGrant struct {
+	Role grant.Role `json:"role"`
+	// The CCG or region of a CCG or REGION role.
+	Organisation *ent.Organisation `json:"organisation,omitempty"`
+	// The practice of a PRACTICE role.
+	Practice *ent.Practice `json:"practice,omitempty"`
+	// Who granted it.
+	GrantedBy string `json:"grantedBy"`
+}
+
+// A role to grant or revoke. Name the scope: practice for PRACTICE, organisation for CCG and REGION.
+type RoleInput struct {
+	Email string     `json:"email"`
+	Role  grant.Role `json:"role"`
+	// ODS code of the CCG or region.
+	Organisation *string `json:"organisation,omitempty"`
+	// ODS code of the practice.
+	Practice *string `json:"practice,omitempty"`
+}
+
+// Answers of one subject for one period. Name exactly one of practice or organisation (ODS codes).
+type SubmitResponsesInput struct {
+	// The answering practice's ODS code, e.g. A81001.
+	Practice *string `json:"practice,omitempty"`
+	// The answering CCG's ODS code, e.g. 00C, for CCG-level indicators.
+	Organisation *string `json:"organisation,omitempty"`
+	// The period code, e.g. 2017-18-H2.
+	Period string `json:"period"`
+	// One answer per indicator; an indicator may appear once.
+	Answers []*AnswerInput `json:"answers"`
+}
+
+// What submitResponses wrote.
+type SubmitResponsesPayload struct {
+	// The subject's answers named in the input, as stored.
+	Responses []*ent.Response `json:"responses"`
+	// How many of them changed (0 when the call repeats an earlier one).
+	Changed int `json:"changed"`
+	// The subject's maturity in the period after the change.
+	Maturity *Maturity `json:"maturity"`
+}
+
+type TokenPayload struct {
+	Email string `json:"email"`
+	// The bearer token. It is not stored and cannot be shown again.
+	Token string `json:"token"`
+	Label string `json:"label"`
+}
+
+// Changes to an indicator; fields left out stay as they are.
+type UpdateIndicatorInput struct {
+	Title       *string  `json:"title,omitempty"`
+	Description *string  `json:"description,omitempty"`
+	Target      *float64 `json:"target,omitempty"`
+	Weight      *int     `json:"weight,omitempty"`
+}
+
 // A value and how many answers gave it.
 type ValueCount struct {
 	// A value or, for percentages, a band such as 21-40.
 	Value string `json:"value"`
 	Count int    `json:"count"`
+}
+
+// The caller's account.
+type Viewer struct {
+	Email string       `json:"email"`
+	Roles []*RoleGrant `json:"roles"`
 }

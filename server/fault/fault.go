@@ -56,7 +56,9 @@ func BadInputf(format string, args ...any) *Error { return New(BadUserInput, for
 func Forbiddenf(format string, args ...any) *Error { return New(Forbidden, format, args...) }
 
 // Unauthenticatedf reports an action that needs a valid token.
-func Unauthenticatedf(format string, args ...any) *Error { return New(Unauthenticated, format, args...) }
+func Unauthenticatedf(format string, args ...any) *Error {
+	return New(Unauthenticated, format, args...)
+}
 
 // List is several errors found together, such as one per bad answer.
 type List []*Error

@@ -50,6 +50,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	RegionalPeriodStatus() RegionalPeriodStatusResolver
 	Response() ResponseResolver
+	SubmitResponsesPayload() SubmitResponsesPayloadResolver
 }
 
 type DirectiveRoot struct {
@@ -363,7 +364,7 @@ type MaturityResolver interface {
 	Change(ctx context.Context, obj *model.Maturity) (*float64, error)
 }
 type MutationResolver interface {
-	SubmitResponses(ctx context.Context, input model.SubmitResponsesInput) (*model.SubmitResponsesPayload, error)
+	SubmitResponses(ctx context.Context, input model.SubmitResponsesInput) (*model.SubmitResult, error)
 	CreateIndicator(ctx context.Context, input model.CreateIndicatorInput) (*ent.Indicator, error)
 	UpdateIndicator(ctx context.Context, code string, input model.UpdateIndicatorInput) (*ent.Indicator, error)
 	CreatePeriod(ctx context.Context, input model.CreatePeriodInput) (*ent.AssessmentPeriod, error)
@@ -409,6 +410,11 @@ type RegionalPeriodStatusResolver interface {
 }
 type ResponseResolver interface {
 	History(ctx context.Context, obj *ent.Response) ([]*ent.AuditEvent, error)
+}
+type SubmitResponsesPayloadResolver interface {
+	Responses(ctx context.Context, obj *model.SubmitResult) ([]*ent.Response, error)
+
+	Maturity(ctx context.Context, obj *model.SubmitResult) (*model.Maturity, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -7763,8 +7769,8 @@ func (ec *executionContext) _Mutation_submitResponses(ctx context.Context, field
 			return ec.Resolvers.Mutation().SubmitResponses(ctx, fc.Args["input"].(model.SubmitResponsesInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmitResponsesPayload) graphql.Marshaler {
-			return ec.marshalNSubmitResponsesPayload2ᚖdpcmaᚋgraphᚋmodelᚐSubmitResponsesPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmitResult) graphql.Marshaler {
+			return ec.marshalNSubmitResponsesPayload2ᚖdpcmaᚋgraphᚋmodelᚐSubmitResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10795,7 +10801,7 @@ func (ec *executionContext) fieldContext_RoleGrant_grantedBy(_ context.Context, 
 	return graphql.NewScalarFieldContext("RoleGrant", field, false, false, "String")
 }
 
-func (ec *executionContext) _SubmitResponsesPayload_responses(ctx context.Context, field graphql.CollectedField, obj *model.SubmitResponsesPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubmitResponsesPayload_responses(ctx context.Context, field graphql.CollectedField, obj *model.SubmitResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10804,7 +10810,7 @@ func (ec *executionContext) _SubmitResponsesPayload_responses(ctx context.Contex
 			return ec.fieldContext_SubmitResponsesPayload_responses(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Responses, nil
+			return ec.Resolvers.SubmitResponsesPayload().Responses(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Response) graphql.Marshaler {
@@ -10818,8 +10824,8 @@ func (ec *executionContext) fieldContext_SubmitResponsesPayload_responses(_ cont
 	fc = &graphql.FieldContext{
 		Object:     "SubmitResponsesPayload",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Response(ctx, field)
 		},
@@ -10827,7 +10833,7 @@ func (ec *executionContext) fieldContext_SubmitResponsesPayload_responses(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubmitResponsesPayload_changed(ctx context.Context, field graphql.CollectedField, obj *model.SubmitResponsesPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubmitResponsesPayload_changed(ctx context.Context, field graphql.CollectedField, obj *model.SubmitResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10850,7 +10856,7 @@ func (ec *executionContext) fieldContext_SubmitResponsesPayload_changed(_ contex
 	return graphql.NewScalarFieldContext("SubmitResponsesPayload", field, false, false, "Int")
 }
 
-func (ec *executionContext) _SubmitResponsesPayload_maturity(ctx context.Context, field graphql.CollectedField, obj *model.SubmitResponsesPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubmitResponsesPayload_maturity(ctx context.Context, field graphql.CollectedField, obj *model.SubmitResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10859,7 +10865,7 @@ func (ec *executionContext) _SubmitResponsesPayload_maturity(ctx context.Context
 			return ec.fieldContext_SubmitResponsesPayload_maturity(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Maturity, nil
+			return ec.Resolvers.SubmitResponsesPayload().Maturity(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Maturity) graphql.Marshaler {
@@ -10873,8 +10879,8 @@ func (ec *executionContext) fieldContext_SubmitResponsesPayload_maturity(_ conte
 	fc = &graphql.FieldContext{
 		Object:     "SubmitResponsesPayload",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Maturity(ctx, field)
 		},
@@ -18659,7 +18665,7 @@ func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet
 
 var submitResponsesPayloadImplementors = []string{"SubmitResponsesPayload"}
 
-func (ec *executionContext) _SubmitResponsesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitResponsesPayload) graphql.Marshaler {
+func (ec *executionContext) _SubmitResponsesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, submitResponsesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -18669,20 +18675,22 @@ func (ec *executionContext) _SubmitResponsesPayload(ctx context.Context, sel ast
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SubmitResponsesPayload")
 		case "responses":
-			out.Values[i] = ec._SubmitResponsesPayload_responses(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SubmitResponsesPayload_responses(ctx, field, obj)
+				})
 		case "changed":
 			out.Values[i] = ec._SubmitResponsesPayload_changed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "maturity":
-			out.Values[i] = ec._SubmitResponsesPayload_maturity(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SubmitResponsesPayload_maturity(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19964,7 +19972,7 @@ func (ec *executionContext) unmarshalNSubmitResponsesInput2dpcmaᚋgraphᚋmodel
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSubmitResponsesPayload2ᚖdpcmaᚋgraphᚋmodelᚐSubmitResponsesPayload(ctx context.Context, sel ast.SelectionSet, v *model.SubmitResponsesPayload) graphql.Marshaler {
+func (ec *executionContext) marshalNSubmitResponsesPayload2ᚖdpcmaᚋgraphᚋmodelᚐSubmitResult(ctx context.Context, sel ast.SelectionSet, v *model.SubmitResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SubmitResponsesPayload!")
 		return graphql.Null

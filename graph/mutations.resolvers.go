@@ -24,8 +24,8 @@ func (r *assessmentPeriodResolver) StatusIn(ctx context.Context, obj *ent.Assess
 }
 
 // SubmitResponses is the resolver for the submitResponses field.
-func (r *mutationResolver) SubmitResponses(ctx context.Context, input model.SubmitResponsesInput) (*model.SubmitResponsesPayload, error) {
-	panic(fmt.Errorf("not implemented: SubmitResponses - submitResponses"))
+func (r *mutationResolver) SubmitResponses(ctx context.Context, input model.SubmitResponsesInput) (*model.SubmitResult, error) {
+	return r.submitResponses(ctx, input)
 }
 
 // CreateIndicator is the resolver for the createIndicator field.
@@ -60,7 +60,17 @@ func (r *regionalPeriodStatusResolver) Region(ctx context.Context, obj *ent.Regi
 
 // History is the resolver for the history field.
 func (r *responseResolver) History(ctx context.Context, obj *ent.Response) ([]*ent.AuditEvent, error) {
-	panic(fmt.Errorf("not implemented: History - history"))
+	return r.responseHistory(ctx, obj)
+}
+
+// Responses is the resolver for the responses field.
+func (r *submitResponsesPayloadResolver) Responses(ctx context.Context, obj *model.SubmitResult) ([]*ent.Response, error) {
+	return r.submittedResponses(ctx, obj)
+}
+
+// Maturity is the resolver for the maturity field.
+func (r *submitResponsesPayloadResolver) Maturity(ctx context.Context, obj *model.SubmitResult) (*model.Maturity, error) {
+	return r.submittedMaturity(ctx, obj)
 }
 
 // Mutation returns MutationResolver implementation.
@@ -71,7 +81,13 @@ func (r *Resolver) RegionalPeriodStatus() RegionalPeriodStatusResolver {
 	return &regionalPeriodStatusResolver{r}
 }
 
+// SubmitResponsesPayload returns SubmitResponsesPayloadResolver implementation.
+func (r *Resolver) SubmitResponsesPayload() SubmitResponsesPayloadResolver {
+	return &submitResponsesPayloadResolver{r}
+}
+
 type (
-	mutationResolver             struct{ *Resolver }
-	regionalPeriodStatusResolver struct{ *Resolver }
+	mutationResolver               struct{ *Resolver }
+	regionalPeriodStatusResolver   struct{ *Resolver }
+	submitResponsesPayloadResolver struct{ *Resolver }
 )

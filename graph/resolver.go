@@ -2,12 +2,14 @@ package graph
 
 import (
 	"dpcma/ent"
+	"dpcma/server/database"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Resolver is the root of dependency injection for the resolvers.
 type Resolver struct {
+	db      *database.DB // for writes, which run their own SQL
 	client  *ent.Client
 	dialect string
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"log/slog"
 
-	"dpcma/ent"
 	"dpcma/graph/apperr"
 	"dpcma/graph/loaders"
 	"dpcma/graph/respcache"
+	"dpcma/server/database"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -30,13 +30,14 @@ type Options struct {
 	ResponseCacheBytes int64
 }
 
-// NewServer returns dpcma's GraphQL-over-HTTP handler over client. It is
+// NewServer returns dpcma's GraphQL-over-HTTP handler over db. It is
 // the one way to serve the schema: resolvers need the per-operation
 // loaders, the patched executor needs @defer refused before it runs, and
 // clients need errors without internals. HTTP-level limits (body size,
 // timeouts, concurrency) are the caller's.
-func NewServer(client *ent.Client, dialect string, opts Options) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{client: client, dialect: dialect}}))
+func NewServer(db *database.DB, opts Options) *handler.Server {
+	client, dialect := db.Client, db.Dialect
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{db: db, client: client, dialect: dialect}}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

@@ -34,7 +34,7 @@ func newFixture(t *testing.T, backend string, opts graph.Options) *fixture {
 	t.Helper()
 	counter := &dbtest.Counter{}
 	db := dbtest.Open(t, backend, seed.Small, counter.Option())
-	srv := graph.NewServer(db.Client, db.Dialect, opts)
+	srv := graph.NewServer(db, opts)
 	return &fixture{db: db, srv: srv, c: client.New(srv), counter: counter}
 }
 

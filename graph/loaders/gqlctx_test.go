@@ -29,7 +29,7 @@ import (
 // response's data.
 func probe(t *testing.T, db *database.DB, doc, object, field string, at func(ctx context.Context)) map[string]any {
 	t.Helper()
-	srv := graph.NewServer(db.Client, db.Dialect, graph.Options{})
+	srv := graph.NewServer(db, graph.Options{})
 	var mu sync.Mutex
 	srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
 		if fc := graphql.GetFieldContext(ctx); fc.Object == object && fc.Field.Name == field {

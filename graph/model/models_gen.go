@@ -149,16 +149,6 @@ type SubmitResponsesInput struct {
 	Answers []*AnswerInput `json:"answers"`
 }
 
-// What submitResponses wrote.
-type SubmitResponsesPayload struct {
-	// The subject's answers named in the input, as stored.
-	Responses []*ent.Response `json:"responses"`
-	// How many of them changed (0 when the call repeats an earlier one).
-	Changed int `json:"changed"`
-	// The subject's maturity in the period after the change.
-	Maturity *Maturity `json:"maturity"`
-}
-
 type TokenPayload struct {
 	Email string `json:"email"`
 	// The bearer token. It is not stored and cannot be shown again.

@@ -45,7 +45,7 @@ var DefaultConfig = Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Seco
 // New returns the HTTP handler of the service.
 func New(db *database.DB, cfg Config) http.Handler {
 	mux := http.NewServeMux()
-	gql := graph.NewServer(db.Client, db.Dialect, graph.Options{
+	gql := graph.NewServer(db, graph.Options{
 		MaxPageSize: cfg.MaxPageSize, NoIntrospection: cfg.NoIntrospection, ResponseCacheBytes: cfg.ResponseCacheBytes,
 	})
 	mux.Handle("/query", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, limitConcurrency(cfg.MaxConcurrent, gql))))

@@ -1,0 +1,440 @@
+package answers
+
+import (
+	stdsql "database/sql"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"dpcma/ent/auditevent"
+	"dpcma/server/scoring"
+)
+
+// rowsPerStatement keeps multi-row statements under every driver's bind
+// parameter limit (SQLite's is 32,766).
+const rowsPerStatement = 200
+
+// values builds a VALUES list of n rows of the given SQL types. PostgreSQL
+// cannot infer the types of parameters in VALUES, so the first row casts
+// them; SQLite takes them as they come.
+func (w *writer) values(n int, types ...string) string {
+	var b strings.Builder
+	b.WriteString("VALUES ")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(")
+		for j, t := range types {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("?")
+			if i == 0 && w.dialect == "postgres" {
+				b.WriteString("::" + t)
+			}
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// write stores the changed answers: one statement for the updates and one
+// for the inserts, whose new ids it records.
+func (w *writer) write(changes []*change, periodID int, actor string) error {
+	var updates, inserts []*change
+	for _, c := range changes {
+		if c.old != nil {
+			updates = append(updates, c)
+		} else {
+			inserts = append(inserts, c)
+		}
+	}
+	for len(updates) > 0 {
+		chunk := updates[:min(len(updates), rowsPerStatement)]
+		updates = updates[len(chunk):]
+		args := []any{}
+		for _, c := range chunk {
+			args = append(args, c.id, c.value, c.numeric, c.notApplicable, c.score)
+		}
+		args = append(args, w.now, actor)
+		err := w.exec(`WITH v (id, value, numeric_value, not_applicable, score) AS (`+
+			w.values(len(chunk), "bigint", "text", "float8", "boolean", "float8")+`)
+			UPDATE responses SET value = v.value, numeric_value = v.numeric_value, not_applicable = v.not_applicable,
+				score = v.score, submitted_at = ?, submitted_by = ?
+			FROM v WHERE responses.id = v.id`, args...)
+		if err != nil {
+			return fmt.Errorf("updating answers: %w", err)
+		}
+	}
+	for len(inserts) > 0 {
+		chunk := inserts[:min(len(inserts), rowsPerStatement)]
+		inserts = inserts[len(chunk):]
+		if err := w.insert(chunk, periodID, actor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *writer) insert(chunk []*change, periodID int, actor string) error {
+	var (
+		rows []string
+		args []any
+	)
+	for _, c := range chunk {
+		rows = append(rows, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		practice, org := c.subject()
+		args = append(args, practice, org, c.indicator.id, periodID, c.value, c.numeric, c.notApplicable, c.score, w.now, actor)
+	}
+	rs, err := w.query(`INSERT INTO responses (practice_id, organisation_id, indicator_id, period_id, value, numeric_value,
+			not_applicable, score, submitted_at, submitted_by)
+		VALUES `+strings.Join(rows, ", ")+` RETURNING id, indicator_id`, args...)
+	if err != nil {
+		return fmt.Errorf("inserting answers: %w", err)
+	}
+	defer rs.Close()
+	ids := map[int]int{}
+	for rs.Next() {
+		var id, indicatorID int
+		if err := rs.Scan(&id, &indicatorID); err != nil {
+			return err
+		}
+		ids[indicatorID] = id
+	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	for _, c := range chunk {
+		c.id = ids[c.indicator.id]
+	}
+	return nil
+}
+
+// subject returns the practice_id and organisation_id of a change's row.
+func (c *change) subject() (practice, org any) {
+	if c.practiceID != 0 {
+		return c.practiceID, nil
+	}
+	return nil, c.orgID
+}
+
+// rescore recomputes the scores of the practices whose answers (or whose
+// CCG's answers) changed, stores them, and adds the change in each
+// practice's scores to every roll-up above it. The change is taken
+// against the stored scores, so the roll-ups stay the sums of the
+// practice scores whatever rounding the rebuild's SQL did.
+func (w *writer) rescore(cat *catalogue, subj subject, periodID int, after []stored) error {
+	practices, err := w.practices(subj)
+	if err != nil {
+		return err
+	}
+	was, err := w.storedScores(practices, periodID)
+	if err != nil {
+		return err
+	}
+	tally := func(answers []stored, practiceID int) (own, ccg scoring.Tallies) {
+		own, ccg = scoring.Tallies{}, scoring.Tallies{}
+		for _, s := range answers {
+			ind := cat.byID[s.indicatorID]
+			a := scoring.Answer{Domain: ind.domain, Category: ind.category, Weight: ind.weight, Score: s.score, NotApplicable: s.notApplicable}
+			switch s.practiceID {
+			case 0:
+				ccg.Add(a)
+			case practiceID:
+				own.Add(a)
+			}
+		}
+		return own, ccg
+	}
+	var (
+		scores []practiceScoreRow
+		deltas = map[string]scoring.Rollup{}
+	)
+	for _, p := range practices {
+		own, ccg := tally(after, p.id)
+		for domain, n := range cat.inDomain {
+			now := scoring.ScorePractice(own[domain].Plus(ccg[domain]), n, p.listSize)
+			old, ok := was[scoreKey{p.id, domain}]
+			if !ok {
+				// No row yet (a practice added since the last rebuild): it
+				// joins the roll-ups now.
+				deltas[domain] = deltas[domain].Plus(scoring.Rollup{PracticeCount: 1})
+			}
+			if ok && samePracticeScore(old, now) {
+				continue
+			}
+			scores = append(scores, practiceScoreRow{p.id, domain, now})
+			deltas[domain] = deltas[domain].Plus(scoring.RollupDelta(old, now))
+		}
+	}
+	if err := w.storeScores(scores, periodID); err != nil {
+		return err
+	}
+	return w.applyDeltas(deltas, subj.Chain, periodID)
+}
+
+type practiceRef struct{ id, listSize int }
+
+// practices lists the practices whose scores a change of the subject's
+// answers reaches.
+func (w *writer) practices(subj subject) ([]practiceRef, error) {
+	if subj.PracticeID != 0 {
+		return []practiceRef{{subj.PracticeID, subj.ListSize}}, nil
+	}
+	rows, err := w.query("SELECT id, list_size FROM practices WHERE ccg_id = ? ORDER BY id", subj.CCGID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []practiceRef
+	for rows.Next() {
+		var p practiceRef
+		if err := rows.Scan(&p.id, &p.listSize); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+type scoreKey struct {
+	practiceID int
+	domain     string
+}
+
+// scoreColumns are practice_scores' figures, in scoring.PracticeScore's
+// order.
+var scoreColumns = func() []string {
+	cols := []string{"answered", "applicable", "completion", "weighted_sum", "weight_sum", "score", "level"}
+	for _, s := range scoring.Subsets {
+		cols = append(cols, s.Name()+"_score")
+	}
+	return append(cols, "list_size")
+}()
+
+func (w *writer) storedScores(practices []practiceRef, periodID int) (map[scoreKey]scoring.PracticeScore, error) {
+	ids := make([]any, 0, len(practices)+1)
+	ids = append(ids, periodID)
+	marks := make([]string, len(practices))
+	for i, p := range practices {
+		ids = append(ids, p.id)
+		marks[i] = "?"
+	}
+	rows, err := w.query(`SELECT practice_id, domain, `+strings.Join(scoreColumns, ", ")+` FROM practice_scores
+		WHERE period_id = ? AND practice_id IN (`+strings.Join(marks, ", ")+`)`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[scoreKey]scoring.PracticeScore{}
+	for rows.Next() {
+		var (
+			k       scoreKey
+			p       scoring.PracticeScore
+			score   nullFloat
+			level   nullInt
+			subsets = make([]nullFloat, len(scoring.Subsets))
+		)
+		dest := []any{&k.practiceID, &k.domain, &p.Answered, &p.Applicable, &p.Completion, &p.WeightedSum, &p.WeightSum, &score, &level}
+		for i := range subsets {
+			dest = append(dest, &subsets[i])
+		}
+		dest = append(dest, &p.ListSize)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		p.Score, p.Level = score.ptr(), level.ptr()
+		for i, s := range scoring.Subsets {
+			p.Subsets[s] = subsets[i].ptr()
+		}
+		out[k] = p
+	}
+	return out, rows.Err()
+}
+
+type practiceScoreRow struct {
+	practiceID int
+	domain     string
+	score      scoring.PracticeScore
+}
+
+// storeScores upserts practice scores.
+func (w *writer) storeScores(scores []practiceScoreRow, periodID int) error {
+	sort.Slice(scores, func(i, j int) bool { // one lock order for every writer
+		a, b := scores[i], scores[j]
+		return a.practiceID < b.practiceID || a.practiceID == b.practiceID && a.domain < b.domain
+	})
+	set := make([]string, len(scoreColumns))
+	for i, c := range scoreColumns {
+		set[i] = c + " = excluded." + c
+	}
+	marks := "(" + strings.Repeat("?, ", len(scoreColumns)+2) + "?)"
+	for len(scores) > 0 {
+		chunk := scores[:min(len(scores), rowsPerStatement)]
+		scores = scores[len(chunk):]
+		var (
+			rows []string
+			args []any
+		)
+		for _, s := range chunk {
+			p := s.score
+			rows = append(rows, marks)
+			args = append(args, s.practiceID, periodID, s.domain, p.Answered, p.Applicable, p.Completion, p.WeightedSum, p.WeightSum, p.Score, p.Level)
+			for _, sub := range scoring.Subsets {
+				args = append(args, p.Subsets[sub])
+			}
+			args = append(args, p.ListSize)
+		}
+		err := w.exec(`INSERT INTO practice_scores (practice_id, period_id, domain, `+strings.Join(scoreColumns, ", ")+`)
+			VALUES `+strings.Join(rows, ", ")+`
+			ON CONFLICT (practice_id, period_id, domain) DO UPDATE SET `+strings.Join(set, ", "), args...)
+		if err != nil {
+			return fmt.Errorf("storing practice scores: %w", err)
+		}
+	}
+	return nil
+}
+
+// rollupColumns are org_rollups' summed columns, in scoring.Rollup's
+// order.
+var rollupColumns = func() []string {
+	cols := []string{"practice_count", "responded_count", "score_sum", "weighted_score_sum", "patients", "completion_sum"}
+	for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
+		cols = append(cols, "level"+strconv.Itoa(l))
+	}
+	for _, s := range scoring.Subsets {
+		cols = append(cols, s.Name()+"_sum", s.Name()+"_count")
+	}
+	return cols
+}()
+
+// rollupValues lists a roll-up's fields in rollupColumns order.
+func rollupValues(r scoring.Rollup) []any {
+	v := []any{r.PracticeCount, r.RespondedCount, r.ScoreSum, r.WeightedScoreSum, r.Patients, r.CompletionSum}
+	for _, n := range r.Levels {
+		v = append(v, n)
+	}
+	for _, s := range scoring.Subsets {
+		v = append(v, r.Subsets[s].Sum, r.Subsets[s].Count)
+	}
+	return v
+}
+
+// applyDeltas adds each domain's delta to the roll-ups of every
+// organisation in the chain, in one statement.
+func (w *writer) applyDeltas(deltas map[string]scoring.Rollup, chain []int, periodID int) error {
+	domains := make([]string, 0, len(deltas))
+	for d, r := range deltas {
+		if r != (scoring.Rollup{}) {
+			domains = append(domains, d)
+		}
+	}
+	if len(domains) == 0 {
+		return nil
+	}
+	sort.Strings(domains)
+	types := []string{"text"}
+	for _, c := range rollupColumns {
+		if strings.HasSuffix(c, "_count") || strings.HasPrefix(c, "level") {
+			types = append(types, "bigint")
+		} else {
+			types = append(types, "float8")
+		}
+	}
+	var args []any
+	for _, d := range domains {
+		args = append(args, d)
+		args = append(args, rollupValues(deltas[d])...)
+	}
+	set := make([]string, len(rollupColumns))
+	for i, c := range rollupColumns {
+		set[i] = c + " = org_rollups." + c + " + d." + c
+	}
+	orgs := make([]string, len(chain))
+	for i, id := range chain {
+		orgs[i] = strconv.Itoa(id)
+	}
+	args = append(args, periodID)
+	return w.exec(`WITH d (domain, `+strings.Join(rollupColumns, ", ")+`) AS (`+w.values(len(domains), types...)+`)
+		UPDATE org_rollups SET `+strings.Join(set, ", ")+`
+		FROM d WHERE org_rollups.domain = d.domain AND org_rollups.period_id = ?
+			AND org_rollups.org_id IN (`+strings.Join(orgs, ", ")+`)`, args...)
+}
+
+// audit records each changed answer.
+func (w *writer) audit(changes []*change, subj subject, periodID int, actor string, source auditevent.Source) error {
+	if source == "" {
+		source = auditevent.SourceAPI
+	}
+	for len(changes) > 0 {
+		chunk := changes[:min(len(changes), rowsPerStatement)]
+		changes = changes[len(chunk):]
+		var (
+			rows []string
+			args []any
+		)
+		for _, c := range chunk {
+			practice, org := c.subject()
+			var old *string
+			if c.old != nil {
+				old = answerText(c.old.value, c.old.notApplicable)
+			}
+			rows = append(rows, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, w.now, actor, source, "answer.set", c.id, practice, org, c.indicator.id, periodID,
+				subj.Code+" "+c.indicator.code, old, answerText(c.value, c.notApplicable))
+		}
+		err := w.exec(`INSERT INTO audit_events (at, actor, source, action, response_id, practice_id, organisation_id,
+				indicator_id, period_id, subject, old_value, new_value) VALUES `+strings.Join(rows, ", "), args...)
+		if err != nil {
+			return fmt.Errorf("auditing answers: %w", err)
+		}
+	}
+	return nil
+}
+
+// answerText is an answer as the audit trail shows it.
+func answerText(value *string, notApplicable bool) *string {
+	if notApplicable {
+		s := "not applicable"
+		return &s
+	}
+	return value
+}
+
+func samePracticeScore(a, b scoring.PracticeScore) bool {
+	eqF := func(x, y *float64) bool { return x == nil && y == nil || x != nil && y != nil && *x == *y }
+	if a.Answered != b.Answered || a.Applicable != b.Applicable || a.Completion != b.Completion ||
+		a.WeightedSum != b.WeightedSum || a.WeightSum != b.WeightSum || a.ListSize != b.ListSize ||
+		!eqF(a.Score, b.Score) || (a.Level == nil) != (b.Level == nil) || a.Level != nil && *a.Level != *b.Level {
+		return false
+	}
+	for i := range a.Subsets {
+		if !eqF(a.Subsets[i], b.Subsets[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// nullFloat and nullInt read nullable columns as pointers.
+type nullFloat struct{ stdsql.NullFloat64 }
+
+func (n nullFloat) ptr() *float64 {
+	if !n.Valid {
+		return nil
+	}
+	v := n.Float64
+	return &v
+}
+
+type nullInt struct{ stdsql.NullInt64 }
+
+func (n nullInt) ptr() *int {
+	if !n.Valid {
+		return nil
+	}
+	v := int(n.Int64)
+	return &v
+}

@@ -8,12 +8,11 @@ package graph
 import (
 	"context"
 	"dpcma/ent"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 )
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
-	panic(fmt.Errorf("not implemented: AuditEvents - auditEvents"))
+	return r.auditEvents(ctx, after, first, before, last, orderBy, where)
 }

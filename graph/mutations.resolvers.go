@@ -10,17 +10,16 @@ import (
 	"dpcma/ent"
 	"dpcma/ent/assessmentperiod"
 	"dpcma/graph/model"
-	"fmt"
 )
 
 // RegionalStatus is the resolver for the regionalStatus field.
 func (r *assessmentPeriodResolver) RegionalStatus(ctx context.Context, obj *ent.AssessmentPeriod) ([]*ent.RegionalPeriodStatus, error) {
-	panic(fmt.Errorf("not implemented: RegionalStatus - regionalStatus"))
+	return r.regionalStatus(ctx, obj)
 }
 
 // StatusIn is the resolver for the statusIn field.
 func (r *assessmentPeriodResolver) StatusIn(ctx context.Context, obj *ent.AssessmentPeriod, region string) (assessmentperiod.Status, error) {
-	panic(fmt.Errorf("not implemented: StatusIn - statusIn"))
+	return r.statusIn(ctx, obj, region)
 }
 
 // SubmitResponses is the resolver for the submitResponses field.
@@ -30,32 +29,32 @@ func (r *mutationResolver) SubmitResponses(ctx context.Context, input model.Subm
 
 // CreateIndicator is the resolver for the createIndicator field.
 func (r *mutationResolver) CreateIndicator(ctx context.Context, input model.CreateIndicatorInput) (*ent.Indicator, error) {
-	panic(fmt.Errorf("not implemented: CreateIndicator - createIndicator"))
+	return r.createIndicator(ctx, input)
 }
 
 // UpdateIndicator is the resolver for the updateIndicator field.
 func (r *mutationResolver) UpdateIndicator(ctx context.Context, code string, input model.UpdateIndicatorInput) (*ent.Indicator, error) {
-	panic(fmt.Errorf("not implemented: UpdateIndicator - updateIndicator"))
+	return r.updateIndicator(ctx, code, input)
 }
 
 // CreatePeriod is the resolver for the createPeriod field.
 func (r *mutationResolver) CreatePeriod(ctx context.Context, input model.CreatePeriodInput) (*ent.AssessmentPeriod, error) {
-	panic(fmt.Errorf("not implemented: CreatePeriod - createPeriod"))
+	return r.createPeriod(ctx, input)
 }
 
 // OpenPeriod is the resolver for the openPeriod field.
 func (r *mutationResolver) OpenPeriod(ctx context.Context, code string, region *string) (*ent.AssessmentPeriod, error) {
-	panic(fmt.Errorf("not implemented: OpenPeriod - openPeriod"))
+	return r.setPeriodStatus(ctx, code, region, assessmentperiod.StatusOPEN)
 }
 
 // ClosePeriod is the resolver for the closePeriod field.
 func (r *mutationResolver) ClosePeriod(ctx context.Context, code string, region *string) (*ent.AssessmentPeriod, error) {
-	panic(fmt.Errorf("not implemented: ClosePeriod - closePeriod"))
+	return r.setPeriodStatus(ctx, code, region, assessmentperiod.StatusCLOSED)
 }
 
 // Region is the resolver for the region field.
 func (r *regionalPeriodStatusResolver) Region(ctx context.Context, obj *ent.RegionalPeriodStatus) (*ent.Organisation, error) {
-	panic(fmt.Errorf("not implemented: Region - region"))
+	return r.client.Organisation.Get(ctx, obj.RegionID)
 }
 
 // History is the resolver for the history field.

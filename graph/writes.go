@@ -5,14 +5,21 @@ import (
 	"errors"
 
 	"dpcma/ent"
+	"dpcma/ent/assessmentperiod"
 	"dpcma/ent/auditevent"
+	"dpcma/ent/organisation"
+	"dpcma/ent/regionalperiodstatus"
 	"dpcma/ent/response"
+	"dpcma/graph/apperr"
 	"dpcma/graph/loaders"
 	"dpcma/graph/model"
 	"dpcma/server/access"
 	"dpcma/server/answers"
+	"dpcma/server/catalogue"
 	"dpcma/server/fault"
+	"dpcma/server/scoring"
 
+	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 )
 
@@ -86,4 +93,83 @@ func (r *Resolver) submittedMaturity(ctx context.Context, res *model.SubmitResul
 func (r *Resolver) responseHistory(ctx context.Context, obj *ent.Response) ([]*ent.AuditEvent, error) {
 	return r.client.AuditEvent.Query().Where(auditevent.ResponseID(obj.ID)).
 		Order(ent.Asc(auditevent.FieldAt), ent.Asc(auditevent.FieldID)).All(ctx)
+}
+
+func (r *Resolver) createIndicator(ctx context.Context, in model.CreateIndicatorInput) (*ent.Indicator, error) {
+	ni := catalogue.NewIndicator{Code: in.Code, Title: in.Title, Domain: in.Domain, Category: in.Category,
+		Respondent: in.Respondent, Weight: in.Weight,
+		Spec: scoring.Spec{Type: in.AnswerType, Target: in.Target, Choices: in.Choices}}
+	if in.Description != nil {
+		ni.Description = *in.Description
+	}
+	if in.MaxStep != nil {
+		ni.Spec.MaxStep = *in.MaxStep
+	}
+	return catalogue.CreateIndicator(ctx, r.db, access.From(ctx), ni)
+}
+
+func (r *Resolver) updateIndicator(ctx context.Context, code string, in model.UpdateIndicatorInput) (*ent.Indicator, error) {
+	return catalogue.UpdateIndicator(ctx, r.db, access.From(ctx), code, catalogue.IndicatorChange{
+		Title: in.Title, Description: in.Description, Target: in.Target, Weight: in.Weight})
+}
+
+func (r *Resolver) createPeriod(ctx context.Context, in model.CreatePeriodInput) (*ent.AssessmentPeriod, error) {
+	np := catalogue.NewPeriod{Code: in.Code, OpensOn: in.OpensOn, ClosesOn: in.ClosesOn}
+	if in.Name != nil {
+		np.Name = *in.Name
+	}
+	return catalogue.CreatePeriod(ctx, r.db, access.From(ctx), np)
+}
+
+func (r *Resolver) setPeriodStatus(ctx context.Context, code string, region *string, status assessmentperiod.Status) (*ent.AssessmentPeriod, error) {
+	reg := ""
+	if region != nil {
+		reg = *region
+	}
+	return catalogue.SetPeriodStatus(ctx, r.db, access.From(ctx), code, reg, status)
+}
+
+// regionalStatus lists a period's regional overrides.
+func (r *Resolver) regionalStatus(ctx context.Context, p *ent.AssessmentPeriod) ([]*ent.RegionalPeriodStatus, error) {
+	return r.client.RegionalPeriodStatus.Query().Where(regionalperiodstatus.PeriodID(p.ID)).
+		Order(ent.Asc(regionalperiodstatus.FieldRegionID)).All(ctx)
+}
+
+// statusIn is the status that applies in a region: its override, or the
+// national status.
+func (r *Resolver) statusIn(ctx context.Context, p *ent.AssessmentPeriod, region string) (assessmentperiod.Status, error) {
+	reg, err := r.client.Organisation.Query().Where(organisation.OdsCode(region), organisation.TierEQ(organisation.TierREGION)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return "", apperr.NotFoundf("no region has the code %q", region)
+	}
+	if err != nil {
+		return "", err
+	}
+	rs, err := r.client.RegionalPeriodStatus.Query().Where(regionalperiodstatus.PeriodID(p.ID), regionalperiodstatus.RegionID(reg.ID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		if p.Status == "" { // pruned by field collection
+			p, err = r.client.AssessmentPeriod.Get(ctx, p.ID)
+			if err != nil {
+				return "", err
+			}
+		}
+		return p.Status, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return assessmentperiod.Status(rs.Status), nil
+}
+
+// auditEvents pages the audit trail, newest first by default (ADMIN).
+func (r *Resolver) auditEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int,
+	orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
+	if err := access.Administer(access.From(ctx)); err != nil {
+		return nil, err
+	}
+	if len(orderBy) == 0 {
+		orderBy = []*ent.AuditEventOrder{{Field: ent.AuditEventOrderFieldAt, Direction: entgql.OrderDirectionDesc}}
+	}
+	return r.client.AuditEvent.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAuditEventOrder(orderBy), ent.WithAuditEventFilter(where.Filter))
 }

@@ -169,3 +169,104 @@ func TestSubmitResponsesRefusals(t *testing.T) {
 		}
 	}
 }
+
+// Periods and the catalogue: who may change them, and what follows.
+func TestAdministration(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		f := newFixture(t, backend, graph.Options{})
+		var regions struct {
+			National struct {
+				Children struct {
+					Edges []struct{ Node struct{ OdsCode string } }
+				}
+			}
+		}
+		f.c.MustPost(`{ national { children(first: 10, orderBy: {field: ODS_CODE, direction: ASC}) { edges { node { odsCode } } } } }`, &regions)
+		region := regions.National.Children.Edges[0].Node.OdsCode
+		other := regions.National.Children.Edges[1].Node.OdsCode
+		regionID := f.id(t, "SELECT id FROM organisations WHERE ods_code = '"+region+"'")
+		adminP := &access.Principal{Email: "admin@england.nhs.uk", Grants: []access.Grant{{Role: grant.RoleADMIN}}}
+		regional := &access.Principal{Email: "lead@region.nhs.uk", Grants: []access.Grant{{Role: grant.RoleREGION, OrgID: regionID}}}
+		codeOf := func(doc string, who *access.Principal, vars ...client.Option) string {
+			t.Helper()
+			resp, err := f.c.RawPost(doc, append(vars, as(who))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var errs []struct{ Extensions map[string]any }
+			_ = json.Unmarshal(resp.Errors, &errs)
+			if len(errs) == 0 {
+				return ""
+			}
+			return errs[0].Extensions["code"].(string)
+		}
+		steps := []struct {
+			doc  string
+			who  *access.Principal
+			want string
+		}{
+			{`mutation { createPeriod(input: {code: "2018-19-H1"}) { code } }`, regional, "FORBIDDEN"},
+			{`mutation { createPeriod(input: {code: "2018-19-H3"}) { code } }`, adminP, "BAD_USER_INPUT"},
+			{`mutation { createPeriod(input: {code: "2018-19-H1"}) { code name opensOn closesOn status } }`, adminP, ""},
+			{`mutation { createPeriod(input: {code: "2018-19-H1"}) { code } }`, adminP, "BAD_USER_INPUT"},
+			{`mutation { openPeriod(code: "2018-19-H1") { code } }`, regional, "FORBIDDEN"},
+			{`mutation { openPeriod(code: "2018-19-H1", region: "` + other + `") { code } }`, regional, "FORBIDDEN"},
+			{`mutation { openPeriod(code: "2018-19-H1", region: "` + region + `") { code } }`, regional, ""},
+			{`mutation { openPeriod(code: "2018-19-H1", region: "` + region + `") { code } }`, nil, "UNAUTHENTICATED"},
+			{`mutation { closePeriod(code: "2017-18-H2") { code } }`, adminP, ""},
+			{`mutation { createIndicator(input: {code: "GP01", title: "GP Connect appointment management", domain: "Records & interoperability",
+				category: TRANSFORMATIONAL, answerType: BOOL, respondent: PRACTICE}) { code weight } }`, regional, "FORBIDDEN"},
+			{`mutation { createIndicator(input: {code: "GP01", title: "GP Connect appointment management", domain: "Records & interoperability",
+				category: TRANSFORMATIONAL, answerType: ORD, maxStep: 3, target: 5, respondent: PRACTICE}) { code weight } }`, adminP, "BAD_USER_INPUT"},
+			{`mutation { createIndicator(input: {code: "GP01", title: "GP Connect appointment management", domain: "Records & interoperability",
+				category: TRANSFORMATIONAL, answerType: BOOL, respondent: PRACTICE}) { code weight } }`, adminP, ""},
+			{`mutation { updateIndicator(code: "PO04", input: {target: 50}) { target } }`, adminP, ""},
+			{`mutation { updateIndicator(code: "NO99", input: {weight: 2}) { weight } }`, adminP, "NOT_FOUND"},
+			{`{ auditEvents(first: 5) { totalCount } }`, regional, "FORBIDDEN"},
+		}
+		for _, s := range steps {
+			if got := codeOf(s.doc, s.who); got != s.want {
+				t.Fatalf("%s as %s: %q, want %q", s.doc, s.who.Name(), got, s.want)
+			}
+		}
+		var p struct {
+			Period struct {
+				Status, Name, OpensOn string
+				In, Elsewhere         string
+				RegionalStatus        []struct {
+					Region struct{ OdsCode string }
+					Status string
+				}
+			}
+			Indicator struct {
+				Weight  int
+				Summary struct{ AnsweredCount int }
+			}
+			AuditEvents struct {
+				TotalCount int
+				Edges      []struct {
+					Node struct{ Action, Actor, Subject string }
+				}
+			}
+		}
+		f.c.MustPost(`query($r: String!, $o: String!) {
+			period(code: "2018-19-H1") { status name opensOn in: statusIn(region: $r) elsewhere: statusIn(region: $o) regionalStatus { region { odsCode } status } }
+			indicator(code: "GP01") { weight summary { answeredCount } }
+			auditEvents(first: 10) { totalCount edges { node { action actor subject } } } }`, &p,
+			client.Var("r", region), client.Var("o", other), as(adminP))
+		if p.Period.Status != "CLOSED" || p.Period.In != "OPEN" || p.Period.Elsewhere != "CLOSED" || p.Period.OpensOn != "2018-04-01" ||
+			len(p.Period.RegionalStatus) != 1 || p.Period.RegionalStatus[0].Region.OdsCode != region {
+			t.Errorf("period after the changes: %+v", p.Period)
+		}
+		if p.Indicator.Weight != 1 {
+			t.Errorf("GP01: %+v", p.Indicator)
+		}
+		var actions []string
+		for _, e := range p.AuditEvents.Edges {
+			actions = append(actions, e.Node.Action)
+		}
+		if want := `["indicator.updated","indicator.created","period.closed","period.opened","period.created"]`; jsonOf(actions) != want {
+			t.Errorf("audit trail, newest first: %v, want %s", actions, want)
+		}
+	})
+}

@@ -67,6 +67,9 @@ const maxAttempts = 4
 // indicator and reason) and nothing is written. Repeating a submission
 // changes nothing: no row, no audit event, no new data revision.
 func Submit(ctx context.Context, db *database.DB, p *access.Principal, s Submission) (*Result, error) {
+	if p == nil { // before anything is looked up
+		return nil, access.SubmitAnswers(p, access.Subject{}, false)
+	}
 	if err := checkShape(s); err != nil {
 		return nil, err
 	}

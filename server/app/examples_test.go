@@ -40,6 +40,9 @@ func TestDocumentedQueriesRun(t *testing.T) {
 	}
 	forEachBackend(t, func(t *testing.T, e *env) {
 		for name, q := range docs {
+			if strings.HasPrefix(strings.TrimSpace(q), "mutation") {
+				continue // validated above; writes need a token
+			}
 			res := e.post(q, nil)
 			for _, err := range res.Errors {
 				if err.code() != "NOT_FOUND" {

@@ -55,20 +55,26 @@ func main() {
 	warmup := flag.Int("warmup", 5, "requests sent before measuring")
 	label := flag.String("label", "", "name printed for the run (default: the query's name)")
 	eachCCG := flag.Bool("each-ccg", false, "send the query with $ccg set to each CCG's code in turn")
+	writes := flag.Float64("writes-per-second", 0, "also submit this many practices' answers a second, beside the load (needs -token)")
+	token := flag.String("token", "", "bearer token for the writes: an ADMIN token (server token create --role ADMIN)")
 	flag.Parse()
+	if *writes > 0 && *token == "" {
+		fmt.Fprintln(os.Stderr, "loaddriver: -writes-per-second needs -token")
+		os.Exit(2)
+	}
 	if *label == "" {
 		*label = *name
 		if _, named := Queries[*name]; !named {
 			*label = "custom"
 		}
 	}
-	if err := run(*target, *name, *label, *clients, *duration, *warmup, *eachCCG); err != nil {
+	if err := run(*target, *name, *label, *clients, *duration, *warmup, *eachCCG, writeLoad{*writes, *token}); err != nil {
 		fmt.Fprintln(os.Stderr, "loaddriver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(target, name, label string, clients int, duration time.Duration, warmup int, eachCCG bool) error {
+func run(target, name, label string, clients int, duration time.Duration, warmup int, eachCCG bool, wl writeLoad) error {
 	u, err := url.Parse(target)
 	if err != nil {
 		return err
@@ -131,6 +137,10 @@ func run(target, name, label string, clients int, duration time.Duration, warmup
 	)
 	deadline := time.Now().Add(duration)
 	start := time.Now()
+	writesDone := make(chan writeReport, 1)
+	if wl.perSecond > 0 {
+		go func() { writesDone <- wl.run(client, target, deadline) }()
+	}
 	for range clients {
 		wg.Add(1)
 		go func() {
@@ -162,7 +172,97 @@ func run(target, name, label string, clients int, duration time.Duration, warmup
 		label, clients, len(latencies), float64(len(latencies))/elapsed.Seconds(),
 		pct(0.50).Round(time.Microsecond), pct(0.95).Round(time.Microsecond), pct(0.99).Round(time.Microsecond),
 		latencies[len(latencies)-1].Round(time.Microsecond))
+	if wl.perSecond > 0 {
+		r := <-writesDone
+		if r.err != nil {
+			return fmt.Errorf("writes: %w", r.err)
+		}
+		slices.Sort(r.latencies)
+		if len(r.latencies) == 0 {
+			return fmt.Errorf("writes: none completed")
+		}
+		fmt.Printf("writes=%d rate=%.1f/s p50=%s max=%s\n", len(r.latencies), float64(len(r.latencies))/elapsed.Seconds(),
+			r.latencies[len(r.latencies)/2].Round(time.Microsecond), r.latencies[len(r.latencies)-1].Round(time.Microsecond))
+	}
 	return nil
+}
+
+// writeLoad submits answers at a fixed rate beside the read load: the
+// writes dashboards see while practices are answering.
+type writeLoad struct {
+	perSecond float64
+	token     string
+}
+
+type writeReport struct {
+	latencies []time.Duration
+	err       error
+}
+
+const submitDoc = `mutation($in: SubmitResponsesInput!) { submitResponses(input: $in) { changed maturity { score } } }`
+
+func (wl writeLoad) run(client *http.Client, target string, deadline time.Time) writeReport {
+	var rep writeReport
+	codes, period, err := practiceCodes(client, target)
+	if err != nil {
+		rep.err = err
+		return rep
+	}
+	tick := time.NewTicker(time.Duration(float64(time.Second) / wl.perSecond))
+	defer tick.Stop()
+	for n := 0; time.Now().Before(deadline); n++ {
+		<-tick.C
+		// Every write changes its answers: the values alternate per round.
+		yes := []string{"yes", "no"}[(n/len(codes))%2]
+		in := map[string]any{"practice": codes[n%len(codes)], "period": period, "answers": []map[string]any{
+			{"indicator": "PO01", "value": yes}, {"indicator": "PO04", "value": fmt.Sprint(10 + n%80)},
+			{"indicator": "ER09", "value": fmt.Sprint(n % 4)}, {"indicator": "IN02", "value": yes}}}
+		body, _ := json.Marshal(map[string]any{"query": submitDoc, "variables": map[string]any{"in": in}})
+		req, _ := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+wl.token)
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			rep.err = err
+			return rep
+		}
+		data, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || bytes.Contains(data, []byte(`"errors":`)) {
+			rep.err = fmt.Errorf("HTTP %d: %.300s %v", resp.StatusCode, data, err)
+			return rep
+		}
+		rep.latencies = append(rep.latencies, time.Since(start))
+	}
+	return rep
+}
+
+// practiceCodes lists some practices' codes and the open period.
+func practiceCodes(client *http.Client, target string) ([]string, string, error) {
+	body, _ := json.Marshal(map[string]string{"query": `{ currentPeriod { code } practices(first: 500, orderBy: {field: ODS_CODE, direction: ASC}) { edges { node { odsCode } } } }`})
+	resp, err := client.Post(target, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data struct {
+			CurrentPeriod struct{ Code string }
+			Practices     struct{ Edges []struct{ Node struct{ OdsCode string } } }
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, "", fmt.Errorf("listing practices: %w", err)
+	}
+	var codes []string
+	for _, e := range out.Data.Practices.Edges {
+		codes = append(codes, e.Node.OdsCode)
+	}
+	if len(codes) == 0 || out.Data.CurrentPeriod.Code == "" {
+		return nil, "", fmt.Errorf("listing practices: none found, or no period")
+	}
+	return codes, out.Data.CurrentPeriod.Code, nil
 }
 
 // ccgCodes lists every CCG's ODS code.

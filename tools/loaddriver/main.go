@@ -249,7 +249,9 @@ func practiceCodes(client *http.Client, target string) ([]string, string, error)
 	var out struct {
 		Data struct {
 			CurrentPeriod struct{ Code string }
-			Practices     struct{ Edges []struct{ Node struct{ OdsCode string } } }
+			Practices     struct {
+				Edges []struct{ Node struct{ OdsCode string } }
+			}
 		}
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {

@@ -55,6 +55,8 @@ type settings struct {
 	memLimit    int64
 	concurrent  int
 	cacheMB     int64
+	maxDepth    int
+	maxCost     int64
 }
 
 func parse(cmd string, args []string) (*settings, error) {
@@ -70,6 +72,8 @@ func parse(cmd string, args []string) (*settings, error) {
 	fs.Int64Var(&s.maxBody, "max-body-bytes", app.DefaultConfig.MaxBodyBytes, "largest accepted request body")
 	fs.DurationVar(&s.timeout, "request-timeout", app.DefaultConfig.RequestTimeout, "longest time one request may take")
 	fs.IntVar(&s.maxPageSize, "max-page-size", app.DefaultConfig.MaxPageSize, "largest first/last on a connection")
+	fs.IntVar(&s.maxDepth, "max-depth", app.DefaultConfig.MaxDepth, "deepest nesting of fields in an operation; 0 turns the limit off")
+	fs.Int64Var(&s.maxCost, "max-cost", app.DefaultConfig.MaxCost, "highest cost of an operation (connections count by page size, see README); 0 turns the limit off")
 	fs.IntVar(&s.concurrent, "max-concurrent", app.DefaultConfig.MaxConcurrent, "GraphQL operations run at once; more wait their turn")
 	fs.Int64Var(&s.memLimit, "memory-limit-mb", 160, "soft limit of the Go heap in MiB (GOMEMLIMIT); 0 leaves it unset")
 	fs.Int64Var(&s.cacheMB, "response-cache-mb", app.DefaultConfig.ResponseCacheBytes>>20, "memory for repeated queries' results, dropped when data changes; 0 turns the cache off")
@@ -100,7 +104,8 @@ func parse(cmd string, args []string) (*settings, error) {
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	for name, v := range map[string]int64{"max-body-bytes": s.maxBody, "max-page-size": int64(s.maxPageSize),
-		"max-concurrent": int64(s.concurrent), "memory-limit-mb": s.memLimit, "response-cache-mb": s.cacheMB, "request-timeout": int64(s.timeout)} {
+		"max-concurrent": int64(s.concurrent), "memory-limit-mb": s.memLimit, "response-cache-mb": s.cacheMB, "request-timeout": int64(s.timeout),
+		"max-depth": int64(s.maxDepth), "max-cost": s.maxCost} {
 		if v < 0 {
 			return nil, fmt.Errorf("--%s must not be negative", name)
 		}
@@ -174,7 +179,8 @@ func seedDatabase(ctx context.Context, db *database.DB, kind string) error {
 func serve(ctx context.Context, db *database.DB, s *settings) error {
 	app.TuneGC(s.memLimit)
 	cfg := app.Config{MaxBodyBytes: s.maxBody, RequestTimeout: s.timeout, MaxPageSize: s.maxPageSize,
-		MaxConcurrent: s.concurrent, NoIntrospection: s.noIntrospec, ResponseCacheBytes: s.cacheMB << 20}
+		MaxConcurrent: s.concurrent, NoIntrospection: s.noIntrospec, ResponseCacheBytes: s.cacheMB << 20,
+		MaxDepth: s.maxDepth, MaxCost: s.maxCost}
 	srv := &http.Server{
 		Addr:              s.addr,
 		Handler:           app.New(db, cfg),

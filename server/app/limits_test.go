@@ -1,0 +1,166 @@
+package app_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"dpcma/server/app"
+	"dpcma/server/dbtest"
+	"dpcma/server/seed"
+)
+
+// send makes one request to /query through the real handler; body is the
+// JSON of query and vars for POST, and the URL parameters for GET.
+func send(h http.Handler, method, query string, vars map[string]any) *httptest.ResponseRecorder {
+	var req *http.Request
+	if method == http.MethodGet {
+		v := url.Values{"query": {query}}
+		if vars != nil {
+			b, _ := json.Marshal(vars)
+			v.Set("variables", string(b))
+		}
+		req = httptest.NewRequest(method, "/query?"+v.Encode(), nil)
+	} else {
+		b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		req = httptest.NewRequest(method, "/query", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func decodeResponse(t *testing.T, rec *httptest.ResponseRecorder) gqlResponse {
+	t.Helper()
+	var out gqlResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatalf("status %d, body %q: %v", rec.Code, rec.Body.String(), err)
+	}
+	return out
+}
+
+func withLimits(depth int, cost int64) app.Config {
+	c := uncachedConfig
+	c.MaxDepth, c.MaxCost = depth, cost
+	return c
+}
+
+// The cost of an operation follows the README: every field 1, aliases and
+// fragment spreads counted each time, a connection's edges times its page
+// size, _entities and nodes times the number of keys.
+func TestQueryCost(t *testing.T) {
+	db := dbtest.Open(t, dbtest.SQLite, seed.Small)
+	h := app.New(db, withLimits(0, 1)) // every cost above 1 is refused and reported
+	cases := []struct {
+		doc  string
+		vars map[string]any
+		cost int
+	}{
+		{`{ national { name } }`, nil, 2},
+		{`{ a: national { name } b: national { name odsCode } }`, nil, 5},
+		// edges = 1 + node (1 + 2) = 4; 1 + 10 × 4 + totalCount
+		{`{ practices(first: 10) { totalCount edges { node { odsCode name } } } }`, nil, 42},
+		{`query($n: Int) { practices(last: $n) { edges { node { odsCode } } } }`, map[string]any{"n": 7}, 1 + 7*3},
+		// Without first or last a page is as large as the cap (1000).
+		{`{ practices { totalCount } }`, nil, 2},
+		{`{ practices { edges { node { odsCode } } } }`, nil, 1 + 1000*3},
+		// Nested connections multiply: inner 1 + 5 × 3 = 16, outer 1 + 10 × (1 + 1 + 16) = 181.
+		{`{ national { children(first: 10) { edges { node { children(first: 5) { edges { node { name } } } } } } } }`, nil, 182},
+		// Fragments are expanded wherever they are spread.
+		{`{ national { ...F ...G } } fragment F on Organisation { name odsCode } fragment G on Organisation { ...F }`, nil, 5},
+		{`{ practices(first: 4) { edges { ...E } } } fragment E on PracticeEdge { node { ... on Practice { name } } }`, nil, 1 + 4*3},
+		{`query($r: [_Any!]!) { _entities(representations: $r) { ... on Practice { name listSize } } }`,
+			map[string]any{"r": []any{map[string]any{"__typename": "Practice", "odsCode": "A1"}, map[string]any{"__typename": "Practice", "odsCode": "A2"}, map[string]any{"__typename": "Practice", "odsCode": "A3"}}}, 1 + 3*2},
+		{`{ nodes(ids: ["a", "b"]) { id } }`, nil, 1 + 2*1},
+	}
+	for _, c := range cases {
+		rec := send(h, http.MethodPost, c.doc, c.vars)
+		res := decodeResponse(t, rec)
+		if len(res.Errors) != 1 || res.Errors[0].code() != "QUERY_TOO_COMPLEX" {
+			t.Errorf("%s: got %s", c.doc, rec.Body)
+			continue
+		}
+		if got := res.Errors[0].Extensions["cost"]; got != float64(c.cost) {
+			t.Errorf("%s: cost %v, want %d", c.doc, got, c.cost)
+		}
+	}
+}
+
+func TestCostAndDepthLimits(t *testing.T) {
+	// national 1 + children 1 + 10 × (edges 1 + node 1 + name 1 + odsCode 1) = 42; depth 4
+	const doc = `{ national { children(first: 10) { edges { node { name odsCode } } } } }`
+	const cheaper = `{ national { children(first: 9) { edges { node { name odsCode } } } } }`
+	const costlier = `{ national { children(first: 11) { edges { node { name odsCode } } } } }`
+	const deeper = `{ national { children(first: 1) { edges { node { parent { name } } } } } }`
+	const deeperByFragment = `{ national { children(first: 1) { edges { node { ...P } } } } } fragment P on Organisation { parent { name } }`
+	forEachBackend(t, func(t *testing.T, e *env) {
+		e.handler = app.New(e.db, withLimits(5, 42))
+		for _, q := range []string{doc, cheaper} {
+			e.counter.Reset()
+			var v any
+			e.query(q, nil, &v)
+			if e.counter.Count() == 0 {
+				t.Errorf("%s: nothing ran", q)
+			}
+		}
+		refusals := []struct {
+			doc, key  string
+			got, want float64
+			msg       string
+		}{
+			{costlier, "cost", 46, 42, "costs 46; the limit is 42"},
+			{deeper, "depth", 6, 5, "nested 6 fields deep; the limit is 5"},
+			{deeperByFragment, "depth", 6, 5, "nested 6 fields deep; the limit is 5"},
+		}
+		for _, r := range refusals {
+			e.counter.Reset()
+			rec := send(e.handler, http.MethodPost, r.doc, nil)
+			if rec.Code != http.StatusUnprocessableEntity {
+				t.Errorf("%s: HTTP %d, want 422", r.doc, rec.Code)
+			}
+			err := e.fails(r.doc, nil, "QUERY_TOO_COMPLEX")
+			if !strings.Contains(err.Message, r.msg) {
+				t.Errorf("%s: message %q does not say %q", r.doc, err.Message, r.msg)
+			}
+			if err.Extensions[r.key] != r.got || err.Extensions["limit"] != r.want {
+				t.Errorf("%s: extensions %v, want %s %v and limit %v", r.doc, err.Extensions, r.key, r.got, r.want)
+			}
+			if n := e.counter.Count(); n != 0 {
+				t.Errorf("%s: refused, but %d statements ran", r.doc, n)
+			}
+		}
+		// Clients asking for application/graphql-response+json get 400.
+		b, _ := json.Marshal(map[string]any{"query": costlier})
+		req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/graphql-response+json")
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("graphql-response+json: HTTP %d, want 400", rec.Code)
+		}
+	})
+}
+
+// The default limits let GraphiQL load the schema: graphql-js's
+// introspection query nests its type references 14 fields deep.
+func TestDefaultLimitsAllowIntrospection(t *testing.T) {
+	typeRef := "kind name"
+	for range 8 {
+		typeRef = "kind name ofType { " + typeRef + " }"
+	}
+	q := fmt.Sprintf(`{ __schema { queryType { name } types { kind name
+		fields(includeDeprecated: true) { name args { name type { %[1]s } } type { %[1]s } }
+		inputFields { name type { %[1]s } } interfaces { %[1]s } enumValues(includeDeprecated: true) { name } possibleTypes { %[1]s } }
+		directives { name locations args { name type { %[1]s } } } } }`, typeRef)
+	db := dbtest.Open(t, dbtest.SQLite, seed.Small)
+	e := &env{t: t, db: db, handler: app.New(db, app.DefaultConfig)}
+	var v any
+	e.query(q, nil, &v)
+}

@@ -44,7 +44,7 @@ type Options struct {
 func NewServer(client *ent.Client, dialect string, opts Options) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{client: client, dialect: dialect}}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(getQueries{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})

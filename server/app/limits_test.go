@@ -164,3 +164,34 @@ func TestDefaultLimitsAllowIntrospection(t *testing.T) {
 	var v any
 	e.query(q, nil, &v)
 }
+
+// GraphQL over HTTP: a mutation sent with GET gets 405 and Allow: POST,
+// and does not run.
+func TestGetMutationIsNotAllowed(t *testing.T) {
+	db := dbtest.Open(t, dbtest.SQLite, seed.Small)
+	h := app.New(db, app.DefaultConfig)
+	const m = `mutation { createPeriod(input: {code: "2030-31-H1"}) { code } }`
+	rec := send(h, http.MethodGet, m, nil)
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "POST" {
+		t.Fatalf("GET mutation: HTTP %d, Allow %q, want 405 and POST", rec.Code, rec.Header().Get("Allow"))
+	}
+	res := decodeResponse(t, rec)
+	if len(res.Errors) != 1 || res.Errors[0].code() != "METHOD_NOT_ALLOWED" || !strings.Contains(res.Errors[0].Message, "POST") {
+		t.Errorf("GET mutation body: %s", rec.Body)
+	}
+	// Also when the mutation is one operation of several, chosen by name.
+	v := url.Values{"query": {`query Q { national { name } } mutation M { closePeriod(code: "2016-17-H1") { code } }`}, "operationName": {"M"}}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/query?"+v.Encode(), nil))
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("GET named mutation: HTTP %d %s", rec.Code, rec.Body)
+	}
+	var n int
+	if err := db.SQL.QueryRow(`SELECT COUNT(*) FROM assessment_periods WHERE code = '2030-31-H1'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the GET mutation ran: %d periods, %v", n, err)
+	}
+	// Queries still work with GET.
+	if rec := send(h, http.MethodGet, `{ national { odsCode } }`, nil); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"ENG"`) {
+		t.Errorf("GET query: HTTP %d %s", rec.Code, rec.Body)
+	}
+}

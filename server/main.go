@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"os/signal"
@@ -57,6 +58,9 @@ type settings struct {
 	cacheMB     int64
 	maxDepth    int
 	maxCost     int64
+	rateLimit   float64
+	rateBurst   int
+	trustProxy  bool
 }
 
 func parse(cmd string, args []string) (*settings, error) {
@@ -77,6 +81,9 @@ func parse(cmd string, args []string) (*settings, error) {
 	fs.IntVar(&s.concurrent, "max-concurrent", app.DefaultConfig.MaxConcurrent, "GraphQL operations run at once; more wait their turn")
 	fs.Int64Var(&s.memLimit, "memory-limit-mb", 160, "soft limit of the Go heap in MiB (GOMEMLIMIT); 0 leaves it unset")
 	fs.Int64Var(&s.cacheMB, "response-cache-mb", app.DefaultConfig.ResponseCacheBytes>>20, "memory for repeated queries' results, dropped when data changes; 0 turns the cache off")
+	fs.Float64Var(&s.rateLimit, "rate-limit", app.DefaultConfig.RateLimit, "requests a second one account or anonymous address may send to /query; 0 turns the limit off")
+	fs.IntVar(&s.rateBurst, "rate-burst", app.DefaultConfig.RateBurst, "requests one client may send at once before --rate-limit applies")
+	fs.BoolVar(&s.trustProxy, "trust-proxy", false, "key anonymous clients by the last X-Forwarded-For address (set only behind a proxy that appends it)")
 	fs.BoolVar(&s.noIntrospec, "no-introspection", false, "refuse __schema/__type queries (federation's _service stays available)")
 	// Environment variables give the defaults; explicit flags override them.
 	var envErr error
@@ -105,10 +112,16 @@ func parse(cmd string, args []string) (*settings, error) {
 	}
 	for name, v := range map[string]int64{"max-body-bytes": s.maxBody, "max-page-size": int64(s.maxPageSize),
 		"max-concurrent": int64(s.concurrent), "memory-limit-mb": s.memLimit, "response-cache-mb": s.cacheMB, "request-timeout": int64(s.timeout),
-		"max-depth": int64(s.maxDepth), "max-cost": s.maxCost} {
+		"max-depth": int64(s.maxDepth), "max-cost": s.maxCost, "rate-burst": int64(s.rateBurst)} {
 		if v < 0 {
 			return nil, fmt.Errorf("--%s must not be negative", name)
 		}
+	}
+	if s.rateLimit < 0 || math.IsNaN(s.rateLimit) {
+		return nil, errors.New("--rate-limit must not be negative")
+	}
+	if s.rateLimit > 0 && s.rateBurst < 1 {
+		return nil, errors.New("--rate-burst must be at least 1 while --rate-limit is on")
 	}
 	switch s.seed {
 	case seed.England, seed.Small, seed.None:
@@ -180,7 +193,7 @@ func serve(ctx context.Context, db *database.DB, s *settings) error {
 	app.TuneGC(s.memLimit)
 	cfg := app.Config{MaxBodyBytes: s.maxBody, RequestTimeout: s.timeout, MaxPageSize: s.maxPageSize,
 		MaxConcurrent: s.concurrent, NoIntrospection: s.noIntrospec, ResponseCacheBytes: s.cacheMB << 20,
-		MaxDepth: s.maxDepth, MaxCost: s.maxCost}
+		MaxDepth: s.maxDepth, MaxCost: s.maxCost, RateLimit: s.rateLimit, RateBurst: s.rateBurst, TrustProxy: s.trustProxy}
 	srv := &http.Server{
 		Addr:              s.addr,
 		Handler:           app.New(db, cfg),

@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
+	"dpcma/server/access"
 	"dpcma/server/app"
 	"dpcma/server/dbtest"
 	"dpcma/server/seed"
@@ -193,5 +195,98 @@ func TestGetMutationIsNotAllowed(t *testing.T) {
 	// Queries still work with GET.
 	if rec := send(h, http.MethodGet, `{ national { odsCode } }`, nil); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"ENG"`) {
 		t.Errorf("GET query: HTTP %d %s", rec.Code, rec.Body)
+	}
+}
+
+// A client over its rate gets 429 with Retry-After and RATE_LIMITED; an
+// account spends one bucket from any address, anonymous clients one per
+// address, and X-Forwarded-For counts only behind a trusted proxy.
+func TestRateLimit(t *testing.T) {
+	db := dbtest.Open(t, dbtest.SQLite, seed.Small)
+	config := func(perSecond float64, burst int, trustProxy bool) http.Handler {
+		c := testConfig
+		c.RateLimit, c.RateBurst, c.TrustProxy = perSecond, burst, trustProxy
+		h := app.New(db, c)
+		// Stands in for the authentication middleware, which runs first
+		// and leaves the principal of a token in the context.
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if id, err := strconv.Atoi(r.Header.Get("X-Test-Account")); err == nil {
+				r = r.WithContext(access.With(r.Context(), &access.Principal{AccountID: id}))
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	request := func(h http.Handler, addr string, header ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(`{"query":"{ national { odsCode } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = addr
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	expect := func(rec *httptest.ResponseRecorder, status int, what string) {
+		t.Helper()
+		if rec.Code != status {
+			t.Fatalf("%s: HTTP %d, want %d: %s", what, rec.Code, status, rec.Body)
+		}
+	}
+
+	h := config(1, 3, false)
+	for i := range 3 {
+		expect(request(h, "192.0.2.1:1000"), http.StatusOK, fmt.Sprintf("request %d of a burst of 3", i+1))
+	}
+	rec := request(h, "192.0.2.1:1001")
+	expect(rec, http.StatusTooManyRequests, "the 4th request at once")
+	if ra := rec.Header().Get("Retry-After"); ra != "1" {
+		t.Errorf("Retry-After %q, want 1", ra)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	res := decodeResponse(t, rec)
+	if len(res.Errors) != 1 || res.Errors[0].code() != "RATE_LIMITED" || !strings.Contains(res.Errors[0].Message, "try again in 1 s") {
+		t.Errorf("429 body: %s", rec.Body)
+	}
+	expect(request(h, "192.0.2.2:1000"), http.StatusOK, "another address")
+	// IPv6 clients are keyed by /64.
+	for range 3 {
+		expect(request(h, "[2001:db8:1:2::1]:1000"), http.StatusOK, "IPv6 burst")
+	}
+	expect(request(h, "[2001:db8:1:2::ffff]:1000"), http.StatusTooManyRequests, "the same /64")
+	expect(request(h, "[2001:db8:1:3::1]:1000"), http.StatusOK, "another /64")
+
+	// An account's bucket follows it from address to address, apart from
+	// the addresses' own.
+	for i := range 3 {
+		expect(request(h, fmt.Sprintf("198.51.100.%d:1000", i), "X-Test-Account", "7"), http.StatusOK, "account 7")
+	}
+	expect(request(h, "198.51.100.9:1000", "X-Test-Account", "7"), http.StatusTooManyRequests, "account 7, 4th")
+	expect(request(h, "198.51.100.9:1000", "X-Test-Account", "8"), http.StatusOK, "account 8")
+	expect(request(h, "198.51.100.9:1000"), http.StatusOK, "anonymous at account 7's address")
+
+	// The wait is what one token takes to come back.
+	slow := config(0.1, 1, false)
+	expect(request(slow, "192.0.2.1:1000"), http.StatusOK, "slow limit, first")
+	if rec := request(slow, "192.0.2.1:1000"); rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "10" {
+		t.Errorf("0.1 a second: HTTP %d, Retry-After %q, want 429 and 10", rec.Code, rec.Header().Get("Retry-After"))
+	}
+
+	// X-Forwarded-For: ignored unless trusted; trusted, its last entry
+	// (the proxy's) counts, not the ones the client wrote.
+	direct := config(1, 1, false)
+	expect(request(direct, "192.0.2.1:1000", "X-Forwarded-For", "203.0.113.1"), http.StatusOK, "untrusted XFF")
+	expect(request(direct, "192.0.2.1:1000", "X-Forwarded-For", "203.0.113.2"), http.StatusTooManyRequests, "untrusted XFF, same address")
+	proxied := config(1, 1, true)
+	expect(request(proxied, "10.0.0.1:1000", "X-Forwarded-For", "1.1.1.1, 203.0.113.1"), http.StatusOK, "proxied client 1")
+	expect(request(proxied, "10.0.0.1:1000", "X-Forwarded-For", "203.0.113.2"), http.StatusOK, "proxied client 2")
+	expect(request(proxied, "10.0.0.1:1000", "X-Forwarded-For", "2.2.2.2, 203.0.113.1"), http.StatusTooManyRequests, "proxied client 1 again")
+
+	// Off: no limit at all.
+	off := config(0, 0, false)
+	for range 20 {
+		expect(request(off, "192.0.2.1:1000"), http.StatusOK, "rate limit off")
 	}
 }

@@ -20,6 +20,8 @@ import (
 	"dpcma/server/app"
 	"dpcma/server/database"
 	"dpcma/server/seed"
+
+	"entgo.io/ent/dialect"
 )
 
 const usage = `dpcma: Digital Primary Care Maturity Assurance as a GraphQL service.
@@ -151,6 +153,8 @@ func run(ctx context.Context, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// Migrating and seeding run long statements: their connections have no
+	// statement timeout. The server's have (see serve).
 	db, err := database.Open(ctx, s.db)
 	if err != nil {
 		return err
@@ -175,7 +179,19 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	return serve(ctx, db, s)
+	if db.Dialect != dialect.Postgres || s.timeout <= 0 {
+		return serve(ctx, db, s)
+	}
+	// PostgreSQL stops what the server asks for once the request's time
+	// is up, even if the cancellation never reaches it: the server's pool
+	// has the request timeout as statement_timeout.
+	db.Close()
+	served, err := database.Open(ctx, s.db, database.WithStatementTimeout(s.timeout))
+	if err != nil {
+		return err
+	}
+	defer served.Close()
+	return serve(ctx, served, s)
 }
 
 func seedDatabase(ctx context.Context, db *database.DB, kind string) error {

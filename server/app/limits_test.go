@@ -2,19 +2,26 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"dpcma/server/access"
 	"dpcma/server/app"
+	"dpcma/server/database"
 	"dpcma/server/dbtest"
 	"dpcma/server/seed"
+
+	"github.com/lib/pq"
 )
 
 // send makes one request to /query through the real handler; body is the
@@ -288,5 +295,33 @@ func TestRateLimit(t *testing.T) {
 	off := config(0, 0, false)
 	for range 20 {
 		expect(request(off, "192.0.2.1:1000"), http.StatusOK, "rate limit off")
+	}
+}
+
+// On PostgreSQL the server's sessions have the request timeout as
+// statement_timeout: a statement that runs past it is stopped by the
+// database itself, whatever the client's context does.
+func TestStatementTimeoutOnPostgres(t *testing.T) {
+	if !slices.Contains(dbtest.Backends(t), dbtest.Postgres) {
+		t.Skip("PostgreSQL only; set " + dbtest.EnvURL)
+	}
+	db := dbtest.Open(t, dbtest.Postgres, seed.None, database.WithStatementTimeout(300*time.Millisecond))
+	var setting string
+	if err := db.SQL.QueryRow(`SHOW statement_timeout`).Scan(&setting); err != nil || setting != "300ms" {
+		t.Errorf("statement_timeout = %q (%v), want 300ms", setting, err)
+	}
+	start := time.Now()
+	_, err := db.SQL.ExecContext(context.Background(), `SELECT pg_sleep(5)`)
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "57014" { // query_canceled
+		t.Fatalf("pg_sleep(5) under a 300 ms statement timeout: %v", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the statement ran %s", took)
+	}
+	// Without the option (migrate, seed) statements are not limited.
+	plain := dbtest.Open(t, dbtest.Postgres, seed.None)
+	if err := plain.SQL.QueryRow(`SHOW statement_timeout`).Scan(&setting); err != nil || setting != "0" {
+		t.Errorf("statement_timeout without the option = %q (%v), want 0", setting, err)
 	}
 }

@@ -2,12 +2,14 @@ package graph
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"strings"
 
 	"dpcma/graph/apperr"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -20,13 +22,23 @@ import (
 //     loads nested connections eagerly from the root resolver, so field
 //     middleware would be too late;
 //   - __schema and __type when public introspection is off (gqlgen's own
-//     switch would hide _service { sdl } from gateways too).
+//     switch would hide _service { sdl } from gateways too);
+//   - operations nested deeper than maxDepth fields, or costing more than
+//     maxCost (see cost): gqlgen's complexity limit counts every field
+//     alike and knows neither our connections nor _entities.
 //
-// One walk over the document does all three.
+// One walk over the document does all of them; it measures each named
+// fragment once and reuses the figures wherever the fragment is spread.
 type operationChecks struct {
 	maxPageSize     int
 	noIntrospection bool
+	maxDepth        int
+	maxCost         int64
 }
+
+// A refusal for cost or depth is a request error, like a validation
+// failure: HTTP 422 (400 for application/graphql-response+json).
+func init() { errcode.RegisterErrorType(apperr.QueryTooComplex, errcode.KindProtocol) }
 
 var _ interface {
 	graphql.HandlerExtension
@@ -40,20 +52,198 @@ func (c operationChecks) MutateOperationContext(_ context.Context, oc *graphql.O
 	if oc.Operation == nil {
 		return nil
 	}
-	return eachSelection(oc.Operation.SelectionSet, map[string]bool{}, func(sel ast.Selection) *gqlerror.Error {
+	w := walk{checks: c, vars: oc.Variables, fragments: map[string]measure{}}
+	m, err := w.selections(oc.Operation.SelectionSet)
+	if err != nil {
+		return err
+	}
+	if c.maxDepth > 0 && m.depth > int64(c.maxDepth) {
+		e := apperr.Errorf(oc.Operation.Position, apperr.QueryTooComplex,
+			"the query is nested %d fields deep; the limit is %d: ask for less at once", m.depth, c.maxDepth)
+		e.Extensions["depth"], e.Extensions["limit"] = m.depth, c.maxDepth
+		return e
+	}
+	if cost := m.total(); c.maxCost > 0 && cost > c.maxCost {
+		e := apperr.Errorf(oc.Operation.Position, apperr.QueryTooComplex,
+			"the query costs %d; the limit is %d: ask for smaller pages (first/last), fewer nested connections or fewer fields", cost, c.maxCost)
+		e.Extensions["cost"], e.Extensions["limit"] = cost, c.maxCost
+		return e
+	}
+	return nil
+}
+
+// measure is what a selection set asks for: its cost, split into the
+// fields a page repeats (edges and nodes, when the set is a connection's)
+// and the rest, and its depth in fields.
+type measure struct {
+	page, other int64
+	depth       int64
+}
+
+func (m measure) total() int64 { return add(m.page, m.other) }
+
+// walk checks and measures one operation.
+//
+// The cost of an operation is the sum of the costs of its fields, with
+// fragments expanded and every alias counted:
+//   - a field costs 1 plus the cost of the fields beneath it;
+//   - a connection costs 1 plus its page size (first or last; without
+//     either, the page-size cap) times the cost of its edges and nodes,
+//     plus totalCount and pageInfo once: a connection nested in another
+//     is multiplied by every page above it, as GitHub's GraphQL API
+//     counts;
+//   - _entities costs 1 plus the number of representations times the
+//     cost of the fields selected on each, and nodes(ids:) likewise with
+//     its ids.
+//
+// The depth is the longest chain of fields, the root field counting 1.
+type walk struct {
+	checks    operationChecks
+	vars      map[string]any
+	fragments map[string]measure
+}
+
+func (w *walk) selections(set ast.SelectionSet) (measure, *gqlerror.Error) {
+	var m measure
+	for _, sel := range set {
 		if err := refuseDefer(sel); err != nil {
-			return err
+			return m, err
 		}
-		f, ok := sel.(*ast.Field)
-		if !ok {
-			return nil
+		var inner measure
+		switch s := sel.(type) {
+		case *ast.Field:
+			f, err := w.field(s)
+			if err != nil {
+				return m, err
+			}
+			if s.Name == "edges" || s.Name == "nodes" {
+				m.page = add(m.page, f.total())
+			} else {
+				m.other = add(m.other, f.total())
+			}
+			m.depth = max(m.depth, f.depth)
+			continue
+		case *ast.InlineFragment:
+			var err *gqlerror.Error
+			if inner, err = w.selections(s.SelectionSet); err != nil {
+				return m, err
+			}
+		case *ast.FragmentSpread:
+			var (
+				ok  bool
+				err *gqlerror.Error
+			)
+			if inner, ok = w.fragments[s.Name]; !ok && s.Definition != nil {
+				if inner, err = w.selections(s.Definition.SelectionSet); err != nil {
+					return m, err
+				}
+				w.fragments[s.Name] = inner
+			}
 		}
-		if c.noIntrospection && (f.Name == "__schema" || f.Name == "__type") {
-			return apperr.Errorf(f.Position, apperr.IntrospectionDisabled,
-				"introspection is switched off on this server; ask for _service { sdl } or read the schema in the repository")
+		m.page, m.other = add(m.page, inner.page), add(m.other, inner.other)
+		m.depth = max(m.depth, inner.depth)
+	}
+	return m, nil
+}
+
+// field checks f and returns its measure as a single field: its whole
+// cost in other (page is the caller's to decide) and its depth.
+func (w *walk) field(f *ast.Field) (measure, *gqlerror.Error) {
+	if w.checks.noIntrospection && (f.Name == "__schema" || f.Name == "__type") {
+		return measure{}, apperr.Errorf(f.Position, apperr.IntrospectionDisabled,
+			"introspection is switched off on this server; ask for _service { sdl } or read the schema in the repository")
+	}
+	if err := w.checks.checkPageSize(f, w.vars); err != nil {
+		return measure{}, err
+	}
+	inner, err := w.selections(f.SelectionSet)
+	if err != nil {
+		return measure{}, err
+	}
+	cost := inner.total()
+	switch {
+	case isConnection(f):
+		cost = add(mul(w.pageSize(f), inner.page), inner.other)
+	case f.Name == "_entities":
+		cost = mul(w.listLength(f, "representations"), cost)
+	case f.Name == "nodes" && f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Query":
+		cost = mul(w.listLength(f, "ids"), cost)
+	}
+	return measure{other: add(1, cost), depth: 1 + inner.depth}, nil
+}
+
+func isConnection(f *ast.Field) bool {
+	return f.Definition != nil && strings.HasSuffix(f.Definition.Type.Name(), "Connection")
+}
+
+// pageSize is the most rows a connection field can return per parent:
+// the larger of first and last, or the page-size cap when neither is
+// given (a connection without them returns every row).
+func (w *walk) pageSize(f *ast.Field) int64 {
+	n, given := int64(0), false
+	for _, name := range []string{"first", "last"} {
+		if v, ok := w.intArg(f, name); ok {
+			n, given = max(n, v), true
 		}
-		return c.checkPageSize(f, oc.Variables)
-	})
+	}
+	if !given {
+		if w.checks.maxPageSize > 0 {
+			return int64(w.checks.maxPageSize)
+		}
+		return defaultUnboundedPage
+	}
+	return n
+}
+
+// defaultUnboundedPage is the page size assumed for a connection without
+// first or last when pages are not capped.
+const defaultUnboundedPage = 1000
+
+func (w *walk) intArg(f *ast.Field, name string) (int64, bool) {
+	arg := f.Arguments.ForName(name)
+	if arg == nil {
+		return 0, false
+	}
+	v, err := arg.Value.Value(w.vars)
+	if err != nil || v == nil {
+		return 0, false
+	}
+	n, ok := toInt(v)
+	return max(n, 0), ok
+}
+
+func (w *walk) listLength(f *ast.Field, name string) int64 {
+	arg := f.Arguments.ForName(name)
+	if arg == nil {
+		return 0
+	}
+	v, err := arg.Value.Value(w.vars)
+	if err != nil {
+		return 0
+	}
+	if l, ok := v.([]any); ok {
+		return int64(len(l))
+	}
+	if v != nil {
+		return 1 // a single value stands for a list of one
+	}
+	return 0
+}
+
+// costCeiling keeps sums and products of costs from overflowing: any cost
+// that reaches it is far above every limit anyway.
+const costCeiling = math.MaxInt64 / 4
+
+func add(a, b int64) int64 { return min(a+b, costCeiling) }
+
+func mul(a, b int64) int64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a > costCeiling/b {
+		return costCeiling
+	}
+	return a * b
 }
 
 func refuseDefer(sel ast.Selection) *gqlerror.Error {
@@ -100,28 +290,6 @@ func toInt(v any) (int64, bool) {
 		return i, err == nil
 	}
 	return 0, false
-}
-
-// eachSelection calls visit for every field, inline fragment and fragment
-// spread beneath set, depth first, entering each named fragment once; it
-// stops at the first error.
-func eachSelection(set ast.SelectionSet, seen map[string]bool, visit func(ast.Selection) *gqlerror.Error) *gqlerror.Error {
-	for _, sel := range set {
-		if err := visit(sel); err != nil {
-			return err
-		}
-		if spread, ok := sel.(*ast.FragmentSpread); ok {
-			if seen[spread.Name] {
-				continue
-			}
-			seen[spread.Name] = true
-		}
-		_, inner := parts(sel)
-		if err := eachSelection(inner, seen, visit); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // parts returns a selection's directives and the selections beneath it

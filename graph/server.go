@@ -25,6 +25,12 @@ type Options struct {
 	// NoIntrospection switches public introspection (__schema, __type)
 	// off; _service stays available to federation gateways.
 	NoIntrospection bool
+	// MaxDepth refuses operations nested deeper than this many fields
+	// (0: no limit).
+	MaxDepth int
+	// MaxCost refuses operations that cost more (0: no limit); see walk
+	// in checks.go for how a cost is worked out.
+	MaxCost int64
 	// ResponseCacheBytes bounds the memory of cached query results (see
 	// graph/respcache); 0 turns the cache off.
 	ResponseCacheBytes int64
@@ -39,12 +45,13 @@ func NewServer(db *database.DB, opts Options) *handler.Server {
 	client, dialect := db.Client, db.Dialect
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{db: db, client: client, dialect: dialect}}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(getQueries{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(operationChecks{maxPageSize: opts.MaxPageSize, noIntrospection: opts.NoIntrospection})
+	srv.Use(operationChecks{maxPageSize: opts.MaxPageSize, noIntrospection: opts.NoIntrospection,
+		maxDepth: opts.MaxDepth, maxCost: opts.MaxCost})
 	srv.SetErrorPresenter(apperr.Present)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		slog.ErrorContext(ctx, "panic in resolver", "panic", p)

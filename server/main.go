@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"os/signal"
@@ -19,6 +20,8 @@ import (
 	"dpcma/server/app"
 	"dpcma/server/database"
 	"dpcma/server/seed"
+
+	"entgo.io/ent/dialect"
 )
 
 const usage = `dpcma: Digital Primary Care Maturity Assurance as a GraphQL service.
@@ -55,6 +58,11 @@ type settings struct {
 	memLimit    int64
 	concurrent  int
 	cacheMB     int64
+	maxDepth    int
+	maxCost     int64
+	rateLimit   float64
+	rateBurst   int
+	trustProxy  bool
 }
 
 func parse(cmd string, args []string) (*settings, error) {
@@ -70,9 +78,14 @@ func parse(cmd string, args []string) (*settings, error) {
 	fs.Int64Var(&s.maxBody, "max-body-bytes", app.DefaultConfig.MaxBodyBytes, "largest accepted request body")
 	fs.DurationVar(&s.timeout, "request-timeout", app.DefaultConfig.RequestTimeout, "longest time one request may take")
 	fs.IntVar(&s.maxPageSize, "max-page-size", app.DefaultConfig.MaxPageSize, "largest first/last on a connection")
+	fs.IntVar(&s.maxDepth, "max-depth", app.DefaultConfig.MaxDepth, "deepest nesting of fields in an operation; 0 turns the limit off")
+	fs.Int64Var(&s.maxCost, "max-cost", app.DefaultConfig.MaxCost, "highest cost of an operation (connections count by page size, see README); 0 turns the limit off")
 	fs.IntVar(&s.concurrent, "max-concurrent", app.DefaultConfig.MaxConcurrent, "GraphQL operations run at once; more wait their turn")
 	fs.Int64Var(&s.memLimit, "memory-limit-mb", 160, "soft limit of the Go heap in MiB (GOMEMLIMIT); 0 leaves it unset")
 	fs.Int64Var(&s.cacheMB, "response-cache-mb", app.DefaultConfig.ResponseCacheBytes>>20, "memory for repeated queries' results, dropped when data changes; 0 turns the cache off")
+	fs.Float64Var(&s.rateLimit, "rate-limit", app.DefaultConfig.RateLimit, "requests a second one account or anonymous address may send to /query; 0 turns the limit off")
+	fs.IntVar(&s.rateBurst, "rate-burst", app.DefaultConfig.RateBurst, "requests one client may send at once before --rate-limit applies")
+	fs.BoolVar(&s.trustProxy, "trust-proxy", false, "key anonymous clients by the last X-Forwarded-For address (set only behind a proxy that appends it)")
 	fs.BoolVar(&s.noIntrospec, "no-introspection", false, "refuse __schema/__type queries (federation's _service stays available)")
 	// Environment variables give the defaults; explicit flags override them.
 	var envErr error
@@ -100,10 +113,17 @@ func parse(cmd string, args []string) (*settings, error) {
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	for name, v := range map[string]int64{"max-body-bytes": s.maxBody, "max-page-size": int64(s.maxPageSize),
-		"max-concurrent": int64(s.concurrent), "memory-limit-mb": s.memLimit, "response-cache-mb": s.cacheMB, "request-timeout": int64(s.timeout)} {
+		"max-concurrent": int64(s.concurrent), "memory-limit-mb": s.memLimit, "response-cache-mb": s.cacheMB, "request-timeout": int64(s.timeout),
+		"max-depth": int64(s.maxDepth), "max-cost": s.maxCost, "rate-burst": int64(s.rateBurst)} {
 		if v < 0 {
 			return nil, fmt.Errorf("--%s must not be negative", name)
 		}
+	}
+	if s.rateLimit < 0 || math.IsNaN(s.rateLimit) {
+		return nil, errors.New("--rate-limit must not be negative")
+	}
+	if s.rateLimit > 0 && s.rateBurst < 1 {
+		return nil, errors.New("--rate-burst must be at least 1 while --rate-limit is on")
 	}
 	switch s.seed {
 	case seed.England, seed.Small, seed.None:
@@ -133,6 +153,8 @@ func run(ctx context.Context, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// Migrating and seeding run long statements: their connections have no
+	// statement timeout. The server's have (see serve).
 	db, err := database.Open(ctx, s.db)
 	if err != nil {
 		return err
@@ -157,7 +179,19 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	return serve(ctx, db, s)
+	if db.Dialect != dialect.Postgres || s.timeout <= 0 {
+		return serve(ctx, db, s)
+	}
+	// PostgreSQL stops what the server asks for once the request's time
+	// is up, even if the cancellation never reaches it: the server's pool
+	// has the request timeout as statement_timeout.
+	db.Close()
+	served, err := database.Open(ctx, s.db, database.WithStatementTimeout(s.timeout))
+	if err != nil {
+		return err
+	}
+	defer served.Close()
+	return serve(ctx, served, s)
 }
 
 func seedDatabase(ctx context.Context, db *database.DB, kind string) error {
@@ -174,7 +208,8 @@ func seedDatabase(ctx context.Context, db *database.DB, kind string) error {
 func serve(ctx context.Context, db *database.DB, s *settings) error {
 	app.TuneGC(s.memLimit)
 	cfg := app.Config{MaxBodyBytes: s.maxBody, RequestTimeout: s.timeout, MaxPageSize: s.maxPageSize,
-		MaxConcurrent: s.concurrent, NoIntrospection: s.noIntrospec, ResponseCacheBytes: s.cacheMB << 20}
+		MaxConcurrent: s.concurrent, NoIntrospection: s.noIntrospec, ResponseCacheBytes: s.cacheMB << 20,
+		MaxDepth: s.maxDepth, MaxCost: s.maxCost, RateLimit: s.rateLimit, RateBurst: s.rateBurst, TrustProxy: s.trustProxy}
 	srv := &http.Server{
 		Addr:              s.addr,
 		Handler:           app.New(db, cfg),

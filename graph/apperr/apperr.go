@@ -33,6 +33,11 @@ const (
 	IntrospectionDisabled = "INTROSPECTION_DISABLED"
 	// RequestTooLarge refuses a body above the size limit (HTTP 413).
 	RequestTooLarge = "REQUEST_TOO_LARGE"
+	// MethodNotAllowed refuses a mutation sent with GET (HTTP 405).
+	MethodNotAllowed = "METHOD_NOT_ALLOWED"
+	// RateLimited: the client sent more requests than its rate allows
+	// (HTTP 429 with Retry-After).
+	RateLimited = "RATE_LIMITED"
 	// ServerBusy: no operation slot came free before the request's
 	// deadline (HTTP 503).
 	ServerBusy = "SERVER_BUSY"

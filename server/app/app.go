@@ -34,21 +34,44 @@ type Config struct {
 	// NoIntrospection switches public introspection (__schema, __type)
 	// off; _service stays available to federation gateways.
 	NoIntrospection bool
+	// MaxDepth refuses operations nested deeper than this many fields
+	// (0: no limit).
+	MaxDepth int
+	// MaxCost refuses operations that cost more (0: no limit); README
+	// gives the formula.
+	MaxCost int64
+	// RateLimit is the requests a second one client may send to /query
+	// over time, and RateBurst how many at once; a client is an account
+	// (by its token) or, anonymous, an address. 0 turns the limit off.
+	RateLimit float64
+	RateBurst int
+	// TrustProxy keys anonymous clients by the last address in
+	// X-Forwarded-For (the one a proxy in front appended) instead of the
+	// connection's.
+	TrustProxy bool
 	// ResponseCacheBytes bounds the memory of cached query results (see
 	// graph/respcache); 0 turns the cache off.
 	ResponseCacheBytes int64
 }
 
 // DefaultConfig is what the server uses unless flags say otherwise.
-var DefaultConfig = Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, MaxPageSize: 1000, MaxConcurrent: 2 * runtime.GOMAXPROCS(0), ResponseCacheBytes: 32 << 20}
+// The cost and depth limits let every documented query run, the national
+// dashboard of docs/performance.md (cost 3.9 million, depth 13) included.
+var DefaultConfig = Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, MaxPageSize: 1000,
+	MaxConcurrent: 2 * runtime.GOMAXPROCS(0), ResponseCacheBytes: 32 << 20, MaxDepth: 15, MaxCost: 10_000_000,
+	RateLimit: 50, RateBurst: 100}
 
 // New returns the HTTP handler of the service.
 func New(db *database.DB, cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewServer(db, graph.Options{
 		MaxPageSize: cfg.MaxPageSize, NoIntrospection: cfg.NoIntrospection, ResponseCacheBytes: cfg.ResponseCacheBytes,
+		MaxDepth: cfg.MaxDepth, MaxCost: cfg.MaxCost,
 	})
-	mux.Handle("/query", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, limitConcurrency(cfg.MaxConcurrent, gql))))
+	// Authentication, once it wraps this handler, runs before the rate
+	// limit, which keys requests by their principal.
+	mux.Handle("/query", limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy,
+		limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, limitConcurrency(cfg.MaxConcurrent, gql)))))
 	mux.Handle("/", playground.Handler("/query"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -37,7 +37,7 @@ func BenchmarkDashboards(b *testing.B) {
 	handlers := []struct {
 		name string
 		h    http.Handler
-	}{{"computed", app.New(db, uncachedConfig)}, {"cached", app.New(db, app.DefaultConfig)}}
+	}{{"computed", app.New(db, uncachedConfig)}, {"cached", app.New(db, testConfig)}}
 	var largest string
 	if err := db.SQL.QueryRow(`SELECT o.ods_code FROM organisations o JOIN practices p ON p.ccg_id = o.id
 		GROUP BY o.ods_code ORDER BY COUNT(*) DESC, o.ods_code LIMIT 1`).Scan(&largest); err != nil {

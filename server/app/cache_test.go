@@ -114,7 +114,7 @@ func TestResponseCacheUnderConcurrentRequests(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		const q = `{ organisations(first: 100, where: {tier: CCG}) { edges { node { odsCode maturity { score byDomain { domain score } } } } } }`
 		want := e.uncached().post(q, nil).Data
-		e.handler = app.New(e.db, app.DefaultConfig)
+		e.handler = app.New(e.db, testConfig)
 		var wg sync.WaitGroup
 		got := make([]gqlResponse, 8)
 		errs := make([]error, len(got))

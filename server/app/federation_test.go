@@ -80,7 +80,7 @@ func TestEntitiesAreBatched(t *testing.T) {
 // gets the subgraph SDL.
 func TestServiceSDLWithIntrospectionOff(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		cfg := app.DefaultConfig
+		cfg := testConfig
 		cfg.NoIntrospection = true
 		e.handler = app.New(e.db, cfg)
 		e.fails(`{ __schema { queryType { name } } }`, nil, "INTROSPECTION_DISABLED")

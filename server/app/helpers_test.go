@@ -43,12 +43,17 @@ func newEnv(t *testing.T, backend, kind string) *env {
 	t.Helper()
 	c := &dbtest.Counter{}
 	db := dbtest.Open(t, backend, kind, c.Option())
-	return &env{t: t, db: db, handler: app.New(db, app.DefaultConfig), counter: c}
+	return &env{t: t, db: db, handler: app.New(db, testConfig), counter: c}
 }
+
+// testConfig is the server's default without the rate limit: tests send
+// many requests at once from one address (limits_test.go tests the limit
+// with its own settings).
+var testConfig = func() app.Config { c := app.DefaultConfig; c.RateLimit = 0; return c }()
 
 // uncachedConfig computes every operation: for tests that count the
 // statements an operation costs.
-var uncachedConfig = func() app.Config { c := app.DefaultConfig; c.ResponseCacheBytes = 0; return c }()
+var uncachedConfig = func() app.Config { c := testConfig; c.ResponseCacheBytes = 0; return c }()
 
 // uncached gives e a fresh server without the response cache.
 func (e *env) uncached() *env {

@@ -127,7 +127,7 @@ func fixture(t *testing.T, backend string) *env {
 	answer(x1, nil, p1, ans{ind: C, value: "3", numeric: 3, score: 1})
 	answer(nil, c1, p1, ans{ind: D, value: "no", numeric: 0, score: 0})
 	must(rollup.Rebuild(ctx, db.SQL, db.Dialect, rollup.Scope{}))
-	return &env{t: t, db: db, handler: app.New(db, app.DefaultConfig), counter: c}
+	return &env{t: t, db: db, handler: app.New(db, testConfig), counter: c}
 }
 
 type maturity struct {

@@ -39,12 +39,24 @@ type DB struct {
 type Option func(*options)
 
 type options struct {
-	wrap func(dialect.Driver) dialect.Driver
+	wrap             func(dialect.Driver) dialect.Driver
+	statementTimeout time.Duration
 }
 
 // WithDriver wraps ent's driver, e.g. to count statements in tests.
 func WithDriver(wrap func(dialect.Driver) dialect.Driver) Option {
 	return func(o *options) { o.wrap = wrap }
+}
+
+// WithStatementTimeout makes PostgreSQL stop any statement of the pool's
+// sessions that runs longer than d (statement_timeout), unless the DSN
+// sets statement_timeout itself; 0 sets none. The server passes its
+// request timeout, so work a client has given up on does not run on in
+// the database even if the cancellation never reaches it; migrate and
+// seed, whose statements run long, pass nothing. SQLite has no such
+// setting (its statements stop when their context ends).
+func WithStatementTimeout(d time.Duration) Option {
+	return func(o *options) { o.statementTimeout = d }
 }
 
 // Open connects to the database named by dsn and checks that it answers.
@@ -80,7 +92,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 			db.SetMaxIdleConns(4)
 		}
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		conn, r, err := postgresConnector(dsn)
+		conn, r, err := postgresConnector(dsn, o.statementTimeout)
 		if err != nil {
 			return nil, err
 		}
@@ -154,9 +166,11 @@ func sqliteSource(dsn string) (source string, memory bool, err error) {
 
 // postgresConnector fills in defaults that suit dpcma's queries unless
 // the DSN sets them: no TLS on a loopback host (lib/pq requires TLS by
-// default), one round trip per parameterised query, and no JIT (aggregate
-// queries trip jit_above_cost and JIT costs far more than it saves here).
-func postgresConnector(dsn string) (*pq.Connector, string, error) {
+// default), one round trip per parameterised query, no JIT (aggregate
+// queries trip jit_above_cost and JIT costs far more than it saves here)
+// and, when given, a statement timeout. lib/pq sends keys it does not know
+// as session parameters.
+func postgresConnector(dsn string, statementTimeout time.Duration) (*pq.Connector, string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return nil, "", fmt.Errorf("bad PostgreSQL DSN: %w", err)
@@ -171,6 +185,9 @@ func postgresConnector(dsn string) (*pq.Connector, string, error) {
 	}
 	if q.Get("jit") == "" {
 		q.Set("jit", "off")
+	}
+	if !q.Has("statement_timeout") && statementTimeout > 0 {
+		q.Set("statement_timeout", strconv.FormatInt(max(statementTimeout.Milliseconds(), 1), 10)) // milliseconds
 	}
 	u.RawQuery = q.Encode()
 	conn, err := pq.NewConnector(u.String())

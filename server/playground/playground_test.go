@@ -239,7 +239,7 @@ func TestGzipAndRevalidation(t *testing.T) {
 
 func TestExamples(t *testing.T) {
 	ex := Examples()
-	titles := []string{"England at a glance", "CCGs in a region", "Practices by list size", "A practice's answers", "Indicator catalogue"}
+	titles := []string{"England at a glance", "CCGs in a region", "Practices by list size", "A practice's answers", "Indicator catalogue", "Submit answers"}
 	if len(ex) != len(titles) {
 		t.Fatalf("%d examples, want %d", len(ex), len(titles))
 	}
@@ -259,6 +259,27 @@ func TestExamples(t *testing.T) {
 		}
 		if len(doc.Operations) != 1 {
 			t.Errorf("example %q has %d operations", e.Title, len(doc.Operations))
+		}
+	}
+}
+
+// The header editor, where a token goes, is on and open, and the page
+// says how to fill it.
+func TestHeaderEditorForTokens(t *testing.T) {
+	js, err := assets.ReadFile("assets/playground.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"isHeadersEditorEnabled: true", "defaultEditorToolsVisibility: 'headers'", "shouldPersistHeaders: false",
+		`{"Authorization": "Bearer ..."}`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("playground.js lacks %q", want)
+		}
+	}
+	for _, e := range Examples() {
+		if strings.HasPrefix(strings.TrimSpace(e.Query), "mutation") &&
+			(!strings.Contains(e.Description, `{"Authorization": "Bearer ..."}`) || !strings.Contains(e.Description, "token")) {
+			t.Errorf("example %q writes but does not say how to send a token", e.Title)
 		}
 	}
 }

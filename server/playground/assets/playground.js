@@ -36,8 +36,13 @@
     '# editor toolbar), build one with the Explorer, or type: Ctrl-Space completes,',
     '# Ctrl-Enter runs, and Docs describes every type and field.',
     '#',
-    '# The API is read-only and needs no sign-in. What the figures mean (scores,',
-    '# levels, completion, peer percentile) is in Docs, on type Maturity.',
+    '# Reading needs no sign-in. Writing (the Submit answers example) needs a',
+    '# token: open Headers below the editor and paste your token as',
+    '#   {"Authorization": "Bearer ..."}',
+    '# It is sent with every request from this page and not stored.',
+    '#',
+    '# What the figures mean (scores, levels, completion, peer percentile) is',
+    '# in Docs, on type Maturity.',
     '',
     '{',
     '  national {',
@@ -117,7 +122,8 @@
       var open = useOpenExample();
       return h('section', { className: 'dpcma-examples' },
         h('h2', null, 'Examples'),
-        h('p', null, 'Queries a dashboard would send. Each opens in its own tab; run it with Ctrl-Enter or the play button.'),
+        h('p', null, 'Queries a dashboard would send, and a write. Each opens in its own tab; run it with Ctrl-Enter or the play button.'),
+        h('p', null, 'Writes need a token: paste it in Headers (below the editor) as {"Authorization": "Bearer ..."}.'),
         h('ul', null, examples.map(function (ex, i) {
           return h('li', { key: i },
             h('button', { type: 'button', className: 'dpcma-example', onClick: function () { open(ex); } },
@@ -147,7 +153,10 @@
       defaultQuery: DEFAULT_QUERY,
       // First visit: one tab per example. Later visits restore the user's tabs.
       defaultTabs: examples.length ? examples.map(function (ex) { return { query: exampleText(ex) }; }) : undefined,
+      // The header editor carries the token for writes; it is open from
+      // the start so that it can be found, and never saved in the browser.
       isHeadersEditorEnabled: true,
+      defaultEditorToolsVisibility: 'headers',
       shouldPersistHeaders: false
     };
 

@@ -2,10 +2,13 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 
 	"dpcma/graph/apperr"
+	"dpcma/server/access"
+	"dpcma/server/fault"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -20,12 +23,22 @@ import (
 //     loads nested connections eagerly from the root resolver, so field
 //     middleware would be too late;
 //   - __schema and __type when public introspection is off (gqlgen's own
-//     switch would hide _service { sdl } from gateways too).
+//     switch would hide _service { sdl } from gateways too);
+//   - anonymous operations when anonymous reads are off, but for the
+//     root fields in anonymousFields.
 //
-// One walk over the document does all three.
+// One walk over the document does the first three.
 type operationChecks struct {
-	maxPageSize     int
-	noIntrospection bool
+	maxPageSize      int
+	noIntrospection  bool
+	noAnonymousReads bool
+}
+
+// anonymousFields are the root fields an anonymous caller may always use:
+// how to get a token, and the SDL a federation gateway composes.
+var anonymousFields = map[ast.Operation]map[string]bool{
+	ast.Mutation: {"register": true, "confirmRegistration": true, "__typename": true},
+	ast.Query:    {"_service": true, "__typename": true},
 }
 
 var _ interface {
@@ -36,9 +49,14 @@ var _ interface {
 func (operationChecks) ExtensionName() string                   { return "OperationChecks" }
 func (operationChecks) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (c operationChecks) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+func (c operationChecks) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
+	}
+	if c.noAnonymousReads && access.From(ctx) == nil {
+		if err := refuseAnonymous(oc.Operation.Operation, oc.Operation.SelectionSet); err != nil {
+			return err
+		}
 	}
 	return eachSelection(oc.Operation.SelectionSet, map[string]bool{}, func(sel ast.Selection) *gqlerror.Error {
 		if err := refuseDefer(sel); err != nil {
@@ -54,6 +72,28 @@ func (c operationChecks) MutateOperationContext(_ context.Context, oc *graphql.O
 		}
 		return c.checkPageSize(f, oc.Variables)
 	})
+}
+
+// refuseAnonymous refuses an anonymous operation unless every root field
+// (through fragments) is one of anonymousFields.
+func refuseAnonymous(op ast.Operation, set ast.SelectionSet) *gqlerror.Error {
+	for _, sel := range set {
+		f, ok := sel.(*ast.Field)
+		if !ok {
+			_, inner := parts(sel)
+			if err := refuseAnonymous(op, inner); err != nil {
+				return err
+			}
+			continue
+		}
+		if !anonymousFields[op][f.Name] {
+			var ferr *fault.Error
+			if errors.As(access.Read(nil, false), &ferr) {
+				return apperr.Errorf(f.Position, ferr.Code, "%s", ferr.Message)
+			}
+		}
+	}
+	return nil
 }
 
 func refuseDefer(sel ast.Selection) *gqlerror.Error {

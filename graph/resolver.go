@@ -2,14 +2,16 @@ package graph
 
 import (
 	"dpcma/ent"
+	"dpcma/server/accounts"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Resolver is the root of dependency injection for the resolvers.
 type Resolver struct {
-	client  *ent.Client
-	dialect string
+	client   *ent.Client
+	dialect  string
+	accounts *accounts.Service
 }
 
 // Schema returns the parsed GraphQL schema, for validating documents.

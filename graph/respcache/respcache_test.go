@@ -11,7 +11,7 @@ func keyN(n byte) key { var k key; k[0] = n; return k }
 // The cache keeps at most maxBytes, evicting the least recently used, and
 // refuses an entry above an eighth of it.
 func TestBoundedLeastRecentlyUsed(t *testing.T) {
-	c := New(800, nil)
+	c := New(800, nil, nil)
 	data := json.RawMessage(bytes.Repeat([]byte("x"), 100))
 	for i := range 8 {
 		c.put(keyN(byte(i)), 1, data)
@@ -40,7 +40,7 @@ func TestBoundedLeastRecentlyUsed(t *testing.T) {
 // A newer revision drops every entry; a request that read an older one
 // (it raced a write) neither reads nor stores.
 func TestRevisions(t *testing.T) {
-	c := New(1<<20, nil)
+	c := New(1<<20, nil, nil)
 	c.put(keyN(1), 5, json.RawMessage(`{"a":1}`))
 	if _, ok := c.get(keyN(1), 4); ok {
 		t.Error("served an entry of revision 5 to a reader at revision 4")

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 func keyN(n byte) key { var k key; k[0] = n; return k }
@@ -54,5 +56,16 @@ func TestRevisions(t *testing.T) {
 	}
 	if _, ok := c.get(keyN(1), 6); ok || c.size != 0 || len(c.entries) != 0 {
 		t.Errorf("revision 6 kept entries of revision 5 (size %d)", c.size)
+	}
+}
+
+// Callers in different scopes never share a key.
+func TestScopeIsPartOfTheKey(t *testing.T) {
+	oc := &graphql.OperationContext{RawQuery: "{ viewer { email } }", Variables: map[string]any{}}
+	a, _ := keyOf(oc, []byte{1})
+	b, _ := keyOf(oc, []byte{2})
+	anon, _ := keyOf(oc, nil)
+	if a == b || a == anon || b == anon {
+		t.Error("the caller's scope does not change the key")
 	}
 }

@@ -27,6 +27,10 @@ const TokenPrefix = "dpcma_"
 // every request would turn reads into writes.
 const lastUsedEvery = time.Minute
 
+// maxRemembered bounds the remembered principals; expired ones are
+// dropped when it is reached.
+const maxRemembered = 10000
+
 // issue makes a token for acc. An empty label gets one of the form
 // token-N, unique among the account's tokens.
 func (s *Service) issue(ctx context.Context, tx *ent.Tx, now time.Time, actor *access.Principal, src auditevent.Source,
@@ -187,7 +191,16 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*access.Prin
 	}
 	if s.cfg.PrincipalTTL > 0 {
 		s.mu.Lock()
-		s.principals[h] = cachedPrincipal{p: p, expires: now.Add(s.cfg.PrincipalTTL)}
+		if len(s.principals) >= maxRemembered {
+			for k, c := range s.principals {
+				if !now.Before(c.expires) {
+					delete(s.principals, k)
+				}
+			}
+		}
+		if len(s.principals) < maxRemembered {
+			s.principals[h] = cachedPrincipal{p: p, expires: now.Add(s.cfg.PrincipalTTL)}
+		}
 		s.mu.Unlock()
 	}
 	return p, nil

@@ -8,40 +8,39 @@ package graph
 import (
 	"context"
 	"dpcma/graph/model"
-	"fmt"
 )
 
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, email string) (*model.RegisterPayload, error) {
-	panic(fmt.Errorf("not implemented: Register - register"))
+	return r.register(ctx, email)
 }
 
 // ConfirmRegistration is the resolver for the confirmRegistration field.
 func (r *mutationResolver) ConfirmRegistration(ctx context.Context, secret string) (*model.TokenPayload, error) {
-	panic(fmt.Errorf("not implemented: ConfirmRegistration - confirmRegistration"))
+	return tokenPayload(r.accounts.Confirm(ctx, secret))
 }
 
 // GrantRole is the resolver for the grantRole field.
 func (r *mutationResolver) GrantRole(ctx context.Context, input model.RoleInput) (*model.RoleGrant, error) {
-	panic(fmt.Errorf("not implemented: GrantRole - grantRole"))
+	return r.grantRole(ctx, input)
 }
 
 // RevokeRole is the resolver for the revokeRole field.
 func (r *mutationResolver) RevokeRole(ctx context.Context, input model.RoleInput) (bool, error) {
-	panic(fmt.Errorf("not implemented: RevokeRole - revokeRole"))
+	return r.accounts.RevokeRole(ctx, roleChange(input))
 }
 
 // CreateToken is the resolver for the createToken field.
 func (r *mutationResolver) CreateToken(ctx context.Context, label *string) (*model.TokenPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateToken - createToken"))
+	return tokenPayload(r.accounts.CreateToken(ctx, deref(label)))
 }
 
 // RevokeToken is the resolver for the revokeToken field.
 func (r *mutationResolver) RevokeToken(ctx context.Context, label *string) (bool, error) {
-	panic(fmt.Errorf("not implemented: RevokeToken - revokeToken"))
+	return r.accounts.RevokeToken(ctx, label)
 }
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
-	panic(fmt.Errorf("not implemented: Viewer - viewer"))
+	return r.viewer(ctx)
 }

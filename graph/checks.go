@@ -2,11 +2,14 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
 
 	"dpcma/graph/apperr"
+	"dpcma/server/access"
+	"dpcma/server/fault"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -25,15 +28,26 @@ import (
 //     switch would hide _service { sdl } from gateways too);
 //   - operations nested deeper than maxDepth fields, or costing more than
 //     maxCost (see cost): gqlgen's complexity limit counts every field
-//     alike and knows neither our connections nor _entities.
+//     alike and knows neither our connections nor _entities;
+//   - anonymous operations when anonymous reads are off, but for the
+//     root fields in anonymousFields.
 //
-// One walk over the document does all of them; it measures each named
-// fragment once and reuses the figures wherever the fragment is spread.
+// One walk over the document does all but the last; it measures each
+// named fragment once and reuses the figures wherever the fragment is
+// spread.
 type operationChecks struct {
-	maxPageSize     int
-	noIntrospection bool
-	maxDepth        int
-	maxCost         int64
+	maxPageSize      int
+	noIntrospection  bool
+	maxDepth         int
+	maxCost          int64
+	noAnonymousReads bool
+}
+
+// anonymousFields are the root fields an anonymous caller may always use:
+// how to get a token, and the SDL a federation gateway composes.
+var anonymousFields = map[ast.Operation]map[string]bool{
+	ast.Mutation: {"register": true, "confirmRegistration": true, "__typename": true},
+	ast.Query:    {"_service": true, "__typename": true},
 }
 
 // A refusal for cost or depth is a request error, like a validation
@@ -48,9 +62,14 @@ var _ interface {
 func (operationChecks) ExtensionName() string                   { return "OperationChecks" }
 func (operationChecks) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (c operationChecks) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+func (c operationChecks) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
+	}
+	if c.noAnonymousReads && access.From(ctx) == nil {
+		if err := refuseAnonymous(oc.Operation.Operation, oc.Operation.SelectionSet); err != nil {
+			return err
+		}
 	}
 	w := walk{checks: c, vars: oc.Variables, fragments: map[string]measure{}}
 	m, err := w.selections(oc.Operation.SelectionSet)
@@ -244,6 +263,28 @@ func mul(a, b int64) int64 {
 		return costCeiling
 	}
 	return a * b
+}
+
+// refuseAnonymous refuses an anonymous operation unless every root field
+// (through fragments) is one of anonymousFields.
+func refuseAnonymous(op ast.Operation, set ast.SelectionSet) *gqlerror.Error {
+	for _, sel := range set {
+		f, ok := sel.(*ast.Field)
+		if !ok {
+			_, inner := parts(sel)
+			if err := refuseAnonymous(op, inner); err != nil {
+				return err
+			}
+			continue
+		}
+		if !anonymousFields[op][f.Name] {
+			var ferr *fault.Error
+			if errors.As(access.Read(nil, false), &ferr) {
+				return apperr.Errorf(f.Position, ferr.Code, "%s", ferr.Message)
+			}
+		}
+	}
+	return nil
 }
 
 func refuseDefer(sel ast.Selection) *gqlerror.Error {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"dpcma/ent"
+	"dpcma/server/accounts"
 	"dpcma/server/database"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -9,9 +10,10 @@ import (
 
 // Resolver is the root of dependency injection for the resolvers.
 type Resolver struct {
-	db      *database.DB // for writes, which run their own SQL
-	client  *ent.Client
-	dialect string
+	db       *database.DB // for writes, which run their own SQL
+	client   *ent.Client
+	dialect  string
+	accounts *accounts.Service
 }
 
 // Schema returns the parsed GraphQL schema, for validating documents.

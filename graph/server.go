@@ -2,11 +2,14 @@ package graph
 
 import (
 	"context"
+	"encoding/binary"
 	"log/slog"
 
 	"dpcma/graph/apperr"
 	"dpcma/graph/loaders"
 	"dpcma/graph/respcache"
+	"dpcma/server/access"
+	"dpcma/server/accounts"
 	"dpcma/server/database"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -34,6 +37,13 @@ type Options struct {
 	// ResponseCacheBytes bounds the memory of cached query results (see
 	// graph/respcache); 0 turns the cache off.
 	ResponseCacheBytes int64
+	// NoAnonymousReads refuses requests without a principal (see
+	// access.With), except what a newcomer or a gateway needs: the
+	// mutations register and confirmRegistration, and _service.
+	NoAnonymousReads bool
+	// Accounts serves registration, tokens and roles; nil gives a service
+	// that logs confirmation links instead of mailing them.
+	Accounts *accounts.Service
 }
 
 // NewServer returns dpcma's GraphQL-over-HTTP handler over db. It is
@@ -43,7 +53,13 @@ type Options struct {
 // timeouts, concurrency) are the caller's.
 func NewServer(db *database.DB, opts Options) *handler.Server {
 	client, dialect := db.Client, db.Dialect
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{db: db, client: client, dialect: dialect}}))
+	if opts.Accounts == nil {
+		var err error
+		if opts.Accounts, err = accounts.New(client, dialect, accounts.Config{}); err != nil {
+			panic(err) // only SMTP settings can be wrong, and there are none
+		}
+	}
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{db: db, client: client, dialect: dialect, accounts: opts.Accounts}}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getQueries{})
 	srv.AddTransport(transport.POST{})
@@ -51,7 +67,7 @@ func NewServer(db *database.DB, opts Options) *handler.Server {
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(operationChecks{maxPageSize: opts.MaxPageSize, noIntrospection: opts.NoIntrospection,
-		maxDepth: opts.MaxDepth, maxCost: opts.MaxCost})
+		maxDepth: opts.MaxDepth, maxCost: opts.MaxCost, noAnonymousReads: opts.NoAnonymousReads})
 	srv.SetErrorPresenter(apperr.Present)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		slog.ErrorContext(ctx, "panic in resolver", "panic", p)
@@ -66,7 +82,26 @@ func NewServer(db *database.DB, opts Options) *handler.Server {
 	if opts.ResponseCacheBytes > 0 {
 		srv.Use(respcache.New(opts.ResponseCacheBytes, func(ctx context.Context) (int64, error) {
 			return loaders.For(ctx).Revision(ctx)
-		}))
+		}, callerScope))
 	}
 	return srv
+}
+
+// callerScope is the part of a cached result's key that depends on the
+// caller: viewer answers differently per account, and whatever a role
+// allows to be read differs with the grants. Grants are part of it, so a
+// granted or revoked role is seen as soon as the principal is re-read
+// (see accounts.Config.PrincipalTTL) without waiting for a data change.
+func callerScope(ctx context.Context) []byte {
+	p := access.From(ctx)
+	if p == nil {
+		return binary.AppendUvarint(nil, 0)
+	}
+	b := binary.AppendUvarint(nil, uint64(p.AccountID))
+	for _, g := range p.Grants {
+		b = append(b, g.Role...)
+		b = binary.AppendUvarint(b, uint64(g.OrgID))
+		b = binary.AppendUvarint(b, uint64(g.PracticeID))
+	}
+	return b
 }

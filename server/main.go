@@ -1,5 +1,5 @@
 // Command server runs dpcma: the GraphQL service for NHS digital primary
-// care maturity. Subcommands: serve (default), seed, migrate.
+// care maturity. Subcommands: serve (default), seed, migrate, token.
 package main
 
 import (
@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"dpcma/server/accounts"
 	"dpcma/server/app"
 	"dpcma/server/database"
 	"dpcma/server/seed"
@@ -30,6 +31,14 @@ Usage:
   go run ./server [serve] [flags]   start the service (default)
   go run ./server migrate [flags]   create or upgrade the database schema
   go run ./server seed [flags]      load a demo data set into an empty database
+  go run ./server token create --email E --role ROLE [--org CODE] [--label L] [flags]
+                                    make the account active if need be, grant it ROLE
+                                    (over practice or organisation CODE) and print a new
+                                    token alone on the last line
+  go run ./server token list [flags]
+                                    list every token: account, roles, label, dates
+  go run ./server token revoke (--email E [--label L] | --token T) [flags]
+                                    revoke an account's tokens, one by label, or one token
 
 Every flag can also be set with an environment variable DPCMA_<NAME>
 (e.g. DPCMA_DB, DPCMA_ADDR); a flag on the command line wins.
@@ -38,7 +47,7 @@ Flags:
 `
 
 func main() {
-	if err := run(context.Background(), os.Args[1:]); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
@@ -63,6 +72,12 @@ type settings struct {
 	rateLimit   float64
 	rateBurst   int
 	trustProxy  bool
+	noAnonymous bool
+	smtpURL     string
+	smtpFrom    string
+	publicURL   string
+	// token commands
+	email, role, org, label, token string
 }
 
 func parse(cmd string, args []string) (*settings, error) {
@@ -87,6 +102,17 @@ func parse(cmd string, args []string) (*settings, error) {
 	fs.IntVar(&s.rateBurst, "rate-burst", app.DefaultConfig.RateBurst, "requests one client may send at once before --rate-limit applies")
 	fs.BoolVar(&s.trustProxy, "trust-proxy", false, "key anonymous clients by the last X-Forwarded-For address (set only behind a proxy that appends it)")
 	fs.BoolVar(&s.noIntrospec, "no-introspection", false, "refuse __schema/__type queries (federation's _service stays available)")
+	fs.BoolVar(&s.noAnonymous, "no-anonymous-reads", false, "refuse GraphQL requests without a token, but for register, confirmRegistration and _service")
+	fs.StringVar(&s.smtpURL, "smtp-url", "", "mail server for confirmation links, smtp://user:password@host:port; unset, links are logged")
+	fs.StringVar(&s.smtpFrom, "smtp-from", "", "sender address of confirmation mails")
+	fs.StringVar(&s.publicURL, "public-url", "", "the service's address as people reach it, for confirmation links (default http://<addr>)")
+	if strings.HasPrefix(cmd, "token") {
+		fs.StringVar(&s.email, "email", "", "token: the account's email address")
+		fs.StringVar(&s.role, "role", "", "token create: VIEWER, PRACTICE, CCG, REGION or ADMIN")
+		fs.StringVar(&s.org, "org", "", "token create: the practice (PRACTICE) or organisation (CCG, REGION) ODS code")
+		fs.StringVar(&s.label, "label", "", "token create, revoke: the token's label")
+		fs.StringVar(&s.token, "token", "", "token revoke: the token itself")
+	}
 	// Environment variables give the defaults; explicit flags override them.
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -133,22 +159,41 @@ func parse(cmd string, args []string) (*settings, error) {
 	return s, nil
 }
 
-func run(ctx context.Context, args []string) error {
+// run runs the command of args, writing its results to stdout.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "serve", "migrate", "seed":
+	case "token":
+		sub := ""
+		if len(args) > 0 {
+			sub, args = args[0], args[1:]
+		}
+		switch sub {
+		case "create", "list", "revoke":
+			cmd += " " + sub
+		default:
+			return fmt.Errorf("token needs a command: create, list or revoke (see --help)")
+		}
 	case "help":
 		_, err := parse("dpcma", []string{"--help"})
 		return err
 	default:
-		return fmt.Errorf("unknown command %q: use serve, migrate or seed (see --help)", cmd)
+		return fmt.Errorf("unknown command %q: use serve, migrate, seed or token (see --help)", cmd)
 	}
 	s, err := parse(cmd, args)
 	if err != nil {
 		return err
+	}
+	if s.publicURL == "" {
+		s.publicURL = "http://" + s.addr
+	}
+	mail := accounts.Config{SMTPURL: s.smtpURL, SMTPFrom: s.smtpFrom, PublicURL: s.publicURL}
+	if err := mail.Check(); err != nil {
+		return err // before the database is opened
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -165,10 +210,16 @@ func run(ctx context.Context, args []string) error {
 	}
 	switch cmd {
 	case "migrate":
-		fmt.Println("dpcma: schema is up to date on", db.Redacted)
+		fmt.Fprintln(stdout, "dpcma: schema is up to date on", db.Redacted)
 		return nil
 	case "seed":
 		return seedDatabase(ctx, db, s.seed)
+	case "token create", "token list", "token revoke":
+		svc, err := accounts.New(db.Client, db.Dialect, mail)
+		if err != nil {
+			return err
+		}
+		return tokenCommand(ctx, svc, cmd, s, stdout)
 	}
 	empty, err := seed.IsEmpty(ctx, db)
 	if err != nil {
@@ -180,7 +231,7 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	if db.Dialect != dialect.Postgres || s.timeout <= 0 {
-		return serve(ctx, db, s)
+		return serve(ctx, db, s, mail)
 	}
 	// PostgreSQL stops what the server asks for once the request's time
 	// is up, even if the cancellation never reaches it: the server's pool
@@ -191,7 +242,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer served.Close()
-	return serve(ctx, served, s)
+	return serve(ctx, served, s, mail)
 }
 
 func seedDatabase(ctx context.Context, db *database.DB, kind string) error {
@@ -205,11 +256,16 @@ func seedDatabase(ctx context.Context, db *database.DB, kind string) error {
 	return nil
 }
 
-func serve(ctx context.Context, db *database.DB, s *settings) error {
+func serve(ctx context.Context, db *database.DB, s *settings, mail accounts.Config) error {
 	app.TuneGC(s.memLimit)
+	svc, err := accounts.New(db.Client, db.Dialect, mail)
+	if err != nil {
+		return err
+	}
 	cfg := app.Config{MaxBodyBytes: s.maxBody, RequestTimeout: s.timeout, MaxPageSize: s.maxPageSize,
 		MaxConcurrent: s.concurrent, NoIntrospection: s.noIntrospec, ResponseCacheBytes: s.cacheMB << 20,
-		MaxDepth: s.maxDepth, MaxCost: s.maxCost, RateLimit: s.rateLimit, RateBurst: s.rateBurst, TrustProxy: s.trustProxy}
+		MaxDepth: s.maxDepth, MaxCost: s.maxCost, RateLimit: s.rateLimit, RateBurst: s.rateBurst, TrustProxy: s.trustProxy,
+		NoAnonymousReads: s.noAnonymous, Accounts: svc}
 	srv := &http.Server{
 		Addr:              s.addr,
 		Handler:           app.New(db, cfg),

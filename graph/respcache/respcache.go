@@ -12,8 +12,8 @@
 //
 // Responses with errors, mutations and subscriptions are never cached.
 // Anything that changes what a read returns other than the document, its
-// variables and the data (a caller's scope, should reads ever depend on it)
-// must become part of the key.
+// variables and the data must become part of the key: the caller's scope
+// (ScopeFunc) is, since viewer depends on it.
 package respcache
 
 import (
@@ -32,10 +32,15 @@ import (
 // RevisionFunc reads the current data revision for the operation in ctx.
 type RevisionFunc func(ctx context.Context) (int64, error)
 
+// ScopeFunc returns what identifies the caller of the operation in ctx
+// (its account and roles): results are never shared between scopes.
+type ScopeFunc func(ctx context.Context) []byte
+
 // Cache is a gqlgen handler extension. Use New.
 type Cache struct {
 	maxBytes, maxEntry int64
 	revision           RevisionFunc
+	scope              ScopeFunc
 
 	mu      sync.Mutex
 	rev     int64
@@ -54,9 +59,10 @@ type entry struct {
 }
 
 // New returns a cache holding up to maxBytes of response data; one
-// response may take up to an eighth of it.
-func New(maxBytes int64, revision RevisionFunc) *Cache {
-	return &Cache{maxBytes: maxBytes, maxEntry: maxBytes / 8, revision: revision, entries: map[key]*list.Element{}}
+// response may take up to an eighth of it. scope may be nil when every
+// caller sees the same results.
+func New(maxBytes int64, revision RevisionFunc, scope ScopeFunc) *Cache {
+	return &Cache{maxBytes: maxBytes, maxEntry: maxBytes / 8, revision: revision, scope: scope, entries: map[key]*list.Element{}}
 }
 
 var (
@@ -76,7 +82,11 @@ func (c *Cache) InterceptOperation(ctx context.Context, next graphql.OperationHa
 	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Query {
 		return next(ctx)
 	}
-	k, err := keyOf(oc)
+	var scope []byte
+	if c.scope != nil {
+		scope = c.scope(ctx)
+	}
+	k, err := keyOf(oc, scope)
 	if err != nil {
 		return next(ctx)
 	}
@@ -109,7 +119,7 @@ func (c *Cache) InterceptOperation(ctx context.Context, next graphql.OperationHa
 }
 
 // keyOf hashes what determines a query's result besides the data.
-func keyOf(oc *graphql.OperationContext) (key, error) {
+func keyOf(oc *graphql.OperationContext, scope []byte) (key, error) {
 	vars, err := json.Marshal(oc.Variables) // maps marshal with sorted keys
 	if err != nil {
 		return key{}, err
@@ -120,6 +130,8 @@ func keyOf(oc *graphql.OperationContext) (key, error) {
 	h.Write([]byte(oc.OperationName))
 	h.Write([]byte{0})
 	h.Write(vars)
+	h.Write([]byte{0})
+	h.Write(scope)
 	var k key
 	h.Sum(k[:0])
 	return k, nil

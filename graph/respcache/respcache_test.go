@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 func keyN(n byte) key { var k key; k[0] = n; return k }
@@ -11,7 +13,7 @@ func keyN(n byte) key { var k key; k[0] = n; return k }
 // The cache keeps at most maxBytes, evicting the least recently used, and
 // refuses an entry above an eighth of it.
 func TestBoundedLeastRecentlyUsed(t *testing.T) {
-	c := New(800, nil)
+	c := New(800, nil, nil)
 	data := json.RawMessage(bytes.Repeat([]byte("x"), 100))
 	for i := range 8 {
 		c.put(keyN(byte(i)), 1, data)
@@ -40,7 +42,7 @@ func TestBoundedLeastRecentlyUsed(t *testing.T) {
 // A newer revision drops every entry; a request that read an older one
 // (it raced a write) neither reads nor stores.
 func TestRevisions(t *testing.T) {
-	c := New(1<<20, nil)
+	c := New(1<<20, nil, nil)
 	c.put(keyN(1), 5, json.RawMessage(`{"a":1}`))
 	if _, ok := c.get(keyN(1), 4); ok {
 		t.Error("served an entry of revision 5 to a reader at revision 4")
@@ -54,5 +56,16 @@ func TestRevisions(t *testing.T) {
 	}
 	if _, ok := c.get(keyN(1), 6); ok || c.size != 0 || len(c.entries) != 0 {
 		t.Errorf("revision 6 kept entries of revision 5 (size %d)", c.size)
+	}
+}
+
+// Callers in different scopes never share a key.
+func TestScopeIsPartOfTheKey(t *testing.T) {
+	oc := &graphql.OperationContext{RawQuery: "{ viewer { email } }", Variables: map[string]any{}}
+	a, _ := keyOf(oc, []byte{1})
+	b, _ := keyOf(oc, []byte{2})
+	anon, _ := keyOf(oc, nil)
+	if a == b || a == anon || b == anon {
+		t.Error("the caller's scope does not change the key")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"dpcma/graph"
 	"dpcma/graph/apperr"
+	"dpcma/server/accounts"
 	"dpcma/server/database"
 	"dpcma/server/playground"
 )
@@ -52,6 +53,12 @@ type Config struct {
 	// ResponseCacheBytes bounds the memory of cached query results (see
 	// graph/respcache); 0 turns the cache off.
 	ResponseCacheBytes int64
+	// NoAnonymousReads refuses GraphQL requests without a token, but for
+	// register, confirmRegistration and _service.
+	NoAnonymousReads bool
+	// Accounts serves registration, tokens and roles; nil logs
+	// confirmation links instead of mailing them.
+	Accounts *accounts.Service
 }
 
 // DefaultConfig is what the server uses unless flags say otherwise.
@@ -63,15 +70,23 @@ var DefaultConfig = Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Seco
 
 // New returns the HTTP handler of the service.
 func New(db *database.DB, cfg Config) http.Handler {
+	if cfg.Accounts == nil {
+		var err error
+		if cfg.Accounts, err = accounts.New(db.Client, db.Dialect, accounts.Config{}); err != nil {
+			panic(err) // only SMTP settings can be wrong, and there are none
+		}
+	}
 	mux := http.NewServeMux()
 	gql := graph.NewServer(db, graph.Options{
 		MaxPageSize: cfg.MaxPageSize, NoIntrospection: cfg.NoIntrospection, ResponseCacheBytes: cfg.ResponseCacheBytes,
 		MaxDepth: cfg.MaxDepth, MaxCost: cfg.MaxCost,
+		NoAnonymousReads: cfg.NoAnonymousReads, Accounts: cfg.Accounts,
 	})
-	// Authentication, once it wraps this handler, runs before the rate
-	// limit, which keys requests by their principal.
-	mux.Handle("/query", limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy,
-		limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, limitConcurrency(cfg.MaxConcurrent, gql)))))
+	// Authentication runs before the rate limit, which keys requests by
+	// their principal.
+	mux.Handle("/query", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout,
+		authenticate(cfg.Accounts, limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy, limitConcurrency(cfg.MaxConcurrent, gql))))))
+	mux.Handle("/confirm", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, confirmPage(cfg.Accounts))))
 	mux.Handle("/", playground.Handler("/query"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -270,3 +270,19 @@ func TestAdministration(t *testing.T) {
 		}
 	})
 }
+
+// Registrations are audited without a new data revision, so the audit
+// trail must never come from the response cache.
+func TestAuditTrailIsNeverCached(t *testing.T) {
+	f := newFixture(t, dbtest.SQLite, graph.Options{ResponseCacheBytes: 1 << 20})
+	adminP := &access.Principal{AccountID: 1, Email: "admin@england.nhs.uk", Grants: []access.Grant{{Role: grant.RoleADMIN}}}
+	const trail = `query { ...T } fragment T on Query { auditEvents(first: 5) { totalCount } }`
+	var before, after struct{ AuditEvents struct{ TotalCount int } }
+	f.c.MustPost(trail, &before, as(adminP))
+	var reg map[string]any
+	f.c.MustPost(`mutation { register(email: "new.person@nhs.net") { email } }`, &reg)
+	f.c.MustPost(trail, &after, as(adminP))
+	if after.AuditEvents.TotalCount != before.AuditEvents.TotalCount+1 {
+		t.Fatalf("audit events %d, then %d after a registration", before.AuditEvents.TotalCount, after.AuditEvents.TotalCount)
+	}
+}

@@ -33,8 +33,10 @@ import (
 type RevisionFunc func(ctx context.Context) (int64, error)
 
 // ScopeFunc returns what identifies the caller of the operation in ctx
-// (its account and roles): results are never shared between scopes.
-type ScopeFunc func(ctx context.Context) []byte
+// (its account and roles): results are never shared between scopes. It
+// returns false for an operation whose result must not be kept at all
+// (one that reads what the data revision does not cover).
+type ScopeFunc func(ctx context.Context) ([]byte, bool)
 
 // Cache is a gqlgen handler extension. Use New.
 type Cache struct {
@@ -84,7 +86,10 @@ func (c *Cache) InterceptOperation(ctx context.Context, next graphql.OperationHa
 	}
 	var scope []byte
 	if c.scope != nil {
-		scope = c.scope(ctx)
+		var cacheable bool
+		if scope, cacheable = c.scope(ctx); !cacheable {
+			return next(ctx)
+		}
 	}
 	k, err := keyOf(oc, scope)
 	if err != nil {

@@ -230,7 +230,7 @@ func (wl writeLoad) run(client *http.Client, target string, deadline time.Time) 
 		data, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != 200 || bytes.Contains(data, []byte(`"errors":`)) {
-			rep.err = fmt.Errorf("HTTP %d: %.300s %v", resp.StatusCode, data, err)
+			rep.err = fmt.Errorf("HTTP %d: %.300s %w", resp.StatusCode, data, err)
 			return rep
 		}
 		rep.latencies = append(rep.latencies, time.Since(start))

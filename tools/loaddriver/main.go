@@ -208,34 +208,59 @@ func (wl writeLoad) run(client *http.Client, target string, deadline time.Time) 
 		rep.err = err
 		return rep
 	}
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	// Open loop: submissions arrive at the rate whatever the server's
+	// latency, as practices submitting do.
 	tick := time.NewTicker(time.Duration(float64(time.Second) / wl.perSecond))
 	defer tick.Stop()
 	for n := 0; time.Now().Before(deadline); n++ {
 		<-tick.C
-		// Every write changes its answers: the values alternate per round.
-		yes := []string{"yes", "no"}[(n/len(codes))%2]
-		in := map[string]any{"practice": codes[n%len(codes)], "period": period, "answers": []map[string]any{
-			{"indicator": "PO01", "value": yes}, {"indicator": "PO04", "value": fmt.Sprint(10 + n%80)},
-			{"indicator": "ER09", "value": fmt.Sprint(n % 4)}, {"indicator": "IN02", "value": yes}}}
-		body, _ := json.Marshal(map[string]any{"query": submitDoc, "variables": map[string]any{"in": in}})
-		req, _ := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+wl.token)
-		start := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			rep.err = err
-			return rep
-		}
-		data, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 || bytes.Contains(data, []byte(`"errors":`)) {
-			rep.err = fmt.Errorf("HTTP %d: %.300s %w", resp.StatusCode, data, err)
-			return rep
-		}
-		rep.latencies = append(rep.latencies, time.Since(start))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := wl.submit(client, target, codes[n%len(codes)], period, n/len(codes))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && rep.err == nil {
+				rep.err = err
+			}
+			if err == nil {
+				rep.latencies = append(rep.latencies, d)
+			}
+		}()
 	}
+	wg.Wait()
 	return rep
+}
+
+// submit sends one practice's answers; they alternate with each round
+// over the practices, so that every submission changes them.
+func (wl writeLoad) submit(client *http.Client, target, practice, period string, round int) (time.Duration, error) {
+	yes := []string{"yes", "no"}[round%2]
+	in := map[string]any{"practice": practice, "period": period, "answers": []map[string]any{
+		{"indicator": "PO01", "value": yes}, {"indicator": "PO04", "value": fmt.Sprint(10 + 40*(round%2))},
+		{"indicator": "ER09", "value": fmt.Sprint(round % 4)}, {"indicator": "IN02", "value": yes}}}
+	body, _ := json.Marshal(map[string]any{"query": submitDoc, "variables": map[string]any{"in": in}})
+	req, _ := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+wl.token)
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != 200 || bytes.Contains(data, []byte(`"errors":`)) {
+		return 0, fmt.Errorf("HTTP %d: %.300s", resp.StatusCode, data)
+	}
+	return time.Since(start), nil
 }
 
 // practiceCodes lists some practices' codes and the open period.

@@ -19,7 +19,9 @@ import (
 type getQueries struct{ transport.GET }
 
 func (t getQueries) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	t.GET.Do(&refuseNonQuery{ResponseWriter: w}, r, exec)
+	sw := &specResponse{ResponseWriter: w}
+	t.GET.Do(&refuseNonQuery{ResponseWriter: sw}, r, exec)
+	sw.finish()
 }
 
 // refuseNonQuery replaces the 406 gqlgen's GET transport writes for an

@@ -62,7 +62,7 @@ func NewServer(db *database.DB, opts Options) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{db: db, client: client, dialect: dialect, accounts: opts.Accounts}}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getQueries{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postRequests{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})

@@ -43,6 +43,9 @@ const (
 	ServerBusy = "SERVER_BUSY"
 	// Timeout: the request ran past its deadline and was stopped.
 	Timeout = "TIMEOUT"
+	// BadRequest: the HTTP request is not a GraphQL request (a body that
+	// is not JSON, or fields of the wrong type).
+	BadRequest = "BAD_REQUEST"
 	// ValidationFailed is gqlgen's code for a document the schema rejects.
 	ValidationFailed = "GRAPHQL_VALIDATION_FAILED"
 )
@@ -93,6 +96,11 @@ func Present(ctx context.Context, err error) *gqlerror.Error {
 		setCode(gerr, NotFound)
 	case isArgumentError(err):
 		setCode(gerr, BadUserInput)
+	case strings.HasPrefix(gerr.Message, badBodyPrefix):
+		// gqlgen's message quotes the whole body back: keep the reason only.
+		reason, _, _ := strings.Cut(strings.TrimPrefix(gerr.Message, badBodyPrefix), " body:")
+		gerr.Message = "the request body is not a GraphQL request in JSON (" + reason + "): send {\"query\": \"...\", \"variables\": {...}}"
+		setCode(gerr, BadRequest)
 	case errors.As(err, &parsed) && parsed.Extensions["code"] != nil:
 		// gqlgen's own coded errors (validation, parse, complexity, APQ).
 	case errors.Is(err, context.DeadlineExceeded):
@@ -123,6 +131,9 @@ func isArgumentError(err error) bool {
 	}
 	return false
 }
+
+// badBodyPrefix starts gqlgen's error for a body it cannot decode.
+const badBodyPrefix = "json request body could not be decoded: "
 
 // entgqlInvalidPagination is the code entgql gives bad first/last values.
 const entgqlInvalidPagination = "INVALID_PAGINATION"

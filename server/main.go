@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -271,9 +272,14 @@ func serve(ctx context.Context, db *database.DB, s *settings, mail accounts.Conf
 		Handler:           app.New(db, cfg),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	// Bind first, so that "ready" is only said of a port that is ours.
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("cannot serve on %s: %w", s.addr, err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	slog.Info("dpcma ready", "url", "http://"+s.addr+"/", "db", db.Redacted)
+	go func() { errc <- srv.Serve(ln) }()
+	slog.Info("dpcma ready", "url", "http://"+ln.Addr().String()+"/", "db", db.Redacted)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("cannot serve on %s: %w", s.addr, err)

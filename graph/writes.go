@@ -91,8 +91,7 @@ func (r *Resolver) submittedMaturity(ctx context.Context, res *model.SubmitResul
 
 // responseHistory lists the audited changes of one answer, oldest first.
 func (r *Resolver) responseHistory(ctx context.Context, obj *ent.Response) ([]*ent.AuditEvent, error) {
-	return r.client.AuditEvent.Query().Where(auditevent.ResponseID(obj.ID)).
-		Order(ent.Asc(auditevent.FieldAt), ent.Asc(auditevent.FieldID)).All(ctx)
+	return loaders.For(ctx).History.Load(ctx, obj.ID)()
 }
 
 func (r *Resolver) createIndicator(ctx context.Context, in model.CreateIndicatorInput) (*ent.Indicator, error) {

@@ -286,3 +286,21 @@ func TestAuditTrailIsNeverCached(t *testing.T) {
 		t.Fatalf("audit events %d, then %d after a registration", before.AuditEvents.TotalCount, after.AuditEvents.TotalCount)
 	}
 }
+
+// A list of answers with their history costs the same statements whatever
+// its length.
+func TestHistoryOfManyAnswersIsBatched(t *testing.T) {
+	f := newFixture(t, dbtest.SQLite, graph.Options{})
+	const doc = `query($n: Int) { practices(first: 2) { edges { node { responses(first: $n) { edges { node { history { action } } } } } } } }`
+	counts := map[int]int{}
+	for _, n := range []int{3, 30} {
+		var out map[string]any
+		f.c.MustPost(doc, &out, client.Var("n", 3)) // warm the shared reference data
+		f.counter.Reset()
+		f.c.MustPost(doc, &out, client.Var("n", n))
+		counts[n] = f.counter.Count()
+	}
+	if counts[3] != counts[30] {
+		t.Fatalf("statements for 3 and 30 answers' history: %v", counts)
+	}
+}

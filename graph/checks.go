@@ -187,8 +187,32 @@ func (w *walk) field(f *ast.Field) (measure, *gqlerror.Error) {
 		cost = mul(w.listLength(f, "representations"), cost)
 	case f.Name == "nodes" && f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Query":
 		cost = mul(w.listLength(f, "ids"), cost)
+	case isIntrospectionList(f):
+		cost = mul(introspectionListLength(f), cost)
 	}
 	return measure{other: add(1, cost), depth: 1 + inner.depth}, nil
+}
+
+// isIntrospectionList reports a list field of the introspection types
+// (__Schema.types, __Type.fields, ...): cheap one by one, but a document
+// can ask for the whole schema many times over under aliases.
+func isIntrospectionList(f *ast.Field) bool {
+	return f.ObjectDefinition != nil && strings.HasPrefix(f.ObjectDefinition.Name, "__") &&
+		f.Definition != nil && f.Definition.Type.Elem != nil
+}
+
+// introspectionListLength bounds what an introspection list returns: the
+// schema's types, a type's fields, or the few members (arguments, input
+// fields, values, interfaces) of one. GraphiQL's schema query costs about
+// 2.3 million by these figures.
+func introspectionListLength(f *ast.Field) int64 {
+	switch f.Name {
+	case "types":
+		return 300
+	case "fields":
+		return 30
+	}
+	return 10
 }
 
 func isConnection(f *ast.Field) bool {

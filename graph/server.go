@@ -25,6 +25,10 @@ import (
 type Options struct {
 	// MaxPageSize caps first and last on every connection (0: no cap).
 	MaxPageSize int
+	// MaxTokens caps the tokens of a document, so that a document of
+	// thousands of cheap fields is refused before it is even parsed whole
+	// (0: no cap).
+	MaxTokens int
 	// NoIntrospection switches public introspection (__schema, __type)
 	// off; _service stays available to federation gateways.
 	NoIntrospection bool
@@ -64,6 +68,9 @@ func NewServer(db *database.DB, opts Options) *handler.Server {
 	srv.AddTransport(getQueries{})
 	srv.AddTransport(postRequests{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if opts.MaxTokens > 0 {
+		srv.SetParserTokenLimit(opts.MaxTokens)
+	}
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(operationChecks{maxPageSize: opts.MaxPageSize, noIntrospection: opts.NoIntrospection,

@@ -70,6 +70,7 @@ type settings struct {
 	cacheMB     int64
 	maxDepth    int
 	maxCost     int64
+	maxTokens   int
 	rateLimit   float64
 	rateBurst   int
 	trustProxy  bool
@@ -95,6 +96,7 @@ func parse(cmd string, args []string) (*settings, error) {
 	fs.DurationVar(&s.timeout, "request-timeout", app.DefaultConfig.RequestTimeout, "longest time one request may take")
 	fs.IntVar(&s.maxPageSize, "max-page-size", app.DefaultConfig.MaxPageSize, "largest first/last on a connection")
 	fs.IntVar(&s.maxDepth, "max-depth", app.DefaultConfig.MaxDepth, "deepest nesting of fields in an operation; 0 turns the limit off")
+	fs.IntVar(&s.maxTokens, "max-tokens", app.DefaultConfig.MaxTokens, "most tokens (names, punctuation, values) in one GraphQL document; 0 turns the limit off")
 	fs.Int64Var(&s.maxCost, "max-cost", app.DefaultConfig.MaxCost, "highest cost of an operation (connections count by page size, see README); 0 turns the limit off")
 	fs.IntVar(&s.concurrent, "max-concurrent", app.DefaultConfig.MaxConcurrent, "GraphQL operations run at once; more wait their turn")
 	fs.Int64Var(&s.memLimit, "memory-limit-mb", 160, "soft limit of the Go heap in MiB (GOMEMLIMIT); 0 leaves it unset")
@@ -141,7 +143,7 @@ func parse(cmd string, args []string) (*settings, error) {
 	}
 	for name, v := range map[string]int64{"max-body-bytes": s.maxBody, "max-page-size": int64(s.maxPageSize),
 		"max-concurrent": int64(s.concurrent), "memory-limit-mb": s.memLimit, "response-cache-mb": s.cacheMB, "request-timeout": int64(s.timeout),
-		"max-depth": int64(s.maxDepth), "max-cost": s.maxCost, "rate-burst": int64(s.rateBurst)} {
+		"max-depth": int64(s.maxDepth), "max-cost": s.maxCost, "max-tokens": int64(s.maxTokens), "rate-burst": int64(s.rateBurst)} {
 		if v < 0 {
 			return nil, fmt.Errorf("--%s must not be negative", name)
 		}
@@ -265,7 +267,7 @@ func serve(ctx context.Context, db *database.DB, s *settings, mail accounts.Conf
 	}
 	cfg := app.Config{MaxBodyBytes: s.maxBody, RequestTimeout: s.timeout, MaxPageSize: s.maxPageSize,
 		MaxConcurrent: s.concurrent, NoIntrospection: s.noIntrospec, ResponseCacheBytes: s.cacheMB << 20,
-		MaxDepth: s.maxDepth, MaxCost: s.maxCost, RateLimit: s.rateLimit, RateBurst: s.rateBurst, TrustProxy: s.trustProxy,
+		MaxDepth: s.maxDepth, MaxCost: s.maxCost, MaxTokens: s.maxTokens, RateLimit: s.rateLimit, RateBurst: s.rateBurst, TrustProxy: s.trustProxy,
 		NoAnonymousReads: s.noAnonymous, Accounts: svc}
 	srv := &http.Server{
 		Addr:              s.addr,

@@ -43,6 +43,8 @@ const (
 	ServerBusy = "SERVER_BUSY"
 	// Timeout: the request ran past its deadline and was stopped.
 	Timeout = "TIMEOUT"
+	// UnsupportedMediaType: a POST body that is not JSON (HTTP 415).
+	UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 	// BadRequest: the HTTP request is not a GraphQL request (a body that
 	// is not JSON, or fields of the wrong type).
 	BadRequest = "BAD_REQUEST"

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"os"
 	"runtime"
@@ -41,6 +42,9 @@ type Config struct {
 	// MaxCost refuses operations that cost more (0: no limit); README
 	// gives the formula.
 	MaxCost int64
+	// MaxTokens refuses documents of more tokens before they are parsed
+	// whole (0: no limit).
+	MaxTokens int
 	// RateLimit is the requests a second one client may send to /query
 	// over time, and RateBurst how many at once; a client is an account
 	// (by its token) or, anonymous, an address. 0 turns the limit off.
@@ -65,7 +69,7 @@ type Config struct {
 // The cost and depth limits let every documented query run, the national
 // dashboard of docs/performance.md (cost 3.9 million, depth 13) included.
 var DefaultConfig = Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, MaxPageSize: 1000,
-	MaxConcurrent: 2 * runtime.GOMAXPROCS(0), ResponseCacheBytes: 32 << 20, MaxDepth: 15, MaxCost: 10_000_000,
+	MaxConcurrent: 2 * runtime.GOMAXPROCS(0), ResponseCacheBytes: 32 << 20, MaxDepth: 15, MaxCost: 10_000_000, MaxTokens: 15_000,
 	RateLimit: 50, RateBurst: 100}
 
 // New returns the HTTP handler of the service.
@@ -79,13 +83,13 @@ func New(db *database.DB, cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewServer(db, graph.Options{
 		MaxPageSize: cfg.MaxPageSize, NoIntrospection: cfg.NoIntrospection, ResponseCacheBytes: cfg.ResponseCacheBytes,
-		MaxDepth: cfg.MaxDepth, MaxCost: cfg.MaxCost,
+		MaxDepth: cfg.MaxDepth, MaxCost: cfg.MaxCost, MaxTokens: cfg.MaxTokens,
 		NoAnonymousReads: cfg.NoAnonymousReads, Accounts: cfg.Accounts,
 	})
 	// Authentication runs before the rate limit, which keys requests by
 	// their principal.
-	mux.Handle("/query", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout,
-		authenticate(cfg.Accounts, limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy, limitConcurrency(cfg.MaxConcurrent, gql))))))
+	mux.Handle("/query", graphQLRequests(limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout,
+		authenticate(cfg.Accounts, limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy, limitConcurrency(cfg.MaxConcurrent, gql)))))))
 	mux.Handle("/confirm", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, confirmPage(cfg.Accounts))))
 	mux.Handle("/", playground.Handler("/query"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -164,4 +168,27 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v) // the client may be gone; nothing to do
+}
+
+// graphQLRequests answers what is not a GraphQL request over HTTP with a
+// clear status before anything else looks at it: a POST body that is not
+// JSON (415), a method other than GET, POST or OPTIONS (405).
+func graphQLRequests(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodOptions:
+		case http.MethodPost:
+			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if err != nil || mt != "application/json" {
+				writeJSON(w, http.StatusUnsupportedMediaType, gqlErrors(
+					"send GraphQL requests as Content-Type: application/json, with a body {\"query\": \"...\", \"variables\": {...}}", apperr.UnsupportedMediaType))
+				return
+			}
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			writeJSON(w, http.StatusMethodNotAllowed, gqlErrors("GraphQL is served by GET (queries) and POST", apperr.MethodNotAllowed))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"dpcma/server/access"
 	"dpcma/server/fault"
 
+	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -175,6 +176,9 @@ func (w *walk) field(f *ast.Field) (measure, *gqlerror.Error) {
 	if err := w.checks.checkPageSize(f, w.vars); err != nil {
 		return measure{}, err
 	}
+	if err := checkCursors(f, w.vars); err != nil {
+		return measure{}, err
+	}
 	inner, err := w.selections(f.SelectionSet)
 	if err != nil {
 		return measure{}, err
@@ -337,6 +341,29 @@ func (c operationChecks) checkPageSize(f *ast.Field, vars map[string]any) *gqler
 		if n, ok := toInt(v); ok && n > int64(c.maxPageSize) {
 			return apperr.Errorf(arg.Position, apperr.BadUserInput,
 				"%s on %s is %d; the most one page can hold is %d: page with after/before", name, f.Name, n, c.maxPageSize)
+		}
+	}
+	return nil
+}
+
+// checkCursors refuses a cursor argument that is not one this server
+// gave out. entgql reads the cursors of nested connections while it
+// eager-loads them, before gqlgen checks the arguments, and cannot cope
+// with one that does not decode.
+func checkCursors(f *ast.Field, vars map[string]any) *gqlerror.Error {
+	for _, name := range []string{"after", "before"} {
+		arg := f.Arguments.ForName(name)
+		if arg == nil || arg.Value == nil {
+			continue
+		}
+		v, err := arg.Value.Value(vars)
+		if err != nil || v == nil {
+			continue
+		}
+		var c entgql.Cursor[int]
+		if c.UnmarshalGQL(v) != nil {
+			return apperr.Errorf(arg.Position, apperr.BadUserInput,
+				"%s on %s is not a cursor this server gave out: page with the cursor of an edge or of pageInfo", name, f.Name)
 		}
 	}
 	return nil

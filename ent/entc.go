@@ -34,6 +34,7 @@ func main() {
 			gen.FeatureExecQuery,
 			gen.FeatureUpsert,
 			gen.FeatureLock,
+			gen.FeatureVersionedMigration,
 		},
 	}, entc.Extensions(ex), entc.TemplateDir("./ent/template"))
 	if err != nil {

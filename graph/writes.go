@@ -91,7 +91,7 @@ func (r *Resolver) submittedMaturity(ctx context.Context, res *model.SubmitResul
 
 // responseHistory lists the audited changes of one answer, oldest first.
 func (r *Resolver) responseHistory(ctx context.Context, obj *ent.Response) ([]*ent.AuditEvent, error) {
-	return loaders.For(ctx).History.Load(ctx, obj.ID)()
+	return loaders.For(ctx).ResponseHistory(ctx, obj.ID)
 }
 
 func (r *Resolver) createIndicator(ctx context.Context, in model.CreateIndicatorInput) (*ent.Indicator, error) {

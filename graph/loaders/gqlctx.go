@@ -41,17 +41,24 @@ func placeOf(ctx context.Context) *ast.Field {
 // resolving (FieldContext.Result of the list field); nil outside such a
 // list.
 func siblingOrganisations(ctx context.Context) []*ent.Organisation {
+	return siblingsOf(ctx, func(e *ent.OrganisationEdge) *ent.Organisation { return e.Node })
+}
+
+// siblingsOf returns the nodes of the nearest list of T, a connection's
+// edges (E, read by node) or a plain list, that the current field's
+// object belongs to.
+func siblingsOf[E any, T any](ctx context.Context, node func(*E) *T) []*T {
 	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
 		switch v := fc.Result.(type) {
-		case []*ent.OrganisationEdge:
-			out := make([]*ent.Organisation, 0, len(v))
+		case []*E:
+			out := make([]*T, 0, len(v))
 			for _, e := range v {
-				if e != nil && e.Node != nil {
-					out = append(out, e.Node)
+				if e != nil && node(e) != nil {
+					out = append(out, node(e))
 				}
 			}
 			return out
-		case []*ent.Organisation:
+		case []*T:
 			return v
 		}
 	}

@@ -5,28 +5,39 @@ import (
 
 	"dpcma/ent"
 	"dpcma/ent/auditevent"
-
-	"github.com/graph-gophers/dataloader/v7"
 )
 
-// newHistoryLoader loads the audit events of answers, oldest first, for
-// many answers in one statement: a list of answers with their history
-// costs one query, not one per answer.
-func newHistoryLoader(client *ent.Client) *dataloader.Loader[int, []*ent.AuditEvent] {
-	return dataloader.NewBatchedLoader(func(ctx context.Context, ids []int) []*dataloader.Result[[]*ent.AuditEvent] {
-		rows, err := client.AuditEvent.Query().Where(auditevent.ResponseIDIn(ids...)).
-			Order(ent.Asc(auditevent.FieldAt), ent.Asc(auditevent.FieldID)).All(ctx)
-		byID := map[int][]*ent.AuditEvent{}
-		for _, r := range rows {
-			byID[*r.ResponseID] = append(byID[*r.ResponseID], r)
-		}
-		out := make([]*dataloader.Result[[]*ent.AuditEvent], len(ids))
-		for i, id := range ids {
-			out[i] = &dataloader.Result[[]*ent.AuditEvent]{Data: byID[id], Error: err}
-			if out[i].Data == nil && err == nil {
-				out[i].Data = []*ent.AuditEvent{}
-			}
-		}
-		return out
-	}, dataloader.WithWait[int, []*ent.AuditEvent](wait), dataloader.WithBatchCapacity[int, []*ent.AuditEvent](batchCapacity))
+// ResponseHistory returns the audit events of an answer, oldest first. The
+// answers of the list it belongs to load with it, in one statement, so a
+// list of answers with their history costs one query however gqlgen
+// schedules the fields.
+func (l *Loaders) ResponseHistory(ctx context.Context, responseID int) ([]*ent.AuditEvent, error) {
+	return l.history.at(ctx, func() *listLoader[int, []*ent.AuditEvent] {
+		return newListLoader(nil, siblingResponses, l.queryHistory)
+	}).get(ctx, responseID)
+}
+
+// siblingResponses: the rest of the asking answer's list joins the batch.
+func siblingResponses(ctx context.Context, _ []int) []int {
+	var ids []int
+	for _, r := range siblingsOf(ctx, func(e *ent.ResponseEdge) *ent.Response { return e.Node }) {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func (l *Loaders) queryHistory(ctx context.Context, ids []int) (map[int][]*ent.AuditEvent, error) {
+	rows, err := l.client.AuditEvent.Query().Where(auditevent.ResponseIDIn(ids...)).
+		Order(ent.Asc(auditevent.FieldAt), ent.Asc(auditevent.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int][]*ent.AuditEvent, len(ids))
+	for _, id := range ids {
+		out[id] = []*ent.AuditEvent{}
+	}
+	for _, r := range rows {
+		out[*r.ResponseID] = append(out[*r.ResponseID], r)
+	}
+	return out, nil
 }

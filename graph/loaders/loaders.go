@@ -36,13 +36,12 @@ type Loaders struct {
 	Rollups *Rollups
 	// Summary loads indicator summaries.
 	Summary *dataloader.Loader[SummaryKey, *Summary]
-	// History loads the audit events of answers by response id.
-	History *dataloader.Loader[int, []*ent.AuditEvent]
 
 	client        *ent.Client
 	responseHints hintSet
 	responses     byPlace[*listLoader[SubjectPeriod, []*ent.Response]]
 	practicePages byPlace[*listLoader[orgKey, *ent.PracticeConnection]]
+	history       byPlace[*listLoader[int, []*ent.AuditEvent]]
 	shared        *Shared
 	snapOnce      sync.Once
 	snap          *snapshot
@@ -51,8 +50,7 @@ type Loaders struct {
 
 // New returns fresh loaders reading through client.
 func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
-	l := &Loaders{client: client, shared: shared, Rollups: newRollups(client), Summary: newSummaryLoader(client, dialect),
-		History: newHistoryLoader(client)}
+	l := &Loaders{client: client, shared: shared, Rollups: newRollups(client), Summary: newSummaryLoader(client, dialect)}
 	l.OrganisationByCode = byKey(func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
 		return client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).All(ctx)
 	}, func(o *ent.Organisation) string { return o.OdsCode })

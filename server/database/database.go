@@ -123,6 +123,9 @@ func (db *DB) Close() error { return db.Client.Close() }
 
 // Migrate creates or upgrades the schema.
 func (db *DB) Migrate(ctx context.Context) error {
+	if db.Dialect == dialect.Postgres {
+		return db.migratePostgres(ctx)
+	}
 	if err := db.Client.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrating schema: %w", err)
 	}

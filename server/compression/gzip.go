@@ -101,7 +101,7 @@ func (g *writer) Write(p []byte) (int, error) {
 // start sends the header, compressed or not, and what was held back.
 func (g *writer) start(compress bool) {
 	g.decided = true
-	h := g.ResponseWriter.Header()
+	h := g.Header()
 	if h.Get("Content-Encoding") != "" {
 		compress = false // the handler encoded it itself
 	}

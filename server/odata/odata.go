@@ -62,11 +62,11 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		sets := []*export.Set{export.Organisations, export.Practices, export.Responses, export.Maturity(cat.Domains)}
 		base := baseURL(r)
 		path := strings.TrimPrefix(r.URL.Path, "/odata")
-		switch {
-		case path == "" || path == "/":
+		switch path {
+		case "", "/":
 			serviceDocument(w, base, sets)
 			return
-		case path == "/$metadata":
+		case "/$metadata":
 			metadata(w, sets)
 			return
 		}

@@ -78,6 +78,9 @@ type settings struct {
 	smtpURL     string
 	smtpFrom    string
 	publicURL   string
+	corsOrigins string
+	odataPage   int
+	exportTime  time.Duration
 	// token commands
 	email, role, org, label, token string
 }
@@ -109,6 +112,9 @@ func parse(cmd string, args []string) (*settings, error) {
 	fs.StringVar(&s.smtpURL, "smtp-url", "", "mail server for confirmation links, smtp://user:password@host:port; unset, links are logged")
 	fs.StringVar(&s.smtpFrom, "smtp-from", "", "sender address of confirmation mails")
 	fs.StringVar(&s.publicURL, "public-url", "", "the service's address as people reach it, for confirmation links (default http://<addr>)")
+	fs.StringVar(&s.corsOrigins, "cors-origins", "", "origins whose pages may call the API, comma-separated (https://dash.example.nhs.uk), or * for any without credentials; unset: same-origin only")
+	fs.IntVar(&s.odataPage, "odata-page-size", app.DefaultBIConfig.ODataPageSize, "rows of one OData page before @odata.nextLink")
+	fs.DurationVar(&s.exportTime, "export-timeout", app.DefaultBIConfig.Export.Timeout, "longest time one export or OData request may take")
 	if strings.HasPrefix(cmd, "token") {
 		fs.StringVar(&s.email, "email", "", "token: the account's email address")
 		fs.StringVar(&s.role, "role", "", "token create: VIEWER, PRACTICE, CCG, REGION or ADMIN")
@@ -143,8 +149,12 @@ func parse(cmd string, args []string) (*settings, error) {
 	}
 	for name, v := range map[string]int64{"max-body-bytes": s.maxBody, "max-page-size": int64(s.maxPageSize),
 		"max-concurrent": int64(s.concurrent), "memory-limit-mb": s.memLimit, "response-cache-mb": s.cacheMB, "request-timeout": int64(s.timeout),
-		"max-depth": int64(s.maxDepth), "max-cost": s.maxCost, "max-tokens": int64(s.maxTokens), "rate-burst": int64(s.rateBurst)} {
+		"max-depth": int64(s.maxDepth), "max-cost": s.maxCost, "max-tokens": int64(s.maxTokens), "rate-burst": int64(s.rateBurst),
+		"odata-page-size": int64(s.odataPage) - 1, "export-timeout": int64(s.exportTime) - 1} {
 		if v < 0 {
+			if name == "odata-page-size" || name == "export-timeout" {
+				return nil, fmt.Errorf("--%s must be positive", name)
+			}
 			return nil, fmt.Errorf("--%s must not be negative", name)
 		}
 	}
@@ -153,6 +163,11 @@ func parse(cmd string, args []string) (*settings, error) {
 	}
 	if s.rateLimit > 0 && s.rateBurst < 1 {
 		return nil, errors.New("--rate-burst must be at least 1 while --rate-limit is on")
+	}
+	for _, o := range splitList(s.corsOrigins) {
+		if o != "*" && (!strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.Count(o, "/") > 2) {
+			return nil, fmt.Errorf("bad --cors-origins entry %q: give an origin such as https://dash.example.nhs.uk, or *", o)
+		}
 	}
 	switch s.seed {
 	case seed.England, seed.Small, seed.None:
@@ -248,6 +263,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return serve(ctx, served, s, mail)
 }
 
+// splitList splits a comma-separated flag, dropping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, strings.TrimSuffix(v, "/"))
+		}
+	}
+	return out
+}
+
 func seedDatabase(ctx context.Context, db *database.DB, kind string) error {
 	fmt.Fprintf(os.Stderr, "dpcma: seeding %s with the %q data set\n", db.Redacted, kind)
 	st, err := seed.Run(ctx, db, kind, os.Stderr)
@@ -268,7 +294,10 @@ func serve(ctx context.Context, db *database.DB, s *settings, mail accounts.Conf
 	cfg := app.Config{MaxBodyBytes: s.maxBody, RequestTimeout: s.timeout, MaxPageSize: s.maxPageSize,
 		MaxConcurrent: s.concurrent, NoIntrospection: s.noIntrospec, ResponseCacheBytes: s.cacheMB << 20,
 		MaxDepth: s.maxDepth, MaxCost: s.maxCost, MaxTokens: s.maxTokens, RateLimit: s.rateLimit, RateBurst: s.rateBurst, TrustProxy: s.trustProxy,
-		NoAnonymousReads: s.noAnonymous, Accounts: svc}
+		NoAnonymousReads: s.noAnonymous, Accounts: svc, BI: app.DefaultBIConfig}
+	cfg.BI.CORSOrigins = splitList(s.corsOrigins)
+	cfg.BI.ODataPageSize = s.odataPage
+	cfg.BI.Export.Timeout = s.exportTime
 	srv := &http.Server{
 		Addr:              s.addr,
 		Handler:           app.New(db, cfg),

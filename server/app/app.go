@@ -17,6 +17,7 @@ import (
 	"dpcma/graph"
 	"dpcma/graph/apperr"
 	"dpcma/server/accounts"
+	"dpcma/server/compression"
 	"dpcma/server/database"
 	"dpcma/server/playground"
 )
@@ -63,6 +64,8 @@ type Config struct {
 	// Accounts serves registration, tokens and roles; nil logs
 	// confirmation links instead of mailing them.
 	Accounts *accounts.Service
+	// BI holds the exports, OData and CORS settings (bi.go).
+	BI BIConfig
 }
 
 // DefaultConfig is what the server uses unless flags say otherwise.
@@ -70,7 +73,7 @@ type Config struct {
 // dashboard of docs/performance.md (cost 3.9 million, depth 13) included.
 var DefaultConfig = Config{MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, MaxPageSize: 1000,
 	MaxConcurrent: 2 * runtime.GOMAXPROCS(0), ResponseCacheBytes: 32 << 20, MaxDepth: 15, MaxCost: 10_000_000, MaxTokens: 15_000,
-	RateLimit: 50, RateBurst: 100}
+	RateLimit: 50, RateBurst: 100, BI: DefaultBIConfig}
 
 // New returns the HTTP handler of the service.
 func New(db *database.DB, cfg Config) http.Handler {
@@ -88,8 +91,9 @@ func New(db *database.DB, cfg Config) http.Handler {
 	})
 	// Authentication runs before the rate limit, which keys requests by
 	// their principal.
-	mux.Handle("/query", graphQLRequests(limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout,
-		authenticate(cfg.Accounts, limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy, limitConcurrency(cfg.MaxConcurrent, gql)))))))
+	mux.Handle("/query", graphQLRequests(withCORS(cfg.BI.CORSOrigins, compression.Handler(limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout,
+		authenticate(cfg.Accounts, limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy, limitConcurrency(cfg.MaxConcurrent, gql)))))))))
+	mountBI(mux, db, cfg)
 	mux.Handle("/confirm", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, confirmPage(cfg.Accounts))))
 	mux.Handle("/", playground.Handler("/query"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

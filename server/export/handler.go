@@ -1,0 +1,366 @@
+package export
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"dpcma/server/access"
+	"dpcma/server/database"
+	"dpcma/server/fault"
+)
+
+// Config holds the export limits.
+type Config struct {
+	// AnonymousReads lets requests without a token read (the API's rule,
+	// see access.Read).
+	AnonymousReads bool
+	// Timeout bounds one export, instead of the request timeout: England's
+	// answers take longer than a GraphQL request may.
+	Timeout time.Duration
+	// MaxConcurrent caps exports running at once (each holds a database
+	// connection for its whole length); others wait up to QueueWait, then
+	// get 503.
+	MaxConcurrent int
+	QueueWait     time.Duration
+}
+
+// DefaultConfig is what the server uses unless told otherwise.
+var DefaultConfig = Config{AnonymousReads: true, Timeout: 15 * time.Minute, MaxConcurrent: 2, QueueWait: 30 * time.Second}
+
+// flushEvery is how many rows go out between flushes: often enough that a
+// client sees progress, seldom enough that flushing costs nothing.
+const flushEvery = 2000
+
+// Handler serves GET /export/{practices,responses,maturity,organisations}.{csv,json}.
+func Handler(db *database.DB, cfg Config) http.Handler {
+	slots := make(chan struct{}, max(cfg.MaxConcurrent, 1))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			WriteError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "exports are read with GET")
+			return
+		}
+		if err := access.Read(access.From(r.Context()), cfg.AnonymousReads); err != nil {
+			WriteFault(w, err)
+			return
+		}
+		name, format, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/export/"), ".")
+		if !ok || (format != "csv" && format != "json") || setByName(name) == "" {
+			WriteError(w, http.StatusNotFound, fault.NotFound,
+				"no such export: use /export/{practices,responses,maturity,organisations}.{csv,json}")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), cfg.Timeout)
+		defer cancel()
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		case <-time.After(cfg.QueueWait):
+			WriteError(w, http.StatusServiceUnavailable, "SERVER_BUSY", "too many exports are running: try again shortly")
+			return
+		case <-ctx.Done():
+			return
+		}
+		serve(ctx, w, r, db, name, format)
+	})
+}
+
+func setByName(name string) string {
+	switch name {
+	case "practices", "responses", "maturity", "organisations":
+		return name
+	}
+	return ""
+}
+
+// SetFor returns the named set for the catalogue.
+func SetFor(name string, cat *Catalogue) *Set {
+	switch name {
+	case "practices":
+		return Practices
+	case "responses":
+		return Responses
+	case "organisations":
+		return Organisations
+	case "maturity":
+		return Maturity(cat.Domains)
+	}
+	return nil
+}
+
+// ETag is the entity tag of a response: the data revision and the
+// request's path and query (parameters in any order). Weak, because gzip
+// changes the bytes but not the meaning.
+func ETag(rev int64, u *url.URL) string {
+	q := u.Query()
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", u.Path)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%s\n", k, strings.Join(q[k], "\x00"))
+	}
+	return fmt.Sprintf(`W/"r%d-%s"`, rev, hex.EncodeToString(h.Sum(nil))[:16])
+}
+
+// NotModified sets ETag and reports whether the client's copy, named in
+// If-None-Match, is current (304 sent).
+func NotModified(w http.ResponseWriter, r *http.Request, etag string) bool {
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "no-cache") // revalidate each time; the data can change
+	for _, t := range strings.Split(r.Header.Get("If-None-Match"), ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == strings.TrimPrefix(etag, "W/") {
+			w.WriteHeader(http.StatusNotModified)
+			return true
+		}
+	}
+	return false
+}
+
+func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, name, format string) {
+	// The revision is read before the data: a write in between gives a
+	// tag older than the data, which only costs a later full download.
+	rev, err := Revision(ctx, db)
+	if err != nil {
+		internal(ctx, w, err)
+		return
+	}
+	etag := ETag(rev, r.URL)
+	cat, err := LoadCatalogue(ctx, db)
+	if err != nil {
+		internal(ctx, w, err)
+		return
+	}
+	set := SetFor(name, cat)
+	q, bom, err := ParseParams(set, cat, r.URL.Query(), format)
+	var perr *ParseError
+	if errors.As(err, &perr) {
+		WriteError(w, http.StatusBadRequest, fault.BadUserInput, perr.Msg)
+		return
+	}
+	if NotModified(w, r, etag) {
+		return
+	}
+	filename := name + "." + format
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8; header=present")
+	} else {
+		w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="dpcma-%s"`, filename))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if r.Method == http.MethodHead {
+		return
+	}
+	flusher, _ := w.(http.Flusher)
+	n := 0
+	flush := func() {
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	if format == "csv" {
+		if bom {
+			_, _ = w.Write([]byte("\uFEFF"))
+		}
+		cw, err := NewCSVWriter(w, q.Columns)
+		if err == nil {
+			err = Stream(ctx, db, q, func(row Row) error {
+				if err := cw.Write(q.Columns, row); err != nil {
+					return err
+				}
+				if n++; n%flushEvery == 0 {
+					if err := cw.Flush(); err != nil {
+						return err
+					}
+					flush()
+				}
+				return nil
+			})
+		}
+		if ferr := cw.Flush(); err == nil {
+			err = ferr
+		}
+		streamFailed(ctx, name, n, err)
+		return
+	}
+	names := make([]string, len(q.Columns))
+	for i, c := range q.Columns {
+		names[i] = c.Name
+	}
+	buf := make([]byte, 0, 64<<10)
+	err = Stream(ctx, db, q, func(row Row) error {
+		buf = AppendJSON(buf, q.Columns, names, row)
+		buf = append(buf, '\n')
+		if n++; len(buf) > 60<<10 {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+			if n%flushEvery < 100 {
+				flush()
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		_, err = w.Write(buf)
+	}
+	streamFailed(ctx, name, n, err)
+}
+
+// streamFailed logs an export that stopped part-way. The status has gone,
+// so the client sees a truncated file: CSV readers and NDJSON readers
+// notice a cut line, and the ETag is never confirmed by a 304.
+func streamFailed(ctx context.Context, name string, rows int, err error) {
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	slog.ErrorContext(ctx, "export stopped part-way", "export", name, "rows", rows, "err", err)
+}
+
+// ParseParams reads an export's query parameters into a query over set.
+func ParseParams(set *Set, cat *Catalogue, params url.Values, format string) (*Query, bool, error) {
+	q := &Query{Set: set, Columns: set.Columns}
+	bom := false
+	for key, vals := range params {
+		if len(vals) != 1 {
+			return nil, false, badf("parameter %s is given %d times", key, len(vals))
+		}
+		v := vals[0]
+		if key == "bom" {
+			if format != "csv" {
+				return nil, false, badf("bom applies to CSV only")
+			}
+			switch v {
+			case "1", "true":
+				bom = true
+			case "0", "false":
+			default:
+				return nil, false, badf("bom must be 1 or 0, not %q", v)
+			}
+			continue
+		}
+		if !slices.Contains(set.Params, key) {
+			valid := append([]string{"bom"}, set.Params...)
+			if format != "csv" {
+				valid = valid[1:]
+			}
+			return nil, false, badf("unknown parameter %q for %s: use %s", key, set.Name, strings.Join(valid, ", "))
+		}
+		cond, err := paramCond(set, cat, key, v, q)
+		if err != nil {
+			return nil, false, err
+		}
+		if cond != nil {
+			q.Where = append(q.Where, cond)
+		}
+	}
+	return q, bom, nil
+}
+
+// eq is the condition column = v.
+func eq(set *Set, column string, v any) Cond {
+	c, _ := set.Column(column)
+	return func(b *Builder) string { return c.expr + " = " + b.Arg(v) }
+}
+
+func paramCond(set *Set, cat *Catalogue, key, v string, q *Query) (Cond, error) {
+	switch key {
+	case "tier":
+		tiers := map[string][]string{"organisations": {"NATIONAL", "REGION", "STP", "CCG"},
+			"maturity": {"NATIONAL", "REGION", "STP", "CCG", "PRACTICE"}, "responses": {"PRACTICE", "CCG"}}[set.Name]
+		t := strings.ToUpper(v)
+		if !slices.Contains(tiers, t) {
+			return nil, badf("unknown tier %q: use %s", v, strings.Join(tiers, ", "))
+		}
+		if set.Name == "responses" {
+			return eq(set, "respondent", t), nil
+		}
+		return eq(set, "tier", t), nil
+	case "org":
+		code := strings.ToUpper(v)
+		tier, ok := cat.Orgs[code]
+		if !ok {
+			return nil, badf("unknown organisation %q: give the ODS code of England (ENG), a region, STP or CCG", v)
+		}
+		switch tier {
+		case "REGION":
+			return eq(set, "region_code", code), nil
+		case "STP":
+			return eq(set, "stp_code", code), nil
+		case "CCG":
+			return eq(set, "ccg_code", code), nil
+		}
+		return nil, nil // England: everything
+	case "period":
+		if !slices.Contains(cat.Periods, v) {
+			return nil, badf("unknown period %q: valid periods are %s", v, strings.Join(cat.Periods, ", "))
+		}
+		return eq(set, "period", v), nil
+	case "domain":
+		if !slices.Contains(cat.Domains, v) {
+			return nil, badf("unknown domain %q: valid domains are %s", v, strings.Join(cat.Domains, ", "))
+		}
+		if set.Name == "maturity" {
+			q.Domain = v
+			return nil, nil
+		}
+		return eq(set, "domain", v), nil
+	case "indicator":
+		code := strings.ToUpper(v)
+		if !slices.Contains(cat.Indicators, code) {
+			return nil, badf("unknown indicator %q", v)
+		}
+		return eq(set, "indicator", code), nil
+	}
+	return nil, badf("unknown parameter %q", key)
+}
+
+// WriteError writes {"error":{"code":...,"message":...}} on one line, the
+// shape OData clients expect; exports use it too.
+func WriteError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Del("ETag")
+	w.Header().Del("Content-Disposition")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
+
+// WriteFault writes an authorisation error as 401 or 403.
+func WriteFault(w http.ResponseWriter, err error) {
+	var f *fault.Error
+	if !errors.As(err, &f) {
+		WriteError(w, http.StatusInternalServerError, fault.Internal, "internal error")
+		return
+	}
+	status := http.StatusForbidden
+	if f.Code == fault.Unauthenticated {
+		status = http.StatusUnauthorized
+		w.Header().Set("WWW-Authenticate", `Bearer realm="dpcma"`)
+	}
+	WriteError(w, status, f.Code, f.Message)
+}
+
+func internal(ctx context.Context, w http.ResponseWriter, err error) {
+	if ctx.Err() != nil {
+		return // the client went or the time ran out
+	}
+	slog.ErrorContext(ctx, "export failed", "err", err)
+	WriteError(w, http.StatusInternalServerError, fault.Internal, "internal error")
+}

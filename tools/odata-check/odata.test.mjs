@@ -1,0 +1,183 @@
+// OData check: starts dpcma (a built binary, DPCMA_BIN) on the small demo
+// data set (SQLite) with small OData pages, reads $metadata with SAP's EDMX
+// parser, queries every entity set with a $filter through @odata/client,
+// follows every @odata.nextLink, and compares what comes back with the
+// GraphQL API: the same rows and the same numbers.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { OData } from "@odata/client";
+import { parse } from "@sap-ux/edmx-parser";
+
+const bin = process.env.DPCMA_BIN;
+if (!bin) throw new Error("set DPCMA_BIN to a built dpcma server binary (go build -o dpcma ./server)");
+
+const port = 20000 + Math.floor(Math.random() * 20000);
+const base = `http://127.0.0.1:${port}`;
+const pageSize = 4; // the small data set then spans many pages
+
+let dpcma, workdir, client, metadata;
+
+before(async () => {
+  workdir = mkdtempSync(join(tmpdir(), "dpcma-odata-"));
+  dpcma = spawn(bin, ["--db", `sqlite://${join(workdir, "odata.db")}`, "--seed", "small", "--rate-limit", "0",
+    "--odata-page-size", String(pageSize), "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "inherit"] });
+  const until = Date.now() + 120_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) break;
+    } catch {}
+    if (Date.now() > until) throw new Error("dpcma did not become ready");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  client = OData.New4({ serviceEndpoint: `${base}/odata/` });
+});
+
+after(() => {
+  dpcma?.kill();
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+});
+
+async function graphql(query, variables) {
+  const res = await fetch(`${base}/query`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+  return body.data;
+}
+
+// readAll runs a query through the client and follows every next link with
+// the client's own request method; it returns the rows, the count of the
+// first page and the number of pages.
+async function readAll(set, params) {
+  let page = await client.newRequest({ collection: set, params });
+  assert.equal(page.error, undefined, JSON.stringify(page.error));
+  const count = page["@odata.count"];
+  const rows = [];
+  let pages = 0;
+  for (;;) {
+    pages++;
+    assert.ok(page.value.length <= pageSize, `a page of ${page.value.length} rows`);
+    rows.push(...page.value);
+    const next = page["@odata.nextLink"];
+    if (!next) break;
+    assert.ok(next.startsWith(`${base}/odata/${set}?`), next);
+    page = await client.requestUri(next);
+    assert.equal(page.error, undefined, JSON.stringify(page.error));
+  }
+  return { rows, count, pages };
+}
+
+function entityType(set) {
+  const es = metadata.schema.entitySets.find((s) => s.name === set);
+  assert.ok(es, `$metadata has no entity set ${set}`);
+  return metadata.schema.entityTypes.find((t) => t.fullyQualifiedName === es.entityTypeName);
+}
+
+// checkTypes holds every row to the property types $metadata declares.
+function checkTypes(set, rows) {
+  const props = new Map(entityType(set).entityProperties.map((p) => [p.name, p]));
+  const jsType = { "Edm.String": "string", "Edm.Int64": "number", "Edm.Double": "number", "Edm.Boolean": "boolean", "Edm.DateTimeOffset": "string" };
+  for (const row of rows) {
+    for (const [name, value] of Object.entries(row)) {
+      const p = props.get(name);
+      assert.ok(p, `${set} row has ${name}, which $metadata does not declare`);
+      if (value === null) {
+        assert.notEqual(p.nullable, false, `${set}.${name} is null but declared Nullable="false"`);
+      } else {
+        assert.equal(typeof value, jsType[p.type], `${set}.${name} = ${JSON.stringify(value)} is not ${p.type}`);
+      }
+    }
+  }
+}
+
+const filter = () => client.newFilter();
+const period = "2016-17-H2";
+
+test("$metadata declares the four entity sets with their keys", async () => {
+  const xml = await (await fetch(`${base}/odata/$metadata`)).text();
+  metadata = parse(xml);
+  const keys = Object.fromEntries(metadata.schema.entitySets.map((s) => [s.name, entityType(s.name).keys.map((k) => k.name)]));
+  assert.deepEqual(keys, { Organisations: ["OdsCode"], Practices: ["OdsCode"], Responses: ["Id"], Maturity: ["Period", "Code"] });
+});
+
+test("Organisations: the CCGs, as the API lists them", async () => {
+  const { rows, count, pages } = await readAll("Organisations", client.newParam().filter(filter().property("Tier").eqString("CCG")).count(true));
+  checkTypes("Organisations", rows);
+  const api = await graphql(`{ organisations(first: 1000, where: {tier: CCG}) { edges { node { odsCode name } } } }`);
+  const want = api.organisations.edges.map((e) => `${e.node.odsCode} ${e.node.name}`).sort();
+  assert.deepEqual(rows.map((r) => `${r.OdsCode} ${r.Name}`).sort(), want);
+  assert.equal(count, want.length);
+  assert.ok(pages >= Math.ceil(want.length / pageSize));
+});
+
+test("Practices: a region's practices, as the API lists them", async () => {
+  const params = client.newParam().filter(filter().property("RegionCode").eqString("Y54")).count(true).select(["OdsCode", "Name", "ListSize", "CcgCode"]);
+  const { rows, count, pages } = await readAll("Practices", params);
+  checkTypes("Practices", rows);
+  const api = await graphql(`{ organisation(odsCode: "Y54") { practices(first: 1000) { edges { node { odsCode name listSize ccg { odsCode } } } } } }`);
+  const want = api.organisation.practices.edges.map((e) => `${e.node.odsCode}|${e.node.name}|${e.node.listSize}|${e.node.ccg.odsCode}`).sort();
+  assert.deepEqual(rows.map((r) => `${r.OdsCode}|${r.Name}|${r.ListSize}|${r.CcgCode}`).sort(), want);
+  assert.equal(count, want.length);
+  assert.ok(pages > 1);
+});
+
+const answerKey = (code, a) => [code ?? "", a.indicator, a.value ?? "", a.numericValue ?? "", a.notApplicable, a.score ?? ""].join("|");
+
+test("Responses: a CCG's answers and its practices', as the API gives them", async () => {
+  const params = client.newParam().filter(filter().property("CcgCode").eqString("00C").property("Period").eqString(period)).count(true);
+  const { rows, count, pages } = await readAll("Responses", params);
+  checkTypes("Responses", rows);
+  const answers = `edges { node { value numericValue notApplicable score indicator { code } } }`;
+  const api = await graphql(`query($p: String) { organisation(odsCode: "00C") { responses(period: $p, first: 1000) { ${answers} }
+    practices(first: 500) { edges { node { odsCode responses(period: $p, first: 1000) { ${answers} } } } } } }`, { p: period });
+  const flat = (code, e) => answerKey(code, { ...e.node, indicator: e.node.indicator.code });
+  const want = [
+    ...api.organisation.responses.edges.map((e) => flat(null, e)),
+    ...api.organisation.practices.edges.flatMap((p) => p.node.responses.edges.map((e) => flat(p.node.odsCode, e))),
+  ].sort();
+  const got = rows.map((r) => answerKey(r.PracticeCode, { indicator: r.Indicator, value: r.Value, numericValue: r.NumericValue, notApplicable: r.NotApplicable, score: r.Score })).sort();
+  assert.ok(want.length > 0);
+  assert.equal(count, want.length);
+  assert.deepEqual(got, want);
+  assert.ok(pages > 10);
+});
+
+// The Maturity property of a domain's score: Score and the domain's words.
+const domainProperty = (d) => "Score" + d.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1).toLowerCase()).join("");
+
+test("Maturity: a CCG and its practices, with the API's numbers", async () => {
+  const params = client.newParam().filter(filter().property("CcgCode").eqString("00C").property("Period").eqString(period)).count(true);
+  const { rows, count } = await readAll("Maturity", params);
+  checkTypes("Maturity", rows);
+  const m = `score level levelName completion practiceCount respondedPracticeCount patientWeightedScore byDomain { domain score }`;
+  const api = await graphql(`query($p: String) { organisation(odsCode: "00C") { odsCode maturity(period: $p) { ${m} }
+    practices(first: 500) { edges { node { odsCode maturity(period: $p) { ${m} } } } } } }`, { p: period });
+  const want = new Map([[api.organisation.odsCode, api.organisation.maturity], ...api.organisation.practices.edges.map((e) => [e.node.odsCode, e.node.maturity])]);
+  assert.equal(rows.length, want.size);
+  assert.equal(count, want.size);
+  for (const row of rows) {
+    const w = want.get(row.Code);
+    assert.ok(w, `unexpected row ${row.Code}`);
+    assert.equal(row.Period, period);
+    for (const [prop, field] of [["Score", "score"], ["Level", "level"], ["LevelName", "levelName"], ["Completion", "completion"],
+      ["PracticeCount", "practiceCount"], ["RespondedPracticeCount", "respondedPracticeCount"], ["PatientWeightedScore", "patientWeightedScore"]]) {
+      assert.equal(row[prop], w[field], `${row.Code} ${prop}`);
+    }
+    for (const d of w.byDomain) assert.equal(row[domainProperty(d.domain)], d.score, `${row.Code} ${d.domain}`);
+  }
+});
+
+test("a bad $filter is a 400 with an OData error", async () => {
+  const res = await fetch(`${base}/odata/Practices?$filter=${encodeURIComponent("ListSize gt 'big'")}`);
+  assert.equal(res.status, 400);
+  const body = await res.json();
+  assert.equal(body.error.code, "BAD_USER_INPUT");
+  assert.match(body.error.message, /ListSize is a number property/);
+});

@@ -91,7 +91,7 @@ func New(db *database.DB, cfg Config) http.Handler {
 	})
 	// Authentication runs before the rate limit, which keys requests by
 	// their principal.
-	mux.Handle("/query", graphQLRequests(withCORS(cfg.BI.CORSOrigins, compression.Handler(limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout,
+	mux.Handle("/query", withCORS(cfg.BI.CORSOrigins, graphQLRequests(compression.Handler(limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout,
 		authenticate(cfg.Accounts, limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy, limitConcurrency(cfg.MaxConcurrent, gql)))))))))
 	mountBI(mux, db, cfg)
 	mux.Handle("/confirm", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, confirmPage(cfg.Accounts))))

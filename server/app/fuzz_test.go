@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"dpcma/server/app"
-	"dpcma/server/database"
 	"dpcma/server/dbtest"
 	"dpcma/server/seed"
 )
@@ -22,7 +21,7 @@ import (
 // fuzzServer is one server over the small data set for every input of a
 // fuzz target.
 func fuzzServer(f *testing.F) http.Handler {
-	var db *database.DB = dbtest.Open(f, dbtest.SQLite, seed.Small)
+	db := dbtest.Open(f, dbtest.SQLite, seed.Small)
 	cfg := testConfig
 	cfg.ResponseCacheBytes = 0
 	return app.New(db, cfg)

@@ -138,6 +138,7 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	p.done()
 	sum.Took = time.Since(start)
 	return sum, nil
 }

@@ -24,10 +24,12 @@ type progress struct {
 	read     atomic.Int64
 	rows     int
 	lastLine time.Time
+	// stepped is when the last step began.
+	stepped time.Time
 }
 
 func newProgress(o Options, name string, total int64) *progress {
-	p := &progress{w: o.Progress, name: name, total: total, lastLine: time.Now()}
+	p := &progress{w: o.Progress, name: name, total: total, lastLine: time.Now(), stepped: time.Now()}
 	if o.Progress != nil && o.Terminal {
 		p.bar = progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(o.Progress),
@@ -73,7 +75,7 @@ func (p *progress) row() {
 }
 
 // step announces the next step after reading (the bar, its work done,
-// is cleared first).
+// is cleared first), with the time the last one took.
 func (p *progress) step(what string) {
 	if p.w == nil {
 		return
@@ -81,5 +83,13 @@ func (p *progress) step(what string) {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}
-	fmt.Fprintf(p.w, "import: %s: %s\n", p.name, what)
+	fmt.Fprintf(p.w, "import: %s: %s (%s since the last step)\n", p.name, what, time.Since(p.stepped).Round(time.Millisecond))
+	p.stepped = time.Now()
+}
+
+// done reports the time of the last step.
+func (p *progress) done() {
+	if p.w != nil {
+		fmt.Fprintf(p.w, "import: %s: done (%s since the last step)\n", p.name, time.Since(p.stepped).Round(time.Millisecond))
+	}
 }

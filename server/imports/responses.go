@@ -102,12 +102,14 @@ func Responses(ctx context.Context, db *database.DB, path string, o Options) (*S
 		sum.Periods = append(sum.Periods, code)
 	}
 	sort.Strings(sum.Periods)
+	p.step(fmt.Sprintf("comparing %d answers with the stored ones", st.n))
 	if err := st.merge("import:responses "+name, sum, p); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	p.done()
 	sum.Took = time.Since(start)
 	return sum, nil
 }

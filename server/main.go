@@ -32,6 +32,10 @@ Usage:
   go run ./server [serve] [flags]   start the service (default)
   go run ./server migrate [flags]   create or upgrade the database schema
   go run ./server seed [flags]      load a demo data set into an empty database
+  go run ./server import pomi FILE --period CODE [flags]
+  go run ./server import responses FILE [flags]
+                                    load answers from a POMI file or an answers CSV
+                                    (see import --help)
   go run ./server token create --email E --role ROLE [--org CODE] [--label L] [flags]
                                     make the account active if need be, grant it ROLE
                                     (over practice or organisation CODE) and print a new
@@ -185,6 +189,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	switch cmd {
 	case "serve", "migrate", "seed":
+	case "import":
+		return importCommand(ctx, args, stdout)
 	case "token":
 		sub := ""
 		if len(args) > 0 {
@@ -200,7 +206,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		_, err := parse("dpcma", []string{"--help"})
 		return err
 	default:
-		return fmt.Errorf("unknown command %q: use serve, migrate, seed or token (see --help)", cmd)
+		return fmt.Errorf("unknown command %q: use serve, migrate, seed, import or token (see --help)", cmd)
 	}
 	s, err := parse(cmd, args)
 	if err != nil {

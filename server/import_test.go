@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"dpcma/server/dbtest"
+	"dpcma/server/seed"
+)
+
+// The import commands end to end: flags before or after the file, the
+// summary on standard output, bad rows as the command's error.
+func TestImportCommands(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.Small)
+		ctx := context.Background()
+		cmd := func(args ...string) (string, error) {
+			var out bytes.Buffer
+			err := run(ctx, args, &out)
+			return out.String(), err
+		}
+		out, err := cmd("import", "pomi", "--db", db.Redacted, "imports/testdata/pomi_extract.zip", "--period", "2018-19-H1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"import pomi pomi_extract.zip: 2,158 rows read", "answers for 2018-19-H1: 60 created, 0 changed, 0 unchanged",
+			"practices not in the hierarchy: 14"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("import pomi printed:\n%s\nwithout %q", out, want)
+			}
+		}
+		path := filepath.Join(t.TempDir(), "answers.csv")
+		if err := os.WriteFile(path, []byte("subject,indicator,period,value\nA83001,PO01,2017-18-H2,no\nA83001,PO02,2017-18-H2,perhaps\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cmd("import", "responses", path, "--db", db.Redacted); err == nil || !strings.Contains(err.Error(), "line 3: A83001 PO02") {
+			t.Errorf("a bad row: %v", err)
+		}
+		for args, want := range map[string]string{
+			"import":                       "import needs a kind",
+			"import pomi x.csv":            "needs --period",
+			"import responses a.csv b.csv": "takes one file, got 2",
+		} {
+			if _, err := cmd(append(strings.Fields(args), "--db", db.Redacted)...); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want %q", args, err, want)
+			}
+		}
+	})
+}

@@ -1,0 +1,79 @@
+package imports
+
+import (
+	"context"
+	stdsql "database/sql"
+	"strings"
+
+	"dpcma/server/database"
+
+	"entgo.io/ent/dialect"
+)
+
+// rowsPerInsert keeps a multi-row INSERT under SQLite's bind limit.
+const rowsPerInsert = 500
+
+// bulkWriter streams rows into a table: COPY on PostgreSQL, prepared
+// multi-row INSERTs on SQLite (as server/seed loads the demo answers).
+type bulkWriter struct {
+	add   func(args ...any) error
+	close func() error
+}
+
+func newBulkWriter(ctx context.Context, tx *stdsql.Tx, dialectName, table string, columns []string) (*bulkWriter, error) {
+	if dialectName == dialect.Postgres {
+		// lib/pq turns a prepared COPY ... FROM STDIN into the copy protocol.
+		stmt, err := tx.PrepareContext(ctx, "COPY "+table+" ("+strings.Join(columns, ", ")+") FROM STDIN")
+		if err != nil {
+			return nil, err
+		}
+		return &bulkWriter{
+			add: func(args ...any) error {
+				_, err := stmt.ExecContext(ctx, args...)
+				return err
+			},
+			close: func() error {
+				if _, err := stmt.ExecContext(ctx); err != nil {
+					stmt.Close()
+					return err
+				}
+				return stmt.Close()
+			},
+		}, nil
+	}
+	one := "(" + database.Placeholders(len(columns)) + ")"
+	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
+	rows := func(n int) string { return head + strings.TrimSuffix(strings.Repeat(one+",", n), ",") }
+	full, err := tx.PrepareContext(ctx, rows(rowsPerInsert))
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]any, 0, rowsPerInsert*len(columns))
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		var err error
+		if len(buf) == cap(buf) {
+			_, err = full.ExecContext(ctx, buf...)
+		} else {
+			_, err = tx.ExecContext(ctx, rows(len(buf)/len(columns)), buf...)
+		}
+		buf = buf[:0]
+		return err
+	}
+	return &bulkWriter{
+		add: func(args ...any) error {
+			buf = append(buf, args...)
+			if len(buf) == cap(buf) {
+				return flush()
+			}
+			return nil
+		},
+		close: func() error {
+			err := flush()
+			full.Close()
+			return err
+		},
+	}, nil
+}

@@ -13,7 +13,9 @@ import (
 // schedules the fields.
 func (l *Loaders) ResponseHistory(ctx context.Context, responseID int) ([]*ent.AuditEvent, error) {
 	return l.history.at(ctx, func() *listLoader[int, []*ent.AuditEvent] {
-		return newListLoader(nil, siblingResponses, l.queryHistory)
+		// Every answer counts as hinted: its list loads on the first ask,
+		// one statement per list, without waiting for a batch to gather.
+		return newListLoader(func(int) bool { return true }, siblingResponses, l.queryHistory)
 	}).get(ctx, responseID)
 }
 

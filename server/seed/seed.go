@@ -234,7 +234,7 @@ func (l *loader) loadPractices(h *refdata.Hierarchy, orgIDs map[string]int) ([]i
 			builders = append(builders, l.client.Practice.Create().
 				SetOdsCode(p.Code).SetName(p.Name).SetPostcode(p.Postcode).SetListSize(p.ListSize).
 				SetClinicalSystem(demo.ClinicalSystem(DefaultSeed, p.Code)).SetLocalOffice(p.LocalOffice).
-				SetCcgID(orgIDs[ccg.Code]).SetStpID(orgIDs[ccg.STP]).SetRegionID(orgIDs[ccg.Region]))
+				SetCcgID(orgIDs[ccg.Code]).SetStpID(orgIDs[p.STP]).SetRegionID(orgIDs[ccg.Region]))
 		}
 		rows, err := l.client.Practice.CreateBulk(builders...).Save(l.ctx)
 		if err != nil {

@@ -213,18 +213,21 @@ func (w *writer) subject(s Submission) (subject, error) {
 		sub.Code = s.Practice
 		// A practice's roll-ups are its CCG's and, above that, its own
 		// STP's: a CCG may be split between STPs (docs/domain.md §2).
-		row = w.tx.QueryRowContext(w.ctx, database.Rebind(w.dialect, `SELECT p.id, p.list_size, p.ccg_id, p.stp_id, p.region_id, r.parent_id
+		row = w.tx.QueryRowContext(w.ctx, database.Rebind(w.dialect, `SELECT p.id, p.list_size, p.ccg_id, p.stp_id, p.region_id, p.status, r.parent_id
 			FROM practices p JOIN organisations r ON r.id = p.region_id
 			WHERE p.ods_code = ?`), s.Practice)
 		p := &sub.Practice
-		var stp stdsql.NullInt64
-		if err := row.Scan(&p.id, &p.listSize, &p.ccgID, &stp, &p.regionID, &national); err != nil {
+		var (
+			stp    stdsql.NullInt64
+			status string
+		)
+		if err := row.Scan(&p.id, &p.listSize, &p.ccgID, &stp, &p.regionID, &status, &national); err != nil {
 			if errors.Is(err, stdsql.ErrNoRows) {
 				return sub, fault.NotFoundf("no practice has the code %q", s.Practice)
 			}
 			return sub, err
 		}
-		p.stpID = int(stp.Int64)
+		p.stpID, p.closed = int(stp.Int64), status == "CLOSED"
 		sub.PracticeID, sub.CCGID, sub.RegionID = p.id, p.ccgID, p.regionID
 	} else {
 		sub.Code = s.Organisation

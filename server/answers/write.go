@@ -158,6 +158,9 @@ func (w *writer) rescore(cat *catalogue, subj subject, periodID int, after []sto
 		// STPs sends each practice's delta to that practice's STP.
 		chain := []int{p.ccgID, p.stpID, p.regionID, subj.NationalID}
 		add := func(domain string, d scoring.Rollup) {
+			if p.closed { // scored, but in no roll-up (docs/domain.md §2)
+				return
+			}
 			for _, org := range chain {
 				if org != 0 {
 					k := orgDomain{org, domain}
@@ -187,7 +190,10 @@ func (w *writer) rescore(cat *catalogue, subj subject, periodID int, after []sto
 }
 
 // practiceRef is a practice with every organisation its roll-ups reach.
-type practiceRef struct{ id, listSize, ccgID, stpID, regionID int }
+type practiceRef struct {
+	id, listSize, ccgID, stpID, regionID int
+	closed                               bool
+}
 
 // orgDomain keys a roll-up delta.
 type orgDomain struct {
@@ -201,7 +207,7 @@ func (w *writer) practices(subj subject) ([]practiceRef, error) {
 	if subj.PracticeID != 0 {
 		return []practiceRef{subj.Practice}, nil
 	}
-	rows, err := w.query("SELECT id, list_size, ccg_id, stp_id, region_id FROM practices WHERE ccg_id = ? ORDER BY id", subj.CCGID)
+	rows, err := w.query("SELECT id, list_size, ccg_id, stp_id, region_id, status FROM practices WHERE ccg_id = ? ORDER BY id", subj.CCGID)
 	if err != nil {
 		return nil, err
 	}
@@ -209,13 +215,14 @@ func (w *writer) practices(subj subject) ([]practiceRef, error) {
 	var out []practiceRef
 	for rows.Next() {
 		var (
-			p   practiceRef
-			stp stdsql.NullInt64
+			p      practiceRef
+			stp    stdsql.NullInt64
+			status string
 		)
-		if err := rows.Scan(&p.id, &p.listSize, &p.ccgID, &stp, &p.regionID); err != nil {
+		if err := rows.Scan(&p.id, &p.listSize, &p.ccgID, &stp, &p.regionID, &status); err != nil {
 			return nil, err
 		}
-		p.stpID = int(stp.Int64)
+		p.stpID, p.closed = int(stp.Int64), status == "CLOSED"
 		out = append(out, p)
 	}
 	return out, rows.Err()

@@ -194,6 +194,7 @@ var rollupColumns = func() []string {
 
 // practiceRollupsSQL sums the practice scores of each CCG (col ccg_id) or
 // STP (stp_id), adding up each practice's scoring.PracticeScore.Rollup.
+// Closed practices keep their own scores but count in no roll-up.
 func practiceRollupsSQL(col string, where func(string) string) string {
 	levels, subsets := "", ""
 	for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
@@ -208,7 +209,7 @@ func practiceRollupsSQL(col string, where func(string) string) string {
 			SUM(CASE WHEN ps.score IS NOT NULL THEN ps.list_size ELSE 0 END),
 			SUM(ps.completion)` + levels + subsets + `
 		FROM practice_scores ps JOIN practices p ON p.id = ps.practice_id
-		WHERE p.` + col + ` IS NOT NULL` + where("ps.period_id") + `
+		WHERE p.` + col + ` IS NOT NULL AND p.status = 'ACTIVE'` + where("ps.period_id") + `
 		GROUP BY p.` + col + `, ps.period_id, ps.domain`
 }
 

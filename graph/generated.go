@@ -201,7 +201,7 @@ type ComplexityRoot struct {
 		ID               func(childComplexity int) int
 		IndicatorSummary func(childComplexity int, indicator string, period *string) int
 		LocalOffice      func(childComplexity int) int
-		Maturity         func(childComplexity int, period *string, domain *string) int
+		Maturity         func(childComplexity int, period *string, domain *string, practices *ent.PracticeWhereInput) int
 		Name             func(childComplexity int) int
 		OdsCode          func(childComplexity int) int
 		Parent           func(childComplexity int) int
@@ -387,7 +387,7 @@ type OrganisationResolver interface {
 	Ancestors(ctx context.Context, obj *ent.Organisation) ([]*ent.Organisation, error)
 	Practices(ctx context.Context, obj *ent.Organisation, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) (*ent.PracticeConnection, error)
 	Responses(ctx context.Context, obj *ent.Organisation, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) (*ent.ResponseConnection, error)
-	Maturity(ctx context.Context, obj *ent.Organisation, period *string, domain *string) (*model.Maturity, error)
+	Maturity(ctx context.Context, obj *ent.Organisation, period *string, domain *string, practices *ent.PracticeWhereInput) (*model.Maturity, error)
 	IndicatorSummary(ctx context.Context, obj *ent.Organisation, indicator string, period *string) (*model.IndicatorSummary, error)
 }
 type PracticeResolver interface {
@@ -1131,7 +1131,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Organisation.Maturity(childComplexity, args["period"].(*string), args["domain"].(*string)), true
+		return e.ComplexityRoot.Organisation.Maturity(childComplexity, args["period"].(*string), args["domain"].(*string), args["practices"].(*ent.PracticeWhereInput)), true
 	case "Organisation.name":
 		if e.ComplexityRoot.Organisation.Name == nil {
 			break
@@ -3732,7 +3732,7 @@ extend type Query {
 extend type Organisation {
   """
   Digital maturity of the practices beneath this organisation for one period, optionally restricted
-  to one domain.
+  to one domain and to some of the practices.
   """
   maturity(
     """
@@ -3744,6 +3744,13 @@ extend type Organisation {
     Indicator.domain). Omitted: all domains.
     """
     domain: String
+    """
+    Restrict every figure to the practices beneath that match, e.g. {contractType: APMS} or
+    {dispensing: true, rurality: "Rural"}. change compares with the same practices in the period
+    before; peerPercentile is null (the peers' figures would need the same restriction). Omitted: all
+    the practices beneath.
+    """
+    practices: PracticeWhereInput
   ): Maturity!
 }
 
@@ -5160,6 +5167,14 @@ func (ec *executionContext) field_Organisation_maturity_args(ctx context.Context
 		return nil, err
 	}
 	args["domain"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "practices",
+		func(ctx context.Context, v any) (*ent.PracticeWhereInput, error) {
+			return ec.unmarshalOPracticeWhereInput2ᚖdpcmaᚋentᚐPracticeWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["practices"] = arg2
 	return args, nil
 }
 
@@ -8750,7 +8765,7 @@ func (ec *executionContext) _Organisation_maturity(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Organisation().Maturity(ctx, obj, fc.Args["period"].(*string), fc.Args["domain"].(*string))
+			return ec.Resolvers.Organisation().Maturity(ctx, obj, fc.Args["period"].(*string), fc.Args["domain"].(*string), fc.Args["practices"].(*ent.PracticeWhereInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Maturity) graphql.Marshaler {

@@ -10,8 +10,8 @@ import (
 	"dpcma/ent"
 	"dpcma/ent/organisation"
 	"dpcma/ent/practice"
-	"dpcma/ent/predicate"
 	"dpcma/ent/practicescore"
+	"dpcma/ent/predicate"
 	"dpcma/server/scoring"
 
 	"entgo.io/ent/dialect/sql"

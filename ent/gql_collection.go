@@ -693,6 +693,31 @@ func (_q *PracticeQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, practice.FieldLocalOffice)
 				fieldSeen[practice.FieldLocalOffice] = struct{}{}
 			}
+		case "status":
+			if _, ok := fieldSeen[practice.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, practice.FieldStatus)
+				fieldSeen[practice.FieldStatus] = struct{}{}
+			}
+		case "contractType":
+			if _, ok := fieldSeen[practice.FieldContractType]; !ok {
+				selectedFields = append(selectedFields, practice.FieldContractType)
+				fieldSeen[practice.FieldContractType] = struct{}{}
+			}
+		case "dispensing":
+			if _, ok := fieldSeen[practice.FieldDispensing]; !ok {
+				selectedFields = append(selectedFields, practice.FieldDispensing)
+				fieldSeen[practice.FieldDispensing] = struct{}{}
+			}
+		case "rurality":
+			if _, ok := fieldSeen[practice.FieldRurality]; !ok {
+				selectedFields = append(selectedFields, practice.FieldRurality)
+				fieldSeen[practice.FieldRurality] = struct{}{}
+			}
+		case "weightedPatients":
+			if _, ok := fieldSeen[practice.FieldWeightedPatients]; !ok {
+				selectedFields = append(selectedFields, practice.FieldWeightedPatients)
+				fieldSeen[practice.FieldWeightedPatients] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -1881,6 +1881,43 @@ type PracticeWhereInput struct {
 	LocalOfficeEqualFold    *string  `json:"localOfficeEqualFold,omitempty"`
 	LocalOfficeContainsFold *string  `json:"localOfficeContainsFold,omitempty"`
 
+	// "status" field predicates.
+	Status      *practice.Status  `json:"status,omitempty"`
+	StatusNEQ   *practice.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []practice.Status `json:"statusIn,omitempty"`
+	StatusNotIn []practice.Status `json:"statusNotIn,omitempty"`
+
+	// "contract_type" field predicates.
+	ContractType       *practice.ContractType  `json:"contractType,omitempty"`
+	ContractTypeNEQ    *practice.ContractType  `json:"contractTypeNEQ,omitempty"`
+	ContractTypeIn     []practice.ContractType `json:"contractTypeIn,omitempty"`
+	ContractTypeNotIn  []practice.ContractType `json:"contractTypeNotIn,omitempty"`
+	ContractTypeIsNil  bool                    `json:"contractTypeIsNil,omitempty"`
+	ContractTypeNotNil bool                    `json:"contractTypeNotNil,omitempty"`
+
+	// "dispensing" field predicates.
+	Dispensing       *bool `json:"dispensing,omitempty"`
+	DispensingNEQ    *bool `json:"dispensingNEQ,omitempty"`
+	DispensingIsNil  bool  `json:"dispensingIsNil,omitempty"`
+	DispensingNotNil bool  `json:"dispensingNotNil,omitempty"`
+
+	// "rurality" field predicates.
+	Rurality             *string  `json:"rurality,omitempty"`
+	RuralityNEQ          *string  `json:"ruralityNEQ,omitempty"`
+	RuralityIn           []string `json:"ruralityIn,omitempty"`
+	RuralityNotIn        []string `json:"ruralityNotIn,omitempty"`
+	RuralityGT           *string  `json:"ruralityGT,omitempty"`
+	RuralityGTE          *string  `json:"ruralityGTE,omitempty"`
+	RuralityLT           *string  `json:"ruralityLT,omitempty"`
+	RuralityLTE          *string  `json:"ruralityLTE,omitempty"`
+	RuralityContains     *string  `json:"ruralityContains,omitempty"`
+	RuralityHasPrefix    *string  `json:"ruralityHasPrefix,omitempty"`
+	RuralityHasSuffix    *string  `json:"ruralityHasSuffix,omitempty"`
+	RuralityIsNil        bool     `json:"ruralityIsNil,omitempty"`
+	RuralityNotNil       bool     `json:"ruralityNotNil,omitempty"`
+	RuralityEqualFold    *string  `json:"ruralityEqualFold,omitempty"`
+	RuralityContainsFold *string  `json:"ruralityContainsFold,omitempty"`
+
 	// "ccg" edge predicates.
 	HasCcg     *bool                     `json:"hasCcg,omitempty"`
 	HasCcgWith []*OrganisationWhereInput `json:"hasCcgWith,omitempty"`
@@ -2199,6 +2236,93 @@ func (i *PracticeWhereInput) P() (predicate.Practice, error) {
 	}
 	if i.LocalOfficeContainsFold != nil {
 		predicates = append(predicates, practice.LocalOfficeContainsFold(*i.LocalOfficeContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, practice.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, practice.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, practice.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, practice.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.ContractType != nil {
+		predicates = append(predicates, practice.ContractTypeEQ(*i.ContractType))
+	}
+	if i.ContractTypeNEQ != nil {
+		predicates = append(predicates, practice.ContractTypeNEQ(*i.ContractTypeNEQ))
+	}
+	if len(i.ContractTypeIn) > 0 {
+		predicates = append(predicates, practice.ContractTypeIn(i.ContractTypeIn...))
+	}
+	if len(i.ContractTypeNotIn) > 0 {
+		predicates = append(predicates, practice.ContractTypeNotIn(i.ContractTypeNotIn...))
+	}
+	if i.ContractTypeIsNil {
+		predicates = append(predicates, practice.ContractTypeIsNil())
+	}
+	if i.ContractTypeNotNil {
+		predicates = append(predicates, practice.ContractTypeNotNil())
+	}
+	if i.Dispensing != nil {
+		predicates = append(predicates, practice.DispensingEQ(*i.Dispensing))
+	}
+	if i.DispensingNEQ != nil {
+		predicates = append(predicates, practice.DispensingNEQ(*i.DispensingNEQ))
+	}
+	if i.DispensingIsNil {
+		predicates = append(predicates, practice.DispensingIsNil())
+	}
+	if i.DispensingNotNil {
+		predicates = append(predicates, practice.DispensingNotNil())
+	}
+	if i.Rurality != nil {
+		predicates = append(predicates, practice.RuralityEQ(*i.Rurality))
+	}
+	if i.RuralityNEQ != nil {
+		predicates = append(predicates, practice.RuralityNEQ(*i.RuralityNEQ))
+	}
+	if len(i.RuralityIn) > 0 {
+		predicates = append(predicates, practice.RuralityIn(i.RuralityIn...))
+	}
+	if len(i.RuralityNotIn) > 0 {
+		predicates = append(predicates, practice.RuralityNotIn(i.RuralityNotIn...))
+	}
+	if i.RuralityGT != nil {
+		predicates = append(predicates, practice.RuralityGT(*i.RuralityGT))
+	}
+	if i.RuralityGTE != nil {
+		predicates = append(predicates, practice.RuralityGTE(*i.RuralityGTE))
+	}
+	if i.RuralityLT != nil {
+		predicates = append(predicates, practice.RuralityLT(*i.RuralityLT))
+	}
+	if i.RuralityLTE != nil {
+		predicates = append(predicates, practice.RuralityLTE(*i.RuralityLTE))
+	}
+	if i.RuralityContains != nil {
+		predicates = append(predicates, practice.RuralityContains(*i.RuralityContains))
+	}
+	if i.RuralityHasPrefix != nil {
+		predicates = append(predicates, practice.RuralityHasPrefix(*i.RuralityHasPrefix))
+	}
+	if i.RuralityHasSuffix != nil {
+		predicates = append(predicates, practice.RuralityHasSuffix(*i.RuralityHasSuffix))
+	}
+	if i.RuralityIsNil {
+		predicates = append(predicates, practice.RuralityIsNil())
+	}
+	if i.RuralityNotNil {
+		predicates = append(predicates, practice.RuralityNotNil())
+	}
+	if i.RuralityEqualFold != nil {
+		predicates = append(predicates, practice.RuralityEqualFold(*i.RuralityEqualFold))
+	}
+	if i.RuralityContainsFold != nil {
+		predicates = append(predicates, practice.RuralityContainsFold(*i.RuralityContainsFold))
 	}
 
 	if i.HasCcg != nil {

@@ -8552,29 +8552,35 @@ func (m *OrganisationMutation) ResetEdge(name string) error {
 // PracticeMutation represents an operation that mutates the Practice nodes in the graph.
 type PracticeMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int
-	ods_code         *string
-	name             *string
-	postcode         *string
-	list_size        *int
-	addlist_size     *int
-	clinical_system  *string
-	local_office     *string
-	clearedFields    map[string]struct{}
-	ccg              *int
-	clearedccg       bool
-	stp              *int
-	clearedstp       bool
-	region           *int
-	clearedregion    bool
-	responses        map[int]struct{}
-	removedresponses map[int]struct{}
-	clearedresponses bool
-	done             bool
-	oldValue         func(context.Context) (*Practice, error)
-	predicates       []predicate.Practice
+	op                   Op
+	typ                  string
+	id                   *int
+	ods_code             *string
+	name                 *string
+	postcode             *string
+	list_size            *int
+	addlist_size         *int
+	clinical_system      *string
+	local_office         *string
+	status               *practice.Status
+	contract_type        *practice.ContractType
+	dispensing           *bool
+	rurality             *string
+	weighted_patients    *float64
+	addweighted_patients *float64
+	clearedFields        map[string]struct{}
+	ccg                  *int
+	clearedccg           bool
+	stp                  *int
+	clearedstp           bool
+	region               *int
+	clearedregion        bool
+	responses            map[int]struct{}
+	removedresponses     map[int]struct{}
+	clearedresponses     bool
+	done                 bool
+	oldValue             func(context.Context) (*Practice, error)
+	predicates           []predicate.Practice
 }
 
 var _ ent.Mutation = (*PracticeMutation)(nil)
@@ -8911,6 +8917,259 @@ func (m *PracticeMutation) ResetLocalOffice() {
 	m.local_office = nil
 }
 
+// SetStatus sets the "status" field.
+func (m *PracticeMutation) SetStatus(pr practice.Status) {
+	m.status = &pr
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *PracticeMutation) Status() (r practice.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Practice entity.
+// If the Practice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PracticeMutation) OldStatus(ctx context.Context) (v practice.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *PracticeMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetContractType sets the "contract_type" field.
+func (m *PracticeMutation) SetContractType(pt practice.ContractType) {
+	m.contract_type = &pt
+}
+
+// ContractType returns the value of the "contract_type" field in the mutation.
+func (m *PracticeMutation) ContractType() (r practice.ContractType, exists bool) {
+	v := m.contract_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContractType returns the old "contract_type" field's value of the Practice entity.
+// If the Practice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PracticeMutation) OldContractType(ctx context.Context) (v *practice.ContractType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContractType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContractType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContractType: %w", err)
+	}
+	return oldValue.ContractType, nil
+}
+
+// ClearContractType clears the value of the "contract_type" field.
+func (m *PracticeMutation) ClearContractType() {
+	m.contract_type = nil
+	m.clearedFields[practice.FieldContractType] = struct{}{}
+}
+
+// ContractTypeCleared returns if the "contract_type" field was cleared in this mutation.
+func (m *PracticeMutation) ContractTypeCleared() bool {
+	_, ok := m.clearedFields[practice.FieldContractType]
+	return ok
+}
+
+// ResetContractType resets all changes to the "contract_type" field.
+func (m *PracticeMutation) ResetContractType() {
+	m.contract_type = nil
+	delete(m.clearedFields, practice.FieldContractType)
+}
+
+// SetDispensing sets the "dispensing" field.
+func (m *PracticeMutation) SetDispensing(b bool) {
+	m.dispensing = &b
+}
+
+// Dispensing returns the value of the "dispensing" field in the mutation.
+func (m *PracticeMutation) Dispensing() (r bool, exists bool) {
+	v := m.dispensing
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDispensing returns the old "dispensing" field's value of the Practice entity.
+// If the Practice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PracticeMutation) OldDispensing(ctx context.Context) (v *bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDispensing is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDispensing requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDispensing: %w", err)
+	}
+	return oldValue.Dispensing, nil
+}
+
+// ClearDispensing clears the value of the "dispensing" field.
+func (m *PracticeMutation) ClearDispensing() {
+	m.dispensing = nil
+	m.clearedFields[practice.FieldDispensing] = struct{}{}
+}
+
+// DispensingCleared returns if the "dispensing" field was cleared in this mutation.
+func (m *PracticeMutation) DispensingCleared() bool {
+	_, ok := m.clearedFields[practice.FieldDispensing]
+	return ok
+}
+
+// ResetDispensing resets all changes to the "dispensing" field.
+func (m *PracticeMutation) ResetDispensing() {
+	m.dispensing = nil
+	delete(m.clearedFields, practice.FieldDispensing)
+}
+
+// SetRurality sets the "rurality" field.
+func (m *PracticeMutation) SetRurality(s string) {
+	m.rurality = &s
+}
+
+// Rurality returns the value of the "rurality" field in the mutation.
+func (m *PracticeMutation) Rurality() (r string, exists bool) {
+	v := m.rurality
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRurality returns the old "rurality" field's value of the Practice entity.
+// If the Practice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PracticeMutation) OldRurality(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRurality is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRurality requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRurality: %w", err)
+	}
+	return oldValue.Rurality, nil
+}
+
+// ClearRurality clears the value of the "rurality" field.
+func (m *PracticeMutation) ClearRurality() {
+	m.rurality = nil
+	m.clearedFields[practice.FieldRurality] = struct{}{}
+}
+
+// RuralityCleared returns if the "rurality" field was cleared in this mutation.
+func (m *PracticeMutation) RuralityCleared() bool {
+	_, ok := m.clearedFields[practice.FieldRurality]
+	return ok
+}
+
+// ResetRurality resets all changes to the "rurality" field.
+func (m *PracticeMutation) ResetRurality() {
+	m.rurality = nil
+	delete(m.clearedFields, practice.FieldRurality)
+}
+
+// SetWeightedPatients sets the "weighted_patients" field.
+func (m *PracticeMutation) SetWeightedPatients(f float64) {
+	m.weighted_patients = &f
+	m.addweighted_patients = nil
+}
+
+// WeightedPatients returns the value of the "weighted_patients" field in the mutation.
+func (m *PracticeMutation) WeightedPatients() (r float64, exists bool) {
+	v := m.weighted_patients
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWeightedPatients returns the old "weighted_patients" field's value of the Practice entity.
+// If the Practice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PracticeMutation) OldWeightedPatients(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWeightedPatients is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWeightedPatients requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWeightedPatients: %w", err)
+	}
+	return oldValue.WeightedPatients, nil
+}
+
+// AddWeightedPatients adds f to the "weighted_patients" field.
+func (m *PracticeMutation) AddWeightedPatients(f float64) {
+	if m.addweighted_patients != nil {
+		*m.addweighted_patients += f
+	} else {
+		m.addweighted_patients = &f
+	}
+}
+
+// AddedWeightedPatients returns the value that was added to the "weighted_patients" field in this mutation.
+func (m *PracticeMutation) AddedWeightedPatients() (r float64, exists bool) {
+	v := m.addweighted_patients
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearWeightedPatients clears the value of the "weighted_patients" field.
+func (m *PracticeMutation) ClearWeightedPatients() {
+	m.weighted_patients = nil
+	m.addweighted_patients = nil
+	m.clearedFields[practice.FieldWeightedPatients] = struct{}{}
+}
+
+// WeightedPatientsCleared returns if the "weighted_patients" field was cleared in this mutation.
+func (m *PracticeMutation) WeightedPatientsCleared() bool {
+	_, ok := m.clearedFields[practice.FieldWeightedPatients]
+	return ok
+}
+
+// ResetWeightedPatients resets all changes to the "weighted_patients" field.
+func (m *PracticeMutation) ResetWeightedPatients() {
+	m.weighted_patients = nil
+	m.addweighted_patients = nil
+	delete(m.clearedFields, practice.FieldWeightedPatients)
+}
+
 // SetCcgID sets the "ccg_id" field.
 func (m *PracticeMutation) SetCcgID(i int) {
 	m.ccg = &i
@@ -9201,7 +9460,7 @@ func (m *PracticeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PracticeMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 14)
 	if m.ods_code != nil {
 		fields = append(fields, practice.FieldOdsCode)
 	}
@@ -9219,6 +9478,21 @@ func (m *PracticeMutation) Fields() []string {
 	}
 	if m.local_office != nil {
 		fields = append(fields, practice.FieldLocalOffice)
+	}
+	if m.status != nil {
+		fields = append(fields, practice.FieldStatus)
+	}
+	if m.contract_type != nil {
+		fields = append(fields, practice.FieldContractType)
+	}
+	if m.dispensing != nil {
+		fields = append(fields, practice.FieldDispensing)
+	}
+	if m.rurality != nil {
+		fields = append(fields, practice.FieldRurality)
+	}
+	if m.weighted_patients != nil {
+		fields = append(fields, practice.FieldWeightedPatients)
 	}
 	if m.ccg != nil {
 		fields = append(fields, practice.FieldCcgID)
@@ -9249,6 +9523,16 @@ func (m *PracticeMutation) Field(name string) (ent.Value, bool) {
 		return m.ClinicalSystem()
 	case practice.FieldLocalOffice:
 		return m.LocalOffice()
+	case practice.FieldStatus:
+		return m.Status()
+	case practice.FieldContractType:
+		return m.ContractType()
+	case practice.FieldDispensing:
+		return m.Dispensing()
+	case practice.FieldRurality:
+		return m.Rurality()
+	case practice.FieldWeightedPatients:
+		return m.WeightedPatients()
 	case practice.FieldCcgID:
 		return m.CcgID()
 	case practice.FieldStpID:
@@ -9276,6 +9560,16 @@ func (m *PracticeMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldClinicalSystem(ctx)
 	case practice.FieldLocalOffice:
 		return m.OldLocalOffice(ctx)
+	case practice.FieldStatus:
+		return m.OldStatus(ctx)
+	case practice.FieldContractType:
+		return m.OldContractType(ctx)
+	case practice.FieldDispensing:
+		return m.OldDispensing(ctx)
+	case practice.FieldRurality:
+		return m.OldRurality(ctx)
+	case practice.FieldWeightedPatients:
+		return m.OldWeightedPatients(ctx)
 	case practice.FieldCcgID:
 		return m.OldCcgID(ctx)
 	case practice.FieldStpID:
@@ -9333,6 +9627,41 @@ func (m *PracticeMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLocalOffice(v)
 		return nil
+	case practice.FieldStatus:
+		v, ok := value.(practice.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case practice.FieldContractType:
+		v, ok := value.(practice.ContractType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContractType(v)
+		return nil
+	case practice.FieldDispensing:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDispensing(v)
+		return nil
+	case practice.FieldRurality:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRurality(v)
+		return nil
+	case practice.FieldWeightedPatients:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWeightedPatients(v)
+		return nil
 	case practice.FieldCcgID:
 		v, ok := value.(int)
 		if !ok {
@@ -9365,6 +9694,9 @@ func (m *PracticeMutation) AddedFields() []string {
 	if m.addlist_size != nil {
 		fields = append(fields, practice.FieldListSize)
 	}
+	if m.addweighted_patients != nil {
+		fields = append(fields, practice.FieldWeightedPatients)
+	}
 	return fields
 }
 
@@ -9375,6 +9707,8 @@ func (m *PracticeMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case practice.FieldListSize:
 		return m.AddedListSize()
+	case practice.FieldWeightedPatients:
+		return m.AddedWeightedPatients()
 	}
 	return nil, false
 }
@@ -9391,6 +9725,13 @@ func (m *PracticeMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddListSize(v)
 		return nil
+	case practice.FieldWeightedPatients:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWeightedPatients(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Practice numeric field %s", name)
 }
@@ -9399,6 +9740,18 @@ func (m *PracticeMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *PracticeMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(practice.FieldContractType) {
+		fields = append(fields, practice.FieldContractType)
+	}
+	if m.FieldCleared(practice.FieldDispensing) {
+		fields = append(fields, practice.FieldDispensing)
+	}
+	if m.FieldCleared(practice.FieldRurality) {
+		fields = append(fields, practice.FieldRurality)
+	}
+	if m.FieldCleared(practice.FieldWeightedPatients) {
+		fields = append(fields, practice.FieldWeightedPatients)
+	}
 	if m.FieldCleared(practice.FieldStpID) {
 		fields = append(fields, practice.FieldStpID)
 	}
@@ -9416,6 +9769,18 @@ func (m *PracticeMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *PracticeMutation) ClearField(name string) error {
 	switch name {
+	case practice.FieldContractType:
+		m.ClearContractType()
+		return nil
+	case practice.FieldDispensing:
+		m.ClearDispensing()
+		return nil
+	case practice.FieldRurality:
+		m.ClearRurality()
+		return nil
+	case practice.FieldWeightedPatients:
+		m.ClearWeightedPatients()
+		return nil
 	case practice.FieldStpID:
 		m.ClearStpID()
 		return nil
@@ -9444,6 +9809,21 @@ func (m *PracticeMutation) ResetField(name string) error {
 		return nil
 	case practice.FieldLocalOffice:
 		m.ResetLocalOffice()
+		return nil
+	case practice.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case practice.FieldContractType:
+		m.ResetContractType()
+		return nil
+	case practice.FieldDispensing:
+		m.ResetDispensing()
+		return nil
+	case practice.FieldRurality:
+		m.ResetRurality()
+		return nil
+	case practice.FieldWeightedPatients:
+		m.ResetWeightedPatients()
 		return nil
 	case practice.FieldCcgID:
 		m.ResetCcgID()

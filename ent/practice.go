@@ -29,6 +29,16 @@ type Practice struct {
 	ClinicalSystem string `json:"clinical_system,omitempty"`
 	// NHS England local office (Qxx).
 	LocalOffice string `json:"local_office,omitempty"`
+	// ACTIVE, or CLOSED: closed or left England by the last ODS import. A closed practice keeps its answers and scores but counts in no organisation's figures.
+	Status practice.Status `json:"status,omitempty"`
+	// GP contract: GMS, PMS or APMS (NHS Payments to General Practice 2016/17); null when unknown.
+	ContractType *practice.ContractType `json:"contract_type,omitempty"`
+	// Whether the practice dispenses medicines to its patients (NHS Payments to General Practice 2016/17); null when unknown.
+	Dispensing *bool `json:"dispensing,omitempty"`
+	// Urban or Rural, as in NHS Payments to General Practice 2016/17; null when unknown.
+	Rurality *string `json:"rurality,omitempty"`
+	// Weighted list size (the global sum formula's need-weighted patients), last known figure of NHS Payments to General Practice 2016/17; null when unknown.
+	WeightedPatients *float64 `json:"weighted_patients,omitempty"`
 	// CcgID holds the value of the "ccg_id" field.
 	CcgID int `json:"ccg_id,omitempty"`
 	// StpID holds the value of the "stp_id" field.
@@ -107,9 +117,13 @@ func (*Practice) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case practice.FieldDispensing:
+			values[i] = new(sql.NullBool)
+		case practice.FieldWeightedPatients:
+			values[i] = new(sql.NullFloat64)
 		case practice.FieldID, practice.FieldListSize, practice.FieldCcgID, practice.FieldStpID, practice.FieldRegionID:
 			values[i] = new(sql.NullInt64)
-		case practice.FieldOdsCode, practice.FieldName, practice.FieldPostcode, practice.FieldClinicalSystem, practice.FieldLocalOffice:
+		case practice.FieldOdsCode, practice.FieldName, practice.FieldPostcode, practice.FieldClinicalSystem, practice.FieldLocalOffice, practice.FieldStatus, practice.FieldContractType, practice.FieldRurality:
 			values[i] = new(sql.NullString)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -167,6 +181,40 @@ func (_m *Practice) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field local_office", values[i])
 			} else if value.Valid {
 				_m.LocalOffice = value.String
+			}
+		case practice.FieldStatus:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field status", values[i])
+			} else if value.Valid {
+				_m.Status = practice.Status(value.String)
+			}
+		case practice.FieldContractType:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field contract_type", values[i])
+			} else if value.Valid {
+				_m.ContractType = new(practice.ContractType)
+				*_m.ContractType = practice.ContractType(value.String)
+			}
+		case practice.FieldDispensing:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field dispensing", values[i])
+			} else if value.Valid {
+				_m.Dispensing = new(bool)
+				*_m.Dispensing = value.Bool
+			}
+		case practice.FieldRurality:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field rurality", values[i])
+			} else if value.Valid {
+				_m.Rurality = new(string)
+				*_m.Rurality = value.String
+			}
+		case practice.FieldWeightedPatients:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field weighted_patients", values[i])
+			} else if value.Valid {
+				_m.WeightedPatients = new(float64)
+				*_m.WeightedPatients = value.Float64
 			}
 		case practice.FieldCcgID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -260,6 +308,29 @@ func (_m *Practice) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("local_office=")
 	builder.WriteString(_m.LocalOffice)
+	builder.WriteString(", ")
+	builder.WriteString("status=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	if v := _m.ContractType; v != nil {
+		builder.WriteString("contract_type=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Dispensing; v != nil {
+		builder.WriteString("dispensing=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Rurality; v != nil {
+		builder.WriteString("rurality=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.WeightedPatients; v != nil {
+		builder.WriteString("weighted_patients=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("ccg_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CcgID))

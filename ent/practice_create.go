@@ -91,6 +91,76 @@ func (_c *PracticeCreate) SetNillableLocalOffice(v *string) *PracticeCreate {
 	return _c
 }
 
+// SetStatus sets the "status" field.
+func (_c *PracticeCreate) SetStatus(v practice.Status) *PracticeCreate {
+	_c.mutation.SetStatus(v)
+	return _c
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_c *PracticeCreate) SetNillableStatus(v *practice.Status) *PracticeCreate {
+	if v != nil {
+		_c.SetStatus(*v)
+	}
+	return _c
+}
+
+// SetContractType sets the "contract_type" field.
+func (_c *PracticeCreate) SetContractType(v practice.ContractType) *PracticeCreate {
+	_c.mutation.SetContractType(v)
+	return _c
+}
+
+// SetNillableContractType sets the "contract_type" field if the given value is not nil.
+func (_c *PracticeCreate) SetNillableContractType(v *practice.ContractType) *PracticeCreate {
+	if v != nil {
+		_c.SetContractType(*v)
+	}
+	return _c
+}
+
+// SetDispensing sets the "dispensing" field.
+func (_c *PracticeCreate) SetDispensing(v bool) *PracticeCreate {
+	_c.mutation.SetDispensing(v)
+	return _c
+}
+
+// SetNillableDispensing sets the "dispensing" field if the given value is not nil.
+func (_c *PracticeCreate) SetNillableDispensing(v *bool) *PracticeCreate {
+	if v != nil {
+		_c.SetDispensing(*v)
+	}
+	return _c
+}
+
+// SetRurality sets the "rurality" field.
+func (_c *PracticeCreate) SetRurality(v string) *PracticeCreate {
+	_c.mutation.SetRurality(v)
+	return _c
+}
+
+// SetNillableRurality sets the "rurality" field if the given value is not nil.
+func (_c *PracticeCreate) SetNillableRurality(v *string) *PracticeCreate {
+	if v != nil {
+		_c.SetRurality(*v)
+	}
+	return _c
+}
+
+// SetWeightedPatients sets the "weighted_patients" field.
+func (_c *PracticeCreate) SetWeightedPatients(v float64) *PracticeCreate {
+	_c.mutation.SetWeightedPatients(v)
+	return _c
+}
+
+// SetNillableWeightedPatients sets the "weighted_patients" field if the given value is not nil.
+func (_c *PracticeCreate) SetNillableWeightedPatients(v *float64) *PracticeCreate {
+	if v != nil {
+		_c.SetWeightedPatients(*v)
+	}
+	return _c
+}
+
 // SetCcgID sets the "ccg_id" field.
 func (_c *PracticeCreate) SetCcgID(v int) *PracticeCreate {
 	_c.mutation.SetCcgID(v)
@@ -198,6 +268,10 @@ func (_c *PracticeCreate) defaults() {
 		v := practice.DefaultLocalOffice
 		_c.mutation.SetLocalOffice(v)
 	}
+	if _, ok := _c.mutation.Status(); !ok {
+		v := practice.DefaultStatus
+		_c.mutation.SetStatus(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -234,6 +308,19 @@ func (_c *PracticeCreate) check() error {
 	}
 	if _, ok := _c.mutation.LocalOffice(); !ok {
 		return &ValidationError{Name: "local_office", err: errors.New(`ent: missing required field "Practice.local_office"`)}
+	}
+	if _, ok := _c.mutation.Status(); !ok {
+		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "Practice.status"`)}
+	}
+	if v, ok := _c.mutation.Status(); ok {
+		if err := practice.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Practice.status": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.ContractType(); ok {
+		if err := practice.ContractTypeValidator(v); err != nil {
+			return &ValidationError{Name: "contract_type", err: fmt.Errorf(`ent: validator failed for field "Practice.contract_type": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.CcgID(); !ok {
 		return &ValidationError{Name: "ccg_id", err: errors.New(`ent: missing required field "Practice.ccg_id"`)}
@@ -297,6 +384,26 @@ func (_c *PracticeCreate) createSpec() (*Practice, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LocalOffice(); ok {
 		_spec.SetField(practice.FieldLocalOffice, field.TypeString, value)
 		_node.LocalOffice = value
+	}
+	if value, ok := _c.mutation.Status(); ok {
+		_spec.SetField(practice.FieldStatus, field.TypeEnum, value)
+		_node.Status = value
+	}
+	if value, ok := _c.mutation.ContractType(); ok {
+		_spec.SetField(practice.FieldContractType, field.TypeEnum, value)
+		_node.ContractType = &value
+	}
+	if value, ok := _c.mutation.Dispensing(); ok {
+		_spec.SetField(practice.FieldDispensing, field.TypeBool, value)
+		_node.Dispensing = &value
+	}
+	if value, ok := _c.mutation.Rurality(); ok {
+		_spec.SetField(practice.FieldRurality, field.TypeString, value)
+		_node.Rurality = &value
+	}
+	if value, ok := _c.mutation.WeightedPatients(); ok {
+		_spec.SetField(practice.FieldWeightedPatients, field.TypeFloat64, value)
+		_node.WeightedPatients = &value
 	}
 	if nodes := _c.mutation.CcgIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -483,6 +590,96 @@ func (u *PracticeUpsert) UpdateLocalOffice() *PracticeUpsert {
 	return u
 }
 
+// SetStatus sets the "status" field.
+func (u *PracticeUpsert) SetStatus(v practice.Status) *PracticeUpsert {
+	u.Set(practice.FieldStatus, v)
+	return u
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *PracticeUpsert) UpdateStatus() *PracticeUpsert {
+	u.SetExcluded(practice.FieldStatus)
+	return u
+}
+
+// SetContractType sets the "contract_type" field.
+func (u *PracticeUpsert) SetContractType(v practice.ContractType) *PracticeUpsert {
+	u.Set(practice.FieldContractType, v)
+	return u
+}
+
+// UpdateContractType sets the "contract_type" field to the value that was provided on create.
+func (u *PracticeUpsert) UpdateContractType() *PracticeUpsert {
+	u.SetExcluded(practice.FieldContractType)
+	return u
+}
+
+// ClearContractType clears the value of the "contract_type" field.
+func (u *PracticeUpsert) ClearContractType() *PracticeUpsert {
+	u.SetNull(practice.FieldContractType)
+	return u
+}
+
+// SetDispensing sets the "dispensing" field.
+func (u *PracticeUpsert) SetDispensing(v bool) *PracticeUpsert {
+	u.Set(practice.FieldDispensing, v)
+	return u
+}
+
+// UpdateDispensing sets the "dispensing" field to the value that was provided on create.
+func (u *PracticeUpsert) UpdateDispensing() *PracticeUpsert {
+	u.SetExcluded(practice.FieldDispensing)
+	return u
+}
+
+// ClearDispensing clears the value of the "dispensing" field.
+func (u *PracticeUpsert) ClearDispensing() *PracticeUpsert {
+	u.SetNull(practice.FieldDispensing)
+	return u
+}
+
+// SetRurality sets the "rurality" field.
+func (u *PracticeUpsert) SetRurality(v string) *PracticeUpsert {
+	u.Set(practice.FieldRurality, v)
+	return u
+}
+
+// UpdateRurality sets the "rurality" field to the value that was provided on create.
+func (u *PracticeUpsert) UpdateRurality() *PracticeUpsert {
+	u.SetExcluded(practice.FieldRurality)
+	return u
+}
+
+// ClearRurality clears the value of the "rurality" field.
+func (u *PracticeUpsert) ClearRurality() *PracticeUpsert {
+	u.SetNull(practice.FieldRurality)
+	return u
+}
+
+// SetWeightedPatients sets the "weighted_patients" field.
+func (u *PracticeUpsert) SetWeightedPatients(v float64) *PracticeUpsert {
+	u.Set(practice.FieldWeightedPatients, v)
+	return u
+}
+
+// UpdateWeightedPatients sets the "weighted_patients" field to the value that was provided on create.
+func (u *PracticeUpsert) UpdateWeightedPatients() *PracticeUpsert {
+	u.SetExcluded(practice.FieldWeightedPatients)
+	return u
+}
+
+// AddWeightedPatients adds v to the "weighted_patients" field.
+func (u *PracticeUpsert) AddWeightedPatients(v float64) *PracticeUpsert {
+	u.Add(practice.FieldWeightedPatients, v)
+	return u
+}
+
+// ClearWeightedPatients clears the value of the "weighted_patients" field.
+func (u *PracticeUpsert) ClearWeightedPatients() *PracticeUpsert {
+	u.SetNull(practice.FieldWeightedPatients)
+	return u
+}
+
 // SetCcgID sets the "ccg_id" field.
 func (u *PracticeUpsert) SetCcgID(v int) *PracticeUpsert {
 	u.Set(practice.FieldCcgID, v)
@@ -644,6 +841,111 @@ func (u *PracticeUpsertOne) SetLocalOffice(v string) *PracticeUpsertOne {
 func (u *PracticeUpsertOne) UpdateLocalOffice() *PracticeUpsertOne {
 	return u.Update(func(s *PracticeUpsert) {
 		s.UpdateLocalOffice()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *PracticeUpsertOne) SetStatus(v practice.Status) *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *PracticeUpsertOne) UpdateStatus() *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetContractType sets the "contract_type" field.
+func (u *PracticeUpsertOne) SetContractType(v practice.ContractType) *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.SetContractType(v)
+	})
+}
+
+// UpdateContractType sets the "contract_type" field to the value that was provided on create.
+func (u *PracticeUpsertOne) UpdateContractType() *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.UpdateContractType()
+	})
+}
+
+// ClearContractType clears the value of the "contract_type" field.
+func (u *PracticeUpsertOne) ClearContractType() *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.ClearContractType()
+	})
+}
+
+// SetDispensing sets the "dispensing" field.
+func (u *PracticeUpsertOne) SetDispensing(v bool) *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.SetDispensing(v)
+	})
+}
+
+// UpdateDispensing sets the "dispensing" field to the value that was provided on create.
+func (u *PracticeUpsertOne) UpdateDispensing() *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.UpdateDispensing()
+	})
+}
+
+// ClearDispensing clears the value of the "dispensing" field.
+func (u *PracticeUpsertOne) ClearDispensing() *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.ClearDispensing()
+	})
+}
+
+// SetRurality sets the "rurality" field.
+func (u *PracticeUpsertOne) SetRurality(v string) *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.SetRurality(v)
+	})
+}
+
+// UpdateRurality sets the "rurality" field to the value that was provided on create.
+func (u *PracticeUpsertOne) UpdateRurality() *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.UpdateRurality()
+	})
+}
+
+// ClearRurality clears the value of the "rurality" field.
+func (u *PracticeUpsertOne) ClearRurality() *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.ClearRurality()
+	})
+}
+
+// SetWeightedPatients sets the "weighted_patients" field.
+func (u *PracticeUpsertOne) SetWeightedPatients(v float64) *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.SetWeightedPatients(v)
+	})
+}
+
+// AddWeightedPatients adds v to the "weighted_patients" field.
+func (u *PracticeUpsertOne) AddWeightedPatients(v float64) *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.AddWeightedPatients(v)
+	})
+}
+
+// UpdateWeightedPatients sets the "weighted_patients" field to the value that was provided on create.
+func (u *PracticeUpsertOne) UpdateWeightedPatients() *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.UpdateWeightedPatients()
+	})
+}
+
+// ClearWeightedPatients clears the value of the "weighted_patients" field.
+func (u *PracticeUpsertOne) ClearWeightedPatients() *PracticeUpsertOne {
+	return u.Update(func(s *PracticeUpsert) {
+		s.ClearWeightedPatients()
 	})
 }
 
@@ -981,6 +1283,111 @@ func (u *PracticeUpsertBulk) SetLocalOffice(v string) *PracticeUpsertBulk {
 func (u *PracticeUpsertBulk) UpdateLocalOffice() *PracticeUpsertBulk {
 	return u.Update(func(s *PracticeUpsert) {
 		s.UpdateLocalOffice()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *PracticeUpsertBulk) SetStatus(v practice.Status) *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *PracticeUpsertBulk) UpdateStatus() *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetContractType sets the "contract_type" field.
+func (u *PracticeUpsertBulk) SetContractType(v practice.ContractType) *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.SetContractType(v)
+	})
+}
+
+// UpdateContractType sets the "contract_type" field to the value that was provided on create.
+func (u *PracticeUpsertBulk) UpdateContractType() *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.UpdateContractType()
+	})
+}
+
+// ClearContractType clears the value of the "contract_type" field.
+func (u *PracticeUpsertBulk) ClearContractType() *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.ClearContractType()
+	})
+}
+
+// SetDispensing sets the "dispensing" field.
+func (u *PracticeUpsertBulk) SetDispensing(v bool) *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.SetDispensing(v)
+	})
+}
+
+// UpdateDispensing sets the "dispensing" field to the value that was provided on create.
+func (u *PracticeUpsertBulk) UpdateDispensing() *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.UpdateDispensing()
+	})
+}
+
+// ClearDispensing clears the value of the "dispensing" field.
+func (u *PracticeUpsertBulk) ClearDispensing() *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.ClearDispensing()
+	})
+}
+
+// SetRurality sets the "rurality" field.
+func (u *PracticeUpsertBulk) SetRurality(v string) *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.SetRurality(v)
+	})
+}
+
+// UpdateRurality sets the "rurality" field to the value that was provided on create.
+func (u *PracticeUpsertBulk) UpdateRurality() *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.UpdateRurality()
+	})
+}
+
+// ClearRurality clears the value of the "rurality" field.
+func (u *PracticeUpsertBulk) ClearRurality() *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.ClearRurality()
+	})
+}
+
+// SetWeightedPatients sets the "weighted_patients" field.
+func (u *PracticeUpsertBulk) SetWeightedPatients(v float64) *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.SetWeightedPatients(v)
+	})
+}
+
+// AddWeightedPatients adds v to the "weighted_patients" field.
+func (u *PracticeUpsertBulk) AddWeightedPatients(v float64) *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.AddWeightedPatients(v)
+	})
+}
+
+// UpdateWeightedPatients sets the "weighted_patients" field to the value that was provided on create.
+func (u *PracticeUpsertBulk) UpdateWeightedPatients() *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.UpdateWeightedPatients()
+	})
+}
+
+// ClearWeightedPatients clears the value of the "weighted_patients" field.
+func (u *PracticeUpsertBulk) ClearWeightedPatients() *PracticeUpsertBulk {
+	return u.Update(func(s *PracticeUpsert) {
+		s.ClearWeightedPatients()
 	})
 }
 

@@ -107,6 +107,107 @@ func (_u *PracticeUpdate) SetNillableLocalOffice(v *string) *PracticeUpdate {
 	return _u
 }
 
+// SetStatus sets the "status" field.
+func (_u *PracticeUpdate) SetStatus(v practice.Status) *PracticeUpdate {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *PracticeUpdate) SetNillableStatus(v *practice.Status) *PracticeUpdate {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetContractType sets the "contract_type" field.
+func (_u *PracticeUpdate) SetContractType(v practice.ContractType) *PracticeUpdate {
+	_u.mutation.SetContractType(v)
+	return _u
+}
+
+// SetNillableContractType sets the "contract_type" field if the given value is not nil.
+func (_u *PracticeUpdate) SetNillableContractType(v *practice.ContractType) *PracticeUpdate {
+	if v != nil {
+		_u.SetContractType(*v)
+	}
+	return _u
+}
+
+// ClearContractType clears the value of the "contract_type" field.
+func (_u *PracticeUpdate) ClearContractType() *PracticeUpdate {
+	_u.mutation.ClearContractType()
+	return _u
+}
+
+// SetDispensing sets the "dispensing" field.
+func (_u *PracticeUpdate) SetDispensing(v bool) *PracticeUpdate {
+	_u.mutation.SetDispensing(v)
+	return _u
+}
+
+// SetNillableDispensing sets the "dispensing" field if the given value is not nil.
+func (_u *PracticeUpdate) SetNillableDispensing(v *bool) *PracticeUpdate {
+	if v != nil {
+		_u.SetDispensing(*v)
+	}
+	return _u
+}
+
+// ClearDispensing clears the value of the "dispensing" field.
+func (_u *PracticeUpdate) ClearDispensing() *PracticeUpdate {
+	_u.mutation.ClearDispensing()
+	return _u
+}
+
+// SetRurality sets the "rurality" field.
+func (_u *PracticeUpdate) SetRurality(v string) *PracticeUpdate {
+	_u.mutation.SetRurality(v)
+	return _u
+}
+
+// SetNillableRurality sets the "rurality" field if the given value is not nil.
+func (_u *PracticeUpdate) SetNillableRurality(v *string) *PracticeUpdate {
+	if v != nil {
+		_u.SetRurality(*v)
+	}
+	return _u
+}
+
+// ClearRurality clears the value of the "rurality" field.
+func (_u *PracticeUpdate) ClearRurality() *PracticeUpdate {
+	_u.mutation.ClearRurality()
+	return _u
+}
+
+// SetWeightedPatients sets the "weighted_patients" field.
+func (_u *PracticeUpdate) SetWeightedPatients(v float64) *PracticeUpdate {
+	_u.mutation.ResetWeightedPatients()
+	_u.mutation.SetWeightedPatients(v)
+	return _u
+}
+
+// SetNillableWeightedPatients sets the "weighted_patients" field if the given value is not nil.
+func (_u *PracticeUpdate) SetNillableWeightedPatients(v *float64) *PracticeUpdate {
+	if v != nil {
+		_u.SetWeightedPatients(*v)
+	}
+	return _u
+}
+
+// AddWeightedPatients adds value to the "weighted_patients" field.
+func (_u *PracticeUpdate) AddWeightedPatients(v float64) *PracticeUpdate {
+	_u.mutation.AddWeightedPatients(v)
+	return _u
+}
+
+// ClearWeightedPatients clears the value of the "weighted_patients" field.
+func (_u *PracticeUpdate) ClearWeightedPatients() *PracticeUpdate {
+	_u.mutation.ClearWeightedPatients()
+	return _u
+}
+
 // SetCcgID sets the "ccg_id" field.
 func (_u *PracticeUpdate) SetCcgID(v int) *PracticeUpdate {
 	_u.mutation.SetCcgID(v)
@@ -268,6 +369,16 @@ func (_u *PracticeUpdate) check() error {
 			return &ValidationError{Name: "list_size", err: fmt.Errorf(`ent: validator failed for field "Practice.list_size": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Status(); ok {
+		if err := practice.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Practice.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ContractType(); ok {
+		if err := practice.ContractTypeValidator(v); err != nil {
+			return &ValidationError{Name: "contract_type", err: fmt.Errorf(`ent: validator failed for field "Practice.contract_type": %w`, err)}
+		}
+	}
 	if _u.mutation.CcgCleared() && len(_u.mutation.CcgIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Practice.ccg"`)
 	}
@@ -312,6 +423,36 @@ func (_u *PracticeUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.LocalOffice(); ok {
 		_spec.SetField(practice.FieldLocalOffice, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(practice.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.ContractType(); ok {
+		_spec.SetField(practice.FieldContractType, field.TypeEnum, value)
+	}
+	if _u.mutation.ContractTypeCleared() {
+		_spec.ClearField(practice.FieldContractType, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.Dispensing(); ok {
+		_spec.SetField(practice.FieldDispensing, field.TypeBool, value)
+	}
+	if _u.mutation.DispensingCleared() {
+		_spec.ClearField(practice.FieldDispensing, field.TypeBool)
+	}
+	if value, ok := _u.mutation.Rurality(); ok {
+		_spec.SetField(practice.FieldRurality, field.TypeString, value)
+	}
+	if _u.mutation.RuralityCleared() {
+		_spec.ClearField(practice.FieldRurality, field.TypeString)
+	}
+	if value, ok := _u.mutation.WeightedPatients(); ok {
+		_spec.SetField(practice.FieldWeightedPatients, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedWeightedPatients(); ok {
+		_spec.AddField(practice.FieldWeightedPatients, field.TypeFloat64, value)
+	}
+	if _u.mutation.WeightedPatientsCleared() {
+		_spec.ClearField(practice.FieldWeightedPatients, field.TypeFloat64)
 	}
 	if _u.mutation.CcgCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -544,6 +685,107 @@ func (_u *PracticeUpdateOne) SetNillableLocalOffice(v *string) *PracticeUpdateOn
 	return _u
 }
 
+// SetStatus sets the "status" field.
+func (_u *PracticeUpdateOne) SetStatus(v practice.Status) *PracticeUpdateOne {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *PracticeUpdateOne) SetNillableStatus(v *practice.Status) *PracticeUpdateOne {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetContractType sets the "contract_type" field.
+func (_u *PracticeUpdateOne) SetContractType(v practice.ContractType) *PracticeUpdateOne {
+	_u.mutation.SetContractType(v)
+	return _u
+}
+
+// SetNillableContractType sets the "contract_type" field if the given value is not nil.
+func (_u *PracticeUpdateOne) SetNillableContractType(v *practice.ContractType) *PracticeUpdateOne {
+	if v != nil {
+		_u.SetContractType(*v)
+	}
+	return _u
+}
+
+// ClearContractType clears the value of the "contract_type" field.
+func (_u *PracticeUpdateOne) ClearContractType() *PracticeUpdateOne {
+	_u.mutation.ClearContractType()
+	return _u
+}
+
+// SetDispensing sets the "dispensing" field.
+func (_u *PracticeUpdateOne) SetDispensing(v bool) *PracticeUpdateOne {
+	_u.mutation.SetDispensing(v)
+	return _u
+}
+
+// SetNillableDispensing sets the "dispensing" field if the given value is not nil.
+func (_u *PracticeUpdateOne) SetNillableDispensing(v *bool) *PracticeUpdateOne {
+	if v != nil {
+		_u.SetDispensing(*v)
+	}
+	return _u
+}
+
+// ClearDispensing clears the value of the "dispensing" field.
+func (_u *PracticeUpdateOne) ClearDispensing() *PracticeUpdateOne {
+	_u.mutation.ClearDispensing()
+	return _u
+}
+
+// SetRurality sets the "rurality" field.
+func (_u *PracticeUpdateOne) SetRurality(v string) *PracticeUpdateOne {
+	_u.mutation.SetRurality(v)
+	return _u
+}
+
+// SetNillableRurality sets the "rurality" field if the given value is not nil.
+func (_u *PracticeUpdateOne) SetNillableRurality(v *string) *PracticeUpdateOne {
+	if v != nil {
+		_u.SetRurality(*v)
+	}
+	return _u
+}
+
+// ClearRurality clears the value of the "rurality" field.
+func (_u *PracticeUpdateOne) ClearRurality() *PracticeUpdateOne {
+	_u.mutation.ClearRurality()
+	return _u
+}
+
+// SetWeightedPatients sets the "weighted_patients" field.
+func (_u *PracticeUpdateOne) SetWeightedPatients(v float64) *PracticeUpdateOne {
+	_u.mutation.ResetWeightedPatients()
+	_u.mutation.SetWeightedPatients(v)
+	return _u
+}
+
+// SetNillableWeightedPatients sets the "weighted_patients" field if the given value is not nil.
+func (_u *PracticeUpdateOne) SetNillableWeightedPatients(v *float64) *PracticeUpdateOne {
+	if v != nil {
+		_u.SetWeightedPatients(*v)
+	}
+	return _u
+}
+
+// AddWeightedPatients adds value to the "weighted_patients" field.
+func (_u *PracticeUpdateOne) AddWeightedPatients(v float64) *PracticeUpdateOne {
+	_u.mutation.AddWeightedPatients(v)
+	return _u
+}
+
+// ClearWeightedPatients clears the value of the "weighted_patients" field.
+func (_u *PracticeUpdateOne) ClearWeightedPatients() *PracticeUpdateOne {
+	_u.mutation.ClearWeightedPatients()
+	return _u
+}
+
 // SetCcgID sets the "ccg_id" field.
 func (_u *PracticeUpdateOne) SetCcgID(v int) *PracticeUpdateOne {
 	_u.mutation.SetCcgID(v)
@@ -718,6 +960,16 @@ func (_u *PracticeUpdateOne) check() error {
 			return &ValidationError{Name: "list_size", err: fmt.Errorf(`ent: validator failed for field "Practice.list_size": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Status(); ok {
+		if err := practice.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Practice.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ContractType(); ok {
+		if err := practice.ContractTypeValidator(v); err != nil {
+			return &ValidationError{Name: "contract_type", err: fmt.Errorf(`ent: validator failed for field "Practice.contract_type": %w`, err)}
+		}
+	}
 	if _u.mutation.CcgCleared() && len(_u.mutation.CcgIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Practice.ccg"`)
 	}
@@ -779,6 +1031,36 @@ func (_u *PracticeUpdateOne) sqlSave(ctx context.Context) (_node *Practice, err 
 	}
 	if value, ok := _u.mutation.LocalOffice(); ok {
 		_spec.SetField(practice.FieldLocalOffice, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(practice.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.ContractType(); ok {
+		_spec.SetField(practice.FieldContractType, field.TypeEnum, value)
+	}
+	if _u.mutation.ContractTypeCleared() {
+		_spec.ClearField(practice.FieldContractType, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.Dispensing(); ok {
+		_spec.SetField(practice.FieldDispensing, field.TypeBool, value)
+	}
+	if _u.mutation.DispensingCleared() {
+		_spec.ClearField(practice.FieldDispensing, field.TypeBool)
+	}
+	if value, ok := _u.mutation.Rurality(); ok {
+		_spec.SetField(practice.FieldRurality, field.TypeString, value)
+	}
+	if _u.mutation.RuralityCleared() {
+		_spec.ClearField(practice.FieldRurality, field.TypeString)
+	}
+	if value, ok := _u.mutation.WeightedPatients(); ok {
+		_spec.SetField(practice.FieldWeightedPatients, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedWeightedPatients(); ok {
+		_spec.AddField(practice.FieldWeightedPatients, field.TypeFloat64, value)
+	}
+	if _u.mutation.WeightedPatientsCleared() {
+		_spec.ClearField(practice.FieldWeightedPatients, field.TypeFloat64)
 	}
 	if _u.mutation.CcgCleared() {
 		edge := &sqlgraph.EdgeSpec{

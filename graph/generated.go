@@ -11,6 +11,7 @@ import (
 	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
+	"dpcma/ent/practice"
 	"dpcma/ent/regionalperiodstatus"
 	"dpcma/graph/gid"
 	"dpcma/graph/model"
@@ -200,7 +201,7 @@ type ComplexityRoot struct {
 		ID               func(childComplexity int) int
 		IndicatorSummary func(childComplexity int, indicator string, period *string) int
 		LocalOffice      func(childComplexity int) int
-		Maturity         func(childComplexity int, period *string, domain *string) int
+		Maturity         func(childComplexity int, period *string, domain *string, practices *ent.PracticeWhereInput) int
 		Name             func(childComplexity int) int
 		OdsCode          func(childComplexity int) int
 		Parent           func(childComplexity int) int
@@ -229,17 +230,22 @@ type ComplexityRoot struct {
 	}
 
 	Practice struct {
-		Ancestors      func(childComplexity int) int
-		Ccg            func(childComplexity int) int
-		ClinicalSystem func(childComplexity int) int
-		ID             func(childComplexity int) int
-		ListSize       func(childComplexity int) int
-		LocalOffice    func(childComplexity int) int
-		Maturity       func(childComplexity int, period *string, domain *string) int
-		Name           func(childComplexity int) int
-		OdsCode        func(childComplexity int) int
-		Postcode       func(childComplexity int) int
-		Responses      func(childComplexity int, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) int
+		Ancestors        func(childComplexity int) int
+		Ccg              func(childComplexity int) int
+		ClinicalSystem   func(childComplexity int) int
+		ContractType     func(childComplexity int) int
+		Dispensing       func(childComplexity int) int
+		ID               func(childComplexity int) int
+		ListSize         func(childComplexity int) int
+		LocalOffice      func(childComplexity int) int
+		Maturity         func(childComplexity int, period *string, domain *string) int
+		Name             func(childComplexity int) int
+		OdsCode          func(childComplexity int) int
+		Postcode         func(childComplexity int) int
+		Responses        func(childComplexity int, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) int
+		Rurality         func(childComplexity int) int
+		Status           func(childComplexity int) int
+		WeightedPatients func(childComplexity int) int
 	}
 
 	PracticeConnection struct {
@@ -381,7 +387,7 @@ type OrganisationResolver interface {
 	Ancestors(ctx context.Context, obj *ent.Organisation) ([]*ent.Organisation, error)
 	Practices(ctx context.Context, obj *ent.Organisation, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) (*ent.PracticeConnection, error)
 	Responses(ctx context.Context, obj *ent.Organisation, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) (*ent.ResponseConnection, error)
-	Maturity(ctx context.Context, obj *ent.Organisation, period *string, domain *string) (*model.Maturity, error)
+	Maturity(ctx context.Context, obj *ent.Organisation, period *string, domain *string, practices *ent.PracticeWhereInput) (*model.Maturity, error)
 	IndicatorSummary(ctx context.Context, obj *ent.Organisation, indicator string, period *string) (*model.IndicatorSummary, error)
 }
 type PracticeResolver interface {
@@ -1125,7 +1131,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Organisation.Maturity(childComplexity, args["period"].(*string), args["domain"].(*string)), true
+		return e.ComplexityRoot.Organisation.Maturity(childComplexity, args["period"].(*string), args["domain"].(*string), args["practices"].(*ent.PracticeWhereInput)), true
 	case "Organisation.name":
 		if e.ComplexityRoot.Organisation.Name == nil {
 			break
@@ -1254,6 +1260,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Practice.ClinicalSystem(childComplexity), true
+	case "Practice.contractType":
+		if e.ComplexityRoot.Practice.ContractType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Practice.ContractType(childComplexity), true
+	case "Practice.dispensing":
+		if e.ComplexityRoot.Practice.Dispensing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Practice.Dispensing(childComplexity), true
 	case "Practice.id":
 		if e.ComplexityRoot.Practice.ID == nil {
 			break
@@ -1312,6 +1330,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Practice.Responses(childComplexity, args["period"].(*string), args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ResponseOrder), args["where"].(*ent.ResponseWhereInput)), true
+	case "Practice.rurality":
+		if e.ComplexityRoot.Practice.Rurality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Practice.Rurality(childComplexity), true
+	case "Practice.status":
+		if e.ComplexityRoot.Practice.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Practice.Status(childComplexity), true
+	case "Practice.weightedPatients":
+		if e.ComplexityRoot.Practice.WeightedPatients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Practice.WeightedPatients(childComplexity), true
 
 	case "PracticeConnection.edges":
 		if e.ComplexityRoot.PracticeConnection.Edges == nil {
@@ -2328,6 +2364,14 @@ enum AuditSource @goModel(model: "dpcma/ent/auditevent.Source") {
   CLI
 }
 """
+ContractType is enum for the field contract_type
+"""
+enum ContractType @goModel(model: "dpcma/ent/practice.ContractType") {
+  GMS
+  PMS
+  APMS
+}
+"""
 Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
@@ -2905,6 +2949,26 @@ type Practice implements Node @key(fields: "odsCode") {
   """
   localOffice: String!
   """
+  ACTIVE, or CLOSED: closed or left England by the last ODS import. A closed practice keeps its answers and scores but counts in no organisation's figures.
+  """
+  status: PracticeStatus!
+  """
+  GP contract: GMS, PMS or APMS (NHS Payments to General Practice 2016/17); null when unknown.
+  """
+  contractType: ContractType
+  """
+  Whether the practice dispenses medicines to its patients (NHS Payments to General Practice 2016/17); null when unknown.
+  """
+  dispensing: Boolean
+  """
+  Urban or Rural, as in NHS Payments to General Practice 2016/17; null when unknown.
+  """
+  rurality: String
+  """
+  Weighted list size (the global sum formula's need-weighted patients), last known figure of NHS Payments to General Practice 2016/17; null when unknown.
+  """
+  weightedPatients: Float
+  """
   The commissioning CCG.
   """
   ccg: Organisation!
@@ -2961,6 +3025,13 @@ enum PracticeOrderField {
   POSTCODE
   LIST_SIZE
   CLINICAL_SYSTEM
+}
+"""
+PracticeStatus is enum for the field status
+"""
+enum PracticeStatus @goModel(model: "dpcma/ent/practice.Status") {
+  ACTIVE
+  CLOSED
 }
 """
 PracticeWhereInput is used for filtering Practice objects.
@@ -3072,6 +3143,47 @@ input PracticeWhereInput {
   localOfficeHasSuffix: String
   localOfficeEqualFold: String
   localOfficeContainsFold: String
+  """
+  status field predicates
+  """
+  status: PracticeStatus
+  statusNEQ: PracticeStatus
+  statusIn: [PracticeStatus!]
+  statusNotIn: [PracticeStatus!]
+  """
+  contract_type field predicates
+  """
+  contractType: ContractType
+  contractTypeNEQ: ContractType
+  contractTypeIn: [ContractType!]
+  contractTypeNotIn: [ContractType!]
+  contractTypeIsNil: Boolean
+  contractTypeNotNil: Boolean
+  """
+  dispensing field predicates
+  """
+  dispensing: Boolean
+  dispensingNEQ: Boolean
+  dispensingIsNil: Boolean
+  dispensingNotNil: Boolean
+  """
+  rurality field predicates
+  """
+  rurality: String
+  ruralityNEQ: String
+  ruralityIn: [String!]
+  ruralityNotIn: [String!]
+  ruralityGT: String
+  ruralityGTE: String
+  ruralityLT: String
+  ruralityLTE: String
+  ruralityContains: String
+  ruralityHasPrefix: String
+  ruralityHasSuffix: String
+  ruralityIsNil: Boolean
+  ruralityNotNil: Boolean
+  ruralityEqualFold: String
+  ruralityContainsFold: String
   """
   ccg edge predicates
   """
@@ -3620,7 +3732,7 @@ extend type Query {
 extend type Organisation {
   """
   Digital maturity of the practices beneath this organisation for one period, optionally restricted
-  to one domain.
+  to one domain and to some of the practices.
   """
   maturity(
     """
@@ -3632,6 +3744,13 @@ extend type Organisation {
     Indicator.domain). Omitted: all domains.
     """
     domain: String
+    """
+    Restrict every figure to the practices beneath that match, e.g. {contractType: APMS} or
+    {dispensing: true, rurality: "Rural"}. change compares with the same practices in the period
+    before; peerPercentile is null (the peers' figures would need the same restriction). Omitted: all
+    the practices beneath.
+    """
+    practices: PracticeWhereInput
   ): Maturity!
 }
 
@@ -4371,6 +4490,16 @@ func (ec *executionContext) childFields_Practice(ctx context.Context, field grap
 		return ec.fieldContext_Practice_clinicalSystem(ctx, field)
 	case "localOffice":
 		return ec.fieldContext_Practice_localOffice(ctx, field)
+	case "status":
+		return ec.fieldContext_Practice_status(ctx, field)
+	case "contractType":
+		return ec.fieldContext_Practice_contractType(ctx, field)
+	case "dispensing":
+		return ec.fieldContext_Practice_dispensing(ctx, field)
+	case "rurality":
+		return ec.fieldContext_Practice_rurality(ctx, field)
+	case "weightedPatients":
+		return ec.fieldContext_Practice_weightedPatients(ctx, field)
 	case "ccg":
 		return ec.fieldContext_Practice_ccg(ctx, field)
 	case "ancestors":
@@ -5038,6 +5167,14 @@ func (ec *executionContext) field_Organisation_maturity_args(ctx context.Context
 		return nil, err
 	}
 	args["domain"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "practices",
+		func(ctx context.Context, v any) (*ent.PracticeWhereInput, error) {
+			return ec.unmarshalOPracticeWhereInput2ᚖdpcmaᚋentᚐPracticeWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["practices"] = arg2
 	return args, nil
 }
 
@@ -8628,7 +8765,7 @@ func (ec *executionContext) _Organisation_maturity(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Organisation().Maturity(ctx, obj, fc.Args["period"].(*string), fc.Args["domain"].(*string))
+			return ec.Resolvers.Organisation().Maturity(ctx, obj, fc.Args["period"].(*string), fc.Args["domain"].(*string), fc.Args["practices"].(*ent.PracticeWhereInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Maturity) graphql.Marshaler {
@@ -9099,6 +9236,121 @@ func (ec *executionContext) _Practice_localOffice(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Practice_localOffice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
+}
+
+func (ec *executionContext) _Practice_status(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Practice_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v practice.Status) graphql.Marshaler {
+			return ec.marshalNPracticeStatus2dpcmaᚋentᚋpracticeᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Practice_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Practice", field, false, false, "PracticeStatus")
+}
+
+func (ec *executionContext) _Practice_contractType(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Practice_contractType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContractType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *practice.ContractType) graphql.Marshaler {
+			return ec.marshalOContractType2ᚖdpcmaᚋentᚋpracticeᚐContractType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Practice_contractType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Practice", field, false, false, "ContractType")
+}
+
+func (ec *executionContext) _Practice_dispensing(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Practice_dispensing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dispensing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Practice_dispensing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Practice", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Practice_rurality(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Practice_rurality(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rurality, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Practice_rurality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
+}
+
+func (ec *executionContext) _Practice_weightedPatients(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Practice_weightedPatients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WeightedPatients, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Practice_weightedPatients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Practice", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Practice_ccg(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
@@ -15349,7 +15601,7 @@ func (ec *executionContext) unmarshalInputPracticeWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "odsCode", "odsCodeNEQ", "odsCodeIn", "odsCodeNotIn", "odsCodeGT", "odsCodeGTE", "odsCodeLT", "odsCodeLTE", "odsCodeContains", "odsCodeHasPrefix", "odsCodeHasSuffix", "odsCodeEqualFold", "odsCodeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "postcode", "postcodeNEQ", "postcodeIn", "postcodeNotIn", "postcodeGT", "postcodeGTE", "postcodeLT", "postcodeLTE", "postcodeContains", "postcodeHasPrefix", "postcodeHasSuffix", "postcodeEqualFold", "postcodeContainsFold", "listSize", "listSizeNEQ", "listSizeIn", "listSizeNotIn", "listSizeGT", "listSizeGTE", "listSizeLT", "listSizeLTE", "clinicalSystem", "clinicalSystemNEQ", "clinicalSystemIn", "clinicalSystemNotIn", "clinicalSystemGT", "clinicalSystemGTE", "clinicalSystemLT", "clinicalSystemLTE", "clinicalSystemContains", "clinicalSystemHasPrefix", "clinicalSystemHasSuffix", "clinicalSystemEqualFold", "clinicalSystemContainsFold", "localOffice", "localOfficeNEQ", "localOfficeIn", "localOfficeNotIn", "localOfficeGT", "localOfficeGTE", "localOfficeLT", "localOfficeLTE", "localOfficeContains", "localOfficeHasPrefix", "localOfficeHasSuffix", "localOfficeEqualFold", "localOfficeContainsFold", "hasCcg", "hasCcgWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "odsCode", "odsCodeNEQ", "odsCodeIn", "odsCodeNotIn", "odsCodeGT", "odsCodeGTE", "odsCodeLT", "odsCodeLTE", "odsCodeContains", "odsCodeHasPrefix", "odsCodeHasSuffix", "odsCodeEqualFold", "odsCodeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "postcode", "postcodeNEQ", "postcodeIn", "postcodeNotIn", "postcodeGT", "postcodeGTE", "postcodeLT", "postcodeLTE", "postcodeContains", "postcodeHasPrefix", "postcodeHasSuffix", "postcodeEqualFold", "postcodeContainsFold", "listSize", "listSizeNEQ", "listSizeIn", "listSizeNotIn", "listSizeGT", "listSizeGTE", "listSizeLT", "listSizeLTE", "clinicalSystem", "clinicalSystemNEQ", "clinicalSystemIn", "clinicalSystemNotIn", "clinicalSystemGT", "clinicalSystemGTE", "clinicalSystemLT", "clinicalSystemLTE", "clinicalSystemContains", "clinicalSystemHasPrefix", "clinicalSystemHasSuffix", "clinicalSystemEqualFold", "clinicalSystemContainsFold", "localOffice", "localOfficeNEQ", "localOfficeIn", "localOfficeNotIn", "localOfficeGT", "localOfficeGTE", "localOfficeLT", "localOfficeLTE", "localOfficeContains", "localOfficeHasPrefix", "localOfficeHasSuffix", "localOfficeEqualFold", "localOfficeContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "contractType", "contractTypeNEQ", "contractTypeIn", "contractTypeNotIn", "contractTypeIsNil", "contractTypeNotNil", "dispensing", "dispensingNEQ", "dispensingIsNil", "dispensingNotNil", "rurality", "ruralityNEQ", "ruralityIn", "ruralityNotIn", "ruralityGT", "ruralityGTE", "ruralityLT", "ruralityLTE", "ruralityContains", "ruralityHasPrefix", "ruralityHasSuffix", "ruralityIsNil", "ruralityNotNil", "ruralityEqualFold", "ruralityContainsFold", "hasCcg", "hasCcgWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15944,6 +16196,209 @@ func (ec *executionContext) unmarshalInputPracticeWhereInput(ctx context.Context
 				return it, err
 			}
 			it.LocalOfficeContainsFold = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOPracticeStatus2ᚖdpcmaᚋentᚋpracticeᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOPracticeStatus2ᚖdpcmaᚋentᚋpracticeᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOPracticeStatus2ᚕdpcmaᚋentᚋpracticeᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOPracticeStatus2ᚕdpcmaᚋentᚋpracticeᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "contractType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contractType"))
+			data, err := ec.unmarshalOContractType2ᚖdpcmaᚋentᚋpracticeᚐContractType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContractType = data
+		case "contractTypeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contractTypeNEQ"))
+			data, err := ec.unmarshalOContractType2ᚖdpcmaᚋentᚋpracticeᚐContractType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContractTypeNEQ = data
+		case "contractTypeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contractTypeIn"))
+			data, err := ec.unmarshalOContractType2ᚕdpcmaᚋentᚋpracticeᚐContractTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContractTypeIn = data
+		case "contractTypeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contractTypeNotIn"))
+			data, err := ec.unmarshalOContractType2ᚕdpcmaᚋentᚋpracticeᚐContractTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContractTypeNotIn = data
+		case "contractTypeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contractTypeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContractTypeIsNil = data
+		case "contractTypeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contractTypeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContractTypeNotNil = data
+		case "dispensing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dispensing"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dispensing = data
+		case "dispensingNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dispensingNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DispensingNEQ = data
+		case "dispensingIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dispensingIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DispensingIsNil = data
+		case "dispensingNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dispensingNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DispensingNotNil = data
+		case "rurality":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rurality"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rurality = data
+		case "ruralityNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityNEQ = data
+		case "ruralityIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityIn = data
+		case "ruralityNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityNotIn = data
+		case "ruralityGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityGT = data
+		case "ruralityGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityGTE = data
+		case "ruralityLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityLT = data
+		case "ruralityLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityLTE = data
+		case "ruralityContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityContains = data
+		case "ruralityHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityHasPrefix = data
+		case "ruralityHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityHasSuffix = data
+		case "ruralityIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityIsNil = data
+		case "ruralityNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityNotNil = data
+		case "ruralityEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityEqualFold = data
+		case "ruralityContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruralityContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuralityContainsFold = data
 		case "hasCcg":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCcg"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -18100,6 +18555,31 @@ func (ec *executionContext) _Practice(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "status":
+			out.Values[i] = ec._Practice_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contractType":
+			out.Values[i] = ec._Practice_contractType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dispensing":
+			out.Values[i] = ec._Practice_dispensing(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rurality":
+			out.Values[i] = ec._Practice_rurality(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "weightedPatients":
+			out.Values[i] = ec._Practice_weightedPatients(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "ccg":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -19409,6 +19889,16 @@ func (ec *executionContext) marshalNCategoryScore2ᚖdpcmaᚋgraphᚋmodelᚐCat
 	return ec._CategoryScore(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNContractType2dpcmaᚋentᚋpracticeᚐContractType(ctx context.Context, v any) (practice.ContractType, error) {
+	var res practice.ContractType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContractType2dpcmaᚋentᚋpracticeᚐContractType(ctx context.Context, sel ast.SelectionSet, v practice.ContractType) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNCreateIndicatorInput2dpcmaᚋgraphᚋmodelᚐCreateIndicatorInput(ctx context.Context, v any) (model.CreateIndicatorInput, error) {
 	res, err := ec.unmarshalInputCreateIndicatorInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19798,6 +20288,16 @@ func (ec *executionContext) marshalNPracticeOrderField2ᚖdpcmaᚋentᚐPractice
 		graphql.AddInvalidNullError(ctx, "PracticeOrderField!")
 		return graphql.Null
 	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNPracticeStatus2dpcmaᚋentᚋpracticeᚐStatus(ctx context.Context, v any) (practice.Status, error) {
+	var res practice.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPracticeStatus2dpcmaᚋentᚋpracticeᚐStatus(ctx context.Context, sel ast.SelectionSet, v practice.Status) graphql.Marshaler {
 	return v
 }
 
@@ -20681,6 +21181,58 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOContractType2ᚕdpcmaᚋentᚋpracticeᚐContractTypeᚄ(ctx context.Context, v any) ([]practice.ContractType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]practice.ContractType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNContractType2dpcmaᚋentᚋpracticeᚐContractType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOContractType2ᚕdpcmaᚋentᚋpracticeᚐContractTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []practice.ContractType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContractType2dpcmaᚋentᚋpracticeᚐContractType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOContractType2ᚖdpcmaᚋentᚋpracticeᚐContractType(ctx context.Context, v any) (*practice.ContractType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(practice.ContractType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOContractType2ᚖdpcmaᚋentᚋpracticeᚐContractType(ctx context.Context, sel ast.SelectionSet, v *practice.ContractType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (*entgql.Cursor[int], error) {
 	if v == nil {
 		return nil, nil
@@ -21210,6 +21762,58 @@ func (ec *executionContext) unmarshalOPracticeOrder2ᚕᚖdpcmaᚋentᚐPractice
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOPracticeStatus2ᚕdpcmaᚋentᚋpracticeᚐStatusᚄ(ctx context.Context, v any) ([]practice.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]practice.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPracticeStatus2dpcmaᚋentᚋpracticeᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPracticeStatus2ᚕdpcmaᚋentᚋpracticeᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []practice.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPracticeStatus2dpcmaᚋentᚋpracticeᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOPracticeStatus2ᚖdpcmaᚋentᚋpracticeᚐStatus(ctx context.Context, v any) (*practice.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(practice.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPracticeStatus2ᚖdpcmaᚋentᚋpracticeᚐStatus(ctx context.Context, sel ast.SelectionSet, v *practice.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOPracticeWhereInput2ᚕᚖdpcmaᚋentᚐPracticeWhereInputᚄ(ctx context.Context, v any) ([]*ent.PracticeWhereInput, error) {

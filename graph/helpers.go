@@ -89,6 +89,18 @@ func (r *Resolver) ancestorsOf(ctx context.Context, parentID *int) ([]*ent.Organ
 	return out, nil
 }
 
+// practiceAncestors are a practice's CCG and then its own STP and up: the
+// practices of a CCG split between STPs (docs/domain.md §2) reach the
+// region through their own STP, whatever the CCG's parent.
+func (r *Resolver) practiceAncestors(ctx context.Context, p *ent.Practice) ([]*ent.Organisation, error) {
+	ccg, err := r.ancestorsOf(ctx, &p.CcgID)
+	if err != nil || len(ccg) == 0 || p.StpID == nil {
+		return ccg, err
+	}
+	up, err := r.ancestorsOf(ctx, p.StpID)
+	return append(ccg[:1], up...), err
+}
+
 // hintPractices tells the loaders about a list of practices about to be
 // resolved, for the fields selected beneath them, so each field loads the
 // whole list in its first batch. fields are the practices' selected fields.

@@ -32,7 +32,7 @@ func (r *organisationResolver) Responses(ctx context.Context, obj *ent.Organisat
 
 // Ancestors is the resolver for the ancestors field.
 func (r *practiceResolver) Ancestors(ctx context.Context, obj *ent.Practice) ([]*ent.Organisation, error) {
-	return r.ancestorsOf(ctx, &obj.CcgID)
+	return r.practiceAncestors(ctx, obj)
 }
 
 // Responses is the resolver for the responses field.

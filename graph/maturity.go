@@ -80,23 +80,26 @@ func (r *Resolver) practiceMaturity(ctx context.Context, p *ent.Practice, period
 	return m, nil
 }
 
-func (r *Resolver) organisationMaturity(ctx context.Context, o *ent.Organisation, periodCode, domain *string) (*model.Maturity, error) {
+func (r *Resolver) organisationMaturity(ctx context.Context, o *ent.Organisation, periodCode, domain *string, practices *ent.PracticeWhereInput) (*model.Maturity, error) {
 	period, key, domains, err := r.maturityArgs(ctx, periodCode, domain)
 	if err != nil {
 		return nil, err
 	}
-	all, err := loaders.For(ctx).OrgRollups(ctx, period.ID)
-	if err != nil {
-		return nil, err
-	}
-	rows := all[o.ID]
-	m := &model.Maturity{Period: period, Domain: domain, Subject: model.Subject{OrgID: o.ID}}
+	m := &model.Maturity{Period: period, Domain: domain, Subject: model.Subject{OrgID: o.ID, Tier: o.Tier}}
 	if o.ParentID != nil {
 		m.Subject.ParentID = *o.ParentID
 	}
+	if practices != nil {
+		if m.Subject.Filter, err = loaders.For(ctx).Restricted.FilterKey(practices); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := r.orgRollups(ctx, m.Subject, period.ID)
+	if err != nil {
+		return nil, err
+	}
 	levels := map[int]int{}
-	if row := rows[key]; row != nil {
-		r := rollupOf(row)
+	if r, ok := rows[key]; ok {
 		m.PracticeCount, m.RespondedPracticeCount = r.PracticeCount, r.RespondedCount
 		m.Score, m.Completion, m.PatientWeightedScore = r.Score(), r.Completion(), r.PatientWeightedScore()
 		setLevel(m, r.Level())
@@ -114,12 +117,31 @@ func (r *Resolver) organisationMaturity(ctx context.Context, o *ent.Organisation
 			continue
 		}
 		var score *float64
-		if row := rows[d]; row != nil {
-			score = orgScore(row)
+		if row, ok := rows[d]; ok {
+			score = row.Score()
 		}
 		m.ByDomain = append(m.ByDomain, &model.DomainScore{Domain: d, Score: score})
 	}
 	return m, nil
+}
+
+// orgRollups returns an organisation's roll-ups in a period by domain:
+// the stored ones, or, restricted to some practices, summed from their
+// practice scores.
+func (r *Resolver) orgRollups(ctx context.Context, s model.Subject, periodID int) (map[string]scoring.Rollup, error) {
+	l := loaders.For(ctx)
+	if s.Filter != "" {
+		return l.Restricted.Get(ctx, loaders.RestrictedKey{OrgID: s.OrgID, Tier: s.Tier, PeriodID: periodID, Filter: s.Filter})
+	}
+	all, err := l.OrgRollups(ctx, periodID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]scoring.Rollup, len(all[s.OrgID]))
+	for d, row := range all[s.OrgID] {
+		out[d] = rollupOf(row)
+	}
+	return out, nil
 }
 
 // subjectScore returns the score of m's subject in another period (for
@@ -137,11 +159,14 @@ func (r *Resolver) subjectScore(ctx context.Context, m *model.Maturity, periodID
 		}
 		return rows[key].Score, nil
 	}
-	all, err := loaders.For(ctx).OrgRollups(ctx, periodID)
-	if err != nil || all[m.Subject.OrgID][key] == nil {
+	rows, err := r.orgRollups(ctx, m.Subject, periodID)
+	if err != nil {
 		return nil, err
 	}
-	return orgScore(all[m.Subject.OrgID][key]), nil
+	if row, ok := rows[key]; ok {
+		return row.Score(), nil
+	}
+	return nil, nil
 }
 
 // change is the score now minus the score in the period before.
@@ -184,8 +209,9 @@ func (r *Resolver) peerPercentile(ctx context.Context, m *model.Maturity) (*floa
 			return nil, err
 		}
 	} else {
-		if m.Subject.ParentID == 0 {
-			return nil, nil // England has no peers
+		if m.Subject.ParentID == 0 || m.Subject.Filter != "" {
+			// England has no peers; restricted figures have none worked out.
+			return nil, nil
 		}
 		orgs, err := loaders.For(ctx).Organisations(ctx)
 		if err != nil {

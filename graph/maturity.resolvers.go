@@ -22,8 +22,8 @@ func (r *maturityResolver) Change(ctx context.Context, obj *model.Maturity) (*fl
 }
 
 // Maturity is the resolver for the maturity field.
-func (r *organisationResolver) Maturity(ctx context.Context, obj *ent.Organisation, period *string, domain *string) (*model.Maturity, error) {
-	return r.organisationMaturity(ctx, obj, period, domain)
+func (r *organisationResolver) Maturity(ctx context.Context, obj *ent.Organisation, period *string, domain *string, practices *ent.PracticeWhereInput) (*model.Maturity, error) {
+	return r.organisationMaturity(ctx, obj, period, domain, practices)
 }
 
 // Maturity is the resolver for the maturity field.

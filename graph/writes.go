@@ -86,7 +86,7 @@ func (r *Resolver) submittedMaturity(ctx context.Context, res *model.SubmitResul
 	if err != nil {
 		return nil, err
 	}
-	return r.organisationMaturity(ctx, o, &res.Period, nil)
+	return r.organisationMaturity(ctx, o, &res.Period, nil, nil)
 }
 
 // responseHistory lists the audited changes of one answer, oldest first.

@@ -68,7 +68,7 @@ func importCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	switch {
 	case kind != "pomi" && kind != "responses":
-		return errors.New("import needs a kind: pomi or responses (see import --help)")
+		return errors.New("import needs a kind: ods, pomi or responses (see import --help)")
 	case len(files) != 1:
 		return fmt.Errorf("import %s takes one file, got %d (see import --help)", kind, len(files))
 	case kind == "pomi" && period == "":

@@ -1,5 +1,5 @@
 // Command server runs dpcma: the GraphQL service for NHS digital primary
-// care maturity. Subcommands: serve (default), seed, migrate, token.
+// care maturity. Subcommands: serve (default), seed, migrate, token, import.
 package main
 
 import (
@@ -21,6 +21,7 @@ import (
 	"dpcma/server/accounts"
 	"dpcma/server/app"
 	"dpcma/server/database"
+	"dpcma/server/odsimport"
 	"dpcma/server/seed"
 
 	"entgo.io/ent/dialect"
@@ -44,6 +45,11 @@ Usage:
                                     list every token: account, roles, label, dates
   go run ./server token revoke (--email E [--label L] | --token T) [flags]
                                     revoke an account's tokens, one by label, or one token
+  go run ./server import ods --practices epraccur.csv --ccgs eccg.csv [--regions eauth.csv]
+        [--list-sizes F] [--stp-lookup F] [--stp-names F] [--payments F] [flags]
+                                    bring organisations and practices up to date with the
+                                    published files (plain or .gz), by code; print what was
+                                    created, updated, closed and skipped
 
 Every flag can also be set with an environment variable DPCMA_<NAME>
 (e.g. DPCMA_DB, DPCMA_ADDR); a flag on the command line wins.
@@ -87,6 +93,8 @@ type settings struct {
 	exportTime  time.Duration
 	// token commands
 	email, role, org, label, token string
+	// import ods
+	files odsimport.Files
 }
 
 func parse(cmd string, args []string) (*settings, error) {
@@ -125,6 +133,16 @@ func parse(cmd string, args []string) (*settings, error) {
 		fs.StringVar(&s.org, "org", "", "token create: the practice (PRACTICE) or organisation (CCG, REGION) ODS code")
 		fs.StringVar(&s.label, "label", "", "token create, revoke: the token's label")
 		fs.StringVar(&s.token, "token", "", "token revoke: the token itself")
+	}
+	if cmd == "import ods" {
+		f := &s.files
+		fs.StringVar(&f.Practices, "practices", "", "import ods: NHS Digital's epraccur file (required)")
+		fs.StringVar(&f.CCGs, "ccgs", "", "import ods: NHS Digital's eccg file (required)")
+		fs.StringVar(&f.Regions, "regions", "", "import ods: NHS Digital's eauth file (regions); needed for new regions")
+		fs.StringVar(&f.ListSizes, "list-sizes", "", "import ods: Numbers of Patients Registered at a GP Practice; without it list sizes stay")
+		fs.StringVar(&f.STPLookup, "stp-lookup", "", "import ods: the ONS CCG to STP lookup; without it CCGs keep their STPs")
+		fs.StringVar(&f.STPNames, "stp-names", "", "import ods: the ONS STP footprints (code, name); without it STPs keep their names")
+		fs.StringVar(&f.Payments, "payments", "", "import ods: NHS Payments to General Practice; without it contract type, dispensing, rurality and weighted patients stay")
 	}
 	// Environment variables give the defaults; explicit flags override them.
 	var envErr error
@@ -190,7 +208,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	switch cmd {
 	case "serve", "migrate", "seed":
 	case "import":
-		return importCommand(ctx, args, stdout)
+		if len(args) == 0 || args[0] != "ods" {
+			return importCommand(ctx, args, stdout) // pomi, responses
+		}
+		cmd, args = "import ods", args[1:]
 	case "token":
 		sub := ""
 		if len(args) > 0 {
@@ -238,6 +259,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	case "seed":
 		return seedDatabase(ctx, db, s.seed)
+	case "import ods":
+		rep, err := odsimport.Run(ctx, db, s.files)
+		if err != nil {
+			return err
+		}
+		rep.Write(stdout)
+		return nil
 	case "token create", "token list", "token revoke":
 		svc, err := accounts.New(db.Client, db.Dialect, mail)
 		if err != nil {

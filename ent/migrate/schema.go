@@ -248,6 +248,11 @@ var (
 		{Name: "list_size", Type: field.TypeInt, Default: 0},
 		{Name: "clinical_system", Type: field.TypeString, Default: ""},
 		{Name: "local_office", Type: field.TypeString, Default: ""},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "CLOSED"}, Default: "ACTIVE"},
+		{Name: "contract_type", Type: field.TypeEnum, Nullable: true, Enums: []string{"GMS", "PMS", "APMS"}},
+		{Name: "dispensing", Type: field.TypeBool, Nullable: true},
+		{Name: "rurality", Type: field.TypeString, Nullable: true},
+		{Name: "weighted_patients", Type: field.TypeFloat64, Nullable: true},
 		{Name: "ccg_id", Type: field.TypeInt},
 		{Name: "stp_id", Type: field.TypeInt, Nullable: true},
 		{Name: "region_id", Type: field.TypeInt},
@@ -260,19 +265,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "practices_organisations_ccg_practices",
-				Columns:    []*schema.Column{PracticesColumns[7]},
+				Columns:    []*schema.Column{PracticesColumns[12]},
 				RefColumns: []*schema.Column{OrganisationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "practices_organisations_stp_practices",
-				Columns:    []*schema.Column{PracticesColumns[8]},
+				Columns:    []*schema.Column{PracticesColumns[13]},
 				RefColumns: []*schema.Column{OrganisationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "practices_organisations_region_practices",
-				Columns:    []*schema.Column{PracticesColumns[9]},
+				Columns:    []*schema.Column{PracticesColumns[14]},
 				RefColumns: []*schema.Column{OrganisationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -281,22 +286,27 @@ var (
 			{
 				Name:    "practice_ccg_id_ods_code",
 				Unique:  false,
-				Columns: []*schema.Column{PracticesColumns[7], PracticesColumns[1]},
+				Columns: []*schema.Column{PracticesColumns[12], PracticesColumns[1]},
 			},
 			{
 				Name:    "practice_stp_id_ods_code",
 				Unique:  false,
-				Columns: []*schema.Column{PracticesColumns[8], PracticesColumns[1]},
+				Columns: []*schema.Column{PracticesColumns[13], PracticesColumns[1]},
 			},
 			{
 				Name:    "practice_region_id_ods_code",
 				Unique:  false,
-				Columns: []*schema.Column{PracticesColumns[9], PracticesColumns[1]},
+				Columns: []*schema.Column{PracticesColumns[14], PracticesColumns[1]},
 			},
 			{
 				Name:    "practice_clinical_system",
 				Unique:  false,
 				Columns: []*schema.Column{PracticesColumns[5]},
+			},
+			{
+				Name:    "practice_status",
+				Unique:  false,
+				Columns: []*schema.Column{PracticesColumns[7]},
 			},
 			{
 				Name:    "practice_list_size",

@@ -3,6 +3,10 @@
 package practice
 
 import (
+	"fmt"
+	"io"
+	"strconv"
+
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 )
@@ -24,6 +28,16 @@ const (
 	FieldClinicalSystem = "clinical_system"
 	// FieldLocalOffice holds the string denoting the local_office field in the database.
 	FieldLocalOffice = "local_office"
+	// FieldStatus holds the string denoting the status field in the database.
+	FieldStatus = "status"
+	// FieldContractType holds the string denoting the contract_type field in the database.
+	FieldContractType = "contract_type"
+	// FieldDispensing holds the string denoting the dispensing field in the database.
+	FieldDispensing = "dispensing"
+	// FieldRurality holds the string denoting the rurality field in the database.
+	FieldRurality = "rurality"
+	// FieldWeightedPatients holds the string denoting the weighted_patients field in the database.
+	FieldWeightedPatients = "weighted_patients"
 	// FieldCcgID holds the string denoting the ccg_id field in the database.
 	FieldCcgID = "ccg_id"
 	// FieldStpID holds the string denoting the stp_id field in the database.
@@ -79,6 +93,11 @@ var Columns = []string{
 	FieldListSize,
 	FieldClinicalSystem,
 	FieldLocalOffice,
+	FieldStatus,
+	FieldContractType,
+	FieldDispensing,
+	FieldRurality,
+	FieldWeightedPatients,
 	FieldCcgID,
 	FieldStpID,
 	FieldRegionID,
@@ -110,6 +129,56 @@ var (
 	// DefaultLocalOffice holds the default value on creation for the "local_office" field.
 	DefaultLocalOffice string
 )
+
+// Status defines the type for the "status" enum field.
+type Status string
+
+// StatusACTIVE is the default value of the Status enum.
+const DefaultStatus = StatusACTIVE
+
+// Status values.
+const (
+	StatusACTIVE Status = "ACTIVE"
+	StatusCLOSED Status = "CLOSED"
+)
+
+func (s Status) String() string {
+	return string(s)
+}
+
+// StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
+func StatusValidator(s Status) error {
+	switch s {
+	case StatusACTIVE, StatusCLOSED:
+		return nil
+	default:
+		return fmt.Errorf("practice: invalid enum value for status field: %q", s)
+	}
+}
+
+// ContractType defines the type for the "contract_type" enum field.
+type ContractType string
+
+// ContractType values.
+const (
+	ContractTypeGMS  ContractType = "GMS"
+	ContractTypePMS  ContractType = "PMS"
+	ContractTypeAPMS ContractType = "APMS"
+)
+
+func (ct ContractType) String() string {
+	return string(ct)
+}
+
+// ContractTypeValidator is a validator for the "contract_type" field enum values. It is called by the builders before save.
+func ContractTypeValidator(ct ContractType) error {
+	switch ct {
+	case ContractTypeGMS, ContractTypePMS, ContractTypeAPMS:
+		return nil
+	default:
+		return fmt.Errorf("practice: invalid enum value for contract_type field: %q", ct)
+	}
+}
 
 // OrderOption defines the ordering options for the Practice queries.
 type OrderOption func(*sql.Selector)
@@ -147,6 +216,31 @@ func ByClinicalSystem(opts ...sql.OrderTermOption) OrderOption {
 // ByLocalOffice orders the results by the local_office field.
 func ByLocalOffice(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLocalOffice, opts...).ToFunc()
+}
+
+// ByStatus orders the results by the status field.
+func ByStatus(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByContractType orders the results by the contract_type field.
+func ByContractType(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldContractType, opts...).ToFunc()
+}
+
+// ByDispensing orders the results by the dispensing field.
+func ByDispensing(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDispensing, opts...).ToFunc()
+}
+
+// ByRurality orders the results by the rurality field.
+func ByRurality(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRurality, opts...).ToFunc()
+}
+
+// ByWeightedPatients orders the results by the weighted_patients field.
+func ByWeightedPatients(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWeightedPatients, opts...).ToFunc()
 }
 
 // ByCcgID orders the results by the ccg_id field.
@@ -225,4 +319,40 @@ func newResponsesStep() *sqlgraph.Step {
 		sqlgraph.To(ResponsesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ResponsesTable, ResponsesColumn),
 	)
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Status) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Status) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Status(str)
+	if err := StatusValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e ContractType) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *ContractType) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = ContractType(str)
+	if err := ContractTypeValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid ContractType", str)
+	}
+	return nil
 }

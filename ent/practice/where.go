@@ -84,6 +84,21 @@ func LocalOffice(v string) predicate.Practice {
 	return predicate.Practice(sql.FieldEQ(FieldLocalOffice, v))
 }
 
+// Dispensing applies equality check predicate on the "dispensing" field. It's identical to DispensingEQ.
+func Dispensing(v bool) predicate.Practice {
+	return predicate.Practice(sql.FieldEQ(FieldDispensing, v))
+}
+
+// Rurality applies equality check predicate on the "rurality" field. It's identical to RuralityEQ.
+func Rurality(v string) predicate.Practice {
+	return predicate.Practice(sql.FieldEQ(FieldRurality, v))
+}
+
+// WeightedPatients applies equality check predicate on the "weighted_patients" field. It's identical to WeightedPatientsEQ.
+func WeightedPatients(v float64) predicate.Practice {
+	return predicate.Practice(sql.FieldEQ(FieldWeightedPatients, v))
+}
+
 // CcgID applies equality check predicate on the "ccg_id" field. It's identical to CcgIDEQ.
 func CcgID(v int) predicate.Practice {
 	return predicate.Practice(sql.FieldEQ(FieldCcgID, v))
@@ -462,6 +477,201 @@ func LocalOfficeEqualFold(v string) predicate.Practice {
 // LocalOfficeContainsFold applies the ContainsFold predicate on the "local_office" field.
 func LocalOfficeContainsFold(v string) predicate.Practice {
 	return predicate.Practice(sql.FieldContainsFold(FieldLocalOffice, v))
+}
+
+// StatusEQ applies the EQ predicate on the "status" field.
+func StatusEQ(v Status) predicate.Practice {
+	return predicate.Practice(sql.FieldEQ(FieldStatus, v))
+}
+
+// StatusNEQ applies the NEQ predicate on the "status" field.
+func StatusNEQ(v Status) predicate.Practice {
+	return predicate.Practice(sql.FieldNEQ(FieldStatus, v))
+}
+
+// StatusIn applies the In predicate on the "status" field.
+func StatusIn(vs ...Status) predicate.Practice {
+	return predicate.Practice(sql.FieldIn(FieldStatus, vs...))
+}
+
+// StatusNotIn applies the NotIn predicate on the "status" field.
+func StatusNotIn(vs ...Status) predicate.Practice {
+	return predicate.Practice(sql.FieldNotIn(FieldStatus, vs...))
+}
+
+// ContractTypeEQ applies the EQ predicate on the "contract_type" field.
+func ContractTypeEQ(v ContractType) predicate.Practice {
+	return predicate.Practice(sql.FieldEQ(FieldContractType, v))
+}
+
+// ContractTypeNEQ applies the NEQ predicate on the "contract_type" field.
+func ContractTypeNEQ(v ContractType) predicate.Practice {
+	return predicate.Practice(sql.FieldNEQ(FieldContractType, v))
+}
+
+// ContractTypeIn applies the In predicate on the "contract_type" field.
+func ContractTypeIn(vs ...ContractType) predicate.Practice {
+	return predicate.Practice(sql.FieldIn(FieldContractType, vs...))
+}
+
+// ContractTypeNotIn applies the NotIn predicate on the "contract_type" field.
+func ContractTypeNotIn(vs ...ContractType) predicate.Practice {
+	return predicate.Practice(sql.FieldNotIn(FieldContractType, vs...))
+}
+
+// ContractTypeIsNil applies the IsNil predicate on the "contract_type" field.
+func ContractTypeIsNil() predicate.Practice {
+	return predicate.Practice(sql.FieldIsNull(FieldContractType))
+}
+
+// ContractTypeNotNil applies the NotNil predicate on the "contract_type" field.
+func ContractTypeNotNil() predicate.Practice {
+	return predicate.Practice(sql.FieldNotNull(FieldContractType))
+}
+
+// DispensingEQ applies the EQ predicate on the "dispensing" field.
+func DispensingEQ(v bool) predicate.Practice {
+	return predicate.Practice(sql.FieldEQ(FieldDispensing, v))
+}
+
+// DispensingNEQ applies the NEQ predicate on the "dispensing" field.
+func DispensingNEQ(v bool) predicate.Practice {
+	return predicate.Practice(sql.FieldNEQ(FieldDispensing, v))
+}
+
+// DispensingIsNil applies the IsNil predicate on the "dispensing" field.
+func DispensingIsNil() predicate.Practice {
+	return predicate.Practice(sql.FieldIsNull(FieldDispensing))
+}
+
+// DispensingNotNil applies the NotNil predicate on the "dispensing" field.
+func DispensingNotNil() predicate.Practice {
+	return predicate.Practice(sql.FieldNotNull(FieldDispensing))
+}
+
+// RuralityEQ applies the EQ predicate on the "rurality" field.
+func RuralityEQ(v string) predicate.Practice {
+	return predicate.Practice(sql.FieldEQ(FieldRurality, v))
+}
+
+// RuralityNEQ applies the NEQ predicate on the "rurality" field.
+func RuralityNEQ(v string) predicate.Practice {
+	return predicate.Practice(sql.FieldNEQ(FieldRurality, v))
+}
+
+// RuralityIn applies the In predicate on the "rurality" field.
+func RuralityIn(vs ...string) predicate.Practice {
+	return predicate.Practice(sql.FieldIn(FieldRurality, vs...))
+}
+
+// RuralityNotIn applies the NotIn predicate on the "rurality" field.
+func RuralityNotIn(vs ...string) predicate.Practice {
+	return predicate.Practice(sql.FieldNotIn(FieldRurality, vs...))
+}
+
+// RuralityGT applies the GT predicate on the "rurality" field.
+func RuralityGT(v string) predicate.Practice {
+	return predicate.Practice(sql.FieldGT(FieldRurality, v))
+}
+
+// RuralityGTE applies the GTE predicate on the "rurality" field.
+func RuralityGTE(v string) predicate.Practice {
+	return predicate.Practice(sql.FieldGTE(FieldRurality, v))
+}
+
+// RuralityLT applies the LT predicate on the "rurality" field.
+func RuralityLT(v string) predicate.Practice {
+	return predicate.Practice(sql.FieldLT(FieldRurality, v))
+}
+
+// RuralityLTE applies the LTE predicate on the "rurality" field.
+func RuralityLTE(v string) predicate.Practice {
+	return predicate.Practice(sql.FieldLTE(FieldRurality, v))
+}
+
+// RuralityContains applies the Contains predicate on the "rurality" field.
+func RuralityContains(v string) predicate.Practice {
+	return predicate.Practice(sql.FieldContains(FieldRurality, v))
+}
+
+// RuralityHasPrefix applies the HasPrefix predicate on the "rurality" field.
+func RuralityHasPrefix(v string) predicate.Practice {
+	return predicate.Practice(sql.FieldHasPrefix(FieldRurality, v))
+}
+
+// RuralityHasSuffix applies the HasSuffix predicate on the "rurality" field.
+func RuralityHasSuffix(v string) predicate.Practice {
+	return predicate.Practice(sql.FieldHasSuffix(FieldRurality, v))
+}
+
+// RuralityIsNil applies the IsNil predicate on the "rurality" field.
+func RuralityIsNil() predicate.Practice {
+	return predicate.Practice(sql.FieldIsNull(FieldRurality))
+}
+
+// RuralityNotNil applies the NotNil predicate on the "rurality" field.
+func RuralityNotNil() predicate.Practice {
+	return predicate.Practice(sql.FieldNotNull(FieldRurality))
+}
+
+// RuralityEqualFold applies the EqualFold predicate on the "rurality" field.
+func RuralityEqualFold(v string) predicate.Practice {
+	return predicate.Practice(sql.FieldEqualFold(FieldRurality, v))
+}
+
+// RuralityContainsFold applies the ContainsFold predicate on the "rurality" field.
+func RuralityContainsFold(v string) predicate.Practice {
+	return predicate.Practice(sql.FieldContainsFold(FieldRurality, v))
+}
+
+// WeightedPatientsEQ applies the EQ predicate on the "weighted_patients" field.
+func WeightedPatientsEQ(v float64) predicate.Practice {
+	return predicate.Practice(sql.FieldEQ(FieldWeightedPatients, v))
+}
+
+// WeightedPatientsNEQ applies the NEQ predicate on the "weighted_patients" field.
+func WeightedPatientsNEQ(v float64) predicate.Practice {
+	return predicate.Practice(sql.FieldNEQ(FieldWeightedPatients, v))
+}
+
+// WeightedPatientsIn applies the In predicate on the "weighted_patients" field.
+func WeightedPatientsIn(vs ...float64) predicate.Practice {
+	return predicate.Practice(sql.FieldIn(FieldWeightedPatients, vs...))
+}
+
+// WeightedPatientsNotIn applies the NotIn predicate on the "weighted_patients" field.
+func WeightedPatientsNotIn(vs ...float64) predicate.Practice {
+	return predicate.Practice(sql.FieldNotIn(FieldWeightedPatients, vs...))
+}
+
+// WeightedPatientsGT applies the GT predicate on the "weighted_patients" field.
+func WeightedPatientsGT(v float64) predicate.Practice {
+	return predicate.Practice(sql.FieldGT(FieldWeightedPatients, v))
+}
+
+// WeightedPatientsGTE applies the GTE predicate on the "weighted_patients" field.
+func WeightedPatientsGTE(v float64) predicate.Practice {
+	return predicate.Practice(sql.FieldGTE(FieldWeightedPatients, v))
+}
+
+// WeightedPatientsLT applies the LT predicate on the "weighted_patients" field.
+func WeightedPatientsLT(v float64) predicate.Practice {
+	return predicate.Practice(sql.FieldLT(FieldWeightedPatients, v))
+}
+
+// WeightedPatientsLTE applies the LTE predicate on the "weighted_patients" field.
+func WeightedPatientsLTE(v float64) predicate.Practice {
+	return predicate.Practice(sql.FieldLTE(FieldWeightedPatients, v))
+}
+
+// WeightedPatientsIsNil applies the IsNil predicate on the "weighted_patients" field.
+func WeightedPatientsIsNil() predicate.Practice {
+	return predicate.Practice(sql.FieldIsNull(FieldWeightedPatients))
+}
+
+// WeightedPatientsNotNil applies the NotNil predicate on the "weighted_patients" field.
+func WeightedPatientsNotNil() predicate.Practice {
+	return predicate.Practice(sql.FieldNotNull(FieldWeightedPatients))
 }
 
 // CcgIDEQ applies the EQ predicate on the "ccg_id" field.

@@ -40,6 +40,24 @@ func (Practice) Fields() []ent.Field {
 		field.String("local_office").
 			Default("").
 			Comment("NHS England local office (Qxx)."),
+		field.Enum("status").
+			Values("ACTIVE", "CLOSED").Default("ACTIVE").
+			Comment("ACTIVE, or CLOSED: closed or left England by the last ODS import. A closed practice keeps its answers and scores but counts in no organisation's figures.").
+			Annotations(entgql.Type("PracticeStatus")),
+		field.Enum("contract_type").
+			Values("GMS", "PMS", "APMS").Optional().Nillable().
+			Comment("GP contract: GMS, PMS or APMS (NHS Payments to General Practice 2016/17); null when unknown.").
+			Annotations(entgql.Type("ContractType")),
+		field.Bool("dispensing").
+			Optional().Nillable().
+			Comment("Whether the practice dispenses medicines to its patients (NHS Payments to General Practice 2016/17); null when unknown."),
+		field.String("rurality").
+			Optional().Nillable().
+			Comment("Urban or Rural, as in NHS Payments to General Practice 2016/17; null when unknown."),
+		field.Float("weighted_patients").
+			Optional().Nillable().
+			Comment("Weighted list size (the global sum formula's need-weighted patients), last known figure of NHS Payments to General Practice 2016/17; null when unknown.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Int("ccg_id").Annotations(entgql.Skip()),
 		field.Int("stp_id").Optional().Nillable().Annotations(entgql.Skip()),
 		field.Int("region_id").Annotations(entgql.Skip()),
@@ -69,6 +87,7 @@ func (Practice) Indexes() []ent.Index {
 		index.Fields("stp_id", "ods_code"),
 		index.Fields("region_id", "ods_code"),
 		index.Fields("clinical_system"),
+		index.Fields("status"),
 		index.Fields("list_size"),
 		index.Fields("name"),
 	}

@@ -34,6 +34,8 @@ type Loaders struct {
 	IndicatorByCode *dataloader.Loader[string, *ent.Indicator]
 	// Rollups loads maturity figures.
 	Rollups *Rollups
+	// Restricted loads maturity figures of some of the practices beneath.
+	Restricted *Restricted
 	// Summary loads indicator summaries.
 	Summary *dataloader.Loader[SummaryKey, *Summary]
 
@@ -50,7 +52,7 @@ type Loaders struct {
 
 // New returns fresh loaders reading through client.
 func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
-	l := &Loaders{client: client, shared: shared, Rollups: newRollups(client), Summary: newSummaryLoader(client, dialect)}
+	l := &Loaders{client: client, shared: shared, Rollups: newRollups(client), Restricted: newRestricted(client), Summary: newSummaryLoader(client, dialect)}
 	l.OrganisationByCode = byKey(func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
 		return client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).All(ctx)
 	}, func(o *ent.Organisation) string { return o.OdsCode })

@@ -111,7 +111,8 @@ func (r *Rollups) queryPeers(ctx context.Context, need []PeerKey) (map[PeerKey][
 		Modify(func(s *sql.Selector) {
 			p := sql.Table(practice.Table)
 			s.Join(p).On(s.C(practicescore.FieldPracticeID), p.C(practice.FieldID)).
-				Where(sql.InInts(p.C(practice.FieldCcgID), distinct(need, func(k PeerKey) int { return k.CCGID })...)).
+				Where(sql.And(sql.InInts(p.C(practice.FieldCcgID), distinct(need, func(k PeerKey) int { return k.CCGID })...),
+					sql.EQ(p.C(practice.FieldStatus), practice.StatusACTIVE.String()))). // closed practices are no one's peers
 				Select(sql.As(p.C(practice.FieldCcgID), "ccg_id"), s.C(practicescore.FieldPeriodID),
 					s.C(practicescore.FieldDomain), s.C(practicescore.FieldScore))
 		}).Scan(ctx, &rows)

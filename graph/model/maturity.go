@@ -1,6 +1,9 @@
 package model
 
-import "dpcma/ent"
+import (
+	"dpcma/ent"
+	"dpcma/ent/organisation"
+)
 
 // Maturity is the figures of one subject (a practice or an organisation)
 // for one period and domain. The scalar figures are filled when it is
@@ -30,4 +33,8 @@ type Subject struct {
 	CCGID      int // the practice's CCG
 	OrgID      int // 0 for a practice
 	ParentID   int // the organisation's parent; 0 for England
+	// Tier and Filter restrict an organisation's figures to the practices
+	// beneath that match (loaders.Restricted); Filter is "" for all.
+	Tier   organisation.Tier
+	Filter string
 }

@@ -197,48 +197,51 @@ func (w *writer) query(query string, args ...any) (*stdsql.Rows, error) {
 // subject is whose answers change, with the organisations above it.
 type subject struct {
 	access.Subject
-	ListSize int
-	// Chain is the CCG, its STP, region and England: every roll-up a
-	// change reaches.
-	Chain []int
+	// Practice is the subject practice with its own chain; zero for a CCG.
+	Practice practiceRef
+	// NationalID is England's organisation.
+	NationalID int
 }
-
-const chainSQL = `SELECT c.id, s.id, r.id, r.parent_id FROM organisations c
-	JOIN organisations s ON s.id = c.parent_id JOIN organisations r ON r.id = s.parent_id `
 
 func (w *writer) subject(s Submission) (subject, error) {
 	var (
 		sub      subject
 		national stdsql.NullInt64
-		stp      int
 		row      *stdsql.Row
 	)
 	if s.Practice != "" {
 		sub.Code = s.Practice
-		row = w.tx.QueryRowContext(w.ctx, database.Rebind(w.dialect, `SELECT p.id, p.list_size, c.id, s.id, r.id, r.parent_id
-			FROM practices p JOIN organisations c ON c.id = p.ccg_id
-			JOIN organisations s ON s.id = c.parent_id JOIN organisations r ON r.id = s.parent_id
+		// A practice's roll-ups are its CCG's and, above that, its own
+		// STP's: a CCG may be split between STPs (docs/domain.md §2).
+		row = w.tx.QueryRowContext(w.ctx, database.Rebind(w.dialect, `SELECT p.id, p.list_size, p.ccg_id, p.stp_id, p.region_id, p.status, r.parent_id
+			FROM practices p JOIN organisations r ON r.id = p.region_id
 			WHERE p.ods_code = ?`), s.Practice)
-		if err := row.Scan(&sub.PracticeID, &sub.ListSize, &sub.CCGID, &stp, &sub.RegionID, &national); err != nil {
+		p := &sub.Practice
+		var (
+			stp    stdsql.NullInt64
+			status string
+		)
+		if err := row.Scan(&p.id, &p.listSize, &p.ccgID, &stp, &p.regionID, &status, &national); err != nil {
 			if errors.Is(err, stdsql.ErrNoRows) {
 				return sub, fault.NotFoundf("no practice has the code %q", s.Practice)
 			}
 			return sub, err
 		}
+		p.stpID, p.closed = int(stp.Int64), status == "CLOSED"
+		sub.PracticeID, sub.CCGID, sub.RegionID = p.id, p.ccgID, p.regionID
 	} else {
 		sub.Code = s.Organisation
-		row = w.tx.QueryRowContext(w.ctx, database.Rebind(w.dialect, chainSQL+`WHERE c.ods_code = ? AND c.tier = 'CCG'`), s.Organisation)
-		if err := row.Scan(&sub.CCGID, &stp, &sub.RegionID, &national); err != nil {
+		row = w.tx.QueryRowContext(w.ctx, database.Rebind(w.dialect, `SELECT c.id, r.id, r.parent_id FROM organisations c
+			JOIN organisations s ON s.id = c.parent_id JOIN organisations r ON r.id = s.parent_id
+			WHERE c.ods_code = ? AND c.tier = 'CCG'`), s.Organisation)
+		if err := row.Scan(&sub.CCGID, &sub.RegionID, &national); err != nil {
 			if errors.Is(err, stdsql.ErrNoRows) {
 				return sub, fault.NotFoundf("no CCG has the code %q: CCG-level answers belong to a CCG", s.Organisation)
 			}
 			return sub, err
 		}
 	}
-	sub.Chain = []int{sub.CCGID, stp, sub.RegionID}
-	if national.Valid {
-		sub.Chain = append(sub.Chain, int(national.Int64))
-	}
+	sub.NationalID = int(national.Int64)
 	return sub, nil
 }
 

@@ -150,50 +150,79 @@ func (w *writer) rescore(cat *catalogue, subj subject, periodID int, after []sto
 	}
 	var (
 		scores []practiceScoreRow
-		deltas = map[string]scoring.Rollup{}
+		deltas = map[orgDomain]scoring.Rollup{}
 	)
 	for _, p := range practices {
 		own, ccg := tally(after, p.id)
+		// Each practice's change reaches its own chain: a CCG split between
+		// STPs sends each practice's delta to that practice's STP.
+		chain := []int{p.ccgID, p.stpID, p.regionID, subj.NationalID}
+		add := func(domain string, d scoring.Rollup) {
+			if p.closed { // scored, but in no roll-up (docs/domain.md §2)
+				return
+			}
+			for _, org := range chain {
+				if org != 0 {
+					k := orgDomain{org, domain}
+					deltas[k] = deltas[k].Plus(d)
+				}
+			}
+		}
 		for domain, n := range cat.inDomain {
 			now := scoring.ScorePractice(own[domain].Plus(ccg[domain]), n, p.listSize)
 			old, ok := was[scoreKey{p.id, domain}]
 			if !ok {
 				// No row yet (a practice added since the last rebuild): it
 				// joins the roll-ups now.
-				deltas[domain] = deltas[domain].Plus(scoring.Rollup{PracticeCount: 1})
+				add(domain, scoring.Rollup{PracticeCount: 1})
 			}
 			if ok && samePracticeScore(old, now) {
 				continue
 			}
 			scores = append(scores, practiceScoreRow{p.id, domain, now})
-			deltas[domain] = deltas[domain].Plus(scoring.RollupDelta(old, now))
+			add(domain, scoring.RollupDelta(old, now))
 		}
 	}
 	if err := w.storeScores(scores, periodID); err != nil {
 		return err
 	}
-	return w.applyDeltas(deltas, subj.Chain, periodID)
+	return w.applyDeltas(deltas, periodID)
 }
 
-type practiceRef struct{ id, listSize int }
+// practiceRef is a practice with every organisation its roll-ups reach.
+type practiceRef struct {
+	id, listSize, ccgID, stpID, regionID int
+	closed                               bool
+}
+
+// orgDomain keys a roll-up delta.
+type orgDomain struct {
+	orgID  int
+	domain string
+}
 
 // practices lists the practices whose scores a change of the subject's
 // answers reaches.
 func (w *writer) practices(subj subject) ([]practiceRef, error) {
 	if subj.PracticeID != 0 {
-		return []practiceRef{{subj.PracticeID, subj.ListSize}}, nil
+		return []practiceRef{subj.Practice}, nil
 	}
-	rows, err := w.query("SELECT id, list_size FROM practices WHERE ccg_id = ? ORDER BY id", subj.CCGID)
+	rows, err := w.query("SELECT id, list_size, ccg_id, stp_id, region_id, status FROM practices WHERE ccg_id = ? ORDER BY id", subj.CCGID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []practiceRef
 	for rows.Next() {
-		var p practiceRef
-		if err := rows.Scan(&p.id, &p.listSize); err != nil {
+		var (
+			p      practiceRef
+			stp    stdsql.NullInt64
+			status string
+		)
+		if err := rows.Scan(&p.id, &p.listSize, &p.ccgID, &stp, &p.regionID, &status); err != nil {
 			return nil, err
 		}
+		p.stpID, p.closed = int(stp.Int64), status == "CLOSED"
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -322,20 +351,23 @@ func rollupValues(r scoring.Rollup) []any {
 	return v
 }
 
-// applyDeltas adds each domain's delta to the roll-ups of every
-// organisation in the chain, in one statement.
-func (w *writer) applyDeltas(deltas map[string]scoring.Rollup, chain []int, periodID int) error {
-	domains := make([]string, 0, len(deltas))
-	for d, r := range deltas {
+// applyDeltas adds each organisation's delta per domain to its roll-ups,
+// in one statement.
+func (w *writer) applyDeltas(deltas map[orgDomain]scoring.Rollup, periodID int) error {
+	keys := make([]orgDomain, 0, len(deltas))
+	for k, r := range deltas {
 		if r != (scoring.Rollup{}) {
-			domains = append(domains, d)
+			keys = append(keys, k)
 		}
 	}
-	if len(domains) == 0 {
+	if len(keys) == 0 {
 		return nil
 	}
-	sort.Strings(domains)
-	types := []string{"text"}
+	sort.Slice(keys, func(i, j int) bool { // one lock order for every writer
+		a, b := keys[i], keys[j]
+		return a.orgID < b.orgID || a.orgID == b.orgID && a.domain < b.domain
+	})
+	types := []string{"bigint", "text"}
 	for _, c := range rollupColumns {
 		if strings.HasSuffix(c, "_count") || strings.HasPrefix(c, "level") {
 			types = append(types, "bigint")
@@ -343,24 +375,27 @@ func (w *writer) applyDeltas(deltas map[string]scoring.Rollup, chain []int, peri
 			types = append(types, "float8")
 		}
 	}
-	var args []any
-	for _, d := range domains {
-		args = append(args, d)
-		args = append(args, rollupValues(deltas[d])...)
-	}
 	set := make([]string, len(rollupColumns))
 	for i, c := range rollupColumns {
 		set[i] = c + " = org_rollups." + c + " + d." + c
 	}
-	orgs := make([]string, len(chain))
-	for i, id := range chain {
-		orgs[i] = strconv.Itoa(id)
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), rowsPerStatement)]
+		keys = keys[len(chunk):]
+		var args []any
+		for _, k := range chunk {
+			args = append(args, k.orgID, k.domain)
+			args = append(args, rollupValues(deltas[k])...)
+		}
+		args = append(args, periodID)
+		err := w.exec(`WITH d (org_id, domain, `+strings.Join(rollupColumns, ", ")+`) AS (`+w.values(len(chunk), types...)+`)
+			UPDATE org_rollups SET `+strings.Join(set, ", ")+`
+			FROM d WHERE org_rollups.org_id = d.org_id AND org_rollups.domain = d.domain AND org_rollups.period_id = ?`, args...)
+		if err != nil {
+			return fmt.Errorf("updating roll-ups: %w", err)
+		}
 	}
-	args = append(args, periodID)
-	return w.exec(`WITH d (domain, `+strings.Join(rollupColumns, ", ")+`) AS (`+w.values(len(domains), types...)+`)
-		UPDATE org_rollups SET `+strings.Join(set, ", ")+`
-		FROM d WHERE org_rollups.domain = d.domain AND org_rollups.period_id = ?
-			AND org_rollups.org_id IN (`+strings.Join(orgs, ", ")+`)`, args...)
+	return nil
 }
 
 // audit records each changed answer.

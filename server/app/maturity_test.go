@@ -12,6 +12,7 @@ import (
 	"dpcma/ent/organisation"
 	"dpcma/server/app"
 	"dpcma/server/dbtest"
+	"dpcma/server/refdata"
 	"dpcma/server/rollup"
 	"dpcma/server/seed"
 )
@@ -467,4 +468,89 @@ func TestOrdinalAnswersMeetTheirTargetStep(t *testing.T) {
 			t.Fatal("the small seed has no BI02 answer at step 2: the test proves nothing")
 		}
 	})
+}
+
+// maturity(practices:) restricts the figures to the practices beneath that
+// match: all of them by code gives the unrestricted figures; by contract
+// type, the matching practices only; in one statement for every CCG.
+func TestMaturityRestrictedToSomePractices(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		type fig struct {
+			Score          *float64
+			Completion     float64
+			PracticeCount  int
+			Change         *float64
+			PeerPercentile *float64
+		}
+		type node struct {
+			OdsCode   string
+			Whole     fig
+			Same      fig
+			APMS      fig
+			GMS       fig
+			Practices struct {
+				Edges []struct {
+					Node struct{ OdsCode, ContractType string }
+				}
+			}
+		}
+		var got struct {
+			Organisations struct{ Edges []struct{ Node node } }
+		}
+		const figs = `{ score completion practiceCount change peerPercentile }`
+		e.query(`query($codes: [String!]) { organisations(first: 20, where: {tier: CCG}) { edges { node { odsCode
+			whole: maturity `+figs+`
+			same: maturity(practices: {odsCodeIn: $codes}) `+figs+`
+			APMS: maturity(practices: {contractType: APMS}) `+figs+`
+			GMS: maturity(practices: {contractType: GMS}) `+figs+`
+			practices(first: 50) { edges { node { odsCode contractType } } }
+		} } } }`, map[string]any{"codes": smallPracticeCodes()}, &got)
+		if len(got.Organisations.Edges) != 5 {
+			t.Fatalf("%d CCGs", len(got.Organisations.Edges))
+		}
+		near := func(a, b *float64) bool {
+			return a == nil && b == nil || a != nil && b != nil && math.Abs(*a-*b) < 1e-9
+		}
+		for _, edge := range got.Organisations.Edges {
+			n := edge.Node
+			if !near(n.Same.Score, n.Whole.Score) || n.Same.PracticeCount != n.Whole.PracticeCount ||
+				math.Abs(n.Same.Completion-n.Whole.Completion) > 1e-9 || !near(n.Same.Change, n.Whole.Change) {
+				t.Errorf("%s: every practice by code gives %+v, unrestricted %+v", n.OdsCode, n.Same, n.Whole)
+			}
+			if n.Same.PeerPercentile != nil {
+				t.Errorf("%s: a restricted peer percentile %v", n.OdsCode, *n.Same.PeerPercentile)
+			}
+			counts := map[string]int{}
+			for _, p := range n.Practices.Edges {
+				counts[p.Node.ContractType]++
+			}
+			if n.APMS.PracticeCount != counts["APMS"] || n.GMS.PracticeCount != counts["GMS"] {
+				t.Errorf("%s: %d APMS and %d GMS practices, want %v", n.OdsCode, n.APMS.PracticeCount, n.GMS.PracticeCount, counts)
+			}
+			if counts["GMS"] > 0 && n.GMS.Score == nil {
+				t.Errorf("%s: GMS practices but no score", n.OdsCode)
+			}
+		}
+
+		// One statement more for every CCG's restricted figures, not one per CCG.
+		e = e.uncached()
+		count := func(q string) int {
+			e.counter.Reset()
+			e.query(q, nil, &struct{}{})
+			return e.counter.Count()
+		}
+		plain := count(`{ organisations(first: 20, where: {tier: CCG}) { edges { node { odsCode } } } }`)
+		restricted := count(`{ organisations(first: 20, where: {tier: CCG}) { edges { node { odsCode maturity(practices: {dispensing: false}) { score } } } } }`)
+		if plain >= restricted || restricted > plain+6 {
+			t.Errorf("%d statements without maturity, %d with restricted maturity for every CCG", plain, restricted)
+		}
+	})
+}
+
+func smallPracticeCodes() []string {
+	var out []string
+	for _, p := range refdata.Small().Practices {
+		out = append(out, p.Code)
+	}
+	return out
 }

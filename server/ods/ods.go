@@ -1,16 +1,19 @@
 // Package ods reads NHS Digital Organisation Data Service extracts as they
 // are published: headerless, fully quoted, 27-column CSV with CRLF line
-// ends (epraccur, eccg, eauth), the list-size file, and the ONS CCG-to-STP
-// lookup. Every reader keeps what it can use and reports, by reason, what
+// ends (epraccur, eccg, eauth), the list-size file, the ONS CCG-to-STP
+// lookup and NHS Payments to General Practice. Every reader keeps what it can use and reports, by reason, what
 // it skipped.
 package ods
 
 import (
 	"bufio"
+	"compress/gzip"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,11 +24,23 @@ type Report struct {
 	File    string
 	Kept    int
 	Skipped map[string]int
+	// Why gives the reason a row with a code was skipped, by code, so an
+	// import can say why a practice it knows left the file.
+	Why map[string]string
 }
 
-func newReport(file string) *Report { return &Report{File: file, Skipped: map[string]int{}} }
+func newReport(file string) *Report {
+	return &Report{File: file, Skipped: map[string]int{}, Why: map[string]string{}}
+}
 
 func (r *Report) skip(reason string) { r.Skipped[reason]++ }
+
+func (r *Report) skipCode(code, reason string) {
+	r.skip(reason)
+	if code != "" {
+		r.Why[code] = reason
+	}
+}
 
 // String summarises the report on one line per reason.
 func (r *Report) String() string {
@@ -101,13 +116,13 @@ func ParsePractices(r io.Reader) ([]PracticeRow, *Report, error) {
 		case len(rec) < 26:
 			rep.skip(fmt.Sprintf("malformed: fewer than 26 columns (first at line %d)", line))
 		case field(rec, 13) != "A":
-			rep.skip("not active (status " + field(rec, 13) + ")")
+			rep.skipCode(field(rec, 1), "not active (status "+field(rec, 13)+")")
 		case field(rec, 26) != "4":
-			rep.skip("not a GP practice (setting " + field(rec, 26) + ")")
+			rep.skipCode(field(rec, 1), "not a GP practice (setting "+field(rec, 26)+")")
 		case !strings.HasPrefix(field(rec, 3), "Y"):
-			rep.skip("not in England (grouping " + field(rec, 3) + ")")
+			rep.skipCode(field(rec, 1), "not in England (grouping "+field(rec, 3)+")")
 		case field(rec, 15) == "":
-			rep.skip("no commissioning CCG")
+			rep.skipCode(field(rec, 1), "no commissioning CCG")
 		default:
 			out = append(out, PracticeRow{Code: field(rec, 1), Name: field(rec, 2), Region: field(rec, 3),
 				LocalOffice: field(rec, 4), Postcode: field(rec, 10), CCG: field(rec, 15)})
@@ -127,9 +142,9 @@ func ParseCCGs(r io.Reader) ([]CCGRow, *Report, error) {
 		case len(rec) < 14:
 			rep.skip(fmt.Sprintf("malformed: fewer than 14 columns (first at line %d)", line))
 		case field(rec, 14) != "C":
-			rep.skip("not a CCG (sub-type " + field(rec, 14) + ")")
+			rep.skipCode(field(rec, 1), "not a CCG (sub-type "+field(rec, 14)+")")
 		case field(rec, 12) != "":
-			rep.skip("closed")
+			rep.skipCode(field(rec, 1), "closed")
 		default:
 			out = append(out, CCGRow{Code: field(rec, 1), Name: field(rec, 2), Region: field(rec, 3),
 				LocalOffice: field(rec, 4), Postcode: field(rec, 10)})
@@ -227,10 +242,11 @@ func ParseSTPFootprints(r io.Reader) ([]STP, *Report, error) {
 }
 
 // ParseSTPLookup reads the ONS CCG-to-STP lookup (CCG16CD, CCG16CDH,
-// CCG16NM, STP17CD, STP17NM) into CCG ODS code → STP.
-func ParseSTPLookup(r io.Reader) (map[string]STP, *Report, error) {
+// CCG16NM, STP17CD, STP17NM) into CCG ODS code → its STPs, in file order.
+// A CCG split between footprints (01H Cumbria in 2017) has more than one.
+func ParseSTPLookup(r io.Reader) (map[string][]STP, *Report, error) {
 	rep := newReport("CCG to STP lookup")
-	out := map[string]STP{}
+	out := map[string][]STP{}
 	cols := map[string]int{}
 	err := records(r, func(line int, rec []string) error {
 		if len(cols) == 0 {
@@ -250,15 +266,143 @@ func ParseSTPLookup(r io.Reader) (map[string]STP, *Report, error) {
 			}
 			return ""
 		}
-		if get("CCG16CDH") == "" || get("STP17CD") == "" {
+		ccg, stp := get("CCG16CDH"), STP{Code: get("STP17CD"), Name: get("STP17NM")}
+		switch {
+		case ccg == "" || stp.Code == "":
 			rep.skip("no CCG or STP code")
+		case slices.Contains(out[ccg], stp):
+			rep.skip("repeated")
+		default:
+			out[ccg] = append(out[ccg], stp)
+			rep.Kept++
+		}
+		return nil
+	})
+	return out, rep, err
+}
+
+// PaymentRow is what dpcma takes from NHS Payments to General Practice:
+// one practice's contract and setting. Empty strings and nil mean unknown.
+type PaymentRow struct {
+	Code, CCG    string
+	ContractType string // GMS, PMS or APMS
+	Dispensing   *bool
+	Rurality     string // Urban or Rural, as in the file
+	// WeightedPatients is the last known weighted list; nil when the file
+	// has no patient figures for the practice (quarter N/A).
+	WeightedPatients *float64
+}
+
+// ParsePayments reads NHS Payments to General Practice (one row per
+// practice, with a header, Latin-1).
+func ParsePayments(r io.Reader) (map[string]PaymentRow, *Report, error) {
+	rep := newReport("payments")
+	out := map[string]PaymentRow{}
+	cols := map[string]int{}
+	need := []string{"PracticeCode", "CCGCode", "ContractType", "DispensingPractice", "PracticeRurality",
+		"NumberofWeightedPatientsLastKnownFigure", "QuarterUsedForPatientData"}
+	err := records(latin1(r), func(line int, rec []string) error {
+		if len(cols) == 0 {
+			for i, h := range rec {
+				cols[strings.TrimSpace(h)] = i
+			}
+			for _, n := range need {
+				if _, ok := cols[n]; !ok {
+					return fmt.Errorf("line %d: the header has no %s column", line, n)
+				}
+			}
 			return nil
 		}
-		out[get("CCG16CDH")] = STP{Code: get("STP17CD"), Name: get("STP17NM")}
+		get := func(name string) string {
+			if i := cols[name]; i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		p := PaymentRow{Code: get("PracticeCode"), CCG: get("CCGCode")}
+		if p.Code == "" {
+			rep.skip("no practice code")
+			return nil
+		}
+		switch c := strings.ToUpper(get("ContractType")); c {
+		case "GMS", "PMS", "APMS":
+			p.ContractType = c
+		}
+		switch get("DispensingPractice") {
+		case "Yes":
+			p.Dispensing = ptr(true)
+		case "No":
+			p.Dispensing = ptr(false)
+		}
+		switch r := get("PracticeRurality"); r {
+		case "Urban", "Rural":
+			p.Rurality = r
+		}
+		if get("QuarterUsedForPatientData") != "N/A" {
+			if w, err := strconv.ParseFloat(get("NumberofWeightedPatientsLastKnownFigure"), 64); err == nil && w >= 0 {
+				p.WeightedPatients = &w
+			}
+		}
+		out[p.Code] = p
 		rep.Kept++
 		return nil
 	})
 	return out, rep, err
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// latin1 decodes ISO 8859-1, whose bytes are the first 256 code points.
+func latin1(r io.Reader) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		br := bufio.NewReader(r)
+		bw := bufio.NewWriter(pw)
+		for {
+			b, err := br.ReadByte()
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					err = bw.Flush()
+				}
+				pw.CloseWithError(err)
+				return
+			}
+			if b < 0x80 {
+				_ = bw.WriteByte(b) // a write error reaches the reader through the pipe
+			} else {
+				_, _ = bw.WriteRune(rune(b))
+			}
+		}
+	}()
+	return pr
+}
+
+// Open opens a published file, reading it through gzip when its name ends
+// in .gz (the copies in testdata are compressed).
+func Open(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil || !strings.HasSuffix(path, ".gz") {
+		return f, err
+	}
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return gzReadCloser{z, f}, nil
+}
+
+type gzReadCloser struct {
+	*gzip.Reader
+	f *os.File
+}
+
+func (g gzReadCloser) Close() error {
+	err := g.Reader.Close()
+	if ferr := g.f.Close(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 // count reads a non-negative whole number.

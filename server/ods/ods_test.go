@@ -1,7 +1,7 @@
 package ods
 
 import (
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,32 +62,74 @@ func TestParseListSizes(t *testing.T) {
 }
 
 func TestParseSTPLookup(t *testing.T) {
-	in := "CCG16CD,CCG16CDH,CCG16NM,STP17CD,STP17NM\nE38000001,02N,NHS Airedale CCG,E54000005,\"West Yorkshire, Harrogate\"\n"
+	in := "CCG16CD,CCG16CDH,CCG16NM,STP17CD,STP17NM\nE38000001,02N,NHS Airedale CCG,E54000005,\"West Yorkshire, Harrogate\"\n" +
+		"E38000041,01H,NHS Cumbria CCG,E54000047,\"West, North and East Cumbria\"\nE38000041,01H,NHS Cumbria CCG,E54000048,Lancashire and South Cumbria\n"
 	got, _, err := ParseSTPLookup(strings.NewReader(in))
-	if err != nil || got["02N"].Code != "E54000005" || got["02N"].Name != "West Yorkshire, Harrogate" {
+	if err != nil || len(got["02N"]) != 1 || got["02N"][0].Code != "E54000005" || got["02N"][0].Name != "West Yorkshire, Harrogate" {
 		t.Errorf("got %v, %v", got, err)
+	}
+	if s := got["01H"]; len(s) != 2 || s[0].Code != "E54000047" || s[1].Code != "E54000048" {
+		t.Errorf("a split CCG: got %v", s)
 	}
 }
 
-// The real February 2016 files, when the shared data folder is beside the repository.
-func TestRealFiles(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "data", "ods")
-	f, err := os.Open(filepath.Join(dir, "epraccur_2016-02.csv"))
-	if err != nil {
-		t.Skip("ODS files not present:", err)
+func TestParsePayments(t *testing.T) {
+	in := "PracticeCode,CCGCode,PracticeName,ContractType,DispensingPractice,PracticeRurality,QuarterUsedForPatientData,NumberofWeightedPatientsLastKnownFigure,Total_\xa3\r\n" +
+		"A1,00C,Caf\xe9 Surgery,APMS,Yes,Rural,Q4,1234.5,1\r\n" +
+		"A2,00C,X,UNKNOWN,UNKNOWN,Urban,N/A,0,1\r\n"
+	got, rep, err := ParsePayments(strings.NewReader(in))
+	if err != nil || rep.Kept != 2 {
+		t.Fatalf("%v, %v", rep, err)
 	}
-	defer f.Close()
-	practices, _, err := ParsePractices(f)
+	a, b := got["A1"], got["A2"]
+	if a.ContractType != "APMS" || a.Dispensing == nil || !*a.Dispensing || a.Rurality != "Rural" || a.WeightedPatients == nil || *a.WeightedPatients != 1234.5 {
+		t.Errorf("A1: %+v", a)
+	}
+	if b.ContractType != "" || b.Dispensing != nil || b.Rurality != "Urban" || b.WeightedPatients != nil {
+		t.Errorf("A2 (unknowns): %+v", b)
+	}
+}
+
+// The real files as published, compressed in testdata.
+func TestRealFiles(t *testing.T) {
+	open := func(name string) io.ReadCloser {
+		f, err := Open(filepath.Join("testdata", name+".gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	practices, rep, err := ParsePractices(open("epraccur_2016-02.csv"))
 	if err != nil || len(practices) != 7756 {
 		t.Fatalf("%d practices, %v; want 7,756", len(practices), err)
 	}
-	g, err := os.Open(filepath.Join(dir, "eccg_2016-02.csv"))
-	if err != nil {
-		t.Fatal(err)
+	if rep.Why["W91016"] == "" {
+		t.Errorf("a Welsh practice's reason is not kept: %v", rep)
 	}
-	defer g.Close()
-	ccgs, _, err := ParseCCGs(g)
+	ccgs, _, err := ParseCCGs(open("eccg_2016-02.csv"))
 	if err != nil || len(ccgs) != 209 {
 		t.Fatalf("%d CCGs, %v; want 209", len(ccgs), err)
+	}
+	lookup, _, err := ParseSTPLookup(open("ccg_stp_2017.csv"))
+	stps := map[string]bool{}
+	for _, s := range lookup {
+		for _, x := range s {
+			stps[x.Code] = true
+		}
+	}
+	if err != nil || len(lookup) != 209 || len(stps) != 44 || len(lookup["01H"]) != 2 {
+		t.Fatalf("lookup: %d CCGs, %d STPs, 01H in %v, %v", len(lookup), len(stps), lookup["01H"], err)
+	}
+	pay, _, err := ParsePayments(open("nhspaymentsgp-16-17.csv"))
+	if err != nil || len(pay) != 7763 {
+		t.Fatalf("payments: %d practices, %v; want 7,763", len(pay), err)
+	}
+	contracts := map[string]int{}
+	for _, p := range pay {
+		contracts[p.ContractType]++
+	}
+	if contracts["GMS"] != 5301 || contracts["PMS"] != 2127 || contracts["APMS"] != 279 || contracts[""] != 56 {
+		t.Errorf("contract types %v", contracts)
 	}
 }

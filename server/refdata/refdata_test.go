@@ -1,6 +1,13 @@
 package refdata
 
-import "testing"
+import (
+	"io"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"dpcma/server/ods"
+)
 
 func TestEnglandCounts(t *testing.T) {
 	h, err := England()
@@ -55,7 +62,52 @@ func TestSmallIsValidAndShaped(t *testing.T) {
 	if err := h.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if len(h.Regions) != 2 || len(h.STPs) != 3 || len(h.CCGs) != 4 || len(h.Practices) != 16 {
+	if len(h.Regions) != 2 || len(h.STPs) != 5 || len(h.CCGs) != 5 || len(h.Practices) != 20 {
 		t.Errorf("small: %d regions, %d STPs, %d CCGs, %d practices", len(h.Regions), len(h.STPs), len(h.CCGs), len(h.Practices))
+	}
+}
+
+// The embedded files are what Derive makes of the published files.
+func TestEmbeddedFilesAreDerivedFromThePublishedOnes(t *testing.T) {
+	open := func(name string) io.Reader {
+		f, err := ods.Open(filepath.Join("..", "ods", "testdata", name+".gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	got, d, err := Derive(Sources{Practices: open("epraccur_2016-02.csv"), CCGs: open("eccg_2016-02.csv"),
+		Regions: open("eauth_regions_local_offices_2018.csv"), ListSizes: open("Patient_List_Size_2016_01-03.csv"),
+		STPLookup: open("ccg_stp_2017.csv"), STPNames: open("stp_footprints_2017.csv"), Payments: open("nhspaymentsgp-16-17.csv")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := England()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Error("the embedded files differ from the published files: run go run ./tools/refdata -ods server/ods/testdata")
+	}
+	if len(d.Skipped) != 0 || d.MedianListSizes != 88 {
+		t.Errorf("skipped %v, %d median list sizes", d.Skipped, d.MedianListSizes)
+	}
+	sides := map[string]int{}
+	for _, p := range want.Practices {
+		if p.CCG == "01H" {
+			sides[p.STP]++
+		}
+	}
+	if sides["E54000047"] != 45 || sides["E54000048"] != 34 {
+		t.Errorf("Cumbria's practices by STP: %v", sides)
+	}
+}
+
+func TestPostcodeArea(t *testing.T) {
+	for in, want := range map[string]string{"LA14 1AB": "LA", "CA1 2XY": "CA", "B1 1AA": "B", "": ""} {
+		if got := PostcodeArea(in); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
 	}
 }

@@ -29,8 +29,10 @@ type Scope struct {
 // Every step is one linear pass: practice answers and CCG answers are
 // summed by domain into temporary tables once; each practice's score adds
 // its own sums to its CCG's (looked up by index, so a CCG answer is not
-// copied to every practice); CCGs roll up from practices, and each tier
-// above from the tier below, since every roll-up column is a sum.
+// copied to every practice); CCGs and STPs roll up from practices (by the
+// practice's own STP: a CCG may be split between two, docs/domain.md §2),
+// regions from STPs and England from regions, since every roll-up column is
+// a sum.
 func Rebuild(ctx context.Context, tx Execer, dialect string, s Scope) error {
 	periodFilter, args := "", []any(nil)
 	if len(s.PeriodIDs) > 0 {
@@ -69,8 +71,8 @@ func Rebuild(ctx context.Context, tx Execer, dialect string, s Scope) error {
 		{"clearing practice scores", "DELETE FROM practice_scores WHERE 1=1" + where("period_id"), args},
 		{"clearing organisation roll-ups", "DELETE FROM org_rollups WHERE 1=1" + where("period_id"), args},
 		{"scoring practices", practiceScoresSQL(where), args},
-		{"rolling up CCGs", ccgRollupsSQL(where), args},
-		{"rolling up STPs", upperRollupsSQL("STP", where), args},
+		{"rolling up CCGs", practiceRollupsSQL("ccg_id", where), args},
+		{"rolling up STPs", practiceRollupsSQL("stp_id", where), args},
 		{"rolling up regions", upperRollupsSQL("REGION", where), args},
 		{"rolling up England", upperRollupsSQL("NATIONAL", where), args},
 		{"cleaning up", "DROP TABLE rollup_sums", nil},
@@ -206,9 +208,10 @@ var rollupColumns = func() []string {
 	return cols
 }()
 
-// ccgRollupsSQL sums the practice scores of each CCG, adding up each
-// practice's scoring.PracticeScore.Rollup.
-func ccgRollupsSQL(where func(string) string) string {
+// practiceRollupsSQL sums the practice scores of each CCG (col ccg_id) or
+// STP (stp_id), adding up each practice's scoring.PracticeScore.Rollup.
+// Closed practices keep their own scores but count in no roll-up.
+func practiceRollupsSQL(col string, where func(string) string) string {
 	levels, subsets := "", ""
 	for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
 		levels += fmt.Sprintf(", SUM(CASE WHEN ps.level = %d THEN 1 ELSE 0 END)", l)
@@ -217,13 +220,13 @@ func ccgRollupsSQL(where func(string) string) string {
 		subsets += fmt.Sprintf(", COALESCE(SUM(ps.%[1]s_score), 0), COUNT(ps.%[1]s_score)", s.Name())
 	}
 	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(rollupColumns, ", ") + `)
-		SELECT p.ccg_id, ps.period_id, ps.domain, COUNT(*), COUNT(ps.score), COALESCE(SUM(ps.score), 0),
+		SELECT p.` + col + `, ps.period_id, ps.domain, COUNT(*), COUNT(ps.score), COALESCE(SUM(ps.score), 0),
 			COALESCE(SUM(ps.score * ps.list_size), 0),
 			SUM(CASE WHEN ps.score IS NOT NULL THEN ps.list_size ELSE 0 END),
 			SUM(ps.completion)` + levels + subsets + `
 		FROM practice_scores ps JOIN practices p ON p.id = ps.practice_id
-		WHERE 1=1` + where("ps.period_id") + `
-		GROUP BY p.ccg_id, ps.period_id, ps.domain`
+		WHERE p.` + col + ` IS NOT NULL AND p.status = 'ACTIVE'` + where("ps.period_id") + `
+		GROUP BY p.` + col + `, ps.period_id, ps.domain`
 }
 
 // upperRollupsSQL sums the roll-ups of the tier below into each

@@ -51,11 +51,11 @@ func TestRollupsMatchARecomputation(t *testing.T) {
 			perDomain[i.domain]++
 			perDomain[scoring.AllDomains]++
 		})
-		ccgOf, listOf := map[int]int{}, map[int]int{}
-		query("SELECT id, ccg_id, list_size FROM practices", func(rows *stdsql.Rows) {
-			var id, ccg, list int
-			must(t, rows.Scan(&id, &ccg, &list))
-			ccgOf[id], listOf[id] = ccg, list
+		ccgOf, stpOf, listOf := map[int]int{}, map[int]int{}, map[int]int{}
+		query("SELECT id, ccg_id, stp_id, list_size FROM practices", func(rows *stdsql.Rows) {
+			var id, ccg, stp, list int
+			must(t, rows.Scan(&id, &ccg, &stp, &list))
+			ccgOf[id], stpOf[id], listOf[id] = ccg, stp, list
 		})
 		parent := map[int]int{}
 		query("SELECT id, COALESCE(parent_id, 0) FROM organisations", func(rows *stdsql.Rows) {
@@ -100,7 +100,9 @@ func TestRollupsMatchARecomputation(t *testing.T) {
 					k := key{p, period}
 					ps := scoring.ScorePractice(own[k][domain].Plus(ccgs[key{ccg, period}][domain]), n, listOf[p])
 					want[domainKey{p, period, domain}] = ps
-					for org := ccg; org != 0; org = parent[org] {
+					// The CCG, then the practice's own STP and up: a split CCG's
+					// parent is only one of its practices' STPs.
+					for _, org := range []int{ccg, stpOf[p], parent[stpOf[p]], parent[parent[stpOf[p]]]} {
 						ok := domainKey{org, period, domain}
 						rollups[ok] = rollups[ok].Plus(ps.Rollup())
 					}
@@ -232,4 +234,57 @@ func deref(p *float64) any {
 		return nil
 	}
 	return *p
+}
+
+// Totals add up at every tier, though Cumbria (01H) is split between two
+// STPs: the practices counted by the CCGs, the STPs and the regions are
+// England's, in every period and domain.
+func TestTotalsAddUpAtEveryTier(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.Small)
+		rows, err := db.SQL.QueryContext(context.Background(), `SELECT o.tier, r.period_id, r.domain, SUM(r.practice_count), SUM(r.responded_count), SUM(r.patients)
+			FROM org_rollups r JOIN organisations o ON o.id = r.org_id GROUP BY o.tier, r.period_id, r.domain`)
+		must(t, err)
+		defer rows.Close()
+		type key struct {
+			period int
+			domain string
+		}
+		byTier := map[string]map[key][3]float64{}
+		for rows.Next() {
+			var (
+				tier string
+				k    key
+				v    [3]float64
+			)
+			must(t, rows.Scan(&tier, &k.period, &k.domain, &v[0], &v[1], &v[2]))
+			if byTier[tier] == nil {
+				byTier[tier] = map[key][3]float64{}
+			}
+			byTier[tier][k] = v
+		}
+		must(t, rows.Err())
+		var practices int
+		must(t, db.SQL.QueryRow("SELECT COUNT(*) FROM practices").Scan(&practices))
+		national := byTier["NATIONAL"]
+		if len(national) == 0 {
+			t.Fatal("no roll-ups for England")
+		}
+		for k, want := range national {
+			if int(want[0]) != practices {
+				t.Errorf("England counts %v practices, there are %d", want[0], practices)
+			}
+			for _, tier := range []string{"REGION", "STP", "CCG"} {
+				if got := byTier[tier][k]; got != want {
+					t.Errorf("period %d domain %q: %s totals %v, England %v", k.period, k.domain, tier, got, want)
+				}
+			}
+		}
+		var split int
+		must(t, db.SQL.QueryRow(`SELECT COUNT(DISTINCT p.stp_id) FROM practices p JOIN organisations c ON c.id = p.ccg_id
+			WHERE c.ods_code = '01H'`).Scan(&split))
+		if split != 2 {
+			t.Errorf("the small seed's Cumbria practices are in %d STPs, want 2", split)
+		}
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"dpcma/ent/assessmentperiod"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
+	"dpcma/ent/practice"
 	"dpcma/server/database"
 	"dpcma/server/demo"
 	"dpcma/server/refdata"
@@ -231,10 +232,12 @@ func (l *loader) loadPractices(h *refdata.Hierarchy, orgIDs map[string]int) ([]i
 			if !ok {
 				return nil, fmt.Errorf("practice %s: CCG %s is unknown", p.Code, p.CCG)
 			}
-			builders = append(builders, l.client.Practice.Create().
+			c := l.client.Practice.Create().
 				SetOdsCode(p.Code).SetName(p.Name).SetPostcode(p.Postcode).SetListSize(p.ListSize).
 				SetClinicalSystem(demo.ClinicalSystem(DefaultSeed, p.Code)).SetLocalOffice(p.LocalOffice).
-				SetCcgID(orgIDs[ccg.Code]).SetStpID(orgIDs[ccg.STP]).SetRegionID(orgIDs[ccg.Region]))
+				SetCcgID(orgIDs[ccg.Code]).SetStpID(orgIDs[p.STP]).SetRegionID(orgIDs[ccg.Region])
+			SetAttributes(c.Mutation(), p)
+			builders = append(builders, c)
 		}
 		rows, err := l.client.Practice.CreateBulk(builders...).Save(l.ctx)
 		if err != nil {
@@ -247,4 +250,29 @@ func (l *loader) loadPractices(h *refdata.Hierarchy, orgIDs map[string]int) ([]i
 	l.stats.Practices = len(ids)
 	l.say("seed: %d practices", len(ids))
 	return ids, nil
+}
+
+// SetAttributes sets a practice's payments-file attributes on a create or
+// update (nil for unknown), the same way for the seed and the ODS import.
+func SetAttributes(m *ent.PracticeMutation, p refdata.Practice) {
+	if p.ContractType != "" {
+		m.SetContractType(practice.ContractType(p.ContractType))
+	} else {
+		m.ClearContractType()
+	}
+	if p.Dispensing != nil {
+		m.SetDispensing(*p.Dispensing)
+	} else {
+		m.ClearDispensing()
+	}
+	if p.Rurality != "" {
+		m.SetRurality(p.Rurality)
+	} else {
+		m.ClearRurality()
+	}
+	if p.WeightedPatients != nil {
+		m.SetWeightedPatients(*p.WeightedPatients)
+	} else {
+		m.ClearWeightedPatients()
+	}
 }

@@ -1,0 +1,413 @@
+// Package odsimport brings the organisations and practices of a database
+// up to date with the published ODS files (docs/domain.md §7): it creates
+// what is new and updates what changed, by code; a practice that closed or
+// left England is marked CLOSED, never deleted, and keeps its answers. The
+// derived tables are rebuilt in the same transaction, so a practice that
+// moved CCG takes its history with it.
+package odsimport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"dpcma/ent"
+	"dpcma/ent/auditevent"
+	"dpcma/ent/organisation"
+	"dpcma/ent/practice"
+	"dpcma/server/database"
+	"dpcma/server/ods"
+	"dpcma/server/refdata"
+	"dpcma/server/rollup"
+	"dpcma/server/seed"
+)
+
+// Files names the published files; only Practices and CCGs are required.
+type Files struct {
+	Practices, CCGs, Regions, ListSizes, STPLookup, STPNames, Payments string
+}
+
+// Report is what an import did, one line per organisation or practice.
+type Report struct {
+	Created, Updated, Closed, Skipped []string
+	// Files are the parsers' summaries.
+	Files []string
+}
+
+// Changed reports whether the import changed anything.
+func (r *Report) Changed() bool { return len(r.Created)+len(r.Updated)+len(r.Closed) > 0 }
+
+// Summary is the report's counts on one line.
+func (r *Report) Summary() string {
+	return fmt.Sprintf("created %d, updated %d, closed %d, skipped %d", len(r.Created), len(r.Updated), len(r.Closed), len(r.Skipped))
+}
+
+// Write prints the report.
+func (r *Report) Write(w io.Writer) {
+	for _, f := range r.Files {
+		fmt.Fprintln(w, f)
+	}
+	for _, part := range []struct {
+		verb  string
+		lines []string
+	}{{"created", r.Created}, {"updated", r.Updated}, {"closed", r.Closed}, {"skipped", r.Skipped}} {
+		for _, l := range part.lines {
+			fmt.Fprintf(w, "%s %s\n", part.verb, l)
+		}
+	}
+	fmt.Fprintln(w, r.Summary())
+}
+
+// Run imports the files into db in one transaction and reports what it did.
+// Importing the same files again changes nothing.
+func Run(ctx context.Context, db *database.DB, files Files) (*Report, error) {
+	var closers []io.Closer
+	defer func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}()
+	var src refdata.Sources
+	for _, f := range []struct {
+		path string
+		into *io.Reader
+	}{{files.Practices, &src.Practices}, {files.CCGs, &src.CCGs}, {files.Regions, &src.Regions}, {files.ListSizes, &src.ListSizes},
+		{files.STPLookup, &src.STPLookup}, {files.STPNames, &src.STPNames}, {files.Payments, &src.Payments}} {
+		if f.path == "" {
+			continue
+		}
+		r, err := ods.Open(f.path)
+		if err != nil {
+			return nil, err
+		}
+		closers = append(closers, r)
+		*f.into = r
+	}
+	if src.Practices == nil || src.CCGs == nil {
+		return nil, errors.New("give the practices file (--practices, epraccur) and the CCGs file (--ccgs, eccg)")
+	}
+
+	tx, err := db.Client.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = tx.Rollback() }() // harmless after Commit
+	client := tx.Client()
+	cur, err := load(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	next, d, err := refdata.Derive(src, cur.hierarchy)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{}
+	for _, r := range d.Reports {
+		rep.Files = append(rep.Files, r.String())
+	}
+	im := &importer{ctx: ctx, client: client, cur: cur, rep: rep}
+	if err := im.organisations(next); err != nil {
+		return nil, err
+	}
+	if err := im.practices(next, d); err != nil {
+		return nil, err
+	}
+	if !rep.Changed() {
+		return rep, nil // nothing to commit: no rebuild, no audit event
+	}
+	// Scores follow the practices: a moved practice's history now rolls up
+	// under its new CCG, a closed one's under none.
+	if err := rollup.Rebuild(ctx, tx, db.Dialect, rollup.Scope{}); err != nil {
+		return nil, err
+	}
+	summary := rep.Summary()
+	if err := client.AuditEvent.Create().SetAt(time.Now().UTC()).SetActor("import:ods").SetSource(auditevent.SourceIMPORT).
+		SetAction("ods.imported").SetSubject(strings.Join(nonEmpty(files), " ")).SetNewValue(summary).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("auditing the import: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func nonEmpty(f Files) []string {
+	var out []string
+	for _, p := range []string{f.Practices, f.CCGs, f.Regions, f.ListSizes, f.STPLookup, f.STPNames, f.Payments} {
+		if p != "" {
+			out = append(out, p[strings.LastIndex(p, "/")+1:])
+		}
+	}
+	return out
+}
+
+// current is the database's hierarchy, with the rows behind it.
+type current struct {
+	hierarchy *refdata.Hierarchy
+	orgs      map[string]*ent.Organisation // by code
+	practices map[string]*ent.Practice     // by code, closed ones too
+}
+
+// load reads the database's hierarchy as refdata has it: England is
+// implied, every other organisation by its tier.
+func load(ctx context.Context, client *ent.Client) (*current, error) {
+	orgs, err := client.Organisation.Query().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	practices, err := client.Practice.Query().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &current{hierarchy: &refdata.Hierarchy{}, orgs: map[string]*ent.Organisation{}, practices: map[string]*ent.Practice{}}
+	code := map[int]string{}
+	for _, o := range orgs {
+		c.orgs[o.OdsCode] = o
+		code[o.ID] = o.OdsCode
+	}
+	parent := func(o *ent.Organisation) string {
+		if o.ParentID == nil {
+			return ""
+		}
+		return code[*o.ParentID]
+	}
+	h := c.hierarchy
+	region := map[string]string{}
+	for _, o := range orgs {
+		switch o.Tier {
+		case organisation.TierREGION:
+			h.Regions = append(h.Regions, refdata.Region{Code: o.OdsCode, Name: o.Name})
+		case organisation.TierSTP:
+			h.STPs = append(h.STPs, refdata.STP{Code: o.OdsCode, Name: o.Name, Region: parent(o)})
+			region[o.OdsCode] = parent(o)
+		}
+	}
+	for _, o := range orgs {
+		if o.Tier == organisation.TierCCG {
+			h.CCGs = append(h.CCGs, refdata.CCG{Code: o.OdsCode, Name: o.Name, Region: region[parent(o)], LocalOffice: o.LocalOffice,
+				Postcode: o.Postcode, STP: parent(o)})
+		}
+	}
+	for _, p := range practices {
+		c.practices[p.OdsCode] = p
+		h.Practices = append(h.Practices, practiceOf(p, code))
+	}
+	return c, nil
+}
+
+// practiceOf reads a practice row as refdata has it.
+func practiceOf(p *ent.Practice, code map[int]string) refdata.Practice {
+	r := refdata.Practice{Code: p.OdsCode, Name: p.Name, Postcode: p.Postcode, CCG: code[p.CcgID], LocalOffice: p.LocalOffice,
+		ListSize: p.ListSize, Dispensing: p.Dispensing, WeightedPatients: p.WeightedPatients}
+	if p.StpID != nil {
+		r.STP = code[*p.StpID]
+	}
+	if p.ContractType != nil {
+		r.ContractType = p.ContractType.String()
+	}
+	if p.Rurality != nil {
+		r.Rurality = *p.Rurality
+	}
+	return r
+}
+
+type importer struct {
+	ctx    context.Context
+	client *ent.Client
+	cur    *current
+	rep    *Report
+}
+
+// organisations creates and updates England, the regions, STPs and CCGs,
+// parents first. Organisations missing from the files are left as they
+// are: they may still have practices and answers.
+func (im *importer) organisations(next *refdata.Hierarchy) error {
+	type org struct {
+		code, name, parent, localOffice, postcode string
+		tier                                      organisation.Tier
+	}
+	all := []org{{code: "ENG", name: "England", tier: organisation.TierNATIONAL}}
+	for _, r := range next.Regions {
+		all = append(all, org{code: r.Code, name: r.Name, parent: "ENG", tier: organisation.TierREGION})
+	}
+	for _, s := range next.STPs {
+		all = append(all, org{code: s.Code, name: s.Name, parent: s.Region, tier: organisation.TierSTP})
+	}
+	for _, c := range next.CCGs {
+		all = append(all, org{code: c.Code, name: c.Name, parent: c.STP, localOffice: c.LocalOffice, postcode: c.Postcode, tier: organisation.TierCCG})
+	}
+	seen := map[string]bool{}
+	for _, o := range all {
+		seen[o.code] = true
+		var parentID *int
+		if o.parent != "" {
+			p, ok := im.cur.orgs[o.parent]
+			if !ok {
+				return fmt.Errorf("organisation %s: its parent %s is unknown", o.code, o.parent)
+			}
+			parentID = &p.ID
+		}
+		old, ok := im.cur.orgs[o.code]
+		if !ok {
+			row, err := im.client.Organisation.Create().SetOdsCode(o.code).SetName(o.name).SetTier(o.tier).
+				SetNillableParentID(parentID).SetLocalOffice(o.localOffice).SetPostcode(o.postcode).Save(im.ctx)
+			if err != nil {
+				return fmt.Errorf("creating %s: %w", o.code, err)
+			}
+			im.cur.orgs[o.code] = row
+			im.rep.Created = append(im.rep.Created, fmt.Sprintf("%s %s %s", strings.ToLower(string(o.tier)), o.code, o.name))
+			continue
+		}
+		var what []string
+		u := old.Update()
+		if old.Tier != o.tier {
+			return fmt.Errorf("%s is a %s in the database but a %s in the files", o.code, old.Tier, o.tier)
+		}
+		if old.Name != o.name {
+			u.SetName(o.name)
+			what = append(what, fmt.Sprintf("name %q → %q", old.Name, o.name))
+		}
+		if !reflect.DeepEqual(old.ParentID, parentID) {
+			u.SetNillableParentID(parentID)
+			what = append(what, "parent → "+o.parent)
+		}
+		if o.tier == organisation.TierCCG && (old.LocalOffice != o.localOffice || old.Postcode != o.postcode) {
+			u.SetLocalOffice(o.localOffice).SetPostcode(o.postcode)
+			what = append(what, "local office or postcode")
+		}
+		if len(what) == 0 {
+			continue
+		}
+		row, err := u.Save(im.ctx)
+		if err != nil {
+			return fmt.Errorf("updating %s: %w", o.code, err)
+		}
+		im.cur.orgs[o.code] = row
+		im.rep.Updated = append(im.rep.Updated, fmt.Sprintf("%s %s: %s", strings.ToLower(string(o.tier)), o.code, strings.Join(what, "; ")))
+	}
+	var left []string
+	for code, o := range im.cur.orgs {
+		if !seen[code] && o.Tier == organisation.TierCCG {
+			left = append(left, code)
+		}
+	}
+	sort.Strings(left)
+	for _, code := range left {
+		im.rep.Skipped = append(im.rep.Skipped, fmt.Sprintf("CCG %s: not an open CCG in the files; left as it is", code))
+	}
+	return nil
+}
+
+// practices creates, updates, reopens and closes practices.
+func (im *importer) practices(next *refdata.Hierarchy, d *refdata.Derivation) error {
+	ccgRegion := map[string]string{}
+	for _, c := range next.CCGs {
+		ccgRegion[c.Code] = c.Region
+	}
+	code := map[int]string{}
+	for _, o := range im.cur.orgs {
+		code[o.ID] = o.OdsCode
+	}
+	id := func(c string) int { return im.cur.orgs[c].ID }
+	inFile := map[string]bool{}
+	var creates []*ent.PracticeCreate
+	for _, p := range next.Practices {
+		inFile[p.Code] = true
+		old, ok := im.cur.practices[p.Code]
+		if !ok {
+			c := im.client.Practice.Create().SetOdsCode(p.Code).SetName(p.Name).SetPostcode(p.Postcode).SetListSize(p.ListSize).
+				SetLocalOffice(p.LocalOffice).SetCcgID(id(p.CCG)).SetStpID(id(p.STP)).SetRegionID(id(ccgRegion[p.CCG]))
+			seed.SetAttributes(c.Mutation(), p)
+			creates = append(creates, c)
+			im.rep.Created = append(im.rep.Created, fmt.Sprintf("practice %s %s (CCG %s)", p.Code, p.Name, p.CCG))
+			continue
+		}
+		was := practiceOf(old, code)
+		var what []string
+		u := old.Update()
+		if old.Status == practice.StatusCLOSED {
+			u.SetStatus(practice.StatusACTIVE)
+			what = append(what, "reopened")
+		}
+		if was.Name != p.Name {
+			u.SetName(p.Name)
+			what = append(what, fmt.Sprintf("name %q → %q", was.Name, p.Name))
+		}
+		if was.CCG != p.CCG || was.STP != p.STP || old.RegionID != id(ccgRegion[p.CCG]) {
+			u.SetCcgID(id(p.CCG)).SetStpID(id(p.STP)).SetRegionID(id(ccgRegion[p.CCG]))
+			what = append(what, fmt.Sprintf("moved from CCG %s (STP %s) to CCG %s (STP %s)", was.CCG, was.STP, p.CCG, p.STP))
+		}
+		if was.Postcode != p.Postcode || was.LocalOffice != p.LocalOffice {
+			u.SetPostcode(p.Postcode).SetLocalOffice(p.LocalOffice)
+			what = append(what, "postcode or local office")
+		}
+		if was.ListSize != p.ListSize {
+			u.SetListSize(p.ListSize)
+			what = append(what, fmt.Sprintf("list size %d → %d", was.ListSize, p.ListSize))
+		}
+		if was.ContractType != p.ContractType || was.Rurality != p.Rurality ||
+			!reflect.DeepEqual(was.Dispensing, p.Dispensing) || !reflect.DeepEqual(was.WeightedPatients, p.WeightedPatients) {
+			seed.SetAttributes(u.Mutation(), p)
+			what = append(what, "contract type, dispensing, rurality or weighted patients")
+		}
+		if len(what) == 0 {
+			continue
+		}
+		if err := u.Exec(im.ctx); err != nil {
+			return fmt.Errorf("updating practice %s: %w", p.Code, err)
+		}
+		im.rep.Updated = append(im.rep.Updated, fmt.Sprintf("practice %s: %s", p.Code, strings.Join(what, "; ")))
+	}
+	const batch = 1000
+	for len(creates) > 0 {
+		chunk := creates[:min(len(creates), batch)]
+		creates = creates[len(chunk):]
+		if err := im.client.Practice.CreateBulk(chunk...).Exec(im.ctx); err != nil {
+			return fmt.Errorf("creating practices: %w", err)
+		}
+	}
+
+	// Active practices no longer in the files close; why, when the file says.
+	why := map[string]string{}
+	for _, r := range d.Reports {
+		for c, reason := range r.Why {
+			why[c] = reason
+		}
+	}
+	for c, reason := range d.Skipped {
+		why[c] = reason
+	}
+	var closing []string
+	for c, p := range im.cur.practices {
+		if !inFile[c] && p.Status == practice.StatusACTIVE {
+			closing = append(closing, c)
+		}
+	}
+	sort.Strings(closing)
+	for _, c := range closing {
+		if err := im.cur.practices[c].Update().SetStatus(practice.StatusCLOSED).Exec(im.ctx); err != nil {
+			return fmt.Errorf("closing practice %s: %w", c, err)
+		}
+		reason := why[c]
+		if reason == "" {
+			reason = "not in the practices file"
+		}
+		im.rep.Closed = append(im.rep.Closed, fmt.Sprintf("practice %s %s: %s", c, im.cur.practices[c].Name, reason))
+	}
+	// Rows the files hold that dpcma does not take, by code.
+	var skipped []string
+	for c, reason := range d.Skipped {
+		if _, known := im.cur.practices[c]; !known {
+			skipped = append(skipped, fmt.Sprintf("%s: %s", c, reason))
+		}
+	}
+	sort.Strings(skipped)
+	im.rep.Skipped = append(im.rep.Skipped, skipped...)
+	sort.Strings(im.rep.Updated)
+	return nil
+}

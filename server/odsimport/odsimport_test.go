@@ -1,0 +1,281 @@
+package odsimport_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"dpcma/server/database"
+	"dpcma/server/dbtest"
+	"dpcma/server/ods"
+	"dpcma/server/odsimport"
+	"dpcma/server/refdata"
+	"dpcma/server/seed"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+const testdata = "../ods/testdata/"
+
+func allFiles() odsimport.Files {
+	return odsimport.Files{Practices: testdata + "epraccur_2016-02.csv.gz", CCGs: testdata + "eccg_2016-02.csv.gz",
+		Regions: testdata + "eauth_regions_local_offices_2018.csv.gz", ListSizes: testdata + "Patient_List_Size_2016_01-03.csv.gz",
+		STPLookup: testdata + "ccg_stp_2017.csv.gz", STPNames: testdata + "stp_footprints_2017.csv.gz",
+		Payments: testdata + "nhspaymentsgp-16-17.csv.gz"}
+}
+
+func count(t *testing.T, db *database.DB, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.SQL.QueryRow(database.Rebind(db.Dialect, q), args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// hierarchy reads the database's organisations and practices as refdata
+// has them.
+func hierarchy(t *testing.T, db *database.DB) *refdata.Hierarchy {
+	t.Helper()
+	h := &refdata.Hierarchy{}
+	rows, err := db.SQL.Query(`SELECT o.tier, o.ods_code, o.name, COALESCE(p.ods_code, ''), COALESCE(gp.ods_code, ''),
+			COALESCE(o.local_office, ''), COALESCE(o.postcode, '')
+		FROM organisations o LEFT JOIN organisations p ON p.id = o.parent_id LEFT JOIN organisations gp ON gp.id = p.parent_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var tier, code, name, parent, grand, lo, pc string
+		if err := rows.Scan(&tier, &code, &name, &parent, &grand, &lo, &pc); err != nil {
+			t.Fatal(err)
+		}
+		switch tier {
+		case "REGION":
+			h.Regions = append(h.Regions, refdata.Region{Code: code, Name: name})
+		case "STP":
+			h.STPs = append(h.STPs, refdata.STP{Code: code, Name: name, Region: parent})
+		case "CCG":
+			h.CCGs = append(h.CCGs, refdata.CCG{Code: code, Name: name, Region: grand, LocalOffice: lo, Postcode: pc, STP: parent})
+		}
+	}
+	rows.Close()
+	rows, err = db.SQL.Query(`SELECT p.ods_code, p.name, p.postcode, c.ods_code, s.ods_code, p.local_office, p.list_size,
+			p.contract_type, p.dispensing, p.rurality, p.weighted_patients
+		FROM practices p JOIN organisations c ON c.id = p.ccg_id JOIN organisations s ON s.id = p.stp_id WHERE p.status = 'ACTIVE'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			p                  refdata.Practice
+			contract, rurality *string
+		)
+		if err := rows.Scan(&p.Code, &p.Name, &p.Postcode, &p.CCG, &p.STP, &p.LocalOffice, &p.ListSize, &contract, &p.Dispensing,
+			&rurality, &p.WeightedPatients); err != nil {
+			t.Fatal(err)
+		}
+		if contract != nil {
+			p.ContractType = *contract
+		}
+		if rurality != nil {
+			p.Rurality = *rurality
+		}
+		h.Practices = append(h.Practices, p)
+	}
+	sort.Slice(h.Regions, func(i, j int) bool { return h.Regions[i].Code < h.Regions[j].Code })
+	sort.Slice(h.STPs, func(i, j int) bool { return h.STPs[i].Code < h.STPs[j].Code })
+	sort.Slice(h.CCGs, func(i, j int) bool { return h.CCGs[i].Code < h.CCGs[j].Code })
+	sort.Slice(h.Practices, func(i, j int) bool { return h.Practices[i].Code < h.Practices[j].Code })
+	return h
+}
+
+// The published files imported into an empty database give exactly the
+// hierarchy the seed loads; importing them again changes nothing.
+func TestImportIntoAnEmptyDatabaseGivesTheSeededHierarchy(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.None)
+		ctx := context.Background()
+		rep, err := odsimport.Run(ctx, db, allFiles())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Created) != 1+4+44+209+7756 || len(rep.Updated)+len(rep.Closed)+len(rep.Skipped) != 0 {
+			t.Errorf("first import: %s", rep.Summary())
+		}
+		want, err := refdata.England()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := hierarchy(t, db)
+		if !reflect.DeepEqual(got.Regions, want.Regions) || !reflect.DeepEqual(got.STPs, want.STPs) || !reflect.DeepEqual(got.CCGs, want.CCGs) {
+			t.Error("the organisations differ from the seeded ones")
+		}
+		if len(got.Practices) != len(want.Practices) {
+			t.Fatalf("%d practices, want %d", len(got.Practices), len(want.Practices))
+		}
+		for i := range want.Practices {
+			if !reflect.DeepEqual(got.Practices[i], want.Practices[i]) {
+				t.Fatalf("practice %+v, seeded %+v", got.Practices[i], want.Practices[i])
+			}
+		}
+		events := count(t, db, "SELECT COUNT(*) FROM audit_events WHERE source = 'IMPORT' AND action = 'ods.imported'")
+		revision := count(t, db, "SELECT revision FROM data_revisions")
+		rep, err = odsimport.Run(ctx, db, allFiles())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Changed() || len(rep.Skipped) != 0 {
+			t.Errorf("second import: %s", rep.Summary())
+		}
+		if events != 1 || count(t, db, "SELECT COUNT(*) FROM audit_events") != 1 || count(t, db, "SELECT revision FROM data_revisions") != revision {
+			t.Errorf("audit events or data revision changed by an import that changed nothing")
+		}
+	})
+}
+
+// writeFiles writes the real epraccur and eccg rows of the small seed's
+// practices and CCGs, as published (quoted, CRLF), after edit has changed
+// the practice rows (by code; nil drops a row).
+func writeFiles(t *testing.T, dir string, edit func(code string, rec []string) []string) odsimport.Files {
+	t.Helper()
+	small := refdata.Small()
+	keep := map[string]bool{}
+	for _, p := range small.Practices {
+		keep[p.Code] = true
+	}
+	for _, c := range small.CCGs {
+		keep[c.Code] = true
+	}
+	filter := func(name string, edit func(string, []string) []string) string {
+		in, err := ods.Open(testdata + name + ".gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		recs, err := csv.NewReader(in).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		for _, rec := range recs {
+			if !keep[rec[0]] {
+				continue
+			}
+			if edit != nil {
+				if rec = edit(rec[0], rec); rec == nil {
+					continue
+				}
+			}
+			b.WriteString(`"` + strings.Join(rec, `","`) + "\"\r\n")
+		}
+		if edit != nil {
+			if extra := edit("", nil); extra != nil {
+				b.WriteString(`"` + strings.Join(extra, `","`) + "\"\r\n")
+			}
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	return odsimport.Files{Practices: filter("epraccur_2016-02.csv", edit), CCGs: filter("eccg_2016-02.csv", nil)}
+}
+
+// A practice closed, one left the files, one moved CCG, one renamed and
+// one new: the import says so, keeps the answers and rebuilds the scores.
+func TestImportFollowsChanges(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.Small)
+		ctx := context.Background()
+		rep, err := odsimport.Run(ctx, db, writeFiles(t, t.TempDir(), nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Changed() {
+			t.Fatalf("the seed's own rows changed something: %s %v %v", rep.Summary(), rep.Updated, rep.Closed)
+		}
+		small := refdata.Small()
+		byCCG := map[string][]string{}
+		for _, p := range small.Practices {
+			byCCG[p.CCG] = append(byCCG[p.CCG], p.Code)
+		}
+		closedRow, gone, moved, renamed := byCCG["07L"][0], byCCG["00L"][0], byCCG["00C"][0], byCCG["00D"][0]
+		var template []string
+		files := writeFiles(t, t.TempDir(), func(code string, rec []string) []string {
+			switch code {
+			case "":
+				rec = append([]string(nil), template...)
+				rec[0], rec[1] = "Z99999", "NEW SURGERY"
+				return rec
+			case closedRow:
+				rec[12] = "C"
+			case gone:
+				return nil
+			case moved:
+				rec[14] = "00D"
+			case renamed:
+				rec[1] = "THE RENAMED SURGERY"
+				template = append([]string(nil), rec...)
+			}
+			return rec
+		})
+		answersBefore := count(t, db, "SELECT COUNT(*) FROM responses")
+		rep, err = odsimport.Run(ctx, db, files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		rep.Write(&out)
+		text := out.String()
+		for _, want := range []string{
+			"created practice Z99999 New Surgery (CCG 00D)",
+			"updated practice " + moved + ": moved from CCG 00C (STP E54000045) to CCG 00D (STP E54000045)",
+			"updated practice " + renamed + `: name`,
+			"closed practice " + closedRow, "not active (status C)",
+			"closed practice " + gone, "not in the practices file",
+			"created 1, updated 2, closed 2",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the report has no %q:\n%s", want, text)
+			}
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM practices WHERE status = 'CLOSED'"); n != 2 {
+			t.Errorf("%d closed practices, want 2", n)
+		}
+		if count(t, db, "SELECT COUNT(*) FROM responses") != answersBefore {
+			t.Error("answers were lost")
+		}
+		if count(t, db, "SELECT COUNT(*) FROM practices p JOIN organisations c ON c.id = p.ccg_id WHERE p.ods_code = ? AND c.ods_code = '00D'", moved) != 1 {
+			t.Error("the moved practice is not in 00D")
+		}
+		// Every tier counts the active practices: the moved one under 00D,
+		// the closed ones nowhere, the new one (no answers yet) in 00D.
+		active := count(t, db, "SELECT COUNT(*) FROM practices WHERE status = 'ACTIVE'")
+		for _, tier := range []string{"NATIONAL", "REGION", "STP", "CCG"} {
+			n := count(t, db, `SELECT SUM(r.practice_count) FROM org_rollups r JOIN organisations o ON o.id = r.org_id
+				WHERE o.tier = ? AND r.domain = '' AND r.period_id = (SELECT MIN(id) FROM assessment_periods)`, tier)
+			if n != active {
+				t.Errorf("%s roll-ups count %d practices, %d are active", tier, n, active)
+			}
+		}
+		if n := count(t, db, `SELECT r.practice_count FROM org_rollups r JOIN organisations o ON o.id = r.org_id
+			WHERE o.ods_code = '00D' AND r.domain = '' AND r.period_id = (SELECT MIN(id) FROM assessment_periods)`); n != 6 {
+			t.Errorf("00D counts %d practices, want 6 (4, the moved one and the new one)", n)
+		}
+		if count(t, db, "SELECT COUNT(*) FROM audit_events WHERE source = 'IMPORT' AND new_value LIKE 'created 1, updated 2, closed 2%'") != 1 {
+			t.Error("no audit event for the import")
+		}
+		rep, err = odsimport.Run(ctx, db, files)
+		if err != nil || rep.Changed() {
+			t.Errorf("importing the same files again: %v %v", rep.Summary(), err)
+		}
+	})
+}

@@ -1,0 +1,319 @@
+package refdata
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+
+	"dpcma/server/ods"
+)
+
+// Sources are the published files a hierarchy is derived from
+// (docs/domain.md §7); a nil reader is a file not given.
+type Sources struct {
+	Practices io.Reader // epraccur (required)
+	CCGs      io.Reader // eccg (required)
+	Regions   io.Reader // eauth
+	ListSizes io.Reader // Numbers of Patients Registered at a GP Practice
+	STPLookup io.Reader // ONS CCG to STP lookup
+	STPNames  io.Reader // ONS STP footprints (code, name)
+	Payments  io.Reader // NHS Payments to General Practice
+}
+
+// Derivation is what Derive found beside the hierarchy.
+type Derivation struct {
+	// Reports are the parsers' reports, one per file read.
+	Reports []*ods.Report
+	// Skipped gives the reason each code of a kept row was still left out
+	// (a practice whose CCG is unknown, a CCG without an STP), by code.
+	Skipped map[string]string
+	// MedianListSizes counts practices given their CCG's median list size.
+	MedianListSizes int
+}
+
+// SplitRule places the practices of a CCG that the ONS lookup lists under
+// more than one STP: practices whose postcode area (the letters before
+// the first digit) is Area go to STP; the others stay in the CCG's first
+// STP (docs/domain.md §2).
+type SplitRule struct{ CCG, Area, STP string }
+
+// SplitRules are the splits of the 2017 lookup: Cumbria's Furness and
+// South Lakeland practices (LA postcodes) joined Lancashire and South
+// Cumbria; the rest (CA) West, North and East Cumbria.
+var SplitRules = []SplitRule{{CCG: "01H", Area: "LA", STP: "E54000048"}}
+
+// PostcodeArea is the letters a postcode starts with: "LA" of "LA14 1AB".
+func PostcodeArea(postcode string) string {
+	i := strings.IndexFunc(postcode, func(r rune) bool { return !unicode.IsLetter(r) })
+	if i < 0 {
+		return strings.ToUpper(postcode)
+	}
+	return strings.ToUpper(postcode[:i])
+}
+
+// practiceSTP picks a practice's STP among its CCG's (first: the CCG's own).
+func practiceSTP(ccg, postcode string, stps []string) string {
+	for _, r := range SplitRules {
+		if r.CCG == ccg && PostcodeArea(postcode) == r.Area && slices.Contains(stps, r.STP) {
+			return r.STP
+		}
+	}
+	return stps[0]
+}
+
+// Derive builds the hierarchy from the published files. A file not given
+// is made up for by prev, the hierarchy as it stands (nil: none): its
+// regions, its CCGs' STPs, STP names, list sizes and practice attributes.
+// The result is sorted by code and valid.
+func Derive(src Sources, prev *Hierarchy) (*Hierarchy, *Derivation, error) {
+	if prev == nil {
+		prev = &Hierarchy{}
+	}
+	d := &Derivation{Skipped: map[string]string{}}
+	keep := func(rep *ods.Report, err error) error {
+		if rep != nil {
+			d.Reports = append(d.Reports, rep)
+		}
+		return err
+	}
+	if src.Practices == nil || src.CCGs == nil {
+		return nil, nil, fmt.Errorf("the practices (epraccur) and CCGs (eccg) files are required")
+	}
+	ccgRows, rep, err := ods.ParseCCGs(src.CCGs)
+	if err := keep(rep, err); err != nil {
+		return nil, nil, fmt.Errorf("eccg: %w", err)
+	}
+	practiceRows, rep, err := ods.ParsePractices(src.Practices)
+	if err := keep(rep, err); err != nil {
+		return nil, nil, fmt.Errorf("epraccur: %w", err)
+	}
+	var (
+		regionRows []ods.RegionRow
+		sizes      map[string]int
+		lookup     map[string][]ods.STP
+		footprints []ods.STP
+		payments   map[string]ods.PaymentRow
+	)
+	if src.Regions != nil {
+		regionRows, rep, err = ods.ParseRegions(src.Regions)
+		if err := keep(rep, err); err != nil {
+			return nil, nil, fmt.Errorf("eauth: %w", err)
+		}
+	}
+	if src.ListSizes != nil {
+		sizes, rep, err = ods.ParseListSizes(src.ListSizes)
+		if err := keep(rep, err); err != nil {
+			return nil, nil, fmt.Errorf("list sizes: %w", err)
+		}
+	}
+	if src.STPLookup != nil {
+		lookup, rep, err = ods.ParseSTPLookup(src.STPLookup)
+		if err := keep(rep, err); err != nil {
+			return nil, nil, fmt.Errorf("CCG to STP lookup: %w", err)
+		}
+	}
+	if src.STPNames != nil {
+		footprints, rep, err = ods.ParseSTPFootprints(src.STPNames)
+		if err := keep(rep, err); err != nil {
+			return nil, nil, fmt.Errorf("STP footprints: %w", err)
+		}
+	}
+	if src.Payments != nil {
+		payments, rep, err = ods.ParsePayments(src.Payments)
+		if err := keep(rep, err); err != nil {
+			return nil, nil, fmt.Errorf("payments: %w", err)
+		}
+	}
+
+	// Each CCG's STPs: from the lookup, or as they are.
+	stpsOf := map[string][]string{}
+	stpName := map[string]string{}
+	for _, s := range prev.STPs {
+		stpName[s.Code] = s.Name
+	}
+	if lookup != nil {
+		for ccg, stps := range lookup {
+			for _, s := range stps {
+				stpsOf[ccg] = append(stpsOf[ccg], s.Code)
+				if _, ok := stpName[s.Code]; !ok {
+					stpName[s.Code] = s.Name
+				}
+			}
+		}
+	} else {
+		for _, c := range prev.CCGs {
+			stpsOf[c.Code] = []string{c.STP}
+		}
+		for _, p := range prev.Practices {
+			if p.STP != "" && !slices.Contains(stpsOf[p.CCG], p.STP) {
+				stpsOf[p.CCG] = append(stpsOf[p.CCG], p.STP)
+			}
+		}
+	}
+	for _, f := range footprints {
+		stpName[f.Code] = f.Name
+	}
+
+	h := &Hierarchy{}
+	ccgs := map[string]CCG{}
+	usedRegion := map[string]bool{}
+	for _, c := range ccgRows {
+		stps := stpsOf[c.Code]
+		if len(stps) == 0 {
+			d.Skipped[c.Code] = "CCG " + c.Code + " has no STP (give the CCG to STP lookup)"
+			continue
+		}
+		cc := CCG{Code: c.Code, Name: Readable(c.Name), Region: c.Region, LocalOffice: c.LocalOffice, Postcode: c.Postcode, STP: stps[0]}
+		h.CCGs = append(h.CCGs, cc)
+		ccgs[c.Code] = cc
+		usedRegion[c.Region] = true
+	}
+
+	if regionRows != nil {
+		for _, r := range regionRows {
+			if strings.HasPrefix(r.Code, "Y") && usedRegion[r.Code] {
+				h.Regions = append(h.Regions, Region{Code: r.Code, Name: regionName(r.Name)})
+			}
+		}
+	} else {
+		h.Regions = append(h.Regions, prev.Regions...)
+	}
+
+	// Practices, with their list sizes and attributes.
+	prevPractice := map[string]Practice{}
+	for _, p := range prev.Practices {
+		prevPractice[p.Code] = p
+	}
+	byCCG := map[string][]int{}
+	for _, p := range practiceRows {
+		if n, ok := sizes[p.Code]; ok {
+			byCCG[p.CCG] = append(byCCG[p.CCG], n)
+		} else if old, ok := prevPractice[p.Code]; ok && sizes == nil {
+			byCCG[p.CCG] = append(byCCG[p.CCG], old.ListSize)
+		}
+	}
+	stpUsed := map[string]string{} // STP → region
+	for _, p := range practiceRows {
+		if _, ok := ccgs[p.CCG]; !ok {
+			d.Skipped[p.Code] = "its CCG " + p.CCG + " is not an open CCG"
+			if why, skipped := d.Skipped[p.CCG]; skipped {
+				d.Skipped[p.Code] = why
+			}
+			continue
+		}
+		old, existed := prevPractice[p.Code]
+		n, known := sizes[p.Code]
+		if sizes == nil && existed {
+			n, known = old.ListSize, true
+		}
+		if !known {
+			n = median(byCCG[p.CCG])
+			d.MedianListSizes++
+		}
+		np := Practice{Code: p.Code, Name: Readable(p.Name), Postcode: p.Postcode, CCG: p.CCG,
+			STP: practiceSTP(p.CCG, p.Postcode, stpsOf[p.CCG]), LocalOffice: p.LocalOffice, ListSize: n}
+		if payments != nil {
+			if pay, ok := payments[p.Code]; ok {
+				np.ContractType, np.Dispensing, np.Rurality, np.WeightedPatients = pay.ContractType, pay.Dispensing, pay.Rurality, pay.WeightedPatients
+			}
+		} else if existed {
+			np.ContractType, np.Dispensing, np.Rurality, np.WeightedPatients = old.ContractType, old.Dispensing, old.Rurality, old.WeightedPatients
+		}
+		h.Practices = append(h.Practices, np)
+	}
+
+	// An STP's region is the region of its CCGs and practices.
+	for _, c := range h.CCGs {
+		stpUsed[c.STP] = c.Region
+	}
+	for _, p := range h.Practices {
+		region := ccgs[p.CCG].Region
+		if r, seen := stpUsed[p.STP]; seen && r != region {
+			return nil, nil, fmt.Errorf("STP %s spans regions %s and %s", p.STP, r, region)
+		}
+		stpUsed[p.STP] = region
+	}
+	for code, region := range stpUsed {
+		name := stpName[code]
+		if name == "" {
+			name = code
+		}
+		h.STPs = append(h.STPs, STP{Code: code, Name: name, Region: region})
+	}
+	h.sort()
+	return h, d, h.Validate()
+}
+
+func (h *Hierarchy) sort() {
+	sort.Slice(h.Regions, func(i, j int) bool { return h.Regions[i].Code < h.Regions[j].Code })
+	sort.Slice(h.STPs, func(i, j int) bool { return h.STPs[i].Code < h.STPs[j].Code })
+	sort.Slice(h.CCGs, func(i, j int) bool { return h.CCGs[i].Code < h.CCGs[j].Code })
+	sort.Slice(h.Practices, func(i, j int) bool { return h.Practices[i].Code < h.Practices[j].Code })
+}
+
+func median(v []int) int {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// regionName turns "NORTH OF ENGLAND COMMISSIONING REGION" into "North of England".
+func regionName(s string) string {
+	return Readable(strings.TrimSuffix(strings.TrimSpace(s), " COMMISSIONING REGION"))
+}
+
+// keepUpper are words that stay in capitals.
+var keepUpper = map[string]bool{"NHS": true, "CCG": true, "GP": true, "GPS": false, "UK": true, "PMS": true, "APMS": true, "HC": true}
+
+// keepLower are small words written in lower case inside a name.
+var keepLower = map[string]bool{"AND": true, "OF": true, "THE": true, "ON": true, "UPON": true, "IN": true, "AT": true, "LE": true, "LA": true}
+
+// Readable turns an ODS upper-case name into readable case.
+func Readable(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		words[i] = readableWord(w, i == 0)
+	}
+	return strings.Join(words, " ")
+}
+
+func readableWord(w string, first bool) string {
+	if strings.Contains(w, "-") {
+		parts := strings.Split(w, "-")
+		for i, p := range parts {
+			parts[i] = readableWord(p, first && i == 0)
+		}
+		return strings.Join(parts, "-")
+	}
+	core := strings.Trim(w, "()[],.&'")
+	switch {
+	case keepUpper[core]:
+		return w
+	case keepLower[core] && !first:
+		return strings.ToLower(w)
+	}
+	out := []rune(strings.ToLower(w))
+	capNext := true
+	for i, r := range out {
+		if unicode.IsLetter(r) {
+			if capNext {
+				out[i] = unicode.ToUpper(r)
+			}
+			capNext = false
+		} else if r == '(' || r == '/' {
+			capNext = true
+		}
+	}
+	// Mc/Mac-style and O' names stay as written after the apostrophe rule:
+	// "O'BRIEN" → "O'brien" reads wrongly, so capitalise after O'.
+	if len(out) > 2 && out[0] == 'O' && out[1] == '\'' {
+		out[2] = unicode.ToUpper(out[2])
+	}
+	return string(out)
+}

@@ -6,8 +6,8 @@ import (
 
 	"dpcma/ent"
 	"dpcma/ent/assessmentperiod"
-	"dpcma/ent/orgrollup"
 	"dpcma/ent/organisation"
+	"dpcma/ent/orgrollup"
 
 	"entgo.io/ent/dialect/sql"
 )

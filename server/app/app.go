@@ -1,5 +1,5 @@
 // Package app assembles dpcma's HTTP surface: GraphQL at /query, the
-// playground at /, health probes and (later) exports and metrics.
+// playground at /, health probes, metrics and (later) exports.
 package app
 
 import (
@@ -18,6 +18,9 @@ import (
 	"dpcma/server/accounts"
 	"dpcma/server/database"
 	"dpcma/server/playground"
+
+	"github.com/99designs/gqlgen/graphql"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config holds the HTTP limits.
@@ -59,6 +62,9 @@ type Config struct {
 	// Accounts serves registration, tokens and roles; nil logs
 	// confirmation links instead of mailing them.
 	Accounts *accounts.Service
+	// Tracer, when set, records spans per HTTP request and per GraphQL
+	// operation (--otel-endpoint).
+	Tracer trace.Tracer
 }
 
 // DefaultConfig is what the server uses unless flags say otherwise.
@@ -77,7 +83,9 @@ func New(db *database.DB, cfg Config) http.Handler {
 		}
 	}
 	mux := http.NewServeMux()
+	obs := newObservability(db, cfg)
 	gql := graph.NewServer(db, graph.Options{
+		Extensions: []graphql.HandlerExtension{obs.extension()}, OnResponseCache: obs.cache.Store,
 		MaxPageSize: cfg.MaxPageSize, NoIntrospection: cfg.NoIntrospection, ResponseCacheBytes: cfg.ResponseCacheBytes,
 		MaxDepth: cfg.MaxDepth, MaxCost: cfg.MaxCost,
 		NoAnonymousReads: cfg.NoAnonymousReads, Accounts: cfg.Accounts,
@@ -88,6 +96,7 @@ func New(db *database.DB, cfg Config) http.Handler {
 		authenticate(cfg.Accounts, limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy, limitConcurrency(cfg.MaxConcurrent, gql))))))
 	mux.Handle("/confirm", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, confirmPage(cfg.Accounts))))
 	mux.Handle("/", playground.Handler("/query"))
+	mux.Handle("GET /metrics", obs.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -95,13 +104,13 @@ func New(db *database.DB, cfg Config) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {
-			slog.Warn("readiness check failed", "err", err)
+			slog.WarnContext(r.Context(), "readiness check failed", "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database unreachable"})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	return mux
+	return obs.metrics.Middleware(mux)
 }
 
 // TuneGC sets a soft heap limit of limitMB MiB unless GOMEMLIMIT is set:

@@ -48,6 +48,12 @@ type Options struct {
 	// Accounts serves registration, tokens and roles; nil gives a service
 	// that logs confirmation links instead of mailing them.
 	Accounts *accounts.Service
+	// Extensions are used before any other, so they run outermost (the
+	// telemetry extension must see answers from the response cache).
+	Extensions []graphql.HandlerExtension
+	// OnResponseCache is given the response cache, if there is one (for
+	// its metrics).
+	OnResponseCache func(*respcache.Cache)
 }
 
 // NewServer returns dpcma's GraphQL-over-HTTP handler over db. It is
@@ -64,6 +70,9 @@ func NewServer(db *database.DB, opts Options) *handler.Server {
 		}
 	}
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{db: db, client: client, dialect: dialect, accounts: opts.Accounts}}))
+	for _, ext := range opts.Extensions {
+		srv.Use(ext)
+	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getQueries{})
 	srv.AddTransport(postRequests{})
@@ -87,9 +96,13 @@ func NewServer(db *database.DB, opts Options) *handler.Server {
 	// gqlgen runs the extension added first outermost: the cache sits inside
 	// the per-operation loaders, whose revision read it shares.
 	if opts.ResponseCacheBytes > 0 {
-		srv.Use(respcache.New(opts.ResponseCacheBytes, func(ctx context.Context) (int64, error) {
+		cache := respcache.New(opts.ResponseCacheBytes, func(ctx context.Context) (int64, error) {
 			return loaders.For(ctx).Revision(ctx)
-		}, callerScope))
+		}, callerScope)
+		srv.Use(cache)
+		if opts.OnResponseCache != nil {
+			opts.OnResponseCache(cache)
+		}
 	}
 	return srv
 }

@@ -23,8 +23,10 @@ import (
 	"dpcma/server/database"
 	"dpcma/server/odsimport"
 	"dpcma/server/seed"
+	"dpcma/server/telemetry"
 
 	"entgo.io/ent/dialect"
+	"go.opentelemetry.io/otel/trace"
 )
 
 const usage = `dpcma: Digital Primary Care Maturity Assurance as a GraphQL service.
@@ -91,6 +93,9 @@ type settings struct {
 	corsOrigins string
 	odataPage   int
 	exportTime  time.Duration
+	logFormat   string
+	logLevel    string
+	otelURL     string
 	// token commands
 	email, role, org, label, token string
 	// import ods
@@ -127,6 +132,9 @@ func parse(cmd string, args []string) (*settings, error) {
 	fs.StringVar(&s.corsOrigins, "cors-origins", "", "origins whose pages may call the API, comma-separated (https://dash.example.nhs.uk), or * for any without credentials; unset: same-origin only")
 	fs.IntVar(&s.odataPage, "odata-page-size", app.DefaultBIConfig.ODataPageSize, "rows of one OData page before @odata.nextLink")
 	fs.DurationVar(&s.exportTime, "export-timeout", app.DefaultBIConfig.Export.Timeout, "longest time one export or OData request may take")
+	fs.StringVar(&s.logFormat, "log-format", "json", "log lines as json or text")
+	fs.StringVar(&s.logLevel, "log-level", "info", "least severe log lines written: debug, info, warn or error")
+	fs.StringVar(&s.otelURL, "otel-endpoint", "", "send OpenTelemetry traces over OTLP/HTTP to this URL (e.g. http://127.0.0.1:4318); unset, no tracing")
 	if strings.HasPrefix(cmd, "token") {
 		fs.StringVar(&s.email, "email", "", "token: the account's email address")
 		fs.StringVar(&s.role, "role", "", "token create: VIEWER, PRACTICE, CCG, REGION or ADMIN")
@@ -233,6 +241,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	logger, err := telemetry.NewLogger(os.Stderr, s.logFormat, s.logLevel)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(logger)
 	if s.publicURL == "" {
 		s.publicURL = "http://" + s.addr
 	}
@@ -325,7 +338,22 @@ func serve(ctx context.Context, db *database.DB, s *settings, mail accounts.Conf
 	if err != nil {
 		return err
 	}
-	cfg := app.Config{MaxBodyBytes: s.maxBody, RequestTimeout: s.timeout, MaxPageSize: s.maxPageSize,
+	var tracer trace.Tracer
+	if s.otelURL != "" {
+		var stopTracing func(context.Context) error
+		if tracer, stopTracing, err = telemetry.StartTracing(ctx, s.otelURL, "dpcma"); err != nil {
+			return err
+		}
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := stopTracing(stopCtx); err != nil {
+				slog.Warn("flushing traces failed", "err", err)
+			}
+		}()
+		slog.Info("tracing on", "otel_endpoint", telemetry.Endpoint(s.otelURL))
+	}
+	cfg := app.Config{Tracer: tracer, MaxBodyBytes: s.maxBody, RequestTimeout: s.timeout, MaxPageSize: s.maxPageSize,
 		MaxConcurrent: s.concurrent, NoIntrospection: s.noIntrospec, ResponseCacheBytes: s.cacheMB << 20,
 		MaxDepth: s.maxDepth, MaxCost: s.maxCost, MaxTokens: s.maxTokens, RateLimit: s.rateLimit, RateBurst: s.rateBurst, TrustProxy: s.trustProxy,
 		NoAnonymousReads: s.noAnonymous, Accounts: svc, BI: app.DefaultBIConfig}

@@ -15,7 +15,7 @@ func (l *Loaders) ResponseHistory(ctx context.Context, responseID int) ([]*ent.A
 	return l.history.at(ctx, func() *listLoader[int, []*ent.AuditEvent] {
 		// Every answer counts as hinted: its list loads on the first ask,
 		// one statement per list, without waiting for a batch to gather.
-		return newListLoader(func(int) bool { return true }, siblingResponses, l.queryHistory)
+		return newListLoader("response_history", func(int) bool { return true }, siblingResponses, l.queryHistory)
 	}).get(ctx, responseID)
 }
 

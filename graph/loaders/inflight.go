@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 
+	"dpcma/server/telemetry"
+
 	"github.com/graph-gophers/dataloader/v7"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -110,9 +112,12 @@ type listLoader[K comparable, V any] struct {
 	loader *dataloader.Loader[K, V]
 }
 
-func newListLoader[K comparable, V any](hinted func(K) bool, extra func(context.Context, []K) []K,
+func newListLoader[K comparable, V any](name string, hinted func(K) bool, extra func(context.Context, []K) []K,
 	query func(context.Context, []K) (map[K]V, error)) *listLoader[K, V] {
-	l := &listLoader[K, V]{hinted: hinted, extra: extra, query: query}
+	l := &listLoader[K, V]{hinted: hinted, extra: extra, query: func(ctx context.Context, need []K) (map[K]V, error) {
+		telemetry.ObserveBatch(ctx, name, len(need))
+		return query(ctx, need)
+	}}
 	l.loader = dataloader.NewBatchedLoader(func(ctx context.Context, keys []K) []*dataloader.Result[V] {
 		found, err := l.loadMany(ctx, keys)
 		out := make([]*dataloader.Result[V], len(keys))

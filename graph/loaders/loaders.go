@@ -14,6 +14,7 @@ import (
 	"dpcma/ent/datarevision"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
+	"dpcma/server/telemetry"
 
 	"github.com/graph-gophers/dataloader/v7"
 )
@@ -53,10 +54,10 @@ type Loaders struct {
 // New returns fresh loaders reading through client.
 func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
 	l := &Loaders{client: client, shared: shared, Rollups: newRollups(client), Restricted: newRestricted(client), Summary: newSummaryLoader(client, dialect)}
-	l.OrganisationByCode = byKey(func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
+	l.OrganisationByCode = byKey("organisation_by_code", func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
 		return client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).All(ctx)
 	}, func(o *ent.Organisation) string { return o.OdsCode })
-	l.IndicatorByCode = byKey(func(ctx context.Context, codes []string) ([]*ent.Indicator, error) {
+	l.IndicatorByCode = byKey("indicator_by_code", func(ctx context.Context, codes []string) ([]*ent.Indicator, error) {
 		return client.Indicator.Query().Where(indicator.CodeIn(codes...)).All(ctx)
 	}, func(i *ent.Indicator) string { return i.Code })
 	return l
@@ -64,8 +65,9 @@ func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
 
 // byKey builds a loader from a query by keys; a key without a row gets
 // ent's not-found error.
-func byKey[K comparable, V any](query func(context.Context, []K) ([]*V, error), key func(*V) K) *dataloader.Loader[K, *V] {
+func byKey[K comparable, V any](name string, query func(context.Context, []K) ([]*V, error), key func(*V) K) *dataloader.Loader[K, *V] {
 	return dataloader.NewBatchedLoader(func(ctx context.Context, keys []K) []*dataloader.Result[*V] {
+		telemetry.ObserveBatch(ctx, name, len(keys))
 		rows, err := query(ctx, keys)
 		out := make([]*dataloader.Result[*V], len(keys))
 		for i, v := range InKeyOrder(keys, rows, key) {

@@ -46,7 +46,7 @@ func (l *Loaders) PracticePage(ctx context.Context, org *ent.Organisation, args 
 			loaded(practices)
 			return got, nil
 		}
-		return newListLoader(nil, siblingPages, query)
+		return newListLoader("practice_pages", nil, siblingPages, query)
 	}).get(ctx, orgKey{org.ID, org.Tier})
 }
 

@@ -25,7 +25,7 @@ func (l *Loaders) HintResponses(ids []int) { l.responseHints.add(ids) }
 // list on the first ask.
 func (l *Loaders) SubjectResponses(ctx context.Context, k SubjectPeriod) ([]*ent.Response, error) {
 	return l.responses.at(ctx, func() *listLoader[SubjectPeriod, []*ent.Response] {
-		return newListLoader(func(k SubjectPeriod) bool { return k.PracticeID != 0 && l.responseHints.has(k.PracticeID) },
+		return newListLoader("responses", func(k SubjectPeriod) bool { return k.PracticeID != 0 && l.responseHints.has(k.PracticeID) },
 			l.extraResponses, l.queryResponses)
 	}).get(ctx, k)
 }

@@ -31,8 +31,8 @@ type Rollups struct {
 
 func newRollups(client *ent.Client) *Rollups {
 	r := &Rollups{client: client}
-	r.scores = newListLoader(func(k PracticePeriod) bool { return r.hints.has(k.PracticeID) }, r.extraScores, r.queryScores)
-	r.peers = newListLoader(func(k PeerKey) bool { return r.ccgHints.has(k.CCGID) }, r.extraPeers, r.queryPeers)
+	r.scores = newListLoader("practice_scores", func(k PracticePeriod) bool { return r.hints.has(k.PracticeID) }, r.extraScores, r.queryScores)
+	r.peers = newListLoader("peer_scores", func(k PeerKey) bool { return r.ccgHints.has(k.CCGID) }, r.extraPeers, r.queryPeers)
 	return r
 }
 

@@ -9,6 +9,7 @@ import (
 	"dpcma/ent/organisation"
 	"dpcma/server/database"
 	"dpcma/server/scoring"
+	"dpcma/server/telemetry"
 
 	"github.com/graph-gophers/dataloader/v7"
 )
@@ -64,6 +65,7 @@ func groupColumn(tier organisation.Tier, ccgLevel bool) string {
 
 func newSummaryLoader(client *ent.Client, dialect string) *dataloader.Loader[SummaryKey, *Summary] {
 	return dataloader.NewBatchedLoader(func(ctx context.Context, keys []SummaryKey) []*dataloader.Result[*Summary] {
+		telemetry.ObserveBatch(ctx, "summaries", len(keys))
 		type shape struct {
 			tier     organisation.Tier
 			ccgLevel bool

@@ -23,6 +23,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -51,6 +52,29 @@ type Cache struct {
 	size    int64
 
 	flight singleflight.Group
+
+	hits, misses, evictions, invalidations atomic.Int64
+}
+
+// Stats are the cache's counters since it was made, and its size now.
+type Stats struct {
+	// Hits counts queries answered without computing (from the cache or
+	// from an identical query computed at the same time); Misses those
+	// computed.
+	Hits, Misses int64
+	// Evictions counts entries dropped for room, Invalidations those
+	// dropped because the data revision moved on.
+	Evictions, Invalidations int64
+	Entries, Bytes           int64
+}
+
+// Stats returns the cache's counters (for metrics).
+func (c *Cache) Stats() Stats {
+	c.mu.Lock()
+	entries, size := int64(len(c.entries)), c.size
+	c.mu.Unlock()
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(),
+		Invalidations: c.invalidations.Load(), Entries: entries, Bytes: size}
 }
 
 type key [sha256.Size]byte
@@ -101,6 +125,7 @@ func (c *Cache) InterceptOperation(ctx context.Context, next graphql.OperationHa
 		return next(ctx)
 	}
 	if data, ok := c.get(k, rev); ok {
+		c.hits.Add(1)
 		return graphql.OneShot(&graphql.Response{Data: data})
 	}
 	// Identical queries arriving together are computed once; whoever
@@ -115,11 +140,14 @@ func (c *Cache) InterceptOperation(ctx context.Context, next graphql.OperationHa
 		return own.Data, nil
 	})
 	if own != nil {
+		c.misses.Add(1)
 		return graphql.OneShot(own)
 	}
 	if data, ok := shared.(json.RawMessage); ok {
+		c.hits.Add(1)
 		return graphql.OneShot(&graphql.Response{Data: data})
 	}
+	c.misses.Add(1)
 	return next(ctx)
 }
 
@@ -176,6 +204,7 @@ func (c *Cache) put(k key, rev int64, data json.RawMessage) {
 		c.order.Remove(last)
 		delete(c.entries, e.key)
 		c.size -= int64(len(e.data))
+		c.evictions.Add(1)
 	}
 }
 
@@ -183,6 +212,7 @@ func (c *Cache) put(k key, rev int64, data json.RawMessage) {
 // read an older revision (it raced a write) neither reads nor stores.
 func (c *Cache) advance(rev int64) {
 	if rev > c.rev {
+		c.invalidations.Add(int64(len(c.entries)))
 		clear(c.entries)
 		c.order.Init()
 		c.size = 0

@@ -1,5 +1,5 @@
 // Package app assembles dpcma's HTTP surface: GraphQL at /query, the
-// playground at /, health probes and (later) exports and metrics.
+// playground at /, health probes, metrics and (later) exports.
 package app
 
 import (
@@ -20,6 +20,9 @@ import (
 	"dpcma/server/compression"
 	"dpcma/server/database"
 	"dpcma/server/playground"
+
+	"github.com/99designs/gqlgen/graphql"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config holds the HTTP limits.
@@ -66,6 +69,9 @@ type Config struct {
 	Accounts *accounts.Service
 	// BI holds the exports, OData and CORS settings (bi.go).
 	BI BIConfig
+	// Tracer, when set, records spans per HTTP request and per GraphQL
+	// operation (--otel-endpoint).
+	Tracer trace.Tracer
 }
 
 // DefaultConfig is what the server uses unless flags say otherwise.
@@ -84,7 +90,9 @@ func New(db *database.DB, cfg Config) http.Handler {
 		}
 	}
 	mux := http.NewServeMux()
+	obs := newObservability(db, cfg)
 	gql := graph.NewServer(db, graph.Options{
+		Extensions: []graphql.HandlerExtension{obs.extension()}, OnResponseCache: obs.cache.Store,
 		MaxPageSize: cfg.MaxPageSize, NoIntrospection: cfg.NoIntrospection, ResponseCacheBytes: cfg.ResponseCacheBytes,
 		MaxDepth: cfg.MaxDepth, MaxCost: cfg.MaxCost, MaxTokens: cfg.MaxTokens,
 		NoAnonymousReads: cfg.NoAnonymousReads, Accounts: cfg.Accounts,
@@ -96,6 +104,7 @@ func New(db *database.DB, cfg Config) http.Handler {
 	mountBI(mux, db, cfg)
 	mux.Handle("/confirm", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, confirmPage(cfg.Accounts))))
 	mux.Handle("/", playground.Handler("/query"))
+	mux.Handle("GET /metrics", obs.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -103,13 +112,13 @@ func New(db *database.DB, cfg Config) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {
-			slog.Warn("readiness check failed", "err", err)
+			slog.WarnContext(r.Context(), "readiness check failed", "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database unreachable"})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	return mux
+	return obs.metrics.Middleware(mux)
 }
 
 // TuneGC sets a soft heap limit of limitMB MiB unless GOMEMLIMIT is set:

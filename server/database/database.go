@@ -111,7 +111,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("cannot reach database %s: %w", redacted, err)
 	}
-	var drv dialect.Driver = entsql.OpenDB(name, db)
+	var drv dialect.Driver = counting{entsql.OpenDB(name, db)}
 	if o.wrap != nil {
 		drv = o.wrap(drv)
 	}

@@ -82,10 +82,23 @@ func (g GraphQL) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	if info == nil || info.dispatched {
 		return next(ctx)
 	}
-	graphql.RegisterExtension(ctx, "requestId", info.ID)
+	// A body that is not a GraphQL request is refused before gqlgen makes
+	// an operation context, which RegisterExtension and
+	// GetOperationContext need.
+	var oc *graphql.OperationContext
+	if graphql.HasOperationContext(ctx) {
+		oc = graphql.GetOperationContext(ctx)
+		graphql.RegisterExtension(ctx, "requestId", info.ID)
+	}
 	resp := next(ctx)
 	if resp != nil {
-		g.record(ctx, info, operationName(graphql.GetOperationContext(ctx)), resp.Errors)
+		if oc == nil {
+			if resp.Extensions == nil {
+				resp.Extensions = map[string]any{}
+			}
+			resp.Extensions["requestId"] = info.ID
+		}
+		g.record(ctx, info, operationName(oc), resp.Errors)
 	}
 	return resp
 }

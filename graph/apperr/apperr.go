@@ -10,6 +10,7 @@ import (
 
 	"dpcma/ent"
 	"dpcma/graph/gid"
+	"dpcma/server/database"
 	"dpcma/server/fault"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -41,6 +42,9 @@ const (
 	// ServerBusy: no operation slot came free before the request's
 	// deadline (HTTP 503).
 	ServerBusy = "SERVER_BUSY"
+	// ServiceUnavailable: the database cannot be reached; a retry may
+	// succeed once it is back.
+	ServiceUnavailable = "SERVICE_UNAVAILABLE"
 	// Timeout: the request ran past its deadline and was stopped.
 	Timeout = "TIMEOUT"
 	// UnsupportedMediaType: a POST body that is not JSON (HTTP 415).
@@ -110,6 +114,10 @@ func Present(ctx context.Context, err error) *gqlerror.Error {
 		setCode(gerr, Timeout)
 	case errors.As(err, &parsed) && parsed.Rule != "":
 		setCode(gerr, ValidationFailed)
+	case database.Unavailable(err):
+		slog.WarnContext(ctx, "database unavailable", "path", gerr.Path.String(), "err", err)
+		gerr.Message = "the database is unavailable: try again shortly"
+		setCode(gerr, ServiceUnavailable)
 	default:
 		slog.ErrorContext(ctx, "resolver error", "path", gerr.Path.String(), "err", err)
 		gerr.Message = "internal error"

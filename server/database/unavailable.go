@@ -1,0 +1,34 @@
+package database
+
+import (
+	"database/sql/driver"
+	"errors"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/lib/pq"
+)
+
+// Unavailable reports an error that says the database cannot be reached
+// or is shutting down or starting up, rather than that a statement is
+// wrong: the request may succeed when retried once the database is back.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code.Class() {
+		case "08", "57": // connection exception; operator intervention (shutdown, restart)
+			return pqErr.Code != "57014" // a cancelled statement is the request's timeout
+		case "53": // insufficient resources: too many connections, out of memory
+			return true
+		}
+		// A database closed to connections (ALTER DATABASE ... ALLOW_CONNECTIONS false).
+		return pqErr.Code == "55000" && strings.Contains(pqErr.Message, "not currently accepting connections")
+	}
+	var netErr *net.OpError
+	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &netErr) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}

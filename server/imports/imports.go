@@ -279,7 +279,7 @@ type stage struct {
 	ctx     context.Context
 	tx      *stdsql.Tx
 	dialect string
-	w       *bulkWriter
+	w       *database.BulkWriter
 	n       int
 	// periods are the ids of the staged answers' periods.
 	periods map[int]bool
@@ -300,7 +300,7 @@ func newStage(ctx context.Context, tx *stdsql.Tx, dialectName string) (*stage, e
 			return nil, fmt.Errorf("staging answers: %w", err)
 		}
 	}
-	w, err := newBulkWriter(ctx, tx, dialectName, stageTable, stageColumns)
+	w, err := database.NewBulkWriter(ctx, tx, dialectName, stageTable, stageColumns)
 	if err != nil {
 		return nil, fmt.Errorf("staging answers: %w", err)
 	}
@@ -317,7 +317,7 @@ func (s *stage) exec(query string, args ...any) error {
 func (s *stage) add(a *answerRow) error {
 	s.n++
 	s.periods[a.periodID] = true
-	return s.w.add(a.args()...)
+	return s.w.Add(a.args()...)
 }
 
 // typed casts a parameter for PostgreSQL, which cannot infer the type of
@@ -337,7 +337,7 @@ const changesTable = "import_changes"
 // audits each, and rebuilds the derived tables of the periods they
 // touched. It fills the summary's answer counts.
 func (s *stage) merge(actor string, sum *Summary, p *progress) error {
-	if err := s.w.close(); err != nil {
+	if err := s.w.Close(); err != nil {
 		return fmt.Errorf("staging answers: %w", err)
 	}
 	if s.n == 0 {

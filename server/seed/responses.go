@@ -2,7 +2,6 @@ package seed
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"dpcma/server/database"
@@ -16,9 +15,6 @@ import (
 // responseColumns is the column order of bulk-loaded answers.
 var responseColumns = []string{"practice_id", "organisation_id", "indicator_id", "period_id", "value",
 	"numeric_value", "not_applicable", "score", "submitted_at", "submitted_by"}
-
-// rowsPerInsert keeps a multi-row INSERT under SQLite's bind limit.
-const rowsPerInsert = 500
 
 // loadResponses generates the demo answers and streams them into the
 // responses table: COPY on PostgreSQL, multi-row INSERTs on SQLite.
@@ -37,7 +33,7 @@ func (l *loader) loadResponses(h *refdata.Hierarchy, orgIDs map[string]int, prac
 	if err != nil {
 		return err
 	}
-	w, err := l.newWriter()
+	w, err := database.NewBulkWriter(l.ctx, l.tx, l.dialect, "responses", responseColumns)
 	if err != nil {
 		return err
 	}
@@ -66,13 +62,13 @@ func (l *loader) loadResponses(h *refdata.Hierarchy, orgIDs map[string]int, prac
 			}
 		}
 		n++
-		return w.add(practice, org, indicatorIDs[a.Indicator], periodIDs[a.Period], value, numeric,
+		return w.Add(practice, org, indicatorIDs[a.Indicator], periodIDs[a.Period], value, numeric,
 			a.NotApplicable, score, submittedAt(periods[a.Period], n), "import:demo")
 	})
 	if err != nil {
 		return fmt.Errorf("seeding answers: %w", err)
 	}
-	if err := w.close(); err != nil {
+	if err := w.Close(); err != nil {
 		return fmt.Errorf("seeding answers: %w", err)
 	}
 	l.say("seed: %d answers", n)
@@ -138,76 +134,4 @@ func (l *loader) dropResponseIndexes() (restore func() error, err error) {
 // submittedAt spreads demo submissions over the last four weeks of a period.
 func submittedAt(p demo.Period, n int) time.Time {
 	return p.ClosesOn.Add(-time.Duration(n%(28*24)) * time.Hour).UTC()
-}
-
-type rowWriter struct {
-	add   func(args ...any) error
-	close func() error
-}
-
-func (l *loader) newWriter() (*rowWriter, error) {
-	if l.dialect == dialect.Postgres {
-		return l.copyWriter()
-	}
-	return l.insertWriter()
-}
-
-// copyWriter streams rows with COPY FROM STDIN through lib/pq.
-func (l *loader) copyWriter() (*rowWriter, error) {
-	stmt, err := l.tx.PrepareContext(l.ctx, "COPY responses ("+strings.Join(responseColumns, ", ")+") FROM STDIN")
-	if err != nil {
-		return nil, err
-	}
-	return &rowWriter{
-		add: func(args ...any) error {
-			_, err := stmt.ExecContext(l.ctx, args...)
-			return err
-		},
-		close: func() error {
-			if _, err := stmt.ExecContext(l.ctx); err != nil {
-				stmt.Close()
-				return err
-			}
-			return stmt.Close()
-		},
-	}, nil
-}
-
-// insertWriter buffers rows into prepared multi-row INSERTs.
-func (l *loader) insertWriter() (*rowWriter, error) {
-	one := "(" + database.Placeholders(len(responseColumns)) + ")"
-	head := "INSERT INTO responses (" + strings.Join(responseColumns, ", ") + ") VALUES "
-	full, err := l.tx.PrepareContext(l.ctx, head+strings.TrimSuffix(strings.Repeat(one+",", rowsPerInsert), ","))
-	if err != nil {
-		return nil, err
-	}
-	buf := make([]any, 0, rowsPerInsert*len(responseColumns))
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		var err error
-		if len(buf) == cap(buf) {
-			_, err = full.ExecContext(l.ctx, buf...)
-		} else {
-			rows := len(buf) / len(responseColumns)
-			_, err = l.tx.ExecContext(l.ctx, head+strings.TrimSuffix(strings.Repeat(one+",", rows), ","), buf...)
-		}
-		buf = buf[:0]
-		return err
-	}
-	return &rowWriter{
-		add: func(args ...any) error {
-			buf = append(buf, args...)
-			if len(buf) == cap(buf) {
-				return flush()
-			}
-			return nil
-		},
-		close: func() error {
-			err := flush()
-			full.Close()
-			return err
-		},
-	}, nil
 }

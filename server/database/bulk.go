@@ -1,11 +1,9 @@
-package imports
+package database
 
 import (
 	"context"
 	stdsql "database/sql"
 	"strings"
-
-	"dpcma/server/database"
 
 	"entgo.io/ent/dialect"
 )
@@ -13,21 +11,30 @@ import (
 // rowsPerInsert keeps a multi-row INSERT under SQLite's bind limit.
 const rowsPerInsert = 500
 
-// bulkWriter streams rows into a table: COPY on PostgreSQL, prepared
-// multi-row INSERTs on SQLite (as server/seed loads the demo answers).
-type bulkWriter struct {
+// BulkWriter streams rows into a table: COPY on PostgreSQL, prepared
+// multi-row INSERTs on SQLite. The seed and the imports load answers
+// with it.
+type BulkWriter struct {
 	add   func(args ...any) error
 	close func() error
 }
 
-func newBulkWriter(ctx context.Context, tx *stdsql.Tx, dialectName, table string, columns []string) (*bulkWriter, error) {
+// Add sends (or buffers) one row.
+func (w *BulkWriter) Add(args ...any) error { return w.add(args...) }
+
+// Close sends what is buffered and ends the stream.
+func (w *BulkWriter) Close() error { return w.close() }
+
+// NewBulkWriter streams rows into table's columns within tx. Call Add for
+// each row and Close at the end (which sends what is buffered).
+func NewBulkWriter(ctx context.Context, tx *stdsql.Tx, dialectName, table string, columns []string) (*BulkWriter, error) {
 	if dialectName == dialect.Postgres {
 		// lib/pq turns a prepared COPY ... FROM STDIN into the copy protocol.
 		stmt, err := tx.PrepareContext(ctx, "COPY "+table+" ("+strings.Join(columns, ", ")+") FROM STDIN")
 		if err != nil {
 			return nil, err
 		}
-		return &bulkWriter{
+		return &BulkWriter{
 			add: func(args ...any) error {
 				_, err := stmt.ExecContext(ctx, args...)
 				return err
@@ -41,7 +48,7 @@ func newBulkWriter(ctx context.Context, tx *stdsql.Tx, dialectName, table string
 			},
 		}, nil
 	}
-	one := "(" + database.Placeholders(len(columns)) + ")"
+	one := "(" + Placeholders(len(columns)) + ")"
 	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
 	rows := func(n int) string { return head + strings.TrimSuffix(strings.Repeat(one+",", n), ",") }
 	full, err := tx.PrepareContext(ctx, rows(rowsPerInsert))
@@ -62,7 +69,7 @@ func newBulkWriter(ctx context.Context, tx *stdsql.Tx, dialectName, table string
 		buf = buf[:0]
 		return err
 	}
-	return &bulkWriter{
+	return &BulkWriter{
 		add: func(args ...any) error {
 			buf = append(buf, args...)
 			if len(buf) == cap(buf) {

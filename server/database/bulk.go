@@ -11,6 +11,11 @@ import (
 // rowsPerInsert keeps a multi-row INSERT under SQLite's bind limit.
 const rowsPerInsert = 500
 
+// BulkWorkMem lets a PostgreSQL transaction that merges or sums hundreds
+// of thousands of rows sort and hash them in memory rather than in spill
+// files, until it ends.
+const BulkWorkMem = "SET LOCAL work_mem = '256MB'"
+
 // BulkWriter streams rows into a table: COPY on PostgreSQL, prepared
 // multi-row INSERTs on SQLite. The seed and the imports load answers
 // with it.

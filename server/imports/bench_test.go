@@ -69,11 +69,15 @@ func BenchmarkImportResponses(b *testing.B) {
 		}
 		f.Close()
 	}
+	var progress imports.Options
+	if testing.Verbose() { // the time of each step
+		progress.Progress = os.Stderr
+	}
 	b.ResetTimer()
 	var took time.Duration
 	for n := 0; n < b.N; n++ {
 		start := time.Now()
-		sum, err := imports.Responses(ctx, db, files[n%2], imports.Options{})
+		sum, err := imports.Responses(ctx, db, files[n%2], progress)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -290,6 +290,13 @@ const stageTable = "import_answers"
 // newStage creates the staging table in tx and opens its bulk writer.
 func newStage(ctx context.Context, tx *stdsql.Tx, dialectName string) (*stage, error) {
 	s := &stage{ctx: ctx, tx: tx, dialect: dialectName, periods: map[int]bool{}}
+	if dialectName == dialect.Postgres {
+		// The merge sorts and hashes every staged answer, and the rebuild
+		// after it a period's: in memory, not in spill files.
+		if err := s.exec(database.BulkWorkMem); err != nil {
+			return nil, err
+		}
+	}
 	for _, q := range []string{
 		"DROP TABLE IF EXISTS " + stageTable,
 		"CREATE TEMPORARY TABLE " + stageTable + ` (line BIGINT NOT NULL, practice_id BIGINT, organisation_id BIGINT,

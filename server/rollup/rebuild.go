@@ -49,8 +49,8 @@ func Rebuild(ctx context.Context, tx Execer, dialect string, s Scope) error {
 	}
 	var steps []step
 	if dialect == "postgres" {
-		// The sums sort a few million rows: let them sort in memory.
-		steps = append(steps, step{"preparing", "SET LOCAL work_mem = '256MB'", nil})
+		// The sums sort a few million rows.
+		steps = append(steps, step{"preparing", database.BulkWorkMem, nil})
 	}
 	steps = append(steps, []step{
 		{"preparing", "DROP TABLE IF EXISTS rollup_sums", nil},

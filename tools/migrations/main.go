@@ -6,6 +6,10 @@
 //
 //	go run ./tools/migrations -server postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable -name add_practice_status
 //	go run ./tools/migrations -server ... -check    # fails if the schema has changes no migration holds
+//	go run ./tools/migrations -rehash               # after writing a migration by hand
+//
+// A hand-written migration holds what the ent schema cannot say (storage
+// parameters); -rehash records it in atlas.sum.
 package main
 
 import (
@@ -35,7 +39,15 @@ func main() {
 	server := flag.String("server", "", "a PostgreSQL server URL (with sslmode=disable for a local one); a scratch database is made there and dropped")
 	name := flag.String("name", "changes", "name of the new migration")
 	check := flag.Bool("check", false, "write nothing; fail if the ent schema has changes that no migration holds")
+	rehash := flag.Bool("rehash", false, "only rewrite atlas.sum, after a migration was written or edited by hand")
 	flag.Parse()
+	if *rehash {
+		if err := rehashDir(); err != nil {
+			fmt.Fprintln(os.Stderr, "migrations:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *server == "" {
 		fmt.Fprintln(os.Stderr, "migrations: -server is required")
 		os.Exit(2)
@@ -98,6 +110,19 @@ func run(server, name string, check bool) error {
 		fmt.Printf("wrote a migration to %s\n", dir)
 	}
 	return atlas.Validate(d)
+}
+
+// rehashDir rewrites the directory's atlas.sum from its files.
+func rehashDir() error {
+	d, err := sqltool.NewGooseDir(dir)
+	if err != nil {
+		return err
+	}
+	sum, err := d.Checksum()
+	if err != nil {
+		return err
+	}
+	return atlas.WriteSumFile(d, sum)
 }
 
 // scratch makes an empty database on the server for Atlas to replay on.

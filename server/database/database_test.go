@@ -1,7 +1,9 @@
 package database
 
 import (
+	"context"
 	"net/url"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -37,5 +39,40 @@ func TestPostgresSessionParameters(t *testing.T) {
 				t.Errorf("%s with %s: %s=%q, want %q", c.dsn, c.timeout, k, got, want)
 			}
 		}
+	}
+}
+
+// A write that finds the file locked by another connection for longer than
+// the busy timeout is refused as retryable.
+func TestSQLiteBusyIsUnavailable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "busy.db")
+	ctx := context.Background()
+	holder, err := Open(ctx, "sqlite://"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.SQL.Exec(`CREATE TABLE t (n INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	waiter, err := Open(ctx, "sqlite://"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Close()
+	// One connection with a short busy timeout, so the test need not wait
+	// the default's ten seconds.
+	waiter.SQL.SetMaxOpenConns(1)
+	if _, err := waiter.SQL.Exec(`PRAGMA busy_timeout = 50`); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := holder.SQL.BeginTx(ctx, nil) // BEGIN IMMEDIATE: takes the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	_, err = waiter.SQL.Exec(`INSERT INTO t VALUES (1)`)
+	if err == nil || !Unavailable(err) {
+		t.Fatalf("a write while another connection holds the lock: %v (unavailable: %t)", err, Unavailable(err))
 	}
 }

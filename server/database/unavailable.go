@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"github.com/lib/pq"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Unavailable reports an error that says the database cannot be reached
@@ -27,6 +29,16 @@ func Unavailable(err error) bool {
 		}
 		// A database closed to connections (ALTER DATABASE ... ALLOW_CONNECTIONS false).
 		return pqErr.Code == "55000" && strings.Contains(pqErr.Message, "not currently accepting connections")
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		// Another process held the file's write lock for longer than the
+		// busy timeout: the transaction was rolled back and may be retried.
+		switch sqErr.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+		return false
 	}
 	var netErr *net.OpError
 	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &netErr) ||

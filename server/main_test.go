@@ -19,7 +19,11 @@ import (
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
-		main() // a server process started by a test (see processes_test.go)
+		// A server or command process started by a test (processes_test.go).
+		if err := limitFileSize(); err != nil {
+			panic(err)
+		}
+		main()
 		os.Exit(0)
 	}
 	dbtest.Main(m)

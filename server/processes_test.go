@@ -156,9 +156,12 @@ func (p *process) query(token, query string) (gqlReply, error) {
 
 // command runs a dpcma command (token, import) in a process of its own
 // and returns its standard output; its standard error is in the error.
-func command(args ...string) (string, error) {
+func command(args ...string) (string, error) { return commandEnv(nil, args...) }
+
+// commandEnv is command with more environment variables.
+func commandEnv(env []string, args ...string) (string, error) {
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

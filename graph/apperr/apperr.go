@@ -45,6 +45,10 @@ const (
 	// ServiceUnavailable: the database cannot be reached; a retry may
 	// succeed once it is back.
 	ServiceUnavailable = "SERVICE_UNAVAILABLE"
+	// InsufficientStorage: the database had no room to store a write,
+	// which was refused whole; reads still work and a retry may succeed
+	// once there is room.
+	InsufficientStorage = "INSUFFICIENT_STORAGE"
 	// Timeout: the request ran past its deadline and was stopped.
 	Timeout = "TIMEOUT"
 	// Cancelled: the client closed its connection before the answer and
@@ -123,6 +127,10 @@ func Present(ctx context.Context, err error) *gqlerror.Error {
 		setCode(gerr, Cancelled)
 	case errors.As(err, &parsed) && parsed.Rule != "":
 		setCode(gerr, ValidationFailed)
+	case database.OutOfSpace(err):
+		slog.WarnContext(ctx, "database out of space", "path", gerr.Path.String(), "err", err)
+		gerr.Message = "the database has no room to store this: nothing was saved; try again later"
+		setCode(gerr, InsufficientStorage)
 	case database.Unavailable(err):
 		slog.WarnContext(ctx, "database unavailable", "path", gerr.Path.String(), "err", err)
 		gerr.Message = "the database is unavailable: try again shortly"

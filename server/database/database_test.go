@@ -76,3 +76,23 @@ func TestSQLiteBusyIsUnavailable(t *testing.T) {
 		t.Fatalf("a write while another connection holds the lock: %v (unavailable: %t)", err, Unavailable(err))
 	}
 }
+
+// A file at its size limit (here max_page_count, as on a full disk) refuses
+// a write as out of space, not as a fault of the statement.
+func TestSQLiteFullIsOutOfSpace(t *testing.T) {
+	db, err := Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "full.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SQL.SetMaxOpenConns(1) // the page limit belongs to one connection
+	for _, q := range []string{`CREATE TABLE t (b BLOB)`, `PRAGMA max_page_count = 8`} {
+		if _, err := db.SQL.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = db.SQL.Exec(`INSERT INTO t VALUES (zeroblob(100000))`)
+	if err == nil || !OutOfSpace(err) || Unavailable(err) {
+		t.Fatalf("a write past the size limit: %v (out of space: %t)", err, OutOfSpace(err))
+	}
+}

@@ -44,3 +44,18 @@ func Unavailable(err error) bool {
 	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &netErr) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
+
+// OutOfSpace reports a write the database could not store for lack of
+// room: PostgreSQL's disk_full, SQLite's SQLITE_FULL (the disk is full,
+// ENOSPC) or SQLITE_IOERR_WRITE (a write to the file failed, as it does
+// past the file size limit, EFBIG, or on a failing disk). The transaction
+// was rolled back whole; reads still work, and writes will once there is
+// room.
+func OutOfSpace(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code == "53100"
+	}
+	var sqErr *sqlite.Error
+	return errors.As(err, &sqErr) && (sqErr.Code()&0xff == sqlite3.SQLITE_FULL || sqErr.Code() == sqlite3.SQLITE_IOERR_WRITE)
+}

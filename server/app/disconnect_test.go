@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"fmt"
 	"log/slog"
@@ -15,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"dpcma/ent/grant"
+	"dpcma/server/accounts"
 	"dpcma/server/app"
+	"dpcma/server/database"
 	"dpcma/server/dbtest"
 	"dpcma/server/seed"
 	"dpcma/server/telemetry"
@@ -152,4 +156,80 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// On SQLite a submission that waits for the file's write lock (held here
+// by another connection, as by another process) stops waiting when its
+// client goes, instead of waiting out the ten-second busy timeout.
+func TestDisconnectStopsSQLiteWait(t *testing.T) {
+	logs := &lockedBuffer{}
+	logger, err := telemetry.NewLogger(logs, "json", "info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := slog.Default()
+	slog.SetDefault(logger)
+	t.Cleanup(func() { slog.SetDefault(old) })
+
+	dsn := dbtest.DSN(t, dbtest.SQLite, seed.Small)
+	ctx := context.Background()
+	open := func() *database.DB {
+		db, err := database.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db, locker := open(), open()
+	svc, err := accounts.New(db.Client, db.Dialect, accounts.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := svc.OperatorToken(ctx, "ops@nhs.net", grant.RoleADMIN, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := uncachedConfig
+	cfg.Accounts = svc
+	srv := httptest.NewServer(app.New(db, cfg))
+	defer srv.Close()
+
+	// A first request records the token's use, so that the submission's
+	// only write is its own.
+	instanceQuery(t, srv.Config.Handler, admin.Token, `{ viewer { email } }`, &struct{}{})
+	ended := func() bool { return strings.Count(logs.String(), `"msg":"request"`) > 1 }
+	tx, err := locker.SQL.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	// The server sees a client go only once it has read the body, which
+	// gqlgen does before the submission asks for the lock.
+	body := `{"query": "mutation { submitResponses(input: {practice: \"A83001\", period: \"2017-18-H2\", answers: [{indicator: \"PO01\", value: \"no\"}]}) { changed } }"}`
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /query HTTP/1.1\r\nHost: dpcma\r\nContent-Type: application/json\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s",
+		admin.Token, len(body), body)
+	time.Sleep(500 * time.Millisecond) // the submission is now waiting for the lock
+	if ended() {
+		t.Fatalf("the submission did not wait for the lock:\n%s", logs.String())
+	}
+	conn.Close()
+	start := time.Now()
+	for !ended() {
+		if time.Since(start) > 3*time.Second {
+			t.Fatal("the submission still waits for the lock after its client went")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("stopped waiting %s after the client went", time.Since(start).Round(time.Millisecond))
+	if _, err := tx.Exec(`INSERT INTO data_revisions (revision) VALUES (0)`); err != nil {
+		t.Fatalf("the lock is no longer held: %v", err)
+	}
+	if !strings.Contains(logs.String(), `"outcome":"CANCELLED"`) || strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("logged:\n%s", logs.String())
+	}
 }

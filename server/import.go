@@ -91,6 +91,10 @@ func importCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	} else {
 		sum, err = imports.Responses(ctx, db, files[0], opts)
 	}
+	if database.OutOfSpace(err) {
+		// The import is one transaction: it was rolled back whole.
+		return fmt.Errorf("the database has no room to write, so nothing was imported: free some space and run the import again (%w)", err)
+	}
 	if err != nil {
 		return err
 	}

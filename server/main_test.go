@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +17,17 @@ import (
 	"dpcma/server/seed"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		// A server or command process started by a test (processes_test.go).
+		if err := limitFileSize(); err != nil {
+			panic(err)
+		}
+		main()
+		os.Exit(0)
+	}
+	dbtest.Main(m)
+}
 
 // The token commands end to end: create prints the token alone on the
 // last line and it authenticates; list shows it without secrets; revoke

@@ -45,8 +45,15 @@ const (
 	// ServiceUnavailable: the database cannot be reached; a retry may
 	// succeed once it is back.
 	ServiceUnavailable = "SERVICE_UNAVAILABLE"
+	// InsufficientStorage: the database had no room to store a write,
+	// which was refused whole; reads still work and a retry may succeed
+	// once there is room.
+	InsufficientStorage = "INSUFFICIENT_STORAGE"
 	// Timeout: the request ran past its deadline and was stopped.
 	Timeout = "TIMEOUT"
+	// Cancelled: the client closed its connection before the answer and
+	// its work was stopped. No client reads it; logs and metrics do.
+	Cancelled = "CANCELLED"
 	// UnsupportedMediaType: a POST body that is not JSON (HTTP 415).
 	UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 	// BadRequest: the HTTP request is not a GraphQL request (a body that
@@ -109,11 +116,21 @@ func Present(ctx context.Context, err error) *gqlerror.Error {
 		setCode(gerr, BadRequest)
 	case errors.As(err, &parsed) && parsed.Extensions["code"] != nil:
 		// gqlgen's own coded errors (validation, parse, complexity, APQ).
-	case errors.Is(err, context.DeadlineExceeded):
+	// A driver may report a stopped statement in its own words (lib/pq:
+	// "canceling statement due to user request"): the request's context
+	// says why.
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		gerr.Message = "the request took too long and was stopped"
 		setCode(gerr, Timeout)
+	case errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
+		gerr.Message = "the request was cancelled"
+		setCode(gerr, Cancelled)
 	case errors.As(err, &parsed) && parsed.Rule != "":
 		setCode(gerr, ValidationFailed)
+	case database.OutOfSpace(err):
+		slog.WarnContext(ctx, "database out of space", "path", gerr.Path.String(), "err", err)
+		gerr.Message = "the database has no room to store this: nothing was saved; try again later"
+		setCode(gerr, InsufficientStorage)
 	case database.Unavailable(err):
 		slog.WarnContext(ctx, "database unavailable", "path", gerr.Path.String(), "err", err)
 		gerr.Message = "the database is unavailable: try again shortly"

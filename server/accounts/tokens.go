@@ -27,6 +27,9 @@ const TokenPrefix = "dpcma_"
 // every request would turn reads into writes.
 const lastUsedEvery = time.Minute
 
+// lastUsedWait is the longest a request waits to record its token's use.
+const lastUsedWait = 250 * time.Millisecond
+
 // maxRemembered bounds the remembered principals; expired ones are
 // dropped when it is reached.
 const maxRemembered = 10000
@@ -184,7 +187,12 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*access.Prin
 		return nil, bad
 	}
 	if !lastUsed.Valid || now.Sub(lastUsed.Time) >= lastUsedEvery {
-		if err := s.client.Token.UpdateOneID(p.TokenID).SetLastUsedAt(now).Exec(ctx); err != nil {
+		// Bounded: a write lock held elsewhere (another process on a
+		// SQLite file, a long import) must not hold up the request.
+		bctx, cancel := context.WithTimeout(ctx, lastUsedWait)
+		err := s.client.Token.UpdateOneID(p.TokenID).SetLastUsedAt(now).Exec(bctx)
+		cancel()
+		if err != nil {
 			// Authentication stands; only the bookkeeping failed.
 			slog.WarnContext(ctx, "recording a token's last use failed", "err", err)
 		}

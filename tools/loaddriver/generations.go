@@ -17,7 +17,8 @@ type indicatorSpec struct {
 // encoding turns a practice's submission number (its generation) into
 // answers, so that the answers stored at the end tell which submission
 // wrote them. Every answer changes from one generation to the next, and
-// the first two PCT answers hold the generation's last four digits, so no
+// the first two PCT answers hold the generation's last four digits (g mod
+// 100, and g/100 + g mod 100, which changes at each step too), so no
 // two generations of a run below 10,000 give the same answers: a stored
 // set that matches none of them is a half-applied or foreign write.
 type encoding struct {
@@ -56,7 +57,7 @@ func (e encoding) answers(g int) map[string]float64 {
 			case 0:
 				out[s.code] = float64(g % 100)
 			case 1:
-				out[s.code] = float64(g / 100 % 100)
+				out[s.code] = float64((g/100 + g) % 100)
 			default:
 				out[s.code] = float64((g*7 + j) % 101)
 			}

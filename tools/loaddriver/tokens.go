@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -95,8 +96,15 @@ func (m *mixed) makeTokens() ([][2]string, error) {
 				"--email", "loaddriver-"+strings.ToLower(code)+"@nhs.net", "--label", "loaddriver")
 			outb, err := cmd.Output()
 			lines := strings.Fields(string(outb))
-			if err != nil || len(lines) == 0 {
-				errs[i] = fmt.Errorf("token create for %s: %v %s", code, err, outb)
+			if err == nil && len(lines) == 0 {
+				err = errors.New("printed nothing")
+			}
+			if err != nil {
+				var exit *exec.ExitError
+				if errors.As(err, &exit) {
+					outb = append(outb, exit.Stderr...)
+				}
+				errs[i] = fmt.Errorf("token create for %s: %w: %s", code, err, outb)
 				return
 			}
 			tokens[i] = [2]string{code, lines[len(lines)-1]}

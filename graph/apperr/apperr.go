@@ -44,7 +44,7 @@ const (
 	ServerBusy = "SERVER_BUSY"
 	// ServiceUnavailable: the database cannot be reached; a retry may
 	// succeed once it is back.
-	ServiceUnavailable = "SERVICE_UNAVAILABLE"
+	ServiceUnavailable = fault.ServiceUnavailable
 	// Timeout: the request ran past its deadline and was stopped.
 	Timeout = "TIMEOUT"
 	// UnsupportedMediaType: a POST body that is not JSON (HTTP 415).

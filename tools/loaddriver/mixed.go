@@ -231,7 +231,12 @@ func (m *mixed) load(deadline time.Time) {
 		for range m.cfg.clients {
 			wg.Go(func() {
 				for time.Now().Before(deadline) {
-					m.one(pick(m.weights, rand.Float64()))
+					if r := m.one(pick(m.weights, rand.Float64())); r.expected {
+						// A client told the service is unavailable waits a
+						// little, as a browser's retry would, rather than
+						// spinning the shared CPU.
+						time.Sleep(outagePause)
+					}
 				}
 			})
 		}
@@ -249,8 +254,11 @@ func (m *mixed) load(deadline time.Time) {
 
 func (m *mixed) next(kind string, n int) int { return int(m.turn[kind].Add(1)-1) % n }
 
+// outagePause is how long a client waits after SERVICE_UNAVAILABLE.
+const outagePause = 100 * time.Millisecond
+
 // one sends one request of the kind and records it.
-func (m *mixed) one(kind string) {
+func (m *mixed) one(kind string) result {
 	var r result
 	switch kind {
 	case "national":
@@ -271,7 +279,7 @@ func (m *mixed) one(kind string) {
 	case "submit":
 		var ok bool
 		if r, ok = m.submit(); !ok {
-			return
+			return r
 		}
 	}
 	if m.cfg.expectOutage && outageClass(r.class) {
@@ -280,6 +288,7 @@ func (m *mixed) one(kind string) {
 	m.mu.Lock()
 	m.results = append(m.results, r)
 	m.mu.Unlock()
+	return r
 }
 
 // post sends a GraphQL request and reads the whole answer.

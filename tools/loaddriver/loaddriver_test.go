@@ -125,7 +125,8 @@ func TestClassify(t *testing.T) {
 			t.Errorf("classify(%d, %s, %v) = %q, want %q", c.status, c.body, c.err, got, c.want)
 		}
 	}
-	if !outageClass("SERVICE_UNAVAILABLE") || !outageClass("HTTP 503 SERVICE_UNAVAILABLE") || outageClass("HTTP 503 SERVER_BUSY") || outageClass("INTERNAL_SERVER_ERROR") {
+	if !outageClass("SERVICE_UNAVAILABLE") || !outageClass("HTTP 503 SERVICE_UNAVAILABLE") || !outageClass("TRUNCATED") ||
+		outageClass("HTTP 503 SERVER_BUSY") || outageClass("INTERNAL_SERVER_ERROR") || outageClass("HTTP 500") || outageClass("TRANSPORT") {
 		t.Error("outageClass allows the wrong failures")
 	}
 }

@@ -70,9 +70,11 @@ func errorCode(body []byte) string {
 	return ""
 }
 
-// outageClass tells whether a failure is what a database outage gives.
+// outageClass tells whether a failure is what a database outage gives:
+// SERVICE_UNAVAILABLE, or an export cut short once it had begun (its
+// status was sent; docs/operations.md).
 func outageClass(class string) bool {
-	return class == "SERVICE_UNAVAILABLE" || class == "HTTP 503 SERVICE_UNAVAILABLE"
+	return class == "SERVICE_UNAVAILABLE" || class == "HTTP 503 SERVICE_UNAVAILABLE" || class == "TRUNCATED"
 }
 
 func is5xx(class string) bool { return strings.HasPrefix(class, "HTTP 5") }

@@ -44,7 +44,7 @@ const (
 	ServerBusy = "SERVER_BUSY"
 	// ServiceUnavailable: the database cannot be reached; a retry may
 	// succeed once it is back.
-	ServiceUnavailable = "SERVICE_UNAVAILABLE"
+	ServiceUnavailable = fault.ServiceUnavailable
 	// InsufficientStorage: the database had no room to store a write,
 	// which was refused whole; reads still work and a retry may succeed
 	// once there is room.

@@ -10,6 +10,7 @@ import (
 	"dpcma/graph/apperr"
 	"dpcma/server/access"
 	"dpcma/server/accounts"
+	"dpcma/server/database"
 	"dpcma/server/fault"
 )
 
@@ -34,6 +35,12 @@ func authenticate(svc *accounts.Service, h http.Handler) http.Handler {
 		switch {
 		case errors.As(err, &ferr):
 			unauthenticated(w, ferr.Message)
+			return
+		case database.Unavailable(err):
+			// A database restart is not the token's fault, nor an
+			// internal error: the client may retry.
+			slog.WarnContext(r.Context(), "database unavailable", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, gqlErrors("the database is unavailable: try again shortly", apperr.ServiceUnavailable))
 			return
 		case err != nil:
 			slog.ErrorContext(r.Context(), "authenticating a token failed", "err", err)

@@ -361,6 +361,11 @@ func internal(ctx context.Context, w http.ResponseWriter, err error) {
 	if ctx.Err() != nil {
 		return // the client went or the time ran out
 	}
+	if database.Unavailable(err) {
+		slog.WarnContext(ctx, "database unavailable", "err", err)
+		WriteError(w, http.StatusServiceUnavailable, fault.ServiceUnavailable, "the database is unavailable: try again shortly")
+		return
+	}
 	slog.ErrorContext(ctx, "export failed", "err", err)
 	WriteError(w, http.StatusInternalServerError, fault.Internal, "internal error")
 }

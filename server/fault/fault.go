@@ -19,6 +19,9 @@ const (
 	PeriodClosed    = "PERIOD_CLOSED"
 	QueryTooComplex = "QUERY_TOO_COMPLEX"
 	Internal        = "INTERNAL_SERVER_ERROR"
+	// ServiceUnavailable: the database cannot be reached; a retry may
+	// succeed once it is back.
+	ServiceUnavailable = "SERVICE_UNAVAILABLE"
 )
 
 // Error is an error meant for the user: its message is safe to show.

@@ -474,6 +474,11 @@ func internal(ctx context.Context, w http.ResponseWriter, err error) {
 		}
 		return
 	}
+	if database.Unavailable(err) {
+		slog.WarnContext(ctx, "database unavailable", "err", err)
+		export.WriteError(w, http.StatusServiceUnavailable, fault.ServiceUnavailable, "the database is unavailable: try again shortly")
+		return
+	}
 	slog.ErrorContext(ctx, "OData request failed", "err", err)
 	export.WriteError(w, http.StatusInternalServerError, fault.Internal, "internal error")
 }

@@ -1,7 +1,9 @@
 // Command loaddriver measures a GraphQL endpoint under concurrent load:
 // it sends one query from N clients for a fixed time (or count) and
 // reports throughput and latency percentiles. It only targets loopback
-// addresses.
+// addresses. -query mixed sends a mix of dashboards, drill-downs, exports
+// and practices' submissions, then checks that every acknowledged
+// submission is stored whole and reflected in the roll-ups (mixed.go).
 //
 //	go run ./tools/loaddriver -url http://127.0.0.1:8080/query -query national -clients 8 -duration 20s
 package main
@@ -49,7 +51,7 @@ var Queries = map[string]string{
 
 func main() {
 	target := flag.String("url", "http://127.0.0.1:8080/query", "GraphQL endpoint (loopback only)")
-	name := flag.String("query", "national", "query: national, tree, drilldown, league, or a GraphQL document")
+	name := flag.String("query", "national", "query: national, tree, drilldown, drilldown-any, league, mixed (see -mix), or a GraphQL document")
 	clients := flag.Int("clients", 8, "concurrent clients")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send requests")
 	warmup := flag.Int("warmup", 5, "requests sent before measuring")
@@ -57,7 +59,27 @@ func main() {
 	eachCCG := flag.Bool("each-ccg", false, "send the query with $ccg set to each CCG's code in turn")
 	writes := flag.Float64("writes-per-second", 0, "also submit this many practices' answers a second, beside the load (needs -token)")
 	token := flag.String("token", "", "bearer token for the writes: an ADMIN token (server token create --role ADMIN)")
+	rate := flag.Float64("rate", 0, "mixed: send this many requests a second whatever the latency (open loop) instead of -clients")
+	mix := flag.String("mix", defaultMix, "mixed: weight of each kind of request")
+	tokens := flag.String("practice-tokens", "", "mixed: file of lines CODE TOKEN, a PRACTICE token per submitting practice; made if missing and -server-bin is given")
+	practices := flag.Int("practices", 200, "mixed: how many practice tokens to make")
+	serverBin := flag.String("server-bin", "", "mixed: the server binary, to make practice tokens (token create)")
+	dsn := flag.String("db", "", "mixed: the server's database, to make tokens and to check the derived tables against a rebuild at the end")
+	serverPID := flag.Int("server-pid", 0, "mixed: the server's process, for its RSS (default: the process listening on the URL's port)")
+	expectOutage := flag.Bool("expect-outage", false, "mixed: the database goes down during the run; SERVICE_UNAVAILABLE is expected, and the server must recover")
+	maxRecovery := flag.Duration("max-recovery", 10*time.Second, "mixed, -expect-outage: longest time from the last failure to a success")
+	maxOutageLatency := flag.Duration("max-outage-latency", 2*time.Second, "mixed, -expect-outage: longest p99 of the requests failing with SERVICE_UNAVAILABLE")
 	flag.Parse()
+	if *name == "mixed" {
+		err := runMixed(mixConfig{target: *target, clients: *clients, rate: *rate, duration: *duration, mix: *mix,
+			tokensFile: *tokens, practices: *practices, serverBin: *serverBin, dsn: *dsn, serverPID: *serverPID,
+			expectOutage: *expectOutage, maxRecovery: *maxRecovery, maxOutageLatency: *maxOutageLatency})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loaddriver:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *writes > 0 && *token == "" {
 		fmt.Fprintln(os.Stderr, "loaddriver: -writes-per-second needs -token")
 		os.Exit(2)

@@ -167,15 +167,17 @@ func FuzzImportResponses(f *testing.F) {
 	} {
 		f.Add(s.how, []byte(s.in))
 	}
-	db := dbtest.Open(f, dbtest.SQLite, seed.Small)
+	dbs := fuzzDatabases(f)
 	ctx := context.Background()
 	n := 0
 	f.Fuzz(func(t *testing.T, how uint8, data []byte) {
 		path := fuzzFile(t, "answers", how, data)
-		before, counts := fingerprint(t, db), importCounts(t, db)
-		sum, err := imports.Responses(ctx, db, path, imports.Options{})
 		n++
-		checkImport(t, db, before, counts, sum, err, !fuzzing() || n%rebuildEvery == 0)
+		for _, db := range dbs {
+			before, counts := fingerprint(t, db), importCounts(t, db)
+			sum, err := imports.Responses(ctx, db, path, imports.Options{})
+			checkImport(t, db, before, counts, sum, err, !fuzzing() || n%rebuildEvery == 0)
+		}
 	})
 }
 
@@ -228,7 +230,7 @@ func FuzzImportPOMI(f *testing.F) {
 	} {
 		f.Add(s.how, s.period, []byte(s.in))
 	}
-	db := dbtest.Open(f, dbtest.SQLite, seed.Small)
+	dbs := fuzzDatabases(f)
 	ctx := context.Background()
 	n := 0
 	f.Fuzz(func(t *testing.T, how, period uint8, data []byte) {
@@ -244,11 +246,24 @@ func FuzzImportPOMI(f *testing.F) {
 		case 2:
 			code = "2018-19-H3"
 		}
-		before, counts := fingerprint(t, db), importCounts(t, db)
-		sum, err := imports.POMI(ctx, db, path, code, imports.Options{})
 		n++
-		checkImport(t, db, before, counts, sum, err, !fuzzing() || n%rebuildEvery == 0)
+		for _, db := range dbs {
+			before, counts := fingerprint(t, db), importCounts(t, db)
+			sum, err := imports.POMI(ctx, db, path, code, imports.Options{})
+			checkImport(t, db, before, counts, sum, err, !fuzzing() || n%rebuildEvery == 0)
+		}
 	})
+}
+
+// fuzzDatabases are one database of the small data set per backend under
+// test: the seeds run on PostgreSQL too when it is configured (fuzzing is
+// quicker without it).
+func fuzzDatabases(f *testing.F) []*database.DB {
+	var dbs []*database.DB
+	for _, b := range dbtest.Backends(f) {
+		dbs = append(dbs, dbtest.Open(f, b, seed.Small))
+	}
+	return dbs
 }
 
 // fuzzing reports whether the test binary is searching for new inputs

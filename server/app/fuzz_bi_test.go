@@ -39,11 +39,16 @@ func fuzzBIServers(f *testing.F) []http.Handler {
 	return hs
 }
 
-// getRaw sends GET path?rawQuery as it comes, unescaped and unchecked.
+// getRaw sends GET path?rawQuery as it comes, unescaped; nil when no
+// HTTP server would pass it on (a control character in the query).
 func getRaw(h http.Handler, path, rawQuery string) *httptest.ResponseRecorder {
+	target := (&url.URL{Path: path, RawQuery: rawQuery}).RequestURI()
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		return nil
+	}
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	req.URL = &url.URL{Path: path, RawQuery: rawQuery}
-	req.RequestURI = req.URL.RequestURI()
+	req.URL, req.RequestURI = u, target
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
@@ -51,7 +56,7 @@ func getRaw(h http.Handler, path, rawQuery string) *httptest.ResponseRecorder {
 
 // internals are what an error must not show, unless the request itself
 // said it (messages quote what they refuse).
-var internals = []string{"select ", " from ", "sql", "pq:", "goroutine ", ".go:", "panic", "runtime error", "/work/", "no such column", "syntax error"}
+var internals = []string{"SELECT ", " FROM ", "SQL", "sql:", "sqlite", "pq:", "goroutine ", ".go:", "panic", "runtime error", "/work/", "no such column", "syntax error"}
 
 // checkStatus checks that rec is 200, or a 4xx whose body is a clear
 // error; it reports whether the answer is a 200.
@@ -78,13 +83,12 @@ func checkStatus(t *testing.T, rec *httptest.ResponseRecorder, path, rawQuery st
 	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
 		t.Fatalf("HTTP %d without a clear error (%v): %.500s", rec.Code, err, rec.Body.String())
 	}
-	said := strings.ToLower(path + " " + rawQuery)
+	said := path + " " + rawQuery
 	if q, err := url.QueryUnescape(rawQuery); err == nil {
-		said += " " + strings.ToLower(q)
+		said += " " + q
 	}
-	msg := strings.ToLower(e.Error.Message)
 	for _, bad := range internals {
-		if strings.Contains(msg, bad) && !strings.Contains(said, bad) {
+		if strings.Contains(e.Error.Message, bad) && !strings.Contains(said, bad) {
 			t.Fatalf("an error shows internals: %q", e.Error.Message)
 		}
 	}
@@ -132,7 +136,7 @@ func FuzzExportParams(f *testing.F) {
 func checkExport(t *testing.T, h http.Handler, file, rawQuery string) {
 	path := "/export/" + file
 	rec := getRaw(h, path, rawQuery)
-	if !checkStatus(t, rec, path, rawQuery) {
+	if rec == nil || !checkStatus(t, rec, path, rawQuery) {
 		return
 	}
 	params, _ := url.ParseQuery(rawQuery)
@@ -257,7 +261,7 @@ func FuzzODataParams(f *testing.F) {
 func checkOData(t *testing.T, h http.Handler, set, rawQuery string) {
 	path := "/odata/" + set
 	rec := getRaw(h, path, rawQuery)
-	if !checkStatus(t, rec, path, rawQuery) {
+	if rec == nil || !checkStatus(t, rec, path, rawQuery) {
 		return
 	}
 	ct := rec.Header().Get("Content-Type")
@@ -310,6 +314,9 @@ func checkOData(t *testing.T, h http.Handler, set, rawQuery string) {
 		t.Fatalf("next link %q for %s", page.NextLink, path)
 	}
 	next := getRaw(h, u.Path, u.RawQuery)
+	if next == nil {
+		t.Fatalf("next link %q is not a request URI", page.NextLink)
+	}
 	if next.Code != http.StatusOK {
 		t.Fatalf("next link %q: HTTP %d %.500s", page.NextLink, next.Code, next.Body.String())
 	}

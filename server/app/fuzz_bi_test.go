@@ -66,8 +66,9 @@ func checkStatus(t *testing.T, rec *httptest.ResponseRecorder, path, rawQuery st
 	case rec.Code == http.StatusOK:
 		return true
 	case rec.Code == http.StatusMovedPermanently || rec.Code == http.StatusTemporaryRedirect:
-		// The router redirects a path it cleans (.., //) to the clean one.
-		if u, err := url.Parse(rec.Header().Get("Location")); err != nil || u.Path == path {
+		// The router redirects a path it cleans (.., //) to the clean one,
+		// with the query as it came.
+		if to, _, _ := strings.Cut(rec.Header().Get("Location"), "?"); to == "" || to == path {
 			t.Fatalf("HTTP %d for %q to %q", rec.Code, path, rec.Header().Get("Location"))
 		}
 		return false
@@ -356,50 +357,45 @@ func checkSelected(t *testing.T, rows []map[string]json.RawMessage, selected []s
 // noDuplicateNames checks that no JSON object of body names a member
 // twice, which decoding into a map would hide.
 func noDuplicateNames(body []byte) error {
+	// An open object's names (nil for an array), and whether its next
+	// token is a name.
+	type open struct {
+		names map[string]bool
+		name  bool
+	}
+	var stack []*open
+	valueEnds := func() {
+		if n := len(stack); n > 0 && stack[n-1].names != nil {
+			stack[n-1].name = true
+		}
+	}
 	d := json.NewDecoder(bytes.NewReader(body))
-	// Each open object's names, and whether the next string is a name.
-	var (
-		names   []map[string]bool
-		wantKey []bool
-	)
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return nil // the end, or a syntax error caught by Unmarshal
+			return nil // the end, or a syntax error that Unmarshal reports
 		}
-		top := len(wantKey) - 1
 		switch tok {
 		case json.Delim('{'):
-			if top >= 0 && wantKey[top] == false && names[top] != nil {
-				wantKey[top] = true // an object as a member's value
-			}
-			names, wantKey = append(names, map[string]bool{}), append(wantKey, true)
+			stack = append(stack, &open{names: map[string]bool{}, name: true})
 			continue
 		case json.Delim('['):
-			if top >= 0 && names[top] != nil {
-				wantKey[top] = true
-			}
-			names, wantKey = append(names, nil), append(wantKey, false)
+			stack = append(stack, &open{})
 			continue
 		case json.Delim('}'), json.Delim(']'):
-			names, wantKey = names[:top], wantKey[:top]
-			if top > 0 && names[top-1] != nil {
-				wantKey[top-1] = true
-			}
+			stack = stack[:len(stack)-1]
+			valueEnds()
 			continue
 		}
-		if top < 0 || names[top] == nil {
-			continue // an array's element
-		}
-		if wantKey[top] {
-			name := tok.(string)
-			if names[top][name] {
+		if n := len(stack); n > 0 && stack[n-1].name {
+			name, _ := tok.(string)
+			if stack[n-1].names[name] {
 				return fmt.Errorf("an object names %q twice", name)
 			}
-			names[top][name] = true
-			wantKey[top] = false
-		} else {
-			wantKey[top] = true // a member's scalar value
+			stack[n-1].names[name] = true
+			stack[n-1].name = false
+			continue
 		}
+		valueEnds()
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -372,8 +374,11 @@ func noDuplicateNames(body []byte) error {
 	d := json.NewDecoder(bytes.NewReader(body))
 	for {
 		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
 		if err != nil {
-			return nil // the end, or a syntax error that Unmarshal reports
+			return err
 		}
 		switch tok {
 		case json.Delim('{'):

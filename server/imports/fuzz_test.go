@@ -100,10 +100,10 @@ func fingerprint(t *testing.T, db *database.DB) string {
 // internalsIn lists what an import error must not show.
 var internalsIn = []string{"SELECT ", "INSERT ", "UPDATE ", "sql:", "pq:", "SQL logic", "constraint", "goroutine ", ".go:"}
 
-// checkImport holds an import's outcome to the invariants above; before
-// is the fingerprint taken just before it, rebuild says whether to
+// checkImport holds an import's outcome to the invariants above; data is
+// the file, before the fingerprint taken just before it, rebuild whether to
 // compare the derived tables with a full rebuild after a success.
-func checkImport(t *testing.T, db *database.DB, before string, counts [2]int, sum *imports.Summary, err error, rebuild bool) {
+func checkImport(t *testing.T, db *database.DB, data []byte, before string, counts [2]int, sum *imports.Summary, err error, rebuild bool) {
 	t.Helper()
 	if err != nil {
 		var bad *imports.BadRowsError
@@ -113,7 +113,8 @@ func checkImport(t *testing.T, db *database.DB, before string, counts [2]int, su
 			}
 		}
 		for _, s := range internalsIn {
-			if strings.Contains(err.Error(), s) {
+			// Errors quote what they refuse: the file may say it.
+			if strings.Contains(err.Error(), s) && !bytes.Contains(data, []byte(s)) {
 				t.Fatalf("an import error shows internals: %.1000s", err)
 			}
 		}
@@ -184,7 +185,7 @@ func FuzzImportResponses(f *testing.F) {
 		for _, db := range dbs {
 			before, counts := fingerprint(t, db), importCounts(t, db)
 			sum, err := imports.Responses(ctx, db, path, imports.Options{})
-			checkImport(t, db, before, counts, sum, err, !fuzzing() || n%rebuildEvery == 0)
+			checkImport(t, db, data, before, counts, sum, err, !fuzzing() || n%rebuildEvery == 0)
 		}
 	})
 }
@@ -258,7 +259,7 @@ func FuzzImportPOMI(f *testing.F) {
 		for _, db := range dbs {
 			before, counts := fingerprint(t, db), importCounts(t, db)
 			sum, err := imports.POMI(ctx, db, path, code, imports.Options{})
-			checkImport(t, db, before, counts, sum, err, !fuzzing() || n%rebuildEvery == 0)
+			checkImport(t, db, data, before, counts, sum, err, !fuzzing() || n%rebuildEvery == 0)
 		}
 	})
 }

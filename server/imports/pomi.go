@@ -2,6 +2,7 @@ package imports
 
 import (
 	"context"
+	stdsql "database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -13,11 +14,16 @@ import (
 	"strings"
 	"time"
 
+	"dpcma/ent"
+	"dpcma/ent/assessmentperiod"
 	"dpcma/ent/indicator"
 	"dpcma/server/access"
 	"dpcma/server/catalogue"
 	"dpcma/server/database"
+	"dpcma/server/demo"
 	"dpcma/server/scoring"
+
+	"entgo.io/ent/dialect"
 )
 
 // The POMI fields dpcma reads (docs/domain.md §7); the file has others
@@ -77,9 +83,25 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 		return nil, err
 	}
 	defer in.Close()
+	// The whole file is read before the period is created: a file that
+	// fails leaves no period behind.
+	opens, closes, err := periodDates(ctx, db, periodCode)
+	if err != nil {
+		return nil, err
+	}
+	p := newProgress(o, name, size)
+	months := monthIndex(closes) - monthIndex(opens) + 1
+	practices, err := readPOMIFile(ctx, db, p.reader(in), p, opens, months, sum)
+	if err != nil {
+		return nil, err
+	}
+	in.Close()
 	period, err := catalogue.EnsurePeriod(ctx, db, access.System(actor), periodCode)
 	if err != nil {
 		return nil, err
+	}
+	if !period.OpensOn.UTC().Equal(opens) || !period.ClosesOn.UTC().Equal(closes) {
+		return nil, fmt.Errorf("period %s changed while the file was read: import it again", periodCode)
 	}
 
 	tx, err := db.SQL.BeginTx(ctx, nil)
@@ -91,21 +113,10 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 	if err != nil {
 		return nil, err
 	}
-	var inds [4]*indicatorRef
-	for i, code := range append(pomiIndicators[:], "PO04") {
-		if inds[i] = ref.indicators[code]; inds[i] == nil || inds[i].respondent != indicator.RespondentPRACTICE {
-			return nil, fmt.Errorf("the catalogue has no practice indicator %s for POMI to answer", code)
-		}
-	}
-
-	p := newProgress(o, name, size)
-	opens, closes := period.OpensOn.UTC(), period.ClosesOn.UTC()
-	months := monthIndex(closes) - monthIndex(opens) + 1
-	practices, err := readPOMI(p.reader(in), p, ref, opens, months, sum)
+	inds, err := pomiIndicatorRefs(ref)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
-	in.Close()
 
 	p.step(fmt.Sprintf("comparing the answers of %d practices", len(practices)))
 	st, err := newStage(ctx, tx, db.Dialect)
@@ -113,6 +124,10 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 		return nil, err
 	}
 	for _, pr := range practices {
+		practiceID := ref.practices[pr.code]
+		if practiceID == 0 {
+			continue // removed since the file was read
+		}
 		for i, value := range pomiAnswers(pr, sum) {
 			if value == "" {
 				continue
@@ -122,7 +137,7 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 			if err != nil {
 				return nil, fmt.Errorf("practice %s %s: %w", pr.code, ind.code, err)
 			}
-			a := &answerRow{practiceID: ref.practices[pr.code], indicatorID: ind.id, periodID: period.ID,
+			a := &answerRow{practiceID: practiceID, indicatorID: ind.id, periodID: period.ID,
 				value: &canonical, numeric: numeric, subject: pr.code + " " + ind.code}
 			if numeric != nil {
 				a.score = scoring.Score(ind.spec, *numeric)
@@ -141,6 +156,56 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 	p.done()
 	sum.Took = time.Since(start)
 	return sum, nil
+}
+
+// periodDates gives the dates of a stored period, or of the half-year
+// the code names when there is none yet.
+func periodDates(ctx context.Context, db *database.DB, code string) (opens, closes time.Time, err error) {
+	found, err := db.Client.AssessmentPeriod.Query().Where(assessmentperiod.Code(code)).Only(ctx)
+	if err == nil {
+		return found.OpensOn.UTC(), found.ClosesOn.UTC(), nil
+	}
+	if !ent.IsNotFound(err) {
+		return opens, closes, err
+	}
+	half, err := demo.HalfYear(strings.TrimSpace(code))
+	if err != nil {
+		return opens, closes, err
+	}
+	return half.OpensOn.UTC(), half.ClosesOn.UTC(), nil
+}
+
+// pomiIndicatorRefs finds PO01-PO04 in the catalogue.
+func pomiIndicatorRefs(ref *reference) ([4]*indicatorRef, error) {
+	var inds [4]*indicatorRef
+	for i, code := range append(pomiIndicators[:], "PO04") {
+		if inds[i] = ref.indicators[code]; inds[i] == nil || inds[i].respondent != indicator.RespondentPRACTICE {
+			return inds, fmt.Errorf("the catalogue has no practice indicator %s for POMI to answer", code)
+		}
+	}
+	return inds, nil
+}
+
+// readPOMIFile reads the file against the hierarchy and catalogue as they
+// are, in a transaction of its own that changes nothing.
+func readPOMIFile(ctx context.Context, db *database.DB, r io.Reader, p *progress, opens time.Time, months int, sum *Summary) ([]*pomiPractice, error) {
+	tx, err := db.SQL.BeginTx(ctx, &stdsql.TxOptions{ReadOnly: db.Dialect == dialect.Postgres})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = tx.Rollback() }() // nothing to keep
+	ref, err := loadReference(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pomiIndicatorRefs(ref); err != nil {
+		return nil, err
+	}
+	practices, err := readPOMI(r, p, ref, opens, months, sum)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sum.File, err)
+	}
+	return practices, nil
 }
 
 func monthIndex(t time.Time) int { return t.Year()*12 + int(t.Month()) - 1 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"dpcma/server/export"
 )
@@ -85,10 +86,22 @@ func tokenize(s string) ([]token, error) {
 	return append(out, token{tEOF, "", len(s)}), nil
 }
 
+// A filter's size is bounded: each comparison and each level of nesting
+// becomes SQL, and databases refuse an expression tree past a depth
+// (1,000 on SQLite), which would answer a long filter with an internal
+// error. Power BI and Excel send a few comparisons.
+const (
+	maxFilterComparisons = 100
+	maxFilterDepth       = 50
+)
+
 type parser struct {
 	set  *export.Set
 	toks []token
 	i    int
+	// depth is the nesting of not and parentheses; comparisons counts
+	// those read so far.
+	depth, comparisons int
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -147,6 +160,10 @@ func (p *parser) and() (export.Cond, error) {
 }
 
 func (p *parser) unary() (export.Cond, error) {
+	if p.depth++; p.depth > maxFilterDepth {
+		return nil, fmt.Errorf("the filter nests not and parentheses more than %d deep", maxFilterDepth)
+	}
+	defer func() { p.depth-- }()
 	if p.keyword("not") {
 		c, err := p.unary()
 		if err != nil {
@@ -187,6 +204,10 @@ func (p *parser) operand() (operand, error) {
 	t := p.next()
 	switch t.kind {
 	case tString:
+		// PostgreSQL refuses such text outright; no stored value holds it.
+		if !utf8.ValidString(t.text) || strings.ContainsRune(t.text, 0) {
+			return operand{}, fmt.Errorf("the string at position %d is not UTF-8 text without NUL", t.pos+1)
+		}
 		return operand{lit: t.text, litKind: "string", text: "'" + t.text + "'"}, nil
 	case tNumber:
 		if n, err := strconv.ParseInt(t.text, 10, 64); err == nil {
@@ -216,6 +237,9 @@ func (p *parser) operand() (operand, error) {
 }
 
 func (p *parser) comparison() (export.Cond, error) {
+	if p.comparisons++; p.comparisons > maxFilterComparisons {
+		return nil, fmt.Errorf("the filter has more than %d comparisons", maxFilterComparisons)
+	}
 	left, err := p.operand()
 	if err != nil {
 		return nil, err
@@ -266,6 +290,11 @@ func (p *parser) comparison() (export.Cond, error) {
 		if n, ok := lit.(int64); ok {
 			lit = float64(n)
 		}
+	}
+	if _, ok := lit.(float64); ok && c.Kind == export.Int {
+		// PostgreSQL takes the parameter for a whole number and refuses
+		// 1.5: compare as numbers with a fraction.
+		expr = "CAST(" + expr + " AS DOUBLE PRECISION)"
 	}
 	if name == "ne" && c.Nullable {
 		return func(b *export.Builder) string { return "(" + expr + " <> " + b.Arg(lit) + " OR " + expr + " IS NULL)" }, nil

@@ -222,7 +222,9 @@ func parseOptions(set *export.Set, params url.Values) (*options, error) {
 			if !ok {
 				return nil, bad("$select: %s has no property %q", set.EntitySet, strings.TrimSpace(name))
 			}
-			out = append(out, c)
+			if !containsColumn(out, c.Name) { // a property named twice is output once: JSON names are unique
+				out = append(out, c)
+			}
 		}
 	} else {
 		out = append(out, set.Columns...)
@@ -316,7 +318,9 @@ func after(set *export.Set, vals []any) (export.Cond, error) {
 			}
 			vals[i] = v
 		default:
-			if _, ok := vals[i].(string); !ok {
+			// A NUL is valid JSON, but no key holds one and PostgreSQL
+			// refuses it.
+			if s, ok := vals[i].(string); !ok || strings.ContainsRune(s, 0) {
 				return nil, errors.New("wrong key")
 			}
 		}

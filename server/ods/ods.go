@@ -12,11 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Report counts the rows a reader kept and skipped, by reason.
@@ -81,17 +83,31 @@ func records(r io.Reader, each func(line int, rec []string) error) error {
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
+	line := 0
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
+		// A record that fails to parse may have no field to ask the
+		// position of: its error knows the line.
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("line %d, column %d: %w", pe.Line, pe.Column, pe.Err)
 		}
+		if err != nil {
+			return fmt.Errorf("line %d: %w", line+1, err)
+		}
+		line, _ = cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
+		}
+		for i, v := range rec {
+			// The extracts are ASCII: other bytes mean another encoding,
+			// which would be stored as mojibake.
+			if !utf8.ValidString(v) {
+				return fmt.Errorf("line %d: field %d is not UTF-8 text: %q", line, i+1, v)
+			}
 		}
 		if err := each(line, rec); err != nil {
 			return err
@@ -115,6 +131,8 @@ func ParsePractices(r io.Reader) ([]PracticeRow, *Report, error) {
 		switch {
 		case len(rec) < 26:
 			rep.skip(fmt.Sprintf("malformed: fewer than 26 columns (first at line %d)", line))
+		case field(rec, 1) == "":
+			rep.skip("no practice code")
 		case field(rec, 13) != "A":
 			rep.skipCode(field(rec, 1), "not active (status "+field(rec, 13)+")")
 		case field(rec, 26) != "4":
@@ -141,6 +159,8 @@ func ParseCCGs(r io.Reader) ([]CCGRow, *Report, error) {
 		switch {
 		case len(rec) < 14:
 			rep.skip(fmt.Sprintf("malformed: fewer than 14 columns (first at line %d)", line))
+		case field(rec, 1) == "":
+			rep.skip("no CCG code")
 		case field(rec, 14) != "C":
 			rep.skipCode(field(rec, 1), "not a CCG (sub-type "+field(rec, 14)+")")
 		case field(rec, 12) != "":
@@ -201,6 +221,11 @@ func ParseListSizes(r io.Reader) (map[string]int, *Report, error) {
 			rep.skip("malformed: too few columns")
 			return nil
 		}
+		code := strings.TrimSpace(rec[codeCol])
+		if code == "" {
+			rep.skip("no practice code")
+			return nil
+		}
 		total := 0
 		for _, v := range rec[first:] {
 			n, ok := count(v)
@@ -208,14 +233,23 @@ func ParseListSizes(r io.Reader) (map[string]int, *Report, error) {
 				rep.skip("a count is not a whole number")
 				return nil
 			}
+			// No practice has millions of patients in a band; a sum of
+			// such figures could overflow into a negative list size.
+			if n > maxBand {
+				rep.skip("a count is too large")
+				return nil
+			}
 			total += n
 		}
-		out[strings.TrimSpace(rec[codeCol])] = total
+		out[code] = total
 		rep.Kept++
 		return nil
 	})
 	return out, rep, err
 }
+
+// maxBand bounds one age and sex band of a practice's list.
+const maxBand = 1_000_000
 
 // STP is an STP footprint.
 type STP struct{ Code, Name string }
@@ -301,7 +335,9 @@ func ParsePayments(r io.Reader) (map[string]PaymentRow, *Report, error) {
 	cols := map[string]int{}
 	need := []string{"PracticeCode", "CCGCode", "ContractType", "DispensingPractice", "PracticeRurality",
 		"NumberofWeightedPatientsLastKnownFigure", "QuarterUsedForPatientData"}
-	err := records(latin1(r), func(line int, rec []string) error {
+	text := latin1(r)
+	defer text.Close() // stops the decoder when a bad header ends the read early
+	err := records(text, func(line int, rec []string) error {
 		if len(cols) == 0 {
 			for i, h := range rec {
 				cols[strings.TrimSpace(h)] = i
@@ -339,7 +375,7 @@ func ParsePayments(r io.Reader) (map[string]PaymentRow, *Report, error) {
 			p.Rurality = r
 		}
 		if get("QuarterUsedForPatientData") != "N/A" {
-			if w, err := strconv.ParseFloat(get("NumberofWeightedPatientsLastKnownFigure"), 64); err == nil && w >= 0 {
+			if w, err := strconv.ParseFloat(get("NumberofWeightedPatientsLastKnownFigure"), 64); err == nil && w >= 0 && !math.IsInf(w, 0) {
 				p.WeightedPatients = &w
 			}
 		}
@@ -353,7 +389,7 @@ func ParsePayments(r io.Reader) (map[string]PaymentRow, *Report, error) {
 func ptr[T any](v T) *T { return &v }
 
 // latin1 decodes ISO 8859-1, whose bytes are the first 256 code points.
-func latin1(r io.Reader) io.Reader {
+func latin1(r io.Reader) io.ReadCloser {
 	pr, pw := io.Pipe()
 	go func() {
 		br := bufio.NewReader(r)

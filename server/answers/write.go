@@ -4,10 +4,11 @@ import (
 	stdsql "database/sql"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"dpcma/ent/auditevent"
+	"dpcma/server/database"
+	"dpcma/server/rollup"
 	"dpcma/server/scoring"
 )
 
@@ -134,26 +135,31 @@ func (w *writer) rescore(cat *catalogue, subj subject, periodID int, after []sto
 	if err != nil {
 		return err
 	}
-	tally := func(answers []stored, practiceID int) (own, ccg scoring.Tallies) {
-		own, ccg = scoring.Tallies{}, scoring.Tallies{}
-		for _, s := range answers {
-			ind := cat.byID[s.indicatorID]
-			a := scoring.Answer{Domain: ind.domain, Category: ind.category, Weight: ind.weight, Score: s.score, NotApplicable: s.notApplicable}
-			switch s.practiceID {
-			case 0:
-				ccg.Add(a)
-			case practiceID:
-				own.Add(a)
-			}
+	// One pass: the CCG's own answers count for every practice of it.
+	ccg, own := scoring.Tallies{}, map[int]scoring.Tallies{}
+	for _, s := range after {
+		ind := cat.byID[s.indicatorID]
+		a := scoring.Answer{Domain: ind.domain, Category: ind.category, Weight: ind.weight, Score: s.score, NotApplicable: s.notApplicable}
+		if s.practiceID == 0 {
+			ccg.Add(a)
+			continue
 		}
-		return own, ccg
+		t := own[s.practiceID]
+		if t == nil {
+			t = scoring.Tallies{}
+			own[s.practiceID] = t
+		}
+		t.Add(a)
 	}
 	var (
 		scores []practiceScoreRow
 		deltas = map[orgDomain]scoring.Rollup{}
 	)
 	for _, p := range practices {
-		own, ccg := tally(after, p.id)
+		own := own[p.id]
+		if own == nil {
+			own = scoring.Tallies{}
+		}
 		// Each practice's change reaches its own chain: a CCG split between
 		// STPs sends each practice's delta to that practice's STP.
 		chain := []int{p.ccgID, p.stpID, p.regionID, subj.NationalID}
@@ -246,13 +252,11 @@ var scoreColumns = func() []string {
 func (w *writer) storedScores(practices []practiceRef, periodID int) (map[scoreKey]scoring.PracticeScore, error) {
 	ids := make([]any, 0, len(practices)+1)
 	ids = append(ids, periodID)
-	marks := make([]string, len(practices))
-	for i, p := range practices {
+	for _, p := range practices {
 		ids = append(ids, p.id)
-		marks[i] = "?"
 	}
 	rows, err := w.query(`SELECT practice_id, domain, `+strings.Join(scoreColumns, ", ")+` FROM practice_scores
-		WHERE period_id = ? AND practice_id IN (`+strings.Join(marks, ", ")+`)`, ids...)
+		WHERE period_id = ? AND practice_id IN (`+database.Placeholders(len(practices))+`)`, ids...)
 	if err != nil {
 		return nil, err
 	}
@@ -326,20 +330,7 @@ func (w *writer) storeScores(scores []practiceScoreRow, periodID int) error {
 	return nil
 }
 
-// rollupColumns are org_rollups' summed columns, in scoring.Rollup's
-// order.
-var rollupColumns = func() []string {
-	cols := []string{"practice_count", "responded_count", "score_sum", "weighted_score_sum", "patients", "completion_sum"}
-	for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
-		cols = append(cols, "level"+strconv.Itoa(l))
-	}
-	for _, s := range scoring.Subsets {
-		cols = append(cols, s.Name()+"_sum", s.Name()+"_count")
-	}
-	return cols
-}()
-
-// rollupValues lists a roll-up's fields in rollupColumns order.
+// rollupValues lists a roll-up's fields in rollup.RollupColumns order.
 func rollupValues(r scoring.Rollup) []any {
 	v := []any{r.PracticeCount, r.RespondedCount, r.ScoreSum, r.WeightedScoreSum, r.Patients, r.CompletionSum}
 	for _, n := range r.Levels {
@@ -368,15 +359,15 @@ func (w *writer) applyDeltas(deltas map[orgDomain]scoring.Rollup, periodID int) 
 		return a.orgID < b.orgID || a.orgID == b.orgID && a.domain < b.domain
 	})
 	types := []string{"bigint", "text"}
-	for _, c := range rollupColumns {
+	for _, c := range rollup.RollupColumns {
 		if strings.HasSuffix(c, "_count") || strings.HasPrefix(c, "level") {
 			types = append(types, "bigint")
 		} else {
 			types = append(types, "float8")
 		}
 	}
-	set := make([]string, len(rollupColumns))
-	for i, c := range rollupColumns {
+	set := make([]string, len(rollup.RollupColumns))
+	for i, c := range rollup.RollupColumns {
 		set[i] = c + " = org_rollups." + c + " + d." + c
 	}
 	for len(keys) > 0 {
@@ -388,7 +379,7 @@ func (w *writer) applyDeltas(deltas map[orgDomain]scoring.Rollup, periodID int) 
 			args = append(args, rollupValues(deltas[k])...)
 		}
 		args = append(args, periodID)
-		err := w.exec(`WITH d (org_id, domain, `+strings.Join(rollupColumns, ", ")+`) AS (`+w.values(len(chunk), types...)+`)
+		err := w.exec(`WITH d (org_id, domain, `+strings.Join(rollup.RollupColumns, ", ")+`) AS (`+w.values(len(chunk), types...)+`)
 			UPDATE org_rollups SET `+strings.Join(set, ", ")+`
 			FROM d WHERE org_rollups.org_id = d.org_id AND org_rollups.domain = d.domain AND org_rollups.period_id = ?`, args...)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	stdsql "database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 
@@ -95,10 +94,7 @@ func versions(sources []*goose.Source) []int64 {
 }
 
 func tableExists(ctx context.Context, db *stdsql.DB, name string) (bool, error) {
-	var found stdsql.NullString
+	var found stdsql.NullString // NULL when there is no such table
 	err := db.QueryRowContext(ctx, "SELECT to_regclass($1)::text", name).Scan(&found)
-	if errors.Is(err, stdsql.ErrNoRows) {
-		return false, nil
-	}
 	return found.Valid, err
 }

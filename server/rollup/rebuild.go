@@ -47,12 +47,9 @@ func Rebuild(ctx context.Context, tx Execer, dialect string, s Scope) error {
 		}
 		return fmt.Sprintf(periodFilter, col)
 	}
-	var steps []step
-	if dialect == "postgres" {
+	steps := []step{
 		// The sums sort a few million rows.
-		steps = append(steps, step{"preparing", database.BulkWorkMem, nil})
-	}
-	steps = append(steps, []step{
+		{"preparing", pgOnly(dialect, database.BulkWorkMem), nil},
 		{"preparing", "DROP TABLE IF EXISTS rollup_sums", nil},
 		{"preparing", "DROP TABLE IF EXISTS rollup_ccg_sums", nil},
 		{"preparing", "CREATE TEMPORARY TABLE rollup_sums (subject_id BIGINT NOT NULL, " + sumsColumns + ")", nil},
@@ -77,7 +74,7 @@ func Rebuild(ctx context.Context, tx Execer, dialect string, s Scope) error {
 		{"rolling up England", upperRollupsSQL("NATIONAL", where), args},
 		{"cleaning up", "DROP TABLE rollup_sums", nil},
 		{"cleaning up", "DROP TABLE rollup_ccg_sums", nil},
-	}...)
+	}
 	for _, st := range steps {
 		if st.query == "" {
 			continue
@@ -195,9 +192,10 @@ func practiceScoresSQL(where func(string) string) string {
 		WHERE 1=1` + where("pe.id")
 }
 
-// rollupColumns are org_rollups' summed columns, in insert order: the
-// fields of scoring.Rollup.
-var rollupColumns = func() []string {
+// RollupColumns are org_rollups' summed columns, in the order of
+// scoring.Rollup's fields. The rebuild and the writes' deltas both use
+// them.
+var RollupColumns = func() []string {
 	cols := []string{"practice_count", "responded_count", "score_sum", "weighted_score_sum", "patients", "completion_sum"}
 	for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
 		cols = append(cols, fmt.Sprintf("level%d", l))
@@ -219,7 +217,7 @@ func practiceRollupsSQL(col string, where func(string) string) string {
 	for _, s := range scoring.Subsets {
 		subsets += fmt.Sprintf(", COALESCE(SUM(ps.%[1]s_score), 0), COUNT(ps.%[1]s_score)", s.Name())
 	}
-	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(rollupColumns, ", ") + `)
+	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(RollupColumns, ", ") + `)
 		SELECT p.` + col + `, ps.period_id, ps.domain, COUNT(*), COUNT(ps.score), COALESCE(SUM(ps.score), 0),
 			COALESCE(SUM(ps.score * ps.list_size), 0),
 			SUM(CASE WHEN ps.score IS NOT NULL THEN ps.list_size ELSE 0 END),
@@ -232,11 +230,11 @@ func practiceRollupsSQL(col string, where func(string) string) string {
 // upperRollupsSQL sums the roll-ups of the tier below into each
 // organisation of a tier: every column is a sum, so this is exact.
 func upperRollupsSQL(tier string, where func(string) string) string {
-	sums := make([]string, len(rollupColumns))
-	for i, c := range rollupColumns {
+	sums := make([]string, len(RollupColumns))
+	for i, c := range RollupColumns {
 		sums[i] = "SUM(r." + c + ")"
 	}
-	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(rollupColumns, ", ") + `)
+	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(RollupColumns, ", ") + `)
 		SELECT o.id, r.period_id, r.domain, ` + strings.Join(sums, ", ") + `
 		FROM organisations o
 		JOIN organisations child ON child.parent_id = o.id

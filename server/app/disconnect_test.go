@@ -31,9 +31,7 @@ import (
 // cancelled at once, though the lock is still held, and the request is
 // neither logged as an error nor counted as a 500 or an internal error.
 func TestDisconnectCancelsDatabaseWork(t *testing.T) {
-	if os.Getenv(dbtest.EnvURL) == "" {
-		t.Skip("needs PostgreSQL")
-	}
+	dbtest.PostgresOnly(t)
 	logs := &lockedBuffer{}
 	logger, err := telemetry.NewLogger(logs, "json", "info")
 	if err != nil {

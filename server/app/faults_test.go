@@ -25,9 +25,7 @@ import (
 // server answers again without a restart. Requests with a token, exports
 // and OData too: under the load driver's restart run they answered 500.
 func TestDatabaseOutage(t *testing.T) {
-	if os.Getenv(dbtest.EnvURL) == "" {
-		t.Skip("needs PostgreSQL")
-	}
+	dbtest.PostgresOnly(t)
 	db := dbtest.Open(t, dbtest.Postgres, seed.Small)
 	u, err := url.Parse(db.Redacted)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -304,9 +303,7 @@ func TestRateLimit(t *testing.T) {
 // statement_timeout: a statement that runs past it is stopped by the
 // database itself, whatever the client's context does.
 func TestStatementTimeoutOnPostgres(t *testing.T) {
-	if !slices.Contains(dbtest.Backends(t), dbtest.Postgres) {
-		t.Skip("PostgreSQL only; set " + dbtest.EnvURL)
-	}
+	dbtest.PostgresOnly(t)
 	db := dbtest.Open(t, dbtest.Postgres, seed.None, database.WithStatementTimeout(300*time.Millisecond))
 	var setting string
 	if err := db.SQL.QueryRow(`SHOW statement_timeout`).Scan(&setting); err != nil || setting != "300ms" {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,15 @@ func Backends(t testing.TB) []string {
 		t.Fatalf("%s is set but %s is not: PostgreSQL tests would be skipped", EnvRequire, EnvURL)
 	}
 	return []string{SQLite}
+}
+
+// PostgresOnly skips a test that needs PostgreSQL when none is given, and
+// fails it where one is required (see Backends).
+func PostgresOnly(t testing.TB) {
+	t.Helper()
+	if !slices.Contains(Backends(t), Postgres) {
+		t.Skip("PostgreSQL only; set " + EnvURL)
+	}
 }
 
 // Each runs f as a subtest per backend.

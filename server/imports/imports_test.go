@@ -2,7 +2,6 @@ package imports_test
 
 import (
 	stdsql "database/sql"
-	"slices"
 	"strconv"
 	"testing"
 
@@ -62,9 +61,7 @@ func revision(t testing.TB, db *database.DB) int {
 // as an import or a round of submissions does, updates each row in place
 // (HOT) without an entry in any of the table's four indexes.
 func TestRevisingAPeriodTouchesNoIndex(t *testing.T) {
-	if !slices.Contains(dbtest.Backends(t), dbtest.Postgres) {
-		t.Skip("PostgreSQL only")
-	}
+	dbtest.PostgresOnly(t)
 	db := dbtest.Open(t, dbtest.Postgres, seed.Small)
 	tx, err := db.SQL.Begin()
 	if err != nil {

@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Report counts the rows a reader kept and skipped, by reason.
@@ -335,9 +337,7 @@ func ParsePayments(r io.Reader) (map[string]PaymentRow, *Report, error) {
 	cols := map[string]int{}
 	need := []string{"PracticeCode", "CCGCode", "ContractType", "DispensingPractice", "PracticeRurality",
 		"NumberofWeightedPatientsLastKnownFigure", "QuarterUsedForPatientData"}
-	text := latin1(r)
-	defer text.Close() // stops the decoder when a bad header ends the read early
-	err := records(text, func(line int, rec []string) error {
+	err := records(charmap.ISO8859_1.NewDecoder().Reader(r), func(line int, rec []string) error {
 		if len(cols) == 0 {
 			for i, h := range rec {
 				cols[strings.TrimSpace(h)] = i
@@ -387,31 +387,6 @@ func ParsePayments(r io.Reader) (map[string]PaymentRow, *Report, error) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// latin1 decodes ISO 8859-1, whose bytes are the first 256 code points.
-func latin1(r io.Reader) io.ReadCloser {
-	pr, pw := io.Pipe()
-	go func() {
-		br := bufio.NewReader(r)
-		bw := bufio.NewWriter(pw)
-		for {
-			b, err := br.ReadByte()
-			if err != nil {
-				if errors.Is(err, io.EOF) {
-					err = bw.Flush()
-				}
-				pw.CloseWithError(err)
-				return
-			}
-			if b < 0x80 {
-				_ = bw.WriteByte(b) // a write error reaches the reader through the pipe
-			} else {
-				_, _ = bw.WriteRune(rune(b))
-			}
-		}
-	}()
-	return pr
-}
 
 // Open opens a published file, reading it through gzip when its name ends
 // in .gz (the copies in testdata are compressed).

@@ -35,13 +35,13 @@ const (
 	// RequestTooLarge refuses a body above the size limit (HTTP 413).
 	RequestTooLarge = "REQUEST_TOO_LARGE"
 	// MethodNotAllowed refuses a mutation sent with GET (HTTP 405).
-	MethodNotAllowed = "METHOD_NOT_ALLOWED"
+	MethodNotAllowed = fault.MethodNotAllowed
 	// RateLimited: the client sent more requests than its rate allows
 	// (HTTP 429 with Retry-After).
 	RateLimited = "RATE_LIMITED"
 	// ServerBusy: no operation slot came free before the request's
 	// deadline (HTTP 503).
-	ServerBusy = "SERVER_BUSY"
+	ServerBusy = fault.ServerBusy
 	// ServiceUnavailable: the database cannot be reached; a retry may
 	// succeed once it is back.
 	ServiceUnavailable = fault.ServiceUnavailable
@@ -50,7 +50,7 @@ const (
 	// once there is room.
 	InsufficientStorage = "INSUFFICIENT_STORAGE"
 	// Timeout: the request ran past its deadline and was stopped.
-	Timeout = "TIMEOUT"
+	Timeout = fault.Timeout
 	// Cancelled: the client closed its connection before the answer and
 	// its work was stopped. No client reads it; logs and metrics do.
 	Cancelled = "CANCELLED"

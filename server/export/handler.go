@@ -48,7 +48,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			WriteError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "exports are read with GET")
+			WriteError(w, http.StatusMethodNotAllowed, fault.MethodNotAllowed, "exports are read with GET")
 			return
 		}
 		if err := access.Read(access.From(r.Context()), cfg.AnonymousReads); err != nil {
@@ -67,7 +67,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		case slots <- struct{}{}:
 			defer func() { <-slots }()
 		case <-time.After(cfg.QueueWait):
-			WriteError(w, http.StatusServiceUnavailable, "SERVER_BUSY", "too many exports are running: try again shortly")
+			WriteError(w, http.StatusServiceUnavailable, fault.ServerBusy, "too many exports are running: try again shortly")
 			return
 		case <-ctx.Done():
 			return
@@ -137,13 +137,13 @@ func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *data
 	// tag older than the data, which only costs a later full download.
 	rev, err := Revision(ctx, db)
 	if err != nil {
-		internal(ctx, w, err)
+		WriteInternal(ctx, w, err, "export")
 		return
 	}
 	etag := ETag(rev, r.URL)
 	cat, err := LoadCatalogue(ctx, db)
 	if err != nil {
-		internal(ctx, w, err)
+		WriteInternal(ctx, w, err, "export")
 		return
 	}
 	set := SetFor(name, cat)
@@ -357,15 +357,20 @@ func WriteFault(w http.ResponseWriter, err error) {
 	WriteError(w, status, f.Code, f.Message)
 }
 
-func internal(ctx context.Context, w http.ResponseWriter, err error) {
-	if ctx.Err() != nil {
-		return // the client went or the time ran out
-	}
-	if database.Unavailable(err) {
+// WriteInternal answers a request whose reading failed before any of the
+// answer was written (what names the request in the log): a deadline is
+// TIMEOUT, a database that cannot be reached SERVICE_UNAVAILABLE (both
+// 503, to be retried), a client that went nothing, anything else 500.
+func WriteInternal(ctx context.Context, w http.ResponseWriter, err error, what string) {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		WriteError(w, http.StatusServiceUnavailable, fault.Timeout, "the request took too long")
+	case ctx.Err() != nil: // the client went: no one reads an answer
+	case database.Unavailable(err):
 		slog.WarnContext(ctx, "database unavailable", "err", err)
 		WriteError(w, http.StatusServiceUnavailable, fault.ServiceUnavailable, "the database is unavailable: try again shortly")
-		return
+	default:
+		slog.ErrorContext(ctx, what+" failed", "err", err)
+		WriteError(w, http.StatusInternalServerError, fault.Internal, "internal error")
 	}
-	slog.ErrorContext(ctx, "export failed", "err", err)
-	WriteError(w, http.StatusInternalServerError, fault.Internal, "internal error")
 }

@@ -22,6 +22,12 @@ const (
 	// ServiceUnavailable: the database cannot be reached; a retry may
 	// succeed once it is back.
 	ServiceUnavailable = "SERVICE_UNAVAILABLE"
+	// MethodNotAllowed: an HTTP method the endpoint does not take (405).
+	MethodNotAllowed = "METHOD_NOT_ALLOWED"
+	// ServerBusy: no slot came free before the request's deadline (503).
+	ServerBusy = "SERVER_BUSY"
+	// Timeout: the request ran past its deadline and was stopped.
+	Timeout = "TIMEOUT"
 )
 
 // Error is an error meant for the user: its message is safe to show.

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -45,7 +44,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		w.Header().Set("OData-Version", "4.0")
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			export.WriteError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "the feed is read-only: use GET")
+			export.WriteError(w, http.StatusMethodNotAllowed, fault.MethodNotAllowed, "the feed is read-only: use GET")
 			return
 		}
 		if err := access.Read(access.From(r.Context()), cfg.AnonymousReads); err != nil {
@@ -56,7 +55,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		defer cancel()
 		cat, err := export.LoadCatalogue(ctx, db)
 		if err != nil {
-			internal(ctx, w, err)
+			export.WriteInternal(ctx, w, err, "OData request")
 			return
 		}
 		sets := []*export.Set{export.Organisations, export.Practices, export.Responses, export.Maturity(cat.Domains)}
@@ -357,7 +356,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 	if o.count || countOnly {
 		// The count covers the filtered set, not what the skip token leaves.
 		if total, err = export.Count(ctx, db, q); err != nil {
-			internal(ctx, w, err)
+			export.WriteInternal(ctx, w, err, "OData request")
 			return
 		}
 	}
@@ -443,7 +442,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 			return nil
 		})
 		if err != nil {
-			internal(ctx, w, err)
+			export.WriteInternal(ctx, w, err, "OData request")
 			return
 		}
 	}
@@ -469,20 +468,4 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 	body = append(body, "}\n"...)
 	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;charset=utf-8")
 	_, _ = w.Write(body)
-}
-
-func internal(ctx context.Context, w http.ResponseWriter, err error) {
-	if ctx.Err() != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			export.WriteError(w, http.StatusServiceUnavailable, "TIMEOUT", "the request took too long")
-		}
-		return
-	}
-	if database.Unavailable(err) {
-		slog.WarnContext(ctx, "database unavailable", "err", err)
-		export.WriteError(w, http.StatusServiceUnavailable, fault.ServiceUnavailable, "the database is unavailable: try again shortly")
-		return
-	}
-	slog.ErrorContext(ctx, "OData request failed", "err", err)
-	export.WriteError(w, http.StatusInternalServerError, fault.Internal, "internal error")
 }

@@ -133,4 +133,3 @@ func TestRealFiles(t *testing.T) {
 		t.Errorf("contract types %v", contracts)
 	}
 }
-

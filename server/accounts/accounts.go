@@ -26,6 +26,7 @@ import (
 	"dpcma/ent/auditevent"
 	"dpcma/ent/grant"
 	"dpcma/server/access"
+	"dpcma/server/database"
 	"dpcma/server/fault"
 )
 
@@ -140,7 +141,7 @@ func (s *Service) Register(ctx context.Context, email string) (*Registration, er
 	reply := &Registration{Email: email, Message: fmt.Sprintf(
 		"We have sent a confirmation link to %s. Follow it within %s to get your token.", email, humanDuration(s.cfg.ConfirmTTL))}
 	disabled := false
-	err = s.inTx(ctx, func(tx *ent.Tx) error {
+	err = database.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		acc, err := tx.Account.Query().Where(account.Email(email)).Only(ctx)
 		switch {
 		case ent.IsNotFound(err):
@@ -198,7 +199,7 @@ func (s *Service) Confirm(ctx context.Context, secret string) (*IssuedToken, err
 	h := hash(secret)
 	now := s.now()
 	var out *IssuedToken
-	err := s.inTx(ctx, func(tx *ent.Tx) error {
+	err := database.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		acc, err := tx.Account.Query().Where(account.ConfirmHash(h), account.StatusNEQ(account.StatusDISABLED)).Only(ctx)
 		if ent.IsNotFound(err) {
 			return bad
@@ -236,19 +237,6 @@ func (s *Service) Confirm(ctx context.Context, secret string) (*IssuedToken, err
 	}
 	s.forget()
 	return out, nil
-}
-
-// inTx runs f in a transaction, committed when f returns nil.
-func (s *Service) inTx(ctx context.Context, f func(tx *ent.Tx) error) error {
-	tx, err := s.client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback() // f's error says what went wrong
-		return err
-	}
-	return tx.Commit()
 }
 
 // audit records one change.

@@ -13,6 +13,7 @@ import (
 	"dpcma/ent/predicate"
 	"dpcma/ent/token"
 	"dpcma/server/access"
+	"dpcma/server/database"
 	"dpcma/server/fault"
 )
 
@@ -40,7 +41,7 @@ func (s *Service) OperatorToken(ctx context.Context, email string, role grant.Ro
 	}
 	now := s.now()
 	var out *IssuedToken
-	err = s.inTx(ctx, func(tx *ent.Tx) error {
+	err = database.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		acc, err := tx.Account.Get(ctx, g.AccountID)
 		if err != nil {
 			return err

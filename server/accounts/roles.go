@@ -13,6 +13,7 @@ import (
 	"dpcma/ent/practice"
 	"dpcma/ent/predicate"
 	"dpcma/server/access"
+	"dpcma/server/database"
 	"dpcma/server/fault"
 )
 
@@ -130,7 +131,7 @@ func (s *Service) grantRole(ctx context.Context, p *access.Principal, src audite
 	}
 	now := s.now()
 	var g *ent.Grant
-	err = s.inTx(ctx, func(tx *ent.Tx) error {
+	err = database.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		acc, err := s.account(ctx, tx, now, p, src, email, activate)
 		if err != nil {
 			return err
@@ -235,7 +236,7 @@ func (s *Service) revokeRole(ctx context.Context, p *access.Principal, src audit
 	}
 	now := s.now()
 	var n int
-	err = s.inTx(ctx, func(tx *ent.Tx) error {
+	err = database.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		acc, err := tx.Account.Query().Where(account.Email(email)).Only(ctx)
 		if ent.IsNotFound(err) {
 			return nil

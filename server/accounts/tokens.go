@@ -81,7 +81,7 @@ func (s *Service) CreateToken(ctx context.Context, label string) (*IssuedToken, 
 	}
 	now := s.now()
 	var out *IssuedToken
-	err := s.inTx(ctx, func(tx *ent.Tx) error {
+	err := database.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		acc, err := tx.Account.Get(ctx, p.AccountID)
 		if err != nil {
 			return err
@@ -111,7 +111,7 @@ func (s *Service) RevokeToken(ctx context.Context, label *string) (bool, error) 
 func (s *Service) revoke(ctx context.Context, actor string, src auditevent.Source, preds ...predicate.Token) (int, error) {
 	now := s.now()
 	var n int
-	err := s.inTx(ctx, func(tx *ent.Tx) error {
+	err := database.InTx(ctx, s.client, func(tx *ent.Tx) error {
 		toks, err := tx.Token.Query().Where(append(preds, token.RevokedAtIsNil())...).WithAccount().All(ctx)
 		if err != nil {
 			return err

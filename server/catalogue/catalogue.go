@@ -66,7 +66,7 @@ func CreateIndicator(ctx context.Context, db *database.DB, p *access.Principal, 
 		return nil, fault.BadInputf("weight must be from 0 to 10, got %d", weight)
 	}
 	var created *ent.Indicator
-	err := inTx(ctx, db, func(tx *ent.Tx) error {
+	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
 		if n, err := tx.Indicator.Query().Where(indicator.Code(in.Code)).Count(ctx); err != nil || n > 0 {
 			if err == nil {
 				err = fault.BadInputf("indicator %s exists already: change it with updateIndicator", in.Code)
@@ -111,7 +111,7 @@ func UpdateIndicator(ctx context.Context, db *database.DB, p *access.Principal, 
 		return nil, err
 	}
 	var updated *ent.Indicator
-	err := inTx(ctx, db, func(tx *ent.Tx) error {
+	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
 		ind, err := tx.Indicator.Query().Where(indicator.Code(code)).Only(ctx)
 		if ent.IsNotFound(err) {
 			return fault.NotFoundf("no indicator has the code %q", code)
@@ -213,7 +213,7 @@ func CreatePeriod(ctx context.Context, db *database.DB, p *access.Principal, in 
 		return nil, err
 	}
 	var created *ent.AssessmentPeriod
-	err := inTx(ctx, db, func(tx *ent.Tx) error {
+	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
 		var err error
 		created, err = createPeriod(ctx, tx, db.Dialect, p, in)
 		return err
@@ -276,7 +276,7 @@ func SetPeriodStatus(ctx context.Context, db *database.DB, p *access.Principal, 
 		return nil, access.Administer(p)
 	}
 	var period *ent.AssessmentPeriod
-	err := inTx(ctx, db, func(tx *ent.Tx) error {
+	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
 		var err error
 		period, err = tx.AssessmentPeriod.Query().Where(assessmentperiod.Code(code)).Only(ctx)
 		if ent.IsNotFound(err) {
@@ -347,17 +347,4 @@ func audit(ctx context.Context, tx *ent.Tx, p *access.Principal, action, subject
 		set(c)
 	}
 	return c.Exec(ctx)
-}
-
-// inTx runs f in a transaction, committed when f succeeds.
-func inTx(ctx context.Context, db *database.DB, f func(*ent.Tx) error) error {
-	tx, err := db.Client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }

@@ -132,6 +132,20 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// InTx runs f in a transaction of client, committed if f succeeds and
+// rolled back whole if it fails.
+func InTx(ctx context.Context, client *ent.Client, f func(*ent.Tx) error) error {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback() // f's error says what went wrong
+		return err
+	}
+	return tx.Commit()
+}
+
 // Ping reports whether the database answers (for /readyz).
 func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 

@@ -121,8 +121,14 @@ func Run(ctx context.Context, db *database.DB, files Files) (*Report, error) {
 		return rep, nil // nothing to commit: no rebuild, no audit event
 	}
 	// Scores follow the practices: a moved practice's history now rolls up
-	// under its new CCG, a closed one's under none.
-	if err := rollup.Rebuild(ctx, tx, db.Dialect, rollup.Scope{}); err != nil {
+	// under its new CCG, a closed one's under none. Any change moves the
+	// data revision on, so that servers drop what they cached.
+	if im.rescore {
+		err = rollup.Rebuild(ctx, tx, db.Dialect, rollup.Scope{})
+	} else {
+		err = rollup.BumpRevision(ctx, tx)
+	}
+	if err != nil {
 		return nil, err
 	}
 	summary := rep.Summary()
@@ -221,6 +227,11 @@ type importer struct {
 	client *ent.Client
 	cur    *current
 	rep    *Report
+	// rescore is set by a change the scores or roll-ups depend on: an
+	// organisation created or moved, a practice created, moved, closed,
+	// reopened or with a new list size. Names, postcodes and payments
+	// attributes are read where they are used.
+	rescore bool
 }
 
 // organisations creates and updates England, the regions, STPs and CCGs,
@@ -261,6 +272,7 @@ func (im *importer) organisations(next *refdata.Hierarchy) error {
 			}
 			im.cur.orgs[o.code] = row
 			im.rep.Created = append(im.rep.Created, fmt.Sprintf("%s %s %s", strings.ToLower(string(o.tier)), o.code, o.name))
+			im.rescore = true
 			continue
 		}
 		var what []string
@@ -275,6 +287,7 @@ func (im *importer) organisations(next *refdata.Hierarchy) error {
 		if !reflect.DeepEqual(old.ParentID, parentID) {
 			u.SetNillableParentID(parentID)
 			what = append(what, "parent → "+o.parent)
+			im.rescore = true
 		}
 		if o.tier == organisation.TierCCG && (old.LocalOffice != o.localOffice || old.Postcode != o.postcode) {
 			u.SetLocalOffice(o.localOffice).SetPostcode(o.postcode)
@@ -324,6 +337,7 @@ func (im *importer) practices(next *refdata.Hierarchy, d *refdata.Derivation) er
 				SetLocalOffice(p.LocalOffice).SetCcgID(id(p.CCG)).SetStpID(id(p.STP)).SetRegionID(id(ccgRegion[p.CCG]))
 			seed.SetAttributes(c.Mutation(), p)
 			creates = append(creates, c)
+			im.rescore = true
 			im.rep.Created = append(im.rep.Created, fmt.Sprintf("practice %s %s (CCG %s)", p.Code, p.Name, p.CCG))
 			continue
 		}
@@ -333,6 +347,7 @@ func (im *importer) practices(next *refdata.Hierarchy, d *refdata.Derivation) er
 		if old.Status == practice.StatusCLOSED {
 			u.SetStatus(practice.StatusACTIVE)
 			what = append(what, "reopened")
+			im.rescore = true
 		}
 		if was.Name != p.Name {
 			u.SetName(p.Name)
@@ -341,6 +356,7 @@ func (im *importer) practices(next *refdata.Hierarchy, d *refdata.Derivation) er
 		if was.CCG != p.CCG || was.STP != p.STP || old.RegionID != id(ccgRegion[p.CCG]) {
 			u.SetCcgID(id(p.CCG)).SetStpID(id(p.STP)).SetRegionID(id(ccgRegion[p.CCG]))
 			what = append(what, fmt.Sprintf("moved from CCG %s (STP %s) to CCG %s (STP %s)", was.CCG, was.STP, p.CCG, p.STP))
+			im.rescore = true
 		}
 		if was.Postcode != p.Postcode || was.LocalOffice != p.LocalOffice {
 			u.SetPostcode(p.Postcode).SetLocalOffice(p.LocalOffice)
@@ -349,6 +365,7 @@ func (im *importer) practices(next *refdata.Hierarchy, d *refdata.Derivation) er
 		if was.ListSize != p.ListSize {
 			u.SetListSize(p.ListSize)
 			what = append(what, fmt.Sprintf("list size %d → %d", was.ListSize, p.ListSize))
+			im.rescore = true
 		}
 		if was.ContractType != p.ContractType || was.Rurality != p.Rurality ||
 			!reflect.DeepEqual(was.Dispensing, p.Dispensing) || !reflect.DeepEqual(was.WeightedPatients, p.WeightedPatients) {
@@ -393,6 +410,7 @@ func (im *importer) practices(next *refdata.Hierarchy, d *refdata.Derivation) er
 		if err := im.cur.practices[c].Update().SetStatus(practice.StatusCLOSED).Exec(im.ctx); err != nil {
 			return fmt.Errorf("closing practice %s: %w", c, err)
 		}
+		im.rescore = true
 		reason := why[c]
 		if reason == "" {
 			reason = "not in the practices file"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -277,5 +278,41 @@ func TestImportFollowsChanges(t *testing.T) {
 		if err != nil || rep.Changed() {
 			t.Errorf("importing the same files again: %v %v", rep.Summary(), err)
 		}
+
+		// A new name changes no score: the derived rows stay as they are
+		// (a rebuild would replace them), and the revision moves on.
+		derived := func() string {
+			return fmt.Sprint(count(t, db, "SELECT COALESCE(SUM(id), 0) FROM practice_scores"),
+				count(t, db, "SELECT COALESCE(SUM(id), 0) FROM org_rollups"))
+		}
+		before, revision := derived(), count(t, db, "SELECT MAX(revision) FROM data_revisions")
+		rep, err = odsimport.Run(ctx, db, writeFiles(t, t.TempDir(), func(code string, rec []string) []string {
+			switch code {
+			case "":
+				rec = append([]string(nil), template...)
+				rec[0], rec[1] = "Z99999", "NEW SURGERY"
+				return rec
+			case renamed:
+				rec[1] = "THE TWICE RENAMED SURGERY"
+				template = append([]string(nil), rec...)
+			case moved:
+				rec[14] = "00D"
+			case closedRow:
+				rec[12] = "C"
+			case gone:
+				return nil
+			}
+			return rec
+		}))
+		if err != nil || len(rep.Updated) != 1 || len(rep.Created)+len(rep.Closed) != 0 {
+			t.Fatalf("a rename: %v %v %v", rep.Summary(), rep.Updated, err)
+		}
+		if after := derived(); after != before {
+			t.Errorf("a rename rebuilt the derived tables (ids %s, then %s)", before, after)
+		}
+		if count(t, db, "SELECT MAX(revision) FROM data_revisions") <= revision {
+			t.Error("a rename left the data revision as it was")
+		}
+		dbtest.AssertMatchesRebuild(t, db)
 	})
 }

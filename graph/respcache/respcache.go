@@ -1,9 +1,10 @@
 // Package respcache answers a repeated read-only GraphQL operation from
 // memory while the data it was computed from is unchanged.
 //
-// Every change to answers, the catalogue or the hierarchy increases the data
-// revision in its own transaction (see ent/schema DataRevision; today the
-// seed is the only writer). An entry
+// Every change to answers, the catalogue or the hierarchy (the seed,
+// submissions, the catalogue's administration and the imports) increases
+// the data revision in its own transaction (see ent/schema DataRevision).
+// An entry
 // is the JSON data of one query document with its variables, tagged with
 // the revision read before it was computed; the cache serves it only to
 // requests that read the same revision, and drops every entry when a newer

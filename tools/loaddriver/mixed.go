@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -179,7 +180,7 @@ func parseMix(spec string) ([]float64, error) {
 	total := 0.0
 	for part := range strings.SplitSeq(spec, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		i := indexOf(mixKinds, k)
+		i := slices.Index(mixKinds, k)
 		f, err := strconv.ParseFloat(v, 64)
 		if !ok || i < 0 || err != nil || f < 0 || math.IsInf(f, 0) {
 			return nil, fmt.Errorf("bad -mix part %q: want kind=weight, kinds %s", part, strings.Join(mixKinds, ", "))
@@ -191,15 +192,6 @@ func parseMix(spec string) ([]float64, error) {
 		return nil, fmt.Errorf("-mix %q weighs nothing", spec)
 	}
 	return w, nil
-}
-
-func indexOf(list []string, s string) int {
-	for i, v := range list {
-		if v == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // pick chooses a kind by weight for a uniform r in [0, 1).
@@ -316,7 +308,7 @@ func (m *mixed) do(req *http.Request) (int, []byte, time.Duration, error) {
 func (m *mixed) graphql(kind, doc string, vars map[string]any, token string) result {
 	start := time.Now()
 	status, body, took, err := m.post(doc, vars, token)
-	r := result{kind: kind, start: start, took: took, status: status, class: classify(status, body, err)}
+	r := result{kind: kind, start: start, took: took, class: classify(status, body, err)}
 	if r.class == "" && !bytes.HasPrefix(body, []byte(`{"data":{`)) {
 		r.class = "NO_DATA"
 	}
@@ -336,7 +328,7 @@ func (m *mixed) export() result {
 	req, _ := http.NewRequest(http.MethodGet, m.base+path, nil)
 	start := time.Now()
 	status, body, took, err := m.do(req)
-	r := result{kind: "export", start: start, took: took, status: status, class: classify(status, body, err)}
+	r := result{kind: "export", start: start, took: took, class: classify(status, body, err)}
 	// A file that fails part-way ends short (docs/operations.md): every
 	// line must be whole.
 	if r.class == "" && len(body) > 0 && body[len(body)-1] != '\n' {
@@ -358,7 +350,7 @@ func (m *mixed) submit() (result, bool) {
 	in := map[string]any{"practice": p.code, "period": m.period, "answers": m.enc.input(g)}
 	start := time.Now()
 	status, body, took, err := m.post(submitDoc, map[string]any{"in": in}, p.token)
-	r := result{kind: "submit", start: start, took: took, status: status, class: classify(status, body, err)}
+	r := result{kind: "submit", start: start, took: took, class: classify(status, body, err)}
 	if r.class != "" {
 		return r, true
 	}

@@ -19,7 +19,6 @@ type result struct {
 	// extensions.code, or "HTTP <status>" (with the code when the body
 	// names one), or "TRANSPORT".
 	class    string
-	status   int
 	expected bool // a failure the run allows (SERVICE_UNAVAILABLE under -expect-outage)
 }
 

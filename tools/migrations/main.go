@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"time"
 
 	"dpcma/ent/migrate"
@@ -68,7 +67,7 @@ func run(server, name string, check bool) error {
 			return err
 		}
 		defer os.RemoveAll(tmp)
-		if err := copyDir(dir, tmp); err != nil {
+		if err := os.CopyFS(tmp, os.DirFS(dir)); err != nil {
 			return err
 		}
 		target = tmp
@@ -146,21 +145,4 @@ func scratch(server string) (string, func(), error) {
 		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 		admin.Close()
 	}, nil
-}
-
-func copyDir(from, to string) error {
-	entries, err := os.ReadDir(from)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(from, e.Name()))
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }

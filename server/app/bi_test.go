@@ -39,8 +39,8 @@ func (e *env) get(path string, header map[string]string) *httptest.ResponseRecor
 func readCSV(t *testing.T, body []byte) []map[string]string {
 	t.Helper()
 	recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
-	if err != nil {
-		t.Fatalf("bad CSV: %v\n%s", err, body)
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("bad CSV (%v): %.500s", err, body)
 	}
 	var out []map[string]string
 	for _, r := range recs[1:] {

@@ -1,9 +1,7 @@
 package app_test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -147,28 +145,9 @@ func checkExport(t *testing.T, h http.Handler, file, rawQuery string) {
 	var rows []map[string]string
 	switch {
 	case strings.HasPrefix(ct, "text/csv"):
-		body := bytes.TrimPrefix(rec.Body.Bytes(), []byte("\uFEFF"))
-		recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
-		if err != nil || len(recs) == 0 {
-			t.Fatalf("a CSV body that does not parse (%v): %.500s", err, rec.Body.String())
-		}
-		for _, r := range recs[1:] {
-			m := map[string]string{}
-			for i, h := range recs[0] {
-				m[h] = r[i]
-			}
-			rows = append(rows, m)
-		}
+		rows = readCSV(t, bytes.TrimPrefix(rec.Body.Bytes(), []byte("\uFEFF")))
 	case strings.HasPrefix(ct, "application/x-ndjson"):
-		sc := bufio.NewScanner(rec.Body)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var raw map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
-				t.Fatalf("an NDJSON line that does not parse (%v): %q", err, sc.Text())
-			}
-			rows = append(rows, flatten(raw))
-		}
+		rows = readNDJSON(t, rec.Body.Bytes())
 	default:
 		t.Fatalf("200 with content type %q", ct)
 	}

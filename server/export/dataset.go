@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"dpcma/server/database"
@@ -202,8 +203,45 @@ type Catalogue struct {
 	Indicators []string          // codes
 }
 
-// LoadCatalogue reads the catalogue.
-func LoadCatalogue(ctx context.Context, db *database.DB) (*Catalogue, error) {
+// Catalogues keeps the catalogue of the latest data revision: every
+// export and every OData page needs it, and it changes only with the data
+// (each change moves the revision on). The zero value is ready to use.
+type Catalogues struct {
+	mu  sync.Mutex
+	rev int64
+	cat *Catalogue
+}
+
+// Load returns the catalogue with the data revision read before it, from
+// memory while the revision is the one it was read at. A catalogue is
+// never changed once read, so callers share it.
+func (c *Catalogues) Load(ctx context.Context, db *database.DB) (*Catalogue, int64, error) {
+	rev, err := Revision(ctx, db)
+	if err != nil {
+		return nil, 0, err
+	}
+	c.mu.Lock()
+	cat := c.cat
+	if c.rev != rev {
+		cat = nil
+	}
+	c.mu.Unlock()
+	if cat != nil {
+		return cat, rev, nil
+	}
+	if cat, err = loadCatalogue(ctx, db); err != nil {
+		return nil, 0, err
+	}
+	c.mu.Lock()
+	if c.cat == nil || rev >= c.rev {
+		c.rev, c.cat = rev, cat
+	}
+	c.mu.Unlock()
+	return cat, rev, nil
+}
+
+// loadCatalogue reads the catalogue from the database.
+func loadCatalogue(ctx context.Context, db *database.DB) (*Catalogue, error) {
 	c := &Catalogue{Orgs: map[string]string{}}
 	var err error
 	if c.Domains, err = strings1(ctx, db, "SELECT DISTINCT domain FROM indicators ORDER BY domain"); err != nil {

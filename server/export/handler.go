@@ -45,6 +45,7 @@ const flushEvery = 2000
 // Handler serves GET /export/{practices,responses,maturity,organisations}.{csv,json}.
 func Handler(db *database.DB, cfg Config) http.Handler {
 	slots := make(chan struct{}, max(cfg.MaxConcurrent, 1))
+	catalogues := &Catalogues{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -72,7 +73,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		case <-ctx.Done():
 			return
 		}
-		serve(ctx, w, r, db, name, format)
+		serve(ctx, w, r, db, catalogues, name, format)
 	})
 }
 
@@ -132,20 +133,15 @@ func NotModified(w http.ResponseWriter, r *http.Request, etag string) bool {
 	return false
 }
 
-func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, name, format string) {
+func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, catalogues *Catalogues, name, format string) {
 	// The revision is read before the data: a write in between gives a
 	// tag older than the data, which only costs a later full download.
-	rev, err := Revision(ctx, db)
+	cat, rev, err := catalogues.Load(ctx, db)
 	if err != nil {
 		WriteInternal(ctx, w, err, "export")
 		return
 	}
 	etag := ETag(rev, r.URL)
-	cat, err := LoadCatalogue(ctx, db)
-	if err != nil {
-		WriteInternal(ctx, w, err, "export")
-		return
-	}
 	set := SetFor(name, cat)
 	q, bom, err := ParseParams(set, cat, r.URL.Query(), format)
 	var perr *ParseError

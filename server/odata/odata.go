@@ -40,6 +40,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 	if cfg.Export.Timeout <= 0 {
 		cfg.Export.Timeout = export.DefaultConfig.Timeout
 	}
+	catalogues := &export.Catalogues{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("OData-Version", "4.0")
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -53,7 +54,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), cfg.Export.Timeout)
 		defer cancel()
-		cat, err := export.LoadCatalogue(ctx, db)
+		cat, _, err := catalogues.Load(ctx, db)
 		if err != nil {
 			export.WriteInternal(ctx, w, err, "OData request")
 			return

@@ -239,23 +239,13 @@ type scoreKey struct {
 	domain     string
 }
 
-// scoreColumns are practice_scores' figures, in scoring.PracticeScore's
-// order.
-var scoreColumns = func() []string {
-	cols := []string{"answered", "applicable", "completion", "weighted_sum", "weight_sum", "score", "level"}
-	for _, s := range scoring.Subsets {
-		cols = append(cols, s.Name()+"_score")
-	}
-	return append(cols, "list_size")
-}()
-
 func (w *writer) storedScores(practices []practiceRef, periodID int) (map[scoreKey]scoring.PracticeScore, error) {
 	ids := make([]any, 0, len(practices)+1)
 	ids = append(ids, periodID)
 	for _, p := range practices {
 		ids = append(ids, p.id)
 	}
-	rows, err := w.query(`SELECT practice_id, domain, `+strings.Join(scoreColumns, ", ")+` FROM practice_scores
+	rows, err := w.query(`SELECT practice_id, domain, `+strings.Join(rollup.ScoreColumns, ", ")+` FROM practice_scores
 		WHERE period_id = ? AND practice_id IN (`+database.Placeholders(len(practices))+`)`, ids...)
 	if err != nil {
 		return nil, err
@@ -299,11 +289,11 @@ func (w *writer) storeScores(scores []practiceScoreRow, periodID int) error {
 		a, b := scores[i], scores[j]
 		return a.practiceID < b.practiceID || a.practiceID == b.practiceID && a.domain < b.domain
 	})
-	set := make([]string, len(scoreColumns))
-	for i, c := range scoreColumns {
+	set := make([]string, len(rollup.ScoreColumns))
+	for i, c := range rollup.ScoreColumns {
 		set[i] = c + " = excluded." + c
 	}
-	marks := "(" + strings.Repeat("?, ", len(scoreColumns)+2) + "?)"
+	marks := "(" + strings.Repeat("?, ", len(rollup.ScoreColumns)+2) + "?)"
 	for len(scores) > 0 {
 		chunk := scores[:min(len(scores), rowsPerStatement)]
 		scores = scores[len(chunk):]
@@ -320,7 +310,7 @@ func (w *writer) storeScores(scores []practiceScoreRow, periodID int) error {
 			}
 			args = append(args, p.ListSize)
 		}
-		err := w.exec(`INSERT INTO practice_scores (practice_id, period_id, domain, `+strings.Join(scoreColumns, ", ")+`)
+		err := w.exec(`INSERT INTO practice_scores (practice_id, period_id, domain, `+strings.Join(rollup.ScoreColumns, ", ")+`)
 			VALUES `+strings.Join(rows, ", ")+`
 			ON CONFLICT (practice_id, period_id, domain) DO UPDATE SET `+strings.Join(set, ", "), args...)
 		if err != nil {

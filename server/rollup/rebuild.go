@@ -172,14 +172,12 @@ func practiceScoresSQL(where func(string) string) string {
 		UNION ALL SELECT '' AS domain, COUNT(*) AS n FROM indicators`
 	score := scoring.ScoreSQL(sum("ws"), sum("wt"))
 	subset := func(s scoring.Subset) string { return scoring.ScoreSQL(sum(s.Name()+"_ws"), sum(s.Name()+"_wt")) }
-	subsetCols, subsetScores := "", ""
+	subsetScores := ""
 	for _, s := range scoring.Subsets {
-		subsetCols += ", " + s.Name() + "_score"
 		subsetScores += ",\n\t\t\t" + subset(s)
 	}
 	applicable := "(cat.n - " + sum("na") + ")"
-	return `INSERT INTO practice_scores (practice_id, period_id, domain, answered, applicable, completion,
-			weighted_sum, weight_sum, score, level` + subsetCols + `, list_size)
+	return `INSERT INTO practice_scores (practice_id, period_id, domain, ` + strings.Join(ScoreColumns, ", ") + `)
 		SELECT p.id, pe.id, cat.domain, ` + sum("answered") + `, ` + applicable + `,
 			CASE WHEN ` + applicable + ` > 0 THEN 1.0 * ` + sum("answered") + ` / ` + applicable + ` ELSE 0 END,
 			` + sum("ws") + `, ` + sum("wt") + `, ` + score + `, ` + scoring.LevelSQL(score, subset) + subsetScores + `,
@@ -191,6 +189,16 @@ func practiceScoresSQL(where func(string) string) string {
 		LEFT JOIN rollup_ccg_sums c ON c.subject_id = p.ccg_id AND c.period_id = pe.id AND c.domain = cat.domain
 		WHERE 1=1` + where("pe.id")
 }
+
+// ScoreColumns are practice_scores' figures, in the order of
+// scoring.PracticeScore's fields. The rebuild and the writes both use them.
+var ScoreColumns = func() []string {
+	cols := []string{"answered", "applicable", "completion", "weighted_sum", "weight_sum", "score", "level"}
+	for _, s := range scoring.Subsets {
+		cols = append(cols, s.Name()+"_score")
+	}
+	return append(cols, "list_size")
+}()
 
 // RollupColumns are org_rollups' summed columns, in the order of
 // scoring.Rollup's fields. The rebuild and the writes' deltas both use

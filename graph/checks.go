@@ -173,7 +173,7 @@ func (w *walk) field(f *ast.Field) (measure, *gqlerror.Error) {
 		return measure{}, apperr.Errorf(f.Position, apperr.IntrospectionDisabled,
 			"introspection is switched off on this server; ask for _service { sdl } or read the schema in the repository")
 	}
-	if err := w.checks.checkPageSize(f, w.vars); err != nil {
+	if err := w.checkPageSize(f); err != nil {
 		return measure{}, err
 	}
 	if err := checkCursors(f, w.vars); err != nil {
@@ -325,22 +325,14 @@ func refuseDefer(sel ast.Selection) *gqlerror.Error {
 	return nil
 }
 
-func (c operationChecks) checkPageSize(f *ast.Field, vars map[string]any) *gqlerror.Error {
-	if c.maxPageSize <= 0 || f.Definition == nil || !strings.HasSuffix(f.Definition.Type.Name(), "Connection") {
+func (w *walk) checkPageSize(f *ast.Field) *gqlerror.Error {
+	if w.checks.maxPageSize <= 0 || !isConnection(f) {
 		return nil
 	}
 	for _, name := range []string{"first", "last"} {
-		arg := f.Arguments.ForName(name)
-		if arg == nil {
-			continue
-		}
-		v, err := arg.Value.Value(vars)
-		if err != nil || v == nil {
-			continue
-		}
-		if n, ok := toInt(v); ok && n > int64(c.maxPageSize) {
-			return apperr.Errorf(arg.Position, apperr.BadUserInput,
-				"%s on %s is %d; the most one page can hold is %d: page with after/before", name, f.Name, n, c.maxPageSize)
+		if n, ok := w.intArg(f, name); ok && n > int64(w.checks.maxPageSize) {
+			return apperr.Errorf(f.Arguments.ForName(name).Position, apperr.BadUserInput,
+				"%s on %s is %d; the most one page can hold is %d: page with after/before", name, f.Name, n, w.checks.maxPageSize)
 		}
 	}
 	return nil

@@ -65,6 +65,20 @@ func Each(t *testing.T, f func(t *testing.T, backend string)) {
 
 var counter atomic.Int64
 
+// fill migrates a new SQLite database and seeds it with kind.
+func fill(t testing.TB, db *database.DB, kind string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if kind != seed.None {
+		if _, err := seed.Run(ctx, db, kind, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // Open returns a fresh, migrated database holding the data set kind
 // (seed.None for empty), closed and dropped when the test ends.
 func Open(t testing.TB, backend, kind string, opts ...database.Option) *database.DB {
@@ -79,14 +93,7 @@ func Open(t testing.TB, backend, kind string, opts ...database.Option) *database
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if kind != seed.None {
-			if _, err := seed.Run(ctx, db, kind, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		fill(t, db, kind)
 		return db
 	case Postgres:
 		dsn = postgresClone(t, kind)

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"dpcma/server/database"
-	"dpcma/server/seed"
 )
 
 // DSN returns the address of a fresh, migrated database holding the data
@@ -24,14 +23,7 @@ func DSN(t testing.TB, backend, kind string) string {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if kind != seed.None {
-			if _, err := seed.Run(ctx, db, kind, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		fill(t, db, kind)
 		return dsn
 	case Postgres:
 		return postgresClone(t, kind)

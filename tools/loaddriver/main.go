@@ -61,9 +61,8 @@ func main() {
 	token := flag.String("token", "", "bearer token for the writes: an ADMIN token (server token create --role ADMIN)")
 	rate := flag.Float64("rate", 0, "mixed: send this many requests a second whatever the latency (open loop) instead of -clients")
 	mix := flag.String("mix", defaultMix, "mixed: weight of each kind of request")
-	tokens := flag.String("practice-tokens", "", "mixed: file of lines CODE TOKEN, a PRACTICE token per submitting practice; made if missing and -server-bin is given")
+	tokens := flag.String("practice-tokens", "", "mixed: file of lines CODE TOKEN, a PRACTICE token per submitting practice; made if missing when -db is given")
 	practices := flag.Int("practices", 200, "mixed: how many practice tokens to make")
-	serverBin := flag.String("server-bin", "", "mixed: the server binary, to make practice tokens (token create)")
 	dsn := flag.String("db", "", "mixed: the server's database, to make tokens and to check the derived tables against a rebuild at the end")
 	serverPID := flag.Int("server-pid", 0, "mixed: the server's process, for its RSS (default: the process listening on the URL's port)")
 	expectOutage := flag.Bool("expect-outage", false, "mixed: the database goes down during the run; SERVICE_UNAVAILABLE is expected, and the server must recover")
@@ -72,7 +71,7 @@ func main() {
 	flag.Parse()
 	if *name == "mixed" {
 		err := runMixed(mixConfig{target: *target, clients: *clients, rate: *rate, duration: *duration, mix: *mix,
-			tokensFile: *tokens, practices: *practices, serverBin: *serverBin, dsn: *dsn, serverPID: *serverPID,
+			tokensFile: *tokens, practices: *practices, dsn: *dsn, serverPID: *serverPID,
 			expectOutage: *expectOutage, maxRecovery: *maxRecovery, maxOutageLatency: *maxOutageLatency})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "loaddriver:", err)

@@ -57,7 +57,6 @@ type mixConfig struct {
 	mix              string
 	tokensFile       string
 	practices        int
-	serverBin        string
 	dsn              string
 	serverPID        int
 	expectOutage     bool
@@ -448,11 +447,11 @@ func (m *mixed) discover() error {
 // not exist) and each practice's answers before the run.
 func (m *mixed) loadPractices() error {
 	tokens, err := readTokens(m.cfg.tokensFile)
-	if errors.Is(err, os.ErrNotExist) && m.cfg.serverBin != "" {
+	if errors.Is(err, os.ErrNotExist) && m.cfg.dsn != "" {
 		tokens, err = m.makeTokens()
 	}
 	if err != nil {
-		return fmt.Errorf("practice tokens (-practice-tokens, or -server-bin and -db to make them): %w", err)
+		return fmt.Errorf("practice tokens (-practice-tokens, made when missing with -db): %w", err)
 	}
 	m.free = make(chan *practice, len(tokens))
 	for _, t := range tokens {

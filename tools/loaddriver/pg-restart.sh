@@ -11,14 +11,12 @@
 # Stopping the cluster breaks everything else using it: keep STOP_FOR
 # short. The cluster is started again however the script ends.
 #
-#   DB=postgres://postgres@127.0.0.1:5432/dpcma_soak SERVER_BIN=/tmp/dpcma-soak \
-#     tools/loaddriver/pg-restart.sh
+#   DB=postgres://postgres@127.0.0.1:5432/dpcma_soak tools/loaddriver/pg-restart.sh
 set -euo pipefail
 
 URL=${URL:-http://127.0.0.1:18090/query}
 DB=${DB:?DB: the PostgreSQL database of the server, postgres://...}
-TOKENS=${TOKENS:-/tmp/dpcma-practice-tokens.txt}
-SERVER_BIN=${SERVER_BIN:-} # needed only to make TOKENS when it does not exist
+TOKENS=${TOKENS:-/tmp/dpcma-practice-tokens.txt} # made in DB when it does not exist
 CLIENTS=${CLIENTS:-16}
 DURATION=${DURATION:-50s}
 STOP_AFTER=${STOP_AFTER:-15}
@@ -49,10 +47,6 @@ trap cleanup EXIT
 cd "$(dirname "$0")/../.."
 go build -o "$work/loaddriver" ./tools/loaddriver
 curl -fsS "$base/readyz" >/dev/null || { echo "pg-restart: $base/readyz is not ready" >&2; exit 1; }
-if [[ ! -f $TOKENS ]]; then
-	"$work/loaddriver" -query mixed -url "$URL" -duration 0s -clients 1 \
-		-practice-tokens "$TOKENS" -server-bin "${SERVER_BIN:?SERVER_BIN: to make $TOKENS}" -db "$DB" >/dev/null
-fi
 
 "$work/loaddriver" -query mixed -url "$URL" -clients "$CLIENTS" -duration "$DURATION" \
 	-practice-tokens "$TOKENS" -db "$DB" -expect-outage >"$work/driver.log" 2>&1 &

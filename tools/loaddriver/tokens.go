@@ -3,12 +3,15 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
+	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
-	"sync"
+	"time"
+
+	"dpcma/ent/grant"
+	"dpcma/server/accounts"
+	"dpcma/server/database"
 )
 
 // readTokens reads lines "CODE TOKEN" (blank lines and # comments
@@ -52,8 +55,8 @@ func parseTokens(data []byte) ([][2]string, error) {
 }
 
 // makeTokens makes a PRACTICE token for -practices practices, spread
-// over every CCG, with the server binary's token create, and writes them
-// to -practice-tokens.
+// over every CCG, in the database as the server's token create does, and
+// writes them to -practice-tokens.
 func (m *mixed) makeTokens() ([][2]string, error) {
 	if m.cfg.tokensFile == "" || m.cfg.dsn == "" {
 		return nil, fmt.Errorf("making tokens needs -practice-tokens FILE and -db")
@@ -84,39 +87,30 @@ func (m *mixed) makeTokens() ([][2]string, error) {
 			}
 		}
 	}
-	tokens := make([][2]string, len(codes))
-	errs := make([]error, len(codes))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
-	for i, code := range codes {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			cmd := exec.Command(m.cfg.serverBin, "token", "create", "--db", m.cfg.dsn, "--role", "PRACTICE", "--org", code,
-				"--email", "loaddriver-"+strings.ToLower(code)+"@nhs.net", "--label", "loaddriver")
-			outb, err := cmd.Output()
-			lines := strings.Fields(string(outb))
-			if err == nil && len(lines) == 0 {
-				err = errors.New("printed nothing")
-			}
-			if err != nil {
-				var exit *exec.ExitError
-				if errors.As(err, &exit) {
-					outb = append(outb, exit.Stderr...)
-				}
-				errs[i] = fmt.Errorf("token create for %s: %w: %s", code, err, outb)
-				return
-			}
-			tokens[i] = [2]string{code, lines[len(lines)-1]}
-		})
+	db, err := database.Open(context.Background(), m.cfg.dsn)
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
+	defer db.Close()
+	svc, err := accounts.New(db.Client, db.Dialect, accounts.Config{})
+	if err != nil {
+		return nil, err
+	}
+	// A label of its own, so that a run with a new file makes new tokens
+	// for the accounts an earlier run made.
+	label := "loaddriver " + time.Now().UTC().Format(time.RFC3339Nano)
+	tokens := make([][2]string, len(codes))
+	for i, code := range codes {
+		email := "loaddriver-" + strings.ToLower(code) + "@nhs.net"
+		t, err := svc.OperatorToken(context.Background(), email, grant.RolePRACTICE, code, label)
+		if err != nil {
+			return nil, fmt.Errorf("a token for %s: %w", code, err)
+		}
+		tokens[i] = [2]string{code, t.Token}
+	}
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# PRACTICE tokens made by tools/loaddriver: CODE TOKEN\n")
-	for i, t := range tokens {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
+	for _, t := range tokens {
 		fmt.Fprintf(&buf, "%s %s\n", t[0], t[1])
 	}
 	if err := os.WriteFile(m.cfg.tokensFile, buf.Bytes(), 0o600); err != nil {

@@ -110,7 +110,7 @@ func run(target, name, label string, clients int, duration time.Duration, warmup
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: time.Minute}
 	bodies := [][]byte{}
 	if eachCCG {
-		codes, err := ccgCodes(client, target)
+		codes, err := orgCodes(client, target, "CCG")
 		if err != nil {
 			return err
 		}
@@ -264,79 +264,96 @@ func (wl writeLoad) submit(client *http.Client, target, practice, period string,
 	in := map[string]any{"practice": practice, "period": period, "answers": []map[string]any{
 		{"indicator": "PO01", "value": yes}, {"indicator": "PO04", "value": fmt.Sprint(10 + 40*(round%2))},
 		{"indicator": "ER09", "value": fmt.Sprint(round % 4)}, {"indicator": "IN02", "value": yes}}}
-	body, _ := json.Marshal(map[string]any{"query": submitDoc, "variables": map[string]any{"in": in}})
-	req, _ := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+wl.token)
-	start := time.Now()
-	resp, err := client.Do(req)
+	status, data, took, err := post(client, target, submitDoc, map[string]any{"in": in}, wl.token)
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
+	if status != 200 || bytes.Contains(data, []byte(`"errors":`)) {
+		return 0, fmt.Errorf("HTTP %d: %.300s", status, data)
 	}
-	if resp.StatusCode != 200 || bytes.Contains(data, []byte(`"errors":`)) {
-		return 0, fmt.Errorf("HTTP %d: %.300s", resp.StatusCode, data)
-	}
-	return time.Since(start), nil
+	return took, nil
 }
 
 // practiceCodes lists some practices' codes and the open period.
 func practiceCodes(client *http.Client, target string) ([]string, string, error) {
-	body, _ := json.Marshal(map[string]string{"query": `{ currentPeriod { code } practices(first: 500, orderBy: {field: ODS_CODE, direction: ASC}) { edges { node { odsCode } } } }`})
-	resp, err := client.Post(target, "application/json", bytes.NewReader(body))
-	if err != nil {
-		return nil, "", err
-	}
-	defer resp.Body.Close()
 	var out struct {
-		Data struct {
-			CurrentPeriod struct{ Code string }
-			Practices     struct {
-				Edges []struct{ Node struct{ OdsCode string } }
-			}
+		CurrentPeriod struct{ Code string }
+		Practices     struct {
+			Edges []struct{ Node struct{ OdsCode string } }
 		}
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	if err := query(client, target, `{ currentPeriod { code } practices(first: 500, orderBy: {field: ODS_CODE, direction: ASC}) { edges { node { odsCode } } } }`,
+		nil, "", &out); err != nil {
 		return nil, "", fmt.Errorf("listing practices: %w", err)
 	}
 	var codes []string
-	for _, e := range out.Data.Practices.Edges {
+	for _, e := range out.Practices.Edges {
 		codes = append(codes, e.Node.OdsCode)
 	}
-	if len(codes) == 0 || out.Data.CurrentPeriod.Code == "" {
+	if len(codes) == 0 || out.CurrentPeriod.Code == "" {
 		return nil, "", fmt.Errorf("listing practices: none found, or no period")
 	}
-	return codes, out.Data.CurrentPeriod.Code, nil
+	return codes, out.CurrentPeriod.Code, nil
 }
 
-// ccgCodes lists every CCG's ODS code.
-func ccgCodes(client *http.Client, target string) ([]string, error) {
-	body, _ := json.Marshal(map[string]string{"query": `{ organisations(first: 1000, where: {tier: CCG}) { edges { node { odsCode } } } }`})
-	resp, err := client.Post(target, "application/json", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
+// orgCodes lists the ODS codes of every organisation of a tier, by name.
+func orgCodes(client *http.Client, target, tier string) ([]string, error) {
 	var out struct {
-		Data struct {
-			Organisations struct {
-				Edges []struct{ Node struct{ OdsCode string } }
-			}
+		Organisations struct {
+			Edges []struct{ Node struct{ OdsCode string } }
 		}
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, fmt.Errorf("listing CCGs: %w", err)
+	if err := query(client, target, `query($tier: Tier!) { organisations(first: 1000, where: {tier: $tier}, orderBy: {field: NAME, direction: ASC}) {
+		edges { node { odsCode } } } }`, map[string]any{"tier": tier}, "", &out); err != nil {
+		return nil, fmt.Errorf("listing %s organisations: %w", tier, err)
 	}
 	var codes []string
-	for _, e := range out.Data.Organisations.Edges {
+	for _, e := range out.Organisations.Edges {
 		codes = append(codes, e.Node.OdsCode)
 	}
 	if len(codes) == 0 {
-		return nil, fmt.Errorf("listing CCGs: none found")
+		return nil, fmt.Errorf("no %s organisations", tier)
 	}
 	return codes, nil
+}
+
+// post sends a GraphQL document (with a bearer token when one is given)
+// and reads the whole answer.
+func post(client *http.Client, target, doc string, vars map[string]any, token string) (int, []byte, time.Duration, error) {
+	body, _ := json.Marshal(map[string]any{"query": doc, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return do(client, req)
+}
+
+// do sends a request and reads the whole answer, timing both.
+func do(client *http.Client, req *http.Request) (int, []byte, time.Duration, error) {
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, time.Since(start), err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, data, time.Since(start), err
+}
+
+// query sends a GraphQL document and decodes its data into out; any
+// error, in the transport or the answer, is one.
+func query(client *http.Client, target, doc string, vars map[string]any, token string, out any) error {
+	status, body, _, err := post(client, target, doc, vars, token)
+	if c := classify(status, body, err); c != "" {
+		if err == nil {
+			err = fmt.Errorf("%.300s", body)
+		}
+		return fmt.Errorf("%s: %w", c, err)
+	}
+	var env struct{ Data json.RawMessage }
+	if err := json.Unmarshal(body, &env); err != nil {
+		return err
+	}
+	return json.Unmarshal(env.Data, out)
 }

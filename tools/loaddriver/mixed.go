@@ -282,26 +282,12 @@ func (m *mixed) one(kind string) result {
 	return r
 }
 
-// post sends a GraphQL request and reads the whole answer.
 func (m *mixed) post(doc string, vars map[string]any, token string) (int, []byte, time.Duration, error) {
-	body, _ := json.Marshal(map[string]any{"query": doc, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, m.cfg.target, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return m.do(req)
+	return post(m.client, m.cfg.target, doc, vars, token)
 }
 
-func (m *mixed) do(req *http.Request) (int, []byte, time.Duration, error) {
-	start := time.Now()
-	resp, err := m.client.Do(req)
-	if err != nil {
-		return 0, nil, time.Since(start), err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, data, time.Since(start), err
+func (m *mixed) query(doc string, vars map[string]any, token string, out any) error {
+	return query(m.client, m.cfg.target, doc, vars, token, out)
 }
 
 func (m *mixed) graphql(kind, doc string, vars map[string]any, token string) result {
@@ -326,7 +312,7 @@ func (m *mixed) export() result {
 	}[n%3]
 	req, _ := http.NewRequest(http.MethodGet, m.base+path, nil)
 	start := time.Now()
-	status, body, took, err := m.do(req)
+	status, body, took, err := do(m.client, req)
 	r := result{kind: "export", start: start, took: took, class: classify(status, body, err)}
 	// A file that fails part-way ends short (docs/operations.md): every
 	// line must be whole.
@@ -369,23 +355,6 @@ func (m *mixed) submit() (result, bool) {
 	return r, true
 }
 
-// query sends a GraphQL read during set-up or verification and decodes
-// its data into out.
-func (m *mixed) query(doc string, vars map[string]any, token string, out any) error {
-	status, body, _, err := m.post(doc, vars, token)
-	if c := classify(status, body, err); c != "" {
-		if err == nil {
-			err = fmt.Errorf("%.300s", body)
-		}
-		return fmt.Errorf("%s: %w", c, err)
-	}
-	var env struct{ Data json.RawMessage }
-	if err := json.Unmarshal(body, &env); err != nil {
-		return err
-	}
-	return json.Unmarshal(env.Data, out)
-}
-
 // discover finds the open period, every organisation's code by tier and
 // the practice-level indicators a submission answers.
 func (m *mixed) discover() error {
@@ -421,22 +390,11 @@ func (m *mixed) discover() error {
 		return err
 	}
 	for _, tier := range []string{"REGION", "STP", "CCG"} {
-		var orgs struct {
-			Organisations struct {
-				Edges []struct{ Node struct{ OdsCode string } }
-			}
-		}
-		if err := m.query(`query($tier: Tier!) { organisations(first: 1000, where: {tier: $tier}, orderBy: {field: NAME, direction: ASC}) {
-			edges { node { odsCode } } } }`, map[string]any{"tier": tier}, "", &orgs); err != nil {
-			return fmt.Errorf("listing %s organisations: %w", tier, err)
-		}
-		for _, e := range orgs.Organisations.Edges {
-			m.codes[tier] = append(m.codes[tier], e.Node.OdsCode)
-		}
-		if len(m.codes[tier]) == 0 {
-			return fmt.Errorf("no %s organisations", tier)
+		if m.codes[tier], err = orgCodes(m.client, m.cfg.target, tier); err != nil {
+			return err
 		}
 	}
+
 	if m.period == "" {
 		return errors.New("no open period to submit in")
 	}

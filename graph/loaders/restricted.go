@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 
 	"dpcma/ent"
@@ -12,6 +11,7 @@ import (
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
 	"dpcma/ent/predicate"
+	"dpcma/server/rollup"
 	"dpcma/server/scoring"
 
 	"entgo.io/ent/dialect/sql"
@@ -119,20 +119,9 @@ func (r *Restricted) query(ctx context.Context, client *ent.Client, tier organis
 		s.Join(ps).On(s.C(practice.FieldID), ps.C(practicescore.FieldPracticeID)).
 			Where(sql.EQ(ps.C(practicescore.FieldPeriodID), periodID))
 		c := func(name string) string { return ps.C(name) }
-		cols := []string{
-			sql.As(group, "org_id"), sql.As(c("domain"), "domain"),
-			sql.As("COUNT(*)", "practice_count"), sql.As("COUNT("+c("score")+")", "responded_count"),
-			sql.As("COALESCE(SUM("+c("score")+"), 0)", "score_sum"),
-			sql.As("COALESCE(SUM("+c("score")+" * "+c("list_size")+"), 0)", "weighted_score_sum"),
-			sql.As("COALESCE(SUM(CASE WHEN "+c("score")+" IS NOT NULL THEN "+c("list_size")+" ELSE 0 END), 0)", "patients"),
-			sql.As("COALESCE(SUM("+c("completion")+"), 0)", "completion_sum"),
-		}
-		for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
-			cols = append(cols, sql.As(fmt.Sprintf("SUM(CASE WHEN %s = %d THEN 1 ELSE 0 END)", c("level"), l), fmt.Sprintf("level%d", l)))
-		}
-		for _, sub := range scoring.Subsets {
-			col := c(sub.Name() + "_score")
-			cols = append(cols, sql.As("COALESCE(SUM("+col+"), 0)", sub.Name()+"_sum"), sql.As("COUNT("+col+")", sub.Name()+"_count"))
+		cols := []string{sql.As(group, "org_id"), sql.As(c("domain"), "domain")}
+		for i, sum := range rollup.PracticeSums(c) {
+			cols = append(cols, sql.As(sum, rollup.RollupColumns[i]))
 		}
 		s.Select(cols...).GroupBy(group, c("domain"))
 	}).Scan(ctx, &rows)

@@ -214,22 +214,34 @@ var RollupColumns = func() []string {
 	return cols
 }()
 
-// practiceRollupsSQL sums the practice scores of each CCG (col ccg_id) or
-// STP (stp_id), adding up each practice's scoring.PracticeScore.Rollup.
-// Closed practices keep their own scores but count in no roll-up.
-func practiceRollupsSQL(col string, where func(string) string) string {
-	levels, subsets := "", ""
+// PracticeSums are the aggregates that sum practice_scores rows into
+// their roll-up, in RollupColumns order, each practice adding its
+// scoring.PracticeScore.Rollup; col names a practice_scores column as the
+// query spells it. The rebuild and the roll-ups of a subset of practices
+// (maturity(practices:)) both use them.
+func PracticeSums(col func(name string) string) []string {
+	score, size := col("score"), col("list_size")
+	sums := []string{"COUNT(*)", "COUNT(" + score + ")", "COALESCE(SUM(" + score + "), 0)",
+		"COALESCE(SUM(" + score + " * " + size + "), 0)",
+		"COALESCE(SUM(CASE WHEN " + score + " IS NOT NULL THEN " + size + " ELSE 0 END), 0)",
+		"COALESCE(SUM(" + col("completion") + "), 0)"}
 	for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
-		levels += fmt.Sprintf(", SUM(CASE WHEN ps.level = %d THEN 1 ELSE 0 END)", l)
+		sums = append(sums, fmt.Sprintf("SUM(CASE WHEN %s = %d THEN 1 ELSE 0 END)", col("level"), l))
 	}
 	for _, s := range scoring.Subsets {
-		subsets += fmt.Sprintf(", COALESCE(SUM(ps.%[1]s_score), 0), COUNT(ps.%[1]s_score)", s.Name())
+		sub := col(s.Name() + "_score")
+		sums = append(sums, "COALESCE(SUM("+sub+"), 0)", "COUNT("+sub+")")
 	}
+	return sums
+}
+
+// practiceRollupsSQL sums the practice scores of each CCG (col ccg_id) or
+// STP (stp_id). Closed practices keep their own scores but count in no
+// roll-up.
+func practiceRollupsSQL(col string, where func(string) string) string {
+	sums := PracticeSums(func(name string) string { return "ps." + name })
 	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(RollupColumns, ", ") + `)
-		SELECT p.` + col + `, ps.period_id, ps.domain, COUNT(*), COUNT(ps.score), COALESCE(SUM(ps.score), 0),
-			COALESCE(SUM(ps.score * ps.list_size), 0),
-			SUM(CASE WHEN ps.score IS NOT NULL THEN ps.list_size ELSE 0 END),
-			SUM(ps.completion)` + levels + subsets + `
+		SELECT p.` + col + `, ps.period_id, ps.domain, ` + strings.Join(sums, ", ") + `
 		FROM practice_scores ps JOIN practices p ON p.id = ps.practice_id
 		WHERE p.` + col + ` IS NOT NULL AND p.status = 'ACTIVE'` + where("ps.period_id") + `
 		GROUP BY p.` + col + `, ps.period_id, ps.domain`

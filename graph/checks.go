@@ -2,14 +2,12 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"math"
 	"strconv"
 	"strings"
 
 	"dpcma/graph/apperr"
 	"dpcma/server/access"
-	"dpcma/server/fault"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -306,10 +304,7 @@ func refuseAnonymous(op ast.Operation, set ast.SelectionSet) *gqlerror.Error {
 			continue
 		}
 		if !anonymousFields[op][f.Name] {
-			var ferr *fault.Error
-			if errors.As(access.Read(nil, false), &ferr) {
-				return apperr.Errorf(f.Position, ferr.Code, "%s", ferr.Message)
-			}
+			return apperr.Errorf(f.Position, apperr.Unauthenticated, "%s", access.NeedTokenMessage)
 		}
 	}
 	return nil

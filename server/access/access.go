@@ -71,9 +71,13 @@ func (p *Principal) has(role grant.Role, match func(Grant) bool) bool {
 // IsAdmin reports whether p holds ADMIN.
 func (p *Principal) IsAdmin() bool { return p.has(grant.RoleADMIN, nil) }
 
-func needToken(p *Principal) error {
+// NeedTokenMessage tells an anonymous caller what it lacks.
+const NeedTokenMessage = "this needs a token: send Authorization: Bearer <token>"
+
+// NeedToken refuses an anonymous caller (UNAUTHENTICATED).
+func NeedToken(p *Principal) error {
 	if p == nil {
-		return fault.Unauthenticatedf("this needs a token: send Authorization: Bearer <token>")
+		return fault.Unauthenticatedf("%s", NeedTokenMessage)
 	}
 	return nil
 }
@@ -83,7 +87,7 @@ func Read(p *Principal, anonymousReads bool) error {
 	if anonymousReads {
 		return nil
 	}
-	return needToken(p)
+	return NeedToken(p)
 }
 
 // Subject is whose answers a write changes, with the tiers above it: a
@@ -100,7 +104,7 @@ type Subject struct {
 // SubmitAnswers decides whether p may set a subject's answers in a period
 // whose status for the subject's region is open (or closed).
 func SubmitAnswers(p *Principal, s Subject, periodOpen bool) error {
-	if err := needToken(p); err != nil {
+	if err := NeedToken(p); err != nil {
 		return err
 	}
 	allowed := p.IsAdmin() ||
@@ -118,7 +122,7 @@ func SubmitAnswers(p *Principal, s Subject, periodOpen bool) error {
 // Administer decides whether p may change the catalogue, open or close
 // periods nationally, and manage tokens of other accounts.
 func Administer(p *Principal) error {
-	if err := needToken(p); err != nil {
+	if err := NeedToken(p); err != nil {
 		return err
 	}
 	if !p.IsAdmin() {
@@ -130,7 +134,7 @@ func Administer(p *Principal) error {
 // SetPeriodStatus decides whether p may open or close a period in one
 // region (regionID) or nationally (0).
 func SetPeriodStatus(p *Principal, regionID int) error {
-	if err := needToken(p); err != nil {
+	if err := NeedToken(p); err != nil {
 		return err
 	}
 	if p.IsAdmin() || regionID != 0 && p.has(grant.RoleREGION, func(g Grant) bool { return g.OrgID == regionID }) {
@@ -155,7 +159,7 @@ type GrantTarget struct {
 // GrantRole decides whether p may grant or revoke a role: ADMIN any; a
 // CCG account PRACTICE roles for the practices of its CCG.
 func GrantRole(p *Principal, t GrantTarget) error {
-	if err := needToken(p); err != nil {
+	if err := NeedToken(p); err != nil {
 		return err
 	}
 	if p.IsAdmin() {

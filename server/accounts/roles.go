@@ -116,7 +116,7 @@ func (s *Service) GrantRole(ctx context.Context, in RoleChange) (*ent.Grant, err
 
 func (s *Service) grantRole(ctx context.Context, p *access.Principal, src auditevent.Source, in RoleChange, activate bool) (*ent.Grant, error) {
 	if p == nil {
-		return nil, access.Read(nil, false)
+		return nil, access.NeedToken(p)
 	}
 	email, err := NormaliseEmail(in.Email)
 	if err != nil {
@@ -221,7 +221,7 @@ func (s *Service) RevokeRole(ctx context.Context, in RoleChange) (bool, error) {
 
 func (s *Service) revokeRole(ctx context.Context, p *access.Principal, src auditevent.Source, in RoleChange) (bool, error) {
 	if p == nil {
-		return false, access.Read(nil, false)
+		return false, access.NeedToken(p)
 	}
 	email, err := NormaliseEmail(in.Email)
 	if err != nil {

@@ -21,7 +21,7 @@ type BIConfig struct {
 	CORSOrigins []string
 	// ODataPageSize is the rows of one OData page before @odata.nextLink.
 	ODataPageSize int
-	// Export limits (export.DefaultConfig when zero).
+	// Export limits (each from export.DefaultConfig when zero).
 	Export export.Config
 }
 
@@ -32,20 +32,13 @@ var DefaultBIConfig = BIConfig{ODataPageSize: odata.DefaultPageSize, Export: exp
 // rate limited like /query, and read by access.Read as the API does.
 func mountBI(mux *http.ServeMux, db *database.DB, cfg Config) {
 	bi := cfg.BI
-	if bi.Export.MaxConcurrent == 0 {
-		bi.Export = export.DefaultConfig
-	}
-	if bi.ODataPageSize <= 0 {
-		bi.ODataPageSize = odata.DefaultPageSize
-	}
 	bi.Export.AnonymousReads = !cfg.NoAnonymousReads
 	wrap := func(h http.Handler) http.Handler {
 		return withCORS(bi.CORSOrigins, compression.Handler(authenticate(cfg.Accounts,
 			limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy, h))))
 	}
 	mux.Handle("/export/", wrap(export.Handler(db, bi.Export)))
-	mux.Handle("/odata/", wrap(odata.Handler(db, odata.Config{PageSize: bi.ODataPageSize, AnonymousReads: bi.Export.AnonymousReads,
-		Export: bi.Export})))
+	mux.Handle("/odata/", wrap(odata.Handler(db, odata.Config{PageSize: bi.ODataPageSize, Export: bi.Export})))
 }
 
 // withCORS answers preflight requests and sets the CORS headers for the

@@ -38,13 +38,28 @@ type Config struct {
 // DefaultConfig is what the server uses unless told otherwise.
 var DefaultConfig = Config{AnonymousReads: true, Timeout: 15 * time.Minute, MaxConcurrent: 2, QueueWait: 30 * time.Second}
 
+// WithDefaults gives each limit left at zero its DefaultConfig value.
+func (c Config) WithDefaults() Config {
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultConfig.Timeout
+	}
+	if c.MaxConcurrent <= 0 {
+		c.MaxConcurrent = DefaultConfig.MaxConcurrent
+	}
+	if c.QueueWait <= 0 {
+		c.QueueWait = DefaultConfig.QueueWait
+	}
+	return c
+}
+
 // flushEvery is how many rows go out between flushes: often enough that a
 // client sees progress, seldom enough that flushing costs nothing.
 const flushEvery = 2000
 
 // Handler serves GET /export/{practices,responses,maturity,organisations}.{csv,json}.
 func Handler(db *database.DB, cfg Config) http.Handler {
-	slots := make(chan struct{}, max(cfg.MaxConcurrent, 1))
+	cfg = cfg.WithDefaults()
+	slots := make(chan struct{}, cfg.MaxConcurrent)
 	catalogues := &Catalogues{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -26,9 +26,9 @@ const DefaultPageSize = 5000
 
 // Config holds the feed's settings.
 type Config struct {
-	PageSize       int
-	AnonymousReads bool
-	// Export gives the time limit of one request (Timeout).
+	PageSize int
+	// Export gives who may read (AnonymousReads) and the time limit of
+	// one request (Timeout).
 	Export export.Config
 }
 
@@ -37,9 +37,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = DefaultPageSize
 	}
-	if cfg.Export.Timeout <= 0 {
-		cfg.Export.Timeout = export.DefaultConfig.Timeout
-	}
+	cfg.Export = cfg.Export.WithDefaults()
 	catalogues := &export.Catalogues{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("OData-Version", "4.0")
@@ -48,7 +46,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 			export.WriteError(w, http.StatusMethodNotAllowed, fault.MethodNotAllowed, "the feed is read-only: use GET")
 			return
 		}
-		if err := access.Read(access.From(r.Context()), cfg.AnonymousReads); err != nil {
+		if err := access.Read(access.From(r.Context()), cfg.Export.AnonymousReads); err != nil {
 			export.WriteFault(w, err)
 			return
 		}

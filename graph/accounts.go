@@ -61,9 +61,12 @@ func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {
 	return v, nil
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+// deref is an optional argument's value, or its zero value when it is
+// not given.
+func deref[T any](v *T) T {
+	var zero T
+	if v == nil {
+		return zero
 	}
-	return *s
+	return *v
 }

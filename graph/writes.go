@@ -28,15 +28,9 @@ import (
 // the resolvers only translate.
 
 func (r *Resolver) submitResponses(ctx context.Context, in model.SubmitResponsesInput) (*model.SubmitResult, error) {
-	s := answers.Submission{Period: in.Period, Source: auditevent.SourceAPI}
-	if in.Practice != nil {
-		s.Practice = *in.Practice
-	}
-	if in.Organisation != nil {
-		s.Organisation = *in.Organisation
-	}
+	s := answers.Submission{Period: in.Period, Source: auditevent.SourceAPI, Practice: deref(in.Practice), Organisation: deref(in.Organisation)}
 	for _, a := range in.Answers {
-		s.Answers = append(s.Answers, answers.Answer{Indicator: a.Indicator, Value: a.Value, NotApplicable: a.NotApplicable != nil && *a.NotApplicable})
+		s.Answers = append(s.Answers, answers.Answer{Indicator: a.Indicator, Value: a.Value, NotApplicable: deref(a.NotApplicable)})
 	}
 	res, err := answers.Submit(ctx, r.db, access.From(ctx), s)
 	if err != nil {
@@ -98,12 +92,7 @@ func (r *Resolver) createIndicator(ctx context.Context, in model.CreateIndicator
 	ni := catalogue.NewIndicator{Code: in.Code, Title: in.Title, Domain: in.Domain, Category: in.Category,
 		Respondent: in.Respondent, Weight: in.Weight,
 		Spec: scoring.Spec{Type: in.AnswerType, Target: in.Target, Choices: in.Choices}}
-	if in.Description != nil {
-		ni.Description = *in.Description
-	}
-	if in.MaxStep != nil {
-		ni.Spec.MaxStep = *in.MaxStep
-	}
+	ni.Description, ni.Spec.MaxStep = deref(in.Description), deref(in.MaxStep)
 	return catalogue.CreateIndicator(ctx, r.db, access.From(ctx), ni)
 }
 
@@ -113,19 +102,12 @@ func (r *Resolver) updateIndicator(ctx context.Context, code string, in model.Up
 }
 
 func (r *Resolver) createPeriod(ctx context.Context, in model.CreatePeriodInput) (*ent.AssessmentPeriod, error) {
-	np := catalogue.NewPeriod{Code: in.Code, OpensOn: in.OpensOn, ClosesOn: in.ClosesOn}
-	if in.Name != nil {
-		np.Name = *in.Name
-	}
+	np := catalogue.NewPeriod{Code: in.Code, OpensOn: in.OpensOn, ClosesOn: in.ClosesOn, Name: deref(in.Name)}
 	return catalogue.CreatePeriod(ctx, r.db, access.From(ctx), np)
 }
 
 func (r *Resolver) setPeriodStatus(ctx context.Context, code string, region *string, status assessmentperiod.Status) (*ent.AssessmentPeriod, error) {
-	reg := ""
-	if region != nil {
-		reg = *region
-	}
-	return catalogue.SetPeriodStatus(ctx, r.db, access.From(ctx), code, reg, status)
+	return catalogue.SetPeriodStatus(ctx, r.db, access.From(ctx), code, deref(region), status)
 }
 
 // regionalStatus lists a period's regional overrides.

@@ -188,7 +188,7 @@ func run(target, name, label string, clients int, duration time.Duration, warmup
 		return firstErr
 	}
 	slices.Sort(latencies)
-	pct := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }
+	pct := func(p float64) time.Duration { return percentile(latencies, p) }
 	fmt.Printf("query=%s clients=%d requests=%d throughput=%.1f req/s p50=%s p95=%s p99=%s max=%s\n",
 		label, clients, len(latencies), float64(len(latencies))/elapsed.Seconds(),
 		pct(0.50).Round(time.Microsecond), pct(0.95).Round(time.Microsecond), pct(0.99).Round(time.Microsecond),
@@ -203,7 +203,7 @@ func run(target, name, label string, clients int, duration time.Duration, warmup
 			return fmt.Errorf("writes: none completed")
 		}
 		fmt.Printf("writes=%d rate=%.1f/s p50=%s max=%s\n", len(r.latencies), float64(len(r.latencies))/elapsed.Seconds(),
-			r.latencies[len(r.latencies)/2].Round(time.Microsecond), r.latencies[len(r.latencies)-1].Round(time.Microsecond))
+			percentile(r.latencies, 0.5).Round(time.Microsecond), r.latencies[len(r.latencies)-1].Round(time.Microsecond))
 	}
 	return nil
 }

@@ -7,7 +7,6 @@
 // a gateway never selects the key it already holds.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,12 +18,9 @@ import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
 import { buildSubgraphSchema } from "@apollo/subgraph";
+import { startDpcma } from "../dpcma-server.mjs";
 
-const bin = process.env.DPCMA_BIN;
-if (!bin) throw new Error("set DPCMA_BIN to a built dpcma server binary (go build -o dpcma ./server)");
-
-const dpcmaPort = 20000 + Math.floor(Math.random() * 20000);
-const dpcmaURL = `http://127.0.0.1:${dpcmaPort}/query`;
+let dpcmaURL;
 
 // The workforce subgraph's own data, deterministic per ODS code.
 const codeSum = (code) => [...code].reduce((s, c) => s + c.charCodeAt(0), 0);
@@ -54,18 +50,6 @@ async function direct(query, variables) {
   return res.data;
 }
 
-async function waitReady(url, deadlineMs) {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {}
-    if (Date.now() > until) throw new Error(`${url} not ready after ${deadlineMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 // The _entities requests the gateway sent since `from`, with the
 // typenames of their representations.
 function entityRequests(from) {
@@ -77,12 +61,10 @@ function entityRequests(from) {
 
 before(async () => {
   workdir = mkdtempSync(join(tmpdir(), "dpcma-fed-"));
-  dpcma = spawn(bin, ["--db", `sqlite://${join(workdir, "fed.db")}`, "--seed", "england", "--addr", `127.0.0.1:${dpcmaPort}`,
+  dpcma = await startDpcma(["--db", `sqlite://${join(workdir, "fed.db")}`, "--seed", "england",
     // The gateway and the tests all come from loopback: one client to the rate limit.
-    "--rate-limit", "0"], {
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  await waitReady(`http://127.0.0.1:${dpcmaPort}/readyz`, 180000);
+    "--rate-limit", "0"], 180000);
+  dpcmaURL = `${dpcma.base}/query`;
 
   proxy = createServer(async (req, res) => {
     const chunks = [];
@@ -166,7 +148,7 @@ after(async () => {
   await gatewayServer?.stop();
   await workforce?.stop();
   proxy?.close();
-  dpcma?.kill("SIGTERM");
+  dpcma?.stop();
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 

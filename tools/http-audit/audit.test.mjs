@@ -4,35 +4,22 @@
 // audits; the report lists every audit that did not pass.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serverAudits } from "graphql-http";
+import { startDpcma } from "../dpcma-server.mjs";
 
-const bin = process.env.DPCMA_BIN;
-if (!bin) throw new Error("set DPCMA_BIN to a built dpcma server binary (go build -o dpcma ./server)");
-const port = 20000 + Math.floor(Math.random() * 20000);
-const url = `http://127.0.0.1:${port}/query`;
-let server, workdir;
+let server, workdir, url;
 
 before(async () => {
   workdir = mkdtempSync(join(tmpdir(), "dpcma-audit-"));
-  server = spawn(bin, ["--db", `sqlite://${join(workdir, "audit.db")}`, "--seed", "small", "--addr", `127.0.0.1:${port}`, "--rate-limit", "0"], {
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const until = Date.now() + 60000;
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
-    } catch {}
-    if (Date.now() > until) throw new Error("dpcma not ready");
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  server = await startDpcma(["--db", `sqlite://${join(workdir, "audit.db")}`, "--seed", "small", "--rate-limit", "0"], 60000);
+  url = `${server.base}/query`;
 });
 
 after(() => {
-  server?.kill("SIGTERM");
+  server?.stop();
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 

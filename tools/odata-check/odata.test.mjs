@@ -5,39 +5,27 @@
 // GraphQL API: the same rows and the same numbers.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OData } from "@odata/client";
 import { parse } from "@sap-ux/edmx-parser";
+import { startDpcma } from "../dpcma-server.mjs";
 
-const bin = process.env.DPCMA_BIN;
-if (!bin) throw new Error("set DPCMA_BIN to a built dpcma server binary (go build -o dpcma ./server)");
-
-const port = 20000 + Math.floor(Math.random() * 20000);
-const base = `http://127.0.0.1:${port}`;
 const pageSize = 4; // the small data set then spans many pages
 
-let dpcma, workdir, client, metadata;
+let dpcma, workdir, client, metadata, base;
 
 before(async () => {
   workdir = mkdtempSync(join(tmpdir(), "dpcma-odata-"));
-  dpcma = spawn(bin, ["--db", `sqlite://${join(workdir, "odata.db")}`, "--seed", "small", "--rate-limit", "0",
-    "--odata-page-size", String(pageSize), "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "inherit"] });
-  const until = Date.now() + 120_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {}
-    if (Date.now() > until) throw new Error("dpcma did not become ready");
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  dpcma = await startDpcma(["--db", `sqlite://${join(workdir, "odata.db")}`, "--seed", "small", "--rate-limit", "0",
+    "--odata-page-size", String(pageSize)], 120_000);
+  base = dpcma.base;
   client = OData.New4({ serviceEndpoint: `${base}/odata/` });
 });
 
 after(() => {
-  dpcma?.kill();
+  dpcma?.stop();
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 

@@ -21,16 +21,13 @@ import (
 	"dpcma/ent/organisation"
 	"dpcma/ent/practice"
 	"dpcma/server/database"
-	"dpcma/server/ods"
 	"dpcma/server/refdata"
 	"dpcma/server/rollup"
 	"dpcma/server/seed"
 )
 
 // Files names the published files; only Practices and CCGs are required.
-type Files struct {
-	Practices, CCGs, Regions, ListSizes, STPLookup, STPNames, Payments string
-}
+type Files = refdata.Paths
 
 // Report is what an import did, one line per organisation or practice.
 type Report struct {
@@ -65,29 +62,12 @@ func (r *Report) Write(w io.Writer) {
 
 // Run imports the files into db in one transaction and reports what it did.
 // Importing the same files again changes nothing.
-func Run(ctx context.Context, db *database.DB, files Files) (*Report, error) {
-	var closers []io.Closer
-	defer func() {
-		for _, c := range closers {
-			c.Close()
-		}
-	}()
-	var src refdata.Sources
-	for _, f := range []struct {
-		path string
-		into *io.Reader
-	}{{files.Practices, &src.Practices}, {files.CCGs, &src.CCGs}, {files.Regions, &src.Regions}, {files.ListSizes, &src.ListSizes},
-		{files.STPLookup, &src.STPLookup}, {files.STPNames, &src.STPNames}, {files.Payments, &src.Payments}} {
-		if f.path == "" {
-			continue
-		}
-		r, err := ods.Open(f.path)
-		if err != nil {
-			return nil, err
-		}
-		closers = append(closers, r)
-		*f.into = r
+func Run(ctx context.Context, db *database.DB, paths Files) (*Report, error) {
+	src, files, err := paths.Open()
+	if err != nil {
+		return nil, err
 	}
+	defer files.Close()
 	if src.Practices == nil || src.CCGs == nil {
 		return nil, errors.New("give the practices file (--practices, epraccur) and the CCGs file (--ccgs, eccg)")
 	}
@@ -133,23 +113,13 @@ func Run(ctx context.Context, db *database.DB, files Files) (*Report, error) {
 	}
 	summary := rep.Summary()
 	if err := client.AuditEvent.Create().SetAt(time.Now().UTC()).SetActor("import:ods").SetSource(auditevent.SourceIMPORT).
-		SetAction("ods.imported").SetSubject(strings.Join(nonEmpty(files), " ")).SetNewValue(summary).Exec(ctx); err != nil {
+		SetAction("ods.imported").SetSubject(strings.Join(paths.Names(), " ")).SetNewValue(summary).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("auditing the import: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	return rep, nil
-}
-
-func nonEmpty(f Files) []string {
-	var out []string
-	for _, p := range []string{f.Practices, f.CCGs, f.Regions, f.ListSizes, f.STPLookup, f.STPNames, f.Payments} {
-		if p != "" {
-			out = append(out, p[strings.LastIndex(p, "/")+1:])
-		}
-	}
-	return out
 }
 
 // current is the database's hierarchy, with the rows behind it.

@@ -24,12 +24,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 
 const testdata = "../ods/testdata/"
 
-func allFiles() odsimport.Files {
-	return odsimport.Files{Practices: testdata + "epraccur_2016-02.csv.gz", CCGs: testdata + "eccg_2016-02.csv.gz",
-		Regions: testdata + "eauth_regions_local_offices_2018.csv.gz", ListSizes: testdata + "Patient_List_Size_2016_01-03.csv.gz",
-		STPLookup: testdata + "ccg_stp_2017.csv.gz", STPNames: testdata + "stp_footprints_2017.csv.gz",
-		Payments: testdata + "nhspaymentsgp-16-17.csv.gz"}
-}
+func allFiles() odsimport.Files { return refdata.PublishedPaths(testdata) }
 
 func count(t *testing.T, db *database.DB, q string, args ...any) int {
 	t.Helper()

@@ -1,12 +1,9 @@
 package refdata
 
 import (
-	"io"
 	"path/filepath"
 	"reflect"
 	"testing"
-
-	"dpcma/server/ods"
 )
 
 func TestEnglandCounts(t *testing.T) {
@@ -69,17 +66,12 @@ func TestSmallIsValidAndShaped(t *testing.T) {
 
 // The embedded files are what Derive makes of the published files.
 func TestEmbeddedFilesAreDerivedFromThePublishedOnes(t *testing.T) {
-	open := func(name string) io.Reader {
-		f, err := ods.Open(filepath.Join("..", "ods", "testdata", name+".gz"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		return f
+	src, files, err := PublishedPaths(filepath.Join("..", "ods", "testdata")).Open()
+	if err != nil {
+		t.Fatal(err)
 	}
-	got, d, err := Derive(Sources{Practices: open("epraccur_2016-02.csv"), CCGs: open("eccg_2016-02.csv"),
-		Regions: open("eauth_regions_local_offices_2018.csv"), ListSizes: open("Patient_List_Size_2016_01-03.csv"),
-		STPLookup: open("ccg_stp_2017.csv"), STPNames: open("stp_footprints_2017.csv"), Payments: open("nhspaymentsgp-16-17.csv")}, nil)
+	defer files.Close()
+	got, d, err := Derive(src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,16 +12,11 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 
-	"dpcma/server/ods"
 	"dpcma/server/refdata"
 )
 
@@ -40,35 +35,11 @@ func main() {
 }
 
 func run(in, out string) error {
-	var files []io.Closer
-	defer func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}()
-	open := func(name string) (io.Reader, error) {
-		f, err := ods.Open(filepath.Join(in, name))
-		if errors.Is(err, fs.ErrNotExist) {
-			f, err = ods.Open(filepath.Join(in, name+".gz"))
-		}
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, f)
-		return f, nil
+	src, files, err := refdata.PublishedPaths(in).Open()
+	if err != nil {
+		return err
 	}
-	var src refdata.Sources
-	for name, r := range map[string]*io.Reader{
-		"epraccur_2016-02.csv": &src.Practices, "eccg_2016-02.csv": &src.CCGs,
-		"eauth_regions_local_offices_2018.csv": &src.Regions, "Patient_List_Size_2016_01-03.csv": &src.ListSizes,
-		"stp_footprints_2017.csv": &src.STPNames, "ccg_stp_2017.csv": &src.STPLookup, "nhspaymentsgp-16-17.csv": &src.Payments,
-	} {
-		f, err := open(name)
-		if err != nil {
-			return err
-		}
-		*r = f
-	}
+	defer files.Close()
 	h, d, err := refdata.Derive(src, nil)
 	if err != nil {
 		return err

@@ -60,8 +60,7 @@ func (r *Resolver) practiceMaturity(ctx context.Context, p *ent.Practice, period
 		if row.Level != nil {
 			levels[*row.Level] = 1
 		}
-		ps := practiceScoreOf(row)
-		m.ByCategory = categoryScores(func(s scoring.Subset) *float64 { return ps.Subsets[s] })
+		m.ByCategory = categoryScores(func(s scoring.Subset) *float64 { return row.Subsets[s] })
 	}
 	m.LevelDistribution = levelCounts(levels)
 	for _, d := range domains {
@@ -127,7 +126,7 @@ func (r *Resolver) organisationMaturity(ctx context.Context, o *ent.Organisation
 
 // orgRollups returns an organisation's roll-ups in a period by domain:
 // the stored ones, or, restricted to some practices, summed from their
-// practice scores.
+// practice scores. The map is shared: read it, never write it.
 func (r *Resolver) orgRollups(ctx context.Context, s model.Subject, periodID int) (map[string]scoring.Rollup, error) {
 	l := loaders.For(ctx)
 	if s.Filter != "" {
@@ -137,11 +136,7 @@ func (r *Resolver) orgRollups(ctx context.Context, s model.Subject, periodID int
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]scoring.Rollup, len(all[s.OrgID]))
-	for d, row := range all[s.OrgID] {
-		out[d] = rollupOf(row)
-	}
-	return out, nil
+	return all[s.OrgID], nil
 }
 
 // subjectScore returns the score of m's subject in another period (for
@@ -225,44 +220,12 @@ func (r *Resolver) peerPercentile(ctx context.Context, m *model.Maturity) (*floa
 			if o.ParentID == nil || *o.ParentID != m.Subject.ParentID {
 				continue
 			}
-			if s := orgScore(all[id][key]); s != nil {
+			if s := all[id][key].Score(); s != nil {
 				peers = append(peers, *s)
 			}
 		}
 	}
 	return scoring.PercentRank(*m.Score, peers), nil
-}
-
-func orgScore(row *ent.OrgRollup) *float64 {
-	if row == nil {
-		return nil
-	}
-	return rollupOf(row).Score()
-}
-
-// rollupOf reads an org_rollups row as the rules' roll-up.
-func rollupOf(row *ent.OrgRollup) scoring.Rollup {
-	r := scoring.Rollup{PracticeCount: row.PracticeCount, RespondedCount: row.RespondedCount, ScoreSum: row.ScoreSum,
-		WeightedScoreSum: row.WeightedScoreSum, Patients: row.Patients, CompletionSum: row.CompletionSum,
-		Levels: [5]int{row.Level1, row.Level2, row.Level3, row.Level4, row.Level5}}
-	r.Subsets[scoring.Core] = scoring.MeanSum{Sum: row.CoreSum, Count: row.CoreCount}
-	r.Subsets[scoring.Mandated] = scoring.MeanSum{Sum: row.MandatedSum, Count: row.MandatedCount}
-	r.Subsets[scoring.CoreMandated] = scoring.MeanSum{Sum: row.CoreMandatedSum, Count: row.CoreMandatedCount}
-	r.Subsets[scoring.Enhanced] = scoring.MeanSum{Sum: row.EnhancedSum, Count: row.EnhancedCount}
-	r.Subsets[scoring.Transformational] = scoring.MeanSum{Sum: row.TransformationalSum, Count: row.TransformationalCount}
-	return r
-}
-
-// practiceScoreOf reads a practice_scores row as the rules' practice score.
-func practiceScoreOf(row *ent.PracticeScore) scoring.PracticeScore {
-	p := scoring.PracticeScore{Answered: row.Answered, Applicable: row.Applicable, Completion: row.Completion,
-		WeightedSum: row.WeightedSum, WeightSum: row.WeightSum, Score: row.Score, Level: row.Level, ListSize: row.ListSize}
-	p.Subsets[scoring.Core] = row.CoreScore
-	p.Subsets[scoring.Mandated] = row.MandatedScore
-	p.Subsets[scoring.CoreMandated] = row.CoreMandatedScore
-	p.Subsets[scoring.Enhanced] = row.EnhancedScore
-	p.Subsets[scoring.Transformational] = row.TransformationalScore
-	return p
 }
 
 // categoryScores lists the score of each category in display order.

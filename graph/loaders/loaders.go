@@ -14,6 +14,7 @@ import (
 	"dpcma/ent/datarevision"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
+	"dpcma/server/scoring"
 	"dpcma/server/telemetry"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -41,6 +42,7 @@ type Loaders struct {
 	Summary *dataloader.Loader[SummaryKey, *Summary]
 
 	client        *ent.Client
+	dialect       string
 	responseHints hintSet
 	responses     byPlace[*listLoader[SubjectPeriod, []*ent.Response]]
 	practicePages byPlace[*listLoader[orgKey, *ent.PracticeConnection]]
@@ -53,7 +55,7 @@ type Loaders struct {
 
 // New returns fresh loaders reading through client.
 func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
-	l := &Loaders{client: client, shared: shared, Rollups: newRollups(client), Restricted: newRestricted(client), Summary: newSummaryLoader(client, dialect)}
+	l := &Loaders{client: client, dialect: dialect, shared: shared, Rollups: newRollups(client, dialect), Restricted: newRestricted(client, dialect), Summary: newSummaryLoader(client, dialect)}
 	l.OrganisationByCode = byKey("organisation_by_code", func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
 		return client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).All(ctx)
 	}, func(o *ent.Organisation) string { return o.OdsCode })
@@ -172,12 +174,12 @@ func (l *Loaders) Domains(ctx context.Context) ([]string, error) {
 
 // OrgRollups returns every organisation's roll-ups for a period, by
 // organisation and domain.
-func (l *Loaders) OrgRollups(ctx context.Context, periodID int) (map[int]map[string]*ent.OrgRollup, error) {
+func (l *Loaders) OrgRollups(ctx context.Context, periodID int) (map[int]map[string]scoring.Rollup, error) {
 	sn, err := l.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return sn.rollupsFor(ctx, l.client, periodID)
+	return sn.rollupsFor(ctx, l.client, l.dialect, periodID)
 }
 
 func (l *Loaders) reference(ctx context.Context) (*reference, error) {

@@ -36,7 +36,7 @@ type Restricted struct {
 	loader  *dataloader.Loader[RestrictedKey, map[string]scoring.Rollup]
 }
 
-func newRestricted(client *ent.Client) *Restricted {
+func newRestricted(client *ent.Client, dialect string) *Restricted {
 	r := &Restricted{filters: map[string]*ent.PracticeWhereInput{}}
 	r.loader = dataloader.NewBatchedLoader(func(ctx context.Context, keys []RestrictedKey) []*dataloader.Result[map[string]scoring.Rollup] {
 		type shape struct {
@@ -53,7 +53,7 @@ func newRestricted(client *ent.Client) *Restricted {
 		var err error
 		for s, orgs := range groups {
 			var got map[int]map[string]scoring.Rollup
-			if got, err = r.query(ctx, client, s.tier, s.period, r.filter(s.filter), orgs); err != nil {
+			if got, err = r.query(ctx, client, dialect, s.tier, s.period, r.filter(s.filter), orgs); err != nil {
 				break
 			}
 			for _, org := range orgs {
@@ -93,10 +93,9 @@ func (r *Restricted) Get(ctx context.Context, k RestrictedKey) (map[string]scori
 	return r.loader.Load(ctx, k)()
 }
 
-func (r *Restricted) query(ctx context.Context, client *ent.Client, tier organisation.Tier, periodID int,
+func (r *Restricted) query(ctx context.Context, client *ent.Client, dialect string, tier organisation.Tier, periodID int,
 	filter *ent.PracticeWhereInput, orgs []int) (map[int]map[string]scoring.Rollup, error) {
-	// Closed practices count in no organisation's figures (docs/domain.md §2).
-	preds := []predicate.Practice{practice.StatusEQ(practice.StatusACTIVE)}
+	preds := []predicate.Practice{scoring.Counting()}
 	if filter != nil {
 		p, err := filter.P()
 		switch {
@@ -107,81 +106,51 @@ func (r *Restricted) query(ctx context.Context, client *ent.Client, tier organis
 			preds = append(preds, p)
 		}
 	}
-	column, _ := PracticeTier(tier)
-	var rows []restrictedRow
-	err := client.Practice.Query().Where(preds...).Modify(func(s *sql.Selector) {
-		ps := sql.Table(practicescore.Table)
-		group := "0"
-		if column != "" {
-			group = s.C(column)
-			s.Where(sql.InInts(s.C(column), orgs...))
-		}
-		s.Join(ps).On(s.C(practice.FieldID), ps.C(practicescore.FieldPracticeID)).
-			Where(sql.EQ(ps.C(practicescore.FieldPeriodID), periodID))
-		c := func(name string) string { return ps.C(name) }
-		cols := []string{sql.As(group, "org_id"), sql.As(c("domain"), "domain")}
-		for i, sum := range rollup.PracticeSums(c) {
-			cols = append(cols, sql.As(sum, rollup.RollupColumns[i]))
-		}
-		s.Select(cols...).GroupBy(group, c("domain"))
-	}).Scan(ctx, &rows)
+	s := sql.Dialect(dialect).Select().From(sql.Table(practice.Table))
+	for _, p := range preds {
+		p(s)
+	}
+	ps := sql.Table(practicescore.Table)
+	s.Join(ps).On(s.C(practice.FieldID), ps.C(practicescore.FieldPracticeID)).
+		Where(sql.EQ(ps.C(practicescore.FieldPeriodID), periodID))
+	c := func(name string) string { return ps.C(name) }
+	// England groups every practice under the constant 0, written as an
+	// alias so that the builder does not quote it into a column name.
+	org, groupBy := "0 AS org_id", []string{c(practicescore.FieldDomain)}
+	if column, _ := PracticeTier(tier); column != "" {
+		org = s.C(column)
+		groupBy = append(groupBy, org)
+		s.Where(sql.InInts(org, orgs...))
+	}
+	s.Select(append([]string{org, c(practicescore.FieldDomain)}, rollup.PracticeSums(c)...)...).GroupBy(groupBy...)
+	query, args := s.Query()
+	rows, err := client.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
 	out := map[int]map[string]scoring.Rollup{}
-	for _, row := range rows {
-		org := row.OrgID
-		if column == "" {
-			org = orgs[0] // England: every practice
+	for rows.Next() {
+		var (
+			org    int
+			domain string
+			sums   scoring.Rollup
+		)
+		if err := rows.Scan(append([]any{&org, &domain}, rollup.Rollups.Targets(&sums)...)...); err != nil {
+			return nil, err
+		}
+		if tier == organisation.TierNATIONAL {
+			org = orgs[0] // every practice
 		}
 		if out[org] == nil {
 			out[org] = map[string]scoring.Rollup{}
 		}
-		out[org][row.Domain] = row.rollup()
+		out[org][domain] = sums
 	}
-	if column == "" {
+	if tier == organisation.TierNATIONAL {
 		for _, o := range orgs[1:] {
 			out[o] = out[orgs[0]]
 		}
 	}
-	return out, nil
-}
-
-// restrictedRow is one organisation's and domain's sums, as scanned.
-type restrictedRow struct {
-	OrgID                 int     `json:"org_id"`
-	Domain                string  `json:"domain"`
-	PracticeCount         int     `json:"practice_count"`
-	RespondedCount        int     `json:"responded_count"`
-	ScoreSum              float64 `json:"score_sum"`
-	WeightedScoreSum      float64 `json:"weighted_score_sum"`
-	Patients              float64 `json:"patients"`
-	CompletionSum         float64 `json:"completion_sum"`
-	Level1                int     `json:"level1"`
-	Level2                int     `json:"level2"`
-	Level3                int     `json:"level3"`
-	Level4                int     `json:"level4"`
-	Level5                int     `json:"level5"`
-	CoreSum               float64 `json:"core_sum"`
-	CoreCount             int     `json:"core_count"`
-	MandatedSum           float64 `json:"mandated_sum"`
-	MandatedCount         int     `json:"mandated_count"`
-	CoreMandatedSum       float64 `json:"core_mandated_sum"`
-	CoreMandatedCount     int     `json:"core_mandated_count"`
-	EnhancedSum           float64 `json:"enhanced_sum"`
-	EnhancedCount         int     `json:"enhanced_count"`
-	TransformationalSum   float64 `json:"transformational_sum"`
-	TransformationalCount int     `json:"transformational_count"`
-}
-
-func (row restrictedRow) rollup() scoring.Rollup {
-	r := scoring.Rollup{PracticeCount: row.PracticeCount, RespondedCount: row.RespondedCount, ScoreSum: row.ScoreSum,
-		WeightedScoreSum: row.WeightedScoreSum, Patients: row.Patients, CompletionSum: row.CompletionSum,
-		Levels: [5]int{row.Level1, row.Level2, row.Level3, row.Level4, row.Level5}}
-	r.Subsets[scoring.Core] = scoring.MeanSum{Sum: row.CoreSum, Count: row.CoreCount}
-	r.Subsets[scoring.Mandated] = scoring.MeanSum{Sum: row.MandatedSum, Count: row.MandatedCount}
-	r.Subsets[scoring.CoreMandated] = scoring.MeanSum{Sum: row.CoreMandatedSum, Count: row.CoreMandatedCount}
-	r.Subsets[scoring.Enhanced] = scoring.MeanSum{Sum: row.EnhancedSum, Count: row.EnhancedCount}
-	r.Subsets[scoring.Transformational] = scoring.MeanSum{Sum: row.TransformationalSum, Count: row.TransformationalCount}
-	return r
+	return out, rows.Err()
 }

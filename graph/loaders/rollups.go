@@ -2,11 +2,15 @@ package loaders
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"dpcma/ent"
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
+	"dpcma/server/database"
+	"dpcma/server/rollup"
+	"dpcma/server/scoring"
 
 	"entgo.io/ent/dialect/sql"
 )
@@ -23,21 +27,22 @@ type PeerKey struct {
 // Rollups are the maturity loaders of one operation.
 type Rollups struct {
 	client   *ent.Client
+	dialect  string
 	hints    hintSet // practices
 	ccgHints hintSet // their CCGs, whose practices are their peers
-	scores   *listLoader[PracticePeriod, map[string]*ent.PracticeScore]
+	scores   *listLoader[PracticePeriod, map[string]*scoring.PracticeScore]
 	peers    *listLoader[PeerKey, []float64]
 }
 
-func newRollups(client *ent.Client) *Rollups {
-	r := &Rollups{client: client}
+func newRollups(client *ent.Client, dialect string) *Rollups {
+	r := &Rollups{client: client, dialect: dialect}
 	r.scores = newListLoader("practice_scores", func(k PracticePeriod) bool { return r.hints.has(k.PracticeID) }, r.extraScores, r.queryScores)
 	r.peers = newListLoader("peer_scores", func(k PeerKey) bool { return r.ccgHints.has(k.CCGID) }, r.extraPeers, r.queryPeers)
 	return r
 }
 
 // PracticeScores returns a practice's scores in a period, all domains.
-func (r *Rollups) PracticeScores(ctx context.Context, k PracticePeriod) (map[string]*ent.PracticeScore, error) {
+func (r *Rollups) PracticeScores(ctx context.Context, k PracticePeriod) (map[string]*scoring.PracticeScore, error) {
 	return r.scores.get(ctx, k)
 }
 
@@ -68,19 +73,36 @@ func (r *Rollups) extraScores(_ context.Context, keys []PracticePeriod) []Practi
 	return extra
 }
 
-func (r *Rollups) queryScores(ctx context.Context, need []PracticePeriod) (map[PracticePeriod]map[string]*ent.PracticeScore, error) {
-	rows, err := r.client.PracticeScore.Query().Where(
-		practicescore.PracticeIDIn(distinct(need, func(k PracticePeriod) int { return k.PracticeID })...),
-		practicescore.PeriodIDIn(distinct(need, func(k PracticePeriod) int { return k.PeriodID })...)).All(ctx)
-	got := map[PracticePeriod]map[string]*ent.PracticeScore{}
-	for _, row := range rows {
-		k := PracticePeriod{row.PracticeID, row.PeriodID}
-		if got[k] == nil {
-			got[k] = map[string]*ent.PracticeScore{}
-		}
-		got[k][row.Domain] = row
+func (r *Rollups) queryScores(ctx context.Context, need []PracticePeriod) (map[PracticePeriod]map[string]*scoring.PracticeScore, error) {
+	practices := distinct(need, func(k PracticePeriod) int { return k.PracticeID })
+	periods := distinct(need, func(k PracticePeriod) int { return k.PeriodID })
+	args := make([]any, 0, len(practices)+len(periods))
+	for _, id := range append(practices, periods...) {
+		args = append(args, id)
 	}
-	return got, err
+	rows, err := r.client.QueryContext(ctx, database.Rebind(r.dialect, "SELECT practice_id, period_id, domain, "+
+		strings.Join(rollup.Scores.Names(), ", ")+" FROM practice_scores WHERE practice_id IN ("+
+		database.Placeholders(len(practices))+") AND period_id IN ("+database.Placeholders(len(periods))+")"), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	got := map[PracticePeriod]map[string]*scoring.PracticeScore{}
+	for rows.Next() {
+		var (
+			k      PracticePeriod
+			domain string
+			score  scoring.PracticeScore
+		)
+		if err := rows.Scan(append([]any{&k.PracticeID, &k.PeriodID, &domain}, rollup.Scores.Targets(&score)...)...); err != nil {
+			return nil, err
+		}
+		if got[k] == nil {
+			got[k] = map[string]*scoring.PracticeScore{}
+		}
+		got[k][domain] = &score
+	}
+	return got, rows.Err()
 }
 
 // extraPeers: every hinted CCG in the keys' periods and domains.
@@ -112,7 +134,7 @@ func (r *Rollups) queryPeers(ctx context.Context, need []PeerKey) (map[PeerKey][
 			p := sql.Table(practice.Table)
 			s.Join(p).On(s.C(practicescore.FieldPracticeID), p.C(practice.FieldID)).
 				Where(sql.And(sql.InInts(p.C(practice.FieldCcgID), distinct(need, func(k PeerKey) int { return k.CCGID })...),
-					sql.EQ(p.C(practice.FieldStatus), practice.StatusACTIVE.String()))). // closed practices are no one's peers
+					sql.ExprP(scoring.CountsSQL(p.C(practice.FieldStatus))))). // closed practices are no one's peers
 				Select(sql.As(p.C(practice.FieldCcgID), "ccg_id"), s.C(practicescore.FieldPeriodID),
 					s.C(practicescore.FieldDomain), s.C(practicescore.FieldScore))
 		}).Scan(ctx, &rows)

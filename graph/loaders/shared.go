@@ -2,12 +2,16 @@ package loaders
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"dpcma/ent"
 	"dpcma/ent/assessmentperiod"
 	"dpcma/ent/organisation"
 	"dpcma/ent/orgrollup"
+	"dpcma/server/database"
+	"dpcma/server/rollup"
+	"dpcma/server/scoring"
 
 	"entgo.io/ent/dialect/sql"
 )
@@ -35,7 +39,7 @@ type snapshot struct {
 	base   *reference
 
 	rollupsMu sync.Mutex
-	rollups   map[int]map[int]map[string]*ent.OrgRollup // period → org → domain
+	rollups   map[int]map[int]map[string]scoring.Rollup // period → org → domain
 }
 
 type reference struct {
@@ -51,7 +55,7 @@ func (s *Shared) at(revision int64) *snapshot {
 	if s.current != nil && s.current.revision == revision {
 		return s.current
 	}
-	fresh := &snapshot{revision: revision, rollups: map[int]map[int]map[string]*ent.OrgRollup{}}
+	fresh := &snapshot{revision: revision, rollups: map[int]map[int]map[string]scoring.Rollup{}}
 	// A reader that raced a write gets a snapshot of its own: the newer
 	// one stays.
 	if s.current == nil || revision > s.current.revision {
@@ -131,22 +135,35 @@ func answered(p *ent.AssessmentPeriod) bool {
 }
 
 // rollupsFor returns every organisation's roll-ups for a period.
-func (sn *snapshot) rollupsFor(ctx context.Context, client *ent.Client, periodID int) (map[int]map[string]*ent.OrgRollup, error) {
+func (sn *snapshot) rollupsFor(ctx context.Context, client *ent.Client, dialect string, periodID int) (map[int]map[string]scoring.Rollup, error) {
 	sn.rollupsMu.Lock()
 	defer sn.rollupsMu.Unlock()
 	if m, ok := sn.rollups[periodID]; ok {
 		return m, nil
 	}
-	rows, err := client.OrgRollup.Query().Where(orgrollup.PeriodID(periodID)).All(ctx)
+	rows, err := client.QueryContext(ctx, database.Rebind(dialect,
+		"SELECT org_id, domain, "+strings.Join(rollup.Rollups.Names(), ", ")+" FROM org_rollups WHERE period_id = ?"), periodID)
 	if err != nil {
 		return nil, err
 	}
-	m := map[int]map[string]*ent.OrgRollup{}
-	for _, row := range rows {
-		if m[row.OrgID] == nil {
-			m[row.OrgID] = map[string]*ent.OrgRollup{}
+	defer rows.Close()
+	m := map[int]map[string]scoring.Rollup{}
+	for rows.Next() {
+		var (
+			org    int
+			domain string
+			sums   scoring.Rollup
+		)
+		if err := rows.Scan(append([]any{&org, &domain}, rollup.Rollups.Targets(&sums)...)...); err != nil {
+			return nil, err
 		}
-		m[row.OrgID][row.Domain] = row
+		if m[org] == nil {
+			m[org] = map[string]scoring.Rollup{}
+		}
+		m[org][domain] = sums
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	sn.rollups[periodID] = m
 	return m, nil

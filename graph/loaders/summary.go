@@ -98,7 +98,8 @@ func newSummaryLoader(client *ent.Client, dialect string) *dataloader.Loader[Sum
 func loadSummaries(ctx context.Context, client *ent.Client, dialect string, tier organisation.Tier, ccgLevel bool,
 	keys []SummaryKey, found map[SummaryKey]*Summary) error {
 	col := groupColumn(tier, ccgLevel)
-	from := "responses r JOIN practices p ON p.id = r.practice_id"
+	// Closed practices count in no figure (scoring.Counts).
+	from := "responses r JOIN practices p ON p.id = r.practice_id AND " + scoring.CountsSQL("p.status")
 	if ccgLevel {
 		from = "responses r JOIN organisations c ON c.id = r.organisation_id JOIN organisations s ON s.id = c.parent_id"
 	}

@@ -17,6 +17,7 @@ import (
 
 	"dpcma/ent/auditevent"
 	"dpcma/ent/indicator"
+	"dpcma/ent/practice"
 	"dpcma/server/access"
 	"dpcma/server/database"
 	"dpcma/server/fault"
@@ -227,7 +228,7 @@ func (w *writer) subject(s Submission) (subject, error) {
 			}
 			return sub, err
 		}
-		p.stpID, p.closed = int(stp.Int64), status == "CLOSED"
+		p.stpID, p.closed = int(stp.Int64), !scoring.Counts(practice.Status(status))
 		sub.PracticeID, sub.CCGID, sub.RegionID = p.id, p.ccgID, p.regionID
 	} else {
 		sub.Code = s.Organisation

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"dpcma/ent/auditevent"
+	"dpcma/ent/practice"
 	"dpcma/server/database"
 	"dpcma/server/rollup"
 	"dpcma/server/scoring"
@@ -228,7 +229,7 @@ func (w *writer) practices(subj subject) ([]practiceRef, error) {
 		if err := rows.Scan(&p.id, &p.listSize, &p.ccgID, &stp, &p.regionID, &status); err != nil {
 			return nil, err
 		}
-		p.stpID, p.closed = int(stp.Int64), status == "CLOSED"
+		p.stpID, p.closed = int(stp.Int64), !scoring.Counts(practice.Status(status))
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -245,7 +246,7 @@ func (w *writer) storedScores(practices []practiceRef, periodID int) (map[scoreK
 	for _, p := range practices {
 		ids = append(ids, p.id)
 	}
-	rows, err := w.query(`SELECT practice_id, domain, `+strings.Join(rollup.ScoreColumns, ", ")+` FROM practice_scores
+	rows, err := w.query(`SELECT practice_id, domain, `+strings.Join(rollup.Scores.Names(), ", ")+` FROM practice_scores
 		WHERE period_id = ? AND practice_id IN (`+database.Placeholders(len(practices))+`)`, ids...)
 	if err != nil {
 		return nil, err
@@ -254,23 +255,11 @@ func (w *writer) storedScores(practices []practiceRef, periodID int) (map[scoreK
 	out := map[scoreKey]scoring.PracticeScore{}
 	for rows.Next() {
 		var (
-			k       scoreKey
-			p       scoring.PracticeScore
-			score   nullFloat
-			level   nullInt
-			subsets = make([]nullFloat, len(scoring.Subsets))
+			k scoreKey
+			p scoring.PracticeScore
 		)
-		dest := []any{&k.practiceID, &k.domain, &p.Answered, &p.Applicable, &p.Completion, &p.WeightedSum, &p.WeightSum, &score, &level}
-		for i := range subsets {
-			dest = append(dest, &subsets[i])
-		}
-		dest = append(dest, &p.ListSize)
-		if err := rows.Scan(dest...); err != nil {
+		if err := rows.Scan(append([]any{&k.practiceID, &k.domain}, rollup.Scores.Targets(&p)...)...); err != nil {
 			return nil, err
-		}
-		p.Score, p.Level = score.ptr(), level.ptr()
-		for i, s := range scoring.Subsets {
-			p.Subsets[s] = subsets[i].ptr()
 		}
 		out[k] = p
 	}
@@ -289,11 +278,12 @@ func (w *writer) storeScores(scores []practiceScoreRow, periodID int) error {
 		a, b := scores[i], scores[j]
 		return a.practiceID < b.practiceID || a.practiceID == b.practiceID && a.domain < b.domain
 	})
-	set := make([]string, len(rollup.ScoreColumns))
-	for i, c := range rollup.ScoreColumns {
+	names := rollup.Scores.Names()
+	set := make([]string, len(names))
+	for i, c := range names {
 		set[i] = c + " = excluded." + c
 	}
-	marks := "(" + strings.Repeat("?, ", len(rollup.ScoreColumns)+2) + "?)"
+	marks := "(" + strings.Repeat("?, ", len(names)+2) + "?)"
 	for len(scores) > 0 {
 		chunk := scores[:min(len(scores), rowsPerStatement)]
 		scores = scores[len(chunk):]
@@ -302,15 +292,10 @@ func (w *writer) storeScores(scores []practiceScoreRow, periodID int) error {
 			args []any
 		)
 		for _, s := range chunk {
-			p := s.score
 			rows = append(rows, marks)
-			args = append(args, s.practiceID, periodID, s.domain, p.Answered, p.Applicable, p.Completion, p.WeightedSum, p.WeightSum, p.Score, p.Level)
-			for _, sub := range scoring.Subsets {
-				args = append(args, p.Subsets[sub])
-			}
-			args = append(args, p.ListSize)
+			args = append(append(args, s.practiceID, periodID, s.domain), rollup.Scores.Values(s.score)...)
 		}
-		err := w.exec(`INSERT INTO practice_scores (practice_id, period_id, domain, `+strings.Join(rollup.ScoreColumns, ", ")+`)
+		err := w.exec(`INSERT INTO practice_scores (practice_id, period_id, domain, `+strings.Join(names, ", ")+`)
 			VALUES `+strings.Join(rows, ", ")+`
 			ON CONFLICT (practice_id, period_id, domain) DO UPDATE SET `+strings.Join(set, ", "), args...)
 		if err != nil {
@@ -318,18 +303,6 @@ func (w *writer) storeScores(scores []practiceScoreRow, periodID int) error {
 		}
 	}
 	return nil
-}
-
-// rollupValues lists a roll-up's fields in rollup.RollupColumns order.
-func rollupValues(r scoring.Rollup) []any {
-	v := []any{r.PracticeCount, r.RespondedCount, r.ScoreSum, r.WeightedScoreSum, r.Patients, r.CompletionSum}
-	for _, n := range r.Levels {
-		v = append(v, n)
-	}
-	for _, s := range scoring.Subsets {
-		v = append(v, r.Subsets[s].Sum, r.Subsets[s].Count)
-	}
-	return v
 }
 
 // applyDeltas adds each organisation's delta per domain to its roll-ups,
@@ -348,16 +321,10 @@ func (w *writer) applyDeltas(deltas map[orgDomain]scoring.Rollup, periodID int) 
 		a, b := keys[i], keys[j]
 		return a.orgID < b.orgID || a.orgID == b.orgID && a.domain < b.domain
 	})
-	types := []string{"bigint", "text"}
-	for _, c := range rollup.RollupColumns {
-		if strings.HasSuffix(c, "_count") || strings.HasPrefix(c, "level") {
-			types = append(types, "bigint")
-		} else {
-			types = append(types, "float8")
-		}
-	}
-	set := make([]string, len(rollup.RollupColumns))
-	for i, c := range rollup.RollupColumns {
+	names := rollup.Rollups.Names()
+	types := append([]string{"bigint", "text"}, rollup.Rollups.SQLTypes()...)
+	set := make([]string, len(names))
+	for i, c := range names {
 		set[i] = c + " = org_rollups." + c + " + d." + c
 	}
 	for len(keys) > 0 {
@@ -366,10 +333,10 @@ func (w *writer) applyDeltas(deltas map[orgDomain]scoring.Rollup, periodID int) 
 		var args []any
 		for _, k := range chunk {
 			args = append(args, k.orgID, k.domain)
-			args = append(args, rollupValues(deltas[k])...)
+			args = append(args, rollup.Rollups.Values(deltas[k])...)
 		}
 		args = append(args, periodID)
-		err := w.exec(`WITH d (org_id, domain, `+strings.Join(rollup.RollupColumns, ", ")+`) AS (`+w.values(len(chunk), types...)+`)
+		err := w.exec(`WITH d (org_id, domain, `+strings.Join(names, ", ")+`) AS (`+w.values(len(chunk), types...)+`)
 			UPDATE org_rollups SET `+strings.Join(set, ", ")+`
 			FROM d WHERE org_rollups.org_id = d.org_id AND org_rollups.domain = d.domain AND org_rollups.period_id = ?`, args...)
 		if err != nil {
@@ -432,25 +399,4 @@ func samePracticeScore(a, b scoring.PracticeScore) bool {
 		}
 	}
 	return true
-}
-
-// nullFloat and nullInt read nullable columns as pointers.
-type nullFloat struct{ stdsql.NullFloat64 }
-
-func (n nullFloat) ptr() *float64 {
-	if !n.Valid {
-		return nil
-	}
-	v := n.Float64
-	return &v
-}
-
-type nullInt struct{ stdsql.NullInt64 }
-
-func (n nullInt) ptr() *int {
-	if !n.Valid {
-		return nil
-	}
-	v := int(n.Int64)
-	return &v
 }

@@ -177,7 +177,7 @@ func practiceScoresSQL(where func(string) string) string {
 		subsetScores += ",\n\t\t\t" + subset(s)
 	}
 	applicable := "(cat.n - " + sum("na") + ")"
-	return `INSERT INTO practice_scores (practice_id, period_id, domain, ` + strings.Join(ScoreColumns, ", ") + `)
+	return `INSERT INTO practice_scores (practice_id, period_id, domain, ` + strings.Join(Scores.Names(), ", ") + `)
 		SELECT p.id, pe.id, cat.domain, ` + sum("answered") + `, ` + applicable + `,
 			CASE WHEN ` + applicable + ` > 0 THEN 1.0 * ` + sum("answered") + ` / ` + applicable + ` ELSE 0 END,
 			` + sum("ws") + `, ` + sum("wt") + `, ` + score + `, ` + scoring.LevelSQL(score, subset) + subsetScores + `,
@@ -190,71 +190,60 @@ func practiceScoresSQL(where func(string) string) string {
 		WHERE 1=1` + where("pe.id")
 }
 
-// ScoreColumns are practice_scores' figures, in the order of
-// scoring.PracticeScore's fields. The rebuild and the writes both use them.
-var ScoreColumns = func() []string {
-	cols := []string{"answered", "applicable", "completion", "weighted_sum", "weight_sum", "score", "level"}
-	for _, s := range scoring.Subsets {
-		cols = append(cols, s.Name()+"_score")
-	}
-	return append(cols, "list_size")
-}()
-
-// RollupColumns are org_rollups' summed columns, in the order of
-// scoring.Rollup's fields. The rebuild and the writes' deltas both use
-// them.
-var RollupColumns = func() []string {
-	cols := []string{"practice_count", "responded_count", "score_sum", "weighted_score_sum", "patients", "completion_sum"}
-	for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
-		cols = append(cols, fmt.Sprintf("level%d", l))
-	}
-	for _, s := range scoring.Subsets {
-		cols = append(cols, s.Name()+"_sum", s.Name()+"_count")
-	}
-	return cols
-}()
-
 // PracticeSums are the aggregates that sum practice_scores rows into
-// their roll-up, in RollupColumns order, each practice adding its
-// scoring.PracticeScore.Rollup; col names a practice_scores column as the
+// their roll-up, in Rollups order: the SQL twin of
+// scoring.PracticeScore.Rollup. col names a practice_scores column as the
 // query spells it. The rebuild and the roll-ups of a subset of practices
 // (maturity(practices:)) both use them.
 func PracticeSums(col func(name string) string) []string {
 	score, size := col("score"), col("list_size")
-	sums := []string{"COUNT(*)", "COUNT(" + score + ")", "COALESCE(SUM(" + score + "), 0)",
-		"COALESCE(SUM(" + score + " * " + size + "), 0)",
-		"COALESCE(SUM(CASE WHEN " + score + " IS NOT NULL THEN " + size + " ELSE 0 END), 0)",
-		"COALESCE(SUM(" + col("completion") + "), 0)"}
+	sums := map[string]string{
+		"practice_count":     "COUNT(*)",
+		"responded_count":    "COUNT(" + score + ")",
+		"score_sum":          "COALESCE(SUM(" + score + "), 0)",
+		"weighted_score_sum": "COALESCE(SUM(" + score + " * " + size + "), 0)",
+		"patients":           "COALESCE(SUM(CASE WHEN " + score + " IS NOT NULL THEN " + size + " ELSE 0 END), 0)",
+		"completion_sum":     "COALESCE(SUM(" + col("completion") + "), 0)",
+	}
 	for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
-		sums = append(sums, fmt.Sprintf("SUM(CASE WHEN %s = %d THEN 1 ELSE 0 END)", col("level"), l))
+		sums[fmt.Sprintf("level%d", l)] = fmt.Sprintf("SUM(CASE WHEN %s = %d THEN 1 ELSE 0 END)", col("level"), l)
 	}
 	for _, s := range scoring.Subsets {
 		sub := col(s.Name() + "_score")
-		sums = append(sums, "COALESCE(SUM("+sub+"), 0)", "COUNT("+sub+")")
+		sums[s.Name()+"_sum"], sums[s.Name()+"_count"] = "COALESCE(SUM("+sub+"), 0)", "COUNT("+sub+")"
 	}
-	return sums
+	out := make([]string, 0, len(sums))
+	for _, name := range Rollups.Names() {
+		sum, ok := sums[name]
+		if !ok {
+			panic("rollup: no practice sum for " + name)
+		}
+		out = append(out, sum)
+	}
+	return out
 }
 
 // practiceRollupsSQL sums the practice scores of each CCG (col ccg_id) or
 // STP (stp_id). Closed practices keep their own scores but count in no
-// roll-up.
+// roll-up (scoring.Counts).
 func practiceRollupsSQL(col string, where func(string) string) string {
 	sums := PracticeSums(func(name string) string { return "ps." + name })
-	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(RollupColumns, ", ") + `)
+	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(Rollups.Names(), ", ") + `)
 		SELECT p.` + col + `, ps.period_id, ps.domain, ` + strings.Join(sums, ", ") + `
 		FROM practice_scores ps JOIN practices p ON p.id = ps.practice_id
-		WHERE p.` + col + ` IS NOT NULL AND p.status = 'ACTIVE'` + where("ps.period_id") + `
+		WHERE p.` + col + ` IS NOT NULL AND ` + scoring.CountsSQL("p.status") + where("ps.period_id") + `
 		GROUP BY p.` + col + `, ps.period_id, ps.domain`
 }
 
 // upperRollupsSQL sums the roll-ups of the tier below into each
 // organisation of a tier: every column is a sum, so this is exact.
 func upperRollupsSQL(tier string, where func(string) string) string {
-	sums := make([]string, len(RollupColumns))
-	for i, c := range RollupColumns {
+	names := Rollups.Names()
+	sums := make([]string, len(names))
+	for i, c := range names {
 		sums[i] = "SUM(r." + c + ")"
 	}
-	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(RollupColumns, ", ") + `)
+	return `INSERT INTO org_rollups (org_id, period_id, domain, ` + strings.Join(Rollups.Names(), ", ") + `)
 		SELECT o.id, r.period_id, r.domain, ` + strings.Join(sums, ", ") + `
 		FROM organisations o
 		JOIN organisations child ON child.parent_id = o.id

@@ -3,10 +3,12 @@ package scoring_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"dpcma/ent/indicator"
+	"dpcma/ent/practice"
 	"dpcma/server/database"
 	"dpcma/server/dbtest"
 	"dpcma/server/scoring"
@@ -111,4 +113,63 @@ func deref(p *float64) any {
 		return nil
 	}
 	return *p
+}
+
+// Who counts in a figure is one rule: the SQL condition and the ent
+// predicate keep exactly the practices Counts keeps, on each database.
+func TestCountsSQLMatchesCounts(t *testing.T) {
+	statuses := []practice.Status{practice.StatusACTIVE, practice.StatusCLOSED}
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.None)
+		ctx := context.Background()
+		cl := db.Client
+		region, err := cl.Organisation.Create().SetOdsCode("Y54").SetName("R").SetTier("REGION").Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ccg, err := cl.Organisation.Create().SetOdsCode("00C").SetName("C").SetTier("CCG").SetParent(region).Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := map[int]practice.Status{}
+		for i, s := range statuses {
+			p, err := cl.Practice.Create().SetOdsCode(fmt.Sprintf("A%05d", i)).SetName("P").SetStatus(s).
+				SetCcgID(ccg.ID).SetRegionID(region.ID).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			status[p.ID] = s
+		}
+		rows, err := db.SQL.QueryContext(ctx, "SELECT id, CASE WHEN "+scoring.CountsSQL("status")+" THEN 1 ELSE 0 END FROM practices")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var id, counts int
+			if err := rows.Scan(&id, &counts); err != nil {
+				t.Fatal(err)
+			}
+			if want := scoring.Counts(status[id]); (counts == 1) != want {
+				t.Errorf("%s: CountsSQL %v, Counts %v", status[id], counts == 1, want)
+			}
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if n != len(statuses) {
+			t.Fatalf("checked %d practices, want %d", n, len(statuses))
+		}
+		kept, err := cl.Practice.Query().Where(scoring.Counting()).IDs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, s := range status {
+			if slices.Contains(kept, id) != scoring.Counts(s) {
+				t.Errorf("%s: Counting keeps it %v, Counts %v", s, slices.Contains(kept, id), scoring.Counts(s))
+			}
+		}
+	})
 }

@@ -1,0 +1,29 @@
+package scoring
+
+import (
+	"dpcma/ent/practice"
+	"dpcma/ent/predicate"
+
+	"entgo.io/ent/dialect/sql"
+)
+
+// Who counts in a figure. A closed practice keeps its own answers and
+// scores (its history), but counts in no figure of an organisation: not in
+// roll-ups, peer percentiles, indicator summaries, the figures of a subset
+// of practices, exports or the OData feed. Counts and CountsSQL are the one
+// statement of that rule; sql_test.go pins them together.
+
+// Counts reports whether a practice with this status counts in the
+// figures of the organisations above it.
+func Counts(s practice.Status) bool { return s == practice.StatusACTIVE }
+
+// CountsSQL is Counts as an SQL condition on a practice's status column.
+func CountsSQL(status string) string {
+	return status + " = '" + string(practice.StatusACTIVE) + "'"
+}
+
+// Counting is Counts as an ent predicate on practices, for queries built
+// with ent.
+func Counting() predicate.Practice {
+	return func(s *sql.Selector) { s.Where(sql.ExprP(CountsSQL(s.C(practice.FieldStatus)))) }
+}

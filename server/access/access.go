@@ -109,7 +109,7 @@ func SubmitAnswers(p *Principal, s Subject, periodOpen bool) error {
 	}
 	allowed := p.IsAdmin() ||
 		s.PracticeID != 0 && p.has(grant.RolePRACTICE, func(g Grant) bool { return g.PracticeID == s.PracticeID }) ||
-		p.has(grant.RoleCCG, func(g Grant) bool { return g.OrgID == s.CCGID })
+		s.CCGID != 0 && p.has(grant.RoleCCG, func(g Grant) bool { return g.OrgID == s.CCGID })
 	if !allowed {
 		return fault.Forbiddenf("%s may not answer for %s", p.Name(), s.Code)
 	}
@@ -165,7 +165,7 @@ func GrantRole(p *Principal, t GrantTarget) error {
 	if p.IsAdmin() {
 		return nil
 	}
-	if t.Role == grant.RolePRACTICE && p.has(grant.RoleCCG, func(g Grant) bool { return g.OrgID == t.PracticeCCGID }) {
+	if t.Role == grant.RolePRACTICE && t.PracticeCCGID != 0 && p.has(grant.RoleCCG, func(g Grant) bool { return g.OrgID == t.PracticeCCGID }) {
 		return nil
 	}
 	return fault.Forbiddenf("%s may not grant or revoke this role", p.Name())

@@ -259,3 +259,16 @@ func TestPrincipal(t *testing.T) {
 		t.Errorf("System(import) = %+v", sys)
 	}
 }
+
+// A CCG grant without an organisation (a NULL read as 0) matches no
+// subject or target whose CCG is unknown (0), as the PRACTICE and REGION
+// rules already guard.
+func TestUnscopedCCGGrantMatchesNoUnknownCCG(t *testing.T) {
+	unscoped := principal("unscoped@nhs.net", access.Grant{Role: grant.RoleCCG})
+	if err := access.SubmitAnswers(unscoped, access.Subject{Code: "X"}, true); err == nil {
+		t.Error("an unscoped CCG grant may answer for a subject with no CCG")
+	}
+	if err := access.GrantRole(unscoped, access.GrantTarget{Role: grant.RolePRACTICE, PracticeID: 9}); err == nil {
+		t.Error("an unscoped CCG grant may grant a role on a practice with no CCG")
+	}
+}

@@ -1,7 +1,8 @@
 // dpcma playground: renders GraphiQL (vendored UMD bundles, loaded before this
 // file) against the endpoint named in <meta name="dpcma-endpoint">, with the
 // docs explorer, the query-builder (explorer) plugin, the request header
-// editor and the example queries of examples.json.
+// editor, the example queries of examples.json and the result views of
+// results.js (table, chart, downloads).
 (function () {
   'use strict';
 
@@ -167,6 +168,11 @@
           examples.length ? h(ExamplesMenu) : null);
       })
     ];
+    // GraphiQL renders its footer inside the result pane: the JSON, Table and
+    // Chart views of results.js live there.
+    if (window.DpcmaResults) {
+      children.push(h(GraphiQL.Footer, { key: 'footer' }, h(DpcmaResults.View)));
+    }
 
     root.textContent = '';
     ReactDOM.createRoot(root).render(h(GraphiQL, props, children));

@@ -339,7 +339,7 @@ func download(t *testing.T, ctx context.Context, dir string, trigger chromedp.Ac
 	progress := chromedp.Events(ctx, browser.DownloadProgress)
 	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-			Behavior:      browser.SetDownloadBehaviorBehaviorAllowAndName,
+			Behavior:      browser.SetDownloadBehaviorBehaviorAllowAndName, //nolint:misspell // cdproto's name
 			DownloadPath:  dir,
 			EventsEnabled: new(true),
 		})

@@ -249,7 +249,7 @@
 
     function bars() {
       var longest = Math.max.apply(null, rows.map(function (r) { return show(r[label]).length; }));
-      var left = 16 + 7.2 * Math.min(44, Math.max(longest, label.length)), width = left + 480, top = 56, band = 22;
+      var left = 16 + 7.2 * Math.min(44, Math.max(longest, label.length)), width = left + 400, top = 56, band = 22;
       var height = top + rows.length * band + 48;
       var x = function (v) { return left + (v - lo) / (hi - lo) * (width - left - 24); };
       return h('svg', {

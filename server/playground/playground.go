@@ -1,6 +1,7 @@
 // Package playground serves dpcma's browser playground: GraphiQL with the docs
-// explorer, the query-builder (explorer) plugin, the request header editor
-// and ready-made example queries.
+// explorer, the query-builder (explorer) plugin, the request header editor,
+// ready-made example queries, and a result shown as JSON, a sortable table or
+// a chart, downloadable as CSV or SVG (assets/results.js).
 //
 // Everything the page loads is embedded in the binary and served from the same
 // origin, so the playground works offline. The third-party bundles under

@@ -133,10 +133,14 @@ func TestReferencedAssets(t *testing.T) {
 			t.Errorf("GET %s: Cache-Control %q, want %q", u.Path, cc, wantCache)
 		}
 	}
-	// React, ReactDOM, GraphiQL, the explorer plugin and playground.js; GraphiQL's,
-	// the plugin's and dpcma's stylesheets.
-	if scripts != 5 || styles != 3 {
-		t.Errorf("index.html references %d scripts and %d stylesheets, want 5 and 3", scripts, styles)
+	// React, ReactDOM, GraphiQL, the explorer plugin, results.js and
+	// playground.js; GraphiQL's, the plugin's and dpcma's stylesheets.
+	if scripts != 6 || styles != 3 {
+		t.Errorf("index.html references %d scripts and %d stylesheets, want 6 and 3", scripts, styles)
+	}
+	// playground.js mounts the result views, so results.js comes first.
+	if r, p := strings.Index(body, "playground/results.js"), strings.Index(body, "playground/playground.js"); r < 0 || r > p {
+		t.Errorf("index.html loads results.js at %d, playground.js at %d", r, p)
 	}
 	// playground.js fetches examples.json beside itself.
 	if rec := get(t, h, Prefix+"examples.json"); rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/json" {
@@ -153,7 +157,7 @@ func TestReferencedAssets(t *testing.T) {
 // dpcma's own script and stylesheet name another origin.
 func TestNoExternalURLs(t *testing.T) {
 	external := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}|https?://`)
-	for _, name := range []string{"assets/index.html", "assets/playground.js", "assets/playground.css", "assets/examples.json"} {
+	for _, name := range []string{"assets/index.html", "assets/playground.js", "assets/results.js", "assets/playground.css", "assets/examples.json"} {
 		b, err := assets.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -239,7 +243,8 @@ func TestGzipAndRevalidation(t *testing.T) {
 
 func TestExamples(t *testing.T) {
 	ex := Examples()
-	titles := []string{"England at a glance", "CCGs in a region", "Practices by list size", "A practice's answers", "Indicator catalogue", "Submit answers"}
+	titles := []string{"England at a glance", "CCGs in a region", "Practices by list size", "A practice's answers", "Indicator catalogue", "Submit answers",
+		"Levels across England", "A practice's trend over periods"}
 	if len(ex) != len(titles) {
 		t.Fatalf("%d examples, want %d", len(ex), len(titles))
 	}

@@ -1,7 +1,8 @@
 // Package playgroundcheck opens dpcma's playground in headless Chromium, as
 // a person would, and checks that it works offline: every request the page
 // makes goes to the server itself (no CDN), and running the first example
-// tab shows data in the result pane.
+// tab shows data in the result pane. TestResultViews checks the result's
+// Table and Chart views, their downloads and their keyboard controls.
 //
 // It is its own module so that the browser driver stays out of the
 // service's dependencies; .ci/run runs it with a built server:
@@ -32,18 +33,7 @@ import (
 )
 
 func TestPlaygroundInChromium(t *testing.T) {
-	bin := os.Getenv("DPCMA_BIN")
-	if bin == "" {
-		t.Fatal("set DPCMA_BIN to a built dpcma server binary (go build -o /tmp/dpcma ./server)")
-	}
-	browser := os.Getenv("DPCMA_CHROMIUM")
-	if browser == "" {
-		browser = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(browser); err != nil {
-		t.Fatalf("no browser at %s (apt-get install chromium, or set DPCMA_CHROMIUM): %v", browser, err)
-	}
-
+	bin, browser := tools(t)
 	base := startServer(t, bin)
 	origin, _ := url.Parse(base)
 
@@ -71,22 +61,7 @@ func TestPlaygroundInChromium(t *testing.T) {
 	}
 	region := direct.Data.National.Children.Edges[0].Node.Name
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(browser),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 900),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	ctx := newBrowser(t, browser, 90*time.Second)
 
 	var (
 		mu       sync.Mutex
@@ -184,6 +159,45 @@ func TestPlaygroundInChromium(t *testing.T) {
 	if !contains(requests, "POST "+base+"/query") {
 		t.Fatal("the run button sent no POST to /query")
 	}
+}
+
+// tools returns the server binary and the browser the checks run, failing
+// the test when either is missing.
+func tools(t *testing.T) (bin, browser string) {
+	t.Helper()
+	bin = os.Getenv("DPCMA_BIN")
+	if bin == "" {
+		t.Fatal("set DPCMA_BIN to a built dpcma server binary (go build -o /tmp/dpcma ./server)")
+	}
+	browser = os.Getenv("DPCMA_CHROMIUM")
+	if browser == "" {
+		browser = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(browser); err != nil {
+		t.Fatalf("no browser at %s (apt-get install chromium, or set DPCMA_CHROMIUM): %v", browser, err)
+	}
+	return bin, browser
+}
+
+// newBrowser starts headless Chromium with a fresh profile and returns the
+// context of its first tab, which ends after timeout or with the test.
+func newBrowser(t *testing.T, browser string, timeout time.Duration) context.Context {
+	t.Helper()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(browser),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 900),
+	)
+	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
 }
 
 // startServer runs the built server on a free loopback port over a fresh

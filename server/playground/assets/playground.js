@@ -1,7 +1,8 @@
 // dpcma playground: renders GraphiQL (vendored UMD bundles, loaded before this
 // file) against the endpoint named in <meta name="dpcma-endpoint">, with the
 // docs explorer, the query-builder (explorer) plugin, the request header
-// editor and the example queries of examples.json.
+// editor, the example queries of examples.json and the result views of
+// results.js (table, chart, downloads).
 (function () {
   'use strict';
 
@@ -35,6 +36,9 @@
     '# Open a ready-made query from Examples (the book icon in the sidebar or in the',
     '# editor toolbar), build one with the Explorer, or type: Ctrl-Space completes,',
     '# Ctrl-Enter runs, and Docs describes every type and field.',
+    '#',
+    '# Over the result, Table and Chart show a list in it as sortable rows',
+    '# or as bars (a line over periods), to download as CSV or SVG.',
     '#',
     '# Reading needs no sign-in. Writing (the Submit answers example) needs a',
     '# token: open Headers below the editor and paste your token as',
@@ -167,6 +171,11 @@
           examples.length ? h(ExamplesMenu) : null);
       })
     ];
+    // GraphiQL renders its footer inside the result pane: the JSON, Table and
+    // Chart views of results.js live there.
+    if (window.DpcmaResults) {
+      children.push(h(GraphiQL.Footer, { key: 'footer' }, h(DpcmaResults.View)));
+    }
 
     root.textContent = '';
     ReactDOM.createRoot(root).render(h(GraphiQL, props, children));

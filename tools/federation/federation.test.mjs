@@ -495,7 +495,7 @@ test("secondary care for England and a region, none for a CCG, through the gatew
   assert.equal(res.data.ccg.secondaryCare, null);
 });
 
-test("every playground example that needs the gateway runs through it", async () => {
+test("every playground example that needs the gateway, and the README's comparison, run through it", async () => {
   const examples = gatewayExamples();
   assert.ok(examples.length >= 1);
   for (const e of examples) {
@@ -503,6 +503,13 @@ test("every playground example that needs the gateway runs through it", async ()
     assert.equal(res.errors, undefined, `${e.title}: ${JSON.stringify(res.errors)}`);
     assert.ok(e.description.includes("gateway"), `${e.title} says it needs the gateway`);
   }
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const section = readme.split("\n### Primary beside secondary care\n")[1]?.split("\n## ")[0];
+  const queries = [...(section ?? "").matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(queries.length, 1, "the README shows the comparison");
+  const res = await post(supergraph.url, queries[0]);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  assert.equal(res.data.organisations.edges.length, 44);
 });
 
 test("npm run supergraph: one command serves dpcma and secondary care behind a gateway", async () => {

@@ -424,9 +424,9 @@ test("primary and secondary care by STP: all 44 STPs through the gateway", async
   for (const rep of reps) assert.deepEqual(Object.keys(rep).sort(), ["__typename", "odsCode"]);
 
   // Primary care: what dpcma answers directly.
-  const direct_ = await direct(`{ organisations(first: 50, where: {tier: STP}, orderBy: {field: ODS_CODE, direction: ASC}) {
+  const dpcmaAnswer = await direct(`{ organisations(first: 50, where: {tier: STP}, orderBy: {field: ODS_CODE, direction: ASC}) {
     edges { node { odsCode name parent { odsCode name } maturity { period { code } score levelName practiceCount } } } } }`);
-  const primary = new Map(direct_.organisations.edges.map((e) => [e.node.odsCode, e.node]));
+  const primary = new Map(dpcmaAnswer.organisations.edges.map((e) => [e.node.odsCode, e.node]));
   // Secondary care: what the subgraph answers directly, and the lookup.
   const secondaryDirect = await askSecondary(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Organisation {
     secondaryCare { round trustCount readiness capabilities infrastructure overall trusts { odsCode name overall } } } } }`,
@@ -467,8 +467,8 @@ test("a query that starts in secondary care: every trust's STP completed by dpcm
   assert.equal(entityRequests(fromSecondary, sentToSecondary).length, 0, "secondary care answered the root field alone");
 
   const { trusts: own } = await askSecondary(`{ trusts { odsCode name stp { odsCode } } }`);
-  const direct_ = await direct(`{ organisations(first: 50, where: {tier: STP}) { edges { node { odsCode name maturity { score } } } } }`);
-  const stps = new Map(direct_.organisations.edges.map((e) => [e.node.odsCode, e.node]));
+  const dpcmaAnswer = await direct(`{ organisations(first: 50, where: {tier: STP}) { edges { node { odsCode name maturity { score } } } } }`);
+  const stps = new Map(dpcmaAnswer.organisations.edges.map((e) => [e.node.odsCode, e.node]));
   const lookup = trustsBySTP();
   const perSTP = new Map();
   for (const [i, trust] of trusts.entries()) {

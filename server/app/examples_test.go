@@ -29,7 +29,11 @@ func TestDocumentedQueriesRun(t *testing.T) {
 		docs["README example "+string(rune('A'+i))] = m[1]
 	}
 	for _, ex := range playground.Examples() {
-		docs["playground: "+ex.Title] = ex.Query
+		// Only the supergraph knows the partner subgraph's fields; the
+		// federation suite (tools/federation) runs these through the gateway.
+		if !ex.Gateway {
+			docs["playground: "+ex.Title] = ex.Query
+		}
 	}
 	if len(docs) < 10 {
 		t.Fatalf("found only %d documented queries", len(docs))

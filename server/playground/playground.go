@@ -63,6 +63,10 @@ type Example struct {
 	Description string `json:"description"`
 	// Query is the GraphQL document.
 	Query string `json:"query"`
+	// Gateway marks a query that only the supergraph answers (dpcma with the
+	// secondary-care subgraph behind a gateway, docs/federation.md): dpcma's
+	// tests leave it to tools/federation, which runs it through the gateway.
+	Gateway bool `json:"gateway,omitempty"`
 }
 
 // Examples returns the playground's example queries (assets/examples.json), so

@@ -244,7 +244,8 @@ func TestGzipAndRevalidation(t *testing.T) {
 func TestExamples(t *testing.T) {
 	ex := Examples()
 	titles := []string{"England at a glance", "CCGs in a region", "Practices by list size", "A practice's answers", "Indicator catalogue", "Submit answers",
-		"Levels across England", "A practice's trend over periods"}
+		"Levels across England", "A practice's trend over periods",
+		"Primary and secondary care by STP"}
 	if len(ex) != len(titles) {
 		t.Fatalf("%d examples, want %d", len(ex), len(titles))
 	}

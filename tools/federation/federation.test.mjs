@@ -5,20 +5,24 @@
 // Apollo Gateway, so that each subgraph must resolve the other's entities.
 // The gateway reaches dpcma through a proxy that records what it asks:
 // a gateway never selects the key it already holds.
+// Then the supergraph of supergraph.mjs: dpcma and the secondary-care
+// subgraph (a built binary, SECONDARYCARE_BIN), each behind a recording
+// proxy, composed and queried through a second gateway.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parse } from "graphql";
+import { parse, print } from "graphql";
 import gql from "graphql-tag";
 import { composeServices } from "@apollo/composition";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
 import { buildSubgraphSchema } from "@apollo/subgraph";
-import { startDpcma } from "../dpcma-server.mjs";
+import { startDpcma, startProgram } from "../dpcma-server.mjs";
+import { comparisonQuery, composeSupergraph, startGateway, startSecondaryCare } from "./supergraph.mjs";
 
 let dpcmaURL;
 
@@ -32,6 +36,10 @@ let proxy, proxyURL;
 let someCodes, allCodes, hubCodes, censusPeriod;
 // Bodies of the requests the gateway sent to dpcma, in order.
 let sentToDpcma = [];
+// The secondary-care subgraph, its proxy, the requests sent to it, and the
+// gateway of the two.
+let secondary, secondaryProxy, secondaryProxyURL, supergraph;
+const sentToSecondary = [];
 
 async function post(url, query, variables) {
   const res = await fetch(url, {
@@ -52,8 +60,8 @@ async function direct(query, variables) {
 
 // The _entities requests the gateway sent since `from`, with the
 // typenames of their representations.
-function entityRequests(from) {
-  return sentToDpcma
+function entityRequests(from, sent = sentToDpcma) {
+  return sent
     .slice(from)
     .filter((b) => b.query.includes("_entities"))
     .map((b) => ({ query: b.query, types: [...new Set(b.variables.representations.map((r) => r.__typename))], count: b.variables.representations.length }));
@@ -66,17 +74,9 @@ before(async () => {
     "--rate-limit", "0"], 180000);
   dpcmaURL = `${dpcma.base}/query`;
 
-  proxy = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks).toString();
-    sentToDpcma.push(JSON.parse(body));
-    const upstream = await fetch(dpcmaURL, { method: "POST", headers: { "content-type": req.headers["content-type"] }, body });
-    res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") });
-    res.end(Buffer.from(await upstream.arrayBuffer()));
-  });
-  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
-  proxyURL = `http://127.0.0.1:${proxy.address().port}/query`;
+  ({ proxy, url: proxyURL } = await recordingProxy(dpcmaURL, sentToDpcma));
+  secondary = await startSecondaryCare();
+  ({ proxy: secondaryProxy, url: secondaryProxyURL } = await recordingProxy(`${secondary.base}/query`, sentToSecondary));
 
   const pageOfCodes = `query($after: Cursor) { practices(first: 1000, after: $after, orderBy: {field: ODS_CODE, direction: ASC}) {
     edges { node { odsCode } } pageInfo { endCursor } } }`;
@@ -144,7 +144,26 @@ before(async () => {
   ({ url: workforceURL } = await startStandaloneServer(workforce, { listen: { port: 0, host: "127.0.0.1" } }));
 });
 
+// recordingProxy forwards POSTs to upstream, keeping each request's body
+// in sent.
+async function recordingProxy(upstream, sent) {
+  const proxy = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks).toString();
+    sent.push(JSON.parse(body));
+    const answer = await fetch(upstream, { method: "POST", headers: { "content-type": req.headers["content-type"] }, body });
+    res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") });
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  return { proxy, url: `http://127.0.0.1:${proxy.address().port}/query` };
+}
+
 after(async () => {
+  await supergraph?.stop();
+  secondaryProxy?.close();
+  secondary?.stop();
   await gatewayServer?.stop();
   await workforce?.stop();
   proxy?.close();
@@ -337,4 +356,173 @@ test("dpcma resolves entities in input order with null for unknown keys", async 
   assert.deepEqual(res.data._entities, [
     { odsCode: someCodes[1] }, null, { odsCode: "ENG" }, { odsCode: someCodes[0] }, { code: "PO01" }, { code: "2016-17-H1" },
   ]);
+});
+
+// ---- dpcma and the secondary-care subgraph (tools/secondarycare) ----
+
+// Trusts by STP as the Health Foundation's lookup lists them: the STP code
+// is each row's last field, never quoted.
+function trustsBySTP() {
+  const lines = readFileSync(new URL("../secondarycare/dma/data/trust_stp_2017-18.csv", import.meta.url), "utf8").trim().split(/\r?\n/);
+  const count = new Map();
+  for (const line of lines.slice(1)) {
+    const stp = line.split(",").at(-1).trim();
+    count.set(stp, (count.get(stp) ?? 0) + 1);
+  }
+  return count;
+}
+
+// The playground's examples that only the supergraph answers.
+function gatewayExamples() {
+  const all = JSON.parse(readFileSync(new URL("../../server/playground/assets/examples.json", import.meta.url), "utf8"));
+  return all.filter((e) => e.gateway);
+}
+
+// asks the secondary-care subgraph itself.
+async function askSecondary(query, variables) {
+  const res = await post(`${secondary.base}/query`, query, variables);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  return res.data;
+}
+
+test("composition of dpcma and secondary care succeeds, as supergraph.mjs composes it", async () => {
+  const supergraphSdl = await composeSupergraph([
+    { name: "dpcma", url: proxyURL },
+    { name: "secondarycare", url: secondaryProxyURL },
+  ]);
+  assert.match(supergraphSdl, /secondaryCare\(round: Int\): SecondaryCare/);
+  assert.match(supergraphSdl, /type Trust\b/);
+  supergraph = await startGateway(supergraphSdl);
+});
+
+test("primary and secondary care by STP: all 44 STPs through the gateway", async (t) => {
+  assert.ok(supergraph, "gateway is up");
+  const examples = gatewayExamples();
+  const example = examples.find((e) => e.title === "Primary and secondary care by STP");
+  assert.ok(example, "the playground has the comparison");
+  const selection = (q) => print(parse(q).definitions[0].selectionSet);
+  assert.equal(selection(example.query), selection(comparisonQuery), "the playground's comparison is supergraph.mjs's");
+
+  const fromDpcma = sentToDpcma.length;
+  const fromSecondary = sentToSecondary.length;
+  const res = await post(supergraph.url, example.query);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  const stps = res.data.organisations.edges.map((e) => e.node);
+  assert.equal(res.data.organisations.totalCount, 44);
+  assert.equal(stps.length, 44);
+
+  // One request to each subgraph: dpcma's root field, and secondary care's
+  // _entities for every STP at once, with the STP codes alone.
+  assert.equal(sentToDpcma.length - fromDpcma, 1, "one request to dpcma");
+  assert.equal(entityRequests(fromDpcma).length, 0, "no _entities request to dpcma");
+  const asked = entityRequests(fromSecondary, sentToSecondary);
+  assert.equal(sentToSecondary.length - fromSecondary, 1, "one request to secondary care");
+  assert.equal(asked.length, 1, "one _entities request to secondary care");
+  assert.deepEqual(asked[0].types, ["Organisation"]);
+  assert.equal(asked[0].count, 44);
+  const reps = sentToSecondary.at(-1).variables.representations;
+  for (const rep of reps) assert.deepEqual(Object.keys(rep).sort(), ["__typename", "odsCode"]);
+
+  // Primary care: what dpcma answers directly.
+  const dpcmaAnswer = await direct(`{ organisations(first: 50, where: {tier: STP}, orderBy: {field: ODS_CODE, direction: ASC}) {
+    edges { node { odsCode name parent { odsCode name } maturity { period { code } score levelName practiceCount } } } } }`);
+  const primary = new Map(dpcmaAnswer.organisations.edges.map((e) => [e.node.odsCode, e.node]));
+  // Secondary care: what the subgraph answers directly, and the lookup.
+  const secondaryDirect = await askSecondary(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Organisation {
+    secondaryCare { round trustCount readiness capabilities infrastructure overall trusts { odsCode name overall } } } } }`,
+  { r: stps.map((s) => ({ __typename: "Organisation", odsCode: s.odsCode })) });
+  const lookup = trustsBySTP();
+  assert.equal(lookup.size, 44);
+
+  for (const [i, stp] of stps.entries()) {
+    const { secondaryCare, ...dpcmaPart } = stp;
+    assert.deepEqual(dpcmaPart, primary.get(stp.odsCode), `${stp.odsCode}: dpcma's figures`);
+    assert.ok(dpcmaPart.maturity.score > 0 && dpcmaPart.maturity.practiceCount > 0, `${stp.odsCode} has primary care`);
+    assert.deepEqual(secondaryCare, secondaryDirect._entities[i].secondaryCare, `${stp.odsCode}: secondary care's figures`);
+    assert.equal(secondaryCare.trustCount, lookup.get(stp.odsCode), `${stp.odsCode}: trusts in the lookup`);
+    assert.equal(secondaryCare.trusts.length, secondaryCare.trustCount);
+    assert.equal(secondaryCare.round, 2017);
+  }
+  for (const code of ["E54000005", "E54000006", "E54000007"]) {
+    const s = stps.find((n) => n.odsCode === code);
+    t.diagnostic(`${code} ${s.name}: primary care ${s.maturity.score.toFixed(1)} (${s.maturity.levelName}, ${s.maturity.practiceCount} practices, ${s.maturity.period.code}); ` +
+      `secondary care ${s.secondaryCare.overall} overall (readiness ${s.secondaryCare.readiness}, capabilities ${s.secondaryCare.capabilities}, ` +
+      `infrastructure ${s.secondaryCare.infrastructure}; ${s.secondaryCare.trustCount} trusts)`);
+  }
+});
+
+test("a query that starts in secondary care: every trust's STP completed by dpcma in one _entities request", async () => {
+  const fromDpcma = sentToDpcma.length;
+  const fromSecondary = sentToSecondary.length;
+  const res = await post(supergraph.url, `{ trusts { odsCode name stp { name maturity { score } } } }`);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  const trusts = res.data.trusts;
+  assert.equal(trusts.length, 137);
+
+  const asked = entityRequests(fromDpcma);
+  assert.equal(asked.length, 1, "one _entities request to dpcma");
+  assert.deepEqual(asked[0].types, ["Organisation"]);
+  assert.ok(asked[0].count >= 44 && asked[0].count <= 137, `${asked[0].count} representations`);
+  assert.doesNotMatch(asked[0].query, /odsCode/, "the gateway does not select the key");
+  assert.equal(entityRequests(fromSecondary, sentToSecondary).length, 0, "secondary care answered the root field alone");
+
+  const { trusts: own } = await askSecondary(`{ trusts { odsCode name stp { odsCode } } }`);
+  const dpcmaAnswer = await direct(`{ organisations(first: 50, where: {tier: STP}) { edges { node { odsCode name maturity { score } } } } }`);
+  const stps = new Map(dpcmaAnswer.organisations.edges.map((e) => [e.node.odsCode, e.node]));
+  const lookup = trustsBySTP();
+  const perSTP = new Map();
+  for (const [i, trust] of trusts.entries()) {
+    assert.equal(trust.odsCode, own[i].odsCode);
+    const want = stps.get(own[i].stp.odsCode);
+    assert.ok(want, `${trust.odsCode}: STP ${own[i].stp.odsCode} is dpcma's`);
+    assert.deepEqual(trust.stp, { name: want.name, maturity: want.maturity });
+    perSTP.set(own[i].stp.odsCode, (perSTP.get(own[i].stp.odsCode) ?? 0) + 1);
+  }
+  assert.deepEqual([...perSTP].sort(), [...lookup].sort());
+});
+
+test("secondary care for England and a region, none for a CCG, through the gateway", async () => {
+  const res = await post(supergraph.url, `{
+    national { name secondaryCare(round: 2016) { trustCount overall } }
+    region: organisation(odsCode: "Y56") { name secondaryCare { trustCount overall } }
+    ccg: organisation(odsCode: "00C") { name tier secondaryCare { trustCount overall } }
+  }`);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  assert.equal(res.data.national.secondaryCare.trustCount, 137);
+  assert.ok(Math.abs(res.data.national.secondaryCare.overall - 60) < 2, "2016 national overall about 60");
+  assert.ok(res.data.region.secondaryCare.trustCount > 0);
+  assert.equal(res.data.ccg.tier, "CCG");
+  assert.equal(res.data.ccg.secondaryCare, null);
+});
+
+test("every playground example that needs the gateway, and the README's comparison, run through it", async () => {
+  const examples = gatewayExamples();
+  assert.ok(examples.length >= 1);
+  for (const e of examples) {
+    const res = await post(supergraph.url, e.query);
+    assert.equal(res.errors, undefined, `${e.title}: ${JSON.stringify(res.errors)}`);
+    assert.ok(e.description.includes("gateway"), `${e.title} says it needs the gateway`);
+  }
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const section = readme.split("\n### Primary beside secondary care\n")[1]?.split("\n## ")[0];
+  const queries = [...(section ?? "").matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(queries.length, 1, "the README shows the comparison");
+  const res = await post(supergraph.url, queries[0]);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  assert.equal(res.data.organisations.edges.length, 44);
+});
+
+test("npm run supergraph: one command serves dpcma and secondary care behind a gateway", async () => {
+  // The binaries the suite runs, and the database it seeded, so nothing is
+  // built or seeded again.
+  const sg = await startProgram(process.execPath, [new URL("supergraph.mjs", import.meta.url).pathname, "--port", "0",
+    "--db", `sqlite://${join(workdir, "fed.db")}`], "supergraph ready", 120000);
+  try {
+    const res = await post(sg.base, comparisonQuery);
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    assert.equal(res.data.organisations.edges.length, 44);
+    assert.ok(res.data.organisations.edges.every((e) => e.node.maturity.score > 0 && e.node.secondaryCare.trustCount > 0));
+  } finally {
+    sg.stop();
+  }
 });

@@ -185,6 +185,8 @@ func (w *walk) field(f *ast.Field) (measure, *gqlerror.Error) {
 	switch {
 	case isConnection(f):
 		cost = add(mul(w.pageSize(f), inner.page), inner.other)
+	case isFirstList(f):
+		cost = mul(w.firstOrDefault(f), cost)
 	case f.Name == "_entities":
 		cost = mul(w.listLength(f, "representations"), cost)
 	case f.Name == "nodes" && f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Query":
@@ -215,6 +217,28 @@ func introspectionListLength(f *ast.Field) int64 {
 		return 30
 	}
 	return 10
+}
+
+// isFirstList reports a plain list field sized by a first argument
+// (priorities, bestPeers): costed and capped like a connection's page.
+func isFirstList(f *ast.Field) bool {
+	return f.Definition != nil && f.Definition.Type.Elem != nil && f.Definition.Arguments.ForName("first") != nil
+}
+
+// firstOrDefault is a first-sized list's length: first as given, or the
+// argument's default in the schema.
+func (w *walk) firstOrDefault(f *ast.Field) int64 {
+	if n, ok := w.intArg(f, "first"); ok {
+		return n
+	}
+	if d := f.Definition.Arguments.ForName("first").DefaultValue; d != nil {
+		if v, err := d.Value(nil); err == nil {
+			if n, ok := toInt(v); ok {
+				return max(n, 0)
+			}
+		}
+	}
+	return w.pageSize(f)
 }
 
 func isConnection(f *ast.Field) bool {
@@ -321,7 +345,7 @@ func refuseDefer(sel ast.Selection) *gqlerror.Error {
 }
 
 func (w *walk) checkPageSize(f *ast.Field) *gqlerror.Error {
-	if w.checks.maxPageSize <= 0 || !isConnection(f) {
+	if w.checks.maxPageSize <= 0 || !isConnection(f) && !isFirstList(f) {
 		return nil
 	}
 	for _, name := range []string{"first", "last"} {

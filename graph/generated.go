@@ -48,6 +48,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Organisation() OrganisationResolver
 	Practice() PracticeResolver
+	Priority() PriorityResolver
 	Query() QueryResolver
 	RegionalPeriodStatus() RegionalPeriodStatusResolver
 	Response() ResponseResolver
@@ -207,6 +208,7 @@ type ComplexityRoot struct {
 		Parent           func(childComplexity int) int
 		Postcode         func(childComplexity int) int
 		Practices        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) int
+		Priorities       func(childComplexity int, period *string, domain *string, first *int) int
 		Responses        func(childComplexity int, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) int
 		Tier             func(childComplexity int) int
 	}
@@ -229,6 +231,13 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PeerShare struct {
+		AnsweredCount      func(childComplexity int) int
+		Organisation       func(childComplexity int) int
+		Practice           func(childComplexity int) int
+		ShareMeetingTarget func(childComplexity int) int
+	}
+
 	Practice struct {
 		Ancestors        func(childComplexity int) int
 		Ccg              func(childComplexity int) int
@@ -242,6 +251,7 @@ type ComplexityRoot struct {
 		Name             func(childComplexity int) int
 		OdsCode          func(childComplexity int) int
 		Postcode         func(childComplexity int) int
+		Priorities       func(childComplexity int, period *string, domain *string, first *int) int
 		Responses        func(childComplexity int, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) int
 		Rurality         func(childComplexity int) int
 		Status           func(childComplexity int) int
@@ -257,6 +267,16 @@ type ComplexityRoot struct {
 	PracticeEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Priority struct {
+		BestPeers        func(childComplexity int, first *int) int
+		Indicator        func(childComplexity int) int
+		LevelUpCount     func(childComplexity int) int
+		PatientsAffected func(childComplexity int) int
+		ScoreGain        func(childComplexity int) int
+		ShortCount       func(childComplexity int) int
+		UnansweredCount  func(childComplexity int) int
 	}
 
 	Query struct {
@@ -384,6 +404,7 @@ type MutationResolver interface {
 	RevokeToken(ctx context.Context, label *string) (bool, error)
 }
 type OrganisationResolver interface {
+	Priorities(ctx context.Context, obj *ent.Organisation, period *string, domain *string, first *int) ([]*model.Priority, error)
 	Ancestors(ctx context.Context, obj *ent.Organisation) ([]*ent.Organisation, error)
 	Practices(ctx context.Context, obj *ent.Organisation, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) (*ent.PracticeConnection, error)
 	Responses(ctx context.Context, obj *ent.Organisation, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) (*ent.ResponseConnection, error)
@@ -391,9 +412,15 @@ type OrganisationResolver interface {
 	IndicatorSummary(ctx context.Context, obj *ent.Organisation, indicator string, period *string) (*model.IndicatorSummary, error)
 }
 type PracticeResolver interface {
+	Priorities(ctx context.Context, obj *ent.Practice, period *string, domain *string, first *int) ([]*model.Priority, error)
 	Ancestors(ctx context.Context, obj *ent.Practice) ([]*ent.Organisation, error)
 	Responses(ctx context.Context, obj *ent.Practice, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) (*ent.ResponseConnection, error)
 	Maturity(ctx context.Context, obj *ent.Practice, period *string, domain *string) (*model.Maturity, error)
+}
+type PriorityResolver interface {
+	Indicator(ctx context.Context, obj *model.Priority) (*ent.Indicator, error)
+
+	BestPeers(ctx context.Context, obj *model.Priority, first *int) ([]*model.PeerShare, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -1167,6 +1194,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Practices(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.PracticeOrder), args["where"].(*ent.PracticeWhereInput)), true
+	case "Organisation.priorities":
+		if e.ComplexityRoot.Organisation.Priorities == nil {
+			break
+		}
+
+		args, err := ec.field_Organisation_priorities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Organisation.Priorities(childComplexity, args["period"].(*string), args["domain"].(*string), args["first"].(*int)), true
 	case "Organisation.responses":
 		if e.ComplexityRoot.Organisation.Responses == nil {
 			break
@@ -1241,6 +1279,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PeerShare.answeredCount":
+		if e.ComplexityRoot.PeerShare.AnsweredCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeerShare.AnsweredCount(childComplexity), true
+	case "PeerShare.organisation":
+		if e.ComplexityRoot.PeerShare.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeerShare.Organisation(childComplexity), true
+	case "PeerShare.practice":
+		if e.ComplexityRoot.PeerShare.Practice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeerShare.Practice(childComplexity), true
+	case "PeerShare.shareMeetingTarget":
+		if e.ComplexityRoot.PeerShare.ShareMeetingTarget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeerShare.ShareMeetingTarget(childComplexity), true
 
 	case "Practice.ancestors":
 		if e.ComplexityRoot.Practice.Ancestors == nil {
@@ -1319,6 +1382,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Practice.Postcode(childComplexity), true
+	case "Practice.priorities":
+		if e.ComplexityRoot.Practice.Priorities == nil {
+			break
+		}
+
+		args, err := ec.field_Practice_priorities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Practice.Priorities(childComplexity, args["period"].(*string), args["domain"].(*string), args["first"].(*int)), true
 	case "Practice.responses":
 		if e.ComplexityRoot.Practice.Responses == nil {
 			break
@@ -1380,6 +1454,54 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PracticeEdge.Node(childComplexity), true
+
+	case "Priority.bestPeers":
+		if e.ComplexityRoot.Priority.BestPeers == nil {
+			break
+		}
+
+		args, err := ec.field_Priority_bestPeers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Priority.BestPeers(childComplexity, args["first"].(*int)), true
+	case "Priority.indicator":
+		if e.ComplexityRoot.Priority.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Priority.Indicator(childComplexity), true
+	case "Priority.levelUpCount":
+		if e.ComplexityRoot.Priority.LevelUpCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Priority.LevelUpCount(childComplexity), true
+	case "Priority.patientsAffected":
+		if e.ComplexityRoot.Priority.PatientsAffected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Priority.PatientsAffected(childComplexity), true
+	case "Priority.scoreGain":
+		if e.ComplexityRoot.Priority.ScoreGain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Priority.ScoreGain(childComplexity), true
+	case "Priority.shortCount":
+		if e.ComplexityRoot.Priority.ShortCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Priority.ShortCount(childComplexity), true
+	case "Priority.unansweredCount":
+		if e.ComplexityRoot.Priority.UnansweredCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Priority.UnansweredCount(childComplexity), true
 
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
@@ -1971,6 +2093,98 @@ extend type Query {
     orderBy: [AuditEventOrder!]
     where: AuditEventWhereInput
   ): AuditEventConnection!
+}
+`, BuiltIn: false},
+	{Name: "../schema/decisions.graphql", Input: `# Decisions: what the maturity figures are for (docs/domain.md §10).
+# Investment priorities of an organisation or a practice, with the peers to
+# learn from.
+
+extend type Organisation {
+  """
+  Where to invest next: the indicators whose answers miss their target among the practices beneath
+  (CCG-level indicators: among the CCGs beneath), ranked by the score this organisation would gain
+  if every short answer met the target, then by the patients affected, then by indicator code.
+  Indicators that no answer misses are left out. Closed practices count in none of the figures.
+  """
+  priorities(
+    """
+    An assessment period code, e.g. 2016-17-H1. Omitted: the latest period that has answers.
+    """
+    period: String
+    """
+    Only this domain's indicators, with the gain measured on the domain's score, e.g.
+    "Patient online". Omitted: every domain, the gain measured on the overall score.
+    """
+    domain: String
+    "How many priorities, best first; at most the page-size cap (1,000)."
+    first: Int = 10
+  ): [Priority!]!
+}
+
+extend type Practice {
+  """
+  Where this practice should invest next: the indicators where its own answer (or its CCG's, for a
+  CCG-level indicator) misses the target, ranked by the score the practice would gain by meeting
+  it, then by indicator code.
+  """
+  priorities(
+    """
+    An assessment period code, e.g. 2016-17-H1. Omitted: the latest period that has answers.
+    """
+    period: String
+    """
+    Only this domain's indicators, with the gain measured on the domain's score. Omitted: every
+    domain.
+    """
+    domain: String
+    "How many priorities, best first; at most the page-size cap (1,000)."
+    first: Int = 10
+  ): [Priority!]!
+}
+
+"""
+One indicator whose answers miss the target, and what meeting it would bring. Each short answer is
+replaced by the lowest answer that meets the target (yes; the target percentage; the target step)
+and each affected practice is rescored by the maturity rules.
+"""
+type Priority {
+  "The indicator."
+  indicator: Indicator!
+  """
+  Practices (for a CCG-level indicator, CCGs) whose scored answer misses the target. Not-applicable
+  answers are neither short nor unanswered.
+  """
+  shortCount: Int!
+  "Practices (for a CCG-level indicator, CCGs) with no answer to the indicator in the period."
+  unansweredCount: Int!
+  "Registered patients of the short practices (for a CCG-level indicator, of every practice of a short CCG)."
+  patientsAffected: Int!
+  """
+  Score points the subject would gain (an organisation: the change in the mean score of its
+  practices with a score; a practice: its own score) if every short answer met the target.
+  """
+  scoreGain: Float!
+  "Affected practices whose maturity level would rise."
+  levelUpCount: Int!
+  """
+  Who to learn from: the organisations of the same tier under the same parent (for a practice, the
+  practices of its CCG) with the highest share of answers meeting this indicator's target, most
+  first, the subject itself left out. Practices are no peers on a CCG-level indicator (they share
+  their CCG's answer), and England has none.
+  """
+  bestPeers("How many peers; at most the page-size cap (1,000)." first: Int = 3): [PeerShare!]!
+}
+
+"A peer and how its answers meet an indicator's target."
+type PeerShare {
+  "The peer organisation; null when the peer is a practice."
+  organisation: Organisation
+  "The peer practice; null when the peer is an organisation."
+  practice: Practice
+  "Share of the peer's scored answers that meet the target, from 0 to 1."
+  shareMeetingTarget: Float!
+  "The peer's scored answers to the indicator (a CCG-level indicator: its CCGs' answers)."
+  answeredCount: Int!
 }
 `, BuiltIn: false},
 	{Name: "../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -4424,6 +4638,8 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 		return ec.fieldContext_Organisation_parent(ctx, field)
 	case "children":
 		return ec.fieldContext_Organisation_children(ctx, field)
+	case "priorities":
+		return ec.fieldContext_Organisation_priorities(ctx, field)
 	case "ancestors":
 		return ec.fieldContext_Organisation_ancestors(ctx, field)
 	case "practices":
@@ -4474,6 +4690,20 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PeerShare(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organisation":
+		return ec.fieldContext_PeerShare_organisation(ctx, field)
+	case "practice":
+		return ec.fieldContext_PeerShare_practice(ctx, field)
+	case "shareMeetingTarget":
+		return ec.fieldContext_PeerShare_shareMeetingTarget(ctx, field)
+	case "answeredCount":
+		return ec.fieldContext_PeerShare_answeredCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PeerShare", field.Name)
+}
+
 func (ec *executionContext) childFields_Practice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4502,6 +4732,8 @@ func (ec *executionContext) childFields_Practice(ctx context.Context, field grap
 		return ec.fieldContext_Practice_weightedPatients(ctx, field)
 	case "ccg":
 		return ec.fieldContext_Practice_ccg(ctx, field)
+	case "priorities":
+		return ec.fieldContext_Practice_priorities(ctx, field)
 	case "ancestors":
 		return ec.fieldContext_Practice_ancestors(ctx, field)
 	case "responses":
@@ -4532,6 +4764,26 @@ func (ec *executionContext) childFields_PracticeEdge(ctx context.Context, field 
 		return ec.fieldContext_PracticeEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PracticeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Priority(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_Priority_indicator(ctx, field)
+	case "shortCount":
+		return ec.fieldContext_Priority_shortCount(ctx, field)
+	case "unansweredCount":
+		return ec.fieldContext_Priority_unansweredCount(ctx, field)
+	case "patientsAffected":
+		return ec.fieldContext_Priority_patientsAffected(ctx, field)
+	case "scoreGain":
+		return ec.fieldContext_Priority_scoreGain(ctx, field)
+	case "levelUpCount":
+		return ec.fieldContext_Priority_levelUpCount(ctx, field)
+	case "bestPeers":
+		return ec.fieldContext_Priority_bestPeers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Priority", field.Name)
 }
 
 func (ec *executionContext) childFields_RegionalPeriodStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5232,6 +5484,36 @@ func (ec *executionContext) field_Organisation_practices_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Organisation_priorities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "domain",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["domain"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Organisation_responses_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5316,6 +5598,36 @@ func (ec *executionContext) field_Practice_maturity_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Practice_priorities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "domain",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["domain"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Practice_responses_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5375,6 +5687,20 @@ func (ec *executionContext) field_Practice_responses_args(ctx context.Context, r
 		return nil, err
 	}
 	args["where"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Priority_bestPeers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -8635,6 +8961,50 @@ func (ec *executionContext) fieldContext_Organisation_children(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Organisation_priorities(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_priorities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Organisation().Priorities(ctx, obj, fc.Args["period"].(*string), fc.Args["domain"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Priority) graphql.Marshaler {
+			return ec.marshalNPriority2ᚕᚖdpcmaᚋgraphᚋmodelᚐPriorityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_priorities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Priority(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Organisation_priorities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organisation_ancestors(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9077,6 +9447,116 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _PeerShare_organisation(ctx context.Context, field graphql.CollectedField, obj *model.PeerShare) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeerShare_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖdpcmaᚋentᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PeerShare_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PeerShare",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PeerShare_practice(ctx context.Context, field graphql.CollectedField, obj *model.PeerShare) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeerShare_practice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Practice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Practice) graphql.Marshaler {
+			return ec.marshalOPractice2ᚖdpcmaᚋentᚐPractice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PeerShare_practice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PeerShare",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Practice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PeerShare_shareMeetingTarget(ctx context.Context, field graphql.CollectedField, obj *model.PeerShare) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeerShare_shareMeetingTarget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShareMeetingTarget, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PeerShare_shareMeetingTarget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PeerShare", field, false, false, "Float")
+}
+
+func (ec *executionContext) _PeerShare_answeredCount(ctx context.Context, field graphql.CollectedField, obj *model.PeerShare) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeerShare_answeredCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PeerShare_answeredCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PeerShare", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Practice_id(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9385,6 +9865,50 @@ func (ec *executionContext) fieldContext_Practice_ccg(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Practice_priorities(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Practice_priorities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Practice().Priorities(ctx, obj, fc.Args["period"].(*string), fc.Args["domain"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Priority) graphql.Marshaler {
+			return ec.marshalNPriority2ᚕᚖdpcmaᚋgraphᚋmodelᚐPriorityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Practice_priorities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Practice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Priority(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Practice_priorities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Practice_ancestors(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9645,6 +10169,197 @@ func (ec *executionContext) _PracticeEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_PracticeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PracticeEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Priority_indicator(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Priority_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Priority().Indicator(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖdpcmaᚋentᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Priority_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Priority",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Priority_shortCount(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Priority_shortCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShortCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Priority_shortCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Priority", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Priority_unansweredCount(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Priority_unansweredCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnansweredCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Priority_unansweredCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Priority", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Priority_patientsAffected(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Priority_patientsAffected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PatientsAffected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Priority_patientsAffected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Priority", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Priority_scoreGain(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Priority_scoreGain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScoreGain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Priority_scoreGain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Priority", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Priority_levelUpCount(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Priority_levelUpCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LevelUpCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Priority_levelUpCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Priority", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Priority_bestPeers(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Priority_bestPeers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Priority().BestPeers(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PeerShare) graphql.Marshaler {
+			return ec.marshalNPeerShare2ᚕᚖdpcmaᚋgraphᚋmodelᚐPeerShareᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Priority_bestPeers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Priority",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PeerShare(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Priority_bestPeers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -18333,6 +19048,12 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organisation_children(ctx, field, obj)
 				})
+		case "priorities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_priorities(ctx, field, obj)
+				})
 		case "ancestors":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -18509,6 +19230,54 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var peerShareImplementors = []string{"PeerShare"}
+
+func (ec *executionContext) _PeerShare(ctx context.Context, sel ast.SelectionSet, obj *model.PeerShare) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, peerShareImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PeerShare")
+		case "organisation":
+			out.Values[i] = ec._PeerShare_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "practice":
+			out.Values[i] = ec._PeerShare_practice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "shareMeetingTarget":
+			out.Values[i] = ec._PeerShare_shareMeetingTarget(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answeredCount":
+			out.Values[i] = ec._PeerShare_answeredCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var practiceImplementors = []string{"Practice", "Node", "_Entity"}
 
 func (ec *executionContext) _Practice(ctx context.Context, sel ast.SelectionSet, obj *ent.Practice) graphql.Marshaler {
@@ -18585,6 +19354,12 @@ func (ec *executionContext) _Practice(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Practice_ccg(ctx, field, obj)
+				})
+		case "priorities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Practice_priorities(ctx, field, obj)
 				})
 		case "ancestors":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -18685,6 +19460,71 @@ func (ec *executionContext) _PracticeEdge(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var priorityImplementors = []string{"Priority"}
+
+func (ec *executionContext) _Priority(ctx context.Context, sel ast.SelectionSet, obj *model.Priority) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, priorityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Priority")
+		case "indicator":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Priority_indicator(ctx, field, obj)
+				})
+		case "shortCount":
+			out.Values[i] = ec._Priority_shortCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unansweredCount":
+			out.Values[i] = ec._Priority_unansweredCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "patientsAffected":
+			out.Values[i] = ec._Priority_patientsAffected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scoreGain":
+			out.Values[i] = ec._Priority_scoreGain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "levelUpCount":
+			out.Values[i] = ec._Priority_levelUpCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bestPeers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Priority_bestPeers(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20230,6 +21070,30 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPeerShare2ᚕᚖdpcmaᚋgraphᚋmodelᚐPeerShareᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PeerShare) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPeerShare2ᚖdpcmaᚋgraphᚋmodelᚐPeerShare(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPeerShare2ᚖdpcmaᚋgraphᚋmodelᚐPeerShare(ctx context.Context, sel ast.SelectionSet, v *model.PeerShare) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PeerShare!")
+		return graphql.Null
+	}
+	return ec._PeerShare(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPeriodStatus2dpcmaᚋentᚋassessmentperiodᚐStatus(ctx context.Context, v any) (assessmentperiod.Status, error) {
 	var res assessmentperiod.Status
 	err := res.UnmarshalGQL(v)
@@ -20304,6 +21168,30 @@ func (ec *executionContext) marshalNPracticeStatus2dpcmaᚋentᚋpracticeᚐStat
 func (ec *executionContext) unmarshalNPracticeWhereInput2ᚖdpcmaᚋentᚐPracticeWhereInput(ctx context.Context, v any) (*ent.PracticeWhereInput, error) {
 	res, err := ec.unmarshalInputPracticeWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPriority2ᚕᚖdpcmaᚋgraphᚋmodelᚐPriorityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Priority) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPriority2ᚖdpcmaᚋgraphᚋmodelᚐPriority(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPriority2ᚖdpcmaᚋgraphᚋmodelᚐPriority(ctx context.Context, sel ast.SelectionSet, v *model.Priority) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Priority!")
+		return graphql.Null
+	}
+	return ec._Priority(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRegionalPeriodStatus2ᚕᚖdpcmaᚋentᚐRegionalPeriodStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RegionalPeriodStatus) graphql.Marshaler {

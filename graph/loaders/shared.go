@@ -38,6 +38,8 @@ type snapshot struct {
 	baseMu sync.Mutex
 	base   *reference
 
+	catalogue catalogueOnce // of the decisions, loaded when first asked
+
 	rollupsMu sync.Mutex
 	rollups   map[int]map[int]map[string]scoring.Rollup // period → org → domain
 }

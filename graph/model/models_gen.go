@@ -106,6 +106,18 @@ type OrganisationByOdsCodesInput struct {
 	OdsCode string `json:"OdsCode"`
 }
 
+// A peer and how its answers meet an indicator's target.
+type PeerShare struct {
+	// The peer organisation; null when the peer is a practice.
+	Organisation *ent.Organisation `json:"organisation,omitempty"`
+	// The peer practice; null when the peer is an organisation.
+	Practice *ent.Practice `json:"practice,omitempty"`
+	// Share of the peer's scored answers that meet the target, from 0 to 1.
+	ShareMeetingTarget float64 `json:"shareMeetingTarget"`
+	// The peer's scored answers to the indicator (a CCG-level indicator: its CCGs' answers).
+	AnsweredCount int `json:"answeredCount"`
+}
+
 type PracticeByOdsCodesInput struct {
 	OdsCode string `json:"OdsCode"`
 }

@@ -406,3 +406,15 @@ func PercentRank(v float64, all []float64) *float64 {
 	}
 	return ptr(100 * float64(lower) / float64(len(all)-1))
 }
+
+// Minus takes some answers back out of a tally: with Plus, what replacing
+// an answer does to a practice's tally.
+func (t Tally) Minus(u Tally) Tally {
+	t.Answered -= u.Answered
+	t.NotApplicable -= u.NotApplicable
+	t.All = WeightedSum{t.All.WS - u.All.WS, t.All.W - u.All.W}
+	for s := range t.Subsets {
+		t.Subsets[s] = WeightedSum{t.Subsets[s].WS - u.Subsets[s].WS, t.Subsets[s].W - u.Subsets[s].W}
+	}
+	return t
+}

@@ -319,6 +319,26 @@ func MeetsTarget(spec Spec, numeric float64) bool {
 	return false
 }
 
+// LowestMeeting is the lowest answer that meets the indicator's target
+// (see MeetsTarget): yes for BOOL, the target for PCT and ORD, and without
+// a target the full answer (100%, the top step). It is false for CHOICE
+// and unknown types, which have no target.
+func LowestMeeting(spec Spec) (float64, bool) {
+	switch spec.Type {
+	case indicator.AnswerTypeBOOL:
+		return 1, true
+	case indicator.AnswerTypePCT, indicator.AnswerTypeORD:
+		if spec.Target != nil {
+			return *spec.Target, true
+		}
+		if spec.Type == indicator.AnswerTypeORD {
+			return float64(spec.MaxStep), spec.MaxStep > 0
+		}
+		return 100, true
+	}
+	return 0, false
+}
+
 // bandWidth is the width in points of the bands that score a PCT answer
 // without a target and that group percentages in distributions.
 const bandWidth = 20

@@ -425,3 +425,44 @@ func BenchmarkNormalisePCT(b *testing.B) {
 		}
 	}
 }
+
+// LowestMeeting meets the target, and for a target nothing below it does.
+func TestLowestMeeting(t *testing.T) {
+	for _, spec := range []Spec{
+		{Type: indicator.AnswerTypeBOOL},
+		{Type: indicator.AnswerTypePCT, Target: f(60)},
+		{Type: indicator.AnswerTypePCT, Target: f(100)},
+		{Type: indicator.AnswerTypePCT},
+		{Type: indicator.AnswerTypeORD, Target: f(2), MaxStep: 3},
+		{Type: indicator.AnswerTypeORD, MaxStep: 3},
+	} {
+		v, ok := LowestMeeting(spec)
+		if !ok || !MeetsTarget(spec, v) {
+			t.Errorf("%s target %v: LowestMeeting %v, %v does not meet it", spec.Type, deref(spec.Target), v, ok)
+		}
+		step := 0.01
+		if spec.Type != indicator.AnswerTypePCT {
+			step = 1
+		}
+		if spec.Target != nil || spec.Type == indicator.AnswerTypeBOOL {
+			if MeetsTarget(spec, v-step) {
+				t.Errorf("%s target %v: %v meets it too, below LowestMeeting %v", spec.Type, deref(spec.Target), v-step, v)
+			}
+		}
+	}
+	if _, ok := LowestMeeting(Spec{Type: indicator.AnswerTypeCHOICE}); ok {
+		t.Error("a CHOICE answer has a lowest meeting answer")
+	}
+}
+
+// Minus undoes Plus: replacing an answer in a tally is taking it out and
+// adding the new one.
+func TestTallyMinusUndoesPlus(t *testing.T) {
+	s := func(v float64) *float64 { return &v }
+	a := TallyAnswers([]Answer{{Domain: "D", Category: indicator.CategoryCORE, Weight: 3, Score: s(0.5)},
+		{Domain: "D", Category: indicator.CategoryENHANCED, Weight: 2, Score: s(1)}, {Domain: "E", NotApplicable: true}})
+	b := TallyAnswers([]Answer{{Domain: "D", Category: indicator.CategoryCORE, Weight: 3, Score: s(1)}})
+	if got := a[AllDomains].Plus(b[AllDomains]).Minus(b[AllDomains]); got != a[AllDomains] {
+		t.Errorf("(a + b) - b = %+v, want %+v", got, a[AllDomains])
+	}
+}

@@ -1,0 +1,181 @@
+package loaders
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+
+	"dpcma/ent"
+	"dpcma/ent/organisation"
+	"dpcma/server/decisions"
+	"dpcma/server/telemetry"
+
+	"github.com/graph-gophers/dataloader/v7"
+)
+
+// DecisionKey asks for one subject's priorities: an organisation (OrgID
+// and Tier) or a practice (PracticeID), in a period and domain.
+type DecisionKey struct {
+	OrgID      int
+	Tier       organisation.Tier
+	PracticeID int
+	PeriodID   int
+	Domain     string
+}
+
+// ShareKey asks for the shares meeting each indicator's target of every
+// child of an organisation at a tier (the siblings of a subject) in a
+// period; Tier "" asks for the practices of a CCG.
+type ShareKey struct {
+	ParentID int
+	Tier     organisation.Tier
+	PeriodID int
+}
+
+// Decisions loads priorities and peers' shares: the statements of
+// server/decisions once per tier, period and domain, whatever the number
+// of subjects.
+type Decisions struct {
+	store      decisions.Store
+	catalogue  func(context.Context) (decisions.Catalogue, error)
+	priorities *dataloader.Loader[DecisionKey, []decisions.Priority]
+	shares     *dataloader.Loader[ShareKey, map[int]map[int]decisions.Share]
+	orgs       func(context.Context) (map[int]*ent.Organisation, error)
+}
+
+func newDecisions(client *ent.Client, dialect string, catalogue func(context.Context) (decisions.Catalogue, error),
+	orgs func(context.Context) (map[int]*ent.Organisation, error)) *Decisions {
+	d := &Decisions{store: decisions.Store{DB: client, Dialect: dialect}, catalogue: catalogue, orgs: orgs}
+	d.priorities = grouped("priorities", func(k DecisionKey) DecisionKey {
+		return DecisionKey{Tier: k.Tier, PeriodID: k.PeriodID, Domain: k.Domain}
+	}, d.loadPriorities)
+	d.shares = grouped("peer_shares", func(k ShareKey) ShareKey {
+		return ShareKey{Tier: k.Tier, PeriodID: k.PeriodID}
+	}, d.loadShares)
+	return d
+}
+
+// Priorities returns a subject's ranked priorities.
+func (d *Decisions) Priorities(ctx context.Context, k DecisionKey) ([]decisions.Priority, error) {
+	return d.priorities.Load(ctx, k)()
+}
+
+// Shares returns the shares of the children of k's parent, by child and
+// indicator ID.
+func (d *Decisions) Shares(ctx context.Context, k ShareKey) (map[int]map[int]decisions.Share, error) {
+	return d.shares.Load(ctx, k)()
+}
+
+// Catalogue returns the indicator catalogue as the decisions read it.
+func (d *Decisions) Catalogue(ctx context.Context) (decisions.Catalogue, error) {
+	return d.catalogue(ctx)
+}
+
+func (d *Decisions) loadPriorities(ctx context.Context, shape DecisionKey, keys []DecisionKey) (map[DecisionKey][]decisions.Priority, error) {
+	cat, err := d.catalogue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var scopes map[int]decisions.Scope
+	if shape.Tier == "" {
+		scopes, err = d.store.PracticeScopes(ctx, distinct(keys, func(k DecisionKey) int { return k.PracticeID }), shape.PeriodID, shape.Domain)
+	} else {
+		scopes, err = d.store.OrganisationScopes(ctx, shape.Tier, distinct(keys, func(k DecisionKey) int { return k.OrgID }), shape.PeriodID, shape.Domain)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[DecisionKey][]decisions.Priority, len(keys))
+	for _, k := range keys {
+		out[k] = decisions.Priorities(cat, scopes[k.OrgID+k.PracticeID], k.Domain)
+	}
+	return out, nil
+}
+
+func (d *Decisions) loadShares(ctx context.Context, shape ShareKey, keys []ShareKey) (map[ShareKey]map[int]map[int]decisions.Share, error) {
+	out := make(map[ShareKey]map[int]map[int]decisions.Share, len(keys))
+	parents := distinct(keys, func(k ShareKey) int { return k.ParentID })
+	if shape.Tier == "" {
+		got, err := d.store.PracticeShares(ctx, parents, shape.PeriodID)
+		for _, k := range keys {
+			out[k] = got[k.ParentID]
+		}
+		return out, err
+	}
+	orgs, err := d.orgs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	parentOf := map[int]int{}
+	for _, o := range orgs {
+		if o.Tier == shape.Tier && o.ParentID != nil && slices.Contains(parents, *o.ParentID) {
+			parentOf[o.ID] = *o.ParentID
+		}
+	}
+	got, err := d.store.OrganisationShares(ctx, shape.Tier, slices.Collect(maps.Keys(parentOf)), shape.PeriodID)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		out[k] = map[int]map[int]decisions.Share{}
+	}
+	for child, shares := range got {
+		k := ShareKey{ParentID: parentOf[child], Tier: shape.Tier, PeriodID: shape.PeriodID}
+		out[k][child] = shares
+	}
+	return out, nil
+}
+
+// grouped builds a loader whose batch splits its keys by shape and loads
+// each shape's keys at once.
+func grouped[K comparable, V any](name string, shape func(K) K, load func(context.Context, K, []K) (map[K]V, error)) *dataloader.Loader[K, V] {
+	return dataloader.NewBatchedLoader(func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		telemetry.ObserveBatch(ctx, name, len(keys))
+		groups := map[K][]K{}
+		var order []K
+		for _, k := range keys {
+			s := shape(k)
+			if _, ok := groups[s]; !ok {
+				order = append(order, s)
+			}
+			groups[s] = append(groups[s], k)
+		}
+		found := map[K]V{}
+		var err error
+		for _, s := range order {
+			var got map[K]V
+			if got, err = load(ctx, s, groups[s]); err != nil {
+				break
+			}
+			for k, v := range got {
+				found[k] = v
+			}
+		}
+		out := make([]*dataloader.Result[V], len(keys))
+		for i, k := range keys {
+			out[i] = &dataloader.Result[V]{Data: found[k], Error: err}
+		}
+		return out
+	}, dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](batchCapacity))
+}
+
+// catalogueOnce caches the decisions' catalogue in a snapshot: indicators
+// change only with the data revision.
+type catalogueOnce struct {
+	mu  sync.Mutex
+	cat *decisions.Catalogue
+}
+
+func (c *catalogueOnce) get(ctx context.Context, load func(context.Context) (decisions.Catalogue, error)) (decisions.Catalogue, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cat == nil {
+		cat, err := load(ctx)
+		if err != nil {
+			return decisions.Catalogue{}, err
+		}
+		c.cat = &cat
+	}
+	return *c.cat, nil
+}

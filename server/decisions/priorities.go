@@ -1,0 +1,226 @@
+// Package decisions turns the maturity figures into the decisions the
+// assurance exists for (docs/domain.md §10): where an organisation should
+// invest next (Priorities), how its practices compare by attribute
+// (Breakdown) and where it stands on the Improvement and Assessment
+// Framework's digital interactions measure (Interactions). Every figure
+// follows the rules of server/scoring; the GraphQL fields, the exports
+// and the profile page all call this package.
+package decisions
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"dpcma/ent/indicator"
+	"dpcma/server/scoring"
+)
+
+// Indicator is what the decisions need of a catalogue indicator.
+type Indicator struct {
+	ID       int
+	Code     string
+	Domain   string
+	Category indicator.Category
+	Weight   float64
+	Spec     scoring.Spec
+	// CCGLevel: the CCG answers once for all its practices.
+	CCGLevel bool
+}
+
+// Catalogue is the indicators in code order, with the count of each
+// domain (and of all, under scoring.AllDomains) that a practice's
+// completion is taken over.
+type Catalogue struct {
+	Indicators []Indicator
+	InDomain   map[string]int
+	index      map[int]int // ID → position in Indicators
+}
+
+// NewCatalogue indexes indicators.
+func NewCatalogue(indicators []Indicator) Catalogue {
+	c := Catalogue{Indicators: slices.SortedFunc(slices.Values(indicators), func(a, b Indicator) int { return cmp.Compare(a.Code, b.Code) }),
+		InDomain: map[string]int{}, index: map[int]int{}}
+	for i, ind := range c.Indicators {
+		c.index[ind.ID] = i
+		c.InDomain[ind.Domain]++
+		c.InDomain[scoring.AllDomains]++
+	}
+	return c
+}
+
+// Answer is one answer of a practice, or of a CCG for a CCG-level
+// indicator.
+type Answer struct {
+	IndicatorID   int
+	Numeric       *float64
+	Score         *float64
+	NotApplicable bool
+}
+
+// Practice is a practice as the decisions see it.
+type Practice struct {
+	ID, CCGID, ListSize int
+}
+
+// Scope is one subject's material in one period: the practices whose
+// figures make its score (the counting practices beneath an organisation,
+// or one practice), their own answers and their CCGs' answers.
+type Scope struct {
+	Practices []Practice
+	Own       map[int][]Answer // by practice
+	CCG       map[int][]Answer // by CCG
+}
+
+// Priority is one indicator that answers miss, with what meeting it
+// everywhere would bring (docs/domain.md §10.1).
+type Priority struct {
+	Indicator Indicator
+	// ShortCount counts the practices (for a CCG-level indicator, the CCGs)
+	// whose scored answer misses the target; UnansweredCount those with no
+	// answer. Not-applicable answers are neither.
+	ShortCount, UnansweredCount int
+	// PatientsAffected sums the list sizes of the short practices (of every
+	// practice of a short CCG).
+	PatientsAffected int
+	// ScoreGain is the rise in the subject's score, in points, if every
+	// short answer were the lowest that meets the target: each affected
+	// practice rescored, the changes summed over the practices with a
+	// score.
+	ScoreGain float64
+	// LevelUpCount counts the affected practices whose level would rise.
+	LevelUpCount int
+}
+
+// Priorities ranks the indicators of a domain (scoring.AllDomains: every
+// domain) whose answers miss their target in s: by score gain, then
+// patients affected, then indicator code. Indicators no answer misses are
+// left out.
+func Priorities(cat Catalogue, s Scope, domain string) []Priority {
+	indicators := cat.InDomain[domain]
+	own, ccg := map[int]map[int]Answer{}, map[int]map[int]Answer{}
+	ccgTallies := map[int]scoring.Tally{}
+	for id, answers := range s.CCG {
+		ccg[id] = byIndicator(answers)
+		ccgTallies[id] = tally(cat, answers)[domain]
+	}
+	var (
+		tallies = make(map[int]scoring.Tally, len(s.Practices))
+		scores  = make(map[int]scoring.PracticeScore, len(s.Practices))
+		ofCCG   = map[int][]Practice{}
+		ccgs    []int
+		scored  int
+	)
+	for _, p := range s.Practices {
+		own[p.ID] = byIndicator(s.Own[p.ID])
+		t := tally(cat, s.Own[p.ID])[domain].Plus(ccgTallies[p.CCGID])
+		tallies[p.ID] = t
+		scores[p.ID] = scoring.ScorePractice(t, indicators, p.ListSize)
+		if scores[p.ID].Score != nil {
+			scored++
+		}
+		if len(ofCCG[p.CCGID]) == 0 {
+			ccgs = append(ccgs, p.CCGID)
+		}
+		ofCCG[p.CCGID] = append(ofCCG[p.CCGID], p)
+	}
+
+	var out []Priority
+	for _, ind := range cat.Indicators {
+		meeting, ok := scoring.LowestMeeting(ind.Spec)
+		if !ok || domain != scoring.AllDomains && ind.Domain != domain {
+			continue
+		}
+		better := Answer{IndicatorID: ind.ID, Numeric: &meeting, Score: scoring.Score(ind.Spec, meeting)}
+		pr := Priority{Indicator: ind}
+		var gain float64
+		// rescore adds what replacing answer a by the lowest meeting answer
+		// does to practice p.
+		rescore := func(p Practice, a Answer) {
+			pr.PatientsAffected += p.ListSize
+			t := tallies[p.ID].Minus(tally(cat, []Answer{a})[domain]).Plus(tally(cat, []Answer{better})[domain])
+			before, after := scores[p.ID], scoring.ScorePractice(t, indicators, p.ListSize)
+			if before.Score != nil && after.Score != nil {
+				gain += *after.Score - *before.Score
+			}
+			if after.Level != nil && (before.Level == nil || *after.Level > *before.Level) {
+				pr.LevelUpCount++
+			}
+		}
+		if ind.CCGLevel {
+			for _, c := range ccgs {
+				a, answered := ccg[c][ind.ID]
+				if !short(ind, a, answered, &pr) {
+					continue
+				}
+				for _, p := range ofCCG[c] {
+					rescore(p, a)
+				}
+			}
+		} else {
+			for _, p := range s.Practices {
+				if a, answered := own[p.ID][ind.ID]; short(ind, a, answered, &pr) {
+					rescore(p, a)
+				}
+			}
+		}
+		if pr.ShortCount == 0 {
+			continue
+		}
+		if scored > 0 {
+			pr.ScoreGain = gain / float64(scored)
+		}
+		out = append(out, pr)
+	}
+	slices.SortStableFunc(out, func(a, b Priority) int {
+		// Gains equal but for the order of a float sum rank as equal.
+		return cmp.Or(cmp.Compare(roundGain(b.ScoreGain), roundGain(a.ScoreGain)), cmp.Compare(b.PatientsAffected, a.PatientsAffected),
+			cmp.Compare(a.Indicator.Code, b.Indicator.Code))
+	})
+	return out
+}
+
+func roundGain(g float64) float64 { return math.Round(g*1e9) / 1e9 }
+
+// short counts an answer (or its absence) and reports whether it misses
+// the indicator's target.
+func short(ind Indicator, a Answer, answered bool, pr *Priority) bool {
+	switch {
+	case !answered:
+		pr.UnansweredCount++
+		return false
+	case a.NotApplicable || a.Score == nil || a.Numeric == nil || scoring.MeetsTarget(ind.Spec, *a.Numeric):
+		return false
+	}
+	pr.ShortCount++
+	return true
+}
+
+func byIndicator(answers []Answer) map[int]Answer {
+	out := make(map[int]Answer, len(answers))
+	for _, a := range answers {
+		out[a.IndicatorID] = a
+	}
+	return out
+}
+
+// tally sums answers by the rules, by domain.
+func tally(cat Catalogue, answers []Answer) scoring.Tallies {
+	ts := scoring.Tallies{}
+	for _, a := range answers {
+		ind, ok := cat.byID(a.IndicatorID)
+		if !ok {
+			continue
+		}
+		ts.Add(scoring.Answer{Domain: ind.Domain, Category: ind.Category, Weight: ind.Weight, Score: a.Score, NotApplicable: a.NotApplicable})
+	}
+	return ts
+}
+
+func (c Catalogue) byID(id int) (Indicator, bool) {
+	i, ok := c.index[id]
+	if !ok {
+		return Indicator{}, false
+	}
+	return c.Indicators[i], true
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"dpcma/ent/auditevent"
+	"dpcma/server/answercheck"
 	"dpcma/server/database"
 	"dpcma/server/rollup"
 	"dpcma/server/scoring"
@@ -126,7 +127,7 @@ func (c *change) subject() (practice, org any) {
 // practice's scores to every roll-up above it. The change is taken
 // against the stored scores, so the roll-ups stay the sums of the
 // practice scores whatever rounding the rebuild's SQL did.
-func (w *writer) rescore(cat *catalogue, subj subject, periodID int, after []stored) error {
+func (w *writer) rescore(cat *answercheck.Catalogue, subj subject, periodID int, after []stored) error {
 	practices, err := w.practices(subj)
 	if err != nil {
 		return err
@@ -138,8 +139,7 @@ func (w *writer) rescore(cat *catalogue, subj subject, periodID int, after []sto
 	// One pass: the CCG's own answers count for every practice of it.
 	ccg, own := scoring.Tallies{}, map[int]scoring.Tallies{}
 	for _, s := range after {
-		ind := cat.byID[s.indicatorID]
-		a := scoring.Answer{Domain: ind.domain, Category: ind.category, Weight: ind.weight, Score: s.score, NotApplicable: s.notApplicable}
+		a := cat.ByID(s.indicatorID).Scored(s.score, s.notApplicable)
 		if s.practiceID == 0 {
 			ccg.Add(a)
 			continue
@@ -174,7 +174,7 @@ func (w *writer) rescore(cat *catalogue, subj subject, periodID int, after []sto
 				}
 			}
 		}
-		for domain, n := range cat.inDomain {
+		for domain, n := range cat.Domains() {
 			now := scoring.ScorePractice(own[domain].Plus(ccg[domain]), n, p.listSize)
 			old, ok := was[scoreKey{p.id, domain}]
 			if !ok {

@@ -18,10 +18,10 @@ import (
 	"dpcma/ent/assessmentperiod"
 	"dpcma/ent/indicator"
 	"dpcma/server/access"
+	"dpcma/server/answercheck"
 	"dpcma/server/catalogue"
 	"dpcma/server/database"
 	"dpcma/server/demo"
-	"dpcma/server/scoring"
 
 	"entgo.io/ent/dialect"
 )
@@ -133,15 +133,11 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 				continue
 			}
 			ind := inds[i]
-			canonical, numeric, err := scoring.Normalise(ind.spec, value)
+			checked, err := ind.Check(answercheck.Input{Value: &value}, answercheck.File)
 			if err != nil {
-				return nil, fmt.Errorf("practice %s %s: %w", pr.code, ind.code, err)
+				return nil, fmt.Errorf("practice %s %s: %w", pr.code, ind.Code, err)
 			}
-			a := &answerRow{practiceID: practiceID, indicatorID: ind.id, periodID: period.ID,
-				value: &canonical, numeric: numeric, subject: pr.code + " " + ind.code}
-			if numeric != nil {
-				a.score = scoring.Score(ind.spec, *numeric)
-			}
+			a := &answerRow{Answer: checked, practiceID: practiceID, periodID: period.ID, subject: pr.code + " " + ind.Code}
 			if err := st.add(a); err != nil {
 				return nil, fmt.Errorf("staging answers: %w", err)
 			}
@@ -176,12 +172,14 @@ func periodDates(ctx context.Context, db *database.DB, code string) (opens, clos
 }
 
 // pomiIndicatorRefs finds PO01-PO04 in the catalogue.
-func pomiIndicatorRefs(ref *reference) ([4]*indicatorRef, error) {
-	var inds [4]*indicatorRef
+func pomiIndicatorRefs(ref *reference) ([4]*answercheck.Indicator, error) {
+	var inds [4]*answercheck.Indicator
 	for i, code := range append(pomiIndicators[:], "PO04") {
-		if inds[i] = ref.indicators[code]; inds[i] == nil || inds[i].respondent != indicator.RespondentPRACTICE {
+		ind, err := ref.catalogue.Indicator(code)
+		if err != nil || ind.Respondent != indicator.RespondentPRACTICE {
 			return inds, fmt.Errorf("the catalogue has no practice indicator %s for POMI to answer", code)
 		}
+		inds[i] = ind
 	}
 	return inds, nil
 }

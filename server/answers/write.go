@@ -137,29 +137,18 @@ func (w *writer) rescore(cat *answercheck.Catalogue, subj subject, periodID int,
 		return err
 	}
 	// One pass: the CCG's own answers count for every practice of it.
-	ccg, own := scoring.Tallies{}, map[int]scoring.Tallies{}
-	for _, s := range after {
-		a := cat.ByID(s.indicatorID).Scored(s.score, s.notApplicable)
-		if s.practiceID == 0 {
-			ccg.Add(a)
-			continue
+	tallies := scoring.TallyCCG(func(yield func(int, scoring.Answer) bool) {
+		for _, s := range after {
+			if !yield(s.practiceID, cat.ByID(s.indicatorID).Scored(s.score, s.notApplicable)) {
+				return
+			}
 		}
-		t := own[s.practiceID]
-		if t == nil {
-			t = scoring.Tallies{}
-			own[s.practiceID] = t
-		}
-		t.Add(a)
-	}
+	})
 	var (
 		scores []practiceScoreRow
 		deltas = map[orgDomain]scoring.Rollup{}
 	)
 	for _, p := range practices {
-		own := own[p.id]
-		if own == nil {
-			own = scoring.Tallies{}
-		}
 		// Each practice's change reaches its own chain: a CCG split between
 		// STPs sends each practice's delta to that practice's STP.
 		chain := []int{p.ccgID, p.stpID, p.regionID, subj.NationalID}
@@ -175,7 +164,7 @@ func (w *writer) rescore(cat *answercheck.Catalogue, subj subject, periodID int,
 			}
 		}
 		for domain, n := range cat.Domains() {
-			now := scoring.ScorePractice(own[domain].Plus(ccg[domain]), n, p.listSize)
+			now := scoring.ScorePractice(tallies.Practice(p.id, domain), n, p.listSize)
 			old, ok := was[scoreKey{p.id, domain}]
 			if !ok {
 				// No row yet (a practice added since the last rebuild): it

@@ -176,6 +176,21 @@ type reference struct {
 	catalogue *answercheck.Catalogue
 }
 
+// begin opens an import's transaction and reads the reference in it; the
+// caller rolls it back (a no-op after Commit).
+func begin(ctx context.Context, db *database.DB, opts *stdsql.TxOptions) (*stdsql.Tx, *reference, error) {
+	tx, err := db.SQL.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	ref, err := loadReference(ctx, tx)
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, nil, err
+	}
+	return tx, ref, nil
+}
+
 func loadReference(ctx context.Context, tx *stdsql.Tx) (*reference, error) {
 	ref := &reference{practices: map[string]int{}, ccgs: map[string]int{}, periods: map[string]int{}}
 	load := func(query string, into map[string]int) error {

@@ -104,15 +104,11 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 		return nil, fmt.Errorf("period %s changed while the file was read: import it again", periodCode)
 	}
 
-	tx, err := db.SQL.BeginTx(ctx, nil)
+	tx, ref, err := begin(ctx, db, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
-	ref, err := loadReference(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
 	inds, err := pomiIndicatorRefs(ref)
 	if err != nil {
 		return nil, err
@@ -187,15 +183,11 @@ func pomiIndicatorRefs(ref *reference) ([4]*answercheck.Indicator, error) {
 // readPOMIFile reads the file against the hierarchy and catalogue as they
 // are, in a transaction of its own that changes nothing.
 func readPOMIFile(ctx context.Context, db *database.DB, r io.Reader, p *progress, opens time.Time, months int, sum *Summary) ([]*pomiPractice, error) {
-	tx, err := db.SQL.BeginTx(ctx, &stdsql.TxOptions{ReadOnly: db.Dialect == dialect.Postgres})
+	tx, ref, err := begin(ctx, db, &stdsql.TxOptions{ReadOnly: db.Dialect == dialect.Postgres})
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback() }() // nothing to keep
-	ref, err := loadReference(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
 	if _, err := pomiIndicatorRefs(ref); err != nil {
 		return nil, err
 	}

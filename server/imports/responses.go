@@ -64,15 +64,11 @@ func Responses(ctx context.Context, db *database.DB, path string, o Options) (*S
 		return nil, err
 	}
 	defer in.Close()
-	tx, err := db.SQL.BeginTx(ctx, nil)
+	tx, ref, err := begin(ctx, db, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
-	ref, err := loadReference(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
 	st, err := newStage(ctx, tx, db.Dialect)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-// Package answers writes answers: validated per answer type, authorised
+// Package answers writes answers: checked by server/answercheck, authorised
 // by server/access, all or nothing, audited, and with every derived figure
 // kept exact in the same transaction. A practice's scores are recomputed
 // from its answers (and its CCG's) by the rules of server/scoring, and the
@@ -9,9 +9,7 @@ package answers
 import (
 	"context"
 	stdsql "database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"dpcma/ent/indicator"
 	"dpcma/ent/practice"
 	"dpcma/server/access"
+	"dpcma/server/answercheck"
 	"dpcma/server/database"
 	"dpcma/server/fault"
 	"dpcma/server/rollup"
@@ -133,7 +132,7 @@ func submitOnce(ctx context.Context, db *database.DB, p *access.Principal, s Sub
 	if err := access.SubmitAnswers(p, subj.Subject, period.open); err != nil {
 		return nil, err
 	}
-	cat, err := loadCatalogue(ctx, tx)
+	cat, err := answercheck.Load(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -281,71 +280,25 @@ func (w *writer) period(code string, regionID int) (periodRow, error) {
 	return p, err
 }
 
-// catalogueIndicator is what a write needs of an indicator.
-type catalogueIndicator struct {
-	id         int
-	code       string
-	domain     string
-	category   indicator.Category
-	weight     float64
-	respondent indicator.Respondent
-	spec       scoring.Spec
-}
-
-// catalogue is every indicator, by code and by id, and the number of
-// indicators of each domain (AllDomains: all of them).
-type catalogue struct {
-	byCode   map[string]*catalogueIndicator
-	byID     map[int]*catalogueIndicator
-	inDomain map[string]int
-}
-
-func loadCatalogue(ctx context.Context, tx *stdsql.Tx) (*catalogue, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, code, domain, category, answer_type, target, max_step, choices, weight, respondent FROM indicators`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	c := &catalogue{byCode: map[string]*catalogueIndicator{}, byID: map[int]*catalogueIndicator{}, inDomain: map[string]int{}}
-	for rows.Next() {
-		var (
-			ind     catalogueIndicator
-			target  stdsql.NullFloat64
-			maxStep stdsql.NullInt64
-			choices stdsql.NullString
-		)
-		if err := rows.Scan(&ind.id, &ind.code, &ind.domain, &ind.category, &ind.spec.Type, &target, &maxStep, &choices, &ind.weight, &ind.respondent); err != nil {
-			return nil, err
-		}
-		if target.Valid {
-			ind.spec.Target = &target.Float64
-		}
-		ind.spec.MaxStep = int(maxStep.Int64)
-		if choices.Valid && choices.String != "" {
-			if err := json.Unmarshal([]byte(choices.String), &ind.spec.Choices); err != nil {
-				return nil, fmt.Errorf("indicator %s choices: %w", ind.code, err)
-			}
-		}
-		c.byCode[ind.code] = &ind
-		c.byID[ind.id] = &ind
-		c.inDomain[ind.domain]++
-		c.inDomain[scoring.AllDomains]++
-	}
-	return c, rows.Err()
-}
-
-// wantedAnswer is a validated answer in canonical form.
+// wantedAnswer is a checked answer (answercheck.Answer) as the writer's
+// statements take it.
 type wantedAnswer struct {
-	indicator     *catalogueIndicator
+	indicator     indicatorRef
 	value         *string
 	numeric       *float64
 	score         *float64
 	notApplicable bool
 }
 
-// validate checks every answer and returns them in canonical form, or one
-// error per bad answer.
-func validate(cat *catalogue, subj subject, answers []Answer) ([]wantedAnswer, error) {
+// indicatorRef names the indicator of a written answer.
+type indicatorRef struct {
+	id   int
+	code string
+}
+
+// validate checks every answer by answercheck and returns them in
+// canonical form, or one error per bad answer.
+func validate(cat *answercheck.Catalogue, subj subject, answers []Answer) ([]wantedAnswer, error) {
 	var (
 		errs fault.List
 		out  []wantedAnswer
@@ -354,60 +307,37 @@ func validate(cat *catalogue, subj subject, answers []Answer) ([]wantedAnswer, e
 	bad := func(code, reason string) {
 		errs = append(errs, fault.BadInputf("%s: %s", code, reason).With("indicator", code).With("reason", reason))
 	}
-	want := indicator.RespondentPRACTICE
+	by := answercheck.Subject{Code: subj.Code, Respondent: indicator.RespondentPRACTICE}
 	if subj.PracticeID == 0 {
-		want = indicator.RespondentCCG
+		by.Respondent = indicator.RespondentCCG
 	}
 	for _, a := range answers {
 		code := strings.TrimSpace(a.Indicator)
-		ind := cat.byCode[code]
-		switch {
-		case ind == nil:
-			bad(code, "no indicator has this code")
-			continue
-		case seen[code]:
+		ind, err := cat.Indicator(code)
+		if err == nil {
+			err = ind.AnsweredBy(by)
+		}
+		if err == nil && seen[code] {
 			bad(code, "answered twice in one submission")
 			continue
-		case ind.respondent != want:
-			bad(code, fmt.Sprintf("this indicator is answered by %s, not by a %s", respondentName(ind.respondent), respondentName(want)))
+		}
+		var checked answercheck.Answer
+		if err == nil {
+			seen[code] = true
+			checked, err = ind.Check(answercheck.Input{Value: a.Value, NotApplicable: a.NotApplicable}, answercheck.API)
+		}
+		if err != nil {
+			reason, ok := answercheck.Reason(err)
+			if !ok {
+				return nil, err
+			}
+			bad(code, reason)
 			continue
 		}
-		seen[code] = true
-		w := wantedAnswer{indicator: ind}
-		switch {
-		case a.NotApplicable && a.Value != nil:
-			bad(code, "give a value or notApplicable: true, not both")
-			continue
-		case a.NotApplicable:
-			w.notApplicable = true
-		case a.Value == nil:
-			bad(code, "give a value, or notApplicable: true")
-			continue
-		default:
-			value, numeric, err := scoring.Normalise(ind.spec, *a.Value)
-			if err != nil {
-				var ae *scoring.AnswerError
-				if errors.As(err, &ae) {
-					bad(code, ae.Reason)
-					continue
-				}
-				return nil, fmt.Errorf("indicator %s: %w", code, err)
-			}
-			w.value, w.numeric = &value, numeric
-			if numeric != nil {
-				w.score = scoring.Score(ind.spec, *numeric)
-			}
-		}
-		out = append(out, w)
+		out = append(out, wantedAnswer{indicator: indicatorRef{ind.ID, ind.Code}, value: checked.Value,
+			numeric: checked.Numeric, score: checked.Score, notApplicable: checked.NotApplicable})
 	}
 	return out, errs.Err()
-}
-
-func respondentName(r indicator.Respondent) string {
-	if r == indicator.RespondentCCG {
-		return "the CCG"
-	}
-	return "practice"
 }
 
 // stored is an answer as it is in the database.

@@ -8,6 +8,7 @@ import (
 
 	"dpcma/ent/auditevent"
 	"dpcma/ent/practice"
+	"dpcma/server/answercheck"
 	"dpcma/server/database"
 	"dpcma/server/rollup"
 	"dpcma/server/scoring"
@@ -127,7 +128,7 @@ func (c *change) subject() (practice, org any) {
 // practice's scores to every roll-up above it. The change is taken
 // against the stored scores, so the roll-ups stay the sums of the
 // practice scores whatever rounding the rebuild's SQL did.
-func (w *writer) rescore(cat *catalogue, subj subject, periodID int, after []stored) error {
+func (w *writer) rescore(cat *answercheck.Catalogue, subj subject, periodID int, after []stored) error {
 	practices, err := w.practices(subj)
 	if err != nil {
 		return err
@@ -137,30 +138,18 @@ func (w *writer) rescore(cat *catalogue, subj subject, periodID int, after []sto
 		return err
 	}
 	// One pass: the CCG's own answers count for every practice of it.
-	ccg, own := scoring.Tallies{}, map[int]scoring.Tallies{}
-	for _, s := range after {
-		ind := cat.byID[s.indicatorID]
-		a := scoring.Answer{Domain: ind.domain, Category: ind.category, Weight: ind.weight, Score: s.score, NotApplicable: s.notApplicable}
-		if s.practiceID == 0 {
-			ccg.Add(a)
-			continue
+	tallies := scoring.TallyCCG(func(yield func(int, scoring.Answer) bool) {
+		for _, s := range after {
+			if !yield(s.practiceID, cat.ByID(s.indicatorID).Scored(s.score, s.notApplicable)) {
+				return
+			}
 		}
-		t := own[s.practiceID]
-		if t == nil {
-			t = scoring.Tallies{}
-			own[s.practiceID] = t
-		}
-		t.Add(a)
-	}
+	})
 	var (
 		scores []practiceScoreRow
 		deltas = map[orgDomain]scoring.Rollup{}
 	)
 	for _, p := range practices {
-		own := own[p.id]
-		if own == nil {
-			own = scoring.Tallies{}
-		}
 		// Each practice's change reaches its own chain: a CCG split between
 		// STPs sends each practice's delta to that practice's STP.
 		chain := []int{p.ccgID, p.stpID, p.regionID, subj.NationalID}
@@ -175,8 +164,8 @@ func (w *writer) rescore(cat *catalogue, subj subject, periodID int, after []sto
 				}
 			}
 		}
-		for domain, n := range cat.inDomain {
-			now := scoring.ScorePractice(own[domain].Plus(ccg[domain]), n, p.listSize)
+		for domain, n := range cat.Domains() {
+			now := scoring.ScorePractice(tallies.Practice(p.id, domain), n, p.listSize)
 			old, ok := was[scoreKey{p.id, domain}]
 			if !ok {
 				// No row yet (a practice added since the last rebuild): it

@@ -285,7 +285,7 @@ func (r raw) orgID(code string) int {
 }
 
 type gotPriority struct {
-	Indicator struct{ Code string }
+	Indicator                                                   struct{ Code string }
 	ShortCount, UnansweredCount, PatientsAffected, LevelUpCount int
 	ScoreGain                                                   float64
 	BestPeers                                                   []struct {
@@ -459,7 +459,9 @@ func TestSubmissionMovesPriorities(t *testing.T) {
 		// The best priority a practice answers itself, yes/no or a percentage.
 		var top, answerType string
 		for _, p := range before.Practice.Priorities {
-			var ind struct{ Indicator struct{ AnswerType, Respondent string } }
+			var ind struct {
+				Indicator struct{ AnswerType, Respondent string }
+			}
 			a.ok("", fmt.Sprintf(`{ indicator(code: %q) { answerType respondent } }`, p.Indicator.Code), nil, &ind)
 			if ind.Indicator.Respondent == "PRACTICE" && (ind.Indicator.AnswerType == "BOOL" || ind.Indicator.AnswerType == "PCT") {
 				top, answerType = p.Indicator.Code, ind.Indicator.AnswerType

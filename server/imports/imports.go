@@ -1,7 +1,7 @@
 // Package imports loads answers in bulk from files: POMI (NHS Digital's
 // Patient Online Management Information) for PO01-PO04, and a plain CSV
 // of answers to any indicator. An import is one transaction: rows are
-// validated as server/answers validates a submission, staged in a
+// checked by server/answercheck, as a submission is, staged in a
 // temporary table (COPY on PostgreSQL, multi-row INSERTs on SQLite) and
 // merged in a few set-based statements; each changed answer is audited
 // (source IMPORT), and the derived tables of the periods it touched are
@@ -13,7 +13,6 @@ import (
 	"archive/zip"
 	"context"
 	stdsql "database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,10 +23,9 @@ import (
 	"strings"
 	"time"
 
-	"dpcma/ent/indicator"
+	"dpcma/server/answercheck"
 	"dpcma/server/database"
 	"dpcma/server/rollup"
-	"dpcma/server/scoring"
 
 	"entgo.io/ent/dialect"
 )
@@ -170,24 +168,31 @@ func (cs closers) Close() error {
 	return errors.Join(errs...)
 }
 
-// indicatorRef is what an import needs of an indicator.
-type indicatorRef struct {
-	id         int
-	code       string
-	respondent indicator.Respondent
-	spec       scoring.Spec
+// reference is the hierarchy and periods, by code, and the catalogue.
+type reference struct {
+	practices map[string]int
+	ccgs      map[string]int
+	periods   map[string]int
+	catalogue *answercheck.Catalogue
 }
 
-// reference is the hierarchy, catalogue and periods, by code.
-type reference struct {
-	practices  map[string]int
-	ccgs       map[string]int
-	indicators map[string]*indicatorRef
-	periods    map[string]int
+// begin opens an import's transaction and reads the reference in it; the
+// caller rolls it back (a no-op after Commit).
+func begin(ctx context.Context, db *database.DB, opts *stdsql.TxOptions) (*stdsql.Tx, *reference, error) {
+	tx, err := db.SQL.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	ref, err := loadReference(ctx, tx)
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, nil, err
+	}
+	return tx, ref, nil
 }
 
 func loadReference(ctx context.Context, tx *stdsql.Tx) (*reference, error) {
-	ref := &reference{practices: map[string]int{}, ccgs: map[string]int{}, indicators: map[string]*indicatorRef{}, periods: map[string]int{}}
+	ref := &reference{practices: map[string]int{}, ccgs: map[string]int{}, periods: map[string]int{}}
 	load := func(query string, into map[string]int) error {
 		rows, err := tx.QueryContext(ctx, query)
 		if err != nil {
@@ -215,46 +220,17 @@ func loadReference(ctx context.Context, tx *stdsql.Tx) (*reference, error) {
 	if err := load("SELECT code, id FROM assessment_periods", ref.periods); err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT id, code, answer_type, target, max_step, choices, respondent FROM indicators")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			ind     indicatorRef
-			target  stdsql.NullFloat64
-			maxStep stdsql.NullInt64
-			choices stdsql.NullString
-		)
-		if err := rows.Scan(&ind.id, &ind.code, &ind.spec.Type, &target, &maxStep, &choices, &ind.respondent); err != nil {
-			return nil, err
-		}
-		if target.Valid {
-			ind.spec.Target = &target.Float64
-		}
-		ind.spec.MaxStep = int(maxStep.Int64)
-		if choices.Valid && choices.String != "" {
-			if err := json.Unmarshal([]byte(choices.String), &ind.spec.Choices); err != nil {
-				return nil, fmt.Errorf("indicator %s choices: %w", ind.code, err)
-			}
-		}
-		if err := ind.spec.Validate(); err != nil {
-			return nil, fmt.Errorf("indicator %s: %w", ind.code, err)
-		}
-		ref.indicators[ind.code] = &ind
-	}
-	return ref, rows.Err()
+	var err error
+	ref.catalogue, err = answercheck.Load(ctx, tx)
+	return ref, err
 }
 
-// answerRow is one validated answer in canonical form.
+// answerRow is one checked answer with the row it goes to.
 type answerRow struct {
-	line                  int
-	practiceID, orgID     int // exactly one is set
-	indicatorID, periodID int
-	value                 *string
-	numeric, score        *float64
-	notApplicable         bool
+	answercheck.Answer
+	line              int
+	practiceID, orgID int // exactly one is set
+	periodID          int
 	// subject is how the audit names it: "A81001 PO01".
 	subject string
 }
@@ -271,7 +247,7 @@ func (a *answerRow) args() []any {
 	} else {
 		org = a.orgID
 	}
-	return []any{a.line, practice, org, a.indicatorID, a.periodID, a.value, a.numeric, a.notApplicable, a.score, a.subject}
+	return []any{a.line, practice, org, a.Indicator.ID, a.periodID, a.Value, a.Numeric, a.NotApplicable, a.Score, a.subject}
 }
 
 // stage is an import's transaction with its staged answers.

@@ -18,10 +18,10 @@ import (
 	"dpcma/ent/assessmentperiod"
 	"dpcma/ent/indicator"
 	"dpcma/server/access"
+	"dpcma/server/answercheck"
 	"dpcma/server/catalogue"
 	"dpcma/server/database"
 	"dpcma/server/demo"
-	"dpcma/server/scoring"
 
 	"entgo.io/ent/dialect"
 )
@@ -104,15 +104,11 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 		return nil, fmt.Errorf("period %s changed while the file was read: import it again", periodCode)
 	}
 
-	tx, err := db.SQL.BeginTx(ctx, nil)
+	tx, ref, err := begin(ctx, db, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
-	ref, err := loadReference(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
 	inds, err := pomiIndicatorRefs(ref)
 	if err != nil {
 		return nil, err
@@ -133,15 +129,11 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 				continue
 			}
 			ind := inds[i]
-			canonical, numeric, err := scoring.Normalise(ind.spec, value)
+			checked, err := ind.Check(answercheck.Input{Value: &value}, answercheck.File)
 			if err != nil {
-				return nil, fmt.Errorf("practice %s %s: %w", pr.code, ind.code, err)
+				return nil, fmt.Errorf("practice %s %s: %w", pr.code, ind.Code, err)
 			}
-			a := &answerRow{practiceID: practiceID, indicatorID: ind.id, periodID: period.ID,
-				value: &canonical, numeric: numeric, subject: pr.code + " " + ind.code}
-			if numeric != nil {
-				a.score = scoring.Score(ind.spec, *numeric)
-			}
+			a := &answerRow{Answer: checked, practiceID: practiceID, periodID: period.ID, subject: pr.code + " " + ind.Code}
 			if err := st.add(a); err != nil {
 				return nil, fmt.Errorf("staging answers: %w", err)
 			}
@@ -176,12 +168,14 @@ func periodDates(ctx context.Context, db *database.DB, code string) (opens, clos
 }
 
 // pomiIndicatorRefs finds PO01-PO04 in the catalogue.
-func pomiIndicatorRefs(ref *reference) ([4]*indicatorRef, error) {
-	var inds [4]*indicatorRef
+func pomiIndicatorRefs(ref *reference) ([4]*answercheck.Indicator, error) {
+	var inds [4]*answercheck.Indicator
 	for i, code := range append(pomiIndicators[:], "PO04") {
-		if inds[i] = ref.indicators[code]; inds[i] == nil || inds[i].respondent != indicator.RespondentPRACTICE {
+		ind, err := ref.catalogue.Indicator(code)
+		if err != nil || ind.Respondent != indicator.RespondentPRACTICE {
 			return inds, fmt.Errorf("the catalogue has no practice indicator %s for POMI to answer", code)
 		}
+		inds[i] = ind
 	}
 	return inds, nil
 }
@@ -189,15 +183,11 @@ func pomiIndicatorRefs(ref *reference) ([4]*indicatorRef, error) {
 // readPOMIFile reads the file against the hierarchy and catalogue as they
 // are, in a transaction of its own that changes nothing.
 func readPOMIFile(ctx context.Context, db *database.DB, r io.Reader, p *progress, opens time.Time, months int, sum *Summary) ([]*pomiPractice, error) {
-	tx, err := db.SQL.BeginTx(ctx, &stdsql.TxOptions{ReadOnly: db.Dialect == dialect.Postgres})
+	tx, ref, err := begin(ctx, db, &stdsql.TxOptions{ReadOnly: db.Dialect == dialect.Postgres})
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback() }() // nothing to keep
-	ref, err := loadReference(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
 	if _, err := pomiIndicatorRefs(ref); err != nil {
 		return nil, err
 	}

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"dpcma/ent/indicator"
+	"dpcma/server/answercheck"
 	"dpcma/server/database"
-	"dpcma/server/scoring"
 )
 
 // maxReported bounds the bad rows an error lists one by one.
@@ -64,15 +64,11 @@ func Responses(ctx context.Context, db *database.DB, path string, o Options) (*S
 		return nil, err
 	}
 	defer in.Close()
-	tx, err := db.SQL.BeginTx(ctx, nil)
+	tx, ref, err := begin(ctx, db, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
-	ref, err := loadReference(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
 	st, err := newStage(ctx, tx, db.Dialect)
 	if err != nil {
 		return nil, err
@@ -166,23 +162,25 @@ func readResponses(r io.Reader, p *progress, ref *reference, sum *Summary,
 		field := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
 		subject, code, period, value := field("subject"), field("indicator"), field("period"), field("value")
 		a := &answerRow{line: line}
-		ind := ref.indicators[code]
 		var reasons []string
-		if ind == nil {
-			reasons = append(reasons, fmt.Sprintf("no indicator has the code %q", code))
+		ind, err := ref.catalogue.Indicator(code)
+		if err != nil {
+			reasons = append(reasons, reason(err))
 		}
 		if a.periodID = ref.periods[period]; a.periodID == 0 {
 			reasons = append(reasons, fmt.Sprintf("no assessment period has the code %q", period))
 		}
-		want := indicator.RespondentPRACTICE
+		by := answercheck.Subject{Code: subject, Respondent: indicator.RespondentPRACTICE}
 		if a.practiceID = ref.practices[subject]; a.practiceID == 0 {
 			if a.orgID = ref.ccgs[subject]; a.orgID == 0 {
 				reasons = append(reasons, fmt.Sprintf("no practice or CCG has the code %q", subject))
 			}
-			want = indicator.RespondentCCG
+			by.Respondent = indicator.RespondentCCG
 		}
-		if len(reasons) == 0 && ind.respondent != want {
-			reasons = append(reasons, fmt.Sprintf("%s is answered by %s, not by %s %s", code, respondentName(ind.respondent), respondentName(want), subject))
+		if len(reasons) == 0 {
+			if err := ind.AnsweredBy(by); err != nil {
+				reasons = append(reasons, reason(err))
+			}
 		}
 		na := false
 		if hasNA {
@@ -198,31 +196,20 @@ func readResponses(r io.Reader, p *progress, ref *reference, sum *Summary,
 			bad(line, strings.Join(reasons, "; "))
 			continue
 		}
-		a.indicatorID, a.notApplicable, a.subject = ind.id, na, subject+" "+code
-		switch {
-		case na && value != "":
-			bad(line, fmt.Sprintf("%s %s: give a value or not_applicable true, not both", subject, code))
-			continue
-		case na:
-		case value == "":
-			bad(line, fmt.Sprintf("%s %s: give a value, or not_applicable true", subject, code))
-			continue
-		default:
-			canonical, numeric, err := scoring.Normalise(ind.spec, value)
-			if err != nil {
-				var ae *scoring.AnswerError
-				if errors.As(err, &ae) {
-					bad(line, fmt.Sprintf("%s %s: %s", subject, code, ae.Reason))
-					continue
-				}
+		in := answercheck.Input{NotApplicable: na}
+		if value != "" {
+			in.Value = &value
+		}
+		if a.Answer, err = ind.Check(in, answercheck.File); err != nil {
+			r, ok := answercheck.Reason(err)
+			if !ok {
 				return err
 			}
-			a.value, a.numeric = &canonical, numeric
-			if numeric != nil {
-				a.score = scoring.Score(ind.spec, *numeric)
-			}
+			bad(line, fmt.Sprintf("%s %s: %s", subject, code, r))
+			continue
 		}
-		key := answerKey{a.practiceID, a.orgID, a.indicatorID, a.periodID}
+		a.subject = subject + " " + code
+		key := answerKey{a.practiceID, a.orgID, ind.ID, a.periodID}
 		if first, dup := seen[key]; dup {
 			bad(line, fmt.Sprintf("%s %s %s is answered on line %d already", subject, code, period, first))
 			continue
@@ -234,9 +221,9 @@ func readResponses(r io.Reader, p *progress, ref *reference, sum *Summary,
 	}
 }
 
-func respondentName(r indicator.Respondent) string {
-	if r == indicator.RespondentCCG {
-		return "the CCG"
-	}
-	return "the practice"
+// reason is the reason of a refusal by answercheck, which Indicator and
+// AnsweredBy give as a *answercheck.Problem.
+func reason(err error) string {
+	r, _ := answercheck.Reason(err)
+	return r
 }

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"iter"
 	"math"
 
 	"dpcma/ent/indicator"
@@ -243,6 +244,43 @@ func TallyAnswers(answers []Answer) Tallies {
 		ts.Add(a)
 	}
 	return ts
+}
+
+// CCGTallies are the tallies of a CCG's answers and of its practices' in
+// one period, by domain.
+type CCGTallies struct {
+	// CCG tallies the CCG's own answers, which count for every practice
+	// of it.
+	CCG Tallies
+	// Practices tallies each practice's own answers, by practice id.
+	Practices map[int]Tallies
+}
+
+// TallyCCG sums a CCG's answers and its practices' in one period, in one
+// pass: answers yields each answer with the id of its practice, 0 for an
+// answer of the CCG.
+func TallyCCG(answers iter.Seq2[int, Answer]) CCGTallies {
+	t := CCGTallies{CCG: Tallies{}, Practices: map[int]Tallies{}}
+	for practiceID, a := range answers {
+		if practiceID == 0 {
+			t.CCG.Add(a)
+			continue
+		}
+		own := t.Practices[practiceID]
+		if own == nil {
+			own = Tallies{}
+			t.Practices[practiceID] = own
+		}
+		own.Add(a)
+	}
+	return t
+}
+
+// Practice is the tally that scores a practice of the CCG in a domain (or
+// AllDomains): its own answers plus its CCG's, as ScorePractice takes it.
+// A practice without answers of its own has its CCG's.
+func (t CCGTallies) Practice(id int, domain string) Tally {
+	return t.Practices[id][domain].Plus(t.CCG[domain])
 }
 
 // PracticeScore is a practice's maturity in one period and domain (or all

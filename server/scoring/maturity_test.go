@@ -10,15 +10,18 @@ import (
 // The practice X1 of the hand-worked fixture in server/app: A core BOOL 3x1,
 // B mandated PCT 3x0.5, C enhanced ORD 2x1, E core CHOICE (unscored), and
 // its CCG's D transformational BOOL 1x1.
-func x1Tally() Tally {
-	own := TallyAnswers([]Answer{
+var (
+	x1Answers = []Answer{
 		{Domain: "D1", Category: indicator.CategoryCORE, Weight: 3, Score: f(1)},
 		{Domain: "D1", Category: indicator.CategoryMANDATED, Weight: 3, Score: f(0.5)},
 		{Domain: "D2", Category: indicator.CategoryENHANCED, Weight: 2, Score: f(1)},
 		{Domain: "D2", Category: indicator.CategoryCORE, Weight: 3},
-	})
-	ccg := TallyAnswers([]Answer{{Domain: "D2", Category: indicator.CategoryTRANSFORMATIONAL, Weight: 1, Score: f(1)}})
-	return own[AllDomains].Plus(ccg[AllDomains])
+	}
+	x1CCGAnswers = []Answer{{Domain: "D2", Category: indicator.CategoryTRANSFORMATIONAL, Weight: 1, Score: f(1)}}
+)
+
+func x1Tally() Tally {
+	return TallyAnswers(x1Answers)[AllDomains].Plus(TallyAnswers(x1CCGAnswers)[AllDomains])
 }
 
 func deref[T any](p *T) (v T) {
@@ -53,6 +56,46 @@ func TestScorePractice(t *testing.T) {
 	q := ScorePractice(na, 4, 10)
 	if q.Score != nil || q.Level != nil || q.Applicable != 3 || q.Answered != 0 || q.Completion != 0 {
 		t.Errorf("only a not-applicable answer: %+v", q)
+	}
+}
+
+// TallyCCG sums a CCG's answers and its practices' in one pass, the
+// answers mixed in any order; each practice's tally adds its CCG's, and a
+// practice without answers has the CCG's alone.
+func TestTallyCCG(t *testing.T) {
+	const x1, x2, x3 = 11, 12, 13
+	x2Answer := Answer{Domain: "D1", Category: indicator.CategoryCORE, Weight: 3, NotApplicable: true}
+	mixed := []struct {
+		practiceID int
+		a          Answer
+	}{{x1, x1Answers[0]}, {0, x1CCGAnswers[0]}, {x1, x1Answers[1]}, {x2, x2Answer}, {x1, x1Answers[2]}, {x1, x1Answers[3]}}
+	ts := TallyCCG(func(yield func(int, Answer) bool) {
+		for _, m := range mixed {
+			if !yield(m.practiceID, m.a) {
+				return
+			}
+		}
+	})
+	if got, want := ts.Practice(x1, AllDomains), x1Tally(); got != want {
+		t.Errorf("X1 over all domains: %+v, want %+v", got, want)
+	}
+	ccg := TallyAnswers(x1CCGAnswers)
+	for _, domain := range []string{"D1", "D2"} {
+		if got, want := ts.Practice(x1, domain), TallyAnswers(x1Answers)[domain].Plus(ccg[domain]); got != want {
+			t.Errorf("X1 in %s: %+v, want %+v", domain, got, want)
+		}
+	}
+	if got := ts.Practice(x2, "D1"); got.NotApplicable != 1 || got.Answered != 0 || got.All != (WeightedSum{}) {
+		t.Errorf("X2 in D1 (one not applicable, no CCG answer there): %+v", got)
+	}
+	if got, want := ts.Practice(x2, AllDomains), ccg[AllDomains].Plus(TallyAnswers([]Answer{x2Answer})[AllDomains]); got != want {
+		t.Errorf("X2 over all domains: %+v, want %+v", got, want)
+	}
+	if got, want := ts.Practice(x3, "D2"), ccg["D2"]; got != want || got.Answered != 1 {
+		t.Errorf("X3, no answers of its own, in D2: %+v, want its CCG's %+v", got, want)
+	}
+	if len(ts.Practices) != 2 || ts.CCG[AllDomains].Answered != 1 {
+		t.Errorf("tallies of %d practices and %d CCG answers, want 2 and 1", len(ts.Practices), ts.CCG[AllDomains].Answered)
 	}
 }
 

@@ -68,7 +68,7 @@ func (r *Resolver) bestPeers(ctx context.Context, p *model.Priority, first *int)
 	l := loaders.For(ctx)
 	var key loaders.ShareKey
 	switch {
-	case s.PracticeID != 0 && !p.Indicator.CCGLevel:
+	case s.PracticeID != 0 && !p.Indicator.ByCCG():
 		key = loaders.ShareKey{ParentID: s.CCGID, PeriodID: p.PeriodID}
 	case s.PracticeID == 0 && s.ParentID != 0:
 		key = loaders.ShareKey{ParentID: s.ParentID, Tier: s.Tier, PeriodID: p.PeriodID}
@@ -94,9 +94,28 @@ func (r *Resolver) bestPeers(ctx context.Context, p *model.Priority, first *int)
 			out[i].Organisation = orgs[peer.ID]
 			continue
 		}
-		if out[i].Practice, err = l.PracticeByID.Load(ctx, peer.ID)(); err != nil {
-			return nil, err
-		}
+		out[i].Practice = l.Decisions.Peer(peer.ID)
+	}
+	return out, nil
+}
+
+// maturityBy resolves an organisation's practices grouped by an
+// attribute, each group with its maturity.
+func (r *Resolver) maturityBy(ctx context.Context, o *ent.Organisation, attribute decisions.Attribute, periodCode, domain *string) ([]*model.MaturityGroup, error) {
+	period, key, domains, err := r.maturityArgs(ctx, periodCode, domain)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := loaders.For(ctx).Decisions.Breakdown(ctx, loaders.BreakdownKey{OrgID: o.ID, Tier: o.Tier, PeriodID: period.ID, Attribute: attribute})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.MaturityGroup, len(groups))
+	for i, g := range groups {
+		m := &model.Maturity{Period: period, Domain: domain, Subject: organisationSubject(o)}
+		m.Subject.Group = true
+		fillMaturity(m, g.Rollups, key, domains)
+		out[i] = &model.MaturityGroup{Value: g.Value, Maturity: m}
 	}
 	return out, nil
 }

@@ -10,11 +10,27 @@ import (
 	"dpcma/ent"
 	"dpcma/graph/loaders"
 	"dpcma/graph/model"
+	"dpcma/server/decisions"
 )
 
 // Priorities is the resolver for the priorities field.
 func (r *organisationResolver) Priorities(ctx context.Context, obj *ent.Organisation, period *string, domain *string, first *int) ([]*model.Priority, error) {
 	return r.priorities(ctx, organisationSubject(obj), period, domain, first)
+}
+
+// MaturityBy is the resolver for the maturityBy field.
+func (r *organisationResolver) MaturityBy(ctx context.Context, obj *ent.Organisation, attribute decisions.Attribute, period *string, domain *string) ([]*model.MaturityGroup, error) {
+	return r.maturityBy(ctx, obj, attribute, period, domain)
+}
+
+// DigitalInteractions is the resolver for the digitalInteractions field.
+func (r *organisationResolver) DigitalInteractions(ctx context.Context, obj *ent.Organisation, period *string) (*decisions.Interactions, error) {
+	p, err := r.period(ctx, period)
+	if err != nil {
+		return nil, err
+	}
+	m, err := loaders.For(ctx).Decisions.Interactions(ctx, obj.ID, p.ID)
+	return &m, err
 }
 
 // Priorities is the resolver for the priorities field.

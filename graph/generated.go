@@ -16,6 +16,7 @@ import (
 	"dpcma/graph/gid"
 	"dpcma/graph/model"
 	"dpcma/graph/scalar"
+	"dpcma/server/decisions"
 	"errors"
 	"fmt"
 	"math"
@@ -108,6 +109,14 @@ type ComplexityRoot struct {
 		Score    func(childComplexity int) int
 	}
 
+	DigitalInteractions struct {
+		DischargeSummaries func(childComplexity int) int
+		EPS                func(childComplexity int) int
+		ERS                func(childComplexity int) int
+		Score              func(childComplexity int) int
+		SharedRecord       func(childComplexity int) int
+	}
+
 	DomainScore struct {
 		Domain func(childComplexity int) int
 		Score  func(childComplexity int) int
@@ -181,6 +190,11 @@ type ComplexityRoot struct {
 		Score                  func(childComplexity int) int
 	}
 
+	MaturityGroup struct {
+		Maturity func(childComplexity int) int
+		Value    func(childComplexity int) int
+	}
+
 	Mutation struct {
 		ClosePeriod         func(childComplexity int, code string, region *string) int
 		ConfirmRegistration func(childComplexity int, secret string) int
@@ -197,20 +211,22 @@ type ComplexityRoot struct {
 	}
 
 	Organisation struct {
-		Ancestors        func(childComplexity int) int
-		Children         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OrganisationOrder, where *ent.OrganisationWhereInput) int
-		ID               func(childComplexity int) int
-		IndicatorSummary func(childComplexity int, indicator string, period *string) int
-		LocalOffice      func(childComplexity int) int
-		Maturity         func(childComplexity int, period *string, domain *string, practices *ent.PracticeWhereInput) int
-		Name             func(childComplexity int) int
-		OdsCode          func(childComplexity int) int
-		Parent           func(childComplexity int) int
-		Postcode         func(childComplexity int) int
-		Practices        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) int
-		Priorities       func(childComplexity int, period *string, domain *string, first *int) int
-		Responses        func(childComplexity int, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) int
-		Tier             func(childComplexity int) int
+		Ancestors           func(childComplexity int) int
+		Children            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OrganisationOrder, where *ent.OrganisationWhereInput) int
+		DigitalInteractions func(childComplexity int, period *string) int
+		ID                  func(childComplexity int) int
+		IndicatorSummary    func(childComplexity int, indicator string, period *string) int
+		LocalOffice         func(childComplexity int) int
+		Maturity            func(childComplexity int, period *string, domain *string, practices *ent.PracticeWhereInput) int
+		MaturityBy          func(childComplexity int, attribute decisions.Attribute, period *string, domain *string) int
+		Name                func(childComplexity int) int
+		OdsCode             func(childComplexity int) int
+		Parent              func(childComplexity int) int
+		Postcode            func(childComplexity int) int
+		Practices           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) int
+		Priorities          func(childComplexity int, period *string, domain *string, first *int) int
+		Responses           func(childComplexity int, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) int
+		Tier                func(childComplexity int) int
 	}
 
 	OrganisationConnection struct {
@@ -405,6 +421,8 @@ type MutationResolver interface {
 }
 type OrganisationResolver interface {
 	Priorities(ctx context.Context, obj *ent.Organisation, period *string, domain *string, first *int) ([]*model.Priority, error)
+	MaturityBy(ctx context.Context, obj *ent.Organisation, attribute decisions.Attribute, period *string, domain *string) ([]*model.MaturityGroup, error)
+	DigitalInteractions(ctx context.Context, obj *ent.Organisation, period *string) (*decisions.Interactions, error)
 	Ancestors(ctx context.Context, obj *ent.Organisation) ([]*ent.Organisation, error)
 	Practices(ctx context.Context, obj *ent.Organisation, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) (*ent.PracticeConnection, error)
 	Responses(ctx context.Context, obj *ent.Organisation, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) (*ent.ResponseConnection, error)
@@ -647,6 +665,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CategoryScore.Score(childComplexity), true
+
+	case "DigitalInteractions.dischargeSummaries":
+		if e.ComplexityRoot.DigitalInteractions.DischargeSummaries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalInteractions.DischargeSummaries(childComplexity), true
+	case "DigitalInteractions.eps":
+		if e.ComplexityRoot.DigitalInteractions.EPS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalInteractions.EPS(childComplexity), true
+	case "DigitalInteractions.ers":
+		if e.ComplexityRoot.DigitalInteractions.ERS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalInteractions.ERS(childComplexity), true
+	case "DigitalInteractions.score":
+		if e.ComplexityRoot.DigitalInteractions.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalInteractions.Score(childComplexity), true
+	case "DigitalInteractions.sharedRecord":
+		if e.ComplexityRoot.DigitalInteractions.SharedRecord == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigitalInteractions.SharedRecord(childComplexity), true
 
 	case "DomainScore.domain":
 		if e.ComplexityRoot.DomainScore.Domain == nil {
@@ -975,6 +1024,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Maturity.Score(childComplexity), true
 
+	case "MaturityGroup.maturity":
+		if e.ComplexityRoot.MaturityGroup.Maturity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaturityGroup.Maturity(childComplexity), true
+	case "MaturityGroup.value":
+		if e.ComplexityRoot.MaturityGroup.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaturityGroup.Value(childComplexity), true
+
 	case "Mutation.closePeriod":
 		if e.ComplexityRoot.Mutation.ClosePeriod == nil {
 			break
@@ -1125,6 +1187,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Children(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.OrganisationOrder), args["where"].(*ent.OrganisationWhereInput)), true
+	case "Organisation.digitalInteractions":
+		if e.ComplexityRoot.Organisation.DigitalInteractions == nil {
+			break
+		}
+
+		args, err := ec.field_Organisation_digitalInteractions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Organisation.DigitalInteractions(childComplexity, args["period"].(*string)), true
 	case "Organisation.id":
 		if e.ComplexityRoot.Organisation.ID == nil {
 			break
@@ -1159,6 +1232,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Maturity(childComplexity, args["period"].(*string), args["domain"].(*string), args["practices"].(*ent.PracticeWhereInput)), true
+	case "Organisation.maturityBy":
+		if e.ComplexityRoot.Organisation.MaturityBy == nil {
+			break
+		}
+
+		args, err := ec.field_Organisation_maturityBy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Organisation.MaturityBy(childComplexity, args["attribute"].(decisions.Attribute), args["period"].(*string), args["domain"].(*string)), true
 	case "Organisation.name":
 		if e.ComplexityRoot.Organisation.Name == nil {
 			break
@@ -2097,7 +2181,8 @@ extend type Query {
 `, BuiltIn: false},
 	{Name: "../schema/decisions.graphql", Input: `# Decisions: what the maturity figures are for (docs/domain.md §10).
 # Investment priorities of an organisation or a practice, with the peers to
-# learn from.
+# learn from; maturity by practice attribute; the IAF digital interactions
+# measure.
 
 extend type Organisation {
   """
@@ -2119,6 +2204,74 @@ extend type Organisation {
     "How many priorities, best first; at most the page-size cap (1,000)."
     first: Int = 10
   ): [Priority!]!
+  """
+  The practices beneath, grouped by one attribute, each group with its maturity (the same figures as
+  maturity, over the group's practices). Practices whose attribute is unknown form a group of their
+  own with value null; the groups' practice counts add up to the whole. Within a group, change and
+  peerPercentile are null.
+  """
+  maturityBy(
+    "The attribute to group by."
+    attribute: PracticeAttribute!
+    """
+    An assessment period code, e.g. 2016-17-H1. Omitted: the latest period that has answers.
+    """
+    period: String
+    """
+    Restrict every figure to one domain's indicators, e.g. "Patient online". Omitted: all domains.
+    """
+    domain: String
+  ): [MaturityGroup!]!
+  """
+  Digital interactions between primary and secondary care, the measure of the CCG Improvement and
+  Assessment Framework 2016/17 (MyNHS metric 625): the mean of four measures, each from 0 to 100.
+  A CCG's measures come from its practices' answers (EPS, e-RS, discharge summaries) and its own
+  (shared record); above a CCG, each figure is the mean over its CCGs that have it.
+  """
+  digitalInteractions(
+    """
+    An assessment period code, e.g. 2016-17-H1. Omitted: the latest period that has answers.
+    """
+    period: String
+  ): DigitalInteractions!
+}
+
+"A practice attribute that maturity can be broken down by."
+enum PracticeAttribute {
+  "GMS, PMS or APMS."
+  CONTRACT_TYPE
+  "Urban or Rural."
+  RURALITY
+  "Dispensing practices (true) against the rest (false)."
+  DISPENSING
+  "The principal clinical system."
+  CLINICAL_SYSTEM
+  "Registered patients: under 3,000; 3,000-5,999; 6,000-9,999; 10,000-14,999; 15,000 and over."
+  LIST_SIZE_BAND
+}
+
+"The practices that share one value of an attribute, and their maturity."
+type MaturityGroup {
+  "The attribute's value (true or false for DISPENSING, a band's label for LIST_SIZE_BAND); null for practices where it is unknown."
+  value: String
+  "The group's maturity."
+  maturity: Maturity!
+}
+
+"""
+The IAF digital interactions measure: each figure from 0 to 100, null when nothing measures it.
+"""
+type DigitalInteractions {
+  "The mean of the four measures that have a figure (above a CCG: the mean of its CCGs' scores)."
+  score: Float
+  "EPS Release 2 use: the mean share of items sent electronically (ER02) over the practices."
+  eps: Float
+  "Elective referrals through the e-Referral Service: the mean share of first outpatient referrals (ER05)."
+  ers: Float
+  "Urgent care providers can see the GP record: the CCG's shared care record answer (ER11), yes 100, no 0."
+  sharedRecord: Float
+  "Discharge summaries received electronically: the mean step of ER09 as a share of its top step."
+  dischargeSummaries: Float
 }
 
 extend type Practice {
@@ -4488,6 +4641,22 @@ func (ec *executionContext) childFields_CategoryScore(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type CategoryScore", field.Name)
 }
 
+func (ec *executionContext) childFields_DigitalInteractions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "score":
+		return ec.fieldContext_DigitalInteractions_score(ctx, field)
+	case "eps":
+		return ec.fieldContext_DigitalInteractions_eps(ctx, field)
+	case "ers":
+		return ec.fieldContext_DigitalInteractions_ers(ctx, field)
+	case "sharedRecord":
+		return ec.fieldContext_DigitalInteractions_sharedRecord(ctx, field)
+	case "dischargeSummaries":
+		return ec.fieldContext_DigitalInteractions_dischargeSummaries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DigitalInteractions", field.Name)
+}
+
 func (ec *executionContext) childFields_DomainScore(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "domain":
@@ -4620,6 +4789,16 @@ func (ec *executionContext) childFields_Maturity(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Maturity", field.Name)
 }
 
+func (ec *executionContext) childFields_MaturityGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_MaturityGroup_value(ctx, field)
+	case "maturity":
+		return ec.fieldContext_MaturityGroup_maturity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MaturityGroup", field.Name)
+}
+
 func (ec *executionContext) childFields_Organisation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4640,6 +4819,10 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 		return ec.fieldContext_Organisation_children(ctx, field)
 	case "priorities":
 		return ec.fieldContext_Organisation_priorities(ctx, field)
+	case "maturityBy":
+		return ec.fieldContext_Organisation_maturityBy(ctx, field)
+	case "digitalInteractions":
+		return ec.fieldContext_Organisation_digitalInteractions(ctx, field)
 	case "ancestors":
 		return ec.fieldContext_Organisation_ancestors(ctx, field)
 	case "practices":
@@ -5378,6 +5561,20 @@ func (ec *executionContext) field_Organisation_children_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Organisation_digitalInteractions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Organisation_indicatorSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5397,6 +5594,36 @@ func (ec *executionContext) field_Organisation_indicatorSummary_args(ctx context
 		return nil, err
 	}
 	args["period"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Organisation_maturityBy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "attribute",
+		func(ctx context.Context, v any) (decisions.Attribute, error) {
+			return ec.unmarshalNPracticeAttribute2dpcmaᚋserverᚋdecisionsᚐAttribute(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["attribute"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "domain",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["domain"] = arg2
 	return args, nil
 }
 
@@ -6888,6 +7115,121 @@ func (ec *executionContext) fieldContext_CategoryScore_score(_ context.Context, 
 	return graphql.NewScalarFieldContext("CategoryScore", field, false, false, "Float")
 }
 
+func (ec *executionContext) _DigitalInteractions_score(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalInteractions_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalInteractions_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DigitalInteractions_eps(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalInteractions_eps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EPS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalInteractions_eps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DigitalInteractions_ers(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalInteractions_ers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ERS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalInteractions_ers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DigitalInteractions_sharedRecord(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalInteractions_sharedRecord(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SharedRecord, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalInteractions_sharedRecord(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DigitalInteractions_dischargeSummaries(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigitalInteractions_dischargeSummaries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DischargeSummaries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DigitalInteractions_dischargeSummaries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
+}
+
 func (ec *executionContext) _DomainScore_domain(ctx context.Context, field graphql.CollectedField, obj *model.DomainScore) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8219,6 +8561,61 @@ func (ec *executionContext) fieldContext_Maturity_change(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Maturity", field, true, true, "Float")
 }
 
+func (ec *executionContext) _MaturityGroup_value(ctx context.Context, field graphql.CollectedField, obj *model.MaturityGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaturityGroup_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MaturityGroup_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaturityGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _MaturityGroup_maturity(ctx context.Context, field graphql.CollectedField, obj *model.MaturityGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaturityGroup_maturity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Maturity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Maturity) graphql.Marshaler {
+			return ec.marshalNMaturity2ᚖdpcmaᚋgraphᚋmodelᚐMaturity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaturityGroup_maturity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MaturityGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Maturity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_submitResponses(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8999,6 +9396,94 @@ func (ec *executionContext) fieldContext_Organisation_priorities(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Organisation_priorities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organisation_maturityBy(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_maturityBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Organisation().MaturityBy(ctx, obj, fc.Args["attribute"].(decisions.Attribute), fc.Args["period"].(*string), fc.Args["domain"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MaturityGroup) graphql.Marshaler {
+			return ec.marshalNMaturityGroup2ᚕᚖdpcmaᚋgraphᚋmodelᚐMaturityGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_maturityBy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MaturityGroup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Organisation_maturityBy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organisation_digitalInteractions(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_digitalInteractions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Organisation().DigitalInteractions(ctx, obj, fc.Args["period"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decisions.Interactions) graphql.Marshaler {
+			return ec.marshalNDigitalInteractions2ᚖdpcmaᚋserverᚋdecisionsᚐInteractions(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_digitalInteractions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DigitalInteractions(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Organisation_digitalInteractions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18391,6 +18876,59 @@ func (ec *executionContext) _CategoryScore(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var digitalInteractionsImplementors = []string{"DigitalInteractions"}
+
+func (ec *executionContext) _DigitalInteractions(ctx context.Context, sel ast.SelectionSet, obj *decisions.Interactions) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, digitalInteractionsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DigitalInteractions")
+		case "score":
+			out.Values[i] = ec._DigitalInteractions_score(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "eps":
+			out.Values[i] = ec._DigitalInteractions_eps(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ers":
+			out.Values[i] = ec._DigitalInteractions_ers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sharedRecord":
+			out.Values[i] = ec._DigitalInteractions_sharedRecord(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dischargeSummaries":
+			out.Values[i] = ec._DigitalInteractions_dischargeSummaries(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var domainScoreImplementors = []string{"DomainScore"}
 
 func (ec *executionContext) _DomainScore(ctx context.Context, sel ast.SelectionSet, obj *model.DomainScore) graphql.Marshaler {
@@ -18875,6 +19413,44 @@ func (ec *executionContext) _Maturity(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var maturityGroupImplementors = []string{"MaturityGroup"}
+
+func (ec *executionContext) _MaturityGroup(ctx context.Context, sel ast.SelectionSet, obj *model.MaturityGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, maturityGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MaturityGroup")
+		case "value":
+			out.Values[i] = ec._MaturityGroup_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maturity":
+			out.Values[i] = ec._MaturityGroup_maturity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -19053,6 +19629,18 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organisation_priorities(ctx, field, obj)
+				})
+		case "maturityBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_maturityBy(ctx, field, obj)
+				})
+		case "digitalInteractions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_digitalInteractions(ctx, field, obj)
 				})
 		case "ancestors":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -20773,6 +21361,14 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalNDigitalInteractions2ᚖdpcmaᚋserverᚋdecisionsᚐInteractions(ctx context.Context, sel ast.SelectionSet, v *decisions.Interactions) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DigitalInteractions!")
+		return graphql.Null
+	}
+	return ec._DigitalInteractions(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDomainScore2ᚕᚖdpcmaᚋgraphᚋmodelᚐDomainScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DomainScore) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -20976,6 +21572,30 @@ func (ec *executionContext) marshalNMaturity2ᚖdpcmaᚋgraphᚋmodelᚐMaturity
 	return ec._Maturity(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMaturityGroup2ᚕᚖdpcmaᚋgraphᚋmodelᚐMaturityGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MaturityGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMaturityGroup2ᚖdpcmaᚋgraphᚋmodelᚐMaturityGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMaturityGroup2ᚖdpcmaᚋgraphᚋmodelᚐMaturityGroup(ctx context.Context, sel ast.SelectionSet, v *model.MaturityGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MaturityGroup!")
+		return graphql.Null
+	}
+	return ec._MaturityGroup(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNNode2ᚕdpcmaᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -21112,6 +21732,21 @@ func (ec *executionContext) unmarshalNPeriodStatus2dpcmaᚋentᚋregionalperiods
 
 func (ec *executionContext) marshalNPeriodStatus2dpcmaᚋentᚋregionalperiodstatusᚐStatus(ctx context.Context, sel ast.SelectionSet, v regionalperiodstatus.Status) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNPracticeAttribute2dpcmaᚋserverᚋdecisionsᚐAttribute(ctx context.Context, v any) (decisions.Attribute, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := decisions.Attribute(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPracticeAttribute2dpcmaᚋserverᚋdecisionsᚐAttribute(ctx context.Context, sel ast.SelectionSet, v decisions.Attribute) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "PracticeAttribute!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNPracticeByOdsCodesInput2ᚕᚖdpcmaᚋgraphᚋmodelᚐPracticeByOdsCodesInput(ctx context.Context, v any) ([]*model.PracticeByOdsCodesInput, error) {

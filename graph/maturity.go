@@ -97,6 +97,14 @@ func (r *Resolver) organisationMaturity(ctx context.Context, o *ent.Organisation
 	if err != nil {
 		return nil, err
 	}
+	fillMaturity(m, rows, key, domains)
+	return m, nil
+}
+
+// fillMaturity sets an organisation's (or a group's) figures from its
+// roll-ups by domain.
+func fillMaturity(m *model.Maturity, rows map[string]scoring.Rollup, key string, domains []string) {
+	domain := m.Domain
 	levels := map[int]int{}
 	if r, ok := rows[key]; ok {
 		m.PracticeCount, m.RespondedPracticeCount = r.PracticeCount, r.RespondedCount
@@ -121,7 +129,6 @@ func (r *Resolver) organisationMaturity(ctx context.Context, o *ent.Organisation
 		}
 		m.ByDomain = append(m.ByDomain, &model.DomainScore{Domain: d, Score: score})
 	}
-	return m, nil
 }
 
 // orgRollups returns an organisation's roll-ups in a period by domain:
@@ -166,7 +173,7 @@ func (r *Resolver) subjectScore(ctx context.Context, m *model.Maturity, periodID
 
 // change is the score now minus the score in the period before.
 func (r *Resolver) change(ctx context.Context, m *model.Maturity) (*float64, error) {
-	if m.Score == nil {
+	if m.Score == nil || m.Subject.Group {
 		return nil, nil
 	}
 	all, _, err := loaders.For(ctx).Periods(ctx)
@@ -189,7 +196,7 @@ func (r *Resolver) change(ctx context.Context, m *model.Maturity) (*float64, err
 // of its same-tier siblings under the same parent, itself included; null
 // without a score or without peers.
 func (r *Resolver) peerPercentile(ctx context.Context, m *model.Maturity) (*float64, error) {
-	if m.Score == nil {
+	if m.Score == nil || m.Subject.Group {
 		return nil, nil
 	}
 	key := ""

@@ -8,6 +8,8 @@ import (
 
 	"dpcma/ent"
 	"dpcma/ent/organisation"
+	"dpcma/ent/practice"
+	"dpcma/server/answercheck"
 	"dpcma/server/decisions"
 	"dpcma/server/telemetry"
 
@@ -33,26 +35,58 @@ type ShareKey struct {
 	PeriodID int
 }
 
-// Decisions loads priorities and peers' shares: the statements of
+// BreakdownKey asks for an organisation's practices grouped by an
+// attribute in a period.
+type BreakdownKey struct {
+	OrgID     int
+	Tier      organisation.Tier
+	PeriodID  int
+	Attribute decisions.Attribute
+}
+
+// Decisions loads priorities and peers' shares, breakdowns and the IAF
+// measure: the statements of
 // server/decisions once per tier, period and domain, whatever the number
 // of subjects.
 type Decisions struct {
 	store      decisions.Store
-	catalogue  func(context.Context) (decisions.Catalogue, error)
+	catalogue  func(context.Context) (*answercheck.Catalogue, error)
 	priorities *dataloader.Loader[DecisionKey, []decisions.Priority]
 	shares     *dataloader.Loader[ShareKey, map[int]map[int]decisions.Share]
+	breakdowns *dataloader.Loader[BreakdownKey, []decisions.Group]
+	ccgIAF     *dataloader.Loader[int, map[int]decisions.Interactions] // by period
 	orgs       func(context.Context) (map[int]*ent.Organisation, error)
+	client     *ent.Client
+
+	mu        sync.Mutex
+	practices map[int]*ent.Practice // peers, loaded with their shares
 }
 
-func newDecisions(client *ent.Client, dialect string, catalogue func(context.Context) (decisions.Catalogue, error),
+func newDecisions(client *ent.Client, dialect string, catalogue func(context.Context) (*answercheck.Catalogue, error),
 	orgs func(context.Context) (map[int]*ent.Organisation, error)) *Decisions {
-	d := &Decisions{store: decisions.Store{DB: client, Dialect: dialect}, catalogue: catalogue, orgs: orgs}
+	d := &Decisions{store: decisions.Store{DB: client, Dialect: dialect}, catalogue: catalogue, orgs: orgs, client: client,
+		practices: map[int]*ent.Practice{}}
 	d.priorities = grouped("priorities", func(k DecisionKey) DecisionKey {
 		return DecisionKey{Tier: k.Tier, PeriodID: k.PeriodID, Domain: k.Domain}
 	}, d.loadPriorities)
 	d.shares = grouped("peer_shares", func(k ShareKey) ShareKey {
 		return ShareKey{Tier: k.Tier, PeriodID: k.PeriodID}
 	}, d.loadShares)
+	d.breakdowns = grouped("breakdowns", func(k BreakdownKey) BreakdownKey {
+		return BreakdownKey{Tier: k.Tier, PeriodID: k.PeriodID, Attribute: k.Attribute}
+	}, func(ctx context.Context, shape BreakdownKey, keys []BreakdownKey) (map[BreakdownKey][]decisions.Group, error) {
+		got, err := d.store.Breakdown(ctx, shape.Attribute, shape.Tier, distinct(keys, func(k BreakdownKey) int { return k.OrgID }), shape.PeriodID)
+		out := make(map[BreakdownKey][]decisions.Group, len(keys))
+		for _, k := range keys {
+			out[k] = got[k.OrgID]
+		}
+		return out, err
+	})
+	d.ccgIAF = grouped("digital_interactions", func(period int) int { return period },
+		func(ctx context.Context, period int, _ []int) (map[int]map[int]decisions.Interactions, error) {
+			got, err := d.store.CCGInteractions(ctx, period)
+			return map[int]map[int]decisions.Interactions{period: got}, err
+		})
 	return d
 }
 
@@ -67,8 +101,54 @@ func (d *Decisions) Shares(ctx context.Context, k ShareKey) (map[int]map[int]dec
 	return d.shares.Load(ctx, k)()
 }
 
+// Breakdown returns an organisation's practices grouped by an attribute.
+func (d *Decisions) Breakdown(ctx context.Context, k BreakdownKey) ([]decisions.Group, error) {
+	return d.breakdowns.Load(ctx, k)()
+}
+
+// Interactions returns an organisation's IAF digital interactions measure
+// in a period, from its CCGs'.
+func (d *Decisions) Interactions(ctx context.Context, orgID, periodID int) (decisions.Interactions, error) {
+	ccgs, err := d.ccgIAF.Load(ctx, periodID)()
+	if err != nil {
+		return decisions.Interactions{}, err
+	}
+	orgs, err := d.orgs(ctx)
+	if err != nil {
+		return decisions.Interactions{}, err
+	}
+	var measures []decisions.Interactions
+	for id, o := range orgs {
+		if o.Tier == organisation.TierCCG && beneath(orgs, id, orgID) {
+			measures = append(measures, ccgs[id])
+		}
+	}
+	return decisions.Above(measures), nil
+}
+
+// beneath reports whether org is id or one of its ancestors.
+func beneath(orgs map[int]*ent.Organisation, id, org int) bool {
+	for o := orgs[id]; o != nil; {
+		if o.ID == org {
+			return true
+		}
+		if o.ParentID == nil {
+			return false
+		}
+		o = orgs[*o.ParentID]
+	}
+	return false
+}
+
+// Peer returns a practice that Shares returned as a peer.
+func (d *Decisions) Peer(id int) *ent.Practice {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.practices[id]
+}
+
 // Catalogue returns the indicator catalogue as the decisions read it.
-func (d *Decisions) Catalogue(ctx context.Context) (decisions.Catalogue, error) {
+func (d *Decisions) Catalogue(ctx context.Context) (*answercheck.Catalogue, error) {
 	return d.catalogue(ctx)
 }
 
@@ -98,10 +178,24 @@ func (d *Decisions) loadShares(ctx context.Context, shape ShareKey, keys []Share
 	parents := distinct(keys, func(k ShareKey) int { return k.ParentID })
 	if shape.Tier == "" {
 		got, err := d.store.PracticeShares(ctx, parents, shape.PeriodID)
+		if err != nil {
+			return nil, err
+		}
+		// The peers come with their shares: asked for one by one, they
+		// would form batches as their resolvers trickle in.
+		peers, err := d.client.Practice.Query().Where(practice.CcgIDIn(parents...)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		d.mu.Lock()
+		for _, p := range peers {
+			d.practices[p.ID] = p
+		}
+		d.mu.Unlock()
 		for _, k := range keys {
 			out[k] = got[k.ParentID]
 		}
-		return out, err
+		return out, nil
 	}
 	orgs, err := d.orgs(ctx)
 	if err != nil {
@@ -164,18 +258,18 @@ func grouped[K comparable, V any](name string, shape func(K) K, load func(contex
 // change only with the data revision.
 type catalogueOnce struct {
 	mu  sync.Mutex
-	cat *decisions.Catalogue
+	cat *answercheck.Catalogue
 }
 
-func (c *catalogueOnce) get(ctx context.Context, load func(context.Context) (decisions.Catalogue, error)) (decisions.Catalogue, error) {
+func (c *catalogueOnce) get(ctx context.Context, load func(context.Context) (*answercheck.Catalogue, error)) (*answercheck.Catalogue, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cat == nil {
 		cat, err := load(ctx)
 		if err != nil {
-			return decisions.Catalogue{}, err
+			return nil, err
 		}
-		c.cat = &cat
+		c.cat = cat
 	}
-	return *c.cat, nil
+	return c.cat, nil
 }

@@ -14,8 +14,7 @@ import (
 	"dpcma/ent/datarevision"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
-	"dpcma/ent/practice"
-	"dpcma/server/decisions"
+	"dpcma/server/answercheck"
 	"dpcma/server/scoring"
 	"dpcma/server/telemetry"
 
@@ -34,8 +33,6 @@ const batchCapacity = 5000
 type Loaders struct {
 	// OrganisationByCode looks organisations up by ODS code.
 	OrganisationByCode *dataloader.Loader[string, *ent.Organisation]
-	// PracticeByID looks practices up by ID.
-	PracticeByID *dataloader.Loader[int, *ent.Practice]
 	// IndicatorByCode looks indicators up by code.
 	IndicatorByCode *dataloader.Loader[string, *ent.Indicator]
 	// Rollups loads maturity figures.
@@ -62,16 +59,13 @@ type Loaders struct {
 // New returns fresh loaders reading through client.
 func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
 	l := &Loaders{client: client, dialect: dialect, shared: shared, Rollups: newRollups(client, dialect), Restricted: newRestricted(client, dialect), Summary: newSummaryLoader(client, dialect)}
-	l.Decisions = newDecisions(client, dialect, func(ctx context.Context) (decisions.Catalogue, error) {
+	l.Decisions = newDecisions(client, dialect, func(ctx context.Context) (*answercheck.Catalogue, error) {
 		sn, err := l.snapshot(ctx)
 		if err != nil {
-			return decisions.Catalogue{}, err
+			return nil, err
 		}
-		return sn.catalogue.get(ctx, decisions.Store{DB: client, Dialect: dialect}.LoadCatalogue)
+		return sn.catalogue.get(ctx, func(ctx context.Context) (*answercheck.Catalogue, error) { return answercheck.Load(ctx, client) })
 	}, l.Organisations)
-	l.PracticeByID = byKey("practice_by_id", func(ctx context.Context, ids []int) ([]*ent.Practice, error) {
-		return client.Practice.Query().Where(practice.IDIn(ids...)).All(ctx)
-	}, func(p *ent.Practice) int { return p.ID })
 	l.OrganisationByCode = byKey("organisation_by_code", func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
 		return client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).All(ctx)
 	}, func(o *ent.Organisation) string { return o.OdsCode })

@@ -37,4 +37,7 @@ type Subject struct {
 	// beneath that match (loaders.Restricted); Filter is "" for all.
 	Tier   organisation.Tier
 	Filter string
+	// Group: the figures are one group of a breakdown (maturityBy), which
+	// has neither peers nor a previous period worked out.
+	Group bool
 }

@@ -102,6 +102,14 @@ type LevelCount struct {
 	Count int `json:"count"`
 }
 
+// The practices that share one value of an attribute, and their maturity.
+type MaturityGroup struct {
+	// The attribute's value (true or false for DISPENSING, a band's label for LIST_SIZE_BAND); null for practices where it is unknown.
+	Value *string `json:"value,omitempty"`
+	// The group's maturity.
+	Maturity *Maturity `json:"maturity"`
+}
+
 type OrganisationByOdsCodesInput struct {
 	OdsCode string `json:"OdsCode"`
 }

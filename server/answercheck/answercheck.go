@@ -15,6 +15,7 @@
 package answercheck
 
 import (
+	"cmp"
 	"context"
 	stdsql "database/sql"
 	"encoding/json"
@@ -22,6 +23,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"slices"
 
 	"dpcma/ent/indicator"
 	"dpcma/server/scoring"
@@ -41,6 +43,7 @@ type Indicator struct {
 // Catalogue is every indicator, by code and by id, with the number of
 // indicators in each domain.
 type Catalogue struct {
+	all      []*Indicator // in code order
 	byCode   map[string]*Indicator
 	byID     map[int]*Indicator
 	inDomain map[string]int
@@ -103,13 +106,25 @@ func New(indicators []Indicator) *Catalogue {
 	c := &Catalogue{byCode: map[string]*Indicator{}, byID: map[int]*Indicator{}, inDomain: map[string]int{}}
 	for i := range indicators {
 		ind := &indicators[i]
+		c.all = append(c.all, ind)
 		c.byCode[ind.Code] = ind
 		c.byID[ind.ID] = ind
 		c.inDomain[ind.Domain]++
 		c.inDomain[scoring.AllDomains]++
 	}
+	slices.SortFunc(c.all, func(a, b *Indicator) int { return cmp.Compare(a.Code, b.Code) })
 	return c
 }
+
+// All lists the indicators in code order.
+func (c *Catalogue) All() []*Indicator { return c.all }
+
+// InDomain is the number of indicators in a domain (scoring.AllDomains:
+// all of them).
+func (c *Catalogue) InDomain(domain string) int { return c.inDomain[domain] }
+
+// ByCCG reports an indicator the CCG answers once for all its practices.
+func (ind *Indicator) ByCCG() bool { return ind.Respondent == indicator.RespondentCCG }
 
 // Indicator finds the indicator of a code; the error is a *Problem when
 // none has it.

@@ -20,6 +20,12 @@ import (
 //
 //	DPCMA_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/dpcma_england?sslmode=disable \
 //	  go test -run '^$' -bench . ./server/app
+// prioritiesQuery is an organisation's priorities over every indicator,
+// with the peers to learn from.
+const prioritiesQuery = `query($org: String!) { organisation(odsCode: $org) { name priorities(first: 100) {
+	indicator { code title } shortCount unansweredCount patientsAffected scoreGain levelUpCount
+	bestPeers { organisation { odsCode name } shareMeetingTarget } } } }`
+
 func BenchmarkDashboards(b *testing.B) {
 	dsn := os.Getenv("DPCMA_BENCH_DATABASE_URL")
 	if dsn == "" {
@@ -43,6 +49,11 @@ func BenchmarkDashboards(b *testing.B) {
 		GROUP BY o.ods_code ORDER BY COUNT(*) DESC, o.ods_code LIMIT 1`).Scan(&largest); err != nil {
 		b.Fatal(err)
 	}
+	var largestSTP string
+	if err := db.SQL.QueryRow(`SELECT o.ods_code FROM organisations o JOIN practices p ON p.stp_id = o.id
+		GROUP BY o.ods_code ORDER BY COUNT(*) DESC, o.ods_code LIMIT 1`).Scan(&largestSTP); err != nil {
+		b.Fatal(err)
+	}
 	cases := []struct {
 		name, query string
 		vars        map[string]any
@@ -50,6 +61,8 @@ func BenchmarkDashboards(b *testing.B) {
 		{"national", nationalDashboard, nil},
 		{"drilldown", ccgDrillDown, map[string]any{"ccg": largest}},
 		{"league", leagueTable, map[string]any{"ind": "ER01"}},
+		{"priorities-england", prioritiesQuery, map[string]any{"org": "ENG"}},
+		{"priorities-stp", prioritiesQuery, map[string]any{"org": largestSTP}},
 	}
 	// The yardstick: hand-written SQL returning the same national figures
 	// (every organisation's score and scores by domain for the latest

@@ -33,6 +33,7 @@ type rawPractice struct {
 	id, ccg, stp, region, listSize int
 	code                           string
 	active                         bool
+	attrs                          map[string]*string // by PracticeAttribute
 }
 
 type rawOrg struct {
@@ -81,13 +82,34 @@ func (e *env) readRaw(period string) raw {
 		i.ccgLevel = respondent == "CCG"
 		r.indicators[id] = i
 	})
-	query("SELECT id, ods_code, ccg_id, COALESCE(stp_id, 0), region_id, list_size, status FROM practices ORDER BY id", func(scan func(...any)) {
+	query(`SELECT id, ods_code, ccg_id, COALESCE(stp_id, 0), region_id, list_size, status, contract_type, rurality, dispensing, clinical_system
+		FROM practices ORDER BY id`, func(scan func(...any)) {
 		var (
-			p      rawPractice
-			status string
+			p                  rawPractice
+			status, system     string
+			contract, rurality *string
+			dispensing         *bool
 		)
-		scan(&p.id, &p.code, &p.ccg, &p.stp, &p.region, &p.listSize, &status)
+		scan(&p.id, &p.code, &p.ccg, &p.stp, &p.region, &p.listSize, &status, &contract, &rurality, &dispensing, &system)
 		p.active = status == "ACTIVE"
+		p.attrs = map[string]*string{"CONTRACT_TYPE": contract, "RURALITY": rurality}
+		if dispensing != nil {
+			v := fmt.Sprint(*dispensing)
+			p.attrs["DISPENSING"] = &v
+		}
+		if system != "" {
+			p.attrs["CLINICAL_SYSTEM"] = &system
+		}
+		band := ""
+		for _, b := range []struct {
+			label string
+			from  int
+		}{{"under 3,000", 0}, {"3,000-5,999", 3000}, {"6,000-9,999", 6000}, {"10,000-14,999", 10000}, {"15,000 and over", 15000}} {
+			if p.listSize >= b.from {
+				band = b.label
+			}
+		}
+		p.attrs["LIST_SIZE_BAND"] = &band
 		r.practices = append(r.practices, p)
 	})
 	query("SELECT id, ods_code, tier, COALESCE(parent_id, 0) FROM organisations", func(scan func(...any)) {
@@ -486,5 +508,169 @@ func TestSubmissionMovesPriorities(t *testing.T) {
 		if len(after.Practice.Priorities) != len(before.Practice.Priorities)-1 {
 			t.Errorf("%d priorities after meeting one of %d", len(after.Practice.Priorities), len(before.Practice.Priorities))
 		}
+	})
+}
+
+// Maturity by practice attribute: for every attribute, a CCG's and
+// England's groups add up to the whole, and each group's score, practice
+// and responded counts equal a recomputation over its practices.
+func TestMaturityByMatchesARecomputation(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		const period = "2017-18-H2"
+		r := e.readRaw(period)
+		type group struct {
+			Value    *string
+			Maturity struct {
+				Score                                 *float64
+				PracticeCount, RespondedPracticeCount int
+				PeerPercentile, Change                *float64
+			}
+		}
+		for _, code := range []string{r.orgs[r.practices[0].ccg].code, "ENG"} {
+			for _, attr := range []string{"CONTRACT_TYPE", "RURALITY", "DISPENSING", "CLINICAL_SYSTEM", "LIST_SIZE_BAND"} {
+				var got struct {
+					Organisation struct {
+						Maturity   struct{ PracticeCount, RespondedPracticeCount int }
+						MaturityBy []group
+					}
+				}
+				e.query(fmt.Sprintf(`{ organisation(odsCode: %q) { maturity(period: %q) { practiceCount respondedPracticeCount }
+					maturityBy(attribute: %s, period: %q) { value maturity { score practiceCount respondedPracticeCount peerPercentile change } } } }`,
+					code, period, attr, period), nil, &got)
+				want := map[string][]rawPractice{}
+				for _, p := range r.beneath(r.orgID(code)) {
+					k := "(unknown)"
+					if v := p.attrs[attr]; v != nil {
+						k = *v
+					}
+					want[k] = append(want[k], p)
+				}
+				if len(got.Organisation.MaturityBy) != len(want) {
+					t.Errorf("%s by %s: %d groups, want %d", code, attr, len(got.Organisation.MaturityBy), len(want))
+				}
+				total, responded := 0, 0
+				for _, g := range got.Organisation.MaturityBy {
+					k := "(unknown)"
+					if g.Value != nil {
+						k = *g.Value
+					}
+					practices := want[k]
+					var sum float64
+					n := 0
+					for _, p := range practices {
+						if s, _ := r.practiceFigures(p, "", 0, 0); s != nil {
+							sum += *s
+							n++
+						}
+					}
+					m := g.Maturity
+					total, responded = total+m.PracticeCount, responded+m.RespondedPracticeCount
+					if m.PracticeCount != len(practices) || m.RespondedPracticeCount != n || n > 0 && (m.Score == nil || math.Abs(*m.Score-sum/float64(n)) > 1e-9) {
+						t.Errorf("%s by %s, %s: got %d practices, %d responded, score %v; want %d, %d, %v",
+							code, attr, k, m.PracticeCount, m.RespondedPracticeCount, deref(m.Score), len(practices), n, sum/float64(max(n, 1)))
+					}
+					if m.PeerPercentile != nil || m.Change != nil {
+						t.Errorf("%s by %s, %s: a group has peers or a change", code, attr, k)
+					}
+				}
+				if total != got.Organisation.Maturity.PracticeCount || responded != got.Organisation.Maturity.RespondedPracticeCount {
+					t.Errorf("%s by %s: groups add up to %d practices (%d responded), the whole has %d (%d)", code, attr,
+						total, responded, got.Organisation.Maturity.PracticeCount, got.Organisation.Maturity.RespondedPracticeCount)
+				}
+			}
+		}
+		e.fails(`{ national { maturityBy(attribute: CONTRACT_TYPE, domain: "Nowhere") { value } } }`, nil, "BAD_USER_INPUT")
+	})
+}
+
+// The IAF digital interactions measure of a CCG and of an STP equals a
+// recomputation from the raw answers.
+func TestDigitalInteractionsMatchARecomputation(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		const period = "2017-18-H2"
+		r := e.readRaw(period)
+		code := func(c string) int {
+			for id, i := range r.indicators {
+				if i.code == c {
+					return id
+				}
+			}
+			t.Fatalf("no indicator %s", c)
+			return 0
+		}
+		mean := func(vs []float64) *float64 {
+			if len(vs) == 0 {
+				return nil
+			}
+			var s float64
+			for _, v := range vs {
+				s += v
+			}
+			m := s / float64(len(vs))
+			return &m
+		}
+		ccgMeasures := func(ccg int) []*float64 {
+			practiceMean := func(ind int, scale float64) *float64 {
+				var vs []float64
+				for _, p := range r.practices {
+					if a, ok := r.own[p.id][ind]; p.active && p.ccg == ccg && ok && !a.na && a.numeric != nil {
+						vs = append(vs, *a.numeric*scale)
+					}
+				}
+				return mean(vs)
+			}
+			var shared *float64
+			if a, ok := r.ccg[ccg][code("ER11")]; ok && !a.na && a.numeric != nil {
+				v := *a.numeric * 100
+				shared = &v
+			}
+			return []*float64{practiceMean(code("ER02"), 1), practiceMean(code("ER05"), 1), shared, practiceMean(code("ER09"), 100.0/3)}
+		}
+		score := func(ms []*float64) *float64 {
+			var vs []float64
+			for _, m := range ms {
+				if m != nil {
+					vs = append(vs, *m)
+				}
+			}
+			return mean(vs)
+		}
+		type measure struct{ Score, Eps, Ers, SharedRecord, DischargeSummaries *float64 }
+		check := func(org string, want []*float64) {
+			var got struct {
+				Organisation struct{ DigitalInteractions measure }
+			}
+			e.query(fmt.Sprintf(`{ organisation(odsCode: %q) { digitalInteractions(period: %q) { score eps ers sharedRecord dischargeSummaries } } }`, org, period), nil, &got)
+			m := got.Organisation.DigitalInteractions
+			for i, g := range []*float64{m.Score, m.Eps, m.Ers, m.SharedRecord, m.DischargeSummaries} {
+				w := want[i]
+				if (g == nil) != (w == nil) || g != nil && math.Abs(*g-*w) > 1e-9 {
+					t.Errorf("%s measure %d: got %v, want %v", org, i, deref(g), deref(w))
+				}
+			}
+		}
+		ccg := r.practices[0].ccg
+		own := ccgMeasures(ccg)
+		check(r.orgs[ccg].code, append([]*float64{score(own)}, own...))
+		stp := r.orgs[ccg].parent
+		var perCCG [5][]float64
+		for id, o := range r.orgs {
+			if o.tier == "CCG" && o.parent == stp {
+				ms := ccgMeasures(id)
+				for i, v := range append([]*float64{score(ms)}, ms...) {
+					if v != nil {
+						perCCG[i] = append(perCCG[i], *v)
+					}
+				}
+			}
+		}
+		var want []*float64
+		for _, vs := range perCCG {
+			want = append(want, mean(vs))
+		}
+		if want[0] == nil {
+			t.Fatal("the STP has no measure: the data set does not test it")
+		}
+		check(r.orgs[stp].code, want)
 	})
 }

@@ -105,6 +105,12 @@ func TestStatementsDoNotGrowWithRows(t *testing.T) {
 			maturity(domain: "Patient online") { score level levelDistribution { level count } } } } } }`},
 		{"practices' maturity in two periods", `query($n: Int) { practices(first: $n) { edges { node {
 			maturity { change peerPercentile } earlier: maturity(period: "2016-17-H1") { score } } } } }`},
+		{"CCGs' priorities with their best peers", `query($n: Int) { organisations(first: $n, where: {tier: CCG}) { edges { node {
+			priorities(first: 5) { indicator { code } scoreGain bestPeers { organisation { odsCode } shareMeetingTarget } } } } } }`},
+		{"CCGs' maturity by contract type and digital interactions", `query($n: Int) { organisations(first: $n, where: {tier: CCG}) { edges { node {
+			maturityBy(attribute: CONTRACT_TYPE) { value maturity { score levelDistribution { level count } } } digitalInteractions { score eps } } } } }`},
+		{"practices' priorities with their best peers", `query($n: Int) { practices(first: $n) { edges { node {
+			priorities(first: 5) { indicator { code } scoreGain bestPeers { practice { odsCode } shareMeetingTarget } } } } } }`},
 	}
 	dbtest.Each(t, func(t *testing.T, backend string) {
 		e := newEnv(t, backend, seed.Small).uncached()

@@ -3,10 +3,7 @@ package decisions
 import (
 	"context"
 	stdsql "database/sql"
-	"encoding/json"
-	"fmt"
 
-	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
 	"dpcma/server/database"
 	"dpcma/server/scoring"
@@ -21,43 +18,6 @@ type Querier interface {
 type Store struct {
 	DB      Querier
 	Dialect string
-}
-
-// LoadCatalogue reads the indicator catalogue.
-func (st Store) LoadCatalogue(ctx context.Context) (Catalogue, error) {
-	rows, err := st.DB.QueryContext(ctx, `SELECT id, code, domain, category, answer_type, target, max_step, choices, weight, respondent FROM indicators`)
-	if err != nil {
-		return Catalogue{}, err
-	}
-	defer rows.Close()
-	var inds []Indicator
-	for rows.Next() {
-		var (
-			ind        Indicator
-			target     stdsql.NullFloat64
-			maxStep    stdsql.NullInt64
-			choices    stdsql.NullString
-			respondent string
-		)
-		if err := rows.Scan(&ind.ID, &ind.Code, &ind.Domain, &ind.Category, &ind.Spec.Type, &target, &maxStep, &choices, &ind.Weight, &respondent); err != nil {
-			return Catalogue{}, err
-		}
-		if target.Valid {
-			ind.Spec.Target = &target.Float64
-		}
-		ind.Spec.MaxStep = int(maxStep.Int64)
-		if choices.Valid && choices.String != "" {
-			if err := json.Unmarshal([]byte(choices.String), &ind.Spec.Choices); err != nil {
-				return Catalogue{}, fmt.Errorf("indicator %s choices: %w", ind.Code, err)
-			}
-		}
-		ind.CCGLevel = respondent == string(indicator.RespondentCCG)
-		inds = append(inds, ind)
-	}
-	if err := rows.Err(); err != nil {
-		return Catalogue{}, err
-	}
-	return NewCatalogue(inds), nil
 }
 
 // practiceColumn is the practices column that places a practice beneath

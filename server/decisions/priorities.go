@@ -12,42 +12,9 @@ import (
 	"math"
 	"slices"
 
-	"dpcma/ent/indicator"
+	"dpcma/server/answercheck"
 	"dpcma/server/scoring"
 )
-
-// Indicator is what the decisions need of a catalogue indicator.
-type Indicator struct {
-	ID       int
-	Code     string
-	Domain   string
-	Category indicator.Category
-	Weight   float64
-	Spec     scoring.Spec
-	// CCGLevel: the CCG answers once for all its practices.
-	CCGLevel bool
-}
-
-// Catalogue is the indicators in code order, with the count of each
-// domain (and of all, under scoring.AllDomains) that a practice's
-// completion is taken over.
-type Catalogue struct {
-	Indicators []Indicator
-	InDomain   map[string]int
-	index      map[int]int // ID → position in Indicators
-}
-
-// NewCatalogue indexes indicators.
-func NewCatalogue(indicators []Indicator) Catalogue {
-	c := Catalogue{Indicators: slices.SortedFunc(slices.Values(indicators), func(a, b Indicator) int { return cmp.Compare(a.Code, b.Code) }),
-		InDomain: map[string]int{}, index: map[int]int{}}
-	for i, ind := range c.Indicators {
-		c.index[ind.ID] = i
-		c.InDomain[ind.Domain]++
-		c.InDomain[scoring.AllDomains]++
-	}
-	return c
-}
 
 // Answer is one answer of a practice, or of a CCG for a CCG-level
 // indicator.
@@ -75,7 +42,7 @@ type Scope struct {
 // Priority is one indicator that answers miss, with what meeting it
 // everywhere would bring (docs/domain.md §10.1).
 type Priority struct {
-	Indicator Indicator
+	Indicator *answercheck.Indicator
 	// ShortCount counts the practices (for a CCG-level indicator, the CCGs)
 	// whose scored answer misses the target; UnansweredCount those with no
 	// answer. Not-applicable answers are neither.
@@ -96,8 +63,8 @@ type Priority struct {
 // domain) whose answers miss their target in s: by score gain, then
 // patients affected, then indicator code. Indicators no answer misses are
 // left out.
-func Priorities(cat Catalogue, s Scope, domain string) []Priority {
-	indicators := cat.InDomain[domain]
+func Priorities(cat *answercheck.Catalogue, s Scope, domain string) []Priority {
+	indicators := cat.InDomain(domain)
 	own, ccg := map[int]map[int]Answer{}, map[int]map[int]Answer{}
 	ccgTallies := map[int]scoring.Tally{}
 	for id, answers := range s.CCG {
@@ -126,7 +93,7 @@ func Priorities(cat Catalogue, s Scope, domain string) []Priority {
 	}
 
 	var out []Priority
-	for _, ind := range cat.Indicators {
+	for _, ind := range cat.All() {
 		meeting, ok := scoring.LowestMeeting(ind.Spec)
 		if !ok || domain != scoring.AllDomains && ind.Domain != domain {
 			continue
@@ -138,7 +105,7 @@ func Priorities(cat Catalogue, s Scope, domain string) []Priority {
 		// does to practice p.
 		rescore := func(p Practice, a Answer) {
 			pr.PatientsAffected += p.ListSize
-			t := tallies[p.ID].Minus(tally(cat, []Answer{a})[domain]).Plus(tally(cat, []Answer{better})[domain])
+			t := tallies[p.ID].Minus(one(ind, a)).Plus(one(ind, better))
 			before, after := scores[p.ID], scoring.ScorePractice(t, indicators, p.ListSize)
 			if before.Score != nil && after.Score != nil {
 				gain += *after.Score - *before.Score
@@ -147,7 +114,7 @@ func Priorities(cat Catalogue, s Scope, domain string) []Priority {
 				pr.LevelUpCount++
 			}
 		}
-		if ind.CCGLevel {
+		if ind.ByCCG() {
 			for _, c := range ccgs {
 				a, answered := ccg[c][ind.ID]
 				if !short(ind, a, answered, &pr) {
@@ -184,7 +151,7 @@ func roundGain(g float64) float64 { return math.Round(g*1e9) / 1e9 }
 
 // short counts an answer (or its absence) and reports whether it misses
 // the indicator's target.
-func short(ind Indicator, a Answer, answered bool, pr *Priority) bool {
+func short(ind *answercheck.Indicator, a Answer, answered bool, pr *Priority) bool {
 	switch {
 	case !answered:
 		pr.UnansweredCount++
@@ -204,23 +171,21 @@ func byIndicator(answers []Answer) map[int]Answer {
 	return out
 }
 
-// tally sums answers by the rules, by domain.
-func tally(cat Catalogue, answers []Answer) scoring.Tallies {
-	ts := scoring.Tallies{}
-	for _, a := range answers {
-		ind, ok := cat.byID(a.IndicatorID)
-		if !ok {
-			continue
-		}
-		ts.Add(scoring.Answer{Domain: ind.Domain, Category: ind.Category, Weight: ind.Weight, Score: a.Score, NotApplicable: a.NotApplicable})
-	}
-	return ts
+// one is the tally of a single answer (in the domain the priorities are
+// measured in, which the indicator is of).
+func one(ind *answercheck.Indicator, a Answer) scoring.Tally {
+	var t scoring.Tally
+	t.Add(ind.Scored(a.Score, a.NotApplicable))
+	return t
 }
 
-func (c Catalogue) byID(id int) (Indicator, bool) {
-	i, ok := c.index[id]
-	if !ok {
-		return Indicator{}, false
+// tally sums answers by the rules, by domain.
+func tally(cat *answercheck.Catalogue, answers []Answer) scoring.Tallies {
+	ts := scoring.Tallies{}
+	for _, a := range answers {
+		if ind := cat.ByID(a.IndicatorID); ind != nil {
+			ts.Add(ind.Scored(a.Score, a.NotApplicable))
+		}
 	}
-	return c.Indicators[i], true
+	return ts
 }

@@ -20,6 +20,7 @@ import (
 //
 //	DPCMA_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/dpcma_england?sslmode=disable \
 //	  go test -run '^$' -bench . ./server/app
+//
 // prioritiesQuery is an organisation's priorities over every indicator,
 // with the peers to learn from.
 const prioritiesQuery = `query($org: String!) { organisation(odsCode: $org) { name priorities(first: 100) {

@@ -445,48 +445,32 @@ func Maturity(domains []string) *Set {
 	return s
 }
 
-// mean is a roll-up sum's mean, NULL without a count, as scoring.MeanSum.
-func mean(sum, count string) string {
-	return "CASE WHEN " + count + " > 0 THEN " + sum + " / " + count + " END"
-}
-
-// levelNameSQL names a level expression's level (scoring.LevelName).
-func levelNameSQL(level string) string {
-	var b strings.Builder
-	b.WriteString("CASE " + level)
-	for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
-		fmt.Fprintf(&b, " WHEN %d THEN '%s'", l, scoring.LevelName(l))
-	}
-	b.WriteString(" END")
-	return b.String()
-}
-
 // maturityFrom is the maturity of every organisation (from org_rollups,
 // by scoring.Rollup's rules) and practice (from practice_scores) in every
 // period; a missing derived row gives what the API gives for it.
 func maturityFrom(b *Builder, domain string, domains []string) string {
-	orgScore := mean("r.score_sum", "r.responded_count")
+	orgScore := scoring.MeanSQL("r.score_sum", "r.responded_count")
 	orgLevel := scoring.LevelSQL(orgScore, func(s scoring.Subset) string {
-		return mean("r."+s.Name()+"_sum", "r."+s.Name()+"_count")
+		return scoring.MeanSQL("r."+s.Name()+"_sum", "r."+s.Name()+"_count")
 	})
 	var sb strings.Builder
 	sb.WriteString("(SELECT ap.code AS period, o.ods_code AS code, o.name AS name, o.tier AS tier,")
 	sb.WriteString(" reg.ods_code AS region_code, reg.name AS region_name, stp.ods_code AS stp_code, stp.name AS stp_name, ccg.ods_code AS ccg_code, ccg.name AS ccg_name,")
 	fmt.Fprintf(&sb, " CAST(%s AS TEXT) AS domain,", b.Arg(domain))
-	fmt.Fprintf(&sb, " %s AS score, %s AS level, %s AS level_name,", orgScore, orgLevel, levelNameSQL(orgLevel))
-	fmt.Fprintf(&sb, " COALESCE(%s, 0) AS completion,", mean("r.completion_sum", "r.practice_count"))
+	fmt.Fprintf(&sb, " %s AS score, %s AS level, %s AS level_name,", orgScore, orgLevel, scoring.LevelNameSQL(orgLevel))
+	fmt.Fprintf(&sb, " COALESCE(%s, 0) AS completion,", scoring.MeanSQL("r.completion_sum", "r.practice_count"))
 	sb.WriteString(" COALESCE(r.practice_count, 0) AS practice_count, COALESCE(r.responded_count, 0) AS responded_practice_count,")
-	fmt.Fprintf(&sb, " %s AS patient_weighted_score", mean("r.weighted_score_sum", "r.patients"))
+	fmt.Fprintf(&sb, " %s AS patient_weighted_score", scoring.MeanSQL("r.weighted_score_sum", "r.patients"))
 	for _, d := range domains {
 		fmt.Fprintf(&sb, ", (SELECT %s FROM org_rollups d WHERE d.org_id = o.id AND d.period_id = ap.id AND d.domain = %s) AS %s",
-			mean("d.score_sum", "d.responded_count"), b.Arg(d), DomainColumn(d))
+			scoring.MeanSQL("d.score_sum", "d.responded_count"), b.Arg(d), DomainColumn(d))
 	}
 	sb.WriteString(" FROM organisations o CROSS JOIN assessment_periods ap")
 	fmt.Fprintf(&sb, " LEFT JOIN org_rollups r ON r.org_id = o.id AND r.period_id = ap.id AND r.domain = %s", b.Arg(domain))
 	sb.WriteString(orgChainJoins)
 	sb.WriteString(" UNION ALL SELECT ap.code, p.ods_code, p.name, 'PRACTICE',")
 	sb.WriteString(" reg.ods_code, reg.name, stp.ods_code, stp.name, ccg.ods_code, ccg.name,")
-	fmt.Fprintf(&sb, " CAST(%s AS TEXT), ps.score, ps.level, %s, COALESCE(ps.completion, 0), 1,", b.Arg(domain), levelNameSQL("ps.level"))
+	fmt.Fprintf(&sb, " CAST(%s AS TEXT), ps.score, ps.level, %s, COALESCE(ps.completion, 0), 1,", b.Arg(domain), scoring.LevelNameSQL("ps.level"))
 	sb.WriteString(" CASE WHEN ps.score IS NULL THEN 0 ELSE 1 END, ps.score")
 	for _, d := range domains {
 		fmt.Fprintf(&sb, ", (SELECT d.score FROM practice_scores d WHERE d.practice_id = p.id AND d.period_id = ap.id AND d.domain = %s)", b.Arg(d))

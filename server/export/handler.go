@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,16 +63,16 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			WriteError(w, http.StatusMethodNotAllowed, fault.MethodNotAllowed, "exports are read with GET")
+			fault.WriteError(w, http.StatusMethodNotAllowed, fault.MethodNotAllowed, "exports are read with GET")
 			return
 		}
 		if err := access.Read(access.From(r.Context()), cfg.AnonymousReads); err != nil {
-			WriteFault(w, err)
+			fault.WriteFault(w, err)
 			return
 		}
 		name, format, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/export/"), ".")
 		if !ok || (format != "csv" && format != "json") || setByName(name) == "" {
-			WriteError(w, http.StatusNotFound, fault.NotFound,
+			fault.WriteError(w, http.StatusNotFound, fault.NotFound,
 				"no such export: use /export/{practices,responses,maturity,organisations}.{csv,json}")
 			return
 		}
@@ -83,7 +82,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		case slots <- struct{}{}:
 			defer func() { <-slots }()
 		case <-time.After(cfg.QueueWait):
-			WriteError(w, http.StatusServiceUnavailable, fault.ServerBusy, "too many exports are running: try again shortly")
+			fault.WriteError(w, http.StatusServiceUnavailable, fault.ServerBusy, "too many exports are running: try again shortly")
 			return
 		case <-ctx.Done():
 			return
@@ -153,7 +152,7 @@ func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *data
 	// tag older than the data, which only costs a later full download.
 	cat, rev, err := catalogues.Load(ctx, db)
 	if err != nil {
-		WriteInternal(ctx, w, err, "export")
+		fault.WriteInternal(ctx, w, err, "export", database.Unavailable(err))
 		return
 	}
 	etag := ETag(rev, r.URL)
@@ -161,7 +160,7 @@ func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *data
 	q, bom, err := ParseParams(set, cat, r.URL.Query(), format)
 	var perr *ParseError
 	if errors.As(err, &perr) {
-		WriteError(w, http.StatusBadRequest, fault.BadUserInput, perr.Msg)
+		fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, perr.Msg)
 		return
 	}
 	if NotModified(w, r, etag) {
@@ -341,47 +340,4 @@ func paramCond(set *Set, cat *Catalogue, key, v string, q *Query) (Cond, error) 
 		return eq(set, "indicator", code), nil
 	}
 	return nil, badf("unknown parameter %q", key)
-}
-
-// WriteError writes {"error":{"code":...,"message":...}} on one line, the
-// shape OData clients expect; exports use it too.
-func WriteError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Del("ETag")
-	w.Header().Del("Content-Disposition")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-}
-
-// WriteFault writes an authorisation error as 401 or 403.
-func WriteFault(w http.ResponseWriter, err error) {
-	var f *fault.Error
-	if !errors.As(err, &f) {
-		WriteError(w, http.StatusInternalServerError, fault.Internal, "internal error")
-		return
-	}
-	status := http.StatusForbidden
-	if f.Code == fault.Unauthenticated {
-		status = http.StatusUnauthorized
-		w.Header().Set("WWW-Authenticate", `Bearer realm="dpcma"`)
-	}
-	WriteError(w, status, f.Code, f.Message)
-}
-
-// WriteInternal answers a request whose reading failed before any of the
-// answer was written (what names the request in the log): a deadline is
-// TIMEOUT, a database that cannot be reached SERVICE_UNAVAILABLE (both
-// 503, to be retried), a client that went nothing, anything else 500.
-func WriteInternal(ctx context.Context, w http.ResponseWriter, err error, what string) {
-	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		WriteError(w, http.StatusServiceUnavailable, fault.Timeout, "the request took too long")
-	case ctx.Err() != nil: // the client went: no one reads an answer
-	case database.Unavailable(err):
-		slog.WarnContext(ctx, "database unavailable", "err", err)
-		WriteError(w, http.StatusServiceUnavailable, fault.ServiceUnavailable, "the database is unavailable: try again shortly")
-	default:
-		slog.ErrorContext(ctx, what+" failed", "err", err)
-		WriteError(w, http.StatusInternalServerError, fault.Internal, "internal error")
-	}
 }

@@ -43,18 +43,18 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		w.Header().Set("OData-Version", "4.0")
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			export.WriteError(w, http.StatusMethodNotAllowed, fault.MethodNotAllowed, "the feed is read-only: use GET")
+			fault.WriteError(w, http.StatusMethodNotAllowed, fault.MethodNotAllowed, "the feed is read-only: use GET")
 			return
 		}
 		if err := access.Read(access.From(r.Context()), cfg.Export.AnonymousReads); err != nil {
-			export.WriteFault(w, err)
+			fault.WriteFault(w, err)
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), cfg.Export.Timeout)
 		defer cancel()
 		cat, _, err := catalogues.Load(ctx, db)
 		if err != nil {
-			export.WriteInternal(ctx, w, err, "OData request")
+			fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
 			return
 		}
 		sets := []*export.Set{export.Organisations, export.Practices, export.Responses, export.Maturity(cat.Domains)}
@@ -78,7 +78,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 				return
 			}
 		}
-		export.WriteError(w, http.StatusNotFound, fault.NotFound, fmt.Sprintf("no entity set %q: use Organisations, Practices, Responses or Maturity", name))
+		fault.WriteError(w, http.StatusNotFound, fault.NotFound, fmt.Sprintf("no entity set %q: use Organisations, Practices, Responses or Maturity", name))
 	})
 }
 
@@ -347,7 +347,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 	}
 	var br *badRequest
 	if errors.As(err, &br) {
-		export.WriteError(w, http.StatusBadRequest, fault.BadUserInput, br.msg)
+		fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, br.msg)
 		return
 	}
 	q := o.query
@@ -355,7 +355,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 	if o.count || countOnly {
 		// The count covers the filtered set, not what the skip token leaves.
 		if total, err = export.Count(ctx, db, q); err != nil {
-			export.WriteInternal(ctx, w, err, "OData request")
+			fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
 			return
 		}
 	}
@@ -441,7 +441,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 			return nil
 		})
 		if err != nil {
-			export.WriteInternal(ctx, w, err, "OData request")
+			fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
 			return
 		}
 	}

@@ -1,3 +1,8 @@
+// Package export serves the data sets (server/dataset) as files for BI
+// tools: GET /export/{set}.{csv,json}, CSV or NDJSON, with the set's
+// query parameters, an ETag per data revision, and a cap on the exports
+// running at once. The OData feed (server/odata) takes its limits from
+// Config.
 package export
 
 import (
@@ -9,13 +14,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"dpcma/server/access"
 	"dpcma/server/database"
+	"dpcma/server/dataset"
 	"dpcma/server/fault"
 )
 
@@ -59,7 +64,7 @@ const flushEvery = 2000
 func Handler(db *database.DB, cfg Config) http.Handler {
 	cfg = cfg.WithDefaults()
 	slots := make(chan struct{}, cfg.MaxConcurrent)
-	catalogues := &Catalogues{}
+	catalogues := &dataset.Catalogues{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -71,7 +76,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 			return
 		}
 		name, format, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/export/"), ".")
-		if !ok || (format != "csv" && format != "json") || setByName(name) == "" {
+		if !ok || (format != "csv" && format != "json") || !dataset.Known(name) {
 			fault.WriteError(w, http.StatusNotFound, fault.NotFound,
 				"no such export: use /export/{practices,responses,maturity,organisations}.{csv,json}")
 			return
@@ -89,29 +94,6 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		}
 		serve(ctx, w, r, db, catalogues, name, format)
 	})
-}
-
-func setByName(name string) string {
-	switch name {
-	case "practices", "responses", "maturity", "organisations":
-		return name
-	}
-	return ""
-}
-
-// SetFor returns the named set for the catalogue.
-func SetFor(name string, cat *Catalogue) *Set {
-	switch name {
-	case "practices":
-		return Practices
-	case "responses":
-		return Responses
-	case "organisations":
-		return Organisations
-	case "maturity":
-		return Maturity(cat.Domains)
-	}
-	return nil
 }
 
 // ETag is the entity tag of a response: the data revision and the
@@ -147,7 +129,7 @@ func NotModified(w http.ResponseWriter, r *http.Request, etag string) bool {
 	return false
 }
 
-func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, catalogues *Catalogues, name, format string) {
+func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, catalogues *dataset.Catalogues, name, format string) {
 	// The revision is read before the data: a write in between gives a
 	// tag older than the data, which only costs a later full download.
 	cat, rev, err := catalogues.Load(ctx, db)
@@ -156,7 +138,7 @@ func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *data
 		return
 	}
 	etag := ETag(rev, r.URL)
-	set := SetFor(name, cat)
+	set := dataset.SetFor(name, cat)
 	q, bom, err := ParseParams(set, cat, r.URL.Query(), format)
 	var perr *ParseError
 	if errors.As(err, &perr) {
@@ -188,9 +170,9 @@ func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *data
 		if bom {
 			_, _ = w.Write([]byte("\uFEFF"))
 		}
-		cw, err := NewCSVWriter(w, q.Columns)
+		cw, err := dataset.NewCSVWriter(w, q.Columns)
 		if err == nil {
-			err = Stream(ctx, db, q, func(row Row) error {
+			err = dataset.Stream(ctx, db, q, func(row dataset.Row) error {
 				if err := cw.Write(q.Columns, row); err != nil {
 					return err
 				}
@@ -214,8 +196,8 @@ func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *data
 		names[i] = c.Name
 	}
 	buf := make([]byte, 0, 64<<10)
-	err = Stream(ctx, db, q, func(row Row) error {
-		buf = AppendJSON(buf, q.Columns, names, row)
+	err = dataset.Stream(ctx, db, q, func(row dataset.Row) error {
+		buf = dataset.AppendJSON(buf, q.Columns, names, row)
 		buf = append(buf, '\n')
 		if n++; len(buf) > 60<<10 {
 			if _, err := w.Write(buf); err != nil {
@@ -242,102 +224,4 @@ func streamFailed(ctx context.Context, name string, rows int, err error) {
 		return
 	}
 	slog.ErrorContext(ctx, "export stopped part-way", "export", name, "rows", rows, "err", err)
-}
-
-// ParseParams reads an export's query parameters into a query over set.
-func ParseParams(set *Set, cat *Catalogue, params url.Values, format string) (*Query, bool, error) {
-	q := &Query{Set: set, Columns: set.Columns}
-	bom := false
-	for key, vals := range params {
-		if len(vals) != 1 {
-			return nil, false, badf("parameter %s is given %d times", key, len(vals))
-		}
-		v := vals[0]
-		if key == "bom" {
-			if format != "csv" {
-				return nil, false, badf("bom applies to CSV only")
-			}
-			switch v {
-			case "1", "true":
-				bom = true
-			case "0", "false":
-			default:
-				return nil, false, badf("bom must be 1 or 0, not %q", v)
-			}
-			continue
-		}
-		if !slices.Contains(set.Params, key) {
-			valid := append([]string{"bom"}, set.Params...)
-			if format != "csv" {
-				valid = valid[1:]
-			}
-			return nil, false, badf("unknown parameter %q for %s: use %s", key, set.Name, strings.Join(valid, ", "))
-		}
-		cond, err := paramCond(set, cat, key, v, q)
-		if err != nil {
-			return nil, false, err
-		}
-		if cond != nil {
-			q.Where = append(q.Where, cond)
-		}
-	}
-	return q, bom, nil
-}
-
-// eq is the condition column = v.
-func eq(set *Set, column string, v any) Cond {
-	c, _ := set.Column(column)
-	return func(b *Builder) string { return c.expr + " = " + b.Arg(v) }
-}
-
-func paramCond(set *Set, cat *Catalogue, key, v string, q *Query) (Cond, error) {
-	switch key {
-	case "tier":
-		tiers := map[string][]string{"organisations": {"NATIONAL", "REGION", "STP", "CCG"},
-			"maturity": {"NATIONAL", "REGION", "STP", "CCG", "PRACTICE"}, "responses": {"PRACTICE", "CCG"}}[set.Name]
-		t := strings.ToUpper(v)
-		if !slices.Contains(tiers, t) {
-			return nil, badf("unknown tier %q: use %s", v, strings.Join(tiers, ", "))
-		}
-		if set.Name == "responses" {
-			return eq(set, "respondent", t), nil
-		}
-		return eq(set, "tier", t), nil
-	case "org":
-		code := strings.ToUpper(v)
-		tier, ok := cat.Orgs[code]
-		if !ok {
-			return nil, badf("unknown organisation %q: give the ODS code of England (ENG), a region, STP or CCG", v)
-		}
-		switch tier {
-		case "REGION":
-			return eq(set, "region_code", code), nil
-		case "STP":
-			return eq(set, "stp_code", code), nil
-		case "CCG":
-			return eq(set, "ccg_code", code), nil
-		}
-		return nil, nil // England: everything
-	case "period":
-		if !slices.Contains(cat.Periods, v) {
-			return nil, badf("unknown period %q: valid periods are %s", v, strings.Join(cat.Periods, ", "))
-		}
-		return eq(set, "period", v), nil
-	case "domain":
-		if !slices.Contains(cat.Domains, v) {
-			return nil, badf("unknown domain %q: valid domains are %s", v, strings.Join(cat.Domains, ", "))
-		}
-		if set.Name == "maturity" {
-			q.Domain = v
-			return nil, nil
-		}
-		return eq(set, "domain", v), nil
-	case "indicator":
-		code := strings.ToUpper(v)
-		if !slices.Contains(cat.Indicators, code) {
-			return nil, badf("unknown indicator %q", v)
-		}
-		return eq(set, "indicator", code), nil
-	}
-	return nil, badf("unknown parameter %q", key)
 }

@@ -1,4 +1,4 @@
-// Package odata serves dpcma's data sets (server/export) as a read-only
+// Package odata serves dpcma's data sets (server/dataset) as a read-only
 // OData v4 feed for Power BI, Excel and Tableau: the service document,
 // $metadata, and each entity set with $select, $filter (a subset, see
 // filter.go), $orderby, $top, $skip, $count and server-driven paging.
@@ -17,6 +17,7 @@ import (
 
 	"dpcma/server/access"
 	"dpcma/server/database"
+	"dpcma/server/dataset"
 	"dpcma/server/export"
 	"dpcma/server/fault"
 )
@@ -38,7 +39,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		cfg.PageSize = DefaultPageSize
 	}
 	cfg.Export = cfg.Export.WithDefaults()
-	catalogues := &export.Catalogues{}
+	catalogues := &dataset.Catalogues{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("OData-Version", "4.0")
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -57,7 +58,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 			fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
 			return
 		}
-		sets := []*export.Set{export.Organisations, export.Practices, export.Responses, export.Maturity(cat.Domains)}
+		sets := dataset.All(cat)
 		base := baseURL(r)
 		path := strings.TrimPrefix(r.URL.Path, "/odata")
 		switch path {
@@ -96,7 +97,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func serviceDocument(w http.ResponseWriter, base string, sets []*export.Set) {
+func serviceDocument(w http.ResponseWriter, base string, sets []*dataset.Set) {
 	value := make([]map[string]string, len(sets))
 	for i, s := range sets {
 		value[i] = map[string]string{"name": s.EntitySet, "kind": "EntitySet", "url": s.EntitySet}
@@ -104,10 +105,10 @@ func serviceDocument(w http.ResponseWriter, base string, sets []*export.Set) {
 	writeJSON(w, map[string]any{"@odata.context": base + "$metadata", "value": value})
 }
 
-var edmTypes = map[export.Kind]string{export.String: "Edm.String", export.Int: "Edm.Int64", export.Float: "Edm.Double",
-	export.Bool: "Edm.Boolean", export.DateTime: "Edm.DateTimeOffset"}
+var edmTypes = map[dataset.Kind]string{dataset.String: "Edm.String", dataset.Int: "Edm.Int64", dataset.Float: "Edm.Double",
+	dataset.Bool: "Edm.Boolean", dataset.DateTime: "Edm.DateTimeOffset"}
 
-func metadata(w http.ResponseWriter, sets []*export.Set) {
+func metadata(w http.ResponseWriter, sets []*dataset.Set) {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>
 <edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0">
@@ -139,7 +140,7 @@ func metadata(w http.ResponseWriter, sets []*export.Set) {
 
 // options are an entity set request's query options.
 type options struct {
-	query     *export.Query
+	query     *dataset.Query
 	selected  []int // indexes into query.Columns to output
 	top       int   // -1: none
 	skip      int
@@ -155,8 +156,8 @@ func (e *badRequest) Error() string { return e.msg }
 
 func bad(format string, args ...any) error { return &badRequest{fmt.Sprintf(format, args...)} }
 
-func parseOptions(set *export.Set, params url.Values) (*options, error) {
-	o := &options{query: &export.Query{Set: set}, top: -1, params: params}
+func parseOptions(set *dataset.Set, params url.Values) (*options, error) {
+	o := &options{query: &dataset.Query{Set: set}, top: -1, params: params}
 	for key, vals := range params {
 		if !strings.HasPrefix(key, "$") {
 			continue // custom query options are allowed, and ignored
@@ -190,7 +191,7 @@ func parseOptions(set *export.Set, params url.Values) (*options, error) {
 				return nil, bad("$format %q is not supported: the feed speaks JSON", v)
 			}
 		case "$filter":
-			var c export.Cond
+			var c dataset.Cond
 			if c, err = parseFilter(set, v); err != nil {
 				return nil, bad("$filter: %v", err)
 			}
@@ -213,7 +214,7 @@ func parseOptions(set *export.Set, params url.Values) (*options, error) {
 	}
 	// Selected columns, then any key column missing from them (for the
 	// next link's $skiptoken).
-	var out []export.Column
+	var out []dataset.Column
 	if sel := strings.TrimSpace(params.Get("$select")); sel != "" && sel != "*" {
 		for _, name := range strings.Split(sel, ",") {
 			c, ok := set.ODataColumn(strings.TrimSpace(name))
@@ -240,7 +241,7 @@ func parseOptions(set *export.Set, params url.Values) (*options, error) {
 	return o, nil
 }
 
-func containsColumn(cols []export.Column, name string) bool {
+func containsColumn(cols []dataset.Column, name string) bool {
 	for _, c := range cols {
 		if c.Name == name {
 			return true
@@ -251,7 +252,7 @@ func containsColumn(cols []export.Column, name string) bool {
 
 // orderBy reads $orderby. OData sorts null before any value ascending; SQL
 // databases disagree, so the order says so.
-func (o *options) orderBy(set *export.Set, v string) error {
+func (o *options) orderBy(set *dataset.Set, v string) error {
 	for _, item := range strings.Split(v, ",") {
 		fields := strings.Fields(item)
 		if len(fields) == 0 || len(fields) > 2 {
@@ -297,15 +298,15 @@ func decodeToken(s string) ([]any, error) {
 }
 
 // after is the condition "key greater than vals" in key order.
-func after(set *export.Set, vals []any) (export.Cond, error) {
+func after(set *dataset.Set, vals []any) (dataset.Cond, error) {
 	if len(vals) != len(set.Key) {
 		return nil, errors.New("wrong key")
 	}
-	cols := make([]export.Column, len(set.Key))
+	cols := make([]dataset.Column, len(set.Key))
 	for i, k := range set.Key {
 		cols[i], _ = set.Column(k)
 		switch cols[i].Kind {
-		case export.Int:
+		case dataset.Int:
 			n, ok := vals[i].(json.Number)
 			if !ok {
 				return nil, errors.New("wrong key")
@@ -323,7 +324,7 @@ func after(set *export.Set, vals []any) (export.Cond, error) {
 			}
 		}
 	}
-	return func(b *export.Builder) string {
+	return func(b *dataset.Builder) string {
 		var or []string
 		for i := range cols {
 			var and []string
@@ -337,9 +338,9 @@ func after(set *export.Set, vals []any) (export.Cond, error) {
 	}, nil
 }
 
-func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, cfg Config, base string, set *export.Set, countOnly bool) {
+func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, cfg Config, base string, set *dataset.Set, countOnly bool) {
 	o, err := parseOptions(set, r.URL.Query())
-	var keyset export.Cond
+	var keyset dataset.Cond
 	if err == nil && o.skipToken != nil {
 		if keyset, err = after(set, o.skipToken); err != nil {
 			err = bad("$skiptoken is not one this server gave")
@@ -354,7 +355,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 	var total int64
 	if o.count || countOnly {
 		// The count covers the filtered set, not what the skip token leaves.
-		if total, err = export.Count(ctx, db, q); err != nil {
+		if total, err = dataset.Count(ctx, db, q); err != nil {
 			fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
 			return
 		}
@@ -396,7 +397,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 		contextURL += "(" + strings.Join(selectList, ",") + ")"
 	}
 	body = append(body, `{"@odata.context":`...)
-	body = export.AppendJSONString(body, contextURL)
+	body = dataset.AppendJSONString(body, contextURL)
 	if o.count {
 		body = append(body, `,"@odata.count":`...)
 		body = strconv.AppendInt(body, total, 10)
@@ -411,7 +412,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 				}
 			}
 		}
-		err = export.Stream(ctx, db, q, func(row export.Row) error {
+		err = dataset.Stream(ctx, db, q, func(row dataset.Row) error {
 			if n == limit {
 				more = true
 				return nil
@@ -425,14 +426,14 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 				if i > 0 {
 					body = append(body, ',')
 				}
-				body = export.AppendJSONString(body, selectList[i])
+				body = dataset.AppendJSONString(body, selectList[i])
 				body = append(body, ':')
-				body = export.AppendJSONValue(body, q.Columns[idx].Kind, row[idx])
+				body = dataset.AppendJSONValue(body, q.Columns[idx].Kind, row[idx])
 			}
 			body = append(body, '}')
 			lastKey = lastKey[:0]
 			for _, j := range keyIdx {
-				if q.Columns[j].Kind == export.Int {
+				if q.Columns[j].Kind == dataset.Int {
 					lastKey = append(lastKey, row[j].I)
 				} else {
 					lastKey = append(lastKey, row[j].S)
@@ -462,7 +463,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 			next.Set("$skiptoken", encodeToken(lastKey))
 		}
 		body = append(body, `,"@odata.nextLink":`...)
-		body = export.AppendJSONString(body, base+set.EntitySet+"?"+next.Encode())
+		body = dataset.AppendJSONString(body, base+set.EntitySet+"?"+next.Encode())
 	}
 	body = append(body, "}\n"...)
 	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;charset=utf-8")

@@ -19,30 +19,41 @@ func FormatFloat(dst []byte, f float64) []byte {
 // timeLayout is ISO 8601 in UTC, to the second.
 const timeLayout = "2006-01-02T15:04:05Z"
 
+// RowWriter writes rows in one format (CSV or NDJSON), buffered: Flush
+// hands what is buffered to the underlying writer, which the caller flushes
+// by one rule whatever the format.
+type RowWriter interface {
+	// WriteRow writes one row in the columns the writer was made for.
+	WriteRow(Row) error
+	// Flush writes what is buffered to the underlying writer.
+	Flush() error
+}
+
 // CSVWriter writes rows as CSV (RFC 4180; NULL is an empty field).
 type CSVWriter struct {
 	w      *csv.Writer
+	cols   []Column
 	fields []string
 	buf    []byte
 }
 
-// NewCSVWriter writes the header line at once.
+// NewCSVWriter writes the header line (into its buffer) at once.
 func NewCSVWriter(w io.Writer, cols []Column) (*CSVWriter, error) {
-	cw := &CSVWriter{w: csv.NewWriter(w), fields: make([]string, len(cols))}
+	cw := &CSVWriter{w: csv.NewWriter(w), cols: cols, fields: make([]string, len(cols))}
 	for i, c := range cols {
 		cw.fields[i] = c.Name
 	}
 	return cw, cw.w.Write(cw.fields)
 }
 
-// Write writes one row.
-func (cw *CSVWriter) Write(cols []Column, row Row) error {
+// WriteRow writes one row.
+func (cw *CSVWriter) WriteRow(row Row) error {
 	for i, v := range row {
 		cw.fields[i] = ""
 		if !v.Valid {
 			continue
 		}
-		switch cols[i].Kind {
+		switch cw.cols[i].Kind {
 		case Int:
 			cw.fields[i] = strconv.FormatInt(v.I, 10)
 		case Float:
@@ -63,6 +74,48 @@ func (cw *CSVWriter) Write(cols []Column, row Row) error {
 func (cw *CSVWriter) Flush() error {
 	cw.w.Flush()
 	return cw.w.Error()
+}
+
+// ndjsonBuffer is what an NDJSONWriter holds before it writes on: whole
+// lines, in writes large enough to cost little.
+const ndjsonBuffer = 60 << 10
+
+// NDJSONWriter writes rows as NDJSON: one JSON object a line, its keys the
+// columns' names in column order, NULL as null.
+type NDJSONWriter struct {
+	w     io.Writer
+	cols  []Column
+	names []string
+	buf   []byte
+}
+
+// NewNDJSONWriter returns a writer of rows of cols to w.
+func NewNDJSONWriter(w io.Writer, cols []Column) *NDJSONWriter {
+	nw := &NDJSONWriter{w: w, cols: cols, names: make([]string, len(cols)), buf: make([]byte, 0, ndjsonBuffer+4<<10)}
+	for i, c := range cols {
+		nw.names[i] = c.Name
+	}
+	return nw
+}
+
+// WriteRow writes one row, passing whole lines on once the buffer is full.
+func (nw *NDJSONWriter) WriteRow(row Row) error {
+	nw.buf = AppendJSON(nw.buf, nw.cols, nw.names, row)
+	nw.buf = append(nw.buf, '\n')
+	if len(nw.buf) > ndjsonBuffer {
+		return nw.Flush()
+	}
+	return nil
+}
+
+// Flush writes what is buffered to the underlying writer.
+func (nw *NDJSONWriter) Flush() error {
+	if len(nw.buf) == 0 {
+		return nil
+	}
+	_, err := nw.w.Write(nw.buf)
+	nw.buf = nw.buf[:0]
+	return err
 }
 
 // AppendJSON appends a row as a JSON object whose keys are names, in

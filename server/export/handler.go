@@ -159,61 +159,49 @@ func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *data
 	if r.Method == http.MethodHead {
 		return
 	}
-	flusher, _ := w.(http.Flusher)
-	n := 0
-	flush := func() {
-		if flusher != nil {
-			flusher.Flush()
-		}
-	}
+	var rw dataset.RowWriter
 	if format == "csv" {
 		if bom {
 			_, _ = w.Write([]byte("\uFEFF"))
 		}
-		cw, err := dataset.NewCSVWriter(w, q.Columns)
-		if err == nil {
-			err = dataset.Stream(ctx, db, q, func(row dataset.Row) error {
-				if err := cw.Write(q.Columns, row); err != nil {
-					return err
-				}
-				if n++; n%flushEvery == 0 {
-					if err := cw.Flush(); err != nil {
-						return err
-					}
-					flush()
-				}
-				return nil
-			})
+		if rw, err = dataset.NewCSVWriter(w, q.Columns); err != nil {
+			streamFailed(ctx, name, 0, err)
+			return
 		}
-		if ferr := cw.Flush(); err == nil {
-			err = ferr
+	} else {
+		rw = dataset.NewNDJSONWriter(w, q.Columns)
+	}
+	n, err := writeRows(ctx, w, db, q, rw)
+	streamFailed(ctx, name, n, err)
+}
+
+// writeRows streams q's rows through rw, the one flush rule of every
+// format: every flushEvery rows rw hands on what it holds and the
+// connection is flushed, so that the client sees progress; at the end rw
+// hands on the rest, unless the stream failed. It returns the rows
+// written.
+func writeRows(ctx context.Context, w http.ResponseWriter, db *database.DB, q *dataset.Query, rw dataset.RowWriter) (int, error) {
+	flusher, _ := w.(http.Flusher)
+	n := 0
+	err := dataset.Stream(ctx, db, q, func(row dataset.Row) error {
+		if err := rw.WriteRow(row); err != nil {
+			return err
 		}
-		streamFailed(ctx, name, n, err)
-		return
-	}
-	names := make([]string, len(q.Columns))
-	for i, c := range q.Columns {
-		names[i] = c.Name
-	}
-	buf := make([]byte, 0, 64<<10)
-	err = dataset.Stream(ctx, db, q, func(row dataset.Row) error {
-		buf = dataset.AppendJSON(buf, q.Columns, names, row)
-		buf = append(buf, '\n')
-		if n++; len(buf) > 60<<10 {
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
-			buf = buf[:0]
-			if n%flushEvery < 100 {
-				flush()
-			}
+		if n++; n%flushEvery != 0 {
+			return nil
+		}
+		if err := rw.Flush(); err != nil {
+			return err
+		}
+		if flusher != nil {
+			flusher.Flush()
 		}
 		return nil
 	})
-	if err == nil {
-		_, err = w.Write(buf)
+	if err != nil {
+		return n, err
 	}
-	streamFailed(ctx, name, n, err)
+	return n, rw.Flush()
 }
 
 // streamFailed logs an export that stopped part-way. The status has gone,

@@ -137,23 +137,17 @@ func join(op string, a, b dataset.Cond) dataset.Cond {
 	return func(bd *dataset.Builder) string { return "(" + a(bd) + " " + op + " " + b(bd) + ")" }
 }
 
-func (p *parser) or() (dataset.Cond, error) {
-	c, err := p.and()
-	for err == nil && p.keyword("or") {
-		var d dataset.Cond
-		if d, err = p.and(); err == nil {
-			c = join("OR", c, d)
-		}
-	}
-	return c, err
-}
+func (p *parser) or() (dataset.Cond, error)  { return p.joined("or", "OR", p.and) }
+func (p *parser) and() (dataset.Cond, error) { return p.joined("and", "AND", p.unary) }
 
-func (p *parser) and() (dataset.Cond, error) {
-	c, err := p.unary()
-	for err == nil && p.keyword("and") {
+// joined reads one or more operands separated by the keyword word, joined
+// left to right by the SQL operator op.
+func (p *parser) joined(word, op string, operand func() (dataset.Cond, error)) (dataset.Cond, error) {
+	c, err := operand()
+	for err == nil && p.keyword(word) {
 		var d dataset.Cond
-		if d, err = p.unary(); err == nil {
-			c = join("AND", c, d)
+		if d, err = operand(); err == nil {
+			c = join(op, c, d)
 		}
 	}
 	return c, err

@@ -273,13 +273,9 @@ func (im *importer) organisations(next *refdata.Hierarchy) error {
 		im.cur.orgs[o.code] = row
 		im.rep.Updated = append(im.rep.Updated, fmt.Sprintf("%s %s: %s", strings.ToLower(string(o.tier)), o.code, strings.Join(what, "; ")))
 	}
-	var left []string
-	for code, o := range im.cur.orgs {
-		if !seen[code] && o.Tier == organisation.TierCCG {
-			left = append(left, code)
-		}
-	}
-	sort.Strings(left)
+	left := sortedCodes(im.cur.orgs, func(code string, o *ent.Organisation) bool {
+		return !seen[code] && o.Tier == organisation.TierCCG
+	})
 	for _, code := range left {
 		im.rep.Skipped = append(im.rep.Skipped, fmt.Sprintf("CCG %s: not an open CCG in the files; left as it is", code))
 	}
@@ -418,13 +414,9 @@ func closingReasons(d *refdata.Derivation) map[string]string {
 // closePractices closes the active practices no longer in the files, in
 // code order, with why's reason.
 func (im *importer) closePractices(inFile map[string]bool, why map[string]string) error {
-	var closing []string
-	for c, p := range im.cur.practices {
-		if !inFile[c] && p.Status == practice.StatusACTIVE {
-			closing = append(closing, c)
-		}
-	}
-	sort.Strings(closing)
+	closing := sortedCodes(im.cur.practices, func(code string, p *ent.Practice) bool {
+		return !inFile[code] && p.Status == practice.StatusACTIVE
+	})
 	for _, c := range closing {
 		if err := im.cur.practices[c].Update().SetStatus(practice.StatusCLOSED).Exec(im.ctx); err != nil {
 			return fmt.Errorf("closing practice %s: %w", c, err)
@@ -450,4 +442,16 @@ func (im *importer) skipPractices(d *refdata.Derivation) {
 	}
 	sort.Strings(skipped)
 	im.rep.Skipped = append(im.rep.Skipped, skipped...)
+}
+
+// sortedCodes returns the codes of byCode whose rows keep holds, in order.
+func sortedCodes[R any](byCode map[string]R, keep func(code string, row R) bool) []string {
+	var codes []string
+	for code, row := range byCode {
+		if keep(code, row) {
+			codes = append(codes, code)
+		}
+	}
+	sort.Strings(codes)
+	return codes
 }

@@ -11,15 +11,13 @@ import (
 	"dpcma/server/seed"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
-
 // The catalogue is read once per data revision: a second request shares
 // it, and a change (which moves the revision on) is seen at once.
 func TestCataloguesFollowTheRevision(t *testing.T) {
+	ctx := context.Background()
 	dbtest.Each(t, func(t *testing.T, backend string) {
-		db := dbtest.Open(t, backend, seed.Small)
-		ctx := context.Background()
 		var c Catalogues
+		db := dbtest.Open(t, backend, seed.Small)
 		first, rev, err := c.Load(ctx, db)
 		if err != nil {
 			t.Fatal(err)
@@ -40,3 +38,5 @@ func TestCataloguesFollowTheRevision(t *testing.T) {
 		}
 	})
 }
+
+func TestMain(m *testing.M) { dbtest.Main(m) }

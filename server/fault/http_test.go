@@ -47,7 +47,7 @@ func TestWriteInternal(t *testing.T) {
 // An authorisation error is 401 (with a challenge) or 403 with its code
 // and message; anything else is a 500 that does not show it.
 func TestWriteFault(t *testing.T) {
-	cases := []struct {
+	for _, c := range []struct {
 		err       error
 		status    int
 		body      string
@@ -56,8 +56,7 @@ func TestWriteFault(t *testing.T) {
 		{fault.Unauthenticatedf("the token has expired"), http.StatusUnauthorized, `{"error":{"code":"UNAUTHENTICATED","message":"the token has expired"}}`, true},
 		{fault.Forbiddenf("no reads"), http.StatusForbidden, `{"error":{"code":"FORBIDDEN","message":"no reads"}}`, false},
 		{errors.New("boom"), http.StatusInternalServerError, `{"error":{"code":"INTERNAL_SERVER_ERROR","message":"internal error"}}`, false},
-	}
-	for _, c := range cases {
+	} {
 		rec := httptest.NewRecorder()
 		rec.Header().Set("ETag", `W/"x"`)
 		fault.WriteFault(rec, c.err)

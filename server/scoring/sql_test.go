@@ -106,13 +106,6 @@ func TestSQLMatchesTheGoRules(t *testing.T) {
 	})
 }
 
-func deref(p *float64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
 // MeanSQL and LevelNameSQL give what MeanSum.Mean and LevelName give, on
 // each database.
 func TestMeanAndLevelNameSQLMatchTheGoRules(t *testing.T) {
@@ -142,4 +135,11 @@ func TestMeanAndLevelNameSQLMatchTheGoRules(t *testing.T) {
 			}
 		}
 	})
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

@@ -20,7 +20,7 @@ import (
 	"dpcma/ent/grant"
 	"dpcma/server/accounts"
 	"dpcma/server/app"
-	"dpcma/server/export"
+	"dpcma/server/dataset"
 )
 
 // get sends a GET through the real handler.
@@ -199,7 +199,7 @@ func TestExportMaturityMatchesAPI(t *testing.T) {
 				t.Fatalf("%s: status %d: %s", format, rec.Code, rec.Body)
 			}
 			rows := readExport(t, format, rec.Body.Bytes())
-			checkMaturityRows(t, rows, api, "code", export.DomainColumn)
+			checkMaturityRows(t, rows, api, "code", dataset.DomainColumn)
 			for _, row := range rows {
 				if row["period"] != period || row["ccg_code"] != "00C" || row["region_code"] != "Y54" {
 					t.Errorf("row %s has period %s, ccg %s, region %s", row["code"], row["period"], row["ccg_code"], row["region_code"])
@@ -210,7 +210,7 @@ func TestExportMaturityMatchesAPI(t *testing.T) {
 		domain := "Patient online"
 		api = e.ccgMaturity("00C", period, &domain)
 		rec := e.get("/export/maturity.csv?org=00C&period="+period+"&domain="+url.QueryEscape(domain), nil)
-		checkMaturityRows(t, readCSV(t, rec.Body.Bytes()), api, "code", export.DomainColumn)
+		checkMaturityRows(t, readCSV(t, rec.Body.Bytes()), api, "code", dataset.DomainColumn)
 
 		// Every organisation and practice of every period, by tier.
 		var counts struct {

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"dpcma/server/app"
-	"dpcma/server/export"
+	"dpcma/server/dataset"
 )
 
 // odataAll reads an entity set query, following every next link, and
@@ -73,11 +73,11 @@ func TestODataMatchesAPI(t *testing.T) {
 			for k, v := range r {
 				r[strings.ToLower(k)] = v
 			}
-			for _, c := range export.Maturity(nil).Columns {
+			for _, c := range dataset.Maturity(nil).Columns {
 				r[c.Name] = r[c.ODataName()]
 			}
 		}
-		checkMaturityRows(t, rows, api, "code", func(d string) string { return export.Column{Name: export.DomainColumn(d)}.ODataName() })
+		checkMaturityRows(t, rows, api, "code", func(d string) string { return dataset.Column{Name: dataset.DomainColumn(d)}.ODataName() })
 
 		// Answers, with the same filter as the export.
 		rows, count, _ = e.odataAll("/odata/Responses?$count=true&$filter=" + q("CcgCode eq '00C' and Period eq '2016-17-H1'"))

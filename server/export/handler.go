@@ -1,22 +1,26 @@
+// Package export serves the data sets (server/dataset) as files for BI
+// tools: GET /export/{set}.{csv,json}, CSV or NDJSON, with the set's
+// query parameters, an ETag per data revision, and a cap on the exports
+// running at once. The OData feed (server/odata) takes its limits from
+// Config.
 package export
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"dpcma/server/access"
 	"dpcma/server/database"
+	"dpcma/server/dataset"
 	"dpcma/server/fault"
 )
 
@@ -60,20 +64,20 @@ const flushEvery = 2000
 func Handler(db *database.DB, cfg Config) http.Handler {
 	cfg = cfg.WithDefaults()
 	slots := make(chan struct{}, cfg.MaxConcurrent)
-	catalogues := &Catalogues{}
+	catalogues := &dataset.Catalogues{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			WriteError(w, http.StatusMethodNotAllowed, fault.MethodNotAllowed, "exports are read with GET")
+			fault.WriteError(w, http.StatusMethodNotAllowed, fault.MethodNotAllowed, "exports are read with GET")
 			return
 		}
 		if err := access.Read(access.From(r.Context()), cfg.AnonymousReads); err != nil {
-			WriteFault(w, err)
+			fault.WriteFault(w, err)
 			return
 		}
 		name, format, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/export/"), ".")
-		if !ok || (format != "csv" && format != "json") || setByName(name) == "" {
-			WriteError(w, http.StatusNotFound, fault.NotFound,
+		if !ok || (format != "csv" && format != "json") || !dataset.Known(name) {
+			fault.WriteError(w, http.StatusNotFound, fault.NotFound,
 				"no such export: use /export/{practices,responses,maturity,organisations}.{csv,json}")
 			return
 		}
@@ -83,36 +87,13 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		case slots <- struct{}{}:
 			defer func() { <-slots }()
 		case <-time.After(cfg.QueueWait):
-			WriteError(w, http.StatusServiceUnavailable, fault.ServerBusy, "too many exports are running: try again shortly")
+			fault.WriteError(w, http.StatusServiceUnavailable, fault.ServerBusy, "too many exports are running: try again shortly")
 			return
 		case <-ctx.Done():
 			return
 		}
 		serve(ctx, w, r, db, catalogues, name, format)
 	})
-}
-
-func setByName(name string) string {
-	switch name {
-	case "practices", "responses", "maturity", "organisations":
-		return name
-	}
-	return ""
-}
-
-// SetFor returns the named set for the catalogue.
-func SetFor(name string, cat *Catalogue) *Set {
-	switch name {
-	case "practices":
-		return Practices
-	case "responses":
-		return Responses
-	case "organisations":
-		return Organisations
-	case "maturity":
-		return Maturity(cat.Domains)
-	}
-	return nil
 }
 
 // ETag is the entity tag of a response: the data revision and the
@@ -148,20 +129,20 @@ func NotModified(w http.ResponseWriter, r *http.Request, etag string) bool {
 	return false
 }
 
-func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, catalogues *Catalogues, name, format string) {
+func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, catalogues *dataset.Catalogues, name, format string) {
 	// The revision is read before the data: a write in between gives a
 	// tag older than the data, which only costs a later full download.
 	cat, rev, err := catalogues.Load(ctx, db)
 	if err != nil {
-		WriteInternal(ctx, w, err, "export")
+		fault.WriteInternal(ctx, w, err, "export", database.Unavailable(err))
 		return
 	}
 	etag := ETag(rev, r.URL)
-	set := SetFor(name, cat)
+	set := dataset.SetFor(name, cat)
 	q, bom, err := ParseParams(set, cat, r.URL.Query(), format)
 	var perr *ParseError
 	if errors.As(err, &perr) {
-		WriteError(w, http.StatusBadRequest, fault.BadUserInput, perr.Msg)
+		fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, perr.Msg)
 		return
 	}
 	if NotModified(w, r, etag) {
@@ -178,61 +159,49 @@ func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, db *data
 	if r.Method == http.MethodHead {
 		return
 	}
-	flusher, _ := w.(http.Flusher)
-	n := 0
-	flush := func() {
-		if flusher != nil {
-			flusher.Flush()
-		}
-	}
+	var rw dataset.RowWriter
 	if format == "csv" {
 		if bom {
 			_, _ = w.Write([]byte("\uFEFF"))
 		}
-		cw, err := NewCSVWriter(w, q.Columns)
-		if err == nil {
-			err = Stream(ctx, db, q, func(row Row) error {
-				if err := cw.Write(q.Columns, row); err != nil {
-					return err
-				}
-				if n++; n%flushEvery == 0 {
-					if err := cw.Flush(); err != nil {
-						return err
-					}
-					flush()
-				}
-				return nil
-			})
+		if rw, err = dataset.NewCSVWriter(w, q.Columns); err != nil {
+			streamFailed(ctx, name, 0, err)
+			return
 		}
-		if ferr := cw.Flush(); err == nil {
-			err = ferr
+	} else {
+		rw = dataset.NewNDJSONWriter(w, q.Columns)
+	}
+	n, err := writeRows(ctx, w, db, q, rw)
+	streamFailed(ctx, name, n, err)
+}
+
+// writeRows streams q's rows through rw, the one flush rule of every
+// format: every flushEvery rows rw hands on what it holds and the
+// connection is flushed, so that the client sees progress; at the end rw
+// hands on the rest, unless the stream failed. It returns the rows
+// written.
+func writeRows(ctx context.Context, w http.ResponseWriter, db *database.DB, q *dataset.Query, rw dataset.RowWriter) (int, error) {
+	flusher, _ := w.(http.Flusher)
+	n := 0
+	err := dataset.Stream(ctx, db, q, func(row dataset.Row) error {
+		if err := rw.WriteRow(row); err != nil {
+			return err
 		}
-		streamFailed(ctx, name, n, err)
-		return
-	}
-	names := make([]string, len(q.Columns))
-	for i, c := range q.Columns {
-		names[i] = c.Name
-	}
-	buf := make([]byte, 0, 64<<10)
-	err = Stream(ctx, db, q, func(row Row) error {
-		buf = AppendJSON(buf, q.Columns, names, row)
-		buf = append(buf, '\n')
-		if n++; len(buf) > 60<<10 {
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
-			buf = buf[:0]
-			if n%flushEvery < 100 {
-				flush()
-			}
+		if n++; n%flushEvery != 0 {
+			return nil
+		}
+		if err := rw.Flush(); err != nil {
+			return err
+		}
+		if flusher != nil {
+			flusher.Flush()
 		}
 		return nil
 	})
-	if err == nil {
-		_, err = w.Write(buf)
+	if err != nil {
+		return n, err
 	}
-	streamFailed(ctx, name, n, err)
+	return n, rw.Flush()
 }
 
 // streamFailed logs an export that stopped part-way. The status has gone,
@@ -243,145 +212,4 @@ func streamFailed(ctx context.Context, name string, rows int, err error) {
 		return
 	}
 	slog.ErrorContext(ctx, "export stopped part-way", "export", name, "rows", rows, "err", err)
-}
-
-// ParseParams reads an export's query parameters into a query over set.
-func ParseParams(set *Set, cat *Catalogue, params url.Values, format string) (*Query, bool, error) {
-	q := &Query{Set: set, Columns: set.Columns}
-	bom := false
-	for key, vals := range params {
-		if len(vals) != 1 {
-			return nil, false, badf("parameter %s is given %d times", key, len(vals))
-		}
-		v := vals[0]
-		if key == "bom" {
-			if format != "csv" {
-				return nil, false, badf("bom applies to CSV only")
-			}
-			switch v {
-			case "1", "true":
-				bom = true
-			case "0", "false":
-			default:
-				return nil, false, badf("bom must be 1 or 0, not %q", v)
-			}
-			continue
-		}
-		if !slices.Contains(set.Params, key) {
-			valid := append([]string{"bom"}, set.Params...)
-			if format != "csv" {
-				valid = valid[1:]
-			}
-			return nil, false, badf("unknown parameter %q for %s: use %s", key, set.Name, strings.Join(valid, ", "))
-		}
-		cond, err := paramCond(set, cat, key, v, q)
-		if err != nil {
-			return nil, false, err
-		}
-		if cond != nil {
-			q.Where = append(q.Where, cond)
-		}
-	}
-	return q, bom, nil
-}
-
-// eq is the condition column = v.
-func eq(set *Set, column string, v any) Cond {
-	c, _ := set.Column(column)
-	return func(b *Builder) string { return c.expr + " = " + b.Arg(v) }
-}
-
-func paramCond(set *Set, cat *Catalogue, key, v string, q *Query) (Cond, error) {
-	switch key {
-	case "tier":
-		tiers := map[string][]string{"organisations": {"NATIONAL", "REGION", "STP", "CCG"},
-			"maturity": {"NATIONAL", "REGION", "STP", "CCG", "PRACTICE"}, "responses": {"PRACTICE", "CCG"}}[set.Name]
-		t := strings.ToUpper(v)
-		if !slices.Contains(tiers, t) {
-			return nil, badf("unknown tier %q: use %s", v, strings.Join(tiers, ", "))
-		}
-		if set.Name == "responses" {
-			return eq(set, "respondent", t), nil
-		}
-		return eq(set, "tier", t), nil
-	case "org":
-		code := strings.ToUpper(v)
-		tier, ok := cat.Orgs[code]
-		if !ok {
-			return nil, badf("unknown organisation %q: give the ODS code of England (ENG), a region, STP or CCG", v)
-		}
-		switch tier {
-		case "REGION":
-			return eq(set, "region_code", code), nil
-		case "STP":
-			return eq(set, "stp_code", code), nil
-		case "CCG":
-			return eq(set, "ccg_code", code), nil
-		}
-		return nil, nil // England: everything
-	case "period":
-		if !slices.Contains(cat.Periods, v) {
-			return nil, badf("unknown period %q: valid periods are %s", v, strings.Join(cat.Periods, ", "))
-		}
-		return eq(set, "period", v), nil
-	case "domain":
-		if !slices.Contains(cat.Domains, v) {
-			return nil, badf("unknown domain %q: valid domains are %s", v, strings.Join(cat.Domains, ", "))
-		}
-		if set.Name == "maturity" {
-			q.Domain = v
-			return nil, nil
-		}
-		return eq(set, "domain", v), nil
-	case "indicator":
-		code := strings.ToUpper(v)
-		if !slices.Contains(cat.Indicators, code) {
-			return nil, badf("unknown indicator %q", v)
-		}
-		return eq(set, "indicator", code), nil
-	}
-	return nil, badf("unknown parameter %q", key)
-}
-
-// WriteError writes {"error":{"code":...,"message":...}} on one line, the
-// shape OData clients expect; exports use it too.
-func WriteError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Del("ETag")
-	w.Header().Del("Content-Disposition")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-}
-
-// WriteFault writes an authorisation error as 401 or 403.
-func WriteFault(w http.ResponseWriter, err error) {
-	var f *fault.Error
-	if !errors.As(err, &f) {
-		WriteError(w, http.StatusInternalServerError, fault.Internal, "internal error")
-		return
-	}
-	status := http.StatusForbidden
-	if f.Code == fault.Unauthenticated {
-		status = http.StatusUnauthorized
-		w.Header().Set("WWW-Authenticate", `Bearer realm="dpcma"`)
-	}
-	WriteError(w, status, f.Code, f.Message)
-}
-
-// WriteInternal answers a request whose reading failed before any of the
-// answer was written (what names the request in the log): a deadline is
-// TIMEOUT, a database that cannot be reached SERVICE_UNAVAILABLE (both
-// 503, to be retried), a client that went nothing, anything else 500.
-func WriteInternal(ctx context.Context, w http.ResponseWriter, err error, what string) {
-	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		WriteError(w, http.StatusServiceUnavailable, fault.Timeout, "the request took too long")
-	case ctx.Err() != nil: // the client went: no one reads an answer
-	case database.Unavailable(err):
-		slog.WarnContext(ctx, "database unavailable", "err", err)
-		WriteError(w, http.StatusServiceUnavailable, fault.ServiceUnavailable, "the database is unavailable: try again shortly")
-	default:
-		slog.ErrorContext(ctx, what+" failed", "err", err)
-		WriteError(w, http.StatusInternalServerError, fault.Internal, "internal error")
-	}
 }

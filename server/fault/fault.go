@@ -1,7 +1,8 @@
 // Package fault holds the errors dpcma shows its users, whatever the
 // surface (GraphQL, HTTP exports, commands): a code from a small
 // documented set, a message safe to show, and details for programs.
-// Domain packages return them; each surface presents them.
+// Domain packages return them; each surface presents them (http.go
+// writes them for the HTTP surfaces other than GraphQL).
 package fault
 
 import (

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"dpcma/server/export"
+	"dpcma/server/dataset"
 )
 
 // The subset of OData's $filter dpcma understands: comparisons of a
@@ -96,7 +96,7 @@ const (
 )
 
 type parser struct {
-	set  *export.Set
+	set  *dataset.Set
 	toks []token
 	i    int
 	// depth is the nesting of not and parentheses; comparisons counts
@@ -117,7 +117,7 @@ func (p *parser) keyword(word string) bool {
 }
 
 // parseFilter turns a $filter into a condition over set's columns.
-func parseFilter(set *export.Set, s string) (export.Cond, error) {
+func parseFilter(set *dataset.Set, s string) (dataset.Cond, error) {
 	toks, err := tokenize(s)
 	if err != nil {
 		return nil, err
@@ -133,33 +133,27 @@ func parseFilter(set *export.Set, s string) (export.Cond, error) {
 	return c, nil
 }
 
-func join(op string, a, b export.Cond) export.Cond {
-	return func(bd *export.Builder) string { return "(" + a(bd) + " " + op + " " + b(bd) + ")" }
+func join(op string, a, b dataset.Cond) dataset.Cond {
+	return func(bd *dataset.Builder) string { return "(" + a(bd) + " " + op + " " + b(bd) + ")" }
 }
 
-func (p *parser) or() (export.Cond, error) {
-	c, err := p.and()
-	for err == nil && p.keyword("or") {
-		var d export.Cond
-		if d, err = p.and(); err == nil {
-			c = join("OR", c, d)
+func (p *parser) or() (dataset.Cond, error)  { return p.joined("or", "OR", p.and) }
+func (p *parser) and() (dataset.Cond, error) { return p.joined("and", "AND", p.unary) }
+
+// joined reads one or more operands separated by the keyword word, joined
+// left to right by the SQL operator op.
+func (p *parser) joined(word, op string, operand func() (dataset.Cond, error)) (dataset.Cond, error) {
+	c, err := operand()
+	for err == nil && p.keyword(word) {
+		var d dataset.Cond
+		if d, err = operand(); err == nil {
+			c = join(op, c, d)
 		}
 	}
 	return c, err
 }
 
-func (p *parser) and() (export.Cond, error) {
-	c, err := p.unary()
-	for err == nil && p.keyword("and") {
-		var d export.Cond
-		if d, err = p.unary(); err == nil {
-			c = join("AND", c, d)
-		}
-	}
-	return c, err
-}
-
-func (p *parser) unary() (export.Cond, error) {
+func (p *parser) unary() (dataset.Cond, error) {
 	if p.depth++; p.depth > maxFilterDepth {
 		return nil, fmt.Errorf("the filter nests not and parentheses more than %d deep", maxFilterDepth)
 	}
@@ -171,7 +165,7 @@ func (p *parser) unary() (export.Cond, error) {
 		}
 		// NOT of a comparison with a NULL side is NULL in SQL, false in
 		// OData's two-valued logic once negated: COALESCE keeps it false.
-		return func(b *export.Builder) string { return "NOT COALESCE(" + c(b) + ", FALSE)" }, nil
+		return func(b *dataset.Builder) string { return "NOT COALESCE(" + c(b) + ", FALSE)" }, nil
 	}
 	if p.peek().kind == tLParen {
 		p.next()
@@ -189,7 +183,7 @@ func (p *parser) unary() (export.Cond, error) {
 
 // operand is a property or a literal.
 type operand struct {
-	col     *export.Column
+	col     *dataset.Column
 	lit     any // string, int64, float64, bool; nil for null
 	litKind string
 	text    string
@@ -236,7 +230,7 @@ func (p *parser) operand() (operand, error) {
 	return operand{}, fmt.Errorf("unexpected %q at position %d", t.text, t.pos+1)
 }
 
-func (p *parser) comparison() (export.Cond, error) {
+func (p *parser) comparison() (dataset.Cond, error) {
 	if p.comparisons++; p.comparisons > maxFilterComparisons {
 		return nil, fmt.Errorf("the filter has more than %d comparisons", maxFilterComparisons)
 	}
@@ -269,35 +263,35 @@ func (p *parser) comparison() (export.Cond, error) {
 	if right.litKind == "null" {
 		switch name {
 		case "eq":
-			return func(*export.Builder) string { return expr + " IS NULL" }, nil
+			return func(*dataset.Builder) string { return expr + " IS NULL" }, nil
 		case "ne":
-			return func(*export.Builder) string { return expr + " IS NOT NULL" }, nil
+			return func(*dataset.Builder) string { return expr + " IS NOT NULL" }, nil
 		}
 		return nil, fmt.Errorf("null can only be compared with eq or ne")
 	}
-	want := map[export.Kind]string{export.String: "string", export.Int: "number", export.Float: "number", export.Bool: "boolean"}[c.Kind]
+	want := map[dataset.Kind]string{dataset.String: "string", dataset.Int: "number", dataset.Float: "number", dataset.Bool: "boolean"}[c.Kind]
 	if want == "" {
 		return nil, fmt.Errorf("filtering on %s is not supported (only eq null and ne null)", left.text)
 	}
 	if right.litKind != want {
 		return nil, fmt.Errorf("%s is a %s property: compare it with a %s, not %s", left.text, want, want, right.text)
 	}
-	if c.Kind == export.Bool && name != "eq" && name != "ne" {
+	if c.Kind == dataset.Bool && name != "eq" && name != "ne" {
 		return nil, fmt.Errorf("%s is a boolean: compare it with eq or ne", left.text)
 	}
 	lit := right.lit
-	if c.Kind == export.Float {
+	if c.Kind == dataset.Float {
 		if n, ok := lit.(int64); ok {
 			lit = float64(n)
 		}
 	}
-	if _, ok := lit.(float64); ok && c.Kind == export.Int {
+	if _, ok := lit.(float64); ok && c.Kind == dataset.Int {
 		// PostgreSQL takes the parameter for a whole number and refuses
 		// 1.5: compare as numbers with a fraction.
 		expr = "CAST(" + expr + " AS DOUBLE PRECISION)"
 	}
 	if name == "ne" && c.Nullable {
-		return func(b *export.Builder) string { return "(" + expr + " <> " + b.Arg(lit) + " OR " + expr + " IS NULL)" }, nil
+		return func(b *dataset.Builder) string { return "(" + expr + " <> " + b.Arg(lit) + " OR " + expr + " IS NULL)" }, nil
 	}
-	return func(b *export.Builder) string { return expr + " " + op + " " + b.Arg(lit) }, nil
+	return func(b *dataset.Builder) string { return expr + " " + op + " " + b.Arg(lit) }, nil
 }

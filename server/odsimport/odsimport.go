@@ -273,13 +273,9 @@ func (im *importer) organisations(next *refdata.Hierarchy) error {
 		im.cur.orgs[o.code] = row
 		im.rep.Updated = append(im.rep.Updated, fmt.Sprintf("%s %s: %s", strings.ToLower(string(o.tier)), o.code, strings.Join(what, "; ")))
 	}
-	var left []string
-	for code, o := range im.cur.orgs {
-		if !seen[code] && o.Tier == organisation.TierCCG {
-			left = append(left, code)
-		}
-	}
-	sort.Strings(left)
+	left := sortedCodes(im.cur.orgs, func(code string, o *ent.Organisation) bool {
+		return !seen[code] && o.Tier == organisation.TierCCG
+	})
 	for _, code := range left {
 		im.rep.Skipped = append(im.rep.Skipped, fmt.Sprintf("CCG %s: not an open CCG in the files; left as it is", code))
 	}
@@ -288,6 +284,25 @@ func (im *importer) organisations(next *refdata.Hierarchy) error {
 
 // practices creates, updates, reopens and closes practices.
 func (im *importer) practices(next *refdata.Hierarchy, d *refdata.Derivation) error {
+	creates, inFile, err := im.updatePractices(next)
+	if err != nil {
+		return err
+	}
+	if err := im.createPractices(creates); err != nil {
+		return err
+	}
+	if err := im.closePractices(inFile, closingReasons(d)); err != nil {
+		return err
+	}
+	im.skipPractices(d)
+	sort.Strings(im.rep.Updated)
+	return nil
+}
+
+// updatePractices updates the practices both the files and the database
+// hold, and returns the creates of those only the files hold (made in
+// batches after) and the codes of every practice in the files.
+func (im *importer) updatePractices(next *refdata.Hierarchy) ([]*ent.PracticeCreate, map[string]bool, error) {
 	ccgRegion := map[string]string{}
 	for _, c := range next.CCGs {
 		ccgRegion[c.Code] = c.Region
@@ -296,60 +311,80 @@ func (im *importer) practices(next *refdata.Hierarchy, d *refdata.Derivation) er
 	for _, o := range im.cur.orgs {
 		code[o.ID] = o.OdsCode
 	}
-	id := func(c string) int { return im.cur.orgs[c].ID }
 	inFile := map[string]bool{}
 	var creates []*ent.PracticeCreate
 	for _, p := range next.Practices {
 		inFile[p.Code] = true
 		old, ok := im.cur.practices[p.Code]
 		if !ok {
-			c := im.client.Practice.Create().SetOdsCode(p.Code).SetName(p.Name).SetPostcode(p.Postcode).SetListSize(p.ListSize).
-				SetLocalOffice(p.LocalOffice).SetCcgID(id(p.CCG)).SetStpID(id(p.STP)).SetRegionID(id(ccgRegion[p.CCG]))
-			seed.SetAttributes(c.Mutation(), p)
-			creates = append(creates, c)
-			im.rescore = true
-			im.rep.Created = append(im.rep.Created, fmt.Sprintf("practice %s %s (CCG %s)", p.Code, p.Name, p.CCG))
+			creates = append(creates, im.newPractice(p, ccgRegion[p.CCG]))
 			continue
 		}
-		was := practiceOf(old, code)
-		var what []string
-		u := old.Update()
-		if old.Status == practice.StatusCLOSED {
-			u.SetStatus(practice.StatusACTIVE)
-			what = append(what, "reopened")
-			im.rescore = true
+		if err := im.updatePractice(old, practiceOf(old, code), p, ccgRegion[p.CCG]); err != nil {
+			return nil, nil, err
 		}
-		if was.Name != p.Name {
-			u.SetName(p.Name)
-			what = append(what, fmt.Sprintf("name %q → %q", was.Name, p.Name))
-		}
-		if was.CCG != p.CCG || was.STP != p.STP || old.RegionID != id(ccgRegion[p.CCG]) {
-			u.SetCcgID(id(p.CCG)).SetStpID(id(p.STP)).SetRegionID(id(ccgRegion[p.CCG]))
-			what = append(what, fmt.Sprintf("moved from CCG %s (STP %s) to CCG %s (STP %s)", was.CCG, was.STP, p.CCG, p.STP))
-			im.rescore = true
-		}
-		if was.Postcode != p.Postcode || was.LocalOffice != p.LocalOffice {
-			u.SetPostcode(p.Postcode).SetLocalOffice(p.LocalOffice)
-			what = append(what, "postcode or local office")
-		}
-		if was.ListSize != p.ListSize {
-			u.SetListSize(p.ListSize)
-			what = append(what, fmt.Sprintf("list size %d → %d", was.ListSize, p.ListSize))
-			im.rescore = true
-		}
-		if was.ContractType != p.ContractType || was.Rurality != p.Rurality ||
-			!reflect.DeepEqual(was.Dispensing, p.Dispensing) || !reflect.DeepEqual(was.WeightedPatients, p.WeightedPatients) {
-			seed.SetAttributes(u.Mutation(), p)
-			what = append(what, "contract type, dispensing, rurality or weighted patients")
-		}
-		if len(what) == 0 {
-			continue
-		}
-		if err := u.Exec(im.ctx); err != nil {
-			return fmt.Errorf("updating practice %s: %w", p.Code, err)
-		}
-		im.rep.Updated = append(im.rep.Updated, fmt.Sprintf("practice %s: %s", p.Code, strings.Join(what, "; ")))
 	}
+	return creates, inFile, nil
+}
+
+// orgID is the id of the organisation of a code.
+func (im *importer) orgID(code string) int { return im.cur.orgs[code].ID }
+
+// newPractice is the create of a practice new in the files, in region.
+func (im *importer) newPractice(p refdata.Practice, region string) *ent.PracticeCreate {
+	c := im.client.Practice.Create().SetOdsCode(p.Code).SetName(p.Name).SetPostcode(p.Postcode).SetListSize(p.ListSize).
+		SetLocalOffice(p.LocalOffice).SetCcgID(im.orgID(p.CCG)).SetStpID(im.orgID(p.STP)).SetRegionID(im.orgID(region))
+	seed.SetAttributes(c.Mutation(), p)
+	im.rescore = true
+	im.rep.Created = append(im.rep.Created, fmt.Sprintf("practice %s %s (CCG %s)", p.Code, p.Name, p.CCG))
+	return c
+}
+
+// updatePractice brings old, which the database holds as was, up to date
+// with the files' p in region, and reports what changed.
+func (im *importer) updatePractice(old *ent.Practice, was, p refdata.Practice, region string) error {
+	var what []string
+	u := old.Update()
+	if old.Status == practice.StatusCLOSED {
+		u.SetStatus(practice.StatusACTIVE)
+		what = append(what, "reopened")
+		im.rescore = true
+	}
+	if was.Name != p.Name {
+		u.SetName(p.Name)
+		what = append(what, fmt.Sprintf("name %q → %q", was.Name, p.Name))
+	}
+	if was.CCG != p.CCG || was.STP != p.STP || old.RegionID != im.orgID(region) {
+		u.SetCcgID(im.orgID(p.CCG)).SetStpID(im.orgID(p.STP)).SetRegionID(im.orgID(region))
+		what = append(what, fmt.Sprintf("moved from CCG %s (STP %s) to CCG %s (STP %s)", was.CCG, was.STP, p.CCG, p.STP))
+		im.rescore = true
+	}
+	if was.Postcode != p.Postcode || was.LocalOffice != p.LocalOffice {
+		u.SetPostcode(p.Postcode).SetLocalOffice(p.LocalOffice)
+		what = append(what, "postcode or local office")
+	}
+	if was.ListSize != p.ListSize {
+		u.SetListSize(p.ListSize)
+		what = append(what, fmt.Sprintf("list size %d → %d", was.ListSize, p.ListSize))
+		im.rescore = true
+	}
+	if was.ContractType != p.ContractType || was.Rurality != p.Rurality ||
+		!reflect.DeepEqual(was.Dispensing, p.Dispensing) || !reflect.DeepEqual(was.WeightedPatients, p.WeightedPatients) {
+		seed.SetAttributes(u.Mutation(), p)
+		what = append(what, "contract type, dispensing, rurality or weighted patients")
+	}
+	if len(what) == 0 {
+		return nil
+	}
+	if err := u.Exec(im.ctx); err != nil {
+		return fmt.Errorf("updating practice %s: %w", p.Code, err)
+	}
+	im.rep.Updated = append(im.rep.Updated, fmt.Sprintf("practice %s: %s", p.Code, strings.Join(what, "; ")))
+	return nil
+}
+
+// createPractices creates the new practices in batches.
+func (im *importer) createPractices(creates []*ent.PracticeCreate) error {
 	const batch = 1000
 	for len(creates) > 0 {
 		chunk := creates[:min(len(creates), batch)]
@@ -358,8 +393,12 @@ func (im *importer) practices(next *refdata.Hierarchy, d *refdata.Derivation) er
 			return fmt.Errorf("creating practices: %w", err)
 		}
 	}
+	return nil
+}
 
-	// Active practices no longer in the files close; why, when the file says.
+// closingReasons says, by practice code, why the files no longer hold a
+// practice, where they say.
+func closingReasons(d *refdata.Derivation) map[string]string {
 	why := map[string]string{}
 	for _, r := range d.Reports {
 		for c, reason := range r.Why {
@@ -369,13 +408,15 @@ func (im *importer) practices(next *refdata.Hierarchy, d *refdata.Derivation) er
 	for c, reason := range d.Skipped {
 		why[c] = reason
 	}
-	var closing []string
-	for c, p := range im.cur.practices {
-		if !inFile[c] && p.Status == practice.StatusACTIVE {
-			closing = append(closing, c)
-		}
-	}
-	sort.Strings(closing)
+	return why
+}
+
+// closePractices closes the active practices no longer in the files, in
+// code order, with why's reason.
+func (im *importer) closePractices(inFile map[string]bool, why map[string]string) error {
+	closing := sortedCodes(im.cur.practices, func(code string, p *ent.Practice) bool {
+		return !inFile[code] && p.Status == practice.StatusACTIVE
+	})
 	for _, c := range closing {
 		if err := im.cur.practices[c].Update().SetStatus(practice.StatusCLOSED).Exec(im.ctx); err != nil {
 			return fmt.Errorf("closing practice %s: %w", c, err)
@@ -387,7 +428,12 @@ func (im *importer) practices(next *refdata.Hierarchy, d *refdata.Derivation) er
 		}
 		im.rep.Closed = append(im.rep.Closed, fmt.Sprintf("practice %s %s: %s", c, im.cur.practices[c].Name, reason))
 	}
-	// Rows the files hold that dpcma does not take, by code.
+	return nil
+}
+
+// skipPractices reports the rows the files hold that dpcma does not take,
+// by code.
+func (im *importer) skipPractices(d *refdata.Derivation) {
 	var skipped []string
 	for c, reason := range d.Skipped {
 		if _, known := im.cur.practices[c]; !known {
@@ -396,6 +442,16 @@ func (im *importer) practices(next *refdata.Hierarchy, d *refdata.Derivation) er
 	}
 	sort.Strings(skipped)
 	im.rep.Skipped = append(im.rep.Skipped, skipped...)
-	sort.Strings(im.rep.Updated)
-	return nil
+}
+
+// sortedCodes returns the codes of byCode whose rows keep holds, in order.
+func sortedCodes[R any](byCode map[string]R, keep func(code string, row R) bool) []string {
+	var codes []string
+	for code, row := range byCode {
+		if keep(code, row) {
+			codes = append(codes, code)
+		}
+	}
+	sort.Strings(codes)
+	return codes
 }

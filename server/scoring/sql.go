@@ -77,3 +77,21 @@ func InCategoriesSQL(category string, s Subset) string {
 	}
 	return category + " IN (" + strings.Join(cats, ", ") + ")"
 }
+
+// MeanSQL is MeanSum.Mean as an SQL expression over the expressions of a
+// sum and its count: NULL when the count is not positive.
+func MeanSQL(sum, count string) string {
+	return "CASE WHEN " + count + " > 0 THEN " + sum + " / " + count + " END"
+}
+
+// LevelNameSQL is LevelName as an SQL expression over a level: NULL for a
+// number that is no level (LevelName's "").
+func LevelNameSQL(level string) string {
+	var b strings.Builder
+	b.WriteString("CASE " + level)
+	for l := LevelInitial; l <= LevelTransformational; l++ {
+		fmt.Fprintf(&b, " WHEN %d THEN '%s'", l, LevelName(l))
+	}
+	b.WriteString(" END")
+	return b.String()
+}

@@ -108,6 +108,37 @@ func TestSQLMatchesTheGoRules(t *testing.T) {
 	})
 }
 
+// MeanSQL and LevelNameSQL give what MeanSum.Mean and LevelName give, on
+// each database.
+func TestMeanAndLevelNameSQLMatchTheGoRules(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.None)
+		ctx := context.Background()
+		for _, m := range []scoring.MeanSum{{}, {Sum: 0, Count: 1}, {Sum: 7.5, Count: 0}, {Sum: 3, Count: 4}, {Sum: 250.5, Count: 3}} {
+			var got *float64
+			err := db.SQL.QueryRowContext(ctx, database.Rebind(db.Dialect, "SELECT "+scoring.MeanSQL("s", "c")+
+				" FROM (SELECT CAST(? AS DOUBLE PRECISION) AS s, CAST(? AS INTEGER) AS c) x"), m.Sum, m.Count).Scan(&got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := m.Mean(); (got == nil) != (want == nil) || got != nil && *got != *want {
+				t.Errorf("%+v: MeanSQL %v, Mean %v", m, deref(got), deref(want))
+			}
+		}
+		for level := scoring.LevelInitial - 1; level <= scoring.LevelTransformational+1; level++ {
+			var got *string
+			err := db.SQL.QueryRowContext(ctx, database.Rebind(db.Dialect, "SELECT "+scoring.LevelNameSQL("l")+
+				" FROM (SELECT CAST(? AS INTEGER) AS l) x"), level).Scan(&got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := scoring.LevelName(level); (got == nil) != (want == "") || got != nil && *got != want {
+				t.Errorf("level %d: LevelNameSQL %v, LevelName %q", level, got, want)
+			}
+		}
+	})
+}
+
 func deref(p *float64) any {
 	if p == nil {
 		return nil

@@ -1,296 +1,12 @@
-// Package export streams dpcma's data as flat tables for BI tools: the
-// files under /export/ (CSV or NDJSON) and, through server/odata, the
-// OData feed. Both read the same data sets defined here, each a SQL query
-// with named, typed columns, so a column means the same in every form.
-// Maturity figures are worked out in SQL from the derived tables by the
-// rules of server/scoring, as the GraphQL API works them out in Go; tests
-// hold the two equal.
-package export
+package dataset
 
 import (
-	"context"
 	"fmt"
-	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 
-	"dpcma/server/database"
 	"dpcma/server/scoring"
-
-	"entgo.io/ent/dialect"
 )
-
-// Kind is a column's type.
-type Kind int
-
-// The kinds of column.
-const (
-	String Kind = iota
-	Int
-	Float
-	Bool
-	DateTime
-)
-
-// Column is one column of a data set.
-type Column struct {
-	// Name is the CSV header and NDJSON key, in snake case; OData uses
-	// ODataName.
-	Name string
-	Kind Kind
-	// Nullable says whether the column may be empty.
-	Nullable bool
-	// Doc says what the column holds, for $metadata and the docs.
-	Doc string
-	// expr is the column's SQL over the set's FROM clause.
-	expr string
-}
-
-// ODataName is the column's OData property name: Name in Pascal case
-// (ods_code → OdsCode).
-func (c Column) ODataName() string {
-	var b strings.Builder
-	for _, part := range strings.Split(c.Name, "_") {
-		if part == "" {
-			continue
-		}
-		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-	}
-	return b.String()
-}
-
-// Expr is the column's SQL expression.
-func (c Column) Expr() string { return c.expr }
-
-// Set is a data set: a table of typed columns from one SQL query.
-type Set struct {
-	// Name is the file name (practices) and EntitySet its OData name
-	// (Practices).
-	Name, EntitySet, EntityType string
-	Columns                     []Column
-	// Key names the columns that identify a row; rows come in key order.
-	Key []string
-	// Params are the export query parameters the set accepts.
-	Params []string
-	// from builds the FROM clause; domain is the maturity domain ("" for
-	// all).
-	from func(b *Builder, domain string) string
-}
-
-// Column returns the column named name (snake case), or false.
-func (s *Set) Column(name string) (Column, bool) {
-	for _, c := range s.Columns {
-		if c.Name == name {
-			return c, true
-		}
-	}
-	return Column{}, false
-}
-
-// ODataColumn returns the column of an OData property name, or false.
-func (s *Set) ODataColumn(name string) (Column, bool) {
-	for _, c := range s.Columns {
-		if c.ODataName() == name {
-			return c, true
-		}
-	}
-	return Column{}, false
-}
-
-// Builder assembles a statement with its arguments in the dialect's
-// placeholder style.
-type Builder struct {
-	dialect string
-	args    []any
-}
-
-// NewBuilder returns a builder for dialect (dialect.SQLite or
-// dialect.Postgres).
-func NewBuilder(d string) *Builder { return &Builder{dialect: d} }
-
-// Arg adds an argument and returns its placeholder.
-func (b *Builder) Arg(v any) string {
-	b.args = append(b.args, v)
-	if b.dialect == dialect.Postgres {
-		return "$" + strconv.Itoa(len(b.args))
-	}
-	return "?"
-}
-
-// Args returns the arguments in placeholder order.
-func (b *Builder) Args() []any { return b.args }
-
-// Cond is an SQL condition over a set's columns, its arguments added
-// through b.
-type Cond func(b *Builder) string
-
-// Query is a statement over a set.
-type Query struct {
-	Set     *Set
-	Domain  string
-	Columns []Column // selected, in order
-	Where   []Cond   // ANDed
-	OrderBy []string // SQL order terms; the key is appended
-	Limit   int      // 0: no limit
-	Offset  int
-}
-
-// SQL returns the statement; its arguments are b's.
-func (q *Query) SQL(b *Builder) string {
-	from := q.Set.from(b, q.Domain)
-	var sb strings.Builder
-	sb.WriteString("SELECT ")
-	for i, c := range q.Columns {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString(c.expr)
-	}
-	sb.WriteString(" FROM ")
-	sb.WriteString(from)
-	q.tail(b, &sb, true)
-	return sb.String()
-}
-
-// CountSQL returns a statement counting the rows the query's conditions
-// leave, whatever its order and limits.
-func (q *Query) CountSQL(b *Builder) string {
-	var sb strings.Builder
-	sb.WriteString("SELECT COUNT(*) FROM ")
-	sb.WriteString(q.Set.from(b, q.Domain))
-	q.tail(b, &sb, false)
-	return sb.String()
-}
-
-func (q *Query) tail(b *Builder, sb *strings.Builder, ordered bool) {
-	if len(q.Where) > 0 {
-		sb.WriteString(" WHERE ")
-		for i, w := range q.Where {
-			if i > 0 {
-				sb.WriteString(" AND ")
-			}
-			sb.WriteString("(" + w(b) + ")")
-		}
-	}
-	if !ordered {
-		return
-	}
-	order := append([]string(nil), q.OrderBy...)
-	for _, k := range q.Set.Key {
-		c, _ := q.Set.Column(k)
-		order = append(order, c.expr)
-	}
-	sb.WriteString(" ORDER BY " + strings.Join(order, ", "))
-	if q.Limit > 0 {
-		fmt.Fprintf(sb, " LIMIT %d", q.Limit)
-	}
-	if q.Offset > 0 {
-		if q.Limit <= 0 {
-			sb.WriteString(" LIMIT -1") // SQLite needs a LIMIT before OFFSET
-		}
-		fmt.Fprintf(sb, " OFFSET %d", q.Offset)
-	}
-}
-
-// Catalogue is what the sets depend on in the data: the domains (one
-// maturity column each) and the periods, organisations and indicators
-// that parameters name.
-type Catalogue struct {
-	Domains    []string
-	Periods    []string          // codes, oldest first
-	Orgs       map[string]string // ODS code → tier
-	Indicators []string          // codes
-}
-
-// Catalogues keeps the catalogue of the latest data revision: every
-// export and every OData page needs it, and it changes only with the data
-// (each change moves the revision on). The zero value is ready to use.
-type Catalogues struct {
-	mu  sync.Mutex
-	rev int64
-	cat *Catalogue
-}
-
-// Load returns the catalogue with the data revision read before it, from
-// memory while the revision is the one it was read at. A catalogue is
-// never changed once read, so callers share it.
-func (c *Catalogues) Load(ctx context.Context, db *database.DB) (*Catalogue, int64, error) {
-	rev, err := Revision(ctx, db)
-	if err != nil {
-		return nil, 0, err
-	}
-	c.mu.Lock()
-	cat := c.cat
-	if c.rev != rev {
-		cat = nil
-	}
-	c.mu.Unlock()
-	if cat != nil {
-		return cat, rev, nil
-	}
-	if cat, err = loadCatalogue(ctx, db); err != nil {
-		return nil, 0, err
-	}
-	c.mu.Lock()
-	if c.cat == nil || rev >= c.rev {
-		c.rev, c.cat = rev, cat
-	}
-	c.mu.Unlock()
-	return cat, rev, nil
-}
-
-// loadCatalogue reads the catalogue from the database.
-func loadCatalogue(ctx context.Context, db *database.DB) (*Catalogue, error) {
-	c := &Catalogue{Orgs: map[string]string{}}
-	var err error
-	if c.Domains, err = strings1(ctx, db, "SELECT DISTINCT domain FROM indicators ORDER BY domain"); err != nil {
-		return nil, err
-	}
-	if c.Periods, err = strings1(ctx, db, "SELECT code FROM assessment_periods ORDER BY opens_on"); err != nil {
-		return nil, err
-	}
-	if c.Indicators, err = strings1(ctx, db, "SELECT code FROM indicators ORDER BY code"); err != nil {
-		return nil, err
-	}
-	rows, err := db.SQL.QueryContext(ctx, "SELECT ods_code, tier FROM organisations")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var code, tier string
-		if err := rows.Scan(&code, &tier); err != nil {
-			return nil, err
-		}
-		c.Orgs[code] = tier
-	}
-	return c, rows.Err()
-}
-
-func strings1(ctx context.Context, db *database.DB, query string) ([]string, error) {
-	rows, err := db.SQL.QueryContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
-}
-
-// Revision reads the data revision (see ent/schema DataRevision).
-func Revision(ctx context.Context, db *database.DB) (int64, error) {
-	var rev int64
-	err := db.SQL.QueryRowContext(ctx, "SELECT COALESCE(MAX(revision), 0) FROM data_revisions").Scan(&rev)
-	return rev, err
-}
 
 // DomainColumn is the name of a domain's score column: score_ and the
 // domain in snake case ("Records & interoperability" →
@@ -445,48 +161,32 @@ func Maturity(domains []string) *Set {
 	return s
 }
 
-// mean is a roll-up sum's mean, NULL without a count, as scoring.MeanSum.
-func mean(sum, count string) string {
-	return "CASE WHEN " + count + " > 0 THEN " + sum + " / " + count + " END"
-}
-
-// levelNameSQL names a level expression's level (scoring.LevelName).
-func levelNameSQL(level string) string {
-	var b strings.Builder
-	b.WriteString("CASE " + level)
-	for l := scoring.LevelInitial; l <= scoring.LevelTransformational; l++ {
-		fmt.Fprintf(&b, " WHEN %d THEN '%s'", l, scoring.LevelName(l))
-	}
-	b.WriteString(" END")
-	return b.String()
-}
-
 // maturityFrom is the maturity of every organisation (from org_rollups,
 // by scoring.Rollup's rules) and practice (from practice_scores) in every
 // period; a missing derived row gives what the API gives for it.
 func maturityFrom(b *Builder, domain string, domains []string) string {
-	orgScore := mean("r.score_sum", "r.responded_count")
+	orgScore := scoring.MeanSQL("r.score_sum", "r.responded_count")
 	orgLevel := scoring.LevelSQL(orgScore, func(s scoring.Subset) string {
-		return mean("r."+s.Name()+"_sum", "r."+s.Name()+"_count")
+		return scoring.MeanSQL("r."+s.Name()+"_sum", "r."+s.Name()+"_count")
 	})
 	var sb strings.Builder
 	sb.WriteString("(SELECT ap.code AS period, o.ods_code AS code, o.name AS name, o.tier AS tier,")
 	sb.WriteString(" reg.ods_code AS region_code, reg.name AS region_name, stp.ods_code AS stp_code, stp.name AS stp_name, ccg.ods_code AS ccg_code, ccg.name AS ccg_name,")
 	fmt.Fprintf(&sb, " CAST(%s AS TEXT) AS domain,", b.Arg(domain))
-	fmt.Fprintf(&sb, " %s AS score, %s AS level, %s AS level_name,", orgScore, orgLevel, levelNameSQL(orgLevel))
-	fmt.Fprintf(&sb, " COALESCE(%s, 0) AS completion,", mean("r.completion_sum", "r.practice_count"))
+	fmt.Fprintf(&sb, " %s AS score, %s AS level, %s AS level_name,", orgScore, orgLevel, scoring.LevelNameSQL(orgLevel))
+	fmt.Fprintf(&sb, " COALESCE(%s, 0) AS completion,", scoring.MeanSQL("r.completion_sum", "r.practice_count"))
 	sb.WriteString(" COALESCE(r.practice_count, 0) AS practice_count, COALESCE(r.responded_count, 0) AS responded_practice_count,")
-	fmt.Fprintf(&sb, " %s AS patient_weighted_score", mean("r.weighted_score_sum", "r.patients"))
+	fmt.Fprintf(&sb, " %s AS patient_weighted_score", scoring.MeanSQL("r.weighted_score_sum", "r.patients"))
 	for _, d := range domains {
 		fmt.Fprintf(&sb, ", (SELECT %s FROM org_rollups d WHERE d.org_id = o.id AND d.period_id = ap.id AND d.domain = %s) AS %s",
-			mean("d.score_sum", "d.responded_count"), b.Arg(d), DomainColumn(d))
+			scoring.MeanSQL("d.score_sum", "d.responded_count"), b.Arg(d), DomainColumn(d))
 	}
 	sb.WriteString(" FROM organisations o CROSS JOIN assessment_periods ap")
 	fmt.Fprintf(&sb, " LEFT JOIN org_rollups r ON r.org_id = o.id AND r.period_id = ap.id AND r.domain = %s", b.Arg(domain))
 	sb.WriteString(orgChainJoins)
 	sb.WriteString(" UNION ALL SELECT ap.code, p.ods_code, p.name, 'PRACTICE',")
 	sb.WriteString(" reg.ods_code, reg.name, stp.ods_code, stp.name, ccg.ods_code, ccg.name,")
-	fmt.Fprintf(&sb, " CAST(%s AS TEXT), ps.score, ps.level, %s, COALESCE(ps.completion, 0), 1,", b.Arg(domain), levelNameSQL("ps.level"))
+	fmt.Fprintf(&sb, " CAST(%s AS TEXT), ps.score, ps.level, %s, COALESCE(ps.completion, 0), 1,", b.Arg(domain), scoring.LevelNameSQL("ps.level"))
 	sb.WriteString(" CASE WHEN ps.score IS NULL THEN 0 ELSE 1 END, ps.score")
 	for _, d := range domains {
 		fmt.Fprintf(&sb, ", (SELECT d.score FROM practice_scores d WHERE d.practice_id = p.id AND d.period_id = ap.id AND d.domain = %s)", b.Arg(d))

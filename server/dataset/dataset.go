@@ -1,0 +1,113 @@
+// Package dataset holds the data sets dpcma publishes as flat tables for
+// BI tools, each a SQL query with named, typed columns: the query builder
+// over them, the catalogue their parameters are checked against, and the
+// streaming of their rows as CSV or JSON. The /export/ files
+// (server/export) and the OData feed (server/odata) both read them, so a
+// column means the same in every form. Maturity figures are worked out in
+// SQL from the derived tables by the rules of server/scoring, as the
+// GraphQL API works them out in Go; tests hold the two equal.
+package dataset
+
+import "strings"
+
+// Kind is a column's type.
+type Kind int
+
+// The kinds of column.
+const (
+	String Kind = iota
+	Int
+	Float
+	Bool
+	DateTime
+)
+
+// Column is one column of a data set.
+type Column struct {
+	// Name is the CSV header and NDJSON key, in snake case; OData uses
+	// ODataName.
+	Name string
+	Kind Kind
+	// Nullable says whether the column may be empty.
+	Nullable bool
+	// Doc says what the column holds, for $metadata and the docs.
+	Doc string
+	// expr is the column's SQL over the set's FROM clause.
+	expr string
+}
+
+// ODataName is the column's OData property name: Name in Pascal case
+// (ods_code → OdsCode).
+func (c Column) ODataName() string {
+	var b strings.Builder
+	for _, part := range strings.Split(c.Name, "_") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+// Expr is the column's SQL expression.
+func (c Column) Expr() string { return c.expr }
+
+// Set is a data set: a table of typed columns from one SQL query.
+type Set struct {
+	// Name is the file name (practices) and EntitySet its OData name
+	// (Practices).
+	Name, EntitySet, EntityType string
+	Columns                     []Column
+	// Key names the columns that identify a row; rows come in key order.
+	Key []string
+	// Params are the export query parameters the set accepts.
+	Params []string
+	// from builds the FROM clause; domain is the maturity domain ("" for
+	// all).
+	from func(b *Builder, domain string) string
+}
+
+// Column returns the column named name (snake case), or false.
+func (s *Set) Column(name string) (Column, bool) {
+	for _, c := range s.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// ODataColumn returns the column of an OData property name, or false.
+func (s *Set) ODataColumn(name string) (Column, bool) {
+	for _, c := range s.Columns {
+		if c.ODataName() == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// Known reports whether name is a set's file name (practices,
+// responses, maturity, organisations).
+func Known(name string) bool { return SetFor(name, &Catalogue{}) != nil }
+
+// SetFor returns the set of a file name for the catalogue, nil for none.
+func SetFor(name string, cat *Catalogue) *Set {
+	switch name {
+	case "practices":
+		return Practices
+	case "responses":
+		return Responses
+	case "organisations":
+		return Organisations
+	case "maturity":
+		return Maturity(cat.Domains)
+	}
+	return nil
+}
+
+// All returns every set for the catalogue, in the OData service
+// document's order.
+func All(cat *Catalogue) []*Set {
+	return []*Set{Organisations, Practices, Responses, Maturity(cat.Domains)}
+}

@@ -1,0 +1,104 @@
+package dataset
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"entgo.io/ent/dialect"
+)
+
+// Builder assembles a statement with its arguments in the dialect's
+// placeholder style.
+type Builder struct {
+	dialect string
+	args    []any
+}
+
+// NewBuilder returns a builder for dialect (dialect.SQLite or
+// dialect.Postgres).
+func NewBuilder(d string) *Builder { return &Builder{dialect: d} }
+
+// Arg adds an argument and returns its placeholder.
+func (b *Builder) Arg(v any) string {
+	b.args = append(b.args, v)
+	if b.dialect == dialect.Postgres {
+		return "$" + strconv.Itoa(len(b.args))
+	}
+	return "?"
+}
+
+// Args returns the arguments in placeholder order.
+func (b *Builder) Args() []any { return b.args }
+
+// Cond is an SQL condition over a set's columns, its arguments added
+// through b.
+type Cond func(b *Builder) string
+
+// Query is a statement over a set.
+type Query struct {
+	Set     *Set
+	Domain  string
+	Columns []Column // selected, in order
+	Where   []Cond   // ANDed
+	OrderBy []string // SQL order terms; the key is appended
+	Limit   int      // 0: no limit
+	Offset  int
+}
+
+// SQL returns the statement; its arguments are b's.
+func (q *Query) SQL(b *Builder) string {
+	from := q.Set.from(b, q.Domain)
+	var sb strings.Builder
+	sb.WriteString("SELECT ")
+	for i, c := range q.Columns {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(c.expr)
+	}
+	sb.WriteString(" FROM ")
+	sb.WriteString(from)
+	q.tail(b, &sb, true)
+	return sb.String()
+}
+
+// CountSQL returns a statement counting the rows the query's conditions
+// leave, whatever its order and limits.
+func (q *Query) CountSQL(b *Builder) string {
+	var sb strings.Builder
+	sb.WriteString("SELECT COUNT(*) FROM ")
+	sb.WriteString(q.Set.from(b, q.Domain))
+	q.tail(b, &sb, false)
+	return sb.String()
+}
+
+func (q *Query) tail(b *Builder, sb *strings.Builder, ordered bool) {
+	if len(q.Where) > 0 {
+		sb.WriteString(" WHERE ")
+		for i, w := range q.Where {
+			if i > 0 {
+				sb.WriteString(" AND ")
+			}
+			sb.WriteString("(" + w(b) + ")")
+		}
+	}
+	if !ordered {
+		return
+	}
+	order := append([]string(nil), q.OrderBy...)
+	for _, k := range q.Set.Key {
+		c, _ := q.Set.Column(k)
+		order = append(order, c.expr)
+	}
+	sb.WriteString(" ORDER BY " + strings.Join(order, ", "))
+	if q.Limit > 0 {
+		fmt.Fprintf(sb, " LIMIT %d", q.Limit)
+	}
+	if q.Offset > 0 {
+		if q.Limit <= 0 {
+			sb.WriteString(" LIMIT -1") // SQLite needs a LIMIT before OFFSET
+		}
+		fmt.Fprintf(sb, " OFFSET %d", q.Offset)
+	}
+}

@@ -1,0 +1,89 @@
+package odata
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"dpcma/server/dataset"
+
+	"entgo.io/ent/dialect"
+)
+
+// A page is at most the page size and at most $top, after $skip; it reads
+// one row more when a next page may follow; the next link carries the
+// rest of $top, and moves $skip on when the client ordered the rows, else
+// gives a $skiptoken after the last key.
+func TestPagingAndNextLink(t *testing.T) {
+	const base, pageSize = "http://h/odata/", 3
+	last := []any{"A81003"}
+	tok := encodeToken(last)
+	cases := []struct {
+		query                  string
+		limit, qLimit, qOffset int
+		more                   bool
+		next                   url.Values // nil for none
+	}{
+		{"", 3, 4, 0, true, url.Values{"$skiptoken": {tok}}},
+		{"", 3, 4, 0, false, nil},
+		{"$top=2", 2, 2, 0, true, nil},
+		{"$top=3", 3, 3, 0, true, nil},
+		{"$top=5&$skip=4", 3, 4, 4, true, url.Values{"$skiptoken": {tok}, "$top": {"2"}}},
+		{"$top=5&$skip=4&$orderby=Name", 3, 4, 4, true, url.Values{"$orderby": {"Name"}, "$skip": {"7"}, "$top": {"2"}}},
+		{"$orderby=Name desc&$count=true&x=1", 3, 4, 0, true,
+			url.Values{"$orderby": {"Name desc"}, "$count": {"true"}, "$skip": {"3"}, "x": {"1"}}},
+		{"$skiptoken=" + tok + "&$select=Name", 3, 4, 0, true, url.Values{"$skiptoken": {tok}, "$select": {"Name"}}},
+		{"$top=0&$skip=2", 0, 0, 0, false, nil},
+	}
+	for _, c := range cases {
+		params, err := url.ParseQuery(c.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := parseOptions(dataset.Practices, params)
+		if err != nil {
+			t.Fatalf("%s: %v", c.query, err)
+		}
+		limit := o.page(pageSize)
+		if limit != c.limit || o.query.Limit != c.qLimit || o.query.Offset != c.qOffset {
+			t.Errorf("%s: page of %d (LIMIT %d OFFSET %d), want %d (LIMIT %d OFFSET %d)",
+				c.query, limit, o.query.Limit, o.query.Offset, c.limit, c.qLimit, c.qOffset)
+		}
+		want := ""
+		if c.next != nil {
+			want = base + "Practices?" + c.next.Encode()
+		}
+		if got := o.nextLink(base, dataset.Practices, limit, pageEnd{more: c.more, lastKey: last}); got != want {
+			t.Errorf("%s: next link\n %s\nwant %s", c.query, got, want)
+		}
+	}
+}
+
+// $select picks and orders the properties shown; the key follows, unshown,
+// for the next link; a $skiptoken becomes a condition after its key.
+func TestSelectAndSkipToken(t *testing.T) {
+	o, err := parseOptions(dataset.Practices, url.Values{"$select": {"Name, ListSize,Name"}, "$skiptoken": {encodeToken([]any{"A81003"})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for _, c := range o.query.Columns {
+		cols = append(cols, c.Name)
+	}
+	if strings.Join(cols, ",") != "name,list_size,ods_code" || o.selected != 2 || strings.Join(o.names(), ",") != "Name,ListSize" {
+		t.Errorf("columns %v, %d selected (%v)", cols, o.selected, o.names())
+	}
+	b := dataset.NewBuilder(dialect.Postgres)
+	if o.keyset == nil || o.keyset(b) != "(p.ods_code > $1)" {
+		t.Errorf("keyset %v", o.keyset)
+	}
+	for _, bad := range []url.Values{
+		{"$skiptoken": {"nonsense!"}},
+		{"$skiptoken": {encodeToken([]any{1})}},
+		{"$skiptoken": {encodeToken([]any{"A"})}, "$orderby": {"Name"}},
+	} {
+		if _, err := parseOptions(dataset.Practices, bad); err == nil {
+			t.Errorf("%v: taken", bad)
+		}
+	}
+}

@@ -79,7 +79,9 @@ func newDecisions(client *ent.Client, dialect string, catalogue func(context.Con
 				}
 			}
 			return extra
-		}, byShape(func(k DecisionKey) DecisionKey { return DecisionKey{Tier: k.Tier, PeriodID: k.PeriodID, Domain: k.Domain} }, d.loadPriorities))
+		}, byShape(func(k DecisionKey) DecisionKey {
+			return DecisionKey{Tier: k.Tier, PeriodID: k.PeriodID, Domain: k.Domain}
+		}, d.loadPriorities))
 	d.shares = newListLoader("peer_shares", func(k ShareKey) bool { return k.Tier == "" && d.ccgHints.has(k.ParentID) },
 		func(_ context.Context, keys []ShareKey) []ShareKey {
 			var extra []ShareKey

@@ -126,6 +126,14 @@ func hintPractices(ctx context.Context, practices []*ent.Practice, fields []grap
 			l.Rollups.HintPractices(ids, ccgs)
 		case "responses":
 			l.HintResponses(ids)
+		case "compliance":
+			ccgOf := make(map[int]int, len(practices))
+			for _, p := range practices {
+				if p != nil {
+					ccgOf[p.ID] = p.CcgID
+				}
+			}
+			l.Compliance.HintPractices(ccgOf)
 		}
 	}
 }

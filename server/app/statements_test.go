@@ -105,6 +105,12 @@ func TestStatementsDoNotGrowWithRows(t *testing.T) {
 			maturity(domain: "Patient online") { score level levelDistribution { level count } } } } } }`},
 		{"practices' maturity in two periods", `query($n: Int) { practices(first: $n) { edges { node {
 			maturity { change peerPercentile } earlier: maturity(period: "2016-17-H1") { score } } } } }`},
+		{"CCGs' compliance with a requirement set", `query($n: Int) { organisations(first: $n, where: {tier: CCG}) { edges { node {
+			compliance(set: "GMS-2017-18") { practiceCount metCount byRequirement { requirement { rule indicator { code } } metCount }
+				byContractType { contractType metCount } }
+			apms: compliance(set: "GPIT-CORE", practices: {contractType: APMS}) { metCount } } } } }`},
+		{"practices' compliance with a requirement set", `query($n: Int) { practices(first: $n) { edges { node {
+			compliance(set: "GMS-2017-18") { met requirements { requirement { indicator { code } } met value } } } } } }`},
 	}
 	dbtest.Each(t, func(t *testing.T, backend string) {
 		e := newEnv(t, backend, seed.Small).uncached()

@@ -637,6 +637,12 @@ func TestRequirementSetAdministration(t *testing.T) {
 		if s := updated.UpdateRequirementSet; rules(s) != "PO10 yes" || s.Name != "2019/20" || s.AppliesFrom != "2019-20-H1" {
 			t.Errorf("updated %+v", s)
 		}
+		// The list asked before the change is not served from the cache.
+		var listed struct{ RequirementSets []set }
+		e.query(`{ requirementSets { `+fields+` } }`, nil, &listed)
+		if len(listed.RequirementSets) != len(seeded.RequirementSets)+1 {
+			t.Errorf("after a create and an update: %d sets listed, want %d", len(listed.RequirementSets), len(seeded.RequirementSets)+1)
+		}
 		// In a period before it applies the set still checks, as readiness.
 		var ready struct {
 			National struct {

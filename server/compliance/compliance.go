@@ -14,7 +14,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"dpcma/ent"
 	"dpcma/ent/indicator"
@@ -49,7 +48,7 @@ type Set struct {
 // opens on or after the first day of the set's applies-from half-year.
 func (s *Set) InForce(p *ent.AssessmentPeriod) bool {
 	from, err := demo.HalfYear(s.AppliesFrom)
-	return err == nil && !p.OpensOn.Before(from.OpensOn.In(time.UTC))
+	return err == nil && !p.OpensOn.Before(from.OpensOn)
 }
 
 // Sets loads every requirement set in code order.

@@ -31,7 +31,7 @@ type OrgComplianceKey struct {
 	Filter   string
 }
 
-// Compliance reads the requirement sets once per operation and checks
+// Compliance reads the requirement sets (shared across operations) and checks
 // practices and organisations in batches: one statement per set and period
 // for practices, and per set, period, tier and filter for organisations,
 // whatever their number.
@@ -51,10 +51,13 @@ type Compliance struct {
 	dialect   string
 	// tier lists the IDs of every organisation of a tier.
 	tier func(context.Context, organisation.Tier) ([]int, error)
+	// snapshot is the operation's shared reference data.
+	snapshot func(context.Context) (*snapshot, error)
 }
 
-func newCompliance(client *ent.Client, dialect string, restricted *Restricted, tier func(context.Context, organisation.Tier) ([]int, error)) *Compliance {
-	c := &Compliance{client: client, restricted: restricted, tier: tier}
+func newCompliance(l *Loaders) *Compliance {
+	client, dialect := l.client, l.dialect
+	c := &Compliance{client: client, restricted: l.Restricted, tier: l.tierIDs, snapshot: l.snapshot}
 	c.practices = newListLoader("practice_compliance", func(k PracticeComplianceKey) bool { return c.hinted(k.PracticeID) },
 		c.extraPractices, c.queryPractices)
 	c.orgs = dataloader.NewBatchedLoader(func(ctx context.Context, keys []OrgComplianceKey) []*dataloader.Result[*compliance.Figures] {
@@ -72,11 +75,32 @@ func newCompliance(client *ent.Client, dialect string, restricted *Restricted, t
 	return c
 }
 
-// Sets returns every requirement set in code order, read once per
-// operation.
+// Sets returns every requirement set in code order, read once per data
+// revision (a change to a set moves it) and shared across operations.
+// The sets and their indicators are shared: read them, never write them.
 func (c *Compliance) Sets(ctx context.Context) ([]*compliance.Set, error) {
-	c.setsOnce.Do(func() { c.sets, c.setsErr = compliance.Sets(ctx, c.client) })
+	c.setsOnce.Do(func() {
+		sn, err := c.snapshot(ctx)
+		if err != nil {
+			c.setsErr = err
+			return
+		}
+		c.sets, c.setsErr = sn.requirementSets(ctx, c.client)
+	})
 	return c.sets, c.setsErr
+}
+
+func (sn *snapshot) requirementSets(ctx context.Context, client *ent.Client) ([]*compliance.Set, error) {
+	sn.setsMu.Lock()
+	defer sn.setsMu.Unlock()
+	if sn.sets == nil {
+		sets, err := compliance.Sets(ctx, client)
+		if err != nil {
+			return nil, err
+		}
+		sn.sets = append(make([]*compliance.Set, 0, len(sets)), sets...) // not nil when there are none
+	}
+	return sn.sets, nil
 }
 
 // Set returns the set with a code, or nil when there is none.

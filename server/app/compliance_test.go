@@ -706,3 +706,32 @@ func TestRequirementSetAdministration(t *testing.T) {
 		}
 	})
 }
+
+// Compliance costs a fixed number of statements on a warm server: every
+// CCG's figures in one, a page of practices' checks in one.
+func TestComplianceStatementCounts(t *testing.T) {
+	cases := []struct {
+		name, query string
+		want        int
+	}{
+		// the CCGs, the revision, the figures of every CCG.
+		{"every CCG's compliance", `{ organisations(first: 100, where: {tier: CCG}) { edges { node { odsCode
+			compliance(set: "GMS-2017-18") { practiceCount metCount unknownCount shareMet
+				byRequirement { requirement { rule indicator { code } } metCount answeredCount } byContractType { contractType practiceCount metCount } } } } } }`, 3},
+		// the CCG, its practices, the revision, their checks.
+		{"a CCG's practices' compliance", `{ organisation(odsCode: "00C") { practices(first: 100) { edges { node {
+			compliance(set: "GPIT-CORE") { met requirements { requirement { rule indicator { code } } met value } } } } } } }`, 4},
+	}
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, seed.Small).uncached()
+		for _, c := range cases {
+			var out map[string]any
+			e.query(c.query, nil, &out) // warm the shared reference data
+			e.counter.Reset()
+			e.query(c.query, nil, &out)
+			if got := e.counter.Count(); got != c.want {
+				t.Errorf("%s: %d statements, want %d:\n%s", c.name, got, c.want, strings.Join(e.counter.Statements(), "\n"))
+			}
+		}
+	})
+}

@@ -141,8 +141,9 @@ func requirementsOf(in []*model.RequirementInput) []demo.Requirement {
 	return out
 }
 
-// writtenSet reads a set back after a write, as the client sees it.
-func (r *Resolver) writtenSet(ctx context.Context, code string) (*compliance.Set, error) {
+// setByCode reads one set as the client sees it: after a write, or before
+// a delete.
+func (r *Resolver) setByCode(ctx context.Context, code string) (*compliance.Set, error) {
 	sets, err := compliance.Sets(ctx, r.client)
 	if err != nil {
 		return nil, err
@@ -161,7 +162,7 @@ func (r *Resolver) createRequirementSet(ctx context.Context, in model.CreateRequ
 	if err != nil {
 		return nil, err
 	}
-	return r.writtenSet(ctx, created.Code)
+	return r.setByCode(ctx, created.Code)
 }
 
 func (r *Resolver) updateRequirementSet(ctx context.Context, code string, in model.UpdateRequirementSetInput) (*compliance.Set, error) {
@@ -170,7 +171,7 @@ func (r *Resolver) updateRequirementSet(ctx context.Context, code string, in mod
 	if err != nil {
 		return nil, err
 	}
-	return r.writtenSet(ctx, updated.Code)
+	return r.setByCode(ctx, updated.Code)
 }
 
 // deleteRequirementSet returns the set as it was: read before the delete,
@@ -179,7 +180,7 @@ func (r *Resolver) deleteRequirementSet(ctx context.Context, code string) (*comp
 	if err := access.Administer(access.From(ctx)); err != nil {
 		return nil, err
 	}
-	before, err := r.writtenSet(ctx, code)
+	before, err := r.setByCode(ctx, code)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@ import (
 	"dpcma/ent/grant"
 	"dpcma/server/accounts"
 	"dpcma/server/app"
+	"dpcma/server/playground"
+	"dpcma/server/seed"
 )
 
 // profileFacts are the figures the GraphQL API gives for a practice, to
@@ -340,4 +342,31 @@ func TestProfileNeedsATokenWithoutAnonymousReads(t *testing.T) {
 			t.Errorf("a token in the address: %d", inURL.Code)
 		}
 	})
+}
+
+// TestPlaygroundLinksTheProfile: the practice examples of the playground
+// link the profile of the practice they ask about, at an address the
+// profile answers (the codes are England's: the small data set has not
+// every practice, and then the page says so).
+func TestPlaygroundLinksTheProfile(t *testing.T) {
+	e := newEnv(t, "sqlite", seed.Small)
+	linked := 0
+	for _, ex := range playground.Examples() {
+		if ex.Page == nil {
+			continue
+		}
+		linked++
+		m := regexp.MustCompile(`^/practices/([A-Z0-9]+)/profile$`).FindStringSubmatch(ex.Page.Href)
+		if m == nil || !strings.Contains(ex.Query, `practice(odsCode: "`+m[1]+`")`) || ex.Page.Text == "" {
+			t.Errorf("example %q links %+v, not the profile of its practice", ex.Title, ex.Page)
+			continue
+		}
+		rec := e.get(ex.Page.Href, nil)
+		if rec.Code != http.StatusOK && (rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "NOT_FOUND")) {
+			t.Errorf("example %q: %s answers %d", ex.Title, ex.Page.Href, rec.Code)
+		}
+	}
+	if linked == 0 {
+		t.Error("no example links a practice's profile")
+	}
 }

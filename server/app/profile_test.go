@@ -370,3 +370,46 @@ func TestPlaygroundLinksTheProfile(t *testing.T) {
 		t.Error("no example links a practice's profile")
 	}
 }
+
+// TestProfileFollowsASubmission: an answer submitted through the API
+// shows at once with its source, the score moves with it, and the tag of
+// the page before no longer answers 304.
+func TestProfileFollowsASubmission(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ae := newAccountsEnv(t, e, nil)
+		code := largestPractice(e)
+		path := "/practices/" + code + "/profile?period=2017-18-H2"
+		before := e.get(path, nil)
+		row := regexp.MustCompile(`<tr data-indicator="PO01"><th scope="row">[^<]*</th><td>(yes|no)</td>`).FindStringSubmatch(before.Body.String())
+		if before.Code != http.StatusOK || row == nil {
+			t.Fatalf("%d, PO01 row %q", before.Code, row)
+		}
+		value := map[string]string{"yes": "no", "no": "yes"}[row[1]]
+		var res struct {
+			SubmitResponses struct {
+				Changed  int
+				Maturity struct{ Score *float64 }
+			}
+		}
+		ae.ok(ae.operatorToken("clerk@nhs.net", grant.RoleADMIN, ""), `mutation($p: String!, $v: String!) {
+			submitResponses(input: {practice: $p, period: "2017-18-H2", answers: [{indicator: "PO01", value: $v}]}) { changed maturity { score } } }`,
+			map[string]any{"p": code, "v": value}, &res)
+		if res.SubmitResponses.Changed != 1 {
+			t.Fatalf("the submission changed %d answers", res.SubmitResponses.Changed)
+		}
+		after := e.get(path, map[string]string{"If-None-Match": before.Header().Get("ETag")})
+		if after.Code != http.StatusOK {
+			t.Fatalf("after a submission the old tag gives %d", after.Code)
+		}
+		page := after.Body.String()
+		want := `<tr data-indicator="PO01"><th scope="row">PO01 Online appointment booking enabled</th><td>` + value +
+			`</td><td class="num">` + map[string]string{"yes": "1.00", "no": "0.00"}[value] + `</td><td>API</td><td class="by">clerk@nhs.net</td>`
+		if !strings.Contains(page, want) {
+			t.Errorf("the page does not show the submitted answer as %q", want)
+		}
+		m := figureRE.FindStringSubmatch(page[strings.Index(page, `data-figure="score"`)-1:])
+		if m == nil || !sameFigure(parseFloat(t, m[2]), res.SubmitResponses.Maturity.Score) {
+			t.Errorf("the page's score %v, the submission's %s", m, show(res.SubmitResponses.Maturity.Score))
+		}
+	})
+}

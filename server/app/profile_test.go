@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"dpcma/ent/grant"
 	"dpcma/server/accounts"
 	"dpcma/server/app"
+	"dpcma/server/imports"
 	"dpcma/server/playground"
 	"dpcma/server/seed"
 )
@@ -410,6 +413,32 @@ func TestProfileFollowsASubmission(t *testing.T) {
 		m := figureRE.FindStringSubmatch(page[strings.Index(page, `data-figure="score"`)-1:])
 		if m == nil || !sameFigure(parseFloat(t, m[2]), res.SubmitResponses.Maturity.Score) {
 			t.Errorf("the page's score %v, the submission's %s", m, show(res.SubmitResponses.Maturity.Score))
+		}
+	})
+}
+
+// TestProfileNamesTheImportedFile: an answer imported from a file shows
+// the file it came from.
+func TestProfileNamesTheImportedFile(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		code := largestPractice(e)
+		path := "/practices/" + code + "/profile?period=2017-18-H2"
+		row := regexp.MustCompile(`<tr data-indicator="PO02"><th scope="row">[^<]*</th><td>(yes|no)</td>`).FindStringSubmatch(e.get(path, nil).Body.String())
+		if row == nil {
+			t.Fatal("no PO02 row")
+		}
+		value := map[string]string{"yes": "no", "no": "yes"}[row[1]]
+		file := filepath.Join(t.TempDir(), "spring-answers.csv")
+		if err := os.WriteFile(file, []byte("subject,indicator,period,value\n"+code+",PO02,2017-18-H2,"+value+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if sum, err := imports.Responses(context.Background(), e.db, file, imports.Options{}); err != nil || sum.Changed != 1 {
+			t.Fatalf("import: %+v %v", sum, err)
+		}
+		want := `<td>` + value + `</td><td class="num">` + map[string]string{"yes": "1.00", "no": "0.00"}[value] +
+			`</td><td>import of spring-answers.csv</td><td class="by">import:responses spring-answers.csv</td>`
+		if page := e.get(path, nil).Body.String(); !strings.Contains(page, want) {
+			t.Errorf("the page does not show the imported answer as %q", want)
 		}
 	})
 }

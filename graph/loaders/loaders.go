@@ -14,7 +14,6 @@ import (
 	"dpcma/ent/datarevision"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
-	"dpcma/server/answercheck"
 	"dpcma/server/scoring"
 	"dpcma/server/telemetry"
 
@@ -42,7 +41,9 @@ type Loaders struct {
 	// Decisions loads priorities and the shares of peers.
 	Decisions *Decisions
 	// Summary loads indicator summaries.
-	Summary *dataloader.Loader[SummaryKey, *Summary]
+	Summary *Summaries
+	// Compliance loads requirement sets and compliance.
+	Compliance *Compliance
 
 	client        *ent.Client
 	dialect       string
@@ -58,14 +59,15 @@ type Loaders struct {
 
 // New returns fresh loaders reading through client.
 func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
-	l := &Loaders{client: client, dialect: dialect, shared: shared, Rollups: newRollups(client, dialect), Restricted: newRestricted(client, dialect), Summary: newSummaryLoader(client, dialect)}
-	l.Decisions = newDecisions(client, dialect, func(ctx context.Context) (*answercheck.Catalogue, error) {
+	l := &Loaders{client: client, dialect: dialect, shared: shared, Rollups: newRollups(client, dialect), Restricted: newRestricted(client, dialect), Summary: newSummaries(client, dialect)}
+	l.Decisions = newDecisions(client, dialect, func(ctx context.Context) (*catalogueOnce, error) {
 		sn, err := l.snapshot(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return sn.catalogue.get(ctx, func(ctx context.Context) (*answercheck.Catalogue, error) { return answercheck.Load(ctx, client) })
+		return sn.catalogue.get(ctx, client)
 	}, l.Organisations)
+	l.Compliance = newCompliance(l)
 	l.OrganisationByCode = byKey("organisation_by_code", func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
 		return client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).All(ctx)
 	}, func(o *ent.Organisation) string { return o.OdsCode })
@@ -171,6 +173,21 @@ func (l *Loaders) Organisations(ctx context.Context) (map[int]*ent.Organisation,
 		return nil, err
 	}
 	return ref.orgs, nil
+}
+
+// tierIDs lists the IDs of every organisation of a tier.
+func (l *Loaders) tierIDs(ctx context.Context, tier organisation.Tier) ([]int, error) {
+	orgs, err := l.Organisations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int
+	for id, o := range orgs {
+		if o.Tier == tier {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 // Domains lists the catalogue's domains in order.

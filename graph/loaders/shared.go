@@ -9,6 +9,7 @@ import (
 	"dpcma/ent/assessmentperiod"
 	"dpcma/ent/organisation"
 	"dpcma/ent/orgrollup"
+	"dpcma/server/compliance"
 	"dpcma/server/database"
 	"dpcma/server/rollup"
 	"dpcma/server/scoring"
@@ -42,6 +43,9 @@ type snapshot struct {
 
 	rollupsMu sync.Mutex
 	rollups   map[int]map[int]map[string]scoring.Rollup // period → org → domain
+
+	setsMu sync.Mutex
+	sets   []*compliance.Set // requirement sets, nil until asked for
 }
 
 type reference struct {
@@ -148,23 +152,8 @@ func (sn *snapshot) rollupsFor(ctx context.Context, client *ent.Client, dialect 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	m := map[int]map[string]scoring.Rollup{}
-	for rows.Next() {
-		var (
-			org    int
-			domain string
-			sums   scoring.Rollup
-		)
-		if err := rows.Scan(append([]any{&org, &domain}, rollup.Rollups.Targets(&sums)...)...); err != nil {
-			return nil, err
-		}
-		if m[org] == nil {
-			m[org] = map[string]scoring.Rollup{}
-		}
-		m[org][domain] = sums
-	}
-	if err := rows.Err(); err != nil {
+	m, err := rollup.ScanRollups(rows)
+	if err != nil {
 		return nil, err
 	}
 	sn.rollups[periodID] = m

@@ -114,7 +114,7 @@ func sameFigure(a, b *float64) bool {
 	return math.Abs(*a-*b) < 1e-9
 }
 
-func show(v *float64) string {
+func showFigure(v *float64) string {
 	if v == nil {
 		return "null"
 	}
@@ -179,7 +179,7 @@ func TestProfileMatchesTheAPI(t *testing.T) {
 				"change": m.Change, "ccg-percentile": m.PeerPercentile, "national-percentile": national} {
 				got, ok := figures[name]
 				if !ok || !sameFigure(got, want) {
-					t.Errorf("%s: %s is %s on the page, %s in the API", path, name, show(got), show(want))
+					t.Errorf("%s: %s is %s on the page, %s in the API", path, name, showFigure(got), showFigure(want))
 				}
 			}
 			if m.Score == nil || national == nil {
@@ -196,7 +196,7 @@ func TestProfileMatchesTheAPI(t *testing.T) {
 				ccg, eng := api.Practice.Ccg.Maturity.ByDomain[i], api.National.Maturity.ByDomain[i]
 				if r[1] != d.Domain || ccg.Domain != d.Domain || eng.Domain != d.Domain ||
 					!sameFigure(parseFloat(t, r[2]), d.Score) || !sameFigure(parseFloat(t, r[3]), ccg.Score) || !sameFigure(parseFloat(t, r[4]), eng.Score) {
-					t.Errorf("%s: domain row %q %s/%s/%s, the API %q %s/%s/%s", path, r[1], r[2], r[3], r[4], d.Domain, show(d.Score), show(ccg.Score), show(eng.Score))
+					t.Errorf("%s: domain row %q %s/%s/%s, the API %q %s/%s/%s", path, r[1], r[2], r[3], r[4], d.Domain, showFigure(d.Score), showFigure(ccg.Score), showFigure(eng.Score))
 				}
 			}
 
@@ -412,7 +412,7 @@ func TestProfileFollowsASubmission(t *testing.T) {
 		}
 		m := figureRE.FindStringSubmatch(page[strings.Index(page, `data-figure="score"`)-1:])
 		if m == nil || !sameFigure(parseFloat(t, m[2]), res.SubmitResponses.Maturity.Score) {
-			t.Errorf("the page's score %v, the submission's %s", m, show(res.SubmitResponses.Maturity.Score))
+			t.Errorf("the page's score %v, the submission's %s", m, showFigure(res.SubmitResponses.Maturity.Score))
 		}
 	})
 }

@@ -210,6 +210,8 @@ func TestProfileMatchesTheAPI(t *testing.T) {
 				}
 			}
 
+			checkCompliance(t, e, path, page, vars)
+
 			// The practice's own answers and its CCG's (CCGs answer only
 			// CCG-level indicators, which count for its practices).
 			want := api.Practice.Responses.TotalCount + api.Practice.Ccg.Responses.TotalCount
@@ -218,6 +220,69 @@ func TestProfileMatchesTheAPI(t *testing.T) {
 			}
 		}
 	})
+}
+
+var (
+	setRE         = regexp.MustCompile(`<section class="set" data-set="([^"]+)" data-met="(true|false|)"`)
+	requirementRE = regexp.MustCompile(`data-requirement="([A-Z0-9]+)" data-met="(true|false|)"`)
+)
+
+// checkCompliance holds each requirement set on the page to
+// Practice.compliance: whether the set is met, and each requirement.
+func checkCompliance(t *testing.T, e *env, path, page string, vars map[string]any) {
+	t.Helper()
+	var sets struct{ RequirementSets []struct{ Code string } }
+	e.query(`{ requirementSets { code } }`, nil, &sets)
+	starts := setRE.FindAllStringSubmatchIndex(page, -1)
+	if len(starts) != len(sets.RequirementSets) || len(starts) == 0 {
+		t.Fatalf("%s: %d requirement sets on the page, %d in the API", path, len(starts), len(sets.RequirementSets))
+	}
+	tri := func(b *bool) string {
+		if b == nil {
+			return ""
+		}
+		return strconv.FormatBool(*b)
+	}
+	for i, set := range sets.RequirementSets {
+		end := len(page)
+		if i+1 < len(starts) {
+			end = starts[i+1][0]
+		}
+		section := page[starts[i][0]:end]
+		var api struct {
+			Practice struct {
+				Compliance struct {
+					Met          *bool
+					Requirements []struct {
+						Requirement struct{ Indicator struct{ Code string } }
+						Met         *bool
+					}
+				}
+			}
+		}
+		v := map[string]any{"set": set.Code}
+		for k, x := range vars {
+			v[k] = x
+		}
+		e.query(`query($code: String!, $period: String, $set: String!) { practice(odsCode: $code) {
+			compliance(set: $set, period: $period) { met requirements { requirement { indicator { code } } met } } } }`, v, &api)
+		c := api.Practice.Compliance
+		if got := setRE.FindStringSubmatch(section); got[1] != set.Code || got[2] != tri(c.Met) {
+			t.Errorf("%s: set %s met %q on the page, the API %s %q", path, got[1], got[2], set.Code, tri(c.Met))
+		}
+		onPage := map[string]string{}
+		for _, r := range requirementRE.FindAllStringSubmatch(section, -1) {
+			onPage[r[1]] = r[2]
+		}
+		if len(onPage) != len(c.Requirements) {
+			t.Errorf("%s: set %s has %d requirements on the page, %d in the API", path, set.Code, len(onPage), len(c.Requirements))
+		}
+		for _, r := range c.Requirements {
+			if got, ok := onPage[r.Requirement.Indicator.Code]; !ok || got != tri(r.Met) {
+				t.Errorf("%s: set %s requirement %s met %q on the page, %q in the API", path, set.Code, r.Requirement.Indicator.Code, got, tri(r.Met))
+			}
+		}
+	}
 }
 
 // TestProfilePage checks what makes the page usable on paper, offline and
@@ -233,7 +298,7 @@ func TestProfilePage(t *testing.T) {
 		}
 		page := rec.Body.String()
 		for _, want := range []string{`<html lang="en-GB">`, "@page { size: A4", "@media print", `<h2 id="identity">Identity</h2>`,
-			`<h2 id="maturity">`, `<h2 id="priorities">Priorities</h2>`, `<h2 id="answers">Answers</h2>`, `<th scope="col">`, `<th scope="row">`,
+			`<h2 id="maturity">`, `<h2 id="priorities">Priorities</h2>`, `<h2 id="compliance">Requirement compliance</h2>`, `<h2 id="answers">Answers</h2>`, `<th scope="col">`, `<th scope="row">`,
 			"<caption", `<svg role="img" aria-labelledby="trend-title trend-desc"`, `<title id="domains-title">`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("the page lacks %q", want)

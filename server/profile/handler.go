@@ -218,13 +218,20 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"signed": func(v *float64) string {
 		return orDash(v, "%+.1f")
 	},
-	"percent":   func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) },
-	"count":     thousands,
-	"fixed":     func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
-	"add":       func(a, b any) float64 { return num(a) + num(b) },
-	"sub":       func(a, b any) float64 { return num(a) - num(b) },
-	"mul":       func(a, b any) float64 { return num(a) * num(b) },
-	"inc":       func(i int) int { return i + 1 },
+	"percent": func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) },
+	"count":   thousands,
+	"fixed":   func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+	"add":     func(a, b any) float64 { return num(a) + num(b) },
+	"sub":     func(a, b any) float64 { return num(a) - num(b) },
+	"mul":     func(a, b any) float64 { return num(a) * num(b) },
+	"inc":     func(i int) int { return i + 1 },
+	// tristate is a yes, no or unknown as true, false or "".
+	"tristate": func(b *bool) string {
+		if b == nil {
+			return ""
+		}
+		return strconv.FormatBool(*b)
+	},
 	"levelName": scoring.LevelName,
 	"short": func(s string) string {
 		if r := []rune(s); len(r) > 26 {

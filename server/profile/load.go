@@ -21,6 +21,7 @@ import (
 	"dpcma/ent/practice"
 	"dpcma/ent/response"
 	"dpcma/server/answercheck"
+	"dpcma/server/compliance"
 	"dpcma/server/database"
 	"dpcma/server/decisions"
 	"dpcma/server/fault"
@@ -54,7 +55,11 @@ type Profile struct {
 	// PriorityCount in all.
 	Priorities    []Priority
 	PriorityCount int
-	Answers       []Answer
+	// Compliance is Practice.compliance for every requirement set, in
+	// code order.
+	Compliance []SetCompliance
+	Answers    []Answer
+	periods    []*ent.AssessmentPeriod // as Periods, for compliance.Set.InForce
 }
 
 // MaxPriorities is how many priorities the page lists: the GraphQL
@@ -102,6 +107,29 @@ type Priority struct {
 	ByCCG                         bool
 	ScoreGain                     float64
 	LevelUp                       bool
+}
+
+// SetCompliance is the practice's compliance with one requirement set.
+type SetCompliance struct {
+	Code, Name, AppliesFrom string
+	// InForce is false before the set applies: the figures show readiness.
+	InForce bool
+	// Met is nil when unknown: none missed, one unanswered.
+	Met *bool
+	// Passed, Missed and Unanswered split the requirements by their
+	// outcome, each in the set's order (a not-applicable answer passes).
+	Passed, Missed, Unanswered []RequirementCheck
+}
+
+// Total is the number of requirements in the set.
+func (s SetCompliance) Total() int { return len(s.Passed) + len(s.Missed) + len(s.Unanswered) }
+
+// RequirementCheck is one requirement checked against the practice's
+// answer (its CCG's for a CCG-answered indicator).
+type RequirementCheck struct {
+	Code, Title, Rule string
+	Value             string
+	NotApplicable     bool
 }
 
 // Answer is one answer that counts for the practice in the period: its
@@ -176,6 +204,7 @@ func resolve(ctx context.Context, db *database.DB, odsCode, periodCode string) (
 	if len(periods) == 0 {
 		return nil, errNoPeriods
 	}
+	p.periods = periods
 	codes := make([]string, len(periods))
 	for i, pe := range periods {
 		p.Periods = append(p.Periods, Period{pe.ID, pe.Code, pe.Name})
@@ -271,6 +300,9 @@ func (p *Profile) fill(ctx context.Context, db *database.DB) error {
 		title[ind.ID] = ind.Title
 	}
 	if err := p.priorities(ctx, db, cat, title); err != nil {
+		return err
+	}
+	if err := p.compliance(ctx, db); err != nil {
 		return err
 	}
 	return p.answers(ctx, db, cat, title)
@@ -382,6 +414,50 @@ func (p *Profile) priorities(ctx context.Context, db *database.DB, cat *answerch
 		p.Priorities = append(p.Priorities, Priority{Code: pr.Indicator.Code, Title: title[pr.Indicator.ID], Domain: pr.Indicator.Domain,
 			Category: strings.ToLower(string(pr.Indicator.Category)), ByCCG: pr.Indicator.ByCCG(), ScoreGain: pr.ScoreGain,
 			LevelUp: pr.LevelUpCount > 0})
+	}
+	return nil
+}
+
+// compliance checks the practice against every requirement set with
+// compliance.Practices, as Practice.compliance does: one statement a set.
+func (p *Profile) compliance(ctx context.Context, db *database.DB) error {
+	sets, err := compliance.Sets(ctx, db.Client)
+	if err != nil {
+		return err
+	}
+	var period *ent.AssessmentPeriod
+	for _, pe := range p.periods {
+		if pe.ID == p.Period.ID {
+			period = pe
+		}
+	}
+	for _, set := range sets {
+		res, err := compliance.Practices(ctx, db.SQL, set, p.Period.ID, []compliance.Practice{{ID: p.Practice.ID, CCGID: p.Practice.ccgID}})
+		if err != nil {
+			return err
+		}
+		sc := SetCompliance{Code: set.Code, Name: set.Name, AppliesFrom: set.AppliesFrom, InForce: set.InForce(period)}
+		if r := res[p.Practice.ID]; r != nil {
+			sc.Met = r.Met
+			for _, o := range r.Outcomes {
+				rc := RequirementCheck{Code: o.Requirement.Indicator, Rule: o.Requirement.RuleText()}
+				if o.Requirement.Loaded != nil {
+					rc.Title = o.Requirement.Loaded.Title
+				}
+				if o.Answer != nil {
+					rc.Value, rc.NotApplicable = o.Answer.Value, o.Answer.NotApplicable
+				}
+				switch {
+				case o.Met == nil:
+					sc.Unanswered = append(sc.Unanswered, rc)
+				case *o.Met:
+					sc.Passed = append(sc.Passed, rc)
+				default:
+					sc.Missed = append(sc.Missed, rc)
+				}
+			}
+		}
+		p.Compliance = append(p.Compliance, sc)
 	}
 	return nil
 }

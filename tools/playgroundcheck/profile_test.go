@@ -135,7 +135,7 @@ func TestProfilePrintsInChromium(t *testing.T) {
 	if page.Score != score {
 		t.Errorf("the page shows the score %q, the API %s", page.Score, score)
 	}
-	for _, h := range []string{"Identity", "Maturity", "Priorities", "Answers"} {
+	for _, h := range []string{"Identity", "Maturity", "Priorities", "Requirement compliance", "Answers"} {
 		if !containsPrefix(page.Headings, h) {
 			t.Errorf("no heading %q among %q", h, page.Headings)
 		}

@@ -1,5 +1,6 @@
 // Package app assembles dpcma's HTTP surface: GraphQL at /query, the
-// playground at /, health probes, metrics and (later) exports.
+// playground at /, health probes, metrics, exports and a practice's
+// printable profile.
 package app
 
 import (
@@ -20,6 +21,7 @@ import (
 	"dpcma/server/compression"
 	"dpcma/server/database"
 	"dpcma/server/playground"
+	"dpcma/server/profile"
 
 	"github.com/99designs/gqlgen/graphql"
 	"go.opentelemetry.io/otel/trace"
@@ -102,6 +104,11 @@ func New(db *database.DB, cfg Config) http.Handler {
 	mux.Handle("/query", withCORS(cfg.BI.CORSOrigins, graphQLRequests(compression.Handler(limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout,
 		authenticate(cfg.Accounts, limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy, limitConcurrency(cfg.MaxConcurrent, gql)))))))))
 	mountBI(mux, db, cfg)
+	// A practice's printable profile: read like the exports (no CORS: it
+	// is a page to open, not an API to call from other origins).
+	mux.Handle("/practices/{odsCode}/profile", compression.Handler(withTimeout(cfg.RequestTimeout, authenticate(cfg.Accounts,
+		limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy, profile.Handler(db, profile.Config{
+			AnonymousReads: !cfg.NoAnonymousReads, Authenticate: cfg.Accounts.Authenticate}))))))
 	mux.Handle("/confirm", limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, confirmPage(cfg.Accounts))))
 	mux.Handle("/", playground.Handler("/query"))
 	mux.Handle("GET /metrics", obs.metrics.Handler())

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"testing"
+	"time"
 
 	"dpcma/server/app"
 	"dpcma/server/database"
@@ -172,4 +174,29 @@ func BenchmarkDashboards(b *testing.B) {
 			})
 		}
 	}
+	// The profile page of the practice with the most patients (target:
+	// under 100 ms median). It has no response cache: every request
+	// renders the page.
+	var practice string
+	if err := db.SQL.QueryRow(`SELECT ods_code FROM practices ORDER BY list_size DESC, ods_code LIMIT 1`).Scan(&practice); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("profile-largest-practice", func(b *testing.B) {
+		h := handlers[0].h
+		c.Reset()
+		b.ReportAllocs()
+		var took []time.Duration
+		for b.Loop() {
+			rec := httptest.NewRecorder()
+			start := time.Now()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/practices/"+practice+"/profile", nil))
+			took = append(took, time.Since(start))
+			if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(`<h2 id="answers">`)) {
+				b.Fatalf("%d %.300s", rec.Code, rec.Body)
+			}
+		}
+		slices.Sort(took)
+		b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "ms-median")
+		b.ReportMetric(float64(c.Count())/float64(b.N), "stmts/op")
+	})
 }

@@ -67,6 +67,15 @@ type Example struct {
 	// secondary-care subgraph behind a gateway, docs/federation.md): dpcma's
 	// tests leave it to tools/federation, which runs it through the gateway.
 	Gateway bool `json:"gateway,omitempty"`
+	// Page links a page of the service that shows the same subject
+	// (a practice's printable profile); nil for none.
+	Page *ExamplePage `json:"page,omitempty"`
+}
+
+// ExamplePage is a link from an example to a page of the service.
+type ExamplePage struct {
+	Href string `json:"href"`
+	Text string `json:"text"`
 }
 
 // Examples returns the playground's example queries (assets/examples.json), so

@@ -129,10 +129,13 @@
         h('p', null, 'Queries a dashboard would send, and a write. Each opens in its own tab; run it with Ctrl-Enter or the play button.'),
         h('p', null, 'Writes need a token: paste it in Headers (below the editor) as {"Authorization": "Bearer ..."}.'),
         h('ul', null, examples.map(function (ex, i) {
+          // A page of the service about the same subject opens beside
+          // the button (a link cannot sit inside one).
           return h('li', { key: i },
             h('button', { type: 'button', className: 'dpcma-example', onClick: function () { open(ex); } },
               h('strong', null, ex.title),
-              h('span', null, ex.description)));
+              h('span', null, ex.description)),
+            ex.page ? h('a', { className: 'dpcma-example-page', href: ex.page.href, target: '_blank', rel: 'noopener' }, ex.page.text) : null);
         })));
     }
 

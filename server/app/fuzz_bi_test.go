@@ -123,6 +123,12 @@ func FuzzExportParams(f *testing.F) {
 		{"responses.csv", "period=" + strings.Repeat("9", 3000)},
 		{"responses.csv", "indicator=PO01%00"},
 		{"responses.csv", "org=%FF"},
+		{"priorities.csv", "org=ENG"},
+		{"priorities.json", "org=E54000045&period=2016-17-H2&domain=Patient%20online"},
+		{"priorities.csv", "org=00c&bom=1&domain=Records%20and%20Transfers%20of%20Care"},
+		{"priorities.csv", ""},
+		{"priorities.json", "org=A83005"},
+		{"priorities.csv", "org=ENG&tier=CCG"},
 	} {
 		f.Add(s[0], s[1])
 	}

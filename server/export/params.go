@@ -12,6 +12,9 @@ import (
 // ParseParams reads an export's query parameters into a query over set.
 func ParseParams(set *dataset.Set, cat *dataset.Catalogue, params url.Values, format string) (*dataset.Query, bool, error) {
 	q := &dataset.Query{Set: set, Columns: set.Columns}
+	if set.Computed() {
+		q.Args = map[string]string{}
+	}
 	bom := false
 	for key, vals := range params {
 		if len(vals) != 1 {
@@ -46,8 +49,16 @@ func ParseParams(set *dataset.Set, cat *dataset.Catalogue, params url.Values, fo
 			q.Where = append(q.Where, cond)
 		}
 	}
+	for _, key := range set.Required {
+		if !params.Has(key) {
+			return nil, false, badf("parameter %s is required for %s: %s", key, set.Name, required[key])
+		}
+	}
 	return q, bom, nil
 }
+
+// required says what a required parameter takes.
+var required = map[string]string{"org": "give the ODS code of England (ENG), a region, STP or CCG, e.g. org=00C"}
 
 // eq is the condition column = v.
 func eq(set *dataset.Set, column string, v any) dataset.Cond {
@@ -74,6 +85,10 @@ func paramCond(set *dataset.Set, cat *dataset.Catalogue, key, v string, q *datas
 		if !ok {
 			return nil, badf("unknown organisation %q: give the ODS code of England (ENG), a region, STP or CCG", v)
 		}
+		if set.Computed() {
+			q.Args[key] = code // whose figures to compute
+			return nil, nil
+		}
 		switch tier {
 		case "REGION":
 			return eq(set, "region_code", code), nil
@@ -87,13 +102,20 @@ func paramCond(set *dataset.Set, cat *dataset.Catalogue, key, v string, q *datas
 		if !slices.Contains(cat.Periods, v) {
 			return nil, badf("unknown period %q: valid periods are %s", v, strings.Join(cat.Periods, ", "))
 		}
+		if set.Computed() {
+			q.Args[key] = v
+			return nil, nil
+		}
 		return eq(set, "period", v), nil
 	case "domain":
 		if !slices.Contains(cat.Domains, v) {
 			return nil, badf("unknown domain %q: valid domains are %s", v, strings.Join(cat.Domains, ", "))
 		}
-		if set.Name == "maturity" {
-			q.Domain = v
+		if set.Computed() {
+			q.Args[key] = v
+		}
+		if set.Name == "maturity" || set.Computed() {
+			q.Domain = v // the figures restricted to the domain
 			return nil, nil
 		}
 		return eq(set, "domain", v), nil

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -23,6 +24,7 @@ func TestParseParams(t *testing.T) {
 		args          []any
 		bom           bool
 		domain        string
+		computed      map[string]string // Query.Args of a computed set
 		err           string
 	}{
 		{set: dataset.Practices, format: "csv"},
@@ -43,6 +45,12 @@ func TestParseParams(t *testing.T) {
 		{set: dataset.Organisations, query: "tier=practice", format: "csv", err: `unknown tier "practice": use NATIONAL, REGION, STP, CCG`},
 		{set: dataset.Responses, query: "period=2030", format: "csv", err: `unknown period "2030": valid periods are 2016-17-H1`},
 		{set: dataset.Responses, query: "indicator=zz", format: "csv", err: `unknown indicator "zz"`},
+		{set: dataset.Priorities, query: "org=01h", format: "csv", computed: map[string]string{"org": "01H"}},
+		{set: dataset.Priorities, query: "org=ENG&period=2016-17-H1&domain=Records", format: "json", domain: "Records",
+			computed: map[string]string{"org": "ENG", "period": "2016-17-H1", "domain": "Records"}},
+		{set: dataset.Priorities, query: "period=2016-17-H1", format: "csv", err: "parameter org is required for priorities"},
+		{set: dataset.Priorities, query: "org=ENG&tier=CCG", format: "csv", err: `unknown parameter "tier" for priorities: use bom, org, period, domain`},
+		{set: dataset.Priorities, query: "org=A81001", format: "csv", err: `unknown organisation "A81001"`},
 	}
 	for _, c := range cases {
 		params, err := url.ParseQuery(c.query)
@@ -65,8 +73,9 @@ func TestParseParams(t *testing.T) {
 		for _, w := range q.Where {
 			where = append(where, "("+w(b)+")")
 		}
-		if got := strings.Join(where, " AND "); got != c.where || !slices.Equal(b.Args(), c.args) || bom != c.bom || q.Domain != c.domain {
-			t.Errorf("%s %s: WHERE %s %v, bom %v, domain %q", c.set.Name, c.query, got, b.Args(), bom, q.Domain)
+		if got := strings.Join(where, " AND "); got != c.where || !slices.Equal(b.Args(), c.args) || bom != c.bom || q.Domain != c.domain ||
+			!maps.Equal(q.Args, c.computed) {
+			t.Errorf("%s %s: WHERE %s %v, bom %v, domain %q, args %v", c.set.Name, c.query, got, b.Args(), bom, q.Domain, q.Args)
 		}
 	}
 }

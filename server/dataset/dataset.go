@@ -11,6 +11,7 @@ package dataset
 
 import (
 	"context"
+	"fmt"
 	"strings"
 )
 
@@ -127,4 +128,23 @@ func SetFor(name string, cat *Catalogue) *Set {
 // a subject (Set.Required), which an entity set cannot ask for.
 func All(cat *Catalogue) []*Set {
 	return []*Set{Organisations, Practices, Responses, Maturity(cat.Domains)}
+}
+
+// kindNames name the kinds in the docs' column tables.
+var kindNames = map[Kind]string{String: "text", Int: "integer", Float: "number", Bool: "true/false", DateTime: "date-time (UTC)"}
+
+// ColumnsTable is the set's columns as a Markdown table for the docs, so
+// that they are written once, here (docs/operations.md holds a copy that
+// a test keeps equal).
+func (s *Set) ColumnsTable() string {
+	var b strings.Builder
+	b.WriteString("| column | type | meaning |\n| --- | --- | --- |\n")
+	for _, c := range s.Columns {
+		kind := kindNames[c.Kind]
+		if c.Nullable {
+			kind += ", or empty"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, kind, strings.ReplaceAll(c.Doc, "|", `\|`))
+	}
+	return b.String()
 }

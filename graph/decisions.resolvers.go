@@ -40,7 +40,7 @@ func (r *practiceResolver) Priorities(ctx context.Context, obj *ent.Practice, pe
 
 // Indicator is the resolver for the indicator field.
 func (r *priorityResolver) Indicator(ctx context.Context, obj *model.Priority) (*ent.Indicator, error) {
-	return loaders.For(ctx).IndicatorByCode.Load(ctx, obj.Indicator.Code)()
+	return loaders.For(ctx).Decisions.Indicator(ctx, obj.Indicator.Code)
 }
 
 // BestPeers is the resolver for the bestPeers field.

@@ -126,6 +126,8 @@ func hintPractices(ctx context.Context, practices []*ent.Practice, fields []grap
 			l.Rollups.HintPractices(ids, ccgs)
 		case "responses":
 			l.HintResponses(ids)
+		case "priorities":
+			l.Decisions.HintPractices(ids, ccgs)
 		}
 	}
 }

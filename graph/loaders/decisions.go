@@ -50,9 +50,11 @@ type BreakdownKey struct {
 // of subjects.
 type Decisions struct {
 	store      decisions.Store
-	catalogue  func(context.Context) (*answercheck.Catalogue, error)
-	priorities *dataloader.Loader[DecisionKey, []decisions.Priority]
-	shares     *dataloader.Loader[ShareKey, map[int]map[int]decisions.Share]
+	catalogue  func(context.Context) (*catalogueOnce, error)
+	priorities *listLoader[DecisionKey, []decisions.Priority]
+	shares     *listLoader[ShareKey, map[int]map[int]decisions.Share]
+	hints      hintSet // practices of a list being resolved
+	ccgHints   hintSet // their CCGs, whose practices are their peers
 	breakdowns *dataloader.Loader[BreakdownKey, []decisions.Group]
 	ccgIAF     *dataloader.Loader[int, map[int]decisions.Interactions] // by period
 	orgs       func(context.Context) (map[int]*ent.Organisation, error)
@@ -62,16 +64,34 @@ type Decisions struct {
 	practices map[int]*ent.Practice // peers, loaded with their shares
 }
 
-func newDecisions(client *ent.Client, dialect string, catalogue func(context.Context) (*answercheck.Catalogue, error),
+func newDecisions(client *ent.Client, dialect string, catalogue func(context.Context) (*catalogueOnce, error),
 	orgs func(context.Context) (map[int]*ent.Organisation, error)) *Decisions {
 	d := &Decisions{store: decisions.Store{DB: client, Dialect: dialect}, catalogue: catalogue, orgs: orgs, client: client,
 		practices: map[int]*ent.Practice{}}
-	d.priorities = grouped("priorities", func(k DecisionKey) DecisionKey {
-		return DecisionKey{Tier: k.Tier, PeriodID: k.PeriodID, Domain: k.Domain}
-	}, d.loadPriorities)
-	d.shares = grouped("peer_shares", func(k ShareKey) ShareKey {
-		return ShareKey{Tier: k.Tier, PeriodID: k.PeriodID}
-	}, d.loadShares)
+	// A list of practices each asking for its priorities loads them all on
+	// the first ask (HintPractices), as the maturity loaders do.
+	d.priorities = newListLoader("priorities", func(k DecisionKey) bool { return k.Tier == "" && d.hints.has(k.PracticeID) },
+		func(_ context.Context, keys []DecisionKey) []DecisionKey {
+			var extra []DecisionKey
+			for _, k := range distinct(keys, func(k DecisionKey) DecisionKey { return DecisionKey{PeriodID: k.PeriodID, Domain: k.Domain} }) {
+				for _, id := range d.hints.union(nil) {
+					extra = append(extra, DecisionKey{PracticeID: id, PeriodID: k.PeriodID, Domain: k.Domain})
+				}
+			}
+			return extra
+		}, byShape(func(k DecisionKey) DecisionKey {
+			return DecisionKey{Tier: k.Tier, PeriodID: k.PeriodID, Domain: k.Domain}
+		}, d.loadPriorities))
+	d.shares = newListLoader("peer_shares", func(k ShareKey) bool { return k.Tier == "" && d.ccgHints.has(k.ParentID) },
+		func(_ context.Context, keys []ShareKey) []ShareKey {
+			var extra []ShareKey
+			for _, period := range distinct(keys, func(k ShareKey) int { return k.PeriodID }) {
+				for _, ccg := range d.ccgHints.union(nil) {
+					extra = append(extra, ShareKey{ParentID: ccg, PeriodID: period})
+				}
+			}
+			return extra
+		}, byShape(func(k ShareKey) ShareKey { return ShareKey{Tier: k.Tier, PeriodID: k.PeriodID} }, d.loadShares))
 	d.breakdowns = grouped("breakdowns", func(k BreakdownKey) BreakdownKey {
 		return BreakdownKey{Tier: k.Tier, PeriodID: k.PeriodID, Attribute: k.Attribute}
 	}, func(ctx context.Context, shape BreakdownKey, keys []BreakdownKey) (map[BreakdownKey][]decisions.Group, error) {
@@ -92,13 +112,20 @@ func newDecisions(client *ent.Client, dialect string, catalogue func(context.Con
 
 // Priorities returns a subject's ranked priorities.
 func (d *Decisions) Priorities(ctx context.Context, k DecisionKey) ([]decisions.Priority, error) {
-	return d.priorities.Load(ctx, k)()
+	return d.priorities.get(ctx, k)
+}
+
+// HintPractices tells the loaders which practices a list will ask
+// priorities for, so that the first ask loads them all.
+func (d *Decisions) HintPractices(ids, ccgs []int) {
+	d.hints.add(ids)
+	d.ccgHints.add(ccgs)
 }
 
 // Shares returns the shares of the children of k's parent, by child and
 // indicator ID.
 func (d *Decisions) Shares(ctx context.Context, k ShareKey) (map[int]map[int]decisions.Share, error) {
-	return d.shares.Load(ctx, k)()
+	return d.shares.get(ctx, k)
 }
 
 // Breakdown returns an organisation's practices grouped by an attribute.
@@ -147,16 +174,21 @@ func (d *Decisions) Peer(id int) *ent.Practice {
 	return d.practices[id]
 }
 
-// Catalogue returns the indicator catalogue as the decisions read it.
-func (d *Decisions) Catalogue(ctx context.Context) (*answercheck.Catalogue, error) {
-	return d.catalogue(ctx)
-}
-
-func (d *Decisions) loadPriorities(ctx context.Context, shape DecisionKey, keys []DecisionKey) (map[DecisionKey][]decisions.Priority, error) {
-	cat, err := d.catalogue(ctx)
+// Indicator returns a catalogue indicator by code, as GraphQL serves it.
+func (d *Decisions) Indicator(ctx context.Context, code string) (*ent.Indicator, error) {
+	c, err := d.catalogue(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return c.indicators[code], nil
+}
+
+func (d *Decisions) loadPriorities(ctx context.Context, shape DecisionKey, keys []DecisionKey) (map[DecisionKey][]decisions.Priority, error) {
+	c, err := d.catalogue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cat := c.cat
 	var scopes map[int]decisions.Scope
 	if shape.Tier == "" {
 		scopes, err = d.store.PracticeScopes(ctx, distinct(keys, func(k DecisionKey) int { return k.PracticeID }), shape.PeriodID, shape.Domain)
@@ -221,11 +253,9 @@ func (d *Decisions) loadShares(ctx context.Context, shape ShareKey, keys []Share
 	return out, nil
 }
 
-// grouped builds a loader whose batch splits its keys by shape and loads
-// each shape's keys at once.
-func grouped[K comparable, V any](name string, shape func(K) K, load func(context.Context, K, []K) (map[K]V, error)) *dataloader.Loader[K, V] {
-	return dataloader.NewBatchedLoader(func(ctx context.Context, keys []K) []*dataloader.Result[V] {
-		telemetry.ObserveBatch(ctx, name, len(keys))
+// byShape splits keys by shape and loads each shape's keys at once.
+func byShape[K comparable, V any](shape func(K) K, load func(context.Context, K, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
+	return func(ctx context.Context, keys []K) (map[K]V, error) {
 		groups := map[K][]K{}
 		var order []K
 		for _, k := range keys {
@@ -235,17 +265,26 @@ func grouped[K comparable, V any](name string, shape func(K) K, load func(contex
 			}
 			groups[s] = append(groups[s], k)
 		}
-		found := map[K]V{}
-		var err error
+		found := make(map[K]V, len(keys))
 		for _, s := range order {
-			var got map[K]V
-			if got, err = load(ctx, s, groups[s]); err != nil {
-				break
+			got, err := load(ctx, s, groups[s])
+			if err != nil {
+				return nil, err
 			}
 			for k, v := range got {
 				found[k] = v
 			}
 		}
+		return found, nil
+	}
+}
+
+// grouped builds a loader whose batch loads each shape's keys at once.
+func grouped[K comparable, V any](name string, shape func(K) K, load func(context.Context, K, []K) (map[K]V, error)) *dataloader.Loader[K, V] {
+	query := byShape(shape, load)
+	return dataloader.NewBatchedLoader(func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		telemetry.ObserveBatch(ctx, name, len(keys))
+		found, err := query(ctx, keys)
 		out := make([]*dataloader.Result[V], len(keys))
 		for i, k := range keys {
 			out[i] = &dataloader.Result[V]{Data: found[k], Error: err}
@@ -254,22 +293,33 @@ func grouped[K comparable, V any](name string, shape func(K) K, load func(contex
 	}, dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](batchCapacity))
 }
 
-// catalogueOnce caches the decisions' catalogue in a snapshot: indicators
-// change only with the data revision.
+// catalogueOnce caches the decisions' catalogue in a snapshot, with the
+// indicators as GraphQL serves them: indicators change only with the data
+// revision, and a list of priorities then resolves its indicators without
+// a batch of its own.
 type catalogueOnce struct {
-	mu  sync.Mutex
-	cat *answercheck.Catalogue
+	mu         sync.Mutex
+	cat        *answercheck.Catalogue
+	indicators map[string]*ent.Indicator // by code
 }
 
-func (c *catalogueOnce) get(ctx context.Context, load func(context.Context) (*answercheck.Catalogue, error)) (*answercheck.Catalogue, error) {
+func (c *catalogueOnce) get(ctx context.Context, client *ent.Client) (*catalogueOnce, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cat == nil {
-		cat, err := load(ctx)
+		cat, err := answercheck.Load(ctx, client)
 		if err != nil {
 			return nil, err
 		}
+		all, err := client.Indicator.Query().All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.indicators = make(map[string]*ent.Indicator, len(all))
+		for _, ind := range all {
+			c.indicators[ind.Code] = ind
+		}
 		c.cat = cat
 	}
-	return c.cat, nil
+	return c, nil
 }

@@ -14,7 +14,6 @@ import (
 	"dpcma/ent/datarevision"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
-	"dpcma/server/answercheck"
 	"dpcma/server/scoring"
 	"dpcma/server/telemetry"
 
@@ -59,12 +58,12 @@ type Loaders struct {
 // New returns fresh loaders reading through client.
 func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
 	l := &Loaders{client: client, dialect: dialect, shared: shared, Rollups: newRollups(client, dialect), Restricted: newRestricted(client, dialect), Summary: newSummaryLoader(client, dialect)}
-	l.Decisions = newDecisions(client, dialect, func(ctx context.Context) (*answercheck.Catalogue, error) {
+	l.Decisions = newDecisions(client, dialect, func(ctx context.Context) (*catalogueOnce, error) {
 		sn, err := l.snapshot(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return sn.catalogue.get(ctx, func(ctx context.Context) (*answercheck.Catalogue, error) { return answercheck.Load(ctx, client) })
+		return sn.catalogue.get(ctx, client)
 	}, l.Organisations)
 	l.OrganisationByCode = byKey("organisation_by_code", func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
 		return client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).All(ctx)

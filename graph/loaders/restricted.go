@@ -128,29 +128,12 @@ func (r *Restricted) query(ctx context.Context, client *ent.Client, dialect stri
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[int]map[string]scoring.Rollup{}
-	for rows.Next() {
-		var (
-			org    int
-			domain string
-			sums   scoring.Rollup
-		)
-		if err := rows.Scan(append([]any{&org, &domain}, rollup.Rollups.Targets(&sums)...)...); err != nil {
-			return nil, err
-		}
-		if tier == organisation.TierNATIONAL {
-			org = orgs[0] // every practice
-		}
-		if out[org] == nil {
-			out[org] = map[string]scoring.Rollup{}
-		}
-		out[org][domain] = sums
+	out, err := rollup.ScanRollups(rows)
+	if err != nil || tier != organisation.TierNATIONAL {
+		return out, err
 	}
-	if tier == organisation.TierNATIONAL {
-		for _, o := range orgs[1:] {
-			out[o] = out[orgs[0]]
-		}
+	for _, o := range orgs { // England: every practice, under 0
+		out[o] = out[0]
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -148,23 +148,8 @@ func (sn *snapshot) rollupsFor(ctx context.Context, client *ent.Client, dialect 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	m := map[int]map[string]scoring.Rollup{}
-	for rows.Next() {
-		var (
-			org    int
-			domain string
-			sums   scoring.Rollup
-		)
-		if err := rows.Scan(append([]any{&org, &domain}, rollup.Rollups.Targets(&sums)...)...); err != nil {
-			return nil, err
-		}
-		if m[org] == nil {
-			m[org] = map[string]scoring.Rollup{}
-		}
-		m[org][domain] = sums
-	}
-	if err := rows.Err(); err != nil {
+	m, err := rollup.ScanRollups(rows)
+	if err != nil {
 		return nil, err
 	}
 	sn.rollups[periodID] = m

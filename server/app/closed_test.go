@@ -19,9 +19,10 @@ import (
 // A closed practice counts in no figure. The fixture is built twice: once
 // whole, then with X2 closed as the ODS import closes a practice, and once
 // without X2 at all. Every figure of every organisation, as each client
-// reads it (maturity overall, by domain and over a subset of practices,
-// peer percentiles, indicator summaries, the maturity export and the OData
-// feed, both periods), must then be the same in the two, and stay the same
+// reads it (maturity overall, by domain, over a subset of practices and
+// by list-size band, peer percentiles, priorities and their peers,
+// indicator summaries, the maturity export and the OData feed, both
+// periods), must then be the same in the two, and stay the same
 // after a CCG answer rescores X2's CCG through the write path. X2 keeps its
 // own history.
 func TestClosedPracticeCountsInNoFigure(t *testing.T) {
@@ -122,7 +123,10 @@ func (e *env) figures() figureSet {
 				all: maturity(period: %q) { %s }
 				d1: maturity(period: %q, domain: "D1") { %s }
 				subset: maturity(period: %q, practices: {listSizeGTE: 1500}) { %s }
-			}`, code, i, code, period, maturityFields, period, maturityFields, period, maturityFields)
+				priorities(period: %q, first: 100) { indicator { code } shortCount unansweredCount patientsAffected scoreGain
+					levelUpCount bestPeers { organisation { odsCode } shareMeetingTarget answeredCount } }
+				maturityBy(attribute: LIST_SIZE_BAND, period: %q) { value maturity { score practiceCount levelDistribution { level count } } }
+			}`, code, i, code, period, maturityFields, period, maturityFields, period, maturityFields, period, period)
 			for _, ind := range []string{"A", "B", "C", "D", "E"} {
 				fmt.Fprintf(&q, ` %s_%s_%d: indicator(code: %q) { summary(period: %q, organisation: %q) {
 					answeredCount shareMeetingTarget meanScore distribution { value count } } }`, ind, code, i, ind, period, code)

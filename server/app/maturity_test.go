@@ -54,6 +54,8 @@ func fixture(t *testing.T, backend string, without ...string) *env {
 			q.SetTarget(target50)
 		case "C":
 			q.SetTarget(step3).SetMaxStep(3)
+		case "E":
+			q.SetChoices([]string{"EMIS Web", "SystmOne"})
 		}
 		i, err := q.Save(ctx)
 		must(err)

@@ -1,6 +1,7 @@
 package rollup
 
 import (
+	stdsql "database/sql"
 	"fmt"
 
 	"dpcma/server/scoring"
@@ -117,3 +118,25 @@ var Rollups = func() Table[scoring.Rollup] {
 	}
 	return Table[r]{cols}
 }()
+
+// ScanRollups reads rows of (organisation id, domain, then Rollups'
+// columns) into roll-ups by organisation and domain, and closes them.
+func ScanRollups(rows *stdsql.Rows) (map[int]map[string]scoring.Rollup, error) {
+	defer rows.Close()
+	out := map[int]map[string]scoring.Rollup{}
+	for rows.Next() {
+		var (
+			org    int
+			domain string
+			sums   scoring.Rollup
+		)
+		if err := rows.Scan(append([]any{&org, &domain}, Rollups.Targets(&sums)...)...); err != nil {
+			return nil, err
+		}
+		if out[org] == nil {
+			out[org] = map[string]scoring.Rollup{}
+		}
+		out[org][domain] = sums
+	}
+	return out, rows.Err()
+}

@@ -168,6 +168,10 @@ func checkExport(t *testing.T, h http.Handler, file, rawQuery string) {
 				t.Fatalf("%s=%s gave a row with %s %q", key, want, col, v)
 			}
 		}
+		// A priorities file is of its org alone.
+		if strings.HasPrefix(file, "priorities") && !strings.EqualFold(r["org_code"], params.Get("org")) {
+			t.Fatalf("org=%s gave a row of %q", params.Get("org"), r["org_code"])
+		}
 	}
 }
 

@@ -23,7 +23,7 @@ type AuditEvent struct {
 	Actor string `json:"actor,omitempty"`
 	// Through what the change came: the GraphQL API, a bulk import or an operator command.
 	Source auditevent.Source `json:"source,omitempty"`
-	// What changed: answer.set, answer.removed, period.opened, period.closed, period.created, indicator.created, indicator.updated, role.granted, role.revoked, token.created, token.revoked, account.registered, account.confirmed.
+	// What changed: answer.set, answer.removed, period.opened, period.closed, period.created, indicator.created, indicator.updated, requirementset.created, requirementset.updated, requirementset.deleted, role.granted, role.revoked, token.created, token.revoked, account.registered, account.confirmed.
 	Action string `json:"action,omitempty"`
 	// ResponseID holds the value of the "response_id" field.
 	ResponseID *int `json:"response_id,omitempty"`
@@ -35,7 +35,7 @@ type AuditEvent struct {
 	IndicatorID *int `json:"indicator_id,omitempty"`
 	// PeriodID holds the value of the "period_id" field.
 	PeriodID *int `json:"period_id,omitempty"`
-	// The ODS code or code of what changed (a practice, CCG, indicator, period or account).
+	// The ODS code or code of what changed (a practice, CCG, indicator, period, requirement set or account).
 	Subject string `json:"subject,omitempty"`
 	// The value before the change; null when there was none.
 	OldValue *string `json:"old_value,omitempty"`

@@ -22,6 +22,8 @@ import (
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
 	"dpcma/ent/regionalperiodstatus"
+	"dpcma/ent/requirement"
+	"dpcma/ent/requirementset"
 	"dpcma/ent/response"
 	"dpcma/ent/token"
 
@@ -60,6 +62,10 @@ type Client struct {
 	PracticeScore *PracticeScoreClient
 	// RegionalPeriodStatus is the client for interacting with the RegionalPeriodStatus builders.
 	RegionalPeriodStatus *RegionalPeriodStatusClient
+	// Requirement is the client for interacting with the Requirement builders.
+	Requirement *RequirementClient
+	// RequirementSet is the client for interacting with the RequirementSet builders.
+	RequirementSet *RequirementSetClient
 	// Response is the client for interacting with the Response builders.
 	Response *ResponseClient
 	// Token is the client for interacting with the Token builders.
@@ -86,6 +92,8 @@ func (c *Client) init() {
 	c.Practice = NewPracticeClient(c.config)
 	c.PracticeScore = NewPracticeScoreClient(c.config)
 	c.RegionalPeriodStatus = NewRegionalPeriodStatusClient(c.config)
+	c.Requirement = NewRequirementClient(c.config)
+	c.RequirementSet = NewRequirementSetClient(c.config)
 	c.Response = NewResponseClient(c.config)
 	c.Token = NewTokenClient(c.config)
 }
@@ -191,6 +199,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Practice:             NewPracticeClient(cfg),
 		PracticeScore:        NewPracticeScoreClient(cfg),
 		RegionalPeriodStatus: NewRegionalPeriodStatusClient(cfg),
+		Requirement:          NewRequirementClient(cfg),
+		RequirementSet:       NewRequirementSetClient(cfg),
 		Response:             NewResponseClient(cfg),
 		Token:                NewTokenClient(cfg),
 	}, nil
@@ -223,6 +233,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Practice:             NewPracticeClient(cfg),
 		PracticeScore:        NewPracticeScoreClient(cfg),
 		RegionalPeriodStatus: NewRegionalPeriodStatusClient(cfg),
+		Requirement:          NewRequirementClient(cfg),
+		RequirementSet:       NewRequirementSetClient(cfg),
 		Response:             NewResponseClient(cfg),
 		Token:                NewTokenClient(cfg),
 	}, nil
@@ -256,7 +268,7 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.AssessmentPeriod, c.AuditEvent, c.DataRevision, c.Grant,
 		c.Indicator, c.OrgRollup, c.Organisation, c.Practice, c.PracticeScore,
-		c.RegionalPeriodStatus, c.Response, c.Token,
+		c.RegionalPeriodStatus, c.Requirement, c.RequirementSet, c.Response, c.Token,
 	} {
 		n.Use(hooks...)
 	}
@@ -268,7 +280,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.AssessmentPeriod, c.AuditEvent, c.DataRevision, c.Grant,
 		c.Indicator, c.OrgRollup, c.Organisation, c.Practice, c.PracticeScore,
-		c.RegionalPeriodStatus, c.Response, c.Token,
+		c.RegionalPeriodStatus, c.Requirement, c.RequirementSet, c.Response, c.Token,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -299,6 +311,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PracticeScore.mutate(ctx, m)
 	case *RegionalPeriodStatusMutation:
 		return c.RegionalPeriodStatus.mutate(ctx, m)
+	case *RequirementMutation:
+		return c.Requirement.mutate(ctx, m)
+	case *RequirementSetMutation:
+		return c.RequirementSet.mutate(ctx, m)
 	case *ResponseMutation:
 		return c.Response.mutate(ctx, m)
 	case *TokenMutation:
@@ -1193,6 +1209,22 @@ func (c *IndicatorClient) QueryResponses(_m *Indicator) *ResponseQuery {
 	return query
 }
 
+// QueryRequirements queries the requirements edge of a Indicator.
+func (c *IndicatorClient) QueryRequirements(_m *Indicator) *RequirementQuery {
+	query := (&RequirementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(indicator.Table, indicator.FieldID, id),
+			sqlgraph.To(requirement.Table, requirement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, indicator.RequirementsTable, indicator.RequirementsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *IndicatorClient) Hooks() []Hook {
 	return c.hooks.Indicator
@@ -2043,6 +2075,320 @@ func (c *RegionalPeriodStatusClient) mutate(ctx context.Context, m *RegionalPeri
 	}
 }
 
+// RequirementClient is a client for the Requirement schema.
+type RequirementClient struct {
+	config
+}
+
+// NewRequirementClient returns a client for the Requirement from the given config.
+func NewRequirementClient(c config) *RequirementClient {
+	return &RequirementClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `requirement.Hooks(f(g(h())))`.
+func (c *RequirementClient) Use(hooks ...Hook) {
+	c.hooks.Requirement = append(c.hooks.Requirement, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `requirement.Intercept(f(g(h())))`.
+func (c *RequirementClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Requirement = append(c.inters.Requirement, interceptors...)
+}
+
+// Create returns a builder for creating a Requirement entity.
+func (c *RequirementClient) Create() *RequirementCreate {
+	mutation := newRequirementMutation(c.config, OpCreate)
+	return &RequirementCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Requirement entities.
+func (c *RequirementClient) CreateBulk(builders ...*RequirementCreate) *RequirementCreateBulk {
+	return &RequirementCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RequirementClient) MapCreateBulk(slice any, setFunc func(*RequirementCreate, int)) *RequirementCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RequirementCreateBulk{err: fmt.Errorf("calling to RequirementClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RequirementCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RequirementCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Requirement.
+func (c *RequirementClient) Update() *RequirementUpdate {
+	mutation := newRequirementMutation(c.config, OpUpdate)
+	return &RequirementUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RequirementClient) UpdateOne(_m *Requirement) *RequirementUpdateOne {
+	mutation := newRequirementMutation(c.config, OpUpdateOne, withRequirement(_m))
+	return &RequirementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RequirementClient) UpdateOneID(id int) *RequirementUpdateOne {
+	mutation := newRequirementMutation(c.config, OpUpdateOne, withRequirementID(id))
+	return &RequirementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Requirement.
+func (c *RequirementClient) Delete() *RequirementDelete {
+	mutation := newRequirementMutation(c.config, OpDelete)
+	return &RequirementDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RequirementClient) DeleteOne(_m *Requirement) *RequirementDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RequirementClient) DeleteOneID(id int) *RequirementDeleteOne {
+	builder := c.Delete().Where(requirement.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RequirementDeleteOne{builder}
+}
+
+// Query returns a query builder for Requirement.
+func (c *RequirementClient) Query() *RequirementQuery {
+	return &RequirementQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRequirement},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Requirement entity by its id.
+func (c *RequirementClient) Get(ctx context.Context, id int) (*Requirement, error) {
+	return c.Query().Where(requirement.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RequirementClient) GetX(ctx context.Context, id int) *Requirement {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySet queries the set edge of a Requirement.
+func (c *RequirementClient) QuerySet(_m *Requirement) *RequirementSetQuery {
+	query := (&RequirementSetClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(requirement.Table, requirement.FieldID, id),
+			sqlgraph.To(requirementset.Table, requirementset.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, requirement.SetTable, requirement.SetColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryIndicator queries the indicator edge of a Requirement.
+func (c *RequirementClient) QueryIndicator(_m *Requirement) *IndicatorQuery {
+	query := (&IndicatorClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(requirement.Table, requirement.FieldID, id),
+			sqlgraph.To(indicator.Table, indicator.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, requirement.IndicatorTable, requirement.IndicatorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RequirementClient) Hooks() []Hook {
+	return c.hooks.Requirement
+}
+
+// Interceptors returns the client interceptors.
+func (c *RequirementClient) Interceptors() []Interceptor {
+	return c.inters.Requirement
+}
+
+func (c *RequirementClient) mutate(ctx context.Context, m *RequirementMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RequirementCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RequirementUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RequirementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RequirementDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Requirement mutation op: %q", m.Op())
+	}
+}
+
+// RequirementSetClient is a client for the RequirementSet schema.
+type RequirementSetClient struct {
+	config
+}
+
+// NewRequirementSetClient returns a client for the RequirementSet from the given config.
+func NewRequirementSetClient(c config) *RequirementSetClient {
+	return &RequirementSetClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `requirementset.Hooks(f(g(h())))`.
+func (c *RequirementSetClient) Use(hooks ...Hook) {
+	c.hooks.RequirementSet = append(c.hooks.RequirementSet, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `requirementset.Intercept(f(g(h())))`.
+func (c *RequirementSetClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RequirementSet = append(c.inters.RequirementSet, interceptors...)
+}
+
+// Create returns a builder for creating a RequirementSet entity.
+func (c *RequirementSetClient) Create() *RequirementSetCreate {
+	mutation := newRequirementSetMutation(c.config, OpCreate)
+	return &RequirementSetCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RequirementSet entities.
+func (c *RequirementSetClient) CreateBulk(builders ...*RequirementSetCreate) *RequirementSetCreateBulk {
+	return &RequirementSetCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RequirementSetClient) MapCreateBulk(slice any, setFunc func(*RequirementSetCreate, int)) *RequirementSetCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RequirementSetCreateBulk{err: fmt.Errorf("calling to RequirementSetClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RequirementSetCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RequirementSetCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RequirementSet.
+func (c *RequirementSetClient) Update() *RequirementSetUpdate {
+	mutation := newRequirementSetMutation(c.config, OpUpdate)
+	return &RequirementSetUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RequirementSetClient) UpdateOne(_m *RequirementSet) *RequirementSetUpdateOne {
+	mutation := newRequirementSetMutation(c.config, OpUpdateOne, withRequirementSet(_m))
+	return &RequirementSetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RequirementSetClient) UpdateOneID(id int) *RequirementSetUpdateOne {
+	mutation := newRequirementSetMutation(c.config, OpUpdateOne, withRequirementSetID(id))
+	return &RequirementSetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RequirementSet.
+func (c *RequirementSetClient) Delete() *RequirementSetDelete {
+	mutation := newRequirementSetMutation(c.config, OpDelete)
+	return &RequirementSetDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RequirementSetClient) DeleteOne(_m *RequirementSet) *RequirementSetDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RequirementSetClient) DeleteOneID(id int) *RequirementSetDeleteOne {
+	builder := c.Delete().Where(requirementset.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RequirementSetDeleteOne{builder}
+}
+
+// Query returns a query builder for RequirementSet.
+func (c *RequirementSetClient) Query() *RequirementSetQuery {
+	return &RequirementSetQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRequirementSet},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RequirementSet entity by its id.
+func (c *RequirementSetClient) Get(ctx context.Context, id int) (*RequirementSet, error) {
+	return c.Query().Where(requirementset.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RequirementSetClient) GetX(ctx context.Context, id int) *RequirementSet {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryRequirements queries the requirements edge of a RequirementSet.
+func (c *RequirementSetClient) QueryRequirements(_m *RequirementSet) *RequirementQuery {
+	query := (&RequirementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(requirementset.Table, requirementset.FieldID, id),
+			sqlgraph.To(requirement.Table, requirement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, requirementset.RequirementsTable, requirementset.RequirementsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RequirementSetClient) Hooks() []Hook {
+	return c.hooks.RequirementSet
+}
+
+// Interceptors returns the client interceptors.
+func (c *RequirementSetClient) Interceptors() []Interceptor {
+	return c.inters.RequirementSet
+}
+
+func (c *RequirementSetClient) mutate(ctx context.Context, m *RequirementSetMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RequirementSetCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RequirementSetUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RequirementSetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RequirementSetDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RequirementSet mutation op: %q", m.Op())
+	}
+}
+
 // ResponseClient is a client for the Response schema.
 type ResponseClient struct {
 	config
@@ -2394,12 +2740,12 @@ type (
 	hooks struct {
 		Account, AssessmentPeriod, AuditEvent, DataRevision, Grant, Indicator,
 		OrgRollup, Organisation, Practice, PracticeScore, RegionalPeriodStatus,
-		Response, Token []ent.Hook
+		Requirement, RequirementSet, Response, Token []ent.Hook
 	}
 	inters struct {
 		Account, AssessmentPeriod, AuditEvent, DataRevision, Grant, Indicator,
 		OrgRollup, Organisation, Practice, PracticeScore, RegionalPeriodStatus,
-		Response, Token []ent.Interceptor
+		Requirement, RequirementSet, Response, Token []ent.Interceptor
 	}
 )
 

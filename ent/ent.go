@@ -15,6 +15,8 @@ import (
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
 	"dpcma/ent/regionalperiodstatus"
+	"dpcma/ent/requirement"
+	"dpcma/ent/requirementset"
 	"dpcma/ent/response"
 	"dpcma/ent/token"
 	"errors"
@@ -96,6 +98,8 @@ func checkColumn(t, c string) error {
 			practice.Table:             practice.ValidColumn,
 			practicescore.Table:        practicescore.ValidColumn,
 			regionalperiodstatus.Table: regionalperiodstatus.ValidColumn,
+			requirement.Table:          requirement.ValidColumn,
+			requirementset.Table:       requirementset.ValidColumn,
 			response.Table:             response.ValidColumn,
 			token.Table:                token.ValidColumn,
 		})

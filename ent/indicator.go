@@ -51,11 +51,14 @@ type Indicator struct {
 type IndicatorEdges struct {
 	// Responses holds the value of the responses edge.
 	Responses []*Response `json:"responses,omitempty"`
+	// Requirements holds the value of the requirements edge.
+	Requirements []*Requirement `json:"requirements,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 
-	namedResponses map[string][]*Response
+	namedResponses    map[string][]*Response
+	namedRequirements map[string][]*Requirement
 }
 
 // ResponsesOrErr returns the Responses value or an error if the edge
@@ -65,6 +68,15 @@ func (e IndicatorEdges) ResponsesOrErr() ([]*Response, error) {
 		return e.Responses, nil
 	}
 	return nil, &NotLoadedError{edge: "responses"}
+}
+
+// RequirementsOrErr returns the Requirements value or an error if the edge
+// was not loaded in eager-loading.
+func (e IndicatorEdges) RequirementsOrErr() ([]*Requirement, error) {
+	if e.loadedTypes[1] {
+		return e.Requirements, nil
+	}
+	return nil, &NotLoadedError{edge: "requirements"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -195,6 +207,11 @@ func (_m *Indicator) QueryResponses() *ResponseQuery {
 	return NewIndicatorClient(_m.config).QueryResponses(_m)
 }
 
+// QueryRequirements queries the "requirements" edge of the Indicator entity.
+func (_m *Indicator) QueryRequirements() *RequirementQuery {
+	return NewIndicatorClient(_m.config).QueryRequirements(_m)
+}
+
 // Update returns a builder for updating this Indicator.
 // Note that you need to call Indicator.Unwrap() before calling this method if this Indicator
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -285,6 +302,30 @@ func (_m *Indicator) appendNamedResponses(name string, edges ...*Response) {
 		_m.Edges.namedResponses[name] = []*Response{}
 	} else {
 		_m.Edges.namedResponses[name] = append(_m.Edges.namedResponses[name], edges...)
+	}
+}
+
+// NamedRequirements returns the Requirements named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Indicator) NamedRequirements(name string) ([]*Requirement, error) {
+	if _m.Edges.namedRequirements == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRequirements[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Indicator) appendNamedRequirements(name string, edges ...*Requirement) {
+	if _m.Edges.namedRequirements == nil {
+		_m.Edges.namedRequirements = make(map[string][]*Requirement)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRequirements[name] = []*Requirement{}
+	} else {
+		_m.Edges.namedRequirements[name] = append(_m.Edges.namedRequirements[name], edges...)
 	}
 }
 

@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"dpcma/ent/indicator"
+	"dpcma/ent/requirement"
 	"dpcma/ent/response"
 	"errors"
 	"fmt"
@@ -139,6 +140,21 @@ func (_c *IndicatorCreate) AddResponses(v ...*Response) *IndicatorCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddResponseIDs(ids...)
+}
+
+// AddRequirementIDs adds the "requirements" edge to the Requirement entity by IDs.
+func (_c *IndicatorCreate) AddRequirementIDs(ids ...int) *IndicatorCreate {
+	_c.mutation.AddRequirementIDs(ids...)
+	return _c
+}
+
+// AddRequirements adds the "requirements" edges to the Requirement entity.
+func (_c *IndicatorCreate) AddRequirements(v ...*Requirement) *IndicatorCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRequirementIDs(ids...)
 }
 
 // Mutation returns the IndicatorMutation object of the builder.
@@ -334,6 +350,22 @@ func (_c *IndicatorCreate) createSpec() (*Indicator, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(response.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RequirementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   indicator.RequirementsTable,
+			Columns: []string{indicator.RequirementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(requirement.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"dpcma/ent/indicator"
 	"dpcma/ent/predicate"
+	"dpcma/ent/requirement"
 	"dpcma/ent/response"
 	"fmt"
 	"math"
@@ -21,14 +22,16 @@ import (
 // IndicatorQuery is the builder for querying Indicator entities.
 type IndicatorQuery struct {
 	config
-	ctx                *QueryContext
-	order              []indicator.OrderOption
-	inters             []Interceptor
-	predicates         []predicate.Indicator
-	withResponses      *ResponseQuery
-	loadTotal          []func(context.Context, []*Indicator) error
-	modifiers          []func(*sql.Selector)
-	withNamedResponses map[string]*ResponseQuery
+	ctx                   *QueryContext
+	order                 []indicator.OrderOption
+	inters                []Interceptor
+	predicates            []predicate.Indicator
+	withResponses         *ResponseQuery
+	withRequirements      *RequirementQuery
+	loadTotal             []func(context.Context, []*Indicator) error
+	modifiers             []func(*sql.Selector)
+	withNamedResponses    map[string]*ResponseQuery
+	withNamedRequirements map[string]*RequirementQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -80,6 +83,28 @@ func (_q *IndicatorQuery) QueryResponses() *ResponseQuery {
 			sqlgraph.From(indicator.Table, indicator.FieldID, selector),
 			sqlgraph.To(response.Table, response.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, indicator.ResponsesTable, indicator.ResponsesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRequirements chains the current query on the "requirements" edge.
+func (_q *IndicatorQuery) QueryRequirements() *RequirementQuery {
+	query := (&RequirementClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(indicator.Table, indicator.FieldID, selector),
+			sqlgraph.To(requirement.Table, requirement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, indicator.RequirementsTable, indicator.RequirementsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -274,12 +299,13 @@ func (_q *IndicatorQuery) Clone() *IndicatorQuery {
 		return nil
 	}
 	return &IndicatorQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]indicator.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Indicator{}, _q.predicates...),
-		withResponses: _q.withResponses.Clone(),
+		config:           _q.config,
+		ctx:              _q.ctx.Clone(),
+		order:            append([]indicator.OrderOption{}, _q.order...),
+		inters:           append([]Interceptor{}, _q.inters...),
+		predicates:       append([]predicate.Indicator{}, _q.predicates...),
+		withResponses:    _q.withResponses.Clone(),
+		withRequirements: _q.withRequirements.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -295,6 +321,17 @@ func (_q *IndicatorQuery) WithResponses(opts ...func(*ResponseQuery)) *Indicator
 		opt(query)
 	}
 	_q.withResponses = query
+	return _q
+}
+
+// WithRequirements tells the query-builder to eager-load the nodes that are connected to
+// the "requirements" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *IndicatorQuery) WithRequirements(opts ...func(*RequirementQuery)) *IndicatorQuery {
+	query := (&RequirementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRequirements = query
 	return _q
 }
 
@@ -376,8 +413,9 @@ func (_q *IndicatorQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*In
 	var (
 		nodes       = []*Indicator{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withResponses != nil,
+			_q.withRequirements != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -408,10 +446,24 @@ func (_q *IndicatorQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*In
 			return nil, err
 		}
 	}
+	if query := _q.withRequirements; query != nil {
+		if err := _q.loadRequirements(ctx, query, nodes,
+			func(n *Indicator) { n.Edges.Requirements = []*Requirement{} },
+			func(n *Indicator, e *Requirement) { n.Edges.Requirements = append(n.Edges.Requirements, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedResponses {
 		if err := _q.loadResponses(ctx, query, nodes,
 			func(n *Indicator) { n.appendNamedResponses(name) },
 			func(n *Indicator, e *Response) { n.appendNamedResponses(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRequirements {
+		if err := _q.loadRequirements(ctx, query, nodes,
+			func(n *Indicator) { n.appendNamedRequirements(name) },
+			func(n *Indicator, e *Requirement) { n.appendNamedRequirements(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -438,6 +490,36 @@ func (_q *IndicatorQuery) loadResponses(ctx context.Context, query *ResponseQuer
 	}
 	query.Where(predicate.Response(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(indicator.ResponsesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.IndicatorID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "indicator_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *IndicatorQuery) loadRequirements(ctx context.Context, query *RequirementQuery, nodes []*Indicator, init func(*Indicator), assign func(*Indicator, *Requirement)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Indicator)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(requirement.FieldIndicatorID)
+	}
+	query.Where(predicate.Requirement(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(indicator.RequirementsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -584,6 +666,20 @@ func (_q *IndicatorQuery) WithNamedResponses(name string, opts ...func(*Response
 		_q.withNamedResponses = make(map[string]*ResponseQuery)
 	}
 	_q.withNamedResponses[name] = query
+	return _q
+}
+
+// WithNamedRequirements tells the query-builder to eager-load the nodes that are connected to the "requirements"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *IndicatorQuery) WithNamedRequirements(name string, opts ...func(*RequirementQuery)) *IndicatorQuery {
+	query := (&RequirementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRequirements == nil {
+		_q.withNamedRequirements = make(map[string]*RequirementQuery)
+	}
+	_q.withNamedRequirements[name] = query
 	return _q
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"dpcma/ent/indicator"
 	"dpcma/ent/predicate"
+	"dpcma/ent/requirement"
 	"dpcma/ent/response"
 	"errors"
 	"fmt"
@@ -236,6 +237,21 @@ func (_u *IndicatorUpdate) AddResponses(v ...*Response) *IndicatorUpdate {
 	return _u.AddResponseIDs(ids...)
 }
 
+// AddRequirementIDs adds the "requirements" edge to the Requirement entity by IDs.
+func (_u *IndicatorUpdate) AddRequirementIDs(ids ...int) *IndicatorUpdate {
+	_u.mutation.AddRequirementIDs(ids...)
+	return _u
+}
+
+// AddRequirements adds the "requirements" edges to the Requirement entity.
+func (_u *IndicatorUpdate) AddRequirements(v ...*Requirement) *IndicatorUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRequirementIDs(ids...)
+}
+
 // Mutation returns the IndicatorMutation object of the builder.
 func (_u *IndicatorUpdate) Mutation() *IndicatorMutation {
 	return _u.mutation
@@ -260,6 +276,27 @@ func (_u *IndicatorUpdate) RemoveResponses(v ...*Response) *IndicatorUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveResponseIDs(ids...)
+}
+
+// ClearRequirements clears all "requirements" edges to the Requirement entity.
+func (_u *IndicatorUpdate) ClearRequirements() *IndicatorUpdate {
+	_u.mutation.ClearRequirements()
+	return _u
+}
+
+// RemoveRequirementIDs removes the "requirements" edge to Requirement entities by IDs.
+func (_u *IndicatorUpdate) RemoveRequirementIDs(ids ...int) *IndicatorUpdate {
+	_u.mutation.RemoveRequirementIDs(ids...)
+	return _u
+}
+
+// RemoveRequirements removes "requirements" edges to Requirement entities.
+func (_u *IndicatorUpdate) RemoveRequirements(v ...*Requirement) *IndicatorUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRequirementIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -436,6 +473,51 @@ func (_u *IndicatorUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(response.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RequirementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   indicator.RequirementsTable,
+			Columns: []string{indicator.RequirementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(requirement.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRequirementsIDs(); len(nodes) > 0 && !_u.mutation.RequirementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   indicator.RequirementsTable,
+			Columns: []string{indicator.RequirementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(requirement.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RequirementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   indicator.RequirementsTable,
+			Columns: []string{indicator.RequirementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(requirement.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -671,6 +753,21 @@ func (_u *IndicatorUpdateOne) AddResponses(v ...*Response) *IndicatorUpdateOne {
 	return _u.AddResponseIDs(ids...)
 }
 
+// AddRequirementIDs adds the "requirements" edge to the Requirement entity by IDs.
+func (_u *IndicatorUpdateOne) AddRequirementIDs(ids ...int) *IndicatorUpdateOne {
+	_u.mutation.AddRequirementIDs(ids...)
+	return _u
+}
+
+// AddRequirements adds the "requirements" edges to the Requirement entity.
+func (_u *IndicatorUpdateOne) AddRequirements(v ...*Requirement) *IndicatorUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRequirementIDs(ids...)
+}
+
 // Mutation returns the IndicatorMutation object of the builder.
 func (_u *IndicatorUpdateOne) Mutation() *IndicatorMutation {
 	return _u.mutation
@@ -695,6 +792,27 @@ func (_u *IndicatorUpdateOne) RemoveResponses(v ...*Response) *IndicatorUpdateOn
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveResponseIDs(ids...)
+}
+
+// ClearRequirements clears all "requirements" edges to the Requirement entity.
+func (_u *IndicatorUpdateOne) ClearRequirements() *IndicatorUpdateOne {
+	_u.mutation.ClearRequirements()
+	return _u
+}
+
+// RemoveRequirementIDs removes the "requirements" edge to Requirement entities by IDs.
+func (_u *IndicatorUpdateOne) RemoveRequirementIDs(ids ...int) *IndicatorUpdateOne {
+	_u.mutation.RemoveRequirementIDs(ids...)
+	return _u
+}
+
+// RemoveRequirements removes "requirements" edges to Requirement entities.
+func (_u *IndicatorUpdateOne) RemoveRequirements(v ...*Requirement) *IndicatorUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRequirementIDs(ids...)
 }
 
 // Where appends a list predicates to the IndicatorUpdate builder.
@@ -901,6 +1019,51 @@ func (_u *IndicatorUpdateOne) sqlSave(ctx context.Context) (_node *Indicator, er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(response.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RequirementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   indicator.RequirementsTable,
+			Columns: []string{indicator.RequirementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(requirement.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRequirementsIDs(); len(nodes) > 0 && !_u.mutation.RequirementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   indicator.RequirementsTable,
+			Columns: []string{indicator.RequirementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(requirement.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RequirementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   indicator.RequirementsTable,
+			Columns: []string{indicator.RequirementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(requirement.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

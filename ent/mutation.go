@@ -16,6 +16,8 @@ import (
 	"dpcma/ent/practicescore"
 	"dpcma/ent/predicate"
 	"dpcma/ent/regionalperiodstatus"
+	"dpcma/ent/requirement"
+	"dpcma/ent/requirementset"
 	"dpcma/ent/response"
 	"dpcma/ent/token"
 	"errors"
@@ -47,6 +49,8 @@ const (
 	TypePractice             = "Practice"
 	TypePracticeScore        = "PracticeScore"
 	TypeRegionalPeriodStatus = "RegionalPeriodStatus"
+	TypeRequirement          = "Requirement"
+	TypeRequirementSet       = "RequirementSet"
 	TypeResponse             = "Response"
 	TypeToken                = "Token"
 )
@@ -3898,32 +3902,35 @@ func (m *GrantMutation) ResetEdge(name string) error {
 // IndicatorMutation represents an operation that mutates the Indicator nodes in the graph.
 type IndicatorMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int
-	code             *string
-	title            *string
-	description      *string
-	domain           *string
-	category         *indicator.Category
-	answer_type      *indicator.AnswerType
-	target           *float64
-	addtarget        *float64
-	max_step         *int
-	addmax_step      *int
-	choices          *[]string
-	appendchoices    []string
-	weight           *int
-	addweight        *int
-	respondent       *indicator.Respondent
-	source           *string
-	clearedFields    map[string]struct{}
-	responses        map[int]struct{}
-	removedresponses map[int]struct{}
-	clearedresponses bool
-	done             bool
-	oldValue         func(context.Context) (*Indicator, error)
-	predicates       []predicate.Indicator
+	op                  Op
+	typ                 string
+	id                  *int
+	code                *string
+	title               *string
+	description         *string
+	domain              *string
+	category            *indicator.Category
+	answer_type         *indicator.AnswerType
+	target              *float64
+	addtarget           *float64
+	max_step            *int
+	addmax_step         *int
+	choices             *[]string
+	appendchoices       []string
+	weight              *int
+	addweight           *int
+	respondent          *indicator.Respondent
+	source              *string
+	clearedFields       map[string]struct{}
+	responses           map[int]struct{}
+	removedresponses    map[int]struct{}
+	clearedresponses    bool
+	requirements        map[int]struct{}
+	removedrequirements map[int]struct{}
+	clearedrequirements bool
+	done                bool
+	oldValue            func(context.Context) (*Indicator, error)
+	predicates          []predicate.Indicator
 }
 
 var _ ent.Mutation = (*IndicatorMutation)(nil)
@@ -4627,6 +4634,60 @@ func (m *IndicatorMutation) ResetResponses() {
 	m.removedresponses = nil
 }
 
+// AddRequirementIDs adds the "requirements" edge to the Requirement entity by ids.
+func (m *IndicatorMutation) AddRequirementIDs(ids ...int) {
+	if m.requirements == nil {
+		m.requirements = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.requirements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRequirements clears the "requirements" edge to the Requirement entity.
+func (m *IndicatorMutation) ClearRequirements() {
+	m.clearedrequirements = true
+}
+
+// RequirementsCleared reports if the "requirements" edge to the Requirement entity was cleared.
+func (m *IndicatorMutation) RequirementsCleared() bool {
+	return m.clearedrequirements
+}
+
+// RemoveRequirementIDs removes the "requirements" edge to the Requirement entity by IDs.
+func (m *IndicatorMutation) RemoveRequirementIDs(ids ...int) {
+	if m.removedrequirements == nil {
+		m.removedrequirements = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.requirements, ids[i])
+		m.removedrequirements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRequirements returns the removed IDs of the "requirements" edge to the Requirement entity.
+func (m *IndicatorMutation) RemovedRequirementsIDs() (ids []int) {
+	for id := range m.removedrequirements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RequirementsIDs returns the "requirements" edge IDs in the mutation.
+func (m *IndicatorMutation) RequirementsIDs() (ids []int) {
+	for id := range m.requirements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRequirements resets all changes to the "requirements" edge.
+func (m *IndicatorMutation) ResetRequirements() {
+	m.requirements = nil
+	m.clearedrequirements = false
+	m.removedrequirements = nil
+}
+
 // Where appends a list predicates to the IndicatorMutation builder.
 func (m *IndicatorMutation) Where(ps ...predicate.Indicator) {
 	m.predicates = append(m.predicates, ps...)
@@ -5007,9 +5068,12 @@ func (m *IndicatorMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *IndicatorMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.responses != nil {
 		edges = append(edges, indicator.EdgeResponses)
+	}
+	if m.requirements != nil {
+		edges = append(edges, indicator.EdgeRequirements)
 	}
 	return edges
 }
@@ -5024,15 +5088,24 @@ func (m *IndicatorMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case indicator.EdgeRequirements:
+		ids := make([]ent.Value, 0, len(m.requirements))
+		for id := range m.requirements {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *IndicatorMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.removedresponses != nil {
 		edges = append(edges, indicator.EdgeResponses)
+	}
+	if m.removedrequirements != nil {
+		edges = append(edges, indicator.EdgeRequirements)
 	}
 	return edges
 }
@@ -5047,15 +5120,24 @@ func (m *IndicatorMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case indicator.EdgeRequirements:
+		ids := make([]ent.Value, 0, len(m.removedrequirements))
+		for id := range m.removedrequirements {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *IndicatorMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedresponses {
 		edges = append(edges, indicator.EdgeResponses)
+	}
+	if m.clearedrequirements {
+		edges = append(edges, indicator.EdgeRequirements)
 	}
 	return edges
 }
@@ -5066,6 +5148,8 @@ func (m *IndicatorMutation) EdgeCleared(name string) bool {
 	switch name {
 	case indicator.EdgeResponses:
 		return m.clearedresponses
+	case indicator.EdgeRequirements:
+		return m.clearedrequirements
 	}
 	return false
 }
@@ -5084,6 +5168,9 @@ func (m *IndicatorMutation) ResetEdge(name string) error {
 	switch name {
 	case indicator.EdgeResponses:
 		m.ResetResponses()
+		return nil
+	case indicator.EdgeRequirements:
+		m.ResetRequirements()
 		return nil
 	}
 	return fmt.Errorf("unknown Indicator edge %s", name)
@@ -12254,6 +12341,1103 @@ func (m *RegionalPeriodStatusMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *RegionalPeriodStatusMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown RegionalPeriodStatus edge %s", name)
+}
+
+// RequirementMutation represents an operation that mutates the Requirement nodes in the graph.
+type RequirementMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	minimum          *float64
+	addminimum       *float64
+	clearedFields    map[string]struct{}
+	set              *int
+	clearedset       bool
+	indicator        *int
+	clearedindicator bool
+	done             bool
+	oldValue         func(context.Context) (*Requirement, error)
+	predicates       []predicate.Requirement
+}
+
+var _ ent.Mutation = (*RequirementMutation)(nil)
+
+// requirementOption allows management of the mutation configuration using functional options.
+type requirementOption func(*RequirementMutation)
+
+// newRequirementMutation creates new mutation for the Requirement entity.
+func newRequirementMutation(c config, op Op, opts ...requirementOption) *RequirementMutation {
+	m := &RequirementMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRequirement,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRequirementID sets the ID field of the mutation.
+func withRequirementID(id int) requirementOption {
+	return func(m *RequirementMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Requirement
+		)
+		m.oldValue = func(ctx context.Context) (*Requirement, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Requirement.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRequirement sets the old Requirement of the mutation.
+func withRequirement(node *Requirement) requirementOption {
+	return func(m *RequirementMutation) {
+		m.oldValue = func(context.Context) (*Requirement, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RequirementMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RequirementMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RequirementMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RequirementMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Requirement.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSetID sets the "set_id" field.
+func (m *RequirementMutation) SetSetID(i int) {
+	m.set = &i
+}
+
+// SetID returns the value of the "set_id" field in the mutation.
+func (m *RequirementMutation) SetID() (r int, exists bool) {
+	v := m.set
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSetID returns the old "set_id" field's value of the Requirement entity.
+// If the Requirement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementMutation) OldSetID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSetID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSetID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSetID: %w", err)
+	}
+	return oldValue.SetID, nil
+}
+
+// ResetSetID resets all changes to the "set_id" field.
+func (m *RequirementMutation) ResetSetID() {
+	m.set = nil
+}
+
+// SetIndicatorID sets the "indicator_id" field.
+func (m *RequirementMutation) SetIndicatorID(i int) {
+	m.indicator = &i
+}
+
+// IndicatorID returns the value of the "indicator_id" field in the mutation.
+func (m *RequirementMutation) IndicatorID() (r int, exists bool) {
+	v := m.indicator
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIndicatorID returns the old "indicator_id" field's value of the Requirement entity.
+// If the Requirement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementMutation) OldIndicatorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIndicatorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIndicatorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIndicatorID: %w", err)
+	}
+	return oldValue.IndicatorID, nil
+}
+
+// ResetIndicatorID resets all changes to the "indicator_id" field.
+func (m *RequirementMutation) ResetIndicatorID() {
+	m.indicator = nil
+}
+
+// SetMinimum sets the "minimum" field.
+func (m *RequirementMutation) SetMinimum(f float64) {
+	m.minimum = &f
+	m.addminimum = nil
+}
+
+// Minimum returns the value of the "minimum" field in the mutation.
+func (m *RequirementMutation) Minimum() (r float64, exists bool) {
+	v := m.minimum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinimum returns the old "minimum" field's value of the Requirement entity.
+// If the Requirement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementMutation) OldMinimum(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinimum is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinimum requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinimum: %w", err)
+	}
+	return oldValue.Minimum, nil
+}
+
+// AddMinimum adds f to the "minimum" field.
+func (m *RequirementMutation) AddMinimum(f float64) {
+	if m.addminimum != nil {
+		*m.addminimum += f
+	} else {
+		m.addminimum = &f
+	}
+}
+
+// AddedMinimum returns the value that was added to the "minimum" field in this mutation.
+func (m *RequirementMutation) AddedMinimum() (r float64, exists bool) {
+	v := m.addminimum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinimum resets all changes to the "minimum" field.
+func (m *RequirementMutation) ResetMinimum() {
+	m.minimum = nil
+	m.addminimum = nil
+}
+
+// ClearSet clears the "set" edge to the RequirementSet entity.
+func (m *RequirementMutation) ClearSet() {
+	m.clearedset = true
+	m.clearedFields[requirement.FieldSetID] = struct{}{}
+}
+
+// SetCleared reports if the "set" edge to the RequirementSet entity was cleared.
+func (m *RequirementMutation) SetCleared() bool {
+	return m.clearedset
+}
+
+// SetIDs returns the "set" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SetID instead. It exists only for internal usage by the builders.
+func (m *RequirementMutation) SetIDs() (ids []int) {
+	if id := m.set; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSet resets all changes to the "set" edge.
+func (m *RequirementMutation) ResetSet() {
+	m.set = nil
+	m.clearedset = false
+}
+
+// ClearIndicator clears the "indicator" edge to the Indicator entity.
+func (m *RequirementMutation) ClearIndicator() {
+	m.clearedindicator = true
+	m.clearedFields[requirement.FieldIndicatorID] = struct{}{}
+}
+
+// IndicatorCleared reports if the "indicator" edge to the Indicator entity was cleared.
+func (m *RequirementMutation) IndicatorCleared() bool {
+	return m.clearedindicator
+}
+
+// IndicatorIDs returns the "indicator" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// IndicatorID instead. It exists only for internal usage by the builders.
+func (m *RequirementMutation) IndicatorIDs() (ids []int) {
+	if id := m.indicator; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetIndicator resets all changes to the "indicator" edge.
+func (m *RequirementMutation) ResetIndicator() {
+	m.indicator = nil
+	m.clearedindicator = false
+}
+
+// Where appends a list predicates to the RequirementMutation builder.
+func (m *RequirementMutation) Where(ps ...predicate.Requirement) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RequirementMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RequirementMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Requirement, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RequirementMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RequirementMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Requirement).
+func (m *RequirementMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RequirementMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.set != nil {
+		fields = append(fields, requirement.FieldSetID)
+	}
+	if m.indicator != nil {
+		fields = append(fields, requirement.FieldIndicatorID)
+	}
+	if m.minimum != nil {
+		fields = append(fields, requirement.FieldMinimum)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RequirementMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case requirement.FieldSetID:
+		return m.SetID()
+	case requirement.FieldIndicatorID:
+		return m.IndicatorID()
+	case requirement.FieldMinimum:
+		return m.Minimum()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RequirementMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case requirement.FieldSetID:
+		return m.OldSetID(ctx)
+	case requirement.FieldIndicatorID:
+		return m.OldIndicatorID(ctx)
+	case requirement.FieldMinimum:
+		return m.OldMinimum(ctx)
+	}
+	return nil, fmt.Errorf("unknown Requirement field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RequirementMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case requirement.FieldSetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSetID(v)
+		return nil
+	case requirement.FieldIndicatorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIndicatorID(v)
+		return nil
+	case requirement.FieldMinimum:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinimum(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Requirement field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RequirementMutation) AddedFields() []string {
+	var fields []string
+	if m.addminimum != nil {
+		fields = append(fields, requirement.FieldMinimum)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RequirementMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case requirement.FieldMinimum:
+		return m.AddedMinimum()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RequirementMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case requirement.FieldMinimum:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinimum(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Requirement numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RequirementMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RequirementMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RequirementMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Requirement nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RequirementMutation) ResetField(name string) error {
+	switch name {
+	case requirement.FieldSetID:
+		m.ResetSetID()
+		return nil
+	case requirement.FieldIndicatorID:
+		m.ResetIndicatorID()
+		return nil
+	case requirement.FieldMinimum:
+		m.ResetMinimum()
+		return nil
+	}
+	return fmt.Errorf("unknown Requirement field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RequirementMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.set != nil {
+		edges = append(edges, requirement.EdgeSet)
+	}
+	if m.indicator != nil {
+		edges = append(edges, requirement.EdgeIndicator)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RequirementMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case requirement.EdgeSet:
+		if id := m.set; id != nil {
+			return []ent.Value{*id}
+		}
+	case requirement.EdgeIndicator:
+		if id := m.indicator; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RequirementMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RequirementMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RequirementMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedset {
+		edges = append(edges, requirement.EdgeSet)
+	}
+	if m.clearedindicator {
+		edges = append(edges, requirement.EdgeIndicator)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RequirementMutation) EdgeCleared(name string) bool {
+	switch name {
+	case requirement.EdgeSet:
+		return m.clearedset
+	case requirement.EdgeIndicator:
+		return m.clearedindicator
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RequirementMutation) ClearEdge(name string) error {
+	switch name {
+	case requirement.EdgeSet:
+		m.ClearSet()
+		return nil
+	case requirement.EdgeIndicator:
+		m.ClearIndicator()
+		return nil
+	}
+	return fmt.Errorf("unknown Requirement unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RequirementMutation) ResetEdge(name string) error {
+	switch name {
+	case requirement.EdgeSet:
+		m.ResetSet()
+		return nil
+	case requirement.EdgeIndicator:
+		m.ResetIndicator()
+		return nil
+	}
+	return fmt.Errorf("unknown Requirement edge %s", name)
+}
+
+// RequirementSetMutation represents an operation that mutates the RequirementSet nodes in the graph.
+type RequirementSetMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	code                *string
+	name                *string
+	applies_from        *string
+	clearedFields       map[string]struct{}
+	requirements        map[int]struct{}
+	removedrequirements map[int]struct{}
+	clearedrequirements bool
+	done                bool
+	oldValue            func(context.Context) (*RequirementSet, error)
+	predicates          []predicate.RequirementSet
+}
+
+var _ ent.Mutation = (*RequirementSetMutation)(nil)
+
+// requirementsetOption allows management of the mutation configuration using functional options.
+type requirementsetOption func(*RequirementSetMutation)
+
+// newRequirementSetMutation creates new mutation for the RequirementSet entity.
+func newRequirementSetMutation(c config, op Op, opts ...requirementsetOption) *RequirementSetMutation {
+	m := &RequirementSetMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRequirementSet,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRequirementSetID sets the ID field of the mutation.
+func withRequirementSetID(id int) requirementsetOption {
+	return func(m *RequirementSetMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RequirementSet
+		)
+		m.oldValue = func(ctx context.Context) (*RequirementSet, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RequirementSet.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRequirementSet sets the old RequirementSet of the mutation.
+func withRequirementSet(node *RequirementSet) requirementsetOption {
+	return func(m *RequirementSetMutation) {
+		m.oldValue = func(context.Context) (*RequirementSet, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RequirementSetMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RequirementSetMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RequirementSetMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RequirementSetMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RequirementSet.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCode sets the "code" field.
+func (m *RequirementSetMutation) SetCode(s string) {
+	m.code = &s
+}
+
+// Code returns the value of the "code" field in the mutation.
+func (m *RequirementSetMutation) Code() (r string, exists bool) {
+	v := m.code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCode returns the old "code" field's value of the RequirementSet entity.
+// If the RequirementSet object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementSetMutation) OldCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCode: %w", err)
+	}
+	return oldValue.Code, nil
+}
+
+// ResetCode resets all changes to the "code" field.
+func (m *RequirementSetMutation) ResetCode() {
+	m.code = nil
+}
+
+// SetName sets the "name" field.
+func (m *RequirementSetMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *RequirementSetMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the RequirementSet entity.
+// If the RequirementSet object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementSetMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *RequirementSetMutation) ResetName() {
+	m.name = nil
+}
+
+// SetAppliesFrom sets the "applies_from" field.
+func (m *RequirementSetMutation) SetAppliesFrom(s string) {
+	m.applies_from = &s
+}
+
+// AppliesFrom returns the value of the "applies_from" field in the mutation.
+func (m *RequirementSetMutation) AppliesFrom() (r string, exists bool) {
+	v := m.applies_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAppliesFrom returns the old "applies_from" field's value of the RequirementSet entity.
+// If the RequirementSet object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementSetMutation) OldAppliesFrom(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAppliesFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAppliesFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAppliesFrom: %w", err)
+	}
+	return oldValue.AppliesFrom, nil
+}
+
+// ResetAppliesFrom resets all changes to the "applies_from" field.
+func (m *RequirementSetMutation) ResetAppliesFrom() {
+	m.applies_from = nil
+}
+
+// AddRequirementIDs adds the "requirements" edge to the Requirement entity by ids.
+func (m *RequirementSetMutation) AddRequirementIDs(ids ...int) {
+	if m.requirements == nil {
+		m.requirements = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.requirements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRequirements clears the "requirements" edge to the Requirement entity.
+func (m *RequirementSetMutation) ClearRequirements() {
+	m.clearedrequirements = true
+}
+
+// RequirementsCleared reports if the "requirements" edge to the Requirement entity was cleared.
+func (m *RequirementSetMutation) RequirementsCleared() bool {
+	return m.clearedrequirements
+}
+
+// RemoveRequirementIDs removes the "requirements" edge to the Requirement entity by IDs.
+func (m *RequirementSetMutation) RemoveRequirementIDs(ids ...int) {
+	if m.removedrequirements == nil {
+		m.removedrequirements = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.requirements, ids[i])
+		m.removedrequirements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRequirements returns the removed IDs of the "requirements" edge to the Requirement entity.
+func (m *RequirementSetMutation) RemovedRequirementsIDs() (ids []int) {
+	for id := range m.removedrequirements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RequirementsIDs returns the "requirements" edge IDs in the mutation.
+func (m *RequirementSetMutation) RequirementsIDs() (ids []int) {
+	for id := range m.requirements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRequirements resets all changes to the "requirements" edge.
+func (m *RequirementSetMutation) ResetRequirements() {
+	m.requirements = nil
+	m.clearedrequirements = false
+	m.removedrequirements = nil
+}
+
+// Where appends a list predicates to the RequirementSetMutation builder.
+func (m *RequirementSetMutation) Where(ps ...predicate.RequirementSet) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RequirementSetMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RequirementSetMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RequirementSet, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RequirementSetMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RequirementSetMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RequirementSet).
+func (m *RequirementSetMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RequirementSetMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.code != nil {
+		fields = append(fields, requirementset.FieldCode)
+	}
+	if m.name != nil {
+		fields = append(fields, requirementset.FieldName)
+	}
+	if m.applies_from != nil {
+		fields = append(fields, requirementset.FieldAppliesFrom)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RequirementSetMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case requirementset.FieldCode:
+		return m.Code()
+	case requirementset.FieldName:
+		return m.Name()
+	case requirementset.FieldAppliesFrom:
+		return m.AppliesFrom()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RequirementSetMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case requirementset.FieldCode:
+		return m.OldCode(ctx)
+	case requirementset.FieldName:
+		return m.OldName(ctx)
+	case requirementset.FieldAppliesFrom:
+		return m.OldAppliesFrom(ctx)
+	}
+	return nil, fmt.Errorf("unknown RequirementSet field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RequirementSetMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case requirementset.FieldCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCode(v)
+		return nil
+	case requirementset.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case requirementset.FieldAppliesFrom:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAppliesFrom(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RequirementSet field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RequirementSetMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RequirementSetMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RequirementSetMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown RequirementSet numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RequirementSetMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RequirementSetMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RequirementSetMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown RequirementSet nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RequirementSetMutation) ResetField(name string) error {
+	switch name {
+	case requirementset.FieldCode:
+		m.ResetCode()
+		return nil
+	case requirementset.FieldName:
+		m.ResetName()
+		return nil
+	case requirementset.FieldAppliesFrom:
+		m.ResetAppliesFrom()
+		return nil
+	}
+	return fmt.Errorf("unknown RequirementSet field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RequirementSetMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.requirements != nil {
+		edges = append(edges, requirementset.EdgeRequirements)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RequirementSetMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case requirementset.EdgeRequirements:
+		ids := make([]ent.Value, 0, len(m.requirements))
+		for id := range m.requirements {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RequirementSetMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedrequirements != nil {
+		edges = append(edges, requirementset.EdgeRequirements)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RequirementSetMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case requirementset.EdgeRequirements:
+		ids := make([]ent.Value, 0, len(m.removedrequirements))
+		for id := range m.removedrequirements {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RequirementSetMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedrequirements {
+		edges = append(edges, requirementset.EdgeRequirements)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RequirementSetMutation) EdgeCleared(name string) bool {
+	switch name {
+	case requirementset.EdgeRequirements:
+		return m.clearedrequirements
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RequirementSetMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown RequirementSet unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RequirementSetMutation) ResetEdge(name string) error {
+	switch name {
+	case requirementset.EdgeRequirements:
+		m.ResetRequirements()
+		return nil
+	}
+	return fmt.Errorf("unknown RequirementSet edge %s", name)
 }
 
 // ResponseMutation represents an operation that mutates the Response nodes in the graph.

@@ -21,6 +21,8 @@ var NodeTypeByTable = map[string]string{
 	"practices":              "Practice",
 	"practice_scores":        "PracticeScore",
 	"regional_period_status": "RegionalPeriodStatus",
+	"requirements":           "Requirement",
+	"requirement_sets":       "RequirementSet",
 	"responses":              "Response",
 	"tokens":                 "Token",
 }

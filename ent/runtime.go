@@ -13,6 +13,7 @@ import (
 	"dpcma/ent/orgrollup"
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
+	"dpcma/ent/requirementset"
 	"dpcma/ent/response"
 	"dpcma/ent/schema"
 	"dpcma/ent/token"
@@ -225,6 +226,20 @@ func init() {
 	practicescoreDescDomain := practicescoreFields[2].Descriptor()
 	// practicescore.DefaultDomain holds the default value on creation for the domain field.
 	practicescore.DefaultDomain = practicescoreDescDomain.Default.(string)
+	requirementsetFields := schema.RequirementSet{}.Fields()
+	_ = requirementsetFields
+	// requirementsetDescCode is the schema descriptor for code field.
+	requirementsetDescCode := requirementsetFields[0].Descriptor()
+	// requirementset.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	requirementset.CodeValidator = requirementsetDescCode.Validators[0].(func(string) error)
+	// requirementsetDescName is the schema descriptor for name field.
+	requirementsetDescName := requirementsetFields[1].Descriptor()
+	// requirementset.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	requirementset.NameValidator = requirementsetDescName.Validators[0].(func(string) error)
+	// requirementsetDescAppliesFrom is the schema descriptor for applies_from field.
+	requirementsetDescAppliesFrom := requirementsetFields[2].Descriptor()
+	// requirementset.AppliesFromValidator is a validator for the "applies_from" field. It is called by the builders before save.
+	requirementset.AppliesFromValidator = requirementsetDescAppliesFrom.Validators[0].(func(string) error)
 	responseFields := schema.Response{}.Fields()
 	_ = responseFields
 	// responseDescNotApplicable is the schema descriptor for not_applicable field.

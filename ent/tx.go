@@ -36,6 +36,10 @@ type Tx struct {
 	PracticeScore *PracticeScoreClient
 	// RegionalPeriodStatus is the client for interacting with the RegionalPeriodStatus builders.
 	RegionalPeriodStatus *RegionalPeriodStatusClient
+	// Requirement is the client for interacting with the Requirement builders.
+	Requirement *RequirementClient
+	// RequirementSet is the client for interacting with the RequirementSet builders.
+	RequirementSet *RequirementSetClient
 	// Response is the client for interacting with the Response builders.
 	Response *ResponseClient
 	// Token is the client for interacting with the Token builders.
@@ -182,6 +186,8 @@ func (tx *Tx) init() {
 	tx.Practice = NewPracticeClient(tx.config)
 	tx.PracticeScore = NewPracticeScoreClient(tx.config)
 	tx.RegionalPeriodStatus = NewRegionalPeriodStatusClient(tx.config)
+	tx.Requirement = NewRequirementClient(tx.config)
+	tx.RequirementSet = NewRequirementSetClient(tx.config)
 	tx.Response = NewResponseClient(tx.config)
 	tx.Token = NewTokenClient(tx.config)
 }

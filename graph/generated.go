@@ -16,6 +16,7 @@ import (
 	"dpcma/graph/gid"
 	"dpcma/graph/model"
 	"dpcma/graph/scalar"
+	"dpcma/server/compliance"
 	"dpcma/server/decisions"
 	"errors"
 	"fmt"
@@ -52,6 +53,7 @@ type ResolverRoot interface {
 	Priority() PriorityResolver
 	Query() QueryResolver
 	RegionalPeriodStatus() RegionalPeriodStatusResolver
+	Requirement() RequirementResolver
 	Response() ResponseResolver
 	SubmitResponsesPayload() SubmitResponsesPayloadResolver
 }
@@ -107,6 +109,21 @@ type ComplexityRoot struct {
 	CategoryScore struct {
 		Category func(childComplexity int) int
 		Score    func(childComplexity int) int
+	}
+
+	Compliance struct {
+		InForce      func(childComplexity int) int
+		Met          func(childComplexity int) int
+		Period       func(childComplexity int) int
+		Requirements func(childComplexity int) int
+		Set          func(childComplexity int) int
+	}
+
+	ContractTypeCompliance struct {
+		ContractType  func(childComplexity int) int
+		MetCount      func(childComplexity int) int
+		PracticeCount func(childComplexity int) int
+		ShareMet      func(childComplexity int) int
 	}
 
 	DigitalInteractions struct {
@@ -196,23 +213,27 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ClosePeriod         func(childComplexity int, code string, region *string) int
-		ConfirmRegistration func(childComplexity int, secret string) int
-		CreateIndicator     func(childComplexity int, input model.CreateIndicatorInput) int
-		CreatePeriod        func(childComplexity int, input model.CreatePeriodInput) int
-		CreateToken         func(childComplexity int, label *string) int
-		GrantRole           func(childComplexity int, input model.RoleInput) int
-		OpenPeriod          func(childComplexity int, code string, region *string) int
-		Register            func(childComplexity int, email string) int
-		RevokeRole          func(childComplexity int, input model.RoleInput) int
-		RevokeToken         func(childComplexity int, label *string) int
-		SubmitResponses     func(childComplexity int, input model.SubmitResponsesInput) int
-		UpdateIndicator     func(childComplexity int, code string, input model.UpdateIndicatorInput) int
+		ClosePeriod          func(childComplexity int, code string, region *string) int
+		ConfirmRegistration  func(childComplexity int, secret string) int
+		CreateIndicator      func(childComplexity int, input model.CreateIndicatorInput) int
+		CreatePeriod         func(childComplexity int, input model.CreatePeriodInput) int
+		CreateRequirementSet func(childComplexity int, input model.CreateRequirementSetInput) int
+		CreateToken          func(childComplexity int, label *string) int
+		DeleteRequirementSet func(childComplexity int, code string) int
+		GrantRole            func(childComplexity int, input model.RoleInput) int
+		OpenPeriod           func(childComplexity int, code string, region *string) int
+		Register             func(childComplexity int, email string) int
+		RevokeRole           func(childComplexity int, input model.RoleInput) int
+		RevokeToken          func(childComplexity int, label *string) int
+		SubmitResponses      func(childComplexity int, input model.SubmitResponsesInput) int
+		UpdateIndicator      func(childComplexity int, code string, input model.UpdateIndicatorInput) int
+		UpdateRequirementSet func(childComplexity int, code string, input model.UpdateRequirementSetInput) int
 	}
 
 	Organisation struct {
 		Ancestors           func(childComplexity int) int
 		Children            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OrganisationOrder, where *ent.OrganisationWhereInput) int
+		Compliance          func(childComplexity int, set string, period *string, practices *ent.PracticeWhereInput) int
 		DigitalInteractions func(childComplexity int, period *string) int
 		ID                  func(childComplexity int) int
 		IndicatorSummary    func(childComplexity int, indicator string, period *string) int
@@ -227,6 +248,18 @@ type ComplexityRoot struct {
 		Priorities          func(childComplexity int, period *string, domain *string, first *int) int
 		Responses           func(childComplexity int, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) int
 		Tier                func(childComplexity int) int
+	}
+
+	OrganisationCompliance struct {
+		ByContractType func(childComplexity int) int
+		ByRequirement  func(childComplexity int) int
+		InForce        func(childComplexity int) int
+		MetCount       func(childComplexity int) int
+		Period         func(childComplexity int) int
+		PracticeCount  func(childComplexity int) int
+		Set            func(childComplexity int) int
+		ShareMet       func(childComplexity int) int
+		UnknownCount   func(childComplexity int) int
 	}
 
 	OrganisationConnection struct {
@@ -258,6 +291,7 @@ type ComplexityRoot struct {
 		Ancestors        func(childComplexity int) int
 		Ccg              func(childComplexity int) int
 		ClinicalSystem   func(childComplexity int) int
+		Compliance       func(childComplexity int, set string, period *string) int
 		ContractType     func(childComplexity int) int
 		Dispensing       func(childComplexity int) int
 		ID               func(childComplexity int) int
@@ -309,6 +343,7 @@ type ComplexityRoot struct {
 		Periods            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AssessmentPeriodOrder, where *ent.AssessmentPeriodWhereInput) int
 		Practice           func(childComplexity int, odsCode string) int
 		Practices          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) int
+		RequirementSets    func(childComplexity int) int
 		Viewer             func(childComplexity int) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
@@ -322,6 +357,32 @@ type ComplexityRoot struct {
 	RegisterPayload struct {
 		Email   func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	Requirement struct {
+		Indicator func(childComplexity int) int
+		RuleText  func(childComplexity int) int
+	}
+
+	RequirementCompliance struct {
+		Met           func(childComplexity int) int
+		NotApplicable func(childComplexity int) int
+		Requirement   func(childComplexity int) int
+		Value         func(childComplexity int) int
+	}
+
+	RequirementFigures struct {
+		AnsweredCount func(childComplexity int) int
+		MetCount      func(childComplexity int) int
+		Requirement   func(childComplexity int) int
+		ShareMet      func(childComplexity int) int
+	}
+
+	RequirementSet struct {
+		AppliesFrom  func(childComplexity int) int
+		Code         func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Requirements func(childComplexity int) int
 	}
 
 	Response struct {
@@ -418,8 +479,12 @@ type MutationResolver interface {
 	RevokeRole(ctx context.Context, input model.RoleInput) (bool, error)
 	CreateToken(ctx context.Context, label *string) (*model.TokenPayload, error)
 	RevokeToken(ctx context.Context, label *string) (bool, error)
+	CreateRequirementSet(ctx context.Context, input model.CreateRequirementSetInput) (*compliance.Set, error)
+	UpdateRequirementSet(ctx context.Context, code string, input model.UpdateRequirementSetInput) (*compliance.Set, error)
+	DeleteRequirementSet(ctx context.Context, code string) (*compliance.Set, error)
 }
 type OrganisationResolver interface {
+	Compliance(ctx context.Context, obj *ent.Organisation, set string, period *string, practices *ent.PracticeWhereInput) (*model.OrganisationCompliance, error)
 	Priorities(ctx context.Context, obj *ent.Organisation, period *string, domain *string, first *int) ([]*model.Priority, error)
 	MaturityBy(ctx context.Context, obj *ent.Organisation, attribute decisions.Attribute, period *string, domain *string) ([]*model.MaturityGroup, error)
 	DigitalInteractions(ctx context.Context, obj *ent.Organisation, period *string) (*decisions.Interactions, error)
@@ -430,6 +495,7 @@ type OrganisationResolver interface {
 	IndicatorSummary(ctx context.Context, obj *ent.Organisation, indicator string, period *string) (*model.IndicatorSummary, error)
 }
 type PracticeResolver interface {
+	Compliance(ctx context.Context, obj *ent.Practice, set string, period *string) (*model.Compliance, error)
 	Priorities(ctx context.Context, obj *ent.Practice, period *string, domain *string, first *int) ([]*model.Priority, error)
 	Ancestors(ctx context.Context, obj *ent.Practice) ([]*ent.Organisation, error)
 	Responses(ctx context.Context, obj *ent.Practice, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) (*ent.ResponseConnection, error)
@@ -449,6 +515,7 @@ type QueryResolver interface {
 	Practices(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) (*ent.PracticeConnection, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	AuditEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error)
+	RequirementSets(ctx context.Context) ([]*compliance.Set, error)
 	Organisation(ctx context.Context, odsCode string) (*ent.Organisation, error)
 	National(ctx context.Context) (*ent.Organisation, error)
 	Practice(ctx context.Context, odsCode string) (*ent.Practice, error)
@@ -458,6 +525,9 @@ type QueryResolver interface {
 }
 type RegionalPeriodStatusResolver interface {
 	Region(ctx context.Context, obj *ent.RegionalPeriodStatus) (*ent.Organisation, error)
+}
+type RequirementResolver interface {
+	Indicator(ctx context.Context, obj *compliance.Requirement) (*ent.Indicator, error)
 }
 type ResponseResolver interface {
 	History(ctx context.Context, obj *ent.Response) ([]*ent.AuditEvent, error)
@@ -665,6 +735,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CategoryScore.Score(childComplexity), true
+
+	case "Compliance.inForce":
+		if e.ComplexityRoot.Compliance.InForce == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Compliance.InForce(childComplexity), true
+	case "Compliance.met":
+		if e.ComplexityRoot.Compliance.Met == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Compliance.Met(childComplexity), true
+	case "Compliance.period":
+		if e.ComplexityRoot.Compliance.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Compliance.Period(childComplexity), true
+	case "Compliance.requirements":
+		if e.ComplexityRoot.Compliance.Requirements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Compliance.Requirements(childComplexity), true
+	case "Compliance.set":
+		if e.ComplexityRoot.Compliance.Set == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Compliance.Set(childComplexity), true
+
+	case "ContractTypeCompliance.contractType":
+		if e.ComplexityRoot.ContractTypeCompliance.ContractType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractTypeCompliance.ContractType(childComplexity), true
+	case "ContractTypeCompliance.metCount":
+		if e.ComplexityRoot.ContractTypeCompliance.MetCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractTypeCompliance.MetCount(childComplexity), true
+	case "ContractTypeCompliance.practiceCount":
+		if e.ComplexityRoot.ContractTypeCompliance.PracticeCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractTypeCompliance.PracticeCount(childComplexity), true
+	case "ContractTypeCompliance.shareMet":
+		if e.ComplexityRoot.ContractTypeCompliance.ShareMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContractTypeCompliance.ShareMet(childComplexity), true
 
 	case "DigitalInteractions.dischargeSummaries":
 		if e.ComplexityRoot.DigitalInteractions.DischargeSummaries == nil {
@@ -1081,6 +1207,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreatePeriod(childComplexity, args["input"].(model.CreatePeriodInput)), true
+	case "Mutation.createRequirementSet":
+		if e.ComplexityRoot.Mutation.CreateRequirementSet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRequirementSet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRequirementSet(childComplexity, args["input"].(model.CreateRequirementSetInput)), true
 	case "Mutation.createToken":
 		if e.ComplexityRoot.Mutation.CreateToken == nil {
 			break
@@ -1092,6 +1229,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateToken(childComplexity, args["label"].(*string)), true
+	case "Mutation.deleteRequirementSet":
+		if e.ComplexityRoot.Mutation.DeleteRequirementSet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteRequirementSet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteRequirementSet(childComplexity, args["code"].(string)), true
 	case "Mutation.grantRole":
 		if e.ComplexityRoot.Mutation.GrantRole == nil {
 			break
@@ -1169,6 +1317,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateIndicator(childComplexity, args["code"].(string), args["input"].(model.UpdateIndicatorInput)), true
+	case "Mutation.updateRequirementSet":
+		if e.ComplexityRoot.Mutation.UpdateRequirementSet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRequirementSet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRequirementSet(childComplexity, args["code"].(string), args["input"].(model.UpdateRequirementSetInput)), true
 
 	case "Organisation.ancestors":
 		if e.ComplexityRoot.Organisation.Ancestors == nil {
@@ -1187,6 +1346,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Children(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.OrganisationOrder), args["where"].(*ent.OrganisationWhereInput)), true
+	case "Organisation.compliance":
+		if e.ComplexityRoot.Organisation.Compliance == nil {
+			break
+		}
+
+		args, err := ec.field_Organisation_compliance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Organisation.Compliance(childComplexity, args["set"].(string), args["period"].(*string), args["practices"].(*ent.PracticeWhereInput)), true
 	case "Organisation.digitalInteractions":
 		if e.ComplexityRoot.Organisation.DigitalInteractions == nil {
 			break
@@ -1307,6 +1477,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Organisation.Tier(childComplexity), true
 
+	case "OrganisationCompliance.byContractType":
+		if e.ComplexityRoot.OrganisationCompliance.ByContractType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCompliance.ByContractType(childComplexity), true
+	case "OrganisationCompliance.byRequirement":
+		if e.ComplexityRoot.OrganisationCompliance.ByRequirement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCompliance.ByRequirement(childComplexity), true
+	case "OrganisationCompliance.inForce":
+		if e.ComplexityRoot.OrganisationCompliance.InForce == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCompliance.InForce(childComplexity), true
+	case "OrganisationCompliance.metCount":
+		if e.ComplexityRoot.OrganisationCompliance.MetCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCompliance.MetCount(childComplexity), true
+	case "OrganisationCompliance.period":
+		if e.ComplexityRoot.OrganisationCompliance.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCompliance.Period(childComplexity), true
+	case "OrganisationCompliance.practiceCount":
+		if e.ComplexityRoot.OrganisationCompliance.PracticeCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCompliance.PracticeCount(childComplexity), true
+	case "OrganisationCompliance.set":
+		if e.ComplexityRoot.OrganisationCompliance.Set == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCompliance.Set(childComplexity), true
+	case "OrganisationCompliance.shareMet":
+		if e.ComplexityRoot.OrganisationCompliance.ShareMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCompliance.ShareMet(childComplexity), true
+	case "OrganisationCompliance.unknownCount":
+		if e.ComplexityRoot.OrganisationCompliance.UnknownCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationCompliance.UnknownCount(childComplexity), true
+
 	case "OrganisationConnection.edges":
 		if e.ComplexityRoot.OrganisationConnection.Edges == nil {
 			break
@@ -1407,6 +1632,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Practice.ClinicalSystem(childComplexity), true
+	case "Practice.compliance":
+		if e.ComplexityRoot.Practice.Compliance == nil {
+			break
+		}
+
+		args, err := ec.field_Practice_compliance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Practice.Compliance(childComplexity, args["set"].(string), args["period"].(*string)), true
 	case "Practice.contractType":
 		if e.ComplexityRoot.Practice.ContractType == nil {
 			break
@@ -1721,6 +1957,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Practices(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.PracticeOrder), args["where"].(*ent.PracticeWhereInput)), true
+	case "Query.requirementSets":
+		if e.ComplexityRoot.Query.RequirementSets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.RequirementSets(childComplexity), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -1770,6 +2012,94 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegisterPayload.Message(childComplexity), true
+
+	case "Requirement.indicator":
+		if e.ComplexityRoot.Requirement.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Requirement.Indicator(childComplexity), true
+	case "Requirement.rule":
+		if e.ComplexityRoot.Requirement.RuleText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Requirement.RuleText(childComplexity), true
+
+	case "RequirementCompliance.met":
+		if e.ComplexityRoot.RequirementCompliance.Met == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementCompliance.Met(childComplexity), true
+	case "RequirementCompliance.notApplicable":
+		if e.ComplexityRoot.RequirementCompliance.NotApplicable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementCompliance.NotApplicable(childComplexity), true
+	case "RequirementCompliance.requirement":
+		if e.ComplexityRoot.RequirementCompliance.Requirement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementCompliance.Requirement(childComplexity), true
+	case "RequirementCompliance.value":
+		if e.ComplexityRoot.RequirementCompliance.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementCompliance.Value(childComplexity), true
+
+	case "RequirementFigures.answeredCount":
+		if e.ComplexityRoot.RequirementFigures.AnsweredCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementFigures.AnsweredCount(childComplexity), true
+	case "RequirementFigures.metCount":
+		if e.ComplexityRoot.RequirementFigures.MetCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementFigures.MetCount(childComplexity), true
+	case "RequirementFigures.requirement":
+		if e.ComplexityRoot.RequirementFigures.Requirement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementFigures.Requirement(childComplexity), true
+	case "RequirementFigures.shareMet":
+		if e.ComplexityRoot.RequirementFigures.ShareMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementFigures.ShareMet(childComplexity), true
+
+	case "RequirementSet.appliesFrom":
+		if e.ComplexityRoot.RequirementSet.AppliesFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementSet.AppliesFrom(childComplexity), true
+	case "RequirementSet.code":
+		if e.ComplexityRoot.RequirementSet.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementSet.Code(childComplexity), true
+	case "RequirementSet.name":
+		if e.ComplexityRoot.RequirementSet.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementSet.Name(childComplexity), true
+	case "RequirementSet.requirements":
+		if e.ComplexityRoot.RequirementSet.Requirements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementSet.Requirements(childComplexity), true
 
 	case "Response.history":
 		if e.ComplexityRoot.Response.History == nil {
@@ -1989,6 +2319,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
 			graphql.NewInputUnmarshaler("CreateIndicatorInput", ec.unmarshalInputCreateIndicatorInput),
 			graphql.NewInputUnmarshaler("CreatePeriodInput", ec.unmarshalInputCreatePeriodInput),
+			graphql.NewInputUnmarshaler("CreateRequirementSetInput", ec.unmarshalInputCreateRequirementSetInput),
 			graphql.NewInputUnmarshaler("IndicatorByCodesInput", ec.unmarshalInputIndicatorByCodesInput),
 			graphql.NewInputUnmarshaler("IndicatorOrder", ec.unmarshalInputIndicatorOrder),
 			graphql.NewInputUnmarshaler("IndicatorWhereInput", ec.unmarshalInputIndicatorWhereInput),
@@ -1998,11 +2329,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PracticeByOdsCodesInput", ec.unmarshalInputPracticeByOdsCodesInput),
 			graphql.NewInputUnmarshaler("PracticeOrder", ec.unmarshalInputPracticeOrder),
 			graphql.NewInputUnmarshaler("PracticeWhereInput", ec.unmarshalInputPracticeWhereInput),
+			graphql.NewInputUnmarshaler("RequirementInput", ec.unmarshalInputRequirementInput),
 			graphql.NewInputUnmarshaler("ResponseOrder", ec.unmarshalInputResponseOrder),
 			graphql.NewInputUnmarshaler("ResponseWhereInput", ec.unmarshalInputResponseWhereInput),
 			graphql.NewInputUnmarshaler("RoleInput", ec.unmarshalInputRoleInput),
 			graphql.NewInputUnmarshaler("SubmitResponsesInput", ec.unmarshalInputSubmitResponsesInput),
 			graphql.NewInputUnmarshaler("UpdateIndicatorInput", ec.unmarshalInputUpdateIndicatorInput),
+			graphql.NewInputUnmarshaler("UpdateRequirementSetInput", ec.unmarshalInputUpdateRequirementSetInput),
 		)
 	}
 	first := true
@@ -2177,6 +2510,202 @@ extend type Query {
     orderBy: [AuditEventOrder!]
     where: AuditEventWhereInput
   ): AuditEventConnection!
+}
+`, BuiltIn: false},
+	{Name: "../schema/compliance.graphql", Input: `# Requirement sets and compliance (docs/domain.md, "Requirement sets and
+# compliance"): whether practices meet the GP IT Operating Model's core
+# services and each year's GP contract digital duties.
+
+extend type Query {
+  "Every requirement set, in code order."
+  requirementSets: [RequirementSet!]!
+}
+
+"""
+A named list of requirements a practice is checked against, e.g. GMS-2017-18 (the GP contract's
+digital requirements for 2017/18) or GPIT-CORE (every core and mandated indicator at its target).
+"""
+type RequirementSet {
+  "The set's code, e.g. GMS-2017-18."
+  code: String!
+  name: String!
+  """
+  The half-year period from which the set is in force, e.g. 2017-18-H1. A set can still be checked
+  in an earlier period: the figures then show how far practices were ready for duties that were not
+  yet contractual, and the compliance's inForce is false.
+  """
+  appliesFrom: String!
+  "The requirements, in indicator code order."
+  requirements: [Requirement!]!
+}
+
+"""
+An indicator and the rule an answer must meet: "yes" for a BOOL indicator, ">= N" for a PCT value
+or an ORD step. An answer of not applicable counts as met.
+"""
+type Requirement {
+  indicator: Indicator!
+  "yes, or >= N."
+  rule: String!
+}
+
+extend type Practice {
+  """
+  Whether the practice meets a requirement set in a period, requirement by requirement. A
+  CCG-answered indicator is checked with the CCG's answer.
+  """
+  compliance(
+    "A requirement set code, e.g. GMS-2017-18 (see requirementSets)."
+    set: String!
+    "An assessment period code, e.g. 2017-18-H2. Omitted: the latest period that has answers."
+    period: String
+  ): Compliance!
+}
+
+extend type Organisation {
+  """
+  How many of the practices beneath this organisation meet a requirement set in a period: in all,
+  by requirement and by contract type. Closed practices count in no figure.
+  """
+  compliance(
+    "A requirement set code, e.g. GMS-2017-18 (see requirementSets)."
+    set: String!
+    "An assessment period code, e.g. 2017-18-H2. Omitted: the latest period that has answers."
+    period: String
+    """
+    Restrict every figure to the practices beneath that match, e.g. {contractType: APMS}, as for
+    maturity. Omitted: all the practices beneath.
+    """
+    practices: PracticeWhereInput
+  ): OrganisationCompliance!
+}
+
+"""
+A practice's compliance with a requirement set in one period.
+"""
+type Compliance {
+  set: RequirementSet!
+  period: AssessmentPeriod!
+  "False when the period is before the set's appliesFrom: the figures then show readiness."
+  inForce: Boolean!
+  """
+  True when every requirement is met; false when one is missed; null (unknown) when none is missed
+  but one is unanswered.
+  """
+  met: Boolean
+  "Each requirement, in the set's order."
+  requirements: [RequirementCompliance!]!
+}
+
+"""
+One requirement checked against a practice's answer (or its CCG's, for a CCG-answered indicator).
+"""
+type RequirementCompliance {
+  requirement: Requirement!
+  "True when the answer meets the rule or is not applicable; false when it misses; null when unanswered."
+  met: Boolean
+  "The answer as stored, e.g. yes or 73.5; null when unanswered or not applicable."
+  value: String
+  "The answer is not applicable (and so counts as met)."
+  notApplicable: Boolean!
+}
+
+"""
+The compliance of the practices beneath an organisation with a requirement set in one period.
+"""
+type OrganisationCompliance {
+  set: RequirementSet!
+  period: AssessmentPeriod!
+  "False when the period is before the set's appliesFrom: the figures then show readiness."
+  inForce: Boolean!
+  "Practices counted (open practices beneath that match the practices filter)."
+  practiceCount: Int!
+  "Practices meeting every requirement."
+  metCount: Int!
+  "Practices that missed none but left one unanswered: neither met nor failed."
+  unknownCount: Int!
+  "metCount / practiceCount (0..1); null when there are no practices."
+  shareMet: Float
+  "Each requirement, in the set's order."
+  byRequirement: [RequirementFigures!]!
+  """
+  The same figures by the practices' contract type: GMS, PMS and APMS always, then contractType null
+  for practices whose contract type is unknown, when there are any.
+  """
+  byContractType: [ContractTypeCompliance!]!
+}
+
+"""
+How the practices of an organisation stand on one requirement.
+"""
+type RequirementFigures {
+  requirement: Requirement!
+  "Practices whose answer meets the rule or is not applicable."
+  metCount: Int!
+  "Practices with an answer (not applicable included)."
+  answeredCount: Int!
+  "metCount / answeredCount (0..1); null when none answered."
+  shareMet: Float
+}
+
+"""
+The compliance of the practices of one contract type.
+"""
+type ContractTypeCompliance {
+  "GMS, PMS or APMS; null for practices whose contract type is unknown."
+  contractType: ContractType
+  practiceCount: Int!
+  "Practices meeting every requirement."
+  metCount: Int!
+  "metCount / practiceCount (0..1); null when there are no practices."
+  shareMet: Float
+}
+
+extend type Mutation {
+  "Creates a requirement set (ADMIN). Audited as requirementset.created."
+  createRequirementSet(input: CreateRequirementSetInput!): RequirementSet!
+  """
+  Changes a requirement set (ADMIN); fields left out stay as they are, and requirements, when given,
+  replace the list whole. Audited as requirementset.updated.
+  """
+  updateRequirementSet(code: String!, input: UpdateRequirementSetInput!): RequirementSet!
+  "Deletes a requirement set (ADMIN) and returns it as it was. Audited as requirementset.deleted."
+  deleteRequirementSet(code: String!): RequirementSet!
+}
+
+"""
+A new requirement set.
+"""
+input CreateRequirementSetInput {
+  "Capital letters and digits in hyphenated parts, up to 32 characters, e.g. GMS-2019-20."
+  code: String!
+  name: String!
+  "A half-year period code, e.g. 2019-20-H1; the period need not exist yet."
+  appliesFrom: String!
+  "At least one; an indicator may appear once."
+  requirements: [RequirementInput!]!
+}
+
+"""
+Changes to a requirement set.
+"""
+input UpdateRequirementSetInput {
+  name: String
+  appliesFrom: String
+  requirements: [RequirementInput!]
+}
+
+"""
+One requirement: a scored indicator and its rule.
+"""
+input RequirementInput {
+  "The indicator code, e.g. PO04."
+  indicator: String!
+  """
+  "yes" for a BOOL indicator; ">= N" for a PCT indicator (N from 0 to 100) or an ORD indicator (N a
+  step from 0 to its top step).
+  """
+  rule: String!
 }
 `, BuiltIn: false},
 	{Name: "../schema/decisions.graphql", Input: `# Decisions: what the maturity figures are for (docs/domain.md §10).
@@ -2535,11 +3064,11 @@ type AuditEvent implements Node {
   """
   source: AuditSource!
   """
-  What changed: answer.set, answer.removed, period.opened, period.closed, period.created, indicator.created, indicator.updated, role.granted, role.revoked, token.created, token.revoked, account.registered, account.confirmed.
+  What changed: answer.set, answer.removed, period.opened, period.closed, period.created, indicator.created, indicator.updated, requirementset.created, requirementset.updated, requirementset.deleted, role.granted, role.revoked, token.created, token.revoked, account.registered, account.confirmed.
   """
   action: String!
   """
-  The ODS code or code of what changed (a practice, CCG, indicator, period or account).
+  The ODS code or code of what changed (a practice, CCG, indicator, period, requirement set or account).
   """
   subject: String!
   """
@@ -4641,6 +5170,36 @@ func (ec *executionContext) childFields_CategoryScore(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type CategoryScore", field.Name)
 }
 
+func (ec *executionContext) childFields_Compliance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "set":
+		return ec.fieldContext_Compliance_set(ctx, field)
+	case "period":
+		return ec.fieldContext_Compliance_period(ctx, field)
+	case "inForce":
+		return ec.fieldContext_Compliance_inForce(ctx, field)
+	case "met":
+		return ec.fieldContext_Compliance_met(ctx, field)
+	case "requirements":
+		return ec.fieldContext_Compliance_requirements(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Compliance", field.Name)
+}
+
+func (ec *executionContext) childFields_ContractTypeCompliance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contractType":
+		return ec.fieldContext_ContractTypeCompliance_contractType(ctx, field)
+	case "practiceCount":
+		return ec.fieldContext_ContractTypeCompliance_practiceCount(ctx, field)
+	case "metCount":
+		return ec.fieldContext_ContractTypeCompliance_metCount(ctx, field)
+	case "shareMet":
+		return ec.fieldContext_ContractTypeCompliance_shareMet(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContractTypeCompliance", field.Name)
+}
+
 func (ec *executionContext) childFields_DigitalInteractions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "score":
@@ -4817,6 +5376,8 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 		return ec.fieldContext_Organisation_parent(ctx, field)
 	case "children":
 		return ec.fieldContext_Organisation_children(ctx, field)
+	case "compliance":
+		return ec.fieldContext_Organisation_compliance(ctx, field)
 	case "priorities":
 		return ec.fieldContext_Organisation_priorities(ctx, field)
 	case "maturityBy":
@@ -4835,6 +5396,30 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 		return ec.fieldContext_Organisation_indicatorSummary(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organisation", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationCompliance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "set":
+		return ec.fieldContext_OrganisationCompliance_set(ctx, field)
+	case "period":
+		return ec.fieldContext_OrganisationCompliance_period(ctx, field)
+	case "inForce":
+		return ec.fieldContext_OrganisationCompliance_inForce(ctx, field)
+	case "practiceCount":
+		return ec.fieldContext_OrganisationCompliance_practiceCount(ctx, field)
+	case "metCount":
+		return ec.fieldContext_OrganisationCompliance_metCount(ctx, field)
+	case "unknownCount":
+		return ec.fieldContext_OrganisationCompliance_unknownCount(ctx, field)
+	case "shareMet":
+		return ec.fieldContext_OrganisationCompliance_shareMet(ctx, field)
+	case "byRequirement":
+		return ec.fieldContext_OrganisationCompliance_byRequirement(ctx, field)
+	case "byContractType":
+		return ec.fieldContext_OrganisationCompliance_byContractType(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationCompliance", field.Name)
 }
 
 func (ec *executionContext) childFields_OrganisationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4915,6 +5500,8 @@ func (ec *executionContext) childFields_Practice(ctx context.Context, field grap
 		return ec.fieldContext_Practice_weightedPatients(ctx, field)
 	case "ccg":
 		return ec.fieldContext_Practice_ccg(ctx, field)
+	case "compliance":
+		return ec.fieldContext_Practice_compliance(ctx, field)
 	case "priorities":
 		return ec.fieldContext_Practice_priorities(ctx, field)
 	case "ancestors":
@@ -4987,6 +5574,58 @@ func (ec *executionContext) childFields_RegisterPayload(ctx context.Context, fie
 		return ec.fieldContext_RegisterPayload_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegisterPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Requirement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_Requirement_indicator(ctx, field)
+	case "rule":
+		return ec.fieldContext_Requirement_rule(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Requirement", field.Name)
+}
+
+func (ec *executionContext) childFields_RequirementCompliance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "requirement":
+		return ec.fieldContext_RequirementCompliance_requirement(ctx, field)
+	case "met":
+		return ec.fieldContext_RequirementCompliance_met(ctx, field)
+	case "value":
+		return ec.fieldContext_RequirementCompliance_value(ctx, field)
+	case "notApplicable":
+		return ec.fieldContext_RequirementCompliance_notApplicable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequirementCompliance", field.Name)
+}
+
+func (ec *executionContext) childFields_RequirementFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "requirement":
+		return ec.fieldContext_RequirementFigures_requirement(ctx, field)
+	case "metCount":
+		return ec.fieldContext_RequirementFigures_metCount(ctx, field)
+	case "answeredCount":
+		return ec.fieldContext_RequirementFigures_answeredCount(ctx, field)
+	case "shareMet":
+		return ec.fieldContext_RequirementFigures_shareMet(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequirementFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_RequirementSet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_RequirementSet_code(ctx, field)
+	case "name":
+		return ec.fieldContext_RequirementSet_name(ctx, field)
+	case "appliesFrom":
+		return ec.fieldContext_RequirementSet_appliesFrom(ctx, field)
+	case "requirements":
+		return ec.fieldContext_RequirementSet_requirements(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequirementSet", field.Name)
 }
 
 func (ec *executionContext) childFields_Response(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5379,6 +6018,20 @@ func (ec *executionContext) field_Mutation_createPeriod_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createRequirementSet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateRequirementSetInput, error) {
+			return ec.unmarshalNCreateRequirementSetInput2dpcmaᚋgraphᚋmodelᚐCreateRequirementSetInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5390,6 +6043,20 @@ func (ec *executionContext) field_Mutation_createToken_args(ctx context.Context,
 		return nil, err
 	}
 	args["label"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteRequirementSet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -5507,6 +6174,28 @@ func (ec *executionContext) field_Mutation_updateIndicator_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateRequirementSet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateRequirementSetInput, error) {
+			return ec.unmarshalNUpdateRequirementSetInput2dpcmaᚋgraphᚋmodelᚐUpdateRequirementSetInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Organisation_children_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5558,6 +6247,36 @@ func (ec *executionContext) field_Organisation_children_args(ctx context.Context
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Organisation_compliance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "set",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["set"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "practices",
+		func(ctx context.Context, v any) (*ent.PracticeWhereInput, error) {
+			return ec.unmarshalOPracticeWhereInput2ᚖdpcmaᚋentᚐPracticeWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["practices"] = arg2
 	return args, nil
 }
 
@@ -5800,6 +6519,28 @@ func (ec *executionContext) field_Organisation_responses_args(ctx context.Contex
 		return nil, err
 	}
 	args["where"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Practice_compliance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "set",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["set"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
 	return args, nil
 }
 
@@ -7113,6 +7854,240 @@ func (ec *executionContext) _CategoryScore_score(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CategoryScore_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CategoryScore", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Compliance_set(ctx context.Context, field graphql.CollectedField, obj *model.Compliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Compliance_set(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Set, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *compliance.Set) graphql.Marshaler {
+			return ec.marshalNRequirementSet2ᚖdpcmaᚋserverᚋcomplianceᚐSet(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Compliance_set(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Compliance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequirementSet(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Compliance_period(ctx context.Context, field graphql.CollectedField, obj *model.Compliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Compliance_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AssessmentPeriod) graphql.Marshaler {
+			return ec.marshalNAssessmentPeriod2ᚖdpcmaᚋentᚐAssessmentPeriod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Compliance_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Compliance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Compliance_inForce(ctx context.Context, field graphql.CollectedField, obj *model.Compliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Compliance_inForce(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InForce, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Compliance_inForce(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Compliance", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Compliance_met(ctx context.Context, field graphql.CollectedField, obj *model.Compliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Compliance_met(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Met, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Compliance_met(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Compliance", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Compliance_requirements(ctx context.Context, field graphql.CollectedField, obj *model.Compliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Compliance_requirements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requirements, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RequirementCompliance) graphql.Marshaler {
+			return ec.marshalNRequirementCompliance2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementComplianceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Compliance_requirements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Compliance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequirementCompliance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContractTypeCompliance_contractType(ctx context.Context, field graphql.CollectedField, obj *model.ContractTypeCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractTypeCompliance_contractType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContractType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *practice.ContractType) graphql.Marshaler {
+			return ec.marshalOContractType2ᚖdpcmaᚋentᚋpracticeᚐContractType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContractTypeCompliance_contractType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContractTypeCompliance", field, false, false, "ContractType")
+}
+
+func (ec *executionContext) _ContractTypeCompliance_practiceCount(ctx context.Context, field graphql.CollectedField, obj *model.ContractTypeCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractTypeCompliance_practiceCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PracticeCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContractTypeCompliance_practiceCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContractTypeCompliance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ContractTypeCompliance_metCount(ctx context.Context, field graphql.CollectedField, obj *model.ContractTypeCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractTypeCompliance_metCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContractTypeCompliance_metCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContractTypeCompliance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ContractTypeCompliance_shareMet(ctx context.Context, field graphql.CollectedField, obj *model.ContractTypeCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContractTypeCompliance_shareMet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShareMet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContractTypeCompliance_shareMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContractTypeCompliance", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DigitalInteractions_score(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
@@ -9144,6 +10119,138 @@ func (ec *executionContext) fieldContext_Mutation_revokeToken(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createRequirementSet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createRequirementSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateRequirementSet(ctx, fc.Args["input"].(model.CreateRequirementSetInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *compliance.Set) graphql.Marshaler {
+			return ec.marshalNRequirementSet2ᚖdpcmaᚋserverᚋcomplianceᚐSet(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createRequirementSet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequirementSet(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createRequirementSet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateRequirementSet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateRequirementSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateRequirementSet(ctx, fc.Args["code"].(string), fc.Args["input"].(model.UpdateRequirementSetInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *compliance.Set) graphql.Marshaler {
+			return ec.marshalNRequirementSet2ᚖdpcmaᚋserverᚋcomplianceᚐSet(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateRequirementSet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequirementSet(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateRequirementSet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteRequirementSet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteRequirementSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteRequirementSet(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *compliance.Set) graphql.Marshaler {
+			return ec.marshalNRequirementSet2ᚖdpcmaᚋserverᚋcomplianceᚐSet(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteRequirementSet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequirementSet(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteRequirementSet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9352,6 +10459,50 @@ func (ec *executionContext) fieldContext_Organisation_children(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Organisation_children_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organisation_compliance(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_compliance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Organisation().Compliance(ctx, obj, fc.Args["set"].(string), fc.Args["period"].(*string), fc.Args["practices"].(*ent.PracticeWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganisationCompliance) graphql.Marshaler {
+			return ec.marshalNOrganisationCompliance2ᚖdpcmaᚋgraphᚋmodelᚐOrganisationCompliance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_compliance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationCompliance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Organisation_compliance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9694,6 +10845,249 @@ func (ec *executionContext) fieldContext_Organisation_indicatorSummary(ctx conte
 	if fc.Args, err = ec.field_Organisation_indicatorSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationCompliance_set(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCompliance_set(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Set, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *compliance.Set) graphql.Marshaler {
+			return ec.marshalNRequirementSet2ᚖdpcmaᚋserverᚋcomplianceᚐSet(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCompliance_set(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationCompliance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequirementSet(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationCompliance_period(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCompliance_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AssessmentPeriod) graphql.Marshaler {
+			return ec.marshalNAssessmentPeriod2ᚖdpcmaᚋentᚐAssessmentPeriod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCompliance_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationCompliance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationCompliance_inForce(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCompliance_inForce(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InForce, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCompliance_inForce(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _OrganisationCompliance_practiceCount(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCompliance_practiceCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PracticeCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCompliance_practiceCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrganisationCompliance_metCount(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCompliance_metCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCompliance_metCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrganisationCompliance_unknownCount(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCompliance_unknownCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnknownCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCompliance_unknownCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrganisationCompliance_shareMet(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCompliance_shareMet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShareMet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCompliance_shareMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Float")
+}
+
+func (ec *executionContext) _OrganisationCompliance_byRequirement(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCompliance_byRequirement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByRequirement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RequirementFigures) graphql.Marshaler {
+			return ec.marshalNRequirementFigures2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCompliance_byRequirement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationCompliance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequirementFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationCompliance_byContractType(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationCompliance_byContractType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByContractType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ContractTypeCompliance) graphql.Marshaler {
+			return ec.marshalNContractTypeCompliance2ᚕᚖdpcmaᚋgraphᚋmodelᚐContractTypeComplianceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationCompliance_byContractType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationCompliance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContractTypeCompliance(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -10346,6 +11740,50 @@ func (ec *executionContext) fieldContext_Practice_ccg(_ context.Context, field g
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Organisation(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Practice_compliance(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Practice_compliance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Practice().Compliance(ctx, obj, fc.Args["set"].(string), fc.Args["period"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Compliance) graphql.Marshaler {
+			return ec.marshalNCompliance2ᚖdpcmaᚋgraphᚋmodelᚐCompliance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Practice_compliance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Practice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Compliance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Practice_compliance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -11187,6 +12625,38 @@ func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_requirementSets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_requirementSets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().RequirementSets(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*compliance.Set) graphql.Marshaler {
+			return ec.marshalNRequirementSet2ᚕᚖdpcmaᚋserverᚋcomplianceᚐSetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_requirementSets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequirementSet(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_organisation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11678,6 +13148,364 @@ func (ec *executionContext) _RegisterPayload_message(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_RegisterPayload_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RegisterPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _Requirement_indicator(ctx context.Context, field graphql.CollectedField, obj *compliance.Requirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Requirement_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Requirement().Indicator(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖdpcmaᚋentᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Requirement_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Requirement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Requirement_rule(ctx context.Context, field graphql.CollectedField, obj *compliance.Requirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Requirement_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RuleText(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Requirement_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Requirement", field, true, false, "String")
+}
+
+func (ec *executionContext) _RequirementCompliance_requirement(ctx context.Context, field graphql.CollectedField, obj *model.RequirementCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementCompliance_requirement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requirement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *compliance.Requirement) graphql.Marshaler {
+			return ec.marshalNRequirement2ᚖdpcmaᚋserverᚋcomplianceᚐRequirement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementCompliance_requirement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequirementCompliance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Requirement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequirementCompliance_met(ctx context.Context, field graphql.CollectedField, obj *model.RequirementCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementCompliance_met(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Met, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementCompliance_met(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementCompliance", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RequirementCompliance_value(ctx context.Context, field graphql.CollectedField, obj *model.RequirementCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementCompliance_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementCompliance_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementCompliance", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequirementCompliance_notApplicable(ctx context.Context, field graphql.CollectedField, obj *model.RequirementCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementCompliance_notApplicable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotApplicable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementCompliance_notApplicable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementCompliance", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RequirementFigures_requirement(ctx context.Context, field graphql.CollectedField, obj *model.RequirementFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementFigures_requirement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requirement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *compliance.Requirement) graphql.Marshaler {
+			return ec.marshalNRequirement2ᚖdpcmaᚋserverᚋcomplianceᚐRequirement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementFigures_requirement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequirementFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Requirement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequirementFigures_metCount(ctx context.Context, field graphql.CollectedField, obj *model.RequirementFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementFigures_metCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementFigures_metCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RequirementFigures_answeredCount(ctx context.Context, field graphql.CollectedField, obj *model.RequirementFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementFigures_answeredCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementFigures_answeredCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RequirementFigures_shareMet(ctx context.Context, field graphql.CollectedField, obj *model.RequirementFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementFigures_shareMet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShareMet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementFigures_shareMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RequirementSet_code(ctx context.Context, field graphql.CollectedField, obj *compliance.Set) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementSet_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementSet_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementSet", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequirementSet_name(ctx context.Context, field graphql.CollectedField, obj *compliance.Set) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementSet_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementSet_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementSet", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequirementSet_appliesFrom(ctx context.Context, field graphql.CollectedField, obj *compliance.Set) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementSet_appliesFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AppliesFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementSet_appliesFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementSet", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequirementSet_requirements(ctx context.Context, field graphql.CollectedField, obj *compliance.Set) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementSet_requirements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requirements, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []compliance.Requirement) graphql.Marshaler {
+			return ec.marshalNRequirement2ᚕdpcmaᚋserverᚋcomplianceᚐRequirementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementSet_requirements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequirementSet",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Requirement(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Response_id(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
@@ -15098,6 +16926,69 @@ func UnmarshalCreatePeriodInput(ctx context.Context, raw any) (model.CreatePerio
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateRequirementSetInput(ctx context.Context, obj any) (model.CreateRequirementSetInput, error) {
+	var it model.CreateRequirementSetInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "name", "appliesFrom", "requirements"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "appliesFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appliesFrom"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppliesFrom = data
+		case "requirements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirements"))
+			data, err := ec.unmarshalNRequirementInput2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Requirements = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateRequirementSetInput unmarshals raw into the CreateRequirementSetInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateRequirementSetInput(ctx context.Context, raw any) (model.CreateRequirementSetInput, error) {
+	var out model.CreateRequirementSetInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateRequirementSetInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIndicatorByCodesInput(ctx context.Context, obj any) (model.IndicatorByCodesInput, error) {
 	var it model.IndicatorByCodesInput
 	if obj == nil {
@@ -17630,6 +19521,55 @@ func UnmarshalPracticeWhereInput(ctx context.Context, raw any) (ent.PracticeWher
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRequirementInput(ctx context.Context, obj any) (model.RequirementInput, error) {
+	var it model.RequirementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"indicator", "rule"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "indicator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("indicator"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Indicator = data
+		case "rule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rule"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rule = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRequirementInput unmarshals raw into the RequirementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRequirementInput(ctx context.Context, raw any) (model.RequirementInput, error) {
+	var out model.RequirementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequirementInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputResponseOrder(ctx context.Context, obj any) (ent.ResponseOrder, error) {
 	var it ent.ResponseOrder
 	if obj == nil {
@@ -18446,6 +20386,62 @@ func UnmarshalUpdateIndicatorInput(ctx context.Context, raw any) (model.UpdateIn
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateRequirementSetInput(ctx context.Context, obj any) (model.UpdateRequirementSetInput, error) {
+	var it model.UpdateRequirementSetInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "appliesFrom", "requirements"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "appliesFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appliesFrom"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppliesFrom = data
+		case "requirements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirements"))
+			data, err := ec.unmarshalORequirementInput2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Requirements = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateRequirementSetInput unmarshals raw into the UpdateRequirementSetInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateRequirementSetInput(ctx context.Context, raw any) (model.UpdateRequirementSetInput, error) {
+	var out model.UpdateRequirementSetInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateRequirementSetInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -18856,6 +20852,107 @@ func (ec *executionContext) _CategoryScore(ctx context.Context, sel ast.Selectio
 			}
 		case "score":
 			out.Values[i] = ec._CategoryScore_score(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var complianceImplementors = []string{"Compliance"}
+
+func (ec *executionContext) _Compliance(ctx context.Context, sel ast.SelectionSet, obj *model.Compliance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, complianceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Compliance")
+		case "set":
+			out.Values[i] = ec._Compliance_set(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._Compliance_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inForce":
+			out.Values[i] = ec._Compliance_inForce(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "met":
+			out.Values[i] = ec._Compliance_met(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "requirements":
+			out.Values[i] = ec._Compliance_requirements(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contractTypeComplianceImplementors = []string{"ContractTypeCompliance"}
+
+func (ec *executionContext) _ContractTypeCompliance(ctx context.Context, sel ast.SelectionSet, obj *model.ContractTypeCompliance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contractTypeComplianceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContractTypeCompliance")
+		case "contractType":
+			out.Values[i] = ec._ContractTypeCompliance_contractType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "practiceCount":
+			out.Values[i] = ec._ContractTypeCompliance_practiceCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metCount":
+			out.Values[i] = ec._ContractTypeCompliance_metCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shareMet":
+			out.Values[i] = ec._ContractTypeCompliance_shareMet(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -19554,6 +21651,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createRequirementSet":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createRequirementSet(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateRequirementSet":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateRequirementSet(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteRequirementSet":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteRequirementSet(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19624,6 +21742,12 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organisation_children(ctx, field, obj)
 				})
+		case "compliance":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_compliance(ctx, field, obj)
+				})
 		case "priorities":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -19672,6 +21796,79 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organisation_indicatorSummary(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationComplianceImplementors = []string{"OrganisationCompliance"}
+
+func (ec *executionContext) _OrganisationCompliance(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationCompliance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationComplianceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationCompliance")
+		case "set":
+			out.Values[i] = ec._OrganisationCompliance_set(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._OrganisationCompliance_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inForce":
+			out.Values[i] = ec._OrganisationCompliance_inForce(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "practiceCount":
+			out.Values[i] = ec._OrganisationCompliance_practiceCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metCount":
+			out.Values[i] = ec._OrganisationCompliance_metCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unknownCount":
+			out.Values[i] = ec._OrganisationCompliance_unknownCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shareMet":
+			out.Values[i] = ec._OrganisationCompliance_shareMet(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "byRequirement":
+			out.Values[i] = ec._OrganisationCompliance_byRequirement(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byContractType":
+			out.Values[i] = ec._OrganisationCompliance_byContractType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19943,6 +22140,12 @@ func (ec *executionContext) _Practice(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Practice_ccg(ctx, field, obj)
 				})
+		case "compliance":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Practice_compliance(ctx, field, obj)
+				})
 		case "priorities":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -20197,6 +22400,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
 				})
+		case "requirementSets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_requirementSets(ctx, field)
+				})
 		case "organisation":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -20333,6 +22542,189 @@ func (ec *executionContext) _RegisterPayload(ctx context.Context, sel ast.Select
 			}
 		case "message":
 			out.Values[i] = ec._RegisterPayload_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requirementImplementors = []string{"Requirement"}
+
+func (ec *executionContext) _Requirement(ctx context.Context, sel ast.SelectionSet, obj *compliance.Requirement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requirementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Requirement")
+		case "indicator":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Requirement_indicator(ctx, field, obj)
+				})
+		case "rule":
+			out.Values[i] = ec._Requirement_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requirementComplianceImplementors = []string{"RequirementCompliance"}
+
+func (ec *executionContext) _RequirementCompliance(ctx context.Context, sel ast.SelectionSet, obj *model.RequirementCompliance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requirementComplianceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequirementCompliance")
+		case "requirement":
+			out.Values[i] = ec._RequirementCompliance_requirement(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "met":
+			out.Values[i] = ec._RequirementCompliance_met(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._RequirementCompliance_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "notApplicable":
+			out.Values[i] = ec._RequirementCompliance_notApplicable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requirementFiguresImplementors = []string{"RequirementFigures"}
+
+func (ec *executionContext) _RequirementFigures(ctx context.Context, sel ast.SelectionSet, obj *model.RequirementFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requirementFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequirementFigures")
+		case "requirement":
+			out.Values[i] = ec._RequirementFigures_requirement(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metCount":
+			out.Values[i] = ec._RequirementFigures_metCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answeredCount":
+			out.Values[i] = ec._RequirementFigures_answeredCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shareMet":
+			out.Values[i] = ec._RequirementFigures_shareMet(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requirementSetImplementors = []string{"RequirementSet"}
+
+func (ec *executionContext) _RequirementSet(ctx context.Context, sel ast.SelectionSet, obj *compliance.Set) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requirementSetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequirementSet")
+		case "code":
+			out.Values[i] = ec._RequirementSet_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._RequirementSet_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "appliesFrom":
+			out.Values[i] = ec._RequirementSet_appliesFrom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requirements":
+			out.Values[i] = ec._RequirementSet_requirements(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21317,6 +23709,14 @@ func (ec *executionContext) marshalNCategoryScore2ᚖdpcmaᚋgraphᚋmodelᚐCat
 	return ec._CategoryScore(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCompliance2ᚖdpcmaᚋgraphᚋmodelᚐCompliance(ctx context.Context, sel ast.SelectionSet, v *model.Compliance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Compliance!")
+		return graphql.Null
+	}
+	return ec._Compliance(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNContractType2dpcmaᚋentᚋpracticeᚐContractType(ctx context.Context, v any) (practice.ContractType, error) {
 	var res practice.ContractType
 	err := res.UnmarshalGQL(v)
@@ -21327,6 +23727,30 @@ func (ec *executionContext) marshalNContractType2dpcmaᚋentᚋpracticeᚐContra
 	return v
 }
 
+func (ec *executionContext) marshalNContractTypeCompliance2ᚕᚖdpcmaᚋgraphᚋmodelᚐContractTypeComplianceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContractTypeCompliance) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContractTypeCompliance2ᚖdpcmaᚋgraphᚋmodelᚐContractTypeCompliance(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContractTypeCompliance2ᚖdpcmaᚋgraphᚋmodelᚐContractTypeCompliance(ctx context.Context, sel ast.SelectionSet, v *model.ContractTypeCompliance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContractTypeCompliance!")
+		return graphql.Null
+	}
+	return ec._ContractTypeCompliance(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateIndicatorInput2dpcmaᚋgraphᚋmodelᚐCreateIndicatorInput(ctx context.Context, v any) (model.CreateIndicatorInput, error) {
 	res, err := ec.unmarshalInputCreateIndicatorInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -21334,6 +23758,11 @@ func (ec *executionContext) unmarshalNCreateIndicatorInput2dpcmaᚋgraphᚋmodel
 
 func (ec *executionContext) unmarshalNCreatePeriodInput2dpcmaᚋgraphᚋmodelᚐCreatePeriodInput(ctx context.Context, v any) (model.CreatePeriodInput, error) {
 	res, err := ec.unmarshalInputCreatePeriodInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateRequirementSetInput2dpcmaᚋgraphᚋmodelᚐCreateRequirementSetInput(ctx context.Context, v any) (model.CreateRequirementSetInput, error) {
+	res, err := ec.unmarshalInputCreateRequirementSetInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -21654,6 +24083,14 @@ func (ec *executionContext) unmarshalNOrganisationByOdsCodesInput2ᚕᚖdpcmaᚋ
 	return res, nil
 }
 
+func (ec *executionContext) marshalNOrganisationCompliance2ᚖdpcmaᚋgraphᚋmodelᚐOrganisationCompliance(ctx context.Context, sel ast.SelectionSet, v *model.OrganisationCompliance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationCompliance!")
+		return graphql.Null
+	}
+	return ec._OrganisationCompliance(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNOrganisationConnection2ᚖdpcmaᚋentᚐOrganisationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.OrganisationConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "OrganisationConnection!")
@@ -21861,6 +24298,125 @@ func (ec *executionContext) marshalNRegisterPayload2ᚖdpcmaᚋgraphᚋmodelᚐR
 	return ec._RegisterPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRequirement2dpcmaᚋserverᚋcomplianceᚐRequirement(ctx context.Context, sel ast.SelectionSet, v compliance.Requirement) graphql.Marshaler {
+	return ec._Requirement(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRequirement2ᚕdpcmaᚋserverᚋcomplianceᚐRequirementᚄ(ctx context.Context, sel ast.SelectionSet, v []compliance.Requirement) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRequirement2dpcmaᚋserverᚋcomplianceᚐRequirement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRequirement2ᚖdpcmaᚋserverᚋcomplianceᚐRequirement(ctx context.Context, sel ast.SelectionSet, v *compliance.Requirement) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Requirement!")
+		return graphql.Null
+	}
+	return ec._Requirement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRequirementCompliance2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementComplianceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RequirementCompliance) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRequirementCompliance2ᚖdpcmaᚋgraphᚋmodelᚐRequirementCompliance(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRequirementCompliance2ᚖdpcmaᚋgraphᚋmodelᚐRequirementCompliance(ctx context.Context, sel ast.SelectionSet, v *model.RequirementCompliance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequirementCompliance!")
+		return graphql.Null
+	}
+	return ec._RequirementCompliance(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRequirementFigures2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RequirementFigures) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRequirementFigures2ᚖdpcmaᚋgraphᚋmodelᚐRequirementFigures(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRequirementFigures2ᚖdpcmaᚋgraphᚋmodelᚐRequirementFigures(ctx context.Context, sel ast.SelectionSet, v *model.RequirementFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequirementFigures!")
+		return graphql.Null
+	}
+	return ec._RequirementFigures(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRequirementInput2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementInputᚄ(ctx context.Context, v any) ([]*model.RequirementInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.RequirementInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRequirementInput2ᚖdpcmaᚋgraphᚋmodelᚐRequirementInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNRequirementInput2ᚖdpcmaᚋgraphᚋmodelᚐRequirementInput(ctx context.Context, v any) (*model.RequirementInput, error) {
+	res, err := ec.unmarshalInputRequirementInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequirementSet2ᚕᚖdpcmaᚋserverᚋcomplianceᚐSetᚄ(ctx context.Context, sel ast.SelectionSet, v []*compliance.Set) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRequirementSet2ᚖdpcmaᚋserverᚋcomplianceᚐSet(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRequirementSet2ᚖdpcmaᚋserverᚋcomplianceᚐSet(ctx context.Context, sel ast.SelectionSet, v *compliance.Set) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequirementSet!")
+		return graphql.Null
+	}
+	return ec._RequirementSet(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRespondent2dpcmaᚋentᚋindicatorᚐRespondent(ctx context.Context, v any) (indicator.Respondent, error) {
 	var res indicator.Respondent
 	err := res.UnmarshalGQL(v)
@@ -22037,6 +24593,11 @@ func (ec *executionContext) marshalNTokenPayload2ᚖdpcmaᚋgraphᚋmodelᚐToke
 
 func (ec *executionContext) unmarshalNUpdateIndicatorInput2dpcmaᚋgraphᚋmodelᚐUpdateIndicatorInput(ctx context.Context, v any) (model.UpdateIndicatorInput, error) {
 	res, err := ec.unmarshalInputUpdateIndicatorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateRequirementSetInput2dpcmaᚋgraphᚋmodelᚐUpdateRequirementSetInput(ctx context.Context, v any) (model.UpdateRequirementSetInput, error) {
+	res, err := ec.unmarshalInputUpdateRequirementSetInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -23362,6 +25923,23 @@ func (ec *executionContext) unmarshalOPracticeWhereInput2ᚖdpcmaᚋentᚐPracti
 	}
 	res, err := ec.unmarshalInputPracticeWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORequirementInput2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementInputᚄ(ctx context.Context, v any) ([]*model.RequirementInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.RequirementInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRequirementInput2ᚖdpcmaᚋgraphᚋmodelᚐRequirementInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalORespondent2ᚕdpcmaᚋentᚋindicatorᚐRespondentᚄ(ctx context.Context, v any) ([]indicator.Respondent, error) {

@@ -128,6 +128,14 @@ func hintPractices(ctx context.Context, practices []*ent.Practice, fields []grap
 			l.HintResponses(ids)
 		case "priorities":
 			l.Decisions.HintPractices(ids, ccgs)
+		case "compliance":
+			ccgOf := make(map[int]int, len(practices))
+			for _, p := range practices {
+				if p != nil {
+					ccgOf[p.ID] = p.CcgID
+				}
+			}
+			l.Compliance.HintPractices(ccgOf)
 		}
 	}
 }

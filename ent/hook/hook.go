@@ -140,6 +140,30 @@ func (f RegionalPeriodStatusFunc) Mutate(ctx context.Context, m ent.Mutation) (e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RegionalPeriodStatusMutation", m)
 }
 
+// The RequirementFunc type is an adapter to allow the use of ordinary
+// function as Requirement mutator.
+type RequirementFunc func(context.Context, *ent.RequirementMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RequirementFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RequirementMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RequirementMutation", m)
+}
+
+// The RequirementSetFunc type is an adapter to allow the use of ordinary
+// function as RequirementSet mutator.
+type RequirementSetFunc func(context.Context, *ent.RequirementSetMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RequirementSetFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RequirementSetMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RequirementSetMutation", m)
+}
+
 // The ResponseFunc type is an adapter to allow the use of ordinary
 // function as Response mutator.
 type ResponseFunc func(context.Context, *ent.ResponseMutation) (ent.Value, error)

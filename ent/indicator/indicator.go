@@ -42,6 +42,8 @@ const (
 	FieldSource = "source"
 	// EdgeResponses holds the string denoting the responses edge name in mutations.
 	EdgeResponses = "responses"
+	// EdgeRequirements holds the string denoting the requirements edge name in mutations.
+	EdgeRequirements = "requirements"
 	// Table holds the table name of the indicator in the database.
 	Table = "indicators"
 	// ResponsesTable is the table that holds the responses relation/edge.
@@ -51,6 +53,13 @@ const (
 	ResponsesInverseTable = "responses"
 	// ResponsesColumn is the table column denoting the responses relation/edge.
 	ResponsesColumn = "indicator_id"
+	// RequirementsTable is the table that holds the requirements relation/edge.
+	RequirementsTable = "requirements"
+	// RequirementsInverseTable is the table name for the Requirement entity.
+	// It exists in this package in order to avoid circular dependency with the "requirement" package.
+	RequirementsInverseTable = "requirements"
+	// RequirementsColumn is the table column denoting the requirements relation/edge.
+	RequirementsColumn = "indicator_id"
 )
 
 // Columns holds all SQL columns for indicator fields.
@@ -244,11 +253,32 @@ func ByResponses(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newResponsesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByRequirementsCount orders the results by requirements count.
+func ByRequirementsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRequirementsStep(), opts...)
+	}
+}
+
+// ByRequirements orders the results by requirements terms.
+func ByRequirements(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRequirementsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newResponsesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ResponsesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ResponsesTable, ResponsesColumn),
+	)
+}
+func newRequirementsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RequirementsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RequirementsTable, RequirementsColumn),
 	)
 }
 

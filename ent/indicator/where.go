@@ -652,6 +652,29 @@ func HasResponsesWith(preds ...predicate.Response) predicate.Indicator {
 	})
 }
 
+// HasRequirements applies the HasEdge predicate on the "requirements" edge.
+func HasRequirements() predicate.Indicator {
+	return predicate.Indicator(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RequirementsTable, RequirementsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRequirementsWith applies the HasEdge predicate on the "requirements" edge with a given conditions (other predicates).
+func HasRequirementsWith(preds ...predicate.Requirement) predicate.Indicator {
+	return predicate.Indicator(func(s *sql.Selector) {
+		step := newRequirementsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Indicator) predicate.Indicator {
 	return predicate.Indicator(sql.AndPredicates(predicates...))

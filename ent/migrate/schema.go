@@ -378,6 +378,53 @@ var (
 			},
 		},
 	}
+	// RequirementsColumns holds the columns for the "requirements" table.
+	RequirementsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "minimum", Type: field.TypeFloat64},
+		{Name: "indicator_id", Type: field.TypeInt},
+		{Name: "set_id", Type: field.TypeInt},
+	}
+	// RequirementsTable holds the schema information for the "requirements" table.
+	RequirementsTable = &schema.Table{
+		Name:       "requirements",
+		Columns:    RequirementsColumns,
+		PrimaryKey: []*schema.Column{RequirementsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "requirements_indicators_requirements",
+				Columns:    []*schema.Column{RequirementsColumns[2]},
+				RefColumns: []*schema.Column{IndicatorsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "requirements_requirement_sets_requirements",
+				Columns:    []*schema.Column{RequirementsColumns[3]},
+				RefColumns: []*schema.Column{RequirementSetsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "requirement_set_id_indicator_id",
+				Unique:  true,
+				Columns: []*schema.Column{RequirementsColumns[3], RequirementsColumns[2]},
+			},
+		},
+	}
+	// RequirementSetsColumns holds the columns for the "requirement_sets" table.
+	RequirementSetsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "code", Type: field.TypeString, Unique: true},
+		{Name: "name", Type: field.TypeString},
+		{Name: "applies_from", Type: field.TypeString},
+	}
+	// RequirementSetsTable holds the schema information for the "requirement_sets" table.
+	RequirementSetsTable = &schema.Table{
+		Name:       "requirement_sets",
+		Columns:    RequirementSetsColumns,
+		PrimaryKey: []*schema.Column{RequirementSetsColumns[0]},
+	}
 	// ResponsesColumns holds the columns for the "responses" table.
 	ResponsesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -484,6 +531,8 @@ var (
 		PracticesTable,
 		PracticeScoresTable,
 		RegionalPeriodStatusTable,
+		RequirementsTable,
+		RequirementSetsTable,
 		ResponsesTable,
 		TokensTable,
 	}
@@ -529,6 +578,14 @@ func init() {
 	}
 	RegionalPeriodStatusTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(47244640256),
+	}
+	RequirementsTable.ForeignKeys[0].RefTable = IndicatorsTable
+	RequirementsTable.ForeignKeys[1].RefTable = RequirementSetsTable
+	RequirementsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
+	RequirementSetsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
 	}
 	ResponsesTable.ForeignKeys[0].RefTable = AssessmentPeriodsTable
 	ResponsesTable.ForeignKeys[1].RefTable = IndicatorsTable

@@ -39,6 +39,12 @@ type PracticeScore func(*sql.Selector)
 // RegionalPeriodStatus is the predicate function for regionalperiodstatus builders.
 type RegionalPeriodStatus func(*sql.Selector)
 
+// Requirement is the predicate function for requirement builders.
+type Requirement func(*sql.Selector)
+
+// RequirementSet is the predicate function for requirementset builders.
+type RequirementSet func(*sql.Selector)
+
 // Response is the predicate function for response builders.
 type Response func(*sql.Selector)
 

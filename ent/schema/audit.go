@@ -9,8 +9,8 @@ import (
 )
 
 // AuditEvent records one accepted change: who, when, through what, and
-// the value before and after. Answers, periods, indicators, roles and
-// tokens are audited; rows are only ever added.
+// the value before and after. Answers, periods, indicators, requirement
+// sets, roles and tokens are audited; rows are only ever added.
 type AuditEvent struct {
 	ent.Schema
 }
@@ -27,14 +27,14 @@ func (AuditEvent) Fields() []ent.Field {
 			Comment("Through what the change came: the GraphQL API, a bulk import or an operator command.").
 			Annotations(entgql.Type("AuditSource")),
 		field.String("action").Immutable().
-			Comment("What changed: answer.set, answer.removed, period.opened, period.closed, period.created, indicator.created, indicator.updated, role.granted, role.revoked, token.created, token.revoked, account.registered, account.confirmed."),
+			Comment("What changed: answer.set, answer.removed, period.opened, period.closed, period.created, indicator.created, indicator.updated, requirementset.created, requirementset.updated, requirementset.deleted, role.granted, role.revoked, token.created, token.revoked, account.registered, account.confirmed."),
 		field.Int("response_id").Optional().Nillable().Immutable().Annotations(entgql.Skip()),
 		field.Int("practice_id").Optional().Nillable().Immutable().Annotations(entgql.Skip()),
 		field.Int("organisation_id").Optional().Nillable().Immutable().Annotations(entgql.Skip()),
 		field.Int("indicator_id").Optional().Nillable().Immutable().Annotations(entgql.Skip()),
 		field.Int("period_id").Optional().Nillable().Immutable().Annotations(entgql.Skip()),
 		field.String("subject").Default("").Immutable().
-			Comment("The ODS code or code of what changed (a practice, CCG, indicator, period or account)."),
+			Comment("The ODS code or code of what changed (a practice, CCG, indicator, period, requirement set or account)."),
 		field.String("old_value").Optional().Nillable().Immutable().
 			Comment("The value before the change; null when there was none."),
 		field.String("new_value").Optional().Nillable().Immutable().

@@ -71,6 +71,7 @@ func (Indicator) Fields() []ent.Field {
 func (Indicator) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("responses", Response.Type).Annotations(entgql.Skip()),
+		edge.To("requirements", Requirement.Type).Annotations(entgql.Skip()),
 	}
 }
 

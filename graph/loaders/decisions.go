@@ -112,7 +112,19 @@ func newDecisions(client *ent.Client, dialect string, catalogue func(context.Con
 
 // Priorities returns a subject's ranked priorities.
 func (d *Decisions) Priorities(ctx context.Context, k DecisionKey) ([]decisions.Priority, error) {
-	return d.priorities.get(ctx, k)
+	if k.Tier == "" {
+		return d.priorities.get(ctx, k)
+	}
+	// An organisation in a list loads the priorities of the whole list on
+	// the first ask, however its siblings' resolvers are scheduled.
+	keys := []DecisionKey{k}
+	for _, o := range siblingOrganisations(ctx) {
+		if o.ID != k.OrgID && o.Tier == k.Tier {
+			keys = append(keys, DecisionKey{OrgID: o.ID, Tier: o.Tier, PeriodID: k.PeriodID, Domain: k.Domain})
+		}
+	}
+	found, err := d.priorities.loadMany(ctx, keys)
+	return found[k], err
 }
 
 // HintPractices tells the loaders which practices a list will ask
@@ -125,7 +137,19 @@ func (d *Decisions) HintPractices(ids, ccgs []int) {
 // Shares returns the shares of the children of k's parent, by child and
 // indicator ID.
 func (d *Decisions) Shares(ctx context.Context, k ShareKey) (map[int]map[int]decisions.Share, error) {
-	return d.shares.get(ctx, k)
+	if k.Tier == "" {
+		return d.shares.get(ctx, k)
+	}
+	// The peers of every organisation of a list (under their parents) load
+	// on the first ask, as their priorities do.
+	keys := []ShareKey{k}
+	for _, o := range siblingOrganisations(ctx) {
+		if o.Tier == k.Tier && o.ParentID != nil && *o.ParentID != k.ParentID {
+			keys = append(keys, ShareKey{ParentID: *o.ParentID, Tier: o.Tier, PeriodID: k.PeriodID})
+		}
+	}
+	found, err := d.shares.loadMany(ctx, keys)
+	return found[k], err
 }
 
 // Breakdown returns an organisation's practices grouped by an attribute.

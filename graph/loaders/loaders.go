@@ -42,6 +42,8 @@ type Loaders struct {
 	Decisions *Decisions
 	// Summary loads indicator summaries.
 	Summary *dataloader.Loader[SummaryKey, *Summary]
+	// Compliance loads requirement sets and compliance.
+	Compliance *Compliance
 
 	client        *ent.Client
 	dialect       string
@@ -65,6 +67,7 @@ func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
 		}
 		return sn.catalogue.get(ctx, client)
 	}, l.Organisations)
+	l.Compliance = newCompliance(l)
 	l.OrganisationByCode = byKey("organisation_by_code", func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
 		return client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).All(ctx)
 	}, func(o *ent.Organisation) string { return o.OdsCode })
@@ -170,6 +173,21 @@ func (l *Loaders) Organisations(ctx context.Context) (map[int]*ent.Organisation,
 		return nil, err
 	}
 	return ref.orgs, nil
+}
+
+// tierIDs lists the IDs of every organisation of a tier.
+func (l *Loaders) tierIDs(ctx context.Context, tier organisation.Tier) ([]int, error) {
+	orgs, err := l.Organisations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int
+	for id, o := range orgs {
+		if o.Tier == tier {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 // Domains lists the catalogue's domains in order.

@@ -9,6 +9,7 @@ import (
 	"dpcma/ent/assessmentperiod"
 	"dpcma/ent/organisation"
 	"dpcma/ent/orgrollup"
+	"dpcma/server/compliance"
 	"dpcma/server/database"
 	"dpcma/server/rollup"
 	"dpcma/server/scoring"
@@ -42,6 +43,9 @@ type snapshot struct {
 
 	rollupsMu sync.Mutex
 	rollups   map[int]map[int]map[string]scoring.Rollup // period → org → domain
+
+	setsMu sync.Mutex
+	sets   []*compliance.Set // requirement sets, nil until asked for
 }
 
 type reference struct {

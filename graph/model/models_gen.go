@@ -6,6 +6,8 @@ import (
 	"dpcma/ent"
 	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
+	"dpcma/ent/practice"
+	"dpcma/server/compliance"
 	"time"
 )
 
@@ -29,6 +31,30 @@ type CategoryScore struct {
 	Category indicator.Category `json:"category"`
 	// Score from 0 to 100 over the category's indicators (computed as Maturity.score); null when none was answered.
 	Score *float64 `json:"score,omitempty"`
+}
+
+// A practice's compliance with a requirement set in one period.
+type Compliance struct {
+	Set    *compliance.Set       `json:"set"`
+	Period *ent.AssessmentPeriod `json:"period"`
+	// False when the period is before the set's appliesFrom: the figures then show readiness.
+	InForce bool `json:"inForce"`
+	// True when every requirement is met; false when one is missed; null (unknown) when none is missed
+	// but one is unanswered.
+	Met *bool `json:"met,omitempty"`
+	// Each requirement, in the set's order.
+	Requirements []*RequirementCompliance `json:"requirements"`
+}
+
+// The compliance of the practices of one contract type.
+type ContractTypeCompliance struct {
+	// GMS, PMS or APMS; null for practices whose contract type is unknown.
+	ContractType  *practice.ContractType `json:"contractType,omitempty"`
+	PracticeCount int                    `json:"practiceCount"`
+	// Practices meeting every requirement.
+	MetCount int `json:"metCount"`
+	// metCount / practiceCount (0..1); null when there are no practices.
+	ShareMet *float64 `json:"shareMet,omitempty"`
 }
 
 // A new catalogue indicator.
@@ -56,6 +82,17 @@ type CreatePeriodInput struct {
 	Name     *string    `json:"name,omitempty"`
 	OpensOn  *time.Time `json:"opensOn,omitempty"`
 	ClosesOn *time.Time `json:"closesOn,omitempty"`
+}
+
+// A new requirement set.
+type CreateRequirementSetInput struct {
+	// Capital letters and digits in hyphenated parts, up to 32 characters, e.g. GMS-2019-20.
+	Code string `json:"code"`
+	Name string `json:"name"`
+	// A half-year period code, e.g. 2019-20-H1; the period need not exist yet.
+	AppliesFrom string `json:"appliesFrom"`
+	// At least one; an indicator may appear once.
+	Requirements []*RequirementInput `json:"requirements"`
 }
 
 // A score restricted to one domain.
@@ -114,6 +151,27 @@ type OrganisationByOdsCodesInput struct {
 	OdsCode string `json:"OdsCode"`
 }
 
+// The compliance of the practices beneath an organisation with a requirement set in one period.
+type OrganisationCompliance struct {
+	Set    *compliance.Set       `json:"set"`
+	Period *ent.AssessmentPeriod `json:"period"`
+	// False when the period is before the set's appliesFrom: the figures then show readiness.
+	InForce bool `json:"inForce"`
+	// Practices counted (open practices beneath that match the practices filter).
+	PracticeCount int `json:"practiceCount"`
+	// Practices meeting every requirement.
+	MetCount int `json:"metCount"`
+	// Practices that missed none but left one unanswered: neither met nor failed.
+	UnknownCount int `json:"unknownCount"`
+	// metCount / practiceCount (0..1); null when there are no practices.
+	ShareMet *float64 `json:"shareMet,omitempty"`
+	// Each requirement, in the set's order.
+	ByRequirement []*RequirementFigures `json:"byRequirement"`
+	// The same figures by the practices' contract type: GMS, PMS and APMS always, then contractType null
+	// for practices whose contract type is unknown, when there are any.
+	ByContractType []*ContractTypeCompliance `json:"byContractType"`
+}
+
 // A peer and how its answers meet an indicator's target.
 type PeerShare struct {
 	// The peer organisation; null when the peer is a practice.
@@ -134,6 +192,37 @@ type RegisterPayload struct {
 	Email string `json:"email"`
 	// What happens next, for the person registering.
 	Message string `json:"message"`
+}
+
+// One requirement checked against a practice's answer (or its CCG's, for a CCG-answered indicator).
+type RequirementCompliance struct {
+	Requirement *compliance.Requirement `json:"requirement"`
+	// True when the answer meets the rule or is not applicable; false when it misses; null when unanswered.
+	Met *bool `json:"met,omitempty"`
+	// The answer as stored, e.g. yes or 73.5; null when unanswered or not applicable.
+	Value *string `json:"value,omitempty"`
+	// The answer is not applicable (and so counts as met).
+	NotApplicable bool `json:"notApplicable"`
+}
+
+// How the practices of an organisation stand on one requirement.
+type RequirementFigures struct {
+	Requirement *compliance.Requirement `json:"requirement"`
+	// Practices whose answer meets the rule or is not applicable.
+	MetCount int `json:"metCount"`
+	// Practices with an answer (not applicable included).
+	AnsweredCount int `json:"answeredCount"`
+	// metCount / answeredCount (0..1); null when none answered.
+	ShareMet *float64 `json:"shareMet,omitempty"`
+}
+
+// One requirement: a scored indicator and its rule.
+type RequirementInput struct {
+	// The indicator code, e.g. PO04.
+	Indicator string `json:"indicator"`
+	// "yes" for a BOOL indicator; ">= N" for a PCT indicator (N from 0 to 100) or an ORD indicator (N a
+	// step from 0 to its top step).
+	Rule string `json:"rule"`
 }
 
 // A role held over a scope.
@@ -182,6 +271,13 @@ type UpdateIndicatorInput struct {
 	Description *string  `json:"description,omitempty"`
 	Target      *float64 `json:"target,omitempty"`
 	Weight      *int     `json:"weight,omitempty"`
+}
+
+// Changes to a requirement set.
+type UpdateRequirementSetInput struct {
+	Name         *string             `json:"name,omitempty"`
+	AppliesFrom  *string             `json:"appliesFrom,omitempty"`
+	Requirements []*RequirementInput `json:"requirements,omitempty"`
 }
 
 // A value and how many answers gave it.

@@ -26,6 +26,7 @@ import (
 	"slices"
 
 	"dpcma/ent/indicator"
+	"dpcma/server/database"
 	"dpcma/server/scoring"
 )
 
@@ -49,15 +50,10 @@ type Catalogue struct {
 	inDomain map[string]int
 }
 
-// Querier is a transaction or a pool.
-type Querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error)
-}
-
 // Load reads the catalogue in one statement. An indicator whose answer
 // spec fails scoring.Spec.Validate is an error: no answer to it could be
 // checked.
-func Load(ctx context.Context, q Querier) (*Catalogue, error) {
+func Load(ctx context.Context, q database.Querier) (*Catalogue, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, code, domain, category, answer_type, target, max_step, choices, weight, respondent FROM indicators`)
 	if err != nil {
 		return nil, err

@@ -95,19 +95,8 @@ func flatten(raw map[string]any) map[string]string {
 	return m
 }
 
-type apiMaturity struct {
-	Score                  *float64 `json:"score"`
-	Level                  *int     `json:"level"`
-	LevelName              *string  `json:"levelName"`
-	Completion             float64  `json:"completion"`
-	PracticeCount          int      `json:"practiceCount"`
-	RespondedPracticeCount int      `json:"respondedPracticeCount"`
-	PatientWeightedScore   *float64 `json:"patientWeightedScore"`
-	ByDomain               []struct {
-		Domain string   `json:"domain"`
-		Score  *float64 `json:"score"`
-	} `json:"byDomain"`
-}
+// apiMaturity is maturity as the GraphQL API answers it (maturity_test.go).
+type apiMaturity = maturity
 
 const biMaturityFields = `score level levelName completion practiceCount respondedPracticeCount patientWeightedScore byDomain { domain score }`
 

@@ -111,6 +111,12 @@ func TestStatementsDoNotGrowWithRows(t *testing.T) {
 			maturityBy(attribute: CONTRACT_TYPE) { value maturity { score levelDistribution { level count } } } digitalInteractions { score eps } } } } }`},
 		{"practices' priorities with their best peers", `query($n: Int) { practices(first: $n) { edges { node {
 			priorities(first: 5) { indicator { code } scoreGain bestPeers { practice { odsCode } shareMeetingTarget } } } } } }`},
+		{"CCGs' compliance with a requirement set", `query($n: Int) { organisations(first: $n, where: {tier: CCG}) { edges { node {
+			compliance(set: "GMS-2017-18") { practiceCount metCount byRequirement { requirement { rule indicator { code } } metCount }
+				byContractType { contractType metCount } }
+			apms: compliance(set: "GPIT-CORE", practices: {contractType: APMS}) { metCount } } } } }`},
+		{"practices' compliance with a requirement set", `query($n: Int) { practices(first: $n) { edges { node {
+			compliance(set: "GMS-2017-18") { met requirements { requirement { indicator { code } } met value } } } } } }`},
 	}
 	dbtest.Each(t, func(t *testing.T, backend string) {
 		e := newEnv(t, backend, seed.Small).uncached()

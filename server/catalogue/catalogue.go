@@ -337,12 +337,18 @@ func finish(ctx context.Context, tx *ent.Tx, err error) error {
 
 // audit records one change made by p.
 func audit(ctx context.Context, tx *ent.Tx, p *access.Principal, action, subject string, old *string, new string, set func(*ent.AuditEventCreate)) error {
+	return record(ctx, tx, p, action, subject, old, &new, set)
+}
+
+// record is audit for a change that may leave no value (a removal: new
+// is nil).
+func record(ctx context.Context, tx *ent.Tx, p *access.Principal, action, subject string, old, new *string, set func(*ent.AuditEventCreate)) error {
 	source := auditevent.SourceAPI
 	if p != nil && p.TokenID == 0 && p.AccountID == 0 {
 		source = auditevent.SourceCLI
 	}
 	c := tx.AuditEvent.Create().SetAt(time.Now().UTC()).SetActor(p.Name()).SetSource(source).SetAction(action).
-		SetSubject(subject).SetNillableOldValue(old).SetNewValue(new)
+		SetSubject(subject).SetNillableOldValue(old).SetNillableNewValue(new)
 	if set != nil {
 		set(c)
 	}

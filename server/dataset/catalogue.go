@@ -58,13 +58,13 @@ func (c *Catalogues) Load(ctx context.Context, db *database.DB) (*Catalogue, int
 func loadCatalogue(ctx context.Context, db *database.DB) (*Catalogue, error) {
 	c := &Catalogue{Orgs: map[string]string{}}
 	var err error
-	if c.Domains, err = strings1(ctx, db, "SELECT DISTINCT domain FROM indicators ORDER BY domain"); err != nil {
+	if c.Domains, err = database.Column[string](ctx, db.SQL, "SELECT DISTINCT domain FROM indicators ORDER BY domain"); err != nil {
 		return nil, err
 	}
-	if c.Periods, err = strings1(ctx, db, "SELECT code FROM assessment_periods ORDER BY opens_on"); err != nil {
+	if c.Periods, err = database.Column[string](ctx, db.SQL, "SELECT code FROM assessment_periods ORDER BY opens_on"); err != nil {
 		return nil, err
 	}
-	if c.Indicators, err = strings1(ctx, db, "SELECT code FROM indicators ORDER BY code"); err != nil {
+	if c.Indicators, err = database.Column[string](ctx, db.SQL, "SELECT code FROM indicators ORDER BY code"); err != nil {
 		return nil, err
 	}
 	rows, err := db.SQL.QueryContext(ctx, "SELECT ods_code, tier FROM organisations")
@@ -80,23 +80,6 @@ func loadCatalogue(ctx context.Context, db *database.DB) (*Catalogue, error) {
 		c.Orgs[code] = tier
 	}
 	return c, rows.Err()
-}
-
-func strings1(ctx context.Context, db *database.DB, query string) ([]string, error) {
-	rows, err := db.SQL.QueryContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
 }
 
 // Revision reads the data revision (see ent/schema DataRevision).

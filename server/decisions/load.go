@@ -9,14 +9,9 @@ import (
 	"dpcma/server/scoring"
 )
 
-// Querier runs a query: a pool, a transaction or an ent client.
-type Querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error)
-}
-
 // Store reads the decisions' material from the database.
 type Store struct {
-	DB      Querier
+	DB      database.Querier
 	Dialect string
 }
 

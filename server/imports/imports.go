@@ -488,19 +488,7 @@ func (s *stage) insert(now time.Time, actor, audit, newValue string) error {
 
 // changedPeriods lists the periods of the changed answers.
 func (s *stage) changedPeriods() ([]int, error) {
-	rows, err := s.tx.QueryContext(s.ctx, `SELECT DISTINCT period_id FROM `+changesTable)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int
-	for rows.Next() {
-		var id int
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
+	ids, err := database.Column[int](s.ctx, s.tx, `SELECT DISTINCT period_id FROM `+changesTable)
 	sort.Ints(ids)
-	return ids, rows.Err()
+	return ids, err
 }

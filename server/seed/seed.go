@@ -15,6 +15,7 @@ import (
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
 	"dpcma/ent/practice"
+	dpcmacatalogue "dpcma/server/catalogue"
 	"dpcma/server/database"
 	"dpcma/server/demo"
 	"dpcma/server/refdata"
@@ -149,8 +150,14 @@ func (l *loader) load(h *refdata.Hierarchy) error {
 		}
 		indicatorIDs[i] = row.ID
 	}
+	sets := demo.RequirementSets(catalogue)
+	for _, set := range sets {
+		if _, err := dpcmacatalogue.SaveRequirementSet(ctx, l.client, set); err != nil {
+			return fmt.Errorf("seeding requirement set %s: %w", set.Code, err)
+		}
+	}
 	l.stats.Periods, l.stats.Indicators = len(periods), len(catalogue)
-	l.say("seed: %d periods, %d indicators", len(periods), len(catalogue))
+	l.say("seed: %d periods, %d indicators, %d requirement sets", len(periods), len(catalogue), len(sets))
 
 	orgIDs, err := l.loadOrganisations(h)
 	if err != nil {

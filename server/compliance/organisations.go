@@ -1,0 +1,191 @@
+package compliance
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+
+	"dpcma/ent"
+	"dpcma/ent/indicator"
+	"dpcma/ent/practice"
+	"dpcma/ent/predicate"
+	"dpcma/server/scoring"
+
+	entsql "entgo.io/ent/dialect/sql"
+)
+
+// Scope is the practices counted for organisations of one tier: those
+// that count (scoring.Counting) beneath each organisation and pass the
+// filter.
+type Scope struct {
+	// Column is the practices' column naming the organisation (ccg_id,
+	// stp_id or region_id); "" for England, which counts every practice.
+	Column string
+	OrgIDs []int
+	// Filter restricts the practices; nil keeps them all.
+	Filter predicate.Practice
+}
+
+// Figures is an organisation's compliance with a set.
+type Figures struct {
+	// PracticeCount counts the practices in scope, MetCount those that
+	// meet the set, UnknownCount those with none failed but one
+	// unanswered.
+	PracticeCount, MetCount, UnknownCount int
+	ByRequirement                         []RequirementFigures // in the set's order
+	// ByContractType has GMS, PMS and APMS, and then the practices whose
+	// contract type is unknown (ContractType nil) when there are any.
+	ByContractType []ContractFigures
+}
+
+// RequirementFigures counts practices by one requirement: AnsweredCount
+// those with an answer (not applicable included), MetCount those meeting
+// it.
+type RequirementFigures struct {
+	Requirement             Requirement
+	MetCount, AnsweredCount int
+}
+
+// ContractFigures counts the practices of one contract type.
+type ContractFigures struct {
+	ContractType            *practice.ContractType
+	PracticeCount, MetCount int
+}
+
+// Organisations checks the practices of organisations of one tier against
+// a set in a period and counts them, in one statement whatever the number
+// of organisations and practices. The check is MeetsRuleSQL, the twin of
+// the Go check of Practices.
+func Organisations(ctx context.Context, client *ent.Client, dialect string, set *Set, periodID int, scope Scope) (map[int]*Figures, error) {
+	out := make(map[int]*Figures, len(scope.OrgIDs))
+	for _, id := range scope.OrgIDs {
+		f := &Figures{}
+		for _, r := range set.Requirements {
+			f.ByRequirement = append(f.ByRequirement, RequirementFigures{Requirement: r})
+		}
+		for _, ct := range []practice.ContractType{practice.ContractTypeGMS, practice.ContractTypePMS, practice.ContractTypeAPMS} {
+			f.ByContractType = append(f.ByContractType, ContractFigures{ContractType: &ct})
+		}
+		out[id] = f
+	}
+	if len(scope.OrgIDs) == 0 || len(set.Requirements) == 0 {
+		return out, nil
+	}
+	query, args := statement(dialect, set.ID, periodID, scope)
+	rows, err := client.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	position := map[int]int{}
+	for i, r := range set.Requirements {
+		position[r.IndicatorID] = i
+	}
+	for rows.Next() {
+		var (
+			org, ind      int
+			contractType  sql.NullString
+			count, met, n int
+		)
+		if err := rows.Scan(&org, &contractType, &ind, &count, &met, &n); err != nil {
+			return nil, err
+		}
+		if scope.Column == "" {
+			org = scope.OrgIDs[0]
+		}
+		f := out[org]
+		if f == nil {
+			continue
+		}
+		if ind != 0 {
+			rf := &f.ByRequirement[position[ind]]
+			rf.MetCount, rf.AnsweredCount = met, n
+			continue
+		}
+		f.PracticeCount += count
+		f.MetCount += met
+		f.UnknownCount += n
+		group := len(f.ByContractType)
+		for i, c := range f.ByContractType {
+			if c.ContractType != nil && contractType.Valid && string(*c.ContractType) == contractType.String {
+				group = i
+			}
+		}
+		if group == len(f.ByContractType) {
+			var ct *practice.ContractType
+			if contractType.Valid { // not one of ent's values: kept apart rather than lost
+				v := practice.ContractType(contractType.String)
+				ct = &v
+			}
+			f.ByContractType = append(f.ByContractType, ContractFigures{ContractType: ct})
+		}
+		f.ByContractType[group].PracticeCount += count
+		f.ByContractType[group].MetCount += met
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if scope.Column == "" {
+		for _, id := range scope.OrgIDs[1:] {
+			out[id] = out[scope.OrgIDs[0]]
+		}
+	}
+	return out, nil
+}
+
+// statement builds the query of Organisations. Each practice in scope is
+// paired with every requirement of the set and its answer (its own, or
+// its CCG's for a CCG-answered indicator); state is 0 when unanswered,
+// 1 when met (not applicable, or meeting the rule), 2 when failed. The
+// rows come in two kinds: by organisation and contract type (indicator 0:
+// practices, met, unknown), and by organisation and requirement (0, met,
+// answered).
+func statement(dialect string, setID, periodID int, scope Scope) (string, []any) {
+	s := entsql.Dialect(dialect).Select().From(entsql.Table(practice.Table))
+	scoring.Counting()(s)
+	if scope.Filter != nil {
+		scope.Filter(s)
+	}
+	// England groups every practice under the constant 0, written as an
+	// alias so that the builder does not quote it into a column name.
+	org := "0 AS org_id"
+	if scope.Column != "" {
+		s.Where(entsql.InInts(s.C(scope.Column), scope.OrgIDs...))
+		org = entsql.As(s.C(scope.Column), "org_id")
+	}
+	s.Select(entsql.As(s.C(practice.FieldID), "pid"), entsql.As(s.C(practice.FieldCcgID), "ccg"),
+		entsql.As(s.C(practice.FieldContractType), "contract_type"), org)
+	inner, args := s.Query()
+
+	period, set := strconv.Itoa(periodID), strconv.Itoa(setID)
+	answered := func(r string) string {
+		return " LEFT JOIN responses " + r + " ON " + r + ".period_id = " + period + " AND " + r + ".indicator_id = q.indicator_id AND "
+	}
+	meets := scoring.MeetsRuleSQL(scoring.RuleColumns{Type: "i.answer_type", Min: "q.minimum",
+		Numeric: "COALESCE(rp.numeric_value, rc.numeric_value)"})
+	return `WITH s AS (
+			SELECT p.pid, p.org_id, p.contract_type, q.indicator_id,
+				CASE WHEN rp.id IS NULL AND rc.id IS NULL THEN 0
+					WHEN COALESCE(rp.not_applicable, rc.not_applicable) OR ` + meets + ` THEN 1
+					ELSE 2 END AS state
+			FROM (` + inner + `) p
+			JOIN requirements q ON q.set_id = ` + set + `
+			JOIN indicators i ON i.id = q.indicator_id` +
+		answered("rp") + "i.respondent = '" + string(indicator.RespondentPRACTICE) + "' AND rp.practice_id = p.pid" +
+		answered("rc") + "i.respondent = '" + string(indicator.RespondentCCG) + "' AND rc.organisation_id = p.ccg" + `
+		), by_practice AS (
+			SELECT org_id, contract_type,
+				SUM(CASE WHEN state = 0 THEN 1 ELSE 0 END) AS unanswered,
+				SUM(CASE WHEN state = 2 THEN 1 ELSE 0 END) AS failed
+			FROM s GROUP BY pid, org_id, contract_type
+		)
+		SELECT org_id, contract_type, 0, COUNT(*),
+			SUM(CASE WHEN failed = 0 AND unanswered = 0 THEN 1 ELSE 0 END),
+			SUM(CASE WHEN failed = 0 AND unanswered > 0 THEN 1 ELSE 0 END)
+		FROM by_practice GROUP BY org_id, contract_type
+		UNION ALL
+		SELECT org_id, NULL, indicator_id, 0,
+			SUM(CASE WHEN state = 1 THEN 1 ELSE 0 END),
+			SUM(CASE WHEN state > 0 THEN 1 ELSE 0 END)
+		FROM s GROUP BY org_id, indicator_id`, args
+}

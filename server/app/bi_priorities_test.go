@@ -142,6 +142,8 @@ func checkTyped(t *testing.T, set *dataset.Set, format string, body []byte) {
 			case c.Kind == dataset.Float:
 				_, err := strconv.ParseFloat(s, 64)
 				ok = err == nil
+			case c.Kind == dataset.Bool:
+				ok = s == "true" || s == "false"
 			}
 			if !ok {
 				t.Errorf("%s is %s in %q", c.Name, s, sc.Text())

@@ -129,6 +129,11 @@ func FuzzExportParams(f *testing.F) {
 		{"priorities.csv", ""},
 		{"priorities.json", "org=A83005"},
 		{"priorities.csv", "org=ENG&tier=CCG"},
+		{"compliance.csv", "set=GMS-2017-18"},
+		{"compliance.json", "set=GPIT-CORE&tier=CCG&org=Y54&period=2016-17-H2"},
+		{"compliance.csv", "set=GMS-2018-19&tier=national&bom=1"},
+		{"compliance.json", "tier=STP"},
+		{"compliance.csv", "set=gms-2017-18"},
 	} {
 		f.Add(s[0], s[1])
 	}

@@ -1,6 +1,6 @@
 // Package dataset holds the data sets dpcma publishes as flat tables for
 // BI tools, each a SQL query with named, typed columns (or, for a
-// decision, Go code over server/decisions with the same columns): the
+// decision, Go code over server/decisions or server/compliance): the
 // query builder over them, the catalogue their parameters are checked
 // against, and the streaming of their rows as CSV or JSON. The /export/ files
 // (server/export) and the OData feed (server/odata) both read them, so a
@@ -103,7 +103,7 @@ func (s *Set) ODataColumn(name string) (Column, bool) {
 }
 
 // Known reports whether name is a set's file name (practices,
-// responses, maturity, organisations, priorities).
+// responses, maturity, organisations, priorities, compliance).
 func Known(name string) bool { return SetFor(name, &Catalogue{}) != nil }
 
 // SetFor returns the set of a file name for the catalogue, nil for none.
@@ -119,6 +119,8 @@ func SetFor(name string, cat *Catalogue) *Set {
 		return Maturity(cat.Domains)
 	case "priorities":
 		return Priorities
+	case "compliance":
+		return Compliance
 	}
 	return nil
 }

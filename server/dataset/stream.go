@@ -82,10 +82,13 @@ func (s *scanner) scan(rows *stdsql.Rows) (Row, error) {
 }
 
 // Reader runs the queries of one export: a pool, or on PostgreSQL the
-// export's read-only transaction.
+// export's read-only transaction. ExecContext is there for ent's driver,
+// which code reading through ent needs (a read-only transaction refuses
+// writes).
 type Reader interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *stdsql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error)
 }
 
 // Stream runs q over db and calls each with every row, in order; the row

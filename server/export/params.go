@@ -58,7 +58,8 @@ func ParseParams(set *dataset.Set, cat *dataset.Catalogue, params url.Values, fo
 }
 
 // required says what a required parameter takes.
-var required = map[string]string{"org": "give the ODS code of England (ENG), a region, STP or CCG, e.g. org=00C"}
+var required = map[string]string{"org": "give the ODS code of England (ENG), a region, STP or CCG, e.g. org=00C",
+	"set": "give a requirement set's code, e.g. set=GMS-2017-18"}
 
 // eq is the condition column = v.
 func eq(set *dataset.Set, column string, v any) dataset.Cond {
@@ -69,11 +70,15 @@ func eq(set *dataset.Set, column string, v any) dataset.Cond {
 func paramCond(set *dataset.Set, cat *dataset.Catalogue, key, v string, q *dataset.Query) (dataset.Cond, error) {
 	switch key {
 	case "tier":
-		tiers := map[string][]string{"organisations": {"NATIONAL", "REGION", "STP", "CCG"},
+		tiers := map[string][]string{"organisations": {"NATIONAL", "REGION", "STP", "CCG"}, "compliance": {"NATIONAL", "REGION", "STP", "CCG"},
 			"maturity": {"NATIONAL", "REGION", "STP", "CCG", "PRACTICE"}, "responses": {"PRACTICE", "CCG"}}[set.Name]
 		t := strings.ToUpper(v)
 		if !slices.Contains(tiers, t) {
 			return nil, badf("unknown tier %q: use %s", v, strings.Join(tiers, ", "))
+		}
+		if set.Computed() {
+			q.Args[key] = t
+			return nil, nil
 		}
 		if set.Name == "responses" {
 			return eq(set, "respondent", t), nil
@@ -119,6 +124,12 @@ func paramCond(set *dataset.Set, cat *dataset.Catalogue, key, v string, q *datas
 			return nil, nil
 		}
 		return eq(set, "domain", v), nil
+	case "set":
+		if !slices.Contains(cat.RequirementSets, v) {
+			return nil, badf("unknown requirement set %q: the sets are %s", v, strings.Join(cat.RequirementSets, ", "))
+		}
+		q.Args[key] = v
+		return nil, nil
 	case "indicator":
 		code := strings.ToUpper(v)
 		if !slices.Contains(cat.Indicators, code) {

@@ -16,7 +16,8 @@ import (
 // naming what is wrong.
 func TestParseParams(t *testing.T) {
 	cat := &dataset.Catalogue{Domains: []string{"Records"}, Periods: []string{"2016-17-H1"}, Indicators: []string{"PO01"},
-		Orgs: map[string]string{"ENG": "NATIONAL", "Y54": "REGION", "E54000048": "STP", "01H": "CCG"}}
+		RequirementSets: []string{"GMS-2017-18", "GPIT-CORE"},
+		Orgs:            map[string]string{"ENG": "NATIONAL", "Y54": "REGION", "E54000048": "STP", "01H": "CCG"}}
 	cases := []struct {
 		set           *dataset.Set
 		query, format string
@@ -51,6 +52,12 @@ func TestParseParams(t *testing.T) {
 		{set: dataset.Priorities, query: "period=2016-17-H1", format: "csv", err: "parameter org is required for priorities"},
 		{set: dataset.Priorities, query: "org=ENG&tier=CCG", format: "csv", err: `unknown parameter "tier" for priorities: use bom, org, period, domain`},
 		{set: dataset.Priorities, query: "org=A81001", format: "csv", err: `unknown organisation "A81001"`},
+		{set: dataset.Compliance, query: "set=GPIT-CORE&tier=stp&org=y54&period=2016-17-H1", format: "csv",
+			computed: map[string]string{"set": "GPIT-CORE", "tier": "STP", "org": "Y54", "period": "2016-17-H1"}},
+		{set: dataset.Compliance, query: "tier=CCG", format: "json", err: "parameter set is required for compliance"},
+		{set: dataset.Compliance, query: "set=gpit-core", format: "csv", err: `unknown requirement set "gpit-core": the sets are GMS-2017-18, GPIT-CORE`},
+		{set: dataset.Compliance, query: "set=GPIT-CORE&tier=PRACTICE", format: "csv", err: `unknown tier "PRACTICE": use NATIONAL, REGION, STP, CCG`},
+		{set: dataset.Compliance, query: "set=GPIT-CORE&domain=Records", format: "csv", err: `unknown parameter "domain" for compliance: use bom, set, tier, org, period`},
 	}
 	for _, c := range cases {
 		params, err := url.ParseQuery(c.query)

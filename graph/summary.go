@@ -32,15 +32,17 @@ func (r *Resolver) indicatorSummary(ctx context.Context, ind *ent.Indicator, per
 	if err != nil {
 		return nil, err
 	}
-	return r.summarise(ctx, ind, period, org)
+	return r.summarise(ctx, ind, period, org, loaders.IndicatorsInList)
 }
 
-// summarise builds one summary through the operation's batched loader.
-func (r *Resolver) summarise(ctx context.Context, ind *ent.Indicator, period *ent.AssessmentPeriod, org *ent.Organisation) (*model.IndicatorSummary, error) {
-	sum, err := loaders.For(ctx).Summary.Load(ctx, loaders.SummaryKey{
-		IndicatorID: ind.ID, PeriodID: period.ID, OrgID: org.ID, Tier: org.Tier,
-		CCGLevel: ind.Respondent == indicator.RespondentCCG,
-	})()
+// summarise builds one summary through the operation's batched loader;
+// siblings names the list the summary's subject may belong to (indicators
+// or organisations), whose summaries load with it.
+func (r *Resolver) summarise(ctx context.Context, ind *ent.Indicator, period *ent.AssessmentPeriod, org *ent.Organisation,
+	siblings func(loaders.SummaryKey) func(context.Context) []loaders.SummaryKey) (*model.IndicatorSummary, error) {
+	k := loaders.SummaryKey{IndicatorID: ind.ID, PeriodID: period.ID, OrgID: org.ID, Tier: org.Tier,
+		CCGLevel: ind.Respondent == indicator.RespondentCCG}
+	sum, err := loaders.For(ctx).Summary.Get(ctx, k, siblings(k))
 	if err != nil {
 		return nil, err
 	}

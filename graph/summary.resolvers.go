@@ -31,5 +31,5 @@ func (r *organisationResolver) IndicatorSummary(ctx context.Context, obj *ent.Or
 	if err != nil {
 		return nil, err
 	}
-	return r.summarise(ctx, ind, p, obj)
+	return r.summarise(ctx, ind, p, obj, loaders.OrganisationsInList)
 }

@@ -55,7 +55,7 @@ type Decisions struct {
 	shares     *listLoader[ShareKey, map[int]map[int]decisions.Share]
 	hints      hintSet // practices of a list being resolved
 	ccgHints   hintSet // their CCGs, whose practices are their peers
-	breakdowns *dataloader.Loader[BreakdownKey, []decisions.Group]
+	breakdowns *listLoader[BreakdownKey, []decisions.Group]
 	ccgIAF     *dataloader.Loader[int, map[int]decisions.Interactions] // by period
 	orgs       func(context.Context) (map[int]*ent.Organisation, error)
 	client     *ent.Client
@@ -92,16 +92,17 @@ func newDecisions(client *ent.Client, dialect string, catalogue func(context.Con
 			}
 			return extra
 		}, byShape(func(k ShareKey) ShareKey { return ShareKey{Tier: k.Tier, PeriodID: k.PeriodID} }, d.loadShares))
-	d.breakdowns = grouped("breakdowns", func(k BreakdownKey) BreakdownKey {
-		return BreakdownKey{Tier: k.Tier, PeriodID: k.PeriodID, Attribute: k.Attribute}
-	}, func(ctx context.Context, shape BreakdownKey, keys []BreakdownKey) (map[BreakdownKey][]decisions.Group, error) {
-		got, err := d.store.Breakdown(ctx, shape.Attribute, shape.Tier, distinct(keys, func(k BreakdownKey) int { return k.OrgID }), shape.PeriodID)
-		out := make(map[BreakdownKey][]decisions.Group, len(keys))
-		for _, k := range keys {
-			out[k] = got[k.OrgID]
-		}
-		return out, err
-	})
+	d.breakdowns = newListLoader("breakdowns", nil, func(context.Context, []BreakdownKey) []BreakdownKey { return nil },
+		byShape(func(k BreakdownKey) BreakdownKey {
+			return BreakdownKey{Tier: k.Tier, PeriodID: k.PeriodID, Attribute: k.Attribute}
+		}, func(ctx context.Context, shape BreakdownKey, keys []BreakdownKey) (map[BreakdownKey][]decisions.Group, error) {
+			got, err := d.store.Breakdown(ctx, shape.Attribute, shape.Tier, distinct(keys, func(k BreakdownKey) int { return k.OrgID }), shape.PeriodID)
+			out := make(map[BreakdownKey][]decisions.Group, len(keys))
+			for _, k := range keys {
+				out[k] = got[k.OrgID]
+			}
+			return out, err
+		}))
 	d.ccgIAF = grouped("digital_interactions", func(period int) int { return period },
 		func(ctx context.Context, period int, _ []int) (map[int]map[int]decisions.Interactions, error) {
 			got, err := d.store.CCGInteractions(ctx, period)
@@ -154,7 +155,14 @@ func (d *Decisions) Shares(ctx context.Context, k ShareKey) (map[int]map[int]dec
 
 // Breakdown returns an organisation's practices grouped by an attribute.
 func (d *Decisions) Breakdown(ctx context.Context, k BreakdownKey) ([]decisions.Group, error) {
-	return d.breakdowns.Load(ctx, k)()
+	keys := []BreakdownKey{k}
+	for _, o := range siblingOrganisations(ctx) { // the rest of the list, in the same batch
+		if o.ID != k.OrgID && o.Tier == k.Tier {
+			keys = append(keys, BreakdownKey{OrgID: o.ID, Tier: o.Tier, PeriodID: k.PeriodID, Attribute: k.Attribute})
+		}
+	}
+	found, err := d.breakdowns.loadMany(ctx, keys)
+	return found[k], err
 }
 
 // Interactions returns an organisation's IAF digital interactions measure

@@ -41,7 +41,7 @@ type Loaders struct {
 	// Decisions loads priorities and the shares of peers.
 	Decisions *Decisions
 	// Summary loads indicator summaries.
-	Summary *dataloader.Loader[SummaryKey, *Summary]
+	Summary *Summaries
 	// Compliance loads requirement sets and compliance.
 	Compliance *Compliance
 
@@ -59,7 +59,7 @@ type Loaders struct {
 
 // New returns fresh loaders reading through client.
 func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
-	l := &Loaders{client: client, dialect: dialect, shared: shared, Rollups: newRollups(client, dialect), Restricted: newRestricted(client, dialect), Summary: newSummaryLoader(client, dialect)}
+	l := &Loaders{client: client, dialect: dialect, shared: shared, Rollups: newRollups(client, dialect), Restricted: newRestricted(client, dialect), Summary: newSummaries(client, dialect)}
 	l.Decisions = newDecisions(client, dialect, func(ctx context.Context) (*catalogueOnce, error) {
 		sn, err := l.snapshot(ctx)
 		if err != nil {

@@ -9,9 +9,6 @@ import (
 	"dpcma/ent/organisation"
 	"dpcma/server/database"
 	"dpcma/server/scoring"
-	"dpcma/server/telemetry"
-
-	"github.com/graph-gophers/dataloader/v7"
 )
 
 // SummaryKey asks how the subjects beneath an organisation answered one
@@ -63,9 +60,14 @@ func groupColumn(tier organisation.Tier, ccgLevel bool) string {
 	}
 }
 
-func newSummaryLoader(client *ent.Client, dialect string) *dataloader.Loader[SummaryKey, *Summary] {
-	return dataloader.NewBatchedLoader(func(ctx context.Context, keys []SummaryKey) []*dataloader.Result[*Summary] {
-		telemetry.ObserveBatch(ctx, "summaries", len(keys))
+// Summaries loads indicator summaries: one statement per tier and
+// respondent kind, whatever the number of keys.
+type Summaries struct {
+	list *listLoader[SummaryKey, *Summary]
+}
+
+func newSummaries(client *ent.Client, dialect string) *Summaries {
+	query := func(ctx context.Context, keys []SummaryKey) (map[SummaryKey]*Summary, error) {
 		type shape struct {
 			tier     organisation.Tier
 			ccgLevel bool
@@ -76,23 +78,61 @@ func newSummaryLoader(client *ent.Client, dialect string) *dataloader.Loader[Sum
 			groups[s] = append(groups[s], k)
 		}
 		found := map[SummaryKey]*Summary{}
-		var err error
-		// One statement per tier and respondent kind, whatever the key count.
 		for s, ks := range groups {
-			if err = loadSummaries(ctx, client, dialect, s.tier, s.ccgLevel, ks, found); err != nil {
-				break
+			if err := loadSummaries(ctx, client, dialect, s.tier, s.ccgLevel, ks, found); err != nil {
+				return nil, err
 			}
 		}
-		out := make([]*dataloader.Result[*Summary], len(keys))
-		for i, k := range keys {
-			sum := found[k]
-			if sum == nil {
-				sum = &Summary{}
+		for _, k := range keys {
+			if found[k] == nil {
+				found[k] = &Summary{}
 			}
-			out[i] = &dataloader.Result[*Summary]{Data: sum, Error: err}
+		}
+		return found, nil
+	}
+	return &Summaries{list: newListLoader("summaries", nil, func(context.Context, []SummaryKey) []SummaryKey { return nil }, query)}
+}
+
+// Get returns k's summary. A summary asked for by an element of a list
+// (a league table of organisations, a list of indicators) loads those of
+// the whole list on the first ask, however their resolvers are scheduled:
+// siblings gives each sibling's key.
+func (s *Summaries) Get(ctx context.Context, k SummaryKey, siblings func(context.Context) []SummaryKey) (*Summary, error) {
+	keys := append([]SummaryKey{k}, siblings(ctx)...)
+	if len(keys) == 1 {
+		return s.list.get(ctx, k)
+	}
+	found, err := s.list.loadMany(ctx, keys)
+	return found[k], err
+}
+
+// OrganisationsInList gives the key of each organisation of the list the
+// current field's organisation belongs to, for the same indicator.
+func OrganisationsInList(k SummaryKey) func(context.Context) []SummaryKey {
+	return func(ctx context.Context) []SummaryKey {
+		var out []SummaryKey
+		for _, o := range siblingOrganisations(ctx) {
+			if o.ID != k.OrgID {
+				out = append(out, SummaryKey{IndicatorID: k.IndicatorID, PeriodID: k.PeriodID, OrgID: o.ID, Tier: o.Tier, CCGLevel: k.CCGLevel})
+			}
 		}
 		return out
-	}, dataloader.WithWait[SummaryKey, *Summary](wait), dataloader.WithBatchCapacity[SummaryKey, *Summary](1000))
+	}
+}
+
+// IndicatorsInList gives the key of each indicator of the list the
+// current field's indicator belongs to, for the same organisation.
+func IndicatorsInList(k SummaryKey) func(context.Context) []SummaryKey {
+	return func(ctx context.Context) []SummaryKey {
+		var out []SummaryKey
+		for _, i := range siblingsOf(ctx, func(e *ent.IndicatorEdge) *ent.Indicator { return e.Node }) {
+			if i.ID != k.IndicatorID {
+				out = append(out, SummaryKey{IndicatorID: i.ID, PeriodID: k.PeriodID, OrgID: k.OrgID, Tier: k.Tier,
+					CCGLevel: i.Respondent == indicator.RespondentCCG})
+			}
+		}
+		return out
+	}
 }
 
 func loadSummaries(ctx context.Context, client *ent.Client, dialect string, tier organisation.Tier, ccgLevel bool,

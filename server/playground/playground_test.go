@@ -245,7 +245,7 @@ func TestExamples(t *testing.T) {
 	ex := Examples()
 	titles := []string{"England at a glance", "CCGs in a region", "Practices by list size", "A practice's answers", "Indicator catalogue", "Submit answers",
 		"Levels across England", "A practice's trend over periods",
-		"Primary and secondary care by STP", "Where should my STP invest?", "Maturity by contract type", "IAF digital interactions by CCG"}
+		"Primary and secondary care by STP", "Where should my STP invest?", "Who meets the 2017/18 contract?", "Maturity by contract type", "IAF digital interactions by CCG"}
 	if len(ex) != len(titles) {
 		t.Fatalf("%d examples, want %d", len(ex), len(titles))
 	}

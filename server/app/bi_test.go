@@ -499,7 +499,7 @@ func TestExportsNeedATokenWithoutAnonymousReads(t *testing.T) {
 		cfg := testConfig
 		cfg.NoAnonymousReads = true
 		e.handler = app.New(e.db, cfg)
-		for _, path := range []string{"/export/maturity.csv", "/export/responses.json", "/odata/Practices", "/odata/$metadata"} {
+		for _, path := range []string{"/export/maturity.csv", "/export/responses.json", "/export/priorities.csv?org=ENG", "/export/compliance.json?set=GPIT-CORE", "/odata/Practices", "/odata/$metadata"} {
 			rec := e.get(path, nil)
 			if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "UNAUTHENTICATED") {
 				t.Errorf("%s without a token: %d %s", path, rec.Code, rec.Body)

@@ -297,6 +297,18 @@ func (r raw) beneath(org int) []rawPractice {
 	return out
 }
 
+// largest returns the code of the organisation of a tier with the most
+// active practices (the first code of those with as many).
+func (r raw) largest(tier string) string {
+	best, n := "", -1
+	for id, o := range r.orgs {
+		if c := len(r.beneath(id)); o.tier == tier && (c > n || c == n && o.code < best) {
+			best, n = o.code, c
+		}
+	}
+	return best
+}
+
 func (r raw) orgID(code string) int {
 	for id, o := range r.orgs {
 		if o.code == code {
@@ -348,17 +360,7 @@ func TestPrioritiesMatchARecomputation(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		const period = "2017-18-H2"
 		r := e.readRaw(period)
-		// The largest CCG and STP of the data set.
-		largest := func(tier string) string {
-			best, n := "", -1
-			for id, o := range r.orgs {
-				if c := len(r.beneath(id)); o.tier == tier && (c > n || c == n && o.code < best) {
-					best, n = o.code, c
-				}
-			}
-			return best
-		}
-		ccg, stp := largest("CCG"), largest("STP")
+		ccg, stp := r.largest("CCG"), r.largest("STP")
 		practice := r.beneath(r.orgID(ccg))[0]
 		for _, domain := range []string{"", "Patient online"} {
 			domainArg := ""

@@ -123,6 +123,17 @@ func FuzzExportParams(f *testing.F) {
 		{"responses.csv", "period=" + strings.Repeat("9", 3000)},
 		{"responses.csv", "indicator=PO01%00"},
 		{"responses.csv", "org=%FF"},
+		{"priorities.csv", "org=ENG"},
+		{"priorities.json", "org=E54000045&period=2016-17-H2&domain=Patient%20online"},
+		{"priorities.csv", "org=00c&bom=1&domain=Records%20and%20Transfers%20of%20Care"},
+		{"priorities.csv", ""},
+		{"priorities.json", "org=A83005"},
+		{"priorities.csv", "org=ENG&tier=CCG"},
+		{"compliance.csv", "set=GMS-2017-18"},
+		{"compliance.json", "set=GPIT-CORE&tier=CCG&org=Y54&period=2016-17-H2"},
+		{"compliance.csv", "set=GMS-2018-19&tier=national&bom=1"},
+		{"compliance.json", "tier=STP"},
+		{"compliance.csv", "set=gms-2017-18"},
 	} {
 		f.Add(s[0], s[1])
 	}
@@ -161,6 +172,10 @@ func checkExport(t *testing.T, h http.Handler, file, rawQuery string) {
 			if want := params.Get(key); want != "" && ok && !strings.EqualFold(v, want) {
 				t.Fatalf("%s=%s gave a row with %s %q", key, want, col, v)
 			}
+		}
+		// A priorities file is of its org alone.
+		if strings.HasPrefix(file, "priorities") && !strings.EqualFold(r["org_code"], params.Get("org")) {
+			t.Fatalf("org=%s gave a row of %q", params.Get("org"), r["org_code"])
 		}
 	}
 }

@@ -8,13 +8,14 @@ import (
 )
 
 // Catalogue is what the sets depend on in the data: the domains (one
-// maturity column each) and the periods, organisations and indicators
-// that parameters name.
+// maturity column each) and the periods, organisations, indicators and
+// requirement sets that parameters name.
 type Catalogue struct {
-	Domains    []string
-	Periods    []string          // codes, oldest first
-	Orgs       map[string]string // ODS code → tier
-	Indicators []string          // codes
+	Domains         []string
+	Periods         []string          // codes, oldest first
+	Orgs            map[string]string // ODS code → tier
+	Indicators      []string          // codes
+	RequirementSets []string          // codes
 }
 
 // Catalogues keeps the catalogue of the latest data revision: every
@@ -65,6 +66,9 @@ func loadCatalogue(ctx context.Context, db *database.DB) (*Catalogue, error) {
 		return nil, err
 	}
 	if c.Indicators, err = database.Column[string](ctx, db.SQL, "SELECT code FROM indicators ORDER BY code"); err != nil {
+		return nil, err
+	}
+	if c.RequirementSets, err = database.Column[string](ctx, db.SQL, "SELECT code FROM requirement_sets ORDER BY code"); err != nil {
 		return nil, err
 	}
 	rows, err := db.SQL.QueryContext(ctx, "SELECT ods_code, tier FROM organisations")

@@ -1,14 +1,19 @@
 // Package dataset holds the data sets dpcma publishes as flat tables for
-// BI tools, each a SQL query with named, typed columns: the query builder
-// over them, the catalogue their parameters are checked against, and the
-// streaming of their rows as CSV or JSON. The /export/ files
+// BI tools, each a SQL query with named, typed columns (or, for a
+// decision, Go code over server/decisions or server/compliance): the
+// query builder over them, the catalogue their parameters are checked
+// against, and the streaming of their rows as CSV or JSON. The /export/ files
 // (server/export) and the OData feed (server/odata) both read them, so a
 // column means the same in every form. Maturity figures are worked out in
 // SQL from the derived tables by the rules of server/scoring, as the
 // GraphQL API works them out in Go; tests hold the two equal.
 package dataset
 
-import "strings"
+import (
+	"context"
+	"fmt"
+	"strings"
+)
 
 // Kind is a column's type.
 type Kind int
@@ -62,10 +67,20 @@ type Set struct {
 	Key []string
 	// Params are the export query parameters the set accepts.
 	Params []string
+	// Required are the parameters a request must give.
+	Required []string
 	// from builds the FROM clause; domain is the maturity domain ("" for
 	// all).
 	from func(b *Builder, domain string) string
+	// compute makes the rows in Go instead, for a figure that SQL cannot
+	// give (a decision): from the checked parameters (Query.Args), in the
+	// set's column order, through the same snapshot reader as a SQL set.
+	compute func(ctx context.Context, r Reader, dialect string, args map[string]string, each func(Row) error) error
 }
+
+// Computed reports whether the set's rows are made in Go: its parameters
+// choose what to compute (Query.Args) rather than filter rows by SQL.
+func (s *Set) Computed() bool { return s.compute != nil }
 
 // Column returns the column named name (snake case), or false.
 func (s *Set) Column(name string) (Column, bool) {
@@ -88,7 +103,7 @@ func (s *Set) ODataColumn(name string) (Column, bool) {
 }
 
 // Known reports whether name is a set's file name (practices,
-// responses, maturity, organisations).
+// responses, maturity, organisations, priorities, compliance).
 func Known(name string) bool { return SetFor(name, &Catalogue{}) != nil }
 
 // SetFor returns the set of a file name for the catalogue, nil for none.
@@ -102,12 +117,36 @@ func SetFor(name string, cat *Catalogue) *Set {
 		return Organisations
 	case "maturity":
 		return Maturity(cat.Domains)
+	case "priorities":
+		return Priorities
+	case "compliance":
+		return Compliance
 	}
 	return nil
 }
 
-// All returns every set for the catalogue, in the OData service
-// document's order.
+// All returns every set of the OData feed for the catalogue, in the
+// service document's order. The computed sets are files only: each needs
+// a subject (Set.Required), which an entity set cannot ask for.
 func All(cat *Catalogue) []*Set {
 	return []*Set{Organisations, Practices, Responses, Maturity(cat.Domains)}
+}
+
+// kindNames name the kinds in the docs' column tables.
+var kindNames = map[Kind]string{String: "text", Int: "integer", Float: "number", Bool: "true/false", DateTime: "date-time (UTC)"}
+
+// ColumnsTable is the set's columns as a Markdown table for the docs, so
+// that they are written once, here (docs/operations.md holds a copy that
+// a test keeps equal).
+func (s *Set) ColumnsTable() string {
+	var b strings.Builder
+	b.WriteString("| column | type | meaning |\n| --- | --- | --- |\n")
+	for _, c := range s.Columns {
+		kind := kindNames[c.Kind]
+		if c.Nullable {
+			kind += ", or empty"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, kind, strings.ReplaceAll(c.Doc, "|", `\|`))
+	}
+	return b.String()
 }

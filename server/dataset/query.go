@@ -44,6 +44,8 @@ type Query struct {
 	OrderBy []string // SQL order terms; the key is appended
 	Limit   int      // 0: no limit
 	Offset  int
+	// Args are a computed set's checked parameters by name (Set.Computed).
+	Args map[string]string
 }
 
 // SQL returns the statement; its arguments are b's.

@@ -3,6 +3,7 @@ package dataset
 import (
 	"context"
 	stdsql "database/sql"
+	"slices"
 	"time"
 
 	"dpcma/server/database"
@@ -80,33 +81,45 @@ func (s *scanner) scan(rows *stdsql.Rows) (Row, error) {
 	return s.row, nil
 }
 
+// Reader runs the queries of one export: a pool, or on PostgreSQL the
+// export's read-only transaction. ExecContext is there for ent's driver,
+// which code reading through ent needs (a read-only transaction refuses
+// writes).
+type Reader interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *stdsql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error)
+}
+
 // Stream runs q over db and calls each with every row, in order; the row
 // is reused, so each must not keep it. On PostgreSQL it reads in a
 // read-only repeatable-read transaction without the server's statement
 // timeout: an export of England runs longer than a request may, and the
-// caller's context bounds it instead. SQLite reads with a plain query
-// (a transaction there would take the write lock).
+// caller's context bounds it instead; a computed set's several statements
+// so see one state of the data. SQLite reads with plain queries (a
+// transaction there would take the write lock).
 func Stream(ctx context.Context, db *database.DB, q *Query, each func(Row) error) error {
-	b := NewBuilder(db.Dialect)
-	stmt := q.SQL(b)
-	var (
-		rows *stdsql.Rows
-		err  error
-	)
-	if db.Dialect == dialect.Postgres {
-		tx, err := db.SQL.BeginTx(ctx, &stdsql.TxOptions{Isolation: stdsql.LevelRepeatableRead, ReadOnly: true})
-		if err != nil {
-			return err
-		}
-		defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
-		if _, err := tx.ExecContext(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
-			return err
-		}
-		rows, err = tx.QueryContext(ctx, stmt, b.Args()...)
-		if err != nil {
-			return err
-		}
-	} else if rows, err = db.SQL.QueryContext(ctx, stmt, b.Args()...); err != nil {
+	if db.Dialect != dialect.Postgres {
+		return stream(ctx, db.SQL, db.Dialect, q, each)
+	}
+	tx, err := db.SQL.BeginTx(ctx, &stdsql.TxOptions{Isolation: stdsql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
+	if _, err := tx.ExecContext(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+		return err
+	}
+	return stream(ctx, tx, db.Dialect, q, each)
+}
+
+func stream(ctx context.Context, r Reader, d string, q *Query, each func(Row) error) error {
+	if q.Set.Computed() {
+		return q.Set.compute(ctx, r, d, q.Args, project(q.Set.Columns, q.Columns, each))
+	}
+	b := NewBuilder(d)
+	rows, err := r.QueryContext(ctx, q.SQL(b), b.Args()...)
+	if err != nil {
 		return err
 	}
 	defer rows.Close()
@@ -123,10 +136,38 @@ func Stream(ctx context.Context, db *database.DB, q *Query, each func(Row) error
 	return rows.Err()
 }
 
+// project passes on rows of all columns as rows of the selected ones.
+func project(all, selected []Column, each func(Row) error) func(Row) error {
+	if len(all) == len(selected) {
+		same := true
+		for i := range all {
+			same = same && all[i].Name == selected[i].Name
+		}
+		if same {
+			return each
+		}
+	}
+	index := make([]int, len(selected))
+	for i, c := range selected {
+		index[i] = slices.IndexFunc(all, func(a Column) bool { return a.Name == c.Name })
+	}
+	out := make(Row, len(selected))
+	return func(row Row) error {
+		for i, j := range index {
+			out[i] = row[j]
+		}
+		return each(out)
+	}
+}
+
 // Count returns the number of rows q's conditions leave.
 func Count(ctx context.Context, db *database.DB, q *Query) (int64, error) {
-	b := NewBuilder(db.Dialect)
 	var n int64
+	if q.Set.Computed() {
+		err := Stream(ctx, db, q, func(Row) error { n++; return nil })
+		return n, err
+	}
+	b := NewBuilder(db.Dialect)
 	err := db.SQL.QueryRowContext(ctx, q.CountSQL(b), b.Args()...).Scan(&n)
 	return n, err
 }

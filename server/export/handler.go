@@ -60,7 +60,7 @@ func (c Config) WithDefaults() Config {
 // client sees progress, seldom enough that flushing costs nothing.
 const flushEvery = 2000
 
-// Handler serves GET /export/{practices,responses,maturity,organisations}.{csv,json}.
+// Handler serves GET /export/{practices,responses,maturity,organisations,priorities,compliance}.{csv,json}.
 func Handler(db *database.DB, cfg Config) http.Handler {
 	cfg = cfg.WithDefaults()
 	slots := make(chan struct{}, cfg.MaxConcurrent)
@@ -78,7 +78,7 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		name, format, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/export/"), ".")
 		if !ok || (format != "csv" && format != "json") || !dataset.Known(name) {
 			fault.WriteError(w, http.StatusNotFound, fault.NotFound,
-				"no such export: use /export/{practices,responses,maturity,organisations}.{csv,json}")
+				"no such export: use /export/{practices,responses,maturity,organisations,priorities,compliance}.{csv,json}")
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), cfg.Timeout)

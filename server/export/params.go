@@ -12,6 +12,9 @@ import (
 // ParseParams reads an export's query parameters into a query over set.
 func ParseParams(set *dataset.Set, cat *dataset.Catalogue, params url.Values, format string) (*dataset.Query, bool, error) {
 	q := &dataset.Query{Set: set, Columns: set.Columns}
+	if set.Computed() {
+		q.Args = map[string]string{}
+	}
 	bom := false
 	for key, vals := range params {
 		if len(vals) != 1 {
@@ -46,8 +49,17 @@ func ParseParams(set *dataset.Set, cat *dataset.Catalogue, params url.Values, fo
 			q.Where = append(q.Where, cond)
 		}
 	}
+	for _, key := range set.Required {
+		if !params.Has(key) {
+			return nil, false, badf("parameter %s is required for %s: %s", key, set.Name, required[key])
+		}
+	}
 	return q, bom, nil
 }
+
+// required says what a required parameter takes.
+var required = map[string]string{"org": "give the ODS code of England (ENG), a region, STP or CCG, e.g. org=00C",
+	"set": "give a requirement set's code, e.g. set=GMS-2017-18"}
 
 // eq is the condition column = v.
 func eq(set *dataset.Set, column string, v any) dataset.Cond {
@@ -58,11 +70,15 @@ func eq(set *dataset.Set, column string, v any) dataset.Cond {
 func paramCond(set *dataset.Set, cat *dataset.Catalogue, key, v string, q *dataset.Query) (dataset.Cond, error) {
 	switch key {
 	case "tier":
-		tiers := map[string][]string{"organisations": {"NATIONAL", "REGION", "STP", "CCG"},
+		tiers := map[string][]string{"organisations": {"NATIONAL", "REGION", "STP", "CCG"}, "compliance": {"NATIONAL", "REGION", "STP", "CCG"},
 			"maturity": {"NATIONAL", "REGION", "STP", "CCG", "PRACTICE"}, "responses": {"PRACTICE", "CCG"}}[set.Name]
 		t := strings.ToUpper(v)
 		if !slices.Contains(tiers, t) {
 			return nil, badf("unknown tier %q: use %s", v, strings.Join(tiers, ", "))
+		}
+		if set.Computed() {
+			q.Args[key] = t
+			return nil, nil
 		}
 		if set.Name == "responses" {
 			return eq(set, "respondent", t), nil
@@ -73,6 +89,10 @@ func paramCond(set *dataset.Set, cat *dataset.Catalogue, key, v string, q *datas
 		tier, ok := cat.Orgs[code]
 		if !ok {
 			return nil, badf("unknown organisation %q: give the ODS code of England (ENG), a region, STP or CCG", v)
+		}
+		if set.Computed() {
+			q.Args[key] = code // whose figures to compute
+			return nil, nil
 		}
 		switch tier {
 		case "REGION":
@@ -87,16 +107,29 @@ func paramCond(set *dataset.Set, cat *dataset.Catalogue, key, v string, q *datas
 		if !slices.Contains(cat.Periods, v) {
 			return nil, badf("unknown period %q: valid periods are %s", v, strings.Join(cat.Periods, ", "))
 		}
+		if set.Computed() {
+			q.Args[key] = v
+			return nil, nil
+		}
 		return eq(set, "period", v), nil
 	case "domain":
 		if !slices.Contains(cat.Domains, v) {
 			return nil, badf("unknown domain %q: valid domains are %s", v, strings.Join(cat.Domains, ", "))
 		}
-		if set.Name == "maturity" {
-			q.Domain = v
+		if set.Computed() {
+			q.Args[key] = v
+		}
+		if set.Name == "maturity" || set.Computed() {
+			q.Domain = v // the figures restricted to the domain
 			return nil, nil
 		}
 		return eq(set, "domain", v), nil
+	case "set":
+		if !slices.Contains(cat.RequirementSets, v) {
+			return nil, badf("unknown requirement set %q: the sets are %s", v, strings.Join(cat.RequirementSets, ", "))
+		}
+		q.Args[key] = v
+		return nil, nil
 	case "indicator":
 		code := strings.ToUpper(v)
 		if !slices.Contains(cat.Indicators, code) {

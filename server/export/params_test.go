@@ -1,6 +1,7 @@
 package export
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -15,7 +16,8 @@ import (
 // naming what is wrong.
 func TestParseParams(t *testing.T) {
 	cat := &dataset.Catalogue{Domains: []string{"Records"}, Periods: []string{"2016-17-H1"}, Indicators: []string{"PO01"},
-		Orgs: map[string]string{"ENG": "NATIONAL", "Y54": "REGION", "E54000048": "STP", "01H": "CCG"}}
+		RequirementSets: []string{"GMS-2017-18", "GPIT-CORE"},
+		Orgs:            map[string]string{"ENG": "NATIONAL", "Y54": "REGION", "E54000048": "STP", "01H": "CCG"}}
 	cases := []struct {
 		set           *dataset.Set
 		query, format string
@@ -23,6 +25,7 @@ func TestParseParams(t *testing.T) {
 		args          []any
 		bom           bool
 		domain        string
+		computed      map[string]string // Query.Args of a computed set
 		err           string
 	}{
 		{set: dataset.Practices, format: "csv"},
@@ -43,6 +46,18 @@ func TestParseParams(t *testing.T) {
 		{set: dataset.Organisations, query: "tier=practice", format: "csv", err: `unknown tier "practice": use NATIONAL, REGION, STP, CCG`},
 		{set: dataset.Responses, query: "period=2030", format: "csv", err: `unknown period "2030": valid periods are 2016-17-H1`},
 		{set: dataset.Responses, query: "indicator=zz", format: "csv", err: `unknown indicator "zz"`},
+		{set: dataset.Priorities, query: "org=01h", format: "csv", computed: map[string]string{"org": "01H"}},
+		{set: dataset.Priorities, query: "org=ENG&period=2016-17-H1&domain=Records", format: "json", domain: "Records",
+			computed: map[string]string{"org": "ENG", "period": "2016-17-H1", "domain": "Records"}},
+		{set: dataset.Priorities, query: "period=2016-17-H1", format: "csv", err: "parameter org is required for priorities"},
+		{set: dataset.Priorities, query: "org=ENG&tier=CCG", format: "csv", err: `unknown parameter "tier" for priorities: use bom, org, period, domain`},
+		{set: dataset.Priorities, query: "org=A81001", format: "csv", err: `unknown organisation "A81001"`},
+		{set: dataset.Compliance, query: "set=GPIT-CORE&tier=stp&org=y54&period=2016-17-H1", format: "csv",
+			computed: map[string]string{"set": "GPIT-CORE", "tier": "STP", "org": "Y54", "period": "2016-17-H1"}},
+		{set: dataset.Compliance, query: "tier=CCG", format: "json", err: "parameter set is required for compliance"},
+		{set: dataset.Compliance, query: "set=gpit-core", format: "csv", err: `unknown requirement set "gpit-core": the sets are GMS-2017-18, GPIT-CORE`},
+		{set: dataset.Compliance, query: "set=GPIT-CORE&tier=PRACTICE", format: "csv", err: `unknown tier "PRACTICE": use NATIONAL, REGION, STP, CCG`},
+		{set: dataset.Compliance, query: "set=GPIT-CORE&domain=Records", format: "csv", err: `unknown parameter "domain" for compliance: use bom, set, tier, org, period`},
 	}
 	for _, c := range cases {
 		params, err := url.ParseQuery(c.query)
@@ -65,8 +80,9 @@ func TestParseParams(t *testing.T) {
 		for _, w := range q.Where {
 			where = append(where, "("+w(b)+")")
 		}
-		if got := strings.Join(where, " AND "); got != c.where || !slices.Equal(b.Args(), c.args) || bom != c.bom || q.Domain != c.domain {
-			t.Errorf("%s %s: WHERE %s %v, bom %v, domain %q", c.set.Name, c.query, got, b.Args(), bom, q.Domain)
+		if got := strings.Join(where, " AND "); got != c.where || !slices.Equal(b.Args(), c.args) || bom != c.bom || q.Domain != c.domain ||
+			!maps.Equal(q.Args, c.computed) {
+			t.Errorf("%s %s: WHERE %s %v, bom %v, domain %q, args %v", c.set.Name, c.query, got, b.Args(), bom, q.Domain, q.Args)
 		}
 	}
 }

@@ -58,6 +58,7 @@ type Decisions struct {
 	breakdowns *listLoader[BreakdownKey, []decisions.Group]
 	ccgIAF     *dataloader.Loader[int, map[int]decisions.Interactions] // by period
 	orgs       func(context.Context) (map[int]*ent.Organisation, error)
+	tierShares func(ctx context.Context, tier organisation.Tier, period int, load func() (map[int]map[int]decisions.Share, error)) (map[int]map[int]decisions.Share, error)
 	client     *ent.Client
 
 	mu        sync.Mutex
@@ -267,11 +268,13 @@ func (d *Decisions) loadShares(ctx context.Context, shape ShareKey, keys []Share
 	}
 	parentOf := map[int]int{}
 	for _, o := range orgs {
-		if o.Tier == shape.Tier && o.ParentID != nil && slices.Contains(parents, *o.ParentID) {
+		if o.Tier == shape.Tier && o.ParentID != nil {
 			parentOf[o.ID] = *o.ParentID
 		}
 	}
-	got, err := d.store.OrganisationShares(ctx, shape.Tier, slices.Collect(maps.Keys(parentOf)), shape.PeriodID)
+	got, err := d.tierShares(ctx, shape.Tier, shape.PeriodID, func() (map[int]map[int]decisions.Share, error) {
+		return d.store.OrganisationShares(ctx, shape.Tier, slices.Collect(maps.Keys(parentOf)), shape.PeriodID)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -279,8 +282,9 @@ func (d *Decisions) loadShares(ctx context.Context, shape ShareKey, keys []Share
 		out[k] = map[int]map[int]decisions.Share{}
 	}
 	for child, shares := range got {
-		k := ShareKey{ParentID: parentOf[child], Tier: shape.Tier, PeriodID: shape.PeriodID}
-		out[k][child] = shares
+		if k := (ShareKey{ParentID: parentOf[child], Tier: shape.Tier, PeriodID: shape.PeriodID}); out[k] != nil {
+			out[k][child] = shares
+		}
 	}
 	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"dpcma/ent/orgrollup"
 	"dpcma/server/compliance"
 	"dpcma/server/database"
+	"dpcma/server/decisions"
 	"dpcma/server/rollup"
 	"dpcma/server/scoring"
 
@@ -40,6 +41,9 @@ type snapshot struct {
 	base   *reference
 
 	catalogue catalogueOnce // of the decisions, loaded when first asked
+
+	sharesMu sync.Mutex
+	shares   map[tierPeriod]map[int]map[int]decisions.Share // organisation → indicator, per tier and period
 
 	rollupsMu sync.Mutex
 	rollups   map[int]map[int]map[string]scoring.Rollup // period → org → domain
@@ -157,5 +161,32 @@ func (sn *snapshot) rollupsFor(ctx context.Context, client *ent.Client, dialect 
 		return nil, err
 	}
 	sn.rollups[periodID] = m
+	return m, nil
+}
+
+// tierPeriod keys the shares of every organisation of a tier in a period.
+type tierPeriod struct {
+	tier   organisation.Tier
+	period int
+}
+
+// sharesFor returns, loading them on first ask, the shares meeting each
+// indicator's target of every organisation of a tier in a period: the
+// peers of any of them, read once per data revision, as the roll-ups are.
+func (sn *snapshot) sharesFor(tier organisation.Tier, period int, load func() (map[int]map[int]decisions.Share, error)) (map[int]map[int]decisions.Share, error) {
+	sn.sharesMu.Lock()
+	defer sn.sharesMu.Unlock()
+	k := tierPeriod{tier, period}
+	if m, ok := sn.shares[k]; ok {
+		return m, nil
+	}
+	m, err := load()
+	if err != nil {
+		return nil, err
+	}
+	if sn.shares == nil {
+		sn.shares = map[tierPeriod]map[int]map[int]decisions.Share{}
+	}
+	sn.shares[k] = m
 	return m, nil
 }

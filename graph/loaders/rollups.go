@@ -86,23 +86,18 @@ func (r *Rollups) queryScores(ctx context.Context, need []PracticePeriod) (map[P
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	got := map[PracticePeriod]map[string]*scoring.PracticeScore{}
-	for rows.Next() {
-		var (
-			k      PracticePeriod
-			domain string
-			score  scoring.PracticeScore
-		)
-		if err := rows.Scan(append([]any{&k.PracticeID, &k.PeriodID, &domain}, rollup.Scores.Targets(&score)...)...); err != nil {
-			return nil, err
+	scores, err := rollup.ScanByDomain(rows, rollup.Scores, func() ([]any, func() PracticePeriod) {
+		var k PracticePeriod
+		return []any{&k.PracticeID, &k.PeriodID}, func() PracticePeriod { return k }
+	})
+	got := make(map[PracticePeriod]map[string]*scoring.PracticeScore, len(scores))
+	for k, byDomain := range scores {
+		got[k] = make(map[string]*scoring.PracticeScore, len(byDomain))
+		for d, s := range byDomain {
+			got[k][d] = &s
 		}
-		if got[k] == nil {
-			got[k] = map[string]*scoring.PracticeScore{}
-		}
-		got[k][domain] = &score
 	}
-	return got, rows.Err()
+	return got, err
 }
 
 // extraPeers: every hinted CCG in the keys' periods and domains.

@@ -317,23 +317,18 @@ func (p *Profile) practiceScores(ctx context.Context, db *database.DB) (map[int]
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[int]map[string]*scoring.PracticeScore{}
-	for rows.Next() {
-		var (
-			period int
-			domain string
-			s      scoring.PracticeScore
-		)
-		if err := rows.Scan(append([]any{&period, &domain}, rollup.Scores.Targets(&s)...)...); err != nil {
-			return nil, err
+	scores, err := rollup.ScanByDomain(rows, rollup.Scores, func() ([]any, func() int) {
+		var period int
+		return []any{&period}, func() int { return period }
+	})
+	out := make(map[int]map[string]*scoring.PracticeScore, len(scores))
+	for period, byDomain := range scores {
+		out[period] = make(map[string]*scoring.PracticeScore, len(byDomain))
+		for d, s := range byDomain {
+			out[period][d] = &s
 		}
-		if out[period] == nil {
-			out[period] = map[string]*scoring.PracticeScore{}
-		}
-		out[period][domain] = &s
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 type orgPeriod struct{ org, period int }
@@ -346,23 +341,10 @@ func (p *Profile) orgRollups(ctx context.Context, db *database.DB) (map[orgPerio
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[orgPeriod]map[string]scoring.Rollup{}
-	for rows.Next() {
-		var (
-			k      orgPeriod
-			domain string
-			r      scoring.Rollup
-		)
-		if err := rows.Scan(append([]any{&k.org, &k.period, &domain}, rollup.Rollups.Targets(&r)...)...); err != nil {
-			return nil, err
-		}
-		if out[k] == nil {
-			out[k] = map[string]scoring.Rollup{}
-		}
-		out[k][domain] = r
-	}
-	return out, rows.Err()
+	return rollup.ScanByDomain(rows, rollup.Rollups, func() ([]any, func() orgPeriod) {
+		var k orgPeriod
+		return []any{&k.org, &k.period}, func() orgPeriod { return k }
+	})
 }
 
 // percentiles ranks the practice's score among the scores of the

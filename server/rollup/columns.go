@@ -119,24 +119,34 @@ var Rollups = func() Table[scoring.Rollup] {
 	return Table[r]{cols}
 }()
 
+// ScanByDomain reads rows of (a key's columns, domain, then t's columns)
+// into values by key and domain, and closes them. key returns the scan
+// targets of one row's key and, once the row is scanned, the key.
+func ScanByDomain[K comparable, T any](rows *stdsql.Rows, t Table[T], key func() ([]any, func() K)) (map[K]map[string]T, error) {
+	defer rows.Close()
+	out := map[K]map[string]T{}
+	for rows.Next() {
+		var (
+			domain string
+			v      T
+		)
+		targets, k := key()
+		if err := rows.Scan(append(append(targets, &domain), t.Targets(&v)...)...); err != nil {
+			return nil, err
+		}
+		if out[k()] == nil {
+			out[k()] = map[string]T{}
+		}
+		out[k()][domain] = v
+	}
+	return out, rows.Err()
+}
+
 // ScanRollups reads rows of (organisation id, domain, then Rollups'
 // columns) into roll-ups by organisation and domain, and closes them.
 func ScanRollups(rows *stdsql.Rows) (map[int]map[string]scoring.Rollup, error) {
-	defer rows.Close()
-	out := map[int]map[string]scoring.Rollup{}
-	for rows.Next() {
-		var (
-			org    int
-			domain string
-			sums   scoring.Rollup
-		)
-		if err := rows.Scan(append([]any{&org, &domain}, Rollups.Targets(&sums)...)...); err != nil {
-			return nil, err
-		}
-		if out[org] == nil {
-			out[org] = map[string]scoring.Rollup{}
-		}
-		out[org][domain] = sums
-	}
-	return out, rows.Err()
+	return ScanByDomain(rows, Rollups, func() ([]any, func() int) {
+		var org int
+		return []any{&org}, func() int { return org }
+	})
 }

@@ -1,16 +1,13 @@
 package scoring_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"dpcma/ent/indicator"
 	"dpcma/server/database"
 	"dpcma/server/dbtest"
 	"dpcma/server/scoring"
-	"dpcma/server/seed"
 )
 
 // MeetsRuleSQL gives what MeetsRule gives, on requirements and answers
@@ -38,40 +35,18 @@ func TestMeetsRuleSQLMatchesMeetsRule(t *testing.T) {
 	checks = append(checks, check{boolSpec, "yes", nil}, check{pct, ">= 10", nil})
 
 	dbtest.Each(t, func(t *testing.T, backend string) {
-		db := dbtest.Open(t, backend, seed.None)
-		ctx := context.Background()
-		cl := db.Client
-		must := func(err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		period, err := cl.AssessmentPeriod.Create().SetCode("P").SetName("P").
-			SetOpensOn(time.Date(2016, 4, 1, 0, 0, 0, 0, time.UTC)).SetClosesOn(time.Date(2016, 9, 30, 0, 0, 0, 0, time.UTC)).Save(ctx)
-		must(err)
-		ccg, err := cl.Organisation.Create().SetOdsCode("C").SetName("C").SetTier("CCG").Save(ctx)
-		must(err)
+		at := newAnswerTable(t, backend)
+		db, ctx, cl, must := at.db, at.ctx, at.db.Client, at.must
 		byID := map[int]check{}
 		for i, c := range checks {
-			q := cl.Indicator.Create().SetCode(fmt.Sprintf("I%02d", i)).SetTitle("I").SetDomain("D").
-				SetCategory(indicator.CategoryCORE).SetAnswerType(c.spec.Type).SetWeight(1).
-				SetRespondent(indicator.RespondentCCG).SetNillableTarget(c.spec.Target)
-			if c.spec.MaxStep > 0 {
-				q.SetMaxStep(c.spec.MaxStep)
-			}
-			ind, err := q.Save(ctx)
-			must(err)
+			ind, id := at.answer(i, c.spec, c.numeric)
 			// One set per check: an indicator appears once in a set.
 			set, err := cl.RequirementSet.Create().SetCode(fmt.Sprintf("S%02d", i)).SetName("S").SetAppliesFrom("2016-17-H1").Save(ctx)
 			must(err)
 			rule, err := scoring.ParseRule(c.spec, c.rule)
 			must(err)
 			must(cl.Requirement.Create().SetSetID(set.ID).SetIndicatorID(ind.ID).SetMinimum(rule.Min).Exec(ctx))
-			resp, err := cl.Response.Create().SetIndicatorID(ind.ID).SetPeriodID(period.ID).SetOrganisationID(ccg.ID).
-				SetSubmittedAt(period.ClosesOn).SetValue("x").SetNillableNumericValue(c.numeric).Save(ctx)
-			must(err)
-			byID[resp.ID] = c
+			byID[id] = c
 		}
 		meets := scoring.MeetsRuleSQL(scoring.RuleColumns{Type: "i.answer_type", Min: "q.minimum", Numeric: "r.numeric_value"})
 		rows, err := db.SQL.QueryContext(ctx, database.Rebind(db.Dialect, `SELECT r.id, CASE WHEN `+meets+` THEN 1 ELSE 0 END

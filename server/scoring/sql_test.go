@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"dpcma/ent"
 	"dpcma/ent/indicator"
 	"dpcma/ent/practice"
 	"dpcma/server/database"
@@ -44,38 +45,12 @@ func TestSQLMatchesTheGoRules(t *testing.T) {
 	answers = append(answers, answer{choice, nil})
 
 	dbtest.Each(t, func(t *testing.T, backend string) {
-		db := dbtest.Open(t, backend, seed.None)
-		ctx := context.Background()
-		cl := db.Client
-		must := func(err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		period, err := cl.AssessmentPeriod.Create().SetCode("P").SetName("P").
-			SetOpensOn(time.Date(2016, 4, 1, 0, 0, 0, 0, time.UTC)).SetClosesOn(time.Date(2016, 9, 30, 0, 0, 0, 0, time.UTC)).Save(ctx)
-		must(err)
-		ccg, err := cl.Organisation.Create().SetOdsCode("C").SetName("C").SetTier("CCG").Save(ctx)
-		must(err)
+		at := newAnswerTable(t, backend)
+		db, ctx, must := at.db, at.ctx, at.must
 		byID := map[int]answer{}
 		for i, a := range answers {
-			q := cl.Indicator.Create().SetCode(fmt.Sprintf("I%02d", i)).SetTitle("I").SetDomain("D").
-				SetCategory(indicator.CategoryCORE).SetAnswerType(a.spec.Type).SetWeight(1).
-				SetRespondent(indicator.RespondentCCG).SetNillableTarget(a.spec.Target)
-			if a.spec.MaxStep > 0 {
-				q.SetMaxStep(a.spec.MaxStep)
-			}
-			ind, err := q.Save(ctx)
-			must(err)
-			r := cl.Response.Create().SetIndicatorID(ind.ID).SetPeriodID(period.ID).SetOrganisationID(ccg.ID).
-				SetSubmittedAt(period.ClosesOn).SetValue("x").SetNillableNumericValue(a.numeric)
-			if a.numeric != nil {
-				r.SetNillableScore(scoring.Score(a.spec, *a.numeric))
-			}
-			resp, err := r.Save(ctx)
-			must(err)
-			byID[resp.ID] = a
+			_, id := at.answer(i, a.spec, a.numeric)
+			byID[id] = a
 		}
 		meets := scoring.MeetsTargetSQL(scoring.AnswerColumns{
 			Type: "i.answer_type", Target: "i.target", Numeric: "r.numeric_value", Score: "r.score"})
@@ -203,4 +178,57 @@ func TestCountsSQLMatchesCounts(t *testing.T) {
 			}
 		}
 	})
+}
+
+// answerTable is a database holding one CCG answer per indicator, an
+// indicator per case: the rows on which an SQL rule is run against its Go
+// twin.
+type answerTable struct {
+	t      *testing.T
+	db     *database.DB
+	ctx    context.Context
+	period *ent.AssessmentPeriod
+	ccg    *ent.Organisation
+}
+
+func newAnswerTable(t *testing.T, backend string) *answerTable {
+	t.Helper()
+	a := &answerTable{t: t, db: dbtest.Open(t, backend, seed.None), ctx: context.Background()}
+	var err error
+	a.period, err = a.db.Client.AssessmentPeriod.Create().SetCode("P").SetName("P").
+		SetOpensOn(time.Date(2016, 4, 1, 0, 0, 0, 0, time.UTC)).SetClosesOn(time.Date(2016, 9, 30, 0, 0, 0, 0, time.UTC)).Save(a.ctx)
+	a.must(err)
+	a.ccg, err = a.db.Client.Organisation.Create().SetOdsCode("C").SetName("C").SetTier("CCG").Save(a.ctx)
+	a.must(err)
+	return a
+}
+
+func (a *answerTable) must(err error) {
+	a.t.Helper()
+	if err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+// answer adds the i-th case's indicator of spec and its answer (scored
+// when numeric is given); it returns the indicator and the answer's id.
+func (a *answerTable) answer(i int, spec scoring.Spec, numeric *float64) (*ent.Indicator, int) {
+	a.t.Helper()
+	cl := a.db.Client
+	q := cl.Indicator.Create().SetCode(fmt.Sprintf("I%02d", i)).SetTitle("I").SetDomain("D").
+		SetCategory(indicator.CategoryCORE).SetAnswerType(spec.Type).SetWeight(1).
+		SetRespondent(indicator.RespondentCCG).SetNillableTarget(spec.Target)
+	if spec.MaxStep > 0 {
+		q.SetMaxStep(spec.MaxStep)
+	}
+	ind, err := q.Save(a.ctx)
+	a.must(err)
+	r := cl.Response.Create().SetIndicatorID(ind.ID).SetPeriodID(a.period.ID).SetOrganisationID(a.ccg.ID).
+		SetSubmittedAt(a.period.ClosesOn).SetValue("x").SetNillableNumericValue(numeric)
+	if numeric != nil {
+		r.SetNillableScore(scoring.Score(spec, *numeric))
+	}
+	resp, err := r.Save(a.ctx)
+	a.must(err)
+	return ind, resp.ID
 }

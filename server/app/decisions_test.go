@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"dpcma/ent/grant"
+	"dpcma/server/seed"
 )
 
 // raw is the small data set as the tables hold it, read with plain SQL:
@@ -675,4 +677,26 @@ func TestDigitalInteractionsMatchARecomputation(t *testing.T) {
 		}
 		check(r.orgs[stp].code, want)
 	})
+}
+
+// Bad arguments of the decisions get a clear error naming the value, and
+// first is capped like a connection's page.
+func TestDecisionsRefuseBadArguments(t *testing.T) {
+	e := newEnv(t, "sqlite", seed.Small)
+	for doc, code := range map[string]string{
+		`{ national { priorities(first: 5000) { scoreGain } } }`:                        "BAD_USER_INPUT",
+		`{ national { priorities(first: -1) { scoreGain } } }`:                          "BAD_USER_INPUT",
+		`{ national { priorities { bestPeers(first: 1001) { shareMeetingTarget } } } }`: "BAD_USER_INPUT",
+		`{ national { priorities(domain: "Nowhere") { scoreGain } } }`:                  "BAD_USER_INPUT",
+		`{ national { priorities(period: "2099-00-H1") { scoreGain } } }`:               "BAD_USER_INPUT",
+		`{ practice(odsCode: "Z99999") { priorities { scoreGain } } }`:                  "NOT_FOUND",
+		`{ national { digitalInteractions(period: "2099-00-H1") { score } } }`:          "BAD_USER_INPUT",
+	} {
+		err := e.fails(doc, nil, code)
+		for _, v := range []string{"5000", "-1", "1001", "Nowhere", "2099-00-H1", "Z99999"} {
+			if strings.Contains(doc, v) && !strings.Contains(err.Message, v) {
+				t.Errorf("%s: %q does not name %s", doc, err.Message, v)
+			}
+		}
+	}
 }

@@ -86,6 +86,10 @@ func TestQueryCost(t *testing.T) {
 		{`query($r: [_Any!]!) { _entities(representations: $r) { ... on Practice { name listSize } } }`,
 			map[string]any{"r": []any{map[string]any{"__typename": "Practice", "odsCode": "A1"}, map[string]any{"__typename": "Practice", "odsCode": "A2"}, map[string]any{"__typename": "Practice", "odsCode": "A3"}}}, 1 + 3*2},
 		{`{ nodes(ids: ["a", "b"]) { id } }`, nil, 1 + 2*1},
+		// Lists sized by first cost first (given, or the schema's default)
+		// times their element: national 1 + priorities (1 + 10 × (1 + 1 + 3 × 2)).
+		{`{ national { priorities { scoreGain indicator { code } bestPeers { shareMeetingTarget } } } }`, nil, 1 + 1 + 10*(1+2+1+3*1)},
+		{`{ national { priorities(first: 4) { scoreGain } } }`, nil, 1 + 1 + 4*1},
 	}
 	for _, c := range cases {
 		rec := send(h, http.MethodPost, c.doc, c.vars)

@@ -5,7 +5,7 @@ import (
 
 	"dpcma/ent"
 	"dpcma/ent/organisation"
-	"dpcma/ent/practice"
+	"dpcma/server/rollup"
 )
 
 // PracticePageArgs are the arguments of an organisation's practices field,
@@ -93,16 +93,16 @@ func (l *Loaders) loadPracticePages(ctx context.Context, keys []orgKey, args Pra
 func PracticeTier(tier organisation.Tier) (column string, of func(*ent.Practice) int) {
 	switch tier {
 	case organisation.TierCCG:
-		return practice.FieldCcgID, func(p *ent.Practice) int { return p.CcgID }
+		of = func(p *ent.Practice) int { return p.CcgID }
 	case organisation.TierSTP:
-		return practice.FieldStpID, func(p *ent.Practice) int {
+		of = func(p *ent.Practice) int {
 			if p.StpID == nil {
 				return 0
 			}
 			return *p.StpID
 		}
 	case organisation.TierREGION:
-		return practice.FieldRegionID, func(p *ent.Practice) int { return p.RegionID }
+		of = func(p *ent.Practice) int { return p.RegionID }
 	}
-	return "", nil
+	return rollup.PracticeColumn(tier), of
 }

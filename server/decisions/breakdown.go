@@ -80,7 +80,7 @@ func (st Store) Breakdown(ctx context.Context, a Attribute, tier organisation.Ti
 	// England groups every practice under the constant 0, which GROUP BY
 	// would read as a column position.
 	org, groupBy, where, args := "0", "", "", []any{periodID}
-	if col := practiceColumn(tier); col != "" {
+	if col := rollup.PracticeColumn(tier); col != "" {
 		org = "p." + col
 		groupBy = org + ", "
 		where = " AND " + org + " IN (" + database.Placeholders(len(orgs)) + ")"

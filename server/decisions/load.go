@@ -6,6 +6,7 @@ import (
 
 	"dpcma/ent/organisation"
 	"dpcma/server/database"
+	"dpcma/server/rollup"
 	"dpcma/server/scoring"
 )
 
@@ -15,27 +16,12 @@ type Store struct {
 	Dialect string
 }
 
-// practiceColumn is the practices column that places a practice beneath
-// an organisation of a tier; "" for England, which holds every practice.
-// A practice's STP is its own (a CCG may be split between STPs).
-func practiceColumn(tier organisation.Tier) string {
-	switch tier {
-	case organisation.TierCCG:
-		return "ccg_id"
-	case organisation.TierSTP:
-		return "stp_id"
-	case organisation.TierREGION:
-		return "region_id"
-	}
-	return ""
-}
-
 // OrganisationScopes reads the scope of each organisation of one tier in
 // one period, restricted to a domain's answers (scoring.AllDomains: all):
 // three statements whatever the number of organisations.
 func (st Store) OrganisationScopes(ctx context.Context, tier organisation.Tier, orgs []int, periodID int, domain string) (map[int]Scope, error) {
 	where, args := scoring.CountsSQL("p.status"), []any{}
-	col := practiceColumn(tier)
+	col := rollup.PracticeColumn(tier)
 	if col != "" {
 		where += " AND p." + col + " IN (" + database.Placeholders(len(orgs)) + ")"
 		for _, id := range orgs {

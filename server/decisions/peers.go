@@ -7,6 +7,7 @@ import (
 
 	"dpcma/ent/organisation"
 	"dpcma/server/database"
+	"dpcma/server/rollup"
 	"dpcma/server/scoring"
 )
 
@@ -61,7 +62,7 @@ func (st Store) OrganisationShares(ctx context.Context, tier organisation.Tier, 
 		return map[int]map[int]Share{}, nil
 	}
 	ccgGroup := map[organisation.Tier]string{organisation.TierCCG: "c.id", organisation.TierSTP: "c.parent_id", organisation.TierREGION: "s.parent_id"}[tier]
-	practiceGroup := "p." + practiceColumn(tier)
+	practiceGroup := "p." + rollup.PracticeColumn(tier)
 	in := database.Placeholders(len(orgs))
 	query := `SELECT ` + practiceGroup + `, r.indicator_id, ` + meetingSQL + `
 		FROM responses r JOIN practices p ON p.id = r.practice_id AND ` + scoring.CountsSQL("p.status") + `

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 
+	"dpcma/ent/organisation"
 	"dpcma/server/database"
 	"dpcma/server/scoring"
 )
@@ -101,6 +102,22 @@ func BumpRevision(ctx context.Context, tx Execer) error {
 		return fmt.Errorf("bumping the data revision: %w", err)
 	}
 	return nil
+}
+
+// PracticeColumn is the practices column that places a practice beneath
+// an organisation of a tier, the one its roll-ups sum by; "" for England,
+// which holds every practice. A practice's STP is its own, not its CCG's
+// (a CCG may be split between STPs, docs/domain.md §2).
+func PracticeColumn(tier organisation.Tier) string {
+	switch tier {
+	case organisation.TierCCG:
+		return "ccg_id"
+	case organisation.TierSTP:
+		return "stp_id"
+	case organisation.TierREGION:
+		return "region_id"
+	}
+	return ""
 }
 
 // pgOnly is query on PostgreSQL and nothing on SQLite.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"dpcma/server/app"
 	"dpcma/server/dataset"
@@ -60,7 +61,6 @@ func TestODataMatchesAPI(t *testing.T) {
 		cfg.BI.ODataPageSize = 3 // many pages from the small data set
 		e.handler = app.New(e.db, cfg)
 		const period = "2016-17-H2"
-		q := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
 		// Maturity of a CCG and its practices, over pages.
 		rows, count, pages := e.odataAll("/odata/Maturity?$count=true&$filter=" + q("CcgCode eq '00C' and Period eq '"+period+"'"))
@@ -165,6 +165,109 @@ func TestODataMatchesAPI(t *testing.T) {
 		}
 		if rec := e.get("/odata/Wards", nil); rec.Code != http.StatusNotFound {
 			t.Errorf("unknown set: %d", rec.Code)
+		}
+	})
+}
+
+// q escapes an OData query option's value for a URL.
+func q(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+
+// The $filter functions, date-time literals, signed numbers and in, run
+// by the database through the real handler, leave the rows the same test
+// written in Go leaves of the unfiltered set: case-sensitive contains,
+// LIKE and GLOB wildcards matching only themselves, instants compared as
+// instants.
+func TestODataFilterFunctions(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		keys := func(rows []map[string]string, key string) []string {
+			out := make([]string, len(rows))
+			for i, r := range rows {
+				out[i] = r[key]
+			}
+			slices.Sort(out)
+			return out
+		}
+		check := func(set, key, filter string, all []map[string]string, want func(map[string]string) bool) {
+			t.Helper()
+			var wanted []map[string]string
+			for _, r := range all {
+				if want(r) {
+					wanted = append(wanted, r)
+				}
+			}
+			got, n, _ := e.odataAll("/odata/" + set + "?$count=true&$filter=" + q(filter))
+			if w := keys(wanted, key); !slices.Equal(keys(got, key), w) || n != len(w) {
+				t.Errorf("%s?$filter=%s: %d rows (count %d), want %d: %v", set, filter, len(got), n, len(w), firstDiff(keys(got, key), w))
+			}
+		}
+		practices, _, _ := e.odataAll("/odata/Practices")
+		if len(practices) < 20 {
+			t.Fatalf("%d practices", len(practices))
+		}
+		name := practices[0]["Name"]
+		word := strings.Fields(name)[len(strings.Fields(name))-1] // Surgery, Practice, ...
+		for _, c := range []struct {
+			filter string
+			want   func(map[string]string) bool
+		}{
+			{"contains(Name, '" + word + "')", func(r map[string]string) bool { return strings.Contains(r["Name"], word) }},
+			{"contains(Name, '" + strings.ToLower(word) + "')", func(r map[string]string) bool { return strings.Contains(r["Name"], strings.ToLower(word)) }},
+			{"contains(tolower(Name), '" + strings.ToLower(word) + "')", func(r map[string]string) bool {
+				return strings.Contains(strings.ToLower(r["Name"]), strings.ToLower(word))
+			}},
+			{"startswith(OdsCode, 'A8')", func(r map[string]string) bool { return strings.HasPrefix(r["OdsCode"], "A8") }},
+			{"endswith(OdsCode, '1') and not startswith(CcgCode, '00')", func(r map[string]string) bool {
+				return strings.HasSuffix(r["OdsCode"], "1") && !strings.HasPrefix(r["CcgCode"], "00")
+			}},
+			{"toupper(Name) eq '" + strings.ToUpper(name) + "'", func(r map[string]string) bool { return strings.EqualFold(r["Name"], name) }},
+			{"contains(Name, '%') or contains(Name, '_') or startswith(Name, '*') or contains(Name, '[')", func(r map[string]string) bool {
+				return strings.ContainsAny(r["Name"], "%_[") || strings.HasPrefix(r["Name"], "*")
+			}},
+			{"startswith(OdsCode, '_') or startswith(OdsCode, '?')", func(r map[string]string) bool { return false }},
+			{"ListSize gt +5000 and ListSize ge -1", func(r map[string]string) bool { n, _ := strconv.Atoi(r["ListSize"]); return n > 5000 }},
+			{"ContractType in ('GMS', 'APMS') and Dispensing eq false", func(r map[string]string) bool {
+				return (r["ContractType"] == "GMS" || r["ContractType"] == "APMS") && r["Dispensing"] == "false"
+			}},
+			{"ContractType ne 'GMS'", func(r map[string]string) bool { return r["ContractType"] != "GMS" }},
+			{"Rurality eq null or WeightedPatients lt 5000.5", func(r map[string]string) bool {
+				f, err := strconv.ParseFloat(r["WeightedPatients"], 64)
+				return r["Rurality"] == "" || err == nil && f < 5000.5
+			}},
+		} {
+			check("Practices", "OdsCode", c.filter, practices, c.want)
+		}
+
+		orgs, _, _ := e.odataAll("/odata/Organisations")
+		check("Organisations", "OdsCode", "Tier in ('STP', 'REGION')", orgs, func(r map[string]string) bool { return r["Tier"] == "STP" || r["Tier"] == "REGION" })
+		check("Organisations", "OdsCode", "LocalOffice eq null", orgs, func(r map[string]string) bool { return r["LocalOffice"] == "" })
+
+		// Dates over a CCG's answers: the literal's instant, in any offset.
+		answers, _, _ := e.odataAll("/odata/Responses?$filter=" + q("CcgCode eq '00C'"))
+		if len(answers) == 0 {
+			t.Fatal("no answers")
+		}
+		times := map[string]time.Time{}
+		for _, r := range answers {
+			tm, err := time.Parse(time.RFC3339Nano, r["SubmittedAt"])
+			if err != nil {
+				t.Fatalf("SubmittedAt %q: %v", r["SubmittedAt"], err)
+			}
+			times[r["Id"]] = tm
+		}
+		mid := times[answers[len(answers)/2]["Id"]]
+		for _, c := range []struct {
+			filter string
+			want   func(time.Time) bool
+		}{
+			{"SubmittedAt ge " + mid.Format(time.RFC3339Nano), func(tm time.Time) bool { return !tm.Before(mid) }},
+			{"SubmittedAt lt " + mid.In(time.FixedZone("", 90*60)).Format(time.RFC3339Nano), func(tm time.Time) bool { return tm.Before(mid) }},
+			{"SubmittedAt gt " + mid.Format("2006-01-02"), func(tm time.Time) bool {
+				return tm.After(time.Date(mid.Year(), mid.Month(), mid.Day(), 0, 0, 0, 0, time.UTC))
+			}},
+			{"year(SubmittedAt) eq " + strconv.Itoa(mid.Year()), func(tm time.Time) bool { return tm.Year() == mid.Year() }},
+			{"year(SubmittedAt) in (2015, 2016)", func(tm time.Time) bool { return tm.Year() == 2015 || tm.Year() == 2016 }},
+		} {
+			check("Responses", "Id", "CcgCode eq '00C' and "+c.filter, answers, func(r map[string]string) bool { return c.want(times[r["Id"]]) })
 		}
 	})
 }

@@ -28,6 +28,9 @@ func (b *Builder) Arg(v any) string {
 	return "?"
 }
 
+// Dialect is the builder's SQL dialect.
+func (b *Builder) Dialect() string { return b.dialect }
+
 // Args returns the arguments in placeholder order.
 func (b *Builder) Args() []any { return b.args }
 

@@ -67,9 +67,11 @@ var Organisations = &Set{
 		col("ods_code", String, false, "o.ods_code", "ODS code (ONS code for an STP, ENG for England)."),
 		col("name", String, false, "o.name", "Name."),
 		col("tier", String, false, "o.tier", "NATIONAL, REGION, STP or CCG."),
-		col("parent_code", String, true, "p1.ods_code", "The organisation one tier above; empty for England."),
-		col("local_office", String, true, "o.local_office", "NHS England local office (Qxx) of a CCG."),
-		col("postcode", String, true, "o.postcode", "Headquarters postcode, when known."),
+		col("parent_code", String, true, "p1.ods_code", "The organisation one tier above; null for England."),
+		// Not applicable or not known is null, never "": the exports and
+		// the feed say the same, and DuckDB reads one null.
+		col("local_office", String, true, "NULLIF(o.local_office, '')", "NHS England local office (Qxx) of a CCG; null for other tiers."),
+		col("postcode", String, true, "NULLIF(o.postcode, '')", "Headquarters postcode; null when not known."),
 	}, chain("reg", "stp", "ccg")...),
 	from: func(*Builder, string) string { return "organisations o" + orgChainJoins },
 }
@@ -86,7 +88,14 @@ var Practices = &Set{
 		col("list_size", Int, false, "p.list_size", "Registered patients (January-March 2016)."),
 		col("clinical_system", String, false, "p.clinical_system", "Principal clinical system."),
 		col("local_office", String, false, "p.local_office", "NHS England local office (Qxx)."),
-	}, chain("reg", "stp", "ccg")...),
+	}, append(chain("reg", "stp", "ccg"),
+		// Added after the chain: columns keep their places once published.
+		col("status", String, false, "p.status", "ACTIVE, or CLOSED: closed or left England by the last ODS import (a closed practice counts in no organisation's figures)."),
+		col("contract_type", String, true, "p.contract_type", "GP contract: GMS, PMS or APMS; null when not known."),
+		col("dispensing", Bool, true, "p.dispensing", "Whether the practice dispenses medicines to its patients; null when not known."),
+		col("rurality", String, true, "p.rurality", "Urban or Rural; null when not known."),
+		col("weighted_patients", Float, true, "p.weighted_patients", "Weighted list size (the global sum formula's need-weighted patients); null when not known."),
+	)...),
 	from: func(*Builder, string) string {
 		return `practices p JOIN organisations ccg ON ccg.id = p.ccg_id
  LEFT JOIN organisations stp ON stp.id = p.stp_id
@@ -144,7 +153,7 @@ func Maturity(domains []string) *Set {
 			col("stp_name", String, true, "m.stp_name", "Its name."),
 			col("ccg_code", String, true, "m.ccg_code", "CCG the row belongs to."),
 			col("ccg_name", String, true, "m.ccg_name", "Its name."),
-			col("domain", String, false, "m.domain", "The domain the figures are restricted to; empty for all."),
+			col("domain", String, true, "m.domain", "The domain the figures are restricted to; null for all domains."),
 			col("score", Float, true, "m.score", "Score 0-100 (Maturity.score)."),
 			col("level", Int, true, "m.level", "Maturity level 1-5."),
 			col("level_name", String, true, "m.level_name", "Its name."),
@@ -172,7 +181,7 @@ func maturityFrom(b *Builder, domain string, domains []string) string {
 	var sb strings.Builder
 	sb.WriteString("(SELECT ap.code AS period, o.ods_code AS code, o.name AS name, o.tier AS tier,")
 	sb.WriteString(" reg.ods_code AS region_code, reg.name AS region_name, stp.ods_code AS stp_code, stp.name AS stp_name, ccg.ods_code AS ccg_code, ccg.name AS ccg_name,")
-	fmt.Fprintf(&sb, " CAST(%s AS TEXT) AS domain,", b.Arg(domain))
+	fmt.Fprintf(&sb, " NULLIF(CAST(%s AS TEXT), '') AS domain,", b.Arg(domain))
 	fmt.Fprintf(&sb, " %s AS score, %s AS level, %s AS level_name,", orgScore, orgLevel, scoring.LevelNameSQL(orgLevel))
 	fmt.Fprintf(&sb, " COALESCE(%s, 0) AS completion,", scoring.MeanSQL("r.completion_sum", "r.practice_count"))
 	sb.WriteString(" COALESCE(r.practice_count, 0) AS practice_count, COALESCE(r.responded_count, 0) AS responded_practice_count,")
@@ -186,7 +195,7 @@ func maturityFrom(b *Builder, domain string, domains []string) string {
 	sb.WriteString(orgChainJoins)
 	sb.WriteString(" UNION ALL SELECT ap.code, p.ods_code, p.name, 'PRACTICE',")
 	sb.WriteString(" reg.ods_code, reg.name, stp.ods_code, stp.name, ccg.ods_code, ccg.name,")
-	fmt.Fprintf(&sb, " CAST(%s AS TEXT), ps.score, ps.level, %s, COALESCE(ps.completion, 0), 1,", b.Arg(domain), scoring.LevelNameSQL("ps.level"))
+	fmt.Fprintf(&sb, " NULLIF(CAST(%s AS TEXT), ''), ps.score, ps.level, %s, COALESCE(ps.completion, 0), 1,", b.Arg(domain), scoring.LevelNameSQL("ps.level"))
 	sb.WriteString(" CASE WHEN ps.score IS NULL THEN 0 ELSE 1 END, ps.score")
 	for _, d := range domains {
 		fmt.Fprintf(&sb, ", (SELECT d.score FROM practice_scores d WHERE d.practice_id = p.id AND d.period_id = ap.id AND d.domain = %s)", b.Arg(d))

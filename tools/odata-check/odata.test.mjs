@@ -116,6 +116,60 @@ test("Practices: a region's practices, as the API lists them", async () => {
   assert.ok(pages > 1);
 });
 
+test("Practices: the attributes GraphQL filters on are properties the server filters on", async () => {
+  const params = client.newParam().filter(filter().property("ContractType").eqString("GMS").property("Dispensing").eq(true)).count(true)
+    .select(["OdsCode", "Status", "ContractType", "Dispensing", "Rurality", "WeightedPatients", "ClinicalSystem"]);
+  const { rows, count } = await readAll("Practices", params);
+  checkTypes("Practices", rows);
+  const api = await graphql(`{ practices(first: 1000, where: {contractType: GMS, dispensing: true}) { totalCount edges { node {
+    odsCode status contractType dispensing rurality weightedPatients clinicalSystem } } } }`);
+  const key = (p) => [p.odsCode, p.status, p.contractType, p.dispensing, p.rurality, p.weightedPatients, p.clinicalSystem].join("|");
+  const want = api.practices.edges.map((e) => key(e.node)).sort();
+  assert.ok(want.length > 0);
+  assert.equal(count, api.practices.totalCount);
+  assert.deepEqual(rows.map((r) => key({ odsCode: r.OdsCode, status: r.Status, contractType: r.ContractType, dispensing: r.Dispensing,
+    rurality: r.Rurality, weightedPatients: r.WeightedPatients, clinicalSystem: r.ClinicalSystem })).sort(), want);
+});
+
+// Power BI folds "begins with", "contains" (with tolower when case is
+// ignored), "is in" and date steps into these filters.
+test("$filter functions, in, signed numbers and date-time literals fold to the server", async () => {
+  const { rows: all } = await readAll("Practices", client.newParam().select(["OdsCode", "Name", "ListSize"]));
+  const word = all[0].Name.split(" ").at(-1);
+  const cases = [
+    [`contains(Name, '${word}')`, (r) => r.Name.includes(word)],
+    [`contains(Name, '${word.toLowerCase()}')`, (r) => r.Name.includes(word.toLowerCase())],
+    [`contains(tolower(Name), '${word.toLowerCase()}')`, (r) => r.Name.toLowerCase().includes(word.toLowerCase())],
+    [`startswith(OdsCode, 'A8') and not endswith(OdsCode, '1')`, (r) => r.OdsCode.startsWith("A8") && !r.OdsCode.endsWith("1")],
+    [`toupper(Name) eq '${all[0].Name.toUpperCase()}'`, (r) => r.Name.toUpperCase() === all[0].Name.toUpperCase()],
+    [`ListSize gt +5000`, (r) => r.ListSize > 5000],
+    [`OdsCode in ('${all[1].OdsCode}', '${all[2].OdsCode}')`, (r) => r.OdsCode === all[1].OdsCode || r.OdsCode === all[2].OdsCode],
+  ];
+  for (const [f, want] of cases) {
+    const { rows, count } = await readAll("Practices", client.newParam().filter(f).count(true).select(["OdsCode"]));
+    const expected = all.filter(want).map((r) => r.OdsCode).sort();
+    assert.deepEqual(rows.map((r) => r.OdsCode).sort(), expected, f);
+    assert.equal(count, expected.length, f);
+  }
+  // The client's own "in" builder.
+  const { rows: tiers } = await readAll("Organisations", client.newParam().filter(filter().property("Tier").in(["REGION", "STP"])));
+  const api = await graphql(`{ organisations(where: {tierIn: [REGION, STP]}) { totalCount } }`);
+  assert.equal(tiers.length, api.organisations.totalCount);
+  // Answers by date: the same as the API's answers submitted in the range.
+  const answers = (await readAll("Responses", client.newParam().filter(filter().property("CcgCode").eqString("00C")).select(["Id", "SubmittedAt"]))).rows;
+  const mid = new Date(answers[Math.floor(answers.length / 2)].SubmittedAt);
+  for (const [f, want] of [
+    [`SubmittedAt ge ${mid.toISOString()}`, (t) => t >= mid],
+    [`SubmittedAt lt ${mid.toISOString().slice(0, 10)}`, (t) => t < new Date(mid.toISOString().slice(0, 10) + "T00:00:00Z")],
+    [`year(SubmittedAt) eq ${mid.getUTCFullYear()}`, (t) => t.getUTCFullYear() === mid.getUTCFullYear()],
+  ]) {
+    const { count } = await readAll("Responses", client.newParam().filter(`CcgCode eq '00C' and ${f}`).count(true).select(["Id"]));
+    const expected = answers.filter((r) => want(new Date(r.SubmittedAt))).length;
+    assert.ok(expected > 0 && expected < answers.length, f);
+    assert.equal(count, expected, f);
+  }
+});
+
 const answerKey = (code, a) => [code ?? "", a.indicator, a.value ?? "", a.numericValue ?? "", a.notApplicable, a.score ?? ""].join("|");
 
 test("Responses: a CCG's answers and its practices', as the API gives them", async () => {
@@ -154,6 +208,7 @@ test("Maturity: a CCG and its practices, with the API's numbers", async () => {
     const w = want.get(row.Code);
     assert.ok(w, `unexpected row ${row.Code}`);
     assert.equal(row.Period, period);
+    assert.equal(row.Domain, null, "a row of all domains has a null Domain");
     for (const [prop, field] of [["Score", "score"], ["Level", "level"], ["LevelName", "levelName"], ["Completion", "completion"],
       ["PracticeCount", "practiceCount"], ["RespondedPracticeCount", "respondedPracticeCount"], ["PatientWeightedScore", "patientWeightedScore"]]) {
       assert.equal(row[prop], w[field], `${row.Code} ${prop}`);

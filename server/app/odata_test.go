@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -153,10 +154,10 @@ func TestODataMatchesAPI(t *testing.T) {
 			"/odata/Practices?$filter=" + q("Name eq 'unterminated"): "unterminated string",
 			"/odata/Practices?$orderby=" + q("ListSize up"):          `\"up\" is not asc or desc`,
 			"/odata/Practices?$top=-1":                               "$top must be a whole number",
-			"/odata/Practices?$expand=Ccg":                           "query option $expand is not supported",
 			"/odata/Practices?$select=Nope":                          `$select: Practices has no property \"Nope\"`,
 			"/odata/Practices?$skiptoken=garbage":                    "$skiptoken is not one this server gave",
 			"/odata/Practices?$count=yes":                            "$count must be true or false",
+			"/odata/Practices?$levels=2":                             "query option $levels is not supported",
 		} {
 			rec := e.get(path, nil)
 			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), reason) || !strings.HasPrefix(rec.Body.String(), `{"error":{"code":`) {
@@ -268,6 +269,90 @@ func TestODataFilterFunctions(t *testing.T) {
 			{"year(SubmittedAt) in (2015, 2016)", func(tm time.Time) bool { return tm.Year() == 2015 || tm.Year() == 2016 }},
 		} {
 			check("Responses", "Id", "CcgCode eq '00C' and "+c.filter, answers, func(r map[string]string) bool { return c.want(times[r["Id"]]) })
+		}
+	})
+}
+
+// Standard features the feed lacks get 501 naming them; a form the client
+// cannot take gets 406; odata.metadata none, minimal and full shape the
+// answer; $metadata tells what the feed does in the Capabilities
+// vocabulary.
+func TestODataNegotiationAndCapabilities(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		for opt, feature := range map[string]string{"$expand=Ccg": "$expand is not implemented", "$search=surgery": "$search is not implemented",
+			"$apply=" + q("aggregate(ListSize with sum as Total)"): "$apply (aggregation) is not implemented", "$compute=" + q("ListSize mul 2 as Twice"): "$compute is not implemented"} {
+			rec := e.get("/odata/Practices?"+opt, nil)
+			if rec.Code != http.StatusNotImplemented || !strings.Contains(rec.Body.String(), `"code":"NOT_IMPLEMENTED"`) || !strings.Contains(rec.Body.String(), feature) {
+				t.Errorf("%s: %d %s", opt, rec.Code, rec.Body)
+			}
+		}
+		for _, c := range []struct {
+			path, accept string
+			status       int
+			contentType  string
+		}{
+			{"/odata/Practices", "application/xml", http.StatusNotAcceptable, ""},
+			{"/odata/Practices", "application/atom+xml, text/csv;q=0.9", http.StatusNotAcceptable, ""},
+			{"/odata/Practices?$format=xml", "", http.StatusNotAcceptable, ""},
+			{"/odata/Practices", "application/json;odata.metadata=verbose", http.StatusNotAcceptable, ""},
+			{"/odata/Practices", "application/json;q=0", http.StatusNotAcceptable, ""},
+			{"/odata/$metadata", "application/json", http.StatusNotAcceptable, ""},
+			{"/odata/", "text/html", http.StatusNotAcceptable, ""},
+			{"/odata/Practices", "text/html, */*;q=0.1", http.StatusOK, "application/json;odata.metadata=minimal;charset=utf-8"},
+			{"/odata/Practices", "application/*", http.StatusOK, "application/json;odata.metadata=minimal;charset=utf-8"},
+			{"/odata/Practices?$format=json", "application/xml", http.StatusOK, "application/json;odata.metadata=minimal;charset=utf-8"},
+			{"/odata/Practices", "application/json;odata.metadata=none;odata.streaming=true", http.StatusOK, "application/json;odata.metadata=none;charset=utf-8"},
+			{"/odata/Practices?$format=" + q("application/json;odata.metadata=full"), "", http.StatusOK, "application/json;odata.metadata=full;charset=utf-8"},
+			{"/odata/$metadata", "application/xml", http.StatusOK, "application/xml;charset=utf-8"},
+			{"/odata/Practices/$count", "application/json", http.StatusOK, "text/plain;charset=utf-8"},
+			{"/odata/", "application/json;odata.metadata=none", http.StatusOK, "application/json;odata.metadata=none;charset=utf-8"},
+		} {
+			rec := e.get(c.path, map[string]string{"Accept": c.accept})
+			if rec.Code != c.status || c.status == http.StatusOK && rec.Header().Get("Content-Type") != c.contentType ||
+				c.status != http.StatusOK && !strings.Contains(rec.Body.String(), `"code":"NOT_ACCEPTABLE"`) {
+				t.Errorf("%s, Accept %q: %d %q %.300s", c.path, c.accept, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+			}
+		}
+
+		page := func(level string) map[string]any {
+			t.Helper()
+			rec := e.get("/odata/Maturity?$top=2&$count=true&$select=Score&$filter="+q("Period eq '2016-17-H1'"), map[string]string{"Accept": "application/json;odata.metadata=" + level})
+			var out map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || rec.Code != http.StatusOK {
+				t.Fatalf("%s: %d %s", level, rec.Code, rec.Body)
+			}
+			return out
+		}
+		none, minimal, full := page("none"), page("minimal"), page("full")
+		if _, ok := none["@odata.context"]; ok || none["@odata.count"] == nil {
+			t.Errorf("odata.metadata=none: %v", none)
+		}
+		if minimal["@odata.context"] != "http://example.com/odata/$metadata#Maturity(Score)" {
+			t.Errorf("odata.metadata=minimal: %v", minimal)
+		}
+		rows := full["value"].([]any)
+		first := rows[0].(map[string]any)
+		if len(rows) != 2 || first["@odata.type"] != "#dpcma.MaturityRow" || len(first) != 3 ||
+			!regexp.MustCompile(`^http://example\.com/odata/Maturity\(Period='2016-17-H1',Code='[A-Z0-9]+'\)$`).MatchString(first["@odata.id"].(string)) {
+			t.Errorf("odata.metadata=full: %v", first)
+		}
+		for _, r := range minimal["value"].([]any) {
+			if len(r.(map[string]any)) != 1 {
+				t.Errorf("odata.metadata=minimal row %v", r)
+			}
+		}
+
+		meta := e.get("/odata/$metadata", nil).Body.String()
+		for _, s := range []string{`<edmx:Include Namespace="Org.OData.Capabilities.V1" Alias="Capabilities"/>`,
+			`<Annotation Term="Capabilities.FilterFunctions"><Collection><String>contains</String><String>startswith</String><String>endswith</String><String>tolower</String><String>toupper</String><String>year</String></Collection></Annotation>`,
+			`<Annotations Target="dpcma.Container/Practices">
+<Annotation Term="Capabilities.FilterRestrictions">`,
+			`<Annotation Term="Capabilities.CountRestrictions"><Record><PropertyValue Property="Countable" Bool="true"/></Record></Annotation>`,
+			`<Annotation Term="Capabilities.ExpandRestrictions"><Record><PropertyValue Property="Expandable" Bool="false"/></Record></Annotation>`,
+		} {
+			if !strings.Contains(meta, s) {
+				t.Errorf("$metadata lacks %s", s)
+			}
 		}
 	})
 }

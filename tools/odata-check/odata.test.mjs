@@ -224,3 +224,54 @@ test("a bad $filter is a 400 with an OData error", async () => {
   assert.equal(body.error.code, "BAD_USER_INPUT");
   assert.match(body.error.message, /ListSize is a number property/);
 });
+
+test("$metadata's Capabilities annotations say what the feed does, and the feed does it", async () => {
+  const byTarget = new Map(metadata.schema.annotations.serviceFile.map((a) => [a.target, a.annotations]));
+  const cap = "Org.OData.Capabilities.V1.";
+  const functions = byTarget.get("dpcma.Container").find((a) => a.term === cap + "FilterFunctions").collection.map((s) => s.String);
+  assert.deepEqual(functions, ["contains", "startswith", "endswith", "tolower", "toupper", "year"]);
+  // Each advertised function is taken.
+  for (const f of functions) {
+    const filterText = f === "year" ? "year(SubmittedAt) ge 2016" : ["tolower", "toupper"].includes(f) ? `${f}(Indicator) ne 'x'` : `${f}(Indicator, 'P')`;
+    const page = await client.newRequest({ collection: "Responses", params: client.newParam().filter(filterText).top(1) });
+    assert.equal(page.error, undefined, `${f}: ${JSON.stringify(page.error)}`);
+  }
+  for (const set of ["Organisations", "Practices", "Responses", "Maturity"]) {
+    const terms = Object.fromEntries(byTarget.get(`dpcma.Container/${set}`).map((a) => [a.term.slice(cap.length), a]));
+    const prop = (term, name) => terms[term].record.propertyValues.find((p) => p.name === name).value.Bool;
+    assert.equal(prop("CountRestrictions", "Countable"), true, set);
+    assert.equal(prop("SortRestrictions", "Sortable"), true, set);
+    assert.equal(prop("FilterRestrictions", "Filterable"), true, set);
+    assert.equal(terms.TopSupported.value.Bool, true, set);
+    assert.equal(terms.SkipSupported.value.Bool, true, set);
+    assert.equal(prop("ExpandRestrictions", "Expandable"), false, set);
+    assert.equal(prop("SearchRestrictions", "Searchable"), false, set);
+    // Not expandable and not searchable: 501, naming the feature.
+    for (const opt of ["$expand=Ccg", "$search=x"]) {
+      const res = await fetch(`${base}/odata/${set}?${opt}`);
+      assert.equal(res.status, 501, `${set}?${opt}`);
+      assert.match((await res.json()).error.message, new RegExp(`\\${opt.split("=")[0]} is not implemented`));
+    }
+  }
+});
+
+test("Accept and odata.metadata: 406 for a form the feed cannot give, none, minimal and full honoured", async () => {
+  assert.equal((await fetch(`${base}/odata/Practices`, { headers: { accept: "application/atom+xml" } })).status, 406);
+  assert.equal((await fetch(`${base}/odata/$metadata`, { headers: { accept: "application/json" } })).status, 406);
+  for (const level of ["none", "minimal", "full"]) {
+    const res = await fetch(`${base}/odata/Practices?$top=2&$count=true&$select=Name`, { headers: { accept: `application/json;odata.metadata=${level}` } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type"), new RegExp(`odata.metadata=${level}`));
+    const body = await res.json();
+    assert.equal("@odata.context" in body, level !== "none", level);
+    assert.equal(typeof body["@odata.count"], "number", level);
+    for (const row of body.value) {
+      assert.equal("@odata.id" in row, level === "full", level);
+      if (level === "full") {
+        // The entity's id is a URL the feed answers (key lookups).
+        assert.match(row["@odata.id"], new RegExp(`^${base}/odata/Practices\\('[A-Z0-9]+'\\)$`));
+        assert.equal(row["@odata.type"], "#dpcma.Practice");
+      }
+    }
+  }
+});

@@ -204,6 +204,12 @@ func FuzzODataParams(f *testing.F) {
 		{"Practices", "$format=" + q("application/json;odata.metadata=full") + "&$select=Name&$top=3"},
 		{"Maturity", "$format=" + q("application/json;odata.metadata=none") + "&$count=true"},
 		{"Practices", "$search=x"},
+		{"Practices('A81001')", ""},
+		{"Practices(OdsCode='A81001')", "$select=Name,ListSize"},
+		{"Maturity(Period='2016-17-H1',Code='00C')", "$format=" + q("application/json;odata.metadata=full")},
+		{"Responses(1)", "$select=Value"},
+		{"Maturity('00C')", ""},
+		{"Organisations('it''s')", ""},
 		{"Practices", "$apply=" + q("groupby((Tier))")},
 		{"Responses", "$filter=" + q("contains(tolower(Value), 'emis') and year(SubmittedAt) in (2016, 2017)")},
 		{"Responses", "$filter=" + q("SubmittedAt ge 2016-10-01T00:00:00Z and SubmittedAt lt 2017-01-01")},
@@ -283,6 +289,13 @@ func checkOData(t *testing.T, h http.Handler, set, rawQuery string) {
 	}
 	if !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("200 with content type %q", ct)
+	}
+	if strings.Contains(set, "(") { // a key lookup: one entity
+		var entity map[string]json.RawMessage
+		if err := json.Unmarshal(rec.Body.Bytes(), &entity); err != nil || len(entity) == 0 || entity["value"] != nil {
+			t.Fatalf("a key lookup that is not one entity (%v): %.500s", err, rec.Body.String())
+		}
+		return
 	}
 	var page odataPage
 	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || page.Value == nil {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -352,6 +353,80 @@ func TestODataNegotiationAndCapabilities(t *testing.T) {
 		} {
 			if !strings.Contains(meta, s) {
 				t.Errorf("$metadata lacks %s", s)
+			}
+		}
+	})
+}
+
+// Key lookups give the one entity the set's key names, the same as the
+// set's row, for every set; a missing key is 404 and a bad one 400.
+func TestODataKeyLookups(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		one := func(path string) (int, map[string]any) {
+			t.Helper()
+			rec := e.get(path, nil)
+			var m map[string]any
+			d := json.NewDecoder(rec.Body)
+			d.UseNumber()
+			if err := d.Decode(&m); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			return rec.Code, m
+		}
+		first, _, _ := e.odataAll("/odata/Practices?$top=1&$select=OdsCode")
+		practice := first[0]["OdsCode"]
+		for _, c := range []struct{ set, filter, key string }{
+			{"Practices", "OdsCode eq '" + practice + "'", "('" + practice + "')"},
+			{"Organisations", "OdsCode eq '00C'", "('00C')"},
+			{"Organisations", "OdsCode eq 'ENG'", "(OdsCode='ENG')"},
+			{"Maturity", "Period eq '2016-17-H1' and Code eq '00C'", "(Period='2016-17-H1',Code='00C')"},
+			{"Maturity", "Period eq '2016-17-H2' and Code eq '" + practice + "'", "(Code='" + practice + "',Period='2016-17-H2')"},
+		} {
+			rows, _, _ := e.odataAll("/odata/" + c.set + "?$filter=" + q(c.filter))
+			if len(rows) != 1 {
+				t.Fatalf("%s: %d rows", c.filter, len(rows))
+			}
+			code, got := one("/odata/" + c.set + q(c.key))
+			if code != http.StatusOK || got["@odata.context"] != "http://example.com/odata/$metadata#"+c.set+"/$entity" {
+				t.Errorf("%s%s: %d %v", c.set, c.key, code, got)
+			}
+			delete(got, "@odata.context")
+			if flat := flatten(got); !maps.Equal(flat, rows[0]) {
+				t.Errorf("%s%s:\n %v\nwant %v", c.set, c.key, flat, rows[0])
+			}
+		}
+		// A response by its number, and $select.
+		rows, _, _ := e.odataAll("/odata/Responses?$top=1&$select=Id,Indicator")
+		code, got := one("/odata/Responses(" + rows[0]["Id"] + ")?$select=Indicator")
+		if code != http.StatusOK || len(got) != 2 || got["Indicator"] != rows[0]["Indicator"] ||
+			got["@odata.context"] != "http://example.com/odata/$metadata#Responses(Indicator)/$entity" {
+			t.Errorf("Responses(%s): %d %v", rows[0]["Id"], code, got)
+		}
+		// The @odata.id of odata.metadata=full is a lookup that answers.
+		rec := e.get("/odata/Practices?$top=1&$select=Name", map[string]string{"Accept": "application/json;odata.metadata=full"})
+		var page struct{ Value []map[string]string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || len(page.Value) != 1 {
+			t.Fatalf("%v %s", err, rec.Body)
+		}
+		id, _ := url.Parse(page.Value[0]["@odata.id"])
+		if code, got := one(id.RequestURI()); code != http.StatusOK || got["Name"] != page.Value[0]["Name"] {
+			t.Errorf("%s: %d %v", id, code, got)
+		}
+		for path, want := range map[string]struct {
+			status int
+			msg    string
+		}{
+			"/odata/Practices" + q("('Z99999')"):                             {http.StatusNotFound, `Practices has no entity with the key ('Z99999')`},
+			"/odata/Maturity" + q("(Period='2099-00-H1',Code='00C')"):        {http.StatusNotFound, `Maturity has no entity with the key`},
+			"/odata/Responses(999999999)":                                    {http.StatusNotFound, `Responses has no entity with the key (999999999)`},
+			"/odata/Maturity" + q("('00C')"):                                 {http.StatusBadRequest, `key: Maturity is keyed by Period, Code`},
+			"/odata/Practices" + q("(A81001)"):                               {http.StatusBadRequest, `key: OdsCode is a string: quote it`},
+			"/odata/Practices" + q("('A81001')") + "?$filter=" + q("1 eq 1"): {http.StatusBadRequest, `$filter does not apply to one entity`},
+			"/odata/Wards" + q("('x')"):                                      {http.StatusNotFound, `no entity set \"Wards\"`},
+		} {
+			rec := e.get(path, nil)
+			if rec.Code != want.status || !strings.Contains(rec.Body.String(), want.msg) {
+				t.Errorf("%s: %d %s", path, rec.Code, rec.Body)
 			}
 		}
 	})

@@ -86,11 +86,20 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		if n, ok := strings.CutSuffix(name, "/$count"); ok {
 			name, count = n, true
 		}
+		setName, key, isEntity := splitKeyPath(name)
+		if isEntity && !count {
+			name = setName
+		}
 		for _, s := range sets {
-			if s.EntitySet == name {
-				serveSet(ctx, w, r, db, cfg, base, s, count, level)
-				return
+			if s.EntitySet != name {
+				continue
 			}
+			if isEntity && !count {
+				serveEntity(ctx, w, r, db, base, s, key, level)
+			} else {
+				serveSet(ctx, w, r, db, cfg, base, s, count, level)
+			}
+			return
 		}
 		fault.WriteError(w, http.StatusNotFound, fault.NotFound, fmt.Sprintf("no entity set %q: use Organisations, Practices, Responses or Maturity", name))
 	})

@@ -275,3 +275,30 @@ test("Accept and odata.metadata: 406 for a form the feed cannot give, none, mini
     }
   }
 });
+
+test("key lookups: the client's own key URLs answer one entity, the same as the set's row; a missing key is 404", async () => {
+  const { rows: practices } = await readAll("Practices", client.newParam().top(1));
+  const code = practices[0].OdsCode;
+  for (const [collection, id, f] of [
+    ["Practices", code, `OdsCode eq '${code}'`],
+    ["Organisations", "00C", "OdsCode eq '00C'"],
+    ["Maturity", { Period: period, Code: "00C" }, `Period eq '${period}' and Code eq '00C'`],
+    ["Maturity", { Period: period, Code: code }, `Period eq '${period}' and Code eq '${code}'`],
+  ]) {
+    const entity = await client.newRequest({ collection, id });
+    assert.equal(entity.error, undefined, `${collection} ${JSON.stringify(id)}: ${JSON.stringify(entity.error)}`);
+    const { rows } = await readAll(collection, client.newParam().filter(f));
+    assert.equal(rows.length, 1);
+    const { "@odata.context": ctx, ...props } = entity;
+    assert.equal(ctx, `${base}/odata/$metadata#${collection}/$entity`);
+    assert.deepEqual(props, rows[0]);
+  }
+  // A response by its number: the API's answer.
+  const { rows: answers } = await readAll("Responses", client.newParam().top(1).filter(filter().property("PracticeCode").eqString(code)));
+  const answer = await client.newRequest({ collection: "Responses", id: answers[0].Id });
+  assert.equal(answer.Id, answers[0].Id);
+  assert.equal(answer.Value, answers[0].Value);
+  const missing = await fetch(`${base}/odata/Practices('Z99999')`);
+  assert.equal(missing.status, 404);
+  assert.match((await missing.json()).error.message, /Practices has no entity with the key \('Z99999'\)/);
+});

@@ -196,15 +196,18 @@ func keyIndexes(set *dataset.Set, cols []dataset.Column) []int {
 
 // nextLink is the URL of the page after one of limit rows that ended at
 // end, "" when none follows or $top is used up: the request's options
-// with $top reduced by the page, and $skip moved past it when the client
-// ordered the rows, else a $skiptoken after the page's last key.
+// but $count, with $top reduced by the page, and $skip moved past it when
+// the client ordered the rows, else a $skiptoken after the page's last
+// key.
 func (o *options) nextLink(base string, set *dataset.Set, limit int, end pageEnd) string {
 	if !end.more || (o.top >= 0 && o.top <= limit) {
 		return ""
 	}
 	next := url.Values{}
 	for k, v := range o.params {
-		if k != "$skip" && k != "$top" && k != "$skiptoken" {
+		// The count is on the first page only: a client has it, and
+		// counting again on every page costs a full scan each time.
+		if k != "$skip" && k != "$top" && k != "$skiptoken" && k != "$count" {
 			next[k] = v
 		}
 	}

@@ -318,22 +318,52 @@ func TestExportResponsesAndPracticesMatchAPI(t *testing.T) {
 				Practices struct {
 					Edges []struct {
 						Node struct {
-							OdsCode  string `json:"odsCode"`
-							Name     string `json:"name"`
-							ListSize int    `json:"listSize"`
+							OdsCode          string   `json:"odsCode"`
+							Name             string   `json:"name"`
+							ListSize         int      `json:"listSize"`
+							ClinicalSystem   string   `json:"clinicalSystem"`
+							Status           string   `json:"status"`
+							ContractType     *string  `json:"contractType"`
+							Dispensing       *bool    `json:"dispensing"`
+							Rurality         *string  `json:"rurality"`
+							WeightedPatients *float64 `json:"weightedPatients"`
 						} `json:"node"`
 					} `json:"edges"`
 				} `json:"practices"`
 			} `json:"organisation"`
 		}
-		e.query(`{ organisation(odsCode: "Y54") { practices(first: 500) { edges { node { odsCode name listSize } } } } }`, nil, &out)
-		rows = readCSV(t, e.get("/export/practices.csv?org=Y54", nil).Body.Bytes())
-		if len(rows) != len(out.Organisation.Practices.Edges) {
-			t.Fatalf("practices.csv has %d rows, API %d", len(rows), len(out.Organisation.Practices.Edges))
+		e.query(`{ organisation(odsCode: "Y54") { practices(first: 500) { edges { node {
+			odsCode name listSize clinicalSystem status contractType dispensing rurality weightedPatients } } } } }`, nil, &out)
+		// Every attribute GraphQL filters practices on is a column, with
+		// null (an empty field) where the API has null.
+		str := func(p *string) string {
+			if p == nil {
+				return ""
+			}
+			return *p
 		}
-		for i, ed := range out.Organisation.Practices.Edges {
-			if r := rows[i]; r["ods_code"] != ed.Node.OdsCode || r["name"] != ed.Node.Name || r["list_size"] != strconv.Itoa(ed.Node.ListSize) {
-				t.Errorf("row %d: %v, API %+v", i, r, ed.Node)
+		for _, format := range []string{"csv", "json"} {
+			rows = readExport(t, format, e.get("/export/practices."+format+"?org=Y54", nil).Body.Bytes())
+			if len(rows) != len(out.Organisation.Practices.Edges) {
+				t.Fatalf("practices.%s has %d rows, API %d", format, len(rows), len(out.Organisation.Practices.Edges))
+			}
+			kinds := map[string]bool{}
+			for i, ed := range out.Organisation.Practices.Edges {
+				n, r := ed.Node, rows[i]
+				dispensing := ""
+				if n.Dispensing != nil {
+					dispensing = strconv.FormatBool(*n.Dispensing)
+				}
+				if r["ods_code"] != n.OdsCode || r["name"] != n.Name || r["list_size"] != strconv.Itoa(n.ListSize) ||
+					r["clinical_system"] != n.ClinicalSystem || r["status"] != n.Status || r["contract_type"] != str(n.ContractType) ||
+					r["dispensing"] != dispensing || r["rurality"] != str(n.Rurality) {
+					t.Errorf("%s row %d: %v, API %+v", format, i, r, n)
+				}
+				sameNumber(t, n.OdsCode+" weighted_patients", r["weighted_patients"], n.WeightedPatients)
+				kinds[str(n.ContractType)+"/"+dispensing] = true
+			}
+			if len(kinds) < 3 {
+				t.Errorf("the region's practices show too few contract types and dispensing: %v", kinds)
 			}
 		}
 	})
@@ -521,6 +551,72 @@ func TestExportsNeedATokenWithoutAnonymousReads(t *testing.T) {
 		}
 		if rec := e.get("/export/maturity.csv", map[string]string{"Authorization": "Bearer dpcma_wrong"}); rec.Code != http.StatusUnauthorized {
 			t.Errorf("a wrong token: %d", rec.Code)
+		}
+	})
+}
+
+// "Not applicable" is null, never "", and the same in the exports and
+// the feed: Maturity's domain in rows of all domains, an organisation's
+// local office and postcode where it has none.
+func TestBINullsAreNull(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		rawLines := func(path string) []map[string]any {
+			t.Helper()
+			rec := e.get(path, nil)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
+			}
+			var out []map[string]any
+			if strings.HasPrefix(path, "/odata/") {
+				var page struct{ Value []map[string]any }
+				if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+					t.Fatal(err)
+				}
+				return page.Value
+			}
+			for _, line := range strings.Split(strings.TrimSpace(rec.Body.String()), "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, m)
+			}
+			return out
+		}
+		isNull := func(m map[string]any, k string) bool { v, ok := m[k]; return ok && v == nil }
+		for _, c := range []struct{ path, domain string }{
+			{"/export/maturity.json?org=00C&period=2016-17-H1", "domain"},
+			{"/odata/Maturity?$filter=" + q("CcgCode eq '00C' and Period eq '2016-17-H1'"), "Domain"},
+		} {
+			rows := rawLines(c.path)
+			if len(rows) < 2 {
+				t.Fatalf("%s: %d rows", c.path, len(rows))
+			}
+			for _, r := range rows {
+				if !isNull(r, c.domain) {
+					t.Fatalf("%s: %s is %#v in a row of all domains", c.path, c.domain, r[c.domain])
+				}
+			}
+		}
+		if rows := rawLines("/export/maturity.json?org=00C&period=2016-17-H1&domain=Patient+online"); len(rows) == 0 || rows[0]["domain"] != "Patient online" {
+			t.Fatalf("maturity of one domain: %v", rows)
+		}
+		for _, c := range []struct{ path, office, postcode, code, tier string }{
+			{"/export/organisations.json", "local_office", "postcode", "ods_code", "tier"},
+			{"/odata/Organisations", "LocalOffice", "Postcode", "OdsCode", "Tier"},
+		} {
+			tiers := map[string]bool{}
+			for _, r := range rawLines(c.path) {
+				if r[c.office] == "" || r[c.postcode] == "" {
+					t.Fatalf("%s: %v has an empty string for none", c.path, r[c.code])
+				}
+				if r[c.tier] != "CCG" && isNull(r, c.office) {
+					tiers[r[c.tier].(string)] = true
+				}
+			}
+			if len(tiers) != 3 {
+				t.Errorf("%s: null local office in tiers %v, want NATIONAL, REGION and STP", c.path, tiers)
+			}
 		}
 	})
 }

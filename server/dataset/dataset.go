@@ -70,8 +70,9 @@ type Set struct {
 	// Required are the parameters a request must give.
 	Required []string
 	// from builds the FROM clause; domain is the maturity domain ("" for
-	// all).
-	from func(b *Builder, domain string) string
+	// all); paged says the query reads a page (LIMIT) or counts, where a
+	// whole read (an export) may want another form of the same rows.
+	from func(b *Builder, domain string, paged bool) string
 	// compute makes the rows in Go instead, for a figure that SQL cannot
 	// give (a decision): from the checked parameters (Query.Args), in the
 	// set's column order, through the same snapshot reader as a SQL set.

@@ -28,6 +28,9 @@ func (b *Builder) Arg(v any) string {
 	return "?"
 }
 
+// Dialect is the builder's SQL dialect.
+func (b *Builder) Dialect() string { return b.dialect }
+
 // Args returns the arguments in placeholder order.
 func (b *Builder) Args() []any { return b.args }
 
@@ -50,7 +53,7 @@ type Query struct {
 
 // SQL returns the statement; its arguments are b's.
 func (q *Query) SQL(b *Builder) string {
-	from := q.Set.from(b, q.Domain)
+	from := q.Set.from(b, q.Domain, q.Limit > 0)
 	var sb strings.Builder
 	sb.WriteString("SELECT ")
 	for i, c := range q.Columns {
@@ -70,7 +73,7 @@ func (q *Query) SQL(b *Builder) string {
 func (q *Query) CountSQL(b *Builder) string {
 	var sb strings.Builder
 	sb.WriteString("SELECT COUNT(*) FROM ")
-	sb.WriteString(q.Set.from(b, q.Domain))
+	sb.WriteString(q.Set.from(b, q.Domain, true))
 	q.tail(b, &sb, false)
 	return sb.String()
 }

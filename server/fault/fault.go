@@ -29,6 +29,10 @@ const (
 	ServerBusy = "SERVER_BUSY"
 	// Timeout: the request ran past its deadline and was stopped.
 	Timeout = "TIMEOUT"
+	// NotImplemented: an OData feature the feed does not have (501).
+	NotImplemented = "NOT_IMPLEMENTED"
+	// NotAcceptable: no form the client accepts can be given (406).
+	NotAcceptable = "NOT_ACCEPTABLE"
 )
 
 // Error is an error meant for the user: its message is safe to show.

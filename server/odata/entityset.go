@@ -16,13 +16,17 @@ import (
 // serveSet answers a request for an entity set, or for its number of rows
 // (countOnly, /$count): the options, the count, one page of rows and the
 // link to the next.
-func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, cfg Config, base string, set *dataset.Set, countOnly bool) {
+func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, cfg Config, base string, set *dataset.Set, countOnly bool, level string) {
 	o, err := parseOptions(set, r.URL.Query())
 	if err != nil {
 		var br *badRequest
-		if errors.As(err, &br) {
+		var ni *notImplemented
+		switch {
+		case errors.As(err, &br):
 			fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, br.msg)
-		} else {
+		case errors.As(err, &ni):
+			fault.WriteError(w, http.StatusNotImplemented, fault.NotImplemented, ni.msg)
+		default:
 			fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
 		}
 		return
@@ -43,8 +47,9 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 	limit := o.page(cfg.PageSize)
 	// The page is held until its last row is known, as the next link needs
 	// it: at most PageSize rows.
+	o.level = level
 	body := o.appendHead(make([]byte, 0, 64<<10), base, set, total)
-	body, end, err := o.appendRows(ctx, db, set, limit, body)
+	body, end, err := o.appendRows(ctx, db, base, set, limit, body)
 	if err != nil {
 		fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
 		return
@@ -55,7 +60,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 		body = dataset.AppendJSONString(body, next)
 	}
 	body = append(body, "}\n"...)
-	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;charset=utf-8")
+	w.Header().Set("Content-Type", jsonContentType(level))
 	_, _ = w.Write(body)
 }
 
@@ -99,13 +104,18 @@ func (o *options) appendHead(body []byte, base string, set *dataset.Set, total i
 	if sel := o.params.Get("$select"); sel != "" && sel != "*" {
 		contextURL += "(" + strings.Join(o.names(), ",") + ")"
 	}
-	body = append(body, `{"@odata.context":`...)
-	body = dataset.AppendJSONString(body, contextURL)
-	if o.count {
-		body = append(body, `,"@odata.count":`...)
-		body = strconv.AppendInt(body, total, 10)
+	body = append(body, '{')
+	if o.level != "none" {
+		body = append(body, `"@odata.context":`...)
+		body = dataset.AppendJSONString(body, contextURL)
+		body = append(body, ',')
 	}
-	return append(body, `,"value":[`...)
+	if o.count {
+		body = append(body, `"@odata.count":`...)
+		body = strconv.AppendInt(body, total, 10)
+		body = append(body, ',')
+	}
+	return append(body, `"value":[`...)
 }
 
 // pageEnd is where a page stopped: whether rows followed it, and the key
@@ -117,7 +127,7 @@ type pageEnd struct {
 
 // appendRows appends the page's rows, at most limit, as JSON objects of
 // the selected properties separated by commas.
-func (o *options) appendRows(ctx context.Context, db *database.DB, set *dataset.Set, limit int, body []byte) ([]byte, pageEnd, error) {
+func (o *options) appendRows(ctx context.Context, db *database.DB, base string, set *dataset.Set, limit int, body []byte) ([]byte, pageEnd, error) {
 	var end pageEnd
 	if limit == 0 {
 		return body, end, nil
@@ -136,6 +146,19 @@ func (o *options) appendRows(ctx context.Context, db *database.DB, set *dataset.
 		}
 		n++
 		body = append(body, '{')
+		if o.level == "full" {
+			keyVals := make([]dataset.Value, len(keyIdx))
+			for i, j := range keyIdx {
+				keyVals[i] = row[j]
+			}
+			body = append(body, `"@odata.id":`...)
+			body = dataset.AppendJSONString(body, base+set.EntitySet+keyPredicate(set, keyVals))
+			body = append(body, `,"@odata.type":`...)
+			body = dataset.AppendJSONString(body, "#dpcma."+set.EntityType)
+			if len(names) > 0 {
+				body = append(body, ',')
+			}
+		}
 		for i, name := range names {
 			if i > 0 {
 				body = append(body, ',')
@@ -173,15 +196,18 @@ func keyIndexes(set *dataset.Set, cols []dataset.Column) []int {
 
 // nextLink is the URL of the page after one of limit rows that ended at
 // end, "" when none follows or $top is used up: the request's options
-// with $top reduced by the page, and $skip moved past it when the client
-// ordered the rows, else a $skiptoken after the page's last key.
+// but $count, with $top reduced by the page, and $skip moved past it when
+// the client ordered the rows, else a $skiptoken after the page's last
+// key.
 func (o *options) nextLink(base string, set *dataset.Set, limit int, end pageEnd) string {
 	if !end.more || (o.top >= 0 && o.top <= limit) {
 		return ""
 	}
 	next := url.Values{}
 	for k, v := range o.params {
-		if k != "$skip" && k != "$top" && k != "$skiptoken" {
+		// The count is on the first page only: a client has it, and
+		// counting again on every page costs a full scan each time.
+		if k != "$skip" && k != "$top" && k != "$skiptoken" && k != "$count" {
 			next[k] = v
 		}
 	}
@@ -194,4 +220,33 @@ func (o *options) nextLink(base string, set *dataset.Set, limit int, end pageEnd
 		next.Set("$skiptoken", encodeToken(end.lastKey))
 	}
 	return base + set.EntitySet + "?" + next.Encode()
+}
+
+// jsonContentType is the Content-Type of a JSON answer at an odata.metadata
+// level.
+func jsonContentType(level string) string {
+	return "application/json;odata.metadata=" + level + ";charset=utf-8"
+}
+
+// keyPredicate is the key of a row as OData writes it after the set's
+// name: ('A81001'), (12), or (Period='2016-17-H1',Code='00C').
+func keyPredicate(set *dataset.Set, vals []dataset.Value) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, k := range set.Key {
+		c, _ := set.Column(k)
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if len(set.Key) > 1 {
+			b.WriteString(c.ODataName() + "=")
+		}
+		if c.Kind == dataset.Int {
+			b.WriteString(strconv.FormatInt(vals[i].I, 10))
+		} else {
+			b.WriteString("'" + url.PathEscape(strings.ReplaceAll(vals[i].S, "'", "''")) + "'")
+		}
+	}
+	b.WriteByte(')')
+	return b.String()
 }

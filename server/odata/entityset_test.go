@@ -2,6 +2,7 @@ package odata
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,7 +32,7 @@ func TestPagingAndNextLink(t *testing.T) {
 		{"$top=5&$skip=4", 3, 4, 4, true, url.Values{"$skiptoken": {tok}, "$top": {"2"}}},
 		{"$top=5&$skip=4&$orderby=Name", 3, 4, 4, true, url.Values{"$orderby": {"Name"}, "$skip": {"7"}, "$top": {"2"}}},
 		{"$orderby=Name desc&$count=true&x=1", 3, 4, 0, true,
-			url.Values{"$orderby": {"Name desc"}, "$count": {"true"}, "$skip": {"3"}, "x": {"1"}}},
+			url.Values{"$orderby": {"Name desc"}, "$skip": {"3"}, "x": {"1"}}}, // the count is on the first page only
 		{"$skiptoken=" + tok + "&$select=Name", 3, 4, 0, true, url.Values{"$skiptoken": {tok}, "$select": {"Name"}}},
 		{"$top=0&$skip=2", 0, 0, 0, false, nil},
 	}
@@ -84,6 +85,53 @@ func TestSelectAndSkipToken(t *testing.T) {
 	} {
 		if _, err := parseOptions(dataset.Practices, bad); err == nil {
 			t.Errorf("%v: taken", bad)
+		}
+	}
+}
+
+// A key predicate gives the set's key values in key order: bare for one
+// key property, named in any order for several; strings quoted, a quote
+// within doubled; whole numbers bare.
+func TestParseKey(t *testing.T) {
+	maturity := dataset.Maturity(nil)
+	good := []struct {
+		set  *dataset.Set
+		key  string
+		want []any
+	}{
+		{dataset.Practices, "'A81001'", []any{"A81001"}},
+		{dataset.Practices, " OdsCode = 'A81001' ", []any{"A81001"}},
+		{dataset.Organisations, "'it''s, (x)=y'", []any{"it's, (x)=y"}},
+		{dataset.Responses, "12", []any{int64(12)}},
+		{dataset.Responses, "Id=-3", []any{int64(-3)}},
+		{maturity, "Period='2016-17-H1',Code='00C'", []any{"2016-17-H1", "00C"}},
+		{maturity, "Code='a,b', Period='='", []any{"=", "a,b"}},
+	}
+	for _, c := range good {
+		got, err := parseKey(c.set, c.key)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%s(%s): %#v %v, want %#v", c.set.EntitySet, c.key, got, err, c.want)
+		}
+	}
+	bad := []struct {
+		set      *dataset.Set
+		key, msg string
+	}{
+		{dataset.Practices, "", "Practices: OdsCode is a string: quote it, as Practices('00C')"},
+		{dataset.Practices, "A81001", "OdsCode is a string: quote it"},
+		{dataset.Practices, "'A', 'B'", "Practices is keyed by OdsCode: give 1 key value(s), not 2"},
+		{dataset.Practices, "Name='x'", "Name is not a key property of Practices (OdsCode)"},
+		{dataset.Practices, "'it's'", "a quote within a string is written ''"},
+		{dataset.Practices, "'\x00'", "is not UTF-8 text without NUL"},
+		{dataset.Responses, "'12'", "Id is a whole number, not '12'"},
+		{dataset.Responses, "1.5", "Id is a whole number, not 1.5"},
+		{maturity, "'2016-17-H1','00C'", "Maturity is keyed by Period, Code: name each, as Maturity(Period='2016-17-H1',Code='00C')"},
+		{maturity, "Period='a',Period='b'", "the key names Period, Code twice"},
+		{maturity, "Period='a'", "give 2 key value(s), not 1"},
+	}
+	for _, c := range bad {
+		if _, err := parseKey(c.set, c.key); err == nil || !strings.Contains(c.set.EntitySet+": "+err.Error(), c.msg) {
+			t.Errorf("%s(%s): error %v, want %q", c.set.EntitySet, c.key, err, c.msg)
 		}
 	}
 }

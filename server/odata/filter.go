@@ -2,17 +2,24 @@ package odata
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"dpcma/server/dataset"
+
+	"entgo.io/ent/dialect"
 )
 
 // The subset of OData's $filter dpcma understands: comparisons of a
-// property with a literal (eq ne gt ge lt le), and, or, not, parentheses;
-// string, number, boolean and null literals. Comparisons follow OData's
-// rules on null: "P ne 5" holds where P is null, "P eq null" tests for it.
+// property, or a function of one, with a literal (eq ne gt ge lt le),
+// "P in (literal, ...)", the conditions contains, startswith and endswith,
+// the functions tolower, toupper and year; and, or, not, parentheses;
+// string, number (signed), boolean, date, date-time and null literals.
+// Comparisons follow OData's rules on null: "P ne 5" holds where P is
+// null, "P eq null" tests for it. Every literal is a bound argument.
 
 type tokKind int
 
@@ -23,6 +30,8 @@ const (
 	tNumber
 	tLParen
 	tRParen
+	tComma
+	tDateTime
 )
 
 type token struct {
@@ -30,6 +39,11 @@ type token struct {
 	text string
 	pos  int
 }
+
+// dateTimeLiteral is a date (2017-01-01) or date-time
+// (2017-01-01T00:00:00Z, 2017-01-01T09:30+01:00) at the start of the
+// text; parseDateTime checks its fields.
+var dateTimeLiteral = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,12})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?`)
 
 func tokenize(s string) ([]token, error) {
 	var out []token
@@ -44,6 +58,13 @@ func tokenize(s string) ([]token, error) {
 		case c == ')':
 			out = append(out, token{tRParen, ")", i})
 			i++
+		case c == ',':
+			out = append(out, token{tComma, ",", i})
+			i++
+		case c >= '0' && c <= '9' && dateTimeLiteral.MatchString(s[i:]):
+			m := dateTimeLiteral.FindString(s[i:])
+			out = append(out, token{tDateTime, m, i})
+			i += len(m)
 		case c == '\'':
 			var b strings.Builder
 			j := i + 1
@@ -64,7 +85,7 @@ func tokenize(s string) ([]token, error) {
 			}
 			out = append(out, token{tString, b.String(), i})
 			i = j + 1
-		case c == '-' || c >= '0' && c <= '9':
+		case c == '-' || c == '+' || c >= '0' && c <= '9':
 			j := i + 1
 			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.' || s[j] == 'e' || s[j] == 'E' ||
 				(s[j] == '-' || s[j] == '+') && (s[j-1] == 'e' || s[j-1] == 'E')) {
@@ -181,56 +202,233 @@ func (p *parser) unary() (dataset.Cond, error) {
 	return p.comparison()
 }
 
-// operand is a property or a literal.
-type operand struct {
-	col     *dataset.Column
-	lit     any // string, int64, float64, bool; nil for null
-	litKind string
-	text    string
+// value is an operand: a literal, or an expression over a property (the
+// property itself, or a function of it).
+type value struct {
+	// kind is an expression's type; litKind a literal's: "string",
+	// "number", "boolean", "datetime" (a date or date-time) or "null".
+	kind     dataset.Kind
+	litKind  string
+	lit      any
+	expr     func(b *dataset.Builder) string // nil for a literal
+	nullable bool
+	text     string
 }
+
+func (v value) isLit() bool { return v.expr == nil }
+
+// kindName names the literal a property's kind is compared with.
+var kindName = map[dataset.Kind]string{dataset.String: "string", dataset.Int: "number", dataset.Float: "number",
+	dataset.Bool: "boolean", dataset.DateTime: "datetime"}
 
 var ops = map[string]string{"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 // flipped is an operator with its sides swapped (5 lt P is P gt 5).
 var flipped = map[string]string{"eq": "eq", "ne": "ne", "gt": "lt", "ge": "le", "lt": "gt", "le": "ge"}
 
-func (p *parser) operand() (operand, error) {
+// The date and date-time literals OData writes: 2017-01-01 and
+// 2017-01-01T00:00:00Z (seconds, fraction and offset as RFC 3339 allows).
+var (
+	dateLayouts     = []string{"2006-01-02"}
+	dateTimeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00"}
+)
+
+// parseDateTime reads a date or date-time literal as a time in UTC; a
+// date is its midnight in UTC.
+func parseDateTime(s string) (time.Time, bool) {
+	layouts := dateTimeLayouts
+	if !strings.Contains(s, "T") {
+		layouts = dateLayouts
+	}
+	for _, l := range layouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// The functions of a value: each takes one value and gives one.
+var valueFuncs = map[string]bool{"tolower": true, "toupper": true, "year": true}
+
+// The functions of a condition: each takes a string value with a property
+// and a string literal.
+var condFuncs = map[string]bool{"contains": true, "startswith": true, "endswith": true}
+
+// maxInList bounds the literals of one in (...).
+const maxInList = 100
+
+// operand reads a literal, a property, or a function of a value.
+func (p *parser) operand() (value, error) {
 	t := p.next()
 	switch t.kind {
 	case tString:
 		// PostgreSQL refuses such text outright; no stored value holds it.
 		if !utf8.ValidString(t.text) || strings.ContainsRune(t.text, 0) {
-			return operand{}, fmt.Errorf("the string at position %d is not UTF-8 text without NUL", t.pos+1)
+			return value{}, fmt.Errorf("the string at position %d is not UTF-8 text without NUL", t.pos+1)
 		}
-		return operand{lit: t.text, litKind: "string", text: "'" + t.text + "'"}, nil
+		return value{lit: t.text, litKind: "string", text: "'" + t.text + "'"}, nil
 	case tNumber:
 		if n, err := strconv.ParseInt(t.text, 10, 64); err == nil {
-			return operand{lit: n, litKind: "number", text: t.text}, nil
+			return value{lit: n, litKind: "number", text: t.text}, nil
 		}
 		f, err := strconv.ParseFloat(t.text, 64)
 		if err != nil {
-			return operand{}, fmt.Errorf("bad number %q at position %d", t.text, t.pos+1)
+			return value{}, fmt.Errorf("bad number %q at position %d", t.text, t.pos+1)
 		}
-		return operand{lit: f, litKind: "number", text: t.text}, nil
+		return value{lit: f, litKind: "number", text: t.text}, nil
+	case tDateTime:
+		tm, ok := parseDateTime(t.text)
+		if !ok {
+			return value{}, fmt.Errorf("bad date or date-time %q at position %d", t.text, t.pos+1)
+		}
+		return value{lit: tm, litKind: "datetime", text: t.text}, nil
 	case tIdent:
 		switch t.text {
 		case "true", "false":
-			return operand{lit: t.text == "true", litKind: "boolean", text: t.text}, nil
+			return value{lit: t.text == "true", litKind: "boolean", text: t.text}, nil
 		case "null":
-			return operand{litKind: "null", text: t.text}, nil
+			return value{litKind: "null", text: t.text}, nil
+		}
+		if valueFuncs[t.text] && p.peek().kind == tLParen {
+			return p.valueFunc(t)
 		}
 		c, ok := p.set.ODataColumn(t.text)
 		if !ok {
-			return operand{}, fmt.Errorf("%s has no property %q", p.set.EntitySet, t.text)
+			if condFuncs[t.text] {
+				return value{}, fmt.Errorf("%s(...) is a condition, not a value, at position %d", t.text, t.pos+1)
+			}
+			return value{}, fmt.Errorf("%s has no property %q", p.set.EntitySet, t.text)
 		}
-		return operand{col: &c, text: t.text}, nil
+		expr := c.Expr()
+		return value{kind: c.Kind, expr: func(*dataset.Builder) string { return expr }, nullable: c.Nullable, text: t.text}, nil
 	case tEOF:
-		return operand{}, fmt.Errorf("the filter ends too soon")
+		return value{}, fmt.Errorf("the filter ends too soon")
 	}
-	return operand{}, fmt.Errorf("unexpected %q at position %d", t.text, t.pos+1)
+	return value{}, fmt.Errorf("unexpected %q at position %d", t.text, t.pos+1)
 }
 
+// args reads a function's parenthesised arguments, the opening
+// parenthesis next.
+func (p *parser) args(name token, n int) ([]value, error) {
+	p.next() // (
+	var out []value
+	for {
+		v, err := p.operand()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		t := p.next()
+		if t.kind == tRParen {
+			break
+		}
+		if t.kind != tComma {
+			return nil, fmt.Errorf("expected , or ) at position %d in %s(...)", t.pos+1, name.text)
+		}
+	}
+	if len(out) != n {
+		return nil, fmt.Errorf("%s takes %d argument(s), not %d", name.text, n, len(out))
+	}
+	return out, nil
+}
+
+// valueFunc reads tolower(v), toupper(v) or year(v) of a property's value.
+func (p *parser) valueFunc(name token) (value, error) {
+	if p.depth++; p.depth > maxFilterDepth {
+		return value{}, fmt.Errorf("the filter nests functions and parentheses more than %d deep", maxFilterDepth)
+	}
+	defer func() { p.depth-- }()
+	args, err := p.args(name, 1)
+	if err != nil {
+		return value{}, err
+	}
+	a := args[0]
+	if a.isLit() {
+		return value{}, fmt.Errorf("%s(...) takes a property, not the literal %s", name.text, a.text)
+	}
+	text := name.text + "(" + a.text + ")"
+	switch name.text {
+	case "tolower", "toupper":
+		if a.kind != dataset.String {
+			return value{}, fmt.Errorf("%s takes a string, and %s is not one", name.text, a.text)
+		}
+		fn := map[string]string{"tolower": "LOWER", "toupper": "UPPER"}[name.text]
+		return value{kind: dataset.String, nullable: a.nullable, text: text,
+			expr: func(b *dataset.Builder) string { return fn + "(" + a.expr(b) + ")" }}, nil
+	default: // year
+		if a.kind != dataset.DateTime {
+			return value{}, fmt.Errorf("year takes a date-time, and %s is not one", a.text)
+		}
+		return value{kind: dataset.Int, nullable: a.nullable, text: text, expr: func(b *dataset.Builder) string {
+			if b.Dialect() == dialect.Postgres {
+				return "CAST(EXTRACT(YEAR FROM " + a.expr(b) + " AT TIME ZONE 'UTC') AS INTEGER)"
+			}
+			return "CAST(strftime('%Y', " + a.expr(b) + ") AS INTEGER)"
+		}}, nil
+	}
+}
+
+// condFunc reads contains, startswith or endswith of a string property's
+// value and a string literal. They are case-sensitive, as OData defines
+// them (tolower folds case): LIKE on PostgreSQL, GLOB on SQLite (whose
+// LIKE ignores case), the literal escaped so that its characters match
+// only themselves; a prefix can so use an index.
+func (p *parser) condFunc(name token) (dataset.Cond, error) {
+	if p.comparisons++; p.comparisons > maxFilterComparisons {
+		return nil, fmt.Errorf("the filter has more than %d comparisons", maxFilterComparisons)
+	}
+	args, err := p.args(name, 2)
+	if err != nil {
+		return nil, err
+	}
+	a, lit := args[0], args[1]
+	if a.isLit() || a.kind != dataset.String {
+		return nil, fmt.Errorf("%s takes a string property first, not %s", name.text, a.text)
+	}
+	if lit.litKind != "string" {
+		return nil, fmt.Errorf("%s takes a string literal second, not %s", name.text, lit.text)
+	}
+	s := lit.lit.(string)
+	return func(b *dataset.Builder) string {
+		if b.Dialect() == dialect.Postgres {
+			pat := likeEscaper.Replace(s)
+			switch name.text {
+			case "contains":
+				pat = "%" + pat + "%"
+			case "startswith":
+				pat += "%"
+			default:
+				pat = "%" + pat
+			}
+			return a.expr(b) + " LIKE " + b.Arg(pat) + ` ESCAPE '\'`
+		}
+		pat := globEscaper.Replace(s)
+		switch name.text {
+		case "contains":
+			pat = "*" + pat + "*"
+		case "startswith":
+			pat += "*"
+		default:
+			pat = "*" + pat
+		}
+		return a.expr(b) + " GLOB " + b.Arg(pat)
+	}, nil
+}
+
+// likeEscaper and globEscaper make a literal match only itself in a LIKE
+// (ESCAPE '\') or GLOB pattern.
+var (
+	likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	globEscaper = strings.NewReplacer(`*`, `[*]`, `?`, `[?]`, `[`, `[[]`)
+)
+
+// comparison reads a condition function, a comparison of a property's
+// value with a literal, or the value's membership of a list (in).
 func (p *parser) comparison() (dataset.Cond, error) {
+	if t := p.peek(); t.kind == tIdent && condFuncs[t.text] && p.toks[p.i+1].kind == tLParen {
+		return p.condFunc(p.next())
+	}
 	if p.comparisons++; p.comparisons > maxFilterComparisons {
 		return nil, fmt.Errorf("the filter has more than %d comparisons", maxFilterComparisons)
 	}
@@ -239,59 +437,149 @@ func (p *parser) comparison() (dataset.Cond, error) {
 		return nil, err
 	}
 	opTok := p.next()
+	if opTok.kind == tIdent && opTok.text == "in" {
+		return p.in(left)
+	}
 	op, ok := ops[opTok.text]
 	if opTok.kind != tIdent || !ok {
 		if opTok.kind == tEOF {
-			return nil, fmt.Errorf("expected a comparison (eq, ne, gt, ge, lt, le) after %s", left.text)
+			return nil, fmt.Errorf("expected a comparison (eq, ne, gt, ge, lt, le, in) after %s", left.text)
 		}
-		return nil, fmt.Errorf("expected a comparison (eq, ne, gt, ge, lt, le) at position %d, not %q", opTok.pos+1, opTok.text)
+		return nil, fmt.Errorf("expected a comparison (eq, ne, gt, ge, lt, le, in) at position %d, not %q", opTok.pos+1, opTok.text)
 	}
 	right, err := p.operand()
 	if err != nil {
 		return nil, err
 	}
 	name := opTok.text
-	if left.col == nil {
+	if left.isLit() {
 		left, right, name = right, left, flipped[name]
 		op = ops[name]
 	}
-	if left.col == nil || right.col != nil {
+	if left.isLit() || !right.isLit() {
 		return nil, fmt.Errorf("compare a property with a literal: %s %s %s", left.text, opTok.text, right.text)
 	}
-	c := *left.col
-	expr := c.Expr()
+	expr := left.expr
 	if right.litKind == "null" {
 		switch name {
 		case "eq":
-			return func(*dataset.Builder) string { return expr + " IS NULL" }, nil
+			return func(b *dataset.Builder) string { return expr(b) + " IS NULL" }, nil
 		case "ne":
-			return func(*dataset.Builder) string { return expr + " IS NOT NULL" }, nil
+			return func(b *dataset.Builder) string { return expr(b) + " IS NOT NULL" }, nil
 		}
 		return nil, fmt.Errorf("null can only be compared with eq or ne")
 	}
-	want := map[dataset.Kind]string{dataset.String: "string", dataset.Int: "number", dataset.Float: "number", dataset.Bool: "boolean"}[c.Kind]
-	if want == "" {
-		return nil, fmt.Errorf("filtering on %s is not supported (only eq null and ne null)", left.text)
+	_, sqlExpr, err := literalFor(left, right)
+	if err != nil {
+		return nil, err
 	}
-	if right.litKind != want {
-		return nil, fmt.Errorf("%s is a %s property: compare it with a %s, not %s", left.text, want, want, right.text)
-	}
-	if c.Kind == dataset.Bool && name != "eq" && name != "ne" {
+	if left.kind == dataset.Bool && name != "eq" && name != "ne" {
 		return nil, fmt.Errorf("%s is a boolean: compare it with eq or ne", left.text)
 	}
-	lit := right.lit
-	if c.Kind == dataset.Float {
-		if n, ok := lit.(int64); ok {
-			lit = float64(n)
+	if name == "ne" && left.nullable {
+		return func(b *dataset.Builder) string {
+			e, a := sqlExpr(b)
+			return "(" + e + " <> " + a + " OR " + expr(b) + " IS NULL)"
+		}, nil
+	}
+	return func(b *dataset.Builder) string {
+		e, a := sqlExpr(b)
+		return e + " " + op + " " + a
+	}, nil
+}
+
+// literalFor checks that lit may be compared with v and returns the
+// literal as bound, and the SQL of both sides (the value's expression and
+// the placeholder, each in the form the comparison needs).
+func literalFor(v, lit value) (any, func(b *dataset.Builder) (string, string), error) {
+	want := kindName[v.kind]
+	if lit.litKind != want {
+		if want == "" {
+			return nil, nil, fmt.Errorf("filtering on %s is not supported (only eq null and ne null)", v.text)
+		}
+		return nil, nil, fmt.Errorf("%s is a %s property: compare it with a %s, not %s", v.text, want, want, lit.text)
+	}
+	a := lit.lit
+	expr := v.expr
+	switch v.kind {
+	case dataset.Float:
+		if n, ok := a.(int64); ok {
+			a = float64(n)
+		}
+	case dataset.Int:
+		if _, ok := a.(float64); ok {
+			// PostgreSQL takes the parameter for a whole number and
+			// refuses 1.5: compare as numbers with a fraction.
+			return a, func(b *dataset.Builder) (string, string) {
+				return "CAST(" + expr(b) + " AS DOUBLE PRECISION)", b.Arg(a)
+			}, nil
+		}
+	case dataset.DateTime:
+		tm := a.(time.Time)
+		return a, func(b *dataset.Builder) (string, string) {
+			if b.Dialect() == dialect.Postgres {
+				return expr(b), b.Arg(tm)
+			}
+			// SQLite keeps a time as text with its offset; julianday
+			// reads both sides as instants.
+			return "julianday(" + expr(b) + ")", "julianday(" + b.Arg(tm.Format(time.RFC3339Nano)) + ")"
+		}, nil
+	}
+	return a, func(b *dataset.Builder) (string, string) { return expr(b), b.Arg(a) }, nil
+}
+
+// in reads the list of "v in (lit, ...)", the in already read.
+func (p *parser) in(v value) (dataset.Cond, error) {
+	if v.isLit() {
+		return nil, fmt.Errorf("in takes a property on its left, not %s", v.text)
+	}
+	if t := p.peek(); t.kind != tLParen {
+		return nil, fmt.Errorf("expected ( after in at position %d", t.pos+1)
+	}
+	p.next()
+	var lits []value
+	fraction := false
+	for {
+		lit, err := p.operand()
+		if err != nil {
+			return nil, err
+		}
+		if !lit.isLit() || lit.litKind == "null" {
+			return nil, fmt.Errorf("in takes a list of literals, not %s", lit.text)
+		}
+		if _, ok := lit.lit.(float64); ok {
+			fraction = true
+		}
+		if lits = append(lits, lit); len(lits) > maxInList {
+			return nil, fmt.Errorf("in takes at most %d literals", maxInList)
+		}
+		t := p.next()
+		if t.kind == tRParen {
+			break
+		}
+		if t.kind != tComma {
+			return nil, fmt.Errorf("expected , or ) at position %d in the list of in", t.pos+1)
 		}
 	}
-	if _, ok := lit.(float64); ok && c.Kind == dataset.Int {
-		// PostgreSQL takes the parameter for a whole number and refuses
-		// 1.5: compare as numbers with a fraction.
-		expr = "CAST(" + expr + " AS DOUBLE PRECISION)"
+	if v.kind == dataset.Bool {
+		return nil, fmt.Errorf("%s is a boolean: compare it with eq or ne", v.text)
 	}
-	if name == "ne" && c.Nullable {
-		return func(b *dataset.Builder) string { return "(" + expr + " <> " + b.Arg(lit) + " OR " + expr + " IS NULL)" }, nil
+	sides := make([]func(b *dataset.Builder) (string, string), len(lits))
+	for i, lit := range lits {
+		if n, ok := lit.lit.(int64); ok && fraction && v.kind == dataset.Int {
+			lit.lit = float64(n) // one form of the property for every literal
+		}
+		var err error
+		if _, sides[i], err = literalFor(v, lit); err != nil {
+			return nil, err
+		}
 	}
-	return func(b *dataset.Builder) string { return expr + " " + op + " " + b.Arg(lit) }, nil
+	return func(b *dataset.Builder) string {
+		var e string
+		args := make([]string, len(sides))
+		for i, side := range sides {
+			e, args[i] = side(b)
+		}
+		return e + " IN (" + strings.Join(args, ", ") + ")"
+	}, nil
 }

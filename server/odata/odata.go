@@ -57,9 +57,26 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		sets := dataset.All(cat)
 		base := baseURL(r)
 		path := strings.TrimPrefix(r.URL.Path, "/odata")
+		offer := jsonType
+		switch {
+		case path == "/$metadata":
+			offer = xmlType
+		case strings.HasSuffix(path, "/$count"):
+			offer = plainType
+		}
+		level, ok := negotiate(r, offer)
+		if !ok {
+			what := offer
+			if offer == jsonType {
+				what += " (odata.metadata none, minimal or full)"
+			}
+			fault.WriteError(w, http.StatusNotAcceptable, fault.NotAcceptable,
+				fmt.Sprintf("this resource is given only as %s, which the request's Accept or $format does not take", what))
+			return
+		}
 		switch path {
 		case "", "/":
-			serviceDocument(w, base, sets)
+			serviceDocument(w, base, sets, level)
 			return
 		case "/$metadata":
 			metadata(w, sets)
@@ -69,11 +86,20 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		if n, ok := strings.CutSuffix(name, "/$count"); ok {
 			name, count = n, true
 		}
+		setName, key, isEntity := splitKeyPath(name)
+		if isEntity && !count {
+			name = setName
+		}
 		for _, s := range sets {
-			if s.EntitySet == name {
-				serveSet(ctx, w, r, db, cfg, base, s, count)
-				return
+			if s.EntitySet != name {
+				continue
 			}
+			if isEntity && !count {
+				serveEntity(ctx, w, r, db, base, s, key, level)
+			} else {
+				serveSet(ctx, w, r, db, cfg, base, s, count, level)
+			}
+			return
 		}
 		fault.WriteError(w, http.StatusNotFound, fault.NotFound, fmt.Sprintf("no entity set %q: use Organisations, Practices, Responses or Maturity", name))
 	})
@@ -88,17 +114,17 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host + "/odata/"
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;charset=utf-8")
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func serviceDocument(w http.ResponseWriter, base string, sets []*dataset.Set) {
+func serviceDocument(w http.ResponseWriter, base string, sets []*dataset.Set, level string) {
 	value := make([]map[string]string, len(sets))
 	for i, s := range sets {
 		value[i] = map[string]string{"name": s.EntitySet, "kind": "EntitySet", "url": s.EntitySet}
 	}
-	writeJSON(w, map[string]any{"@odata.context": base + "$metadata", "value": value})
+	doc := map[string]any{"value": value}
+	if level != "none" {
+		doc["@odata.context"] = base + "$metadata"
+	}
+	w.Header().Set("Content-Type", jsonContentType(level))
+	_ = json.NewEncoder(w).Encode(doc)
 }
 
 var edmTypes = map[dataset.Kind]string{dataset.String: "Edm.String", dataset.Int: "Edm.Int64", dataset.Float: "Edm.Double",
@@ -108,6 +134,9 @@ func metadata(w http.ResponseWriter, sets []*dataset.Set) {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>
 <edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0">
+<edmx:Reference Uri="https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.xml">
+<edmx:Include Namespace="Org.OData.Capabilities.V1" Alias="Capabilities"/>
+</edmx:Reference>
 <edmx:DataServices>
 <Schema xmlns="http://docs.oasis-open.org/odata/ns/edm" Namespace="dpcma">
 `)
@@ -120,7 +149,7 @@ func metadata(w http.ResponseWriter, sets []*dataset.Set) {
 		b.WriteString("</Key>\n")
 		for _, c := range s.Columns {
 			// Descriptions stay in the docs: a Core.Description annotation
-			// would need a vocabulary reference some clients try to fetch.
+			// would need one more vocabulary reference for clients to fetch.
 			fmt.Fprintf(&b, "<Property Name=\"%s\" Type=\"%s\" Nullable=\"%t\"/>\n", c.ODataName(), edmTypes[c.Kind], c.Nullable)
 		}
 		b.WriteString("</EntityType>\n")
@@ -129,7 +158,42 @@ func metadata(w http.ResponseWriter, sets []*dataset.Set) {
 	for _, s := range sets {
 		fmt.Fprintf(&b, "<EntitySet Name=\"%s\" EntityType=\"dpcma.%s\"/>\n", s.EntitySet, s.EntityType)
 	}
-	b.WriteString("</EntityContainer>\n</Schema>\n</edmx:DataServices>\n</edmx:Edmx>\n")
+	b.WriteString("</EntityContainer>\n")
+	// Out of line (Annotations with a target), the form more clients read
+	// than annotations inside the elements.
+	b.WriteString("<Annotations Target=\"dpcma.Container\">\n" + containerCapabilities + "</Annotations>\n")
+	for _, s := range sets {
+		fmt.Fprintf(&b, "<Annotations Target=\"dpcma.Container/%s\">\n%s</Annotations>\n", s.EntitySet, setCapabilities)
+	}
+	b.WriteString("</Schema>\n</edmx:DataServices>\n</edmx:Edmx>\n")
 	w.Header().Set("Content-Type", "application/xml;charset=utf-8")
 	_, _ = w.Write([]byte(b.String()))
 }
+
+// FilterFunctions are the $filter functions the feed has (filter.go).
+var FilterFunctions = []string{"contains", "startswith", "endswith", "tolower", "toupper", "year"}
+
+// containerCapabilities and setCapabilities tell a client, in the OData
+// Capabilities vocabulary, what the feed does: which $filter functions it
+// has, that every set can be filtered, sorted, counted, paged with $top
+// and $skip (every property filterable and sortable), and that none can
+// be expanded or searched (both 501).
+var (
+	containerCapabilities = func() string {
+		var b strings.Builder
+		b.WriteString(`<Annotation Term="Capabilities.FilterFunctions"><Collection>`)
+		for _, f := range FilterFunctions {
+			b.WriteString("<String>" + f + "</String>")
+		}
+		b.WriteString("</Collection></Annotation>\n")
+		return b.String()
+	}()
+	setCapabilities = `<Annotation Term="Capabilities.FilterRestrictions"><Record><PropertyValue Property="Filterable" Bool="true"/></Record></Annotation>
+<Annotation Term="Capabilities.SortRestrictions"><Record><PropertyValue Property="Sortable" Bool="true"/></Record></Annotation>
+<Annotation Term="Capabilities.CountRestrictions"><Record><PropertyValue Property="Countable" Bool="true"/></Record></Annotation>
+<Annotation Term="Capabilities.TopSupported" Bool="true"/>
+<Annotation Term="Capabilities.SkipSupported" Bool="true"/>
+<Annotation Term="Capabilities.ExpandRestrictions"><Record><PropertyValue Property="Expandable" Bool="false"/></Record></Annotation>
+<Annotation Term="Capabilities.SearchRestrictions"><Record><PropertyValue Property="Searchable" Bool="false"/></Record></Annotation>
+`
+)

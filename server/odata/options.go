@@ -25,7 +25,23 @@ type options struct {
 	keyset  dataset.Cond
 	ordered bool // $orderby given
 	params  url.Values
+	// level is the answer's odata.metadata: none, minimal or full.
+	level string
 }
+
+// unsupportedOptions are the standard query options the feed does not
+// have, each answered 501 Not Implemented with what to do instead.
+var unsupportedOptions = map[string]string{
+	"$expand":  "$expand is not implemented: read the related entity set and relate the tables in the client (Practices[CcgCode] to Organisations[OdsCode], Maturity[Code] to Practices[OdsCode] or Organisations[OdsCode], Responses[PracticeCode] to Practices[OdsCode])",
+	"$search":  "$search is not implemented: use $filter with contains, startswith or endswith",
+	"$apply":   "$apply (aggregation) is not implemented: Maturity holds every organisation's figures already aggregated; aggregate other sets in the client",
+	"$compute": "$compute is not implemented: compute columns in the client",
+}
+
+// notImplemented is a standard feature the feed lacks: 501.
+type notImplemented struct{ msg string }
+
+func (e *notImplemented) Error() string { return e.msg }
 
 type badRequest struct{ msg string }
 
@@ -67,9 +83,7 @@ func parseOptions(set *dataset.Set, params url.Values) (*options, error) {
 				return nil, bad("$count must be true or false, not %q", v)
 			}
 		case "$format":
-			if v != "json" && !strings.HasPrefix(v, "application/json") {
-				return nil, bad("$format %q is not supported: the feed speaks JSON", v)
-			}
+			// Chosen with Accept before the options are read (negotiate).
 		case "$filter":
 			var c dataset.Cond
 			if c, err = parseFilter(set, v); err != nil {
@@ -85,6 +99,8 @@ func parseOptions(set *dataset.Set, params url.Values) (*options, error) {
 			if token, err = decodeToken(v); err != nil {
 				return nil, bad("$skiptoken is not one this server gave")
 			}
+		case "$expand", "$search", "$apply", "$compute":
+			return nil, &notImplemented{unsupportedOptions[key]}
 		default:
 			return nil, bad("query option %s is not supported (use $select, $filter, $orderby, $top, $skip, $count)", key)
 		}

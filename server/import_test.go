@@ -27,10 +27,22 @@ func TestImportCommands(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"import pomi pomi_extract.zip: 2,158 rows read", "answers for 2018-19-H1: 60 created, 0 changed, 0 unchanged",
-			"practices not in the hierarchy: 14"} {
+		for _, want := range []string{"import pomi pomi_extract.zip: 2,158 rows read", "answers for 2018-19-H1: 75 created, 0 changed, 0 unchanged",
+			"practices not in the hierarchy: 14", "clinical systems: 2 changed, 13 unchanged"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("import pomi printed:\n%s\nwithout %q", out, want)
+			}
+		}
+		// Two of the small set's practices changed supplier between December 2016
+		// and September 2018: the snapshot puts them back.
+		out, err = cmd("import", "suppliers", "ods/testdata/pomi_suppliers_2016-12.json.gz", "--db", db.Redacted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"import suppliers pomi_suppliers_2016-12.json.gz: 7,475 rows read", "clinical systems: 2 changed, 17 unchanged",
+			"skipped: 51 supplier not known (NK, Informatica alone or empty)", " practices not in the hierarchy"} {
+			if !strings.Contains(out, want) || strings.Contains(out, "answers for") {
+				t.Errorf("import suppliers printed:\n%s\nwithout %q", out, want)
 			}
 		}
 		path := filepath.Join(t.TempDir(), "answers.csv")

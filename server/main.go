@@ -36,8 +36,10 @@ Usage:
   go run ./server migrate [flags]   create or upgrade the database schema
   go run ./server seed [flags]      load a demo data set into an empty database
   go run ./server import pomi FILE --period CODE [flags]
+  go run ./server import suppliers FILE [flags]
   go run ./server import responses FILE [flags]
-                                    load answers from a POMI file or an answers CSV
+                                    load answers from a POMI file or an answers CSV,
+                                    clinical systems from a supplier snapshot
                                     (see import --help)
   go run ./server token create --email E --role ROLE [--org CODE] [--label L] [flags]
                                     make the account active if need be, grant it ROLE

@@ -1,8 +1,9 @@
 // Package ods reads NHS Digital Organisation Data Service extracts as they
 // are published: headerless, fully quoted, 27-column CSV with CRLF line
 // ends (epraccur, eccg, eauth), the list-size file, the ONS CCG-to-STP
-// lookup and NHS Payments to General Practice. Every reader keeps what it can use and reports, by reason, what
-// it skipped.
+// lookup, NHS Payments to General Practice and the POMI supplier
+// snapshot. Every reader keeps what it can use and reports, by reason,
+// what it skipped.
 package ods
 
 import (

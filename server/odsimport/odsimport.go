@@ -63,6 +63,9 @@ func (r *Report) Write(w io.Writer) {
 // Run imports the files into db in one transaction and reports what it did.
 // Importing the same files again changes nothing.
 func Run(ctx context.Context, db *database.DB, paths Files) (*Report, error) {
+	// Clinical systems are not the ODS files' to give: import suppliers
+	// and import pomi set them.
+	paths.Suppliers = ""
 	src, files, err := paths.Open()
 	if err != nil {
 		return nil, err
@@ -179,7 +182,7 @@ func load(ctx context.Context, client *ent.Client) (*current, error) {
 // practiceOf reads a practice row as refdata has it.
 func practiceOf(p *ent.Practice, code map[int]string) refdata.Practice {
 	r := refdata.Practice{Code: p.OdsCode, Name: p.Name, Postcode: p.Postcode, CCG: code[p.CcgID], LocalOffice: p.LocalOffice,
-		ListSize: p.ListSize, Dispensing: p.Dispensing, WeightedPatients: p.WeightedPatients}
+		ListSize: p.ListSize, Dispensing: p.Dispensing, WeightedPatients: p.WeightedPatients, ClinicalSystem: p.ClinicalSystem}
 	if p.StpID != nil {
 		r.STP = code[*p.StpID]
 	}

@@ -14,6 +14,7 @@ import (
 
 	"dpcma/server/database"
 	"dpcma/server/dbtest"
+	"dpcma/server/imports"
 	"dpcma/server/ods"
 	"dpcma/server/odsimport"
 	"dpcma/server/refdata"
@@ -62,7 +63,7 @@ func hierarchy(t *testing.T, db *database.DB) *refdata.Hierarchy {
 	}
 	rows.Close()
 	rows, err = db.SQL.Query(`SELECT p.ods_code, p.name, p.postcode, c.ods_code, s.ods_code, p.local_office, p.list_size,
-			p.contract_type, p.dispensing, p.rurality, p.weighted_patients
+			p.contract_type, p.dispensing, p.rurality, p.weighted_patients, p.clinical_system
 		FROM practices p JOIN organisations c ON c.id = p.ccg_id JOIN organisations s ON s.id = p.stp_id WHERE p.status = 'ACTIVE'`)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +75,7 @@ func hierarchy(t *testing.T, db *database.DB) *refdata.Hierarchy {
 			contract, rurality *string
 		)
 		if err := rows.Scan(&p.Code, &p.Name, &p.Postcode, &p.CCG, &p.STP, &p.LocalOffice, &p.ListSize, &contract, &p.Dispensing,
-			&rurality, &p.WeightedPatients); err != nil {
+			&rurality, &p.WeightedPatients, &p.ClinicalSystem); err != nil {
 			t.Fatal(err)
 		}
 		if contract != nil {
@@ -92,8 +93,9 @@ func hierarchy(t *testing.T, db *database.DB) *refdata.Hierarchy {
 	return h
 }
 
-// The published files imported into an empty database give exactly the
-// hierarchy the seed loads; importing them again changes nothing.
+// The published files imported into an empty database, with the supplier
+// snapshot, give exactly the hierarchy the seed loads; importing them
+// again changes nothing.
 func TestImportIntoAnEmptyDatabaseGivesTheSeededHierarchy(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, backend string) {
 		db := dbtest.Open(t, backend, seed.None)
@@ -104,6 +106,13 @@ func TestImportIntoAnEmptyDatabaseGivesTheSeededHierarchy(t *testing.T) {
 		}
 		if len(rep.Created) != 1+4+44+209+7756 || len(rep.Updated)+len(rep.Closed)+len(rep.Skipped) != 0 {
 			t.Errorf("first import: %s", rep.Summary())
+		}
+		// The ODS files name no clinical system; the supplier snapshot does.
+		if n := count(t, db, "SELECT COUNT(*) FROM practices WHERE clinical_system <> ''"); n != 0 {
+			t.Errorf("%d practices have a clinical system from the ODS files", n)
+		}
+		if _, err := imports.Suppliers(ctx, db, testdata+"pomi_suppliers_2016-12.json.gz", imports.Options{}); err != nil {
+			t.Fatal(err)
 		}
 		want, err := refdata.England()
 		if err != nil {

@@ -21,6 +21,7 @@ type Sources struct {
 	STPLookup io.Reader // ONS CCG to STP lookup
 	STPNames  io.Reader // ONS STP footprints (code, name)
 	Payments  io.Reader // NHS Payments to General Practice
+	Suppliers io.Reader // POMI principal supplier snapshot (JSON)
 }
 
 // Derivation is what Derive found beside the hierarchy.
@@ -96,6 +97,7 @@ func Derive(src Sources, prev *Hierarchy) (*Hierarchy, *Derivation, error) {
 		lookup     map[string][]ods.STP
 		footprints []ods.STP
 		payments   map[string]ods.PaymentRow
+		systems    map[string]string
 	)
 	if src.Regions != nil {
 		regionRows, rep, err = ods.ParseRegions(src.Regions)
@@ -125,6 +127,17 @@ func Derive(src Sources, prev *Hierarchy) (*Hierarchy, *Derivation, error) {
 		payments, rep, err = ods.ParsePayments(src.Payments)
 		if err := keep(rep, err); err != nil {
 			return nil, nil, fmt.Errorf("payments: %w", err)
+		}
+	}
+
+	if src.Suppliers != nil {
+		rows, rep, err := ods.ParseSuppliers(src.Suppliers)
+		if err := keep(rep, err); err != nil {
+			return nil, nil, fmt.Errorf("suppliers: %w", err)
+		}
+		systems = map[string]string{}
+		for _, r := range rows {
+			systems[r.Code] = r.System
 		}
 	}
 
@@ -221,6 +234,11 @@ func Derive(src Sources, prev *Hierarchy) (*Hierarchy, *Derivation, error) {
 			}
 		} else if existed {
 			np.ContractType, np.Dispensing, np.Rurality, np.WeightedPatients = old.ContractType, old.Dispensing, old.Rurality, old.WeightedPatients
+		}
+		if systems != nil {
+			np.ClinicalSystem = systems[p.Code]
+		} else if existed {
+			np.ClinicalSystem = old.ClinicalSystem
 		}
 		h.Practices = append(h.Practices, np)
 	}

@@ -63,3 +63,49 @@ func TestImportCommands(t *testing.T) {
 		}
 	})
 }
+
+// import ods refuses to close more than --max-close of the open practices
+// (an error: exit status 1) and writes nothing; its report goes to the
+// terminal and, whole, to --report FILE.
+func TestImportODSRefusesMassClosure(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.Small)
+		ctx := context.Background()
+		dir := t.TempDir()
+		empty, report := filepath.Join(dir, "epraccur.csv"), filepath.Join(dir, "report.txt")
+		if err := os.WriteFile(empty, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		closed := func() int {
+			var n int
+			if err := db.SQL.QueryRow("SELECT COUNT(*) FROM practices WHERE status = 'CLOSED'").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		args := []string{"import", "ods", "--db", db.Redacted, "--practices", empty, "--ccgs", "ods/testdata/eccg_2016-02.csv.gz", "--report", report}
+		var out bytes.Buffer
+		err := run(ctx, args, &out)
+		if err == nil || !strings.Contains(err.Error(), "import ods refused, nothing written: it would close 20 of the 20 open practices (100.0%), more than --max-close 5%") {
+			t.Errorf("closing every practice: %v", err)
+		}
+		if closed() != 0 {
+			t.Errorf("a refused import closed %d practices", closed())
+		}
+		whole, rerr := os.ReadFile(report)
+		if rerr != nil || strings.Count(string(whole), "\nclosed practice ") != 20 || strings.Count(out.String(), "\nclosed practice ") != 3 ||
+			!strings.Contains(out.String(), "practices: 0 created, 0 moved, 20 closed") {
+			t.Errorf("terminal:\n%s\nreport (%v):\n%s", out.String(), rerr, whole)
+		}
+		if err := run(ctx, append(args, "--max-close", "0"), &out); err == nil || !strings.Contains(err.Error(), "bad share") {
+			t.Errorf("--max-close 0: %v", err)
+		}
+		out.Reset()
+		if err := run(ctx, append(args, "--max-close", "100%"), &out); err != nil {
+			t.Fatal(err)
+		}
+		if closed() != 20 || !strings.Contains(out.String(), "created 0, updated 0, closed 20") {
+			t.Errorf("with --max-close 100%%: %d closed\n%s", closed(), out.String())
+		}
+	})
+}

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"dpcma/server/dbtest"
+	"dpcma/server/ods"
+	"dpcma/server/refdata"
 	"dpcma/server/seed"
 )
 
@@ -72,8 +75,29 @@ func TestImportODSRefusesMassClosure(t *testing.T) {
 		db := dbtest.Open(t, backend, seed.Small)
 		ctx := context.Background()
 		dir := t.TempDir()
-		empty, report := filepath.Join(dir, "epraccur.csv"), filepath.Join(dir, "report.txt")
+		empty, report, ccgs := filepath.Join(dir, "epraccur.csv"), filepath.Join(dir, "report.txt"), filepath.Join(dir, "eccg.csv")
 		if err := os.WriteFile(empty, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// The eccg rows of the small set's CCGs, as published.
+		in, err := ods.Open("ods/testdata/eccg_2016-02.csv.gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := io.ReadAll(in)
+		in.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []string
+		for _, line := range strings.SplitAfter(string(all), "\n") {
+			for _, c := range refdata.Small().CCGs {
+				if strings.HasPrefix(line, `"`+c.Code+`",`) {
+					rows = append(rows, line)
+				}
+			}
+		}
+		if err := os.WriteFile(ccgs, []byte(strings.Join(rows, "")), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		closed := func() int {
@@ -83,9 +107,16 @@ func TestImportODSRefusesMassClosure(t *testing.T) {
 			}
 			return n
 		}
-		args := []string{"import", "ods", "--db", db.Redacted, "--practices", empty, "--ccgs", "ods/testdata/eccg_2016-02.csv.gz", "--report", report}
+		// England's CCGs, unknown to the small set, without a lookup: an error
+		// naming them, nothing written.
 		var out bytes.Buffer
-		err := run(ctx, args, &out)
+		err = run(ctx, []string{"import", "ods", "--db", db.Redacted, "--practices", empty, "--ccgs", "ods/testdata/eccg_2016-02.csv.gz"}, &out)
+		if err == nil || !strings.Contains(err.Error(), "import ods failed, nothing written: 204 CCGs have no STP: 00J NHS North Durham CCG") ||
+			!strings.Contains(err.Error(), "pass --stp-lookup") {
+			t.Errorf("unknown CCGs without a lookup: %v", err)
+		}
+		args := []string{"import", "ods", "--db", db.Redacted, "--practices", empty, "--ccgs", ccgs, "--report", report}
+		err = run(ctx, args, &out)
 		if err == nil || !strings.Contains(err.Error(), "import ods refused, nothing written: it would close 20 of the 20 open practices (100.0%), more than --max-close 5%") {
 			t.Errorf("closing every practice: %v", err)
 		}

@@ -157,7 +157,7 @@ func parse(cmd string, args []string) (*settings, error) {
 		fs.StringVar(&f.CCGs, "ccgs", "", "import ods: NHS Digital's eccg file (required)")
 		fs.StringVar(&f.Regions, "regions", "", "import ods: NHS Digital's eauth file (regions); needed for new regions")
 		fs.StringVar(&f.ListSizes, "list-sizes", "", "import ods: Numbers of Patients Registered at a GP Practice; without it list sizes stay")
-		fs.StringVar(&f.STPLookup, "stp-lookup", "", "import ods: the ONS CCG to STP lookup; without it CCGs keep their STPs")
+		fs.StringVar(&f.STPLookup, "stp-lookup", "", "import ods: an ONS CCG to STP lookup of the files' year (columns CCGyyCDH, STPyyCD, STPyyNM); without it CCGs keep their STPs, and a new CCG takes the STP most of its practices were in")
 		fs.StringVar(&f.STPNames, "stp-names", "", "import ods: the ONS STP footprints (code, name); without it STPs keep their names")
 		fs.StringVar(&f.Payments, "payments", "", "import ods: NHS Payments to General Practice; without it contract type, dispensing, rurality and weighted patients stay")
 		s.maxClose = odsimport.DefaultMaxClose

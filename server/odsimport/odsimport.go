@@ -82,6 +82,9 @@ func Run(ctx context.Context, db *database.DB, paths Files, opts Options) (*Repo
 		rep.Files = append(rep.Files, fmt.Sprintf("%s: kept %s rows", r.File, thousands(r.Kept)))
 		rep.fileSkips(r)
 	}
+	for _, in := range d.Inferred {
+		rep.Inferred = append(rep.Inferred, in.String())
+	}
 	im := &importer{ctx: ctx, client: client, cur: cur, rep: rep}
 	if err := im.organisations(next); err != nil {
 		return rep, err

@@ -151,6 +151,13 @@ func TestImportIntoAnEmptyDatabaseGivesTheSeededHierarchy(t *testing.T) {
 // the practice rows (by code; nil drops a row).
 func writeFiles(t *testing.T, dir string, edit func(code string, rec []string) []string) odsimport.Files {
 	t.Helper()
+	return writeRelease(t, dir, edit, nil)
+}
+
+// writeRelease is writeFiles with the CCG rows edited too (by code; nil
+// drops a row, and edit("", nil) adds one).
+func writeRelease(t *testing.T, dir string, edit, editCCG func(code string, rec []string) []string) odsimport.Files {
+	t.Helper()
 	small := refdata.Small()
 	keep := map[string]bool{}
 	for _, p := range small.Practices {
@@ -192,7 +199,7 @@ func writeFiles(t *testing.T, dir string, edit func(code string, rec []string) [
 		}
 		return path
 	}
-	return odsimport.Files{Practices: filter("epraccur_2016-02.csv", edit), CCGs: filter("eccg_2016-02.csv", nil)}
+	return odsimport.Files{Practices: filter("epraccur_2016-02.csv", edit), CCGs: filter("eccg_2016-02.csv", editCCG)}
 }
 
 // A practice closed, one left the files, one moved CCG, one renamed and

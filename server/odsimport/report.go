@@ -23,6 +23,10 @@ type Report struct {
 	// Skips are the rows and codes left out, by file and reason, in the
 	// order found.
 	Skips []*Skip
+	// Inferred are the CCGs whose STP was taken from where most of their
+	// practices were ("15E: STP E54000017, where 168 of its 175 practices
+	// known before were (7 in E54000016)").
+	Inferred []string
 	// Refused says why the import was refused ("" when it was not).
 	Refused string
 }
@@ -151,6 +155,9 @@ func (r *Report) write(w io.Writer, limit int) {
 			}
 		}
 		fmt.Fprintln(w)
+	}
+	for _, in := range r.Inferred {
+		fmt.Fprintf(w, "STP of CCG %s (not in the CCG to STP lookup)\n", in)
 	}
 	c := r.Counts
 	fmt.Fprintf(w, "organisations: %d created, %d moved, %d updated, %d CCGs absent from the files left as they are\n",

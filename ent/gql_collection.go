@@ -683,11 +683,6 @@ func (_q *PracticeQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, practice.FieldListSize)
 				fieldSeen[practice.FieldListSize] = struct{}{}
 			}
-		case "clinicalSystem":
-			if _, ok := fieldSeen[practice.FieldClinicalSystem]; !ok {
-				selectedFields = append(selectedFields, practice.FieldClinicalSystem)
-				fieldSeen[practice.FieldClinicalSystem] = struct{}{}
-			}
 		case "localOffice":
 			if _, ok := fieldSeen[practice.FieldLocalOffice]; !ok {
 				selectedFields = append(selectedFields, practice.FieldLocalOffice)

@@ -25,7 +25,7 @@ type Practice struct {
 	Postcode string `json:"postcode,omitempty"`
 	// Registered patients (NHS Digital, January-March 2016).
 	ListSize int `json:"list_size,omitempty"`
-	// Principal clinical system: EMIS Web, SystmOne, Vision, Evolution or Other.
+	// Principal clinical system: EMIS Web, SystmOne, Vision or Evolution; empty when unknown (GraphQL: null, schema/hierarchy.graphql).
 	ClinicalSystem string `json:"clinical_system,omitempty"`
 	// NHS England local office (Qxx).
 	LocalOffice string `json:"local_office,omitempty"`

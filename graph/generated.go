@@ -497,6 +497,7 @@ type OrganisationResolver interface {
 type PracticeResolver interface {
 	Compliance(ctx context.Context, obj *ent.Practice, set string, period *string) (*model.Compliance, error)
 	Priorities(ctx context.Context, obj *ent.Practice, period *string, domain *string, first *int) ([]*model.Priority, error)
+	ClinicalSystem(ctx context.Context, obj *ent.Practice) (*string, error)
 	Ancestors(ctx context.Context, obj *ent.Practice) ([]*ent.Organisation, error)
 	Responses(ctx context.Context, obj *ent.Practice, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) (*ent.ResponseConnection, error)
 	Maturity(ctx context.Context, obj *ent.Practice, period *string, domain *string) (*model.Maturity, error)
@@ -3837,10 +3838,6 @@ type Practice implements Node @key(fields: "odsCode") {
   """
   listSize: Int!
   """
-  Principal clinical system: EMIS Web, SystmOne, Vision, Evolution or Other.
-  """
-  clinicalSystem: String!
-  """
   NHS England local office (Qxx).
   """
   localOffice: String!
@@ -4575,6 +4572,12 @@ extend type Organisation {
 }
 
 extend type Practice {
+  """
+  Principal clinical system: EMIS Web, SystmOne, Vision or Evolution, from the supplier POMI
+  publishes (the December 2016 snapshot in the demo; ` + "`" + `import pomi` + "`" + ` and ` + "`" + `import suppliers` + "`" + ` keep it
+  up to date); null when unknown.
+  """
+  clinicalSystem: String
   """
   The practice's CCG, STP, region and England, nearest first.
   """
@@ -5484,8 +5487,6 @@ func (ec *executionContext) childFields_Practice(ctx context.Context, field grap
 		return ec.fieldContext_Practice_postcode(ctx, field)
 	case "listSize":
 		return ec.fieldContext_Practice_listSize(ctx, field)
-	case "clinicalSystem":
-		return ec.fieldContext_Practice_clinicalSystem(ctx, field)
 	case "localOffice":
 		return ec.fieldContext_Practice_localOffice(ctx, field)
 	case "status":
@@ -5504,6 +5505,8 @@ func (ec *executionContext) childFields_Practice(ctx context.Context, field grap
 		return ec.fieldContext_Practice_compliance(ctx, field)
 	case "priorities":
 		return ec.fieldContext_Practice_priorities(ctx, field)
+	case "clinicalSystem":
+		return ec.fieldContext_Practice_clinicalSystem(ctx, field)
 	case "ancestors":
 		return ec.fieldContext_Practice_ancestors(ctx, field)
 	case "responses":
@@ -11551,29 +11554,6 @@ func (ec *executionContext) fieldContext_Practice_listSize(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Practice_clinicalSystem(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_clinicalSystem(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ClinicalSystem, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Practice_clinicalSystem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
-}
-
 func (ec *executionContext) _Practice_localOffice(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11830,6 +11810,29 @@ func (ec *executionContext) fieldContext_Practice_priorities(ctx context.Context
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Practice_clinicalSystem(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Practice_clinicalSystem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Practice().ClinicalSystem(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Practice_clinicalSystem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Practice", field, true, true, "String")
 }
 
 func (ec *executionContext) _Practice_ancestors(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
@@ -22099,11 +22102,6 @@ func (ec *executionContext) _Practice(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "clinicalSystem":
-			out.Values[i] = ec._Practice_clinicalSystem(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "localOffice":
 			out.Values[i] = ec._Practice_localOffice(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22151,6 +22149,12 @@ func (ec *executionContext) _Practice(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Practice_priorities(ctx, field, obj)
+				})
+		case "clinicalSystem":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Practice_clinicalSystem(ctx, field, obj)
 				})
 		case "ancestors":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,

@@ -30,6 +30,14 @@ func (r *organisationResolver) Responses(ctx context.Context, obj *ent.Organisat
 	return r.responses(ctx, loaders.SubjectPeriod{OrgID: obj.ID}, period, after, first, before, last, orderBy, where)
 }
 
+// ClinicalSystem is the resolver for the clinicalSystem field.
+func (r *practiceResolver) ClinicalSystem(ctx context.Context, obj *ent.Practice) (*string, error) {
+	if obj.ClinicalSystem == "" {
+		return nil, nil // unknown
+	}
+	return &obj.ClinicalSystem, nil
+}
+
 // Ancestors is the resolver for the ancestors field.
 func (r *practiceResolver) Ancestors(ctx context.Context, obj *ent.Practice) ([]*ent.Organisation, error) {
 	return r.practiceAncestors(ctx, obj)

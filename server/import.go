@@ -21,6 +21,9 @@ const importUsage = `Usage:
   go run ./server import pomi FILE.csv|FILE.zip --period CODE [--db DSN]
         answers to PO01-PO04 for a half-year period (e.g. 2018-19-H1) from an NHS Digital
         Patient Online Management Information file; the period is created if missing
+  go run ./server import suppliers FILE.json [--db DSN]
+        practices' clinical systems from a POMI principal supplier snapshot (a JSON array of
+        {PeriodEnd, GPPracticeCode, Supplier}, as pomi_suppliers_2016-12.json; plain or .gz)
   go run ./server import responses FILE.csv [--db DSN]
         answers to any indicators: a CSV with the header subject,indicator,period,value
         and optionally not_applicable; one bad row imports nothing
@@ -30,7 +33,7 @@ Progress goes to standard error (a bar on a terminal), the summary to standard o
 Flags:
 `
 
-// importCommand runs "import pomi" or "import responses" (args follow
+// importCommand runs "import pomi", "import suppliers" or "import responses" (args follow
 // "import"): operator commands that load answers from files.
 func importCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	kind := ""
@@ -67,8 +70,8 @@ func importCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		files, args = append(files, fs.Arg(0)), fs.Args()[1:]
 	}
 	switch {
-	case kind != "pomi" && kind != "responses":
-		return errors.New("import needs a kind: ods, pomi or responses (see import --help)")
+	case kind != "pomi" && kind != "responses" && kind != "suppliers":
+		return errors.New("import needs a kind: ods, pomi, suppliers or responses (see import --help)")
 	case len(files) != 1:
 		return fmt.Errorf("import %s takes one file, got %d (see import --help)", kind, len(files))
 	case kind == "pomi" && period == "":
@@ -86,9 +89,12 @@ func importCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	opts := imports.Options{Progress: os.Stderr, Terminal: term.IsTerminal(int(os.Stderr.Fd()))}
 	var sum *imports.Summary
-	if kind == "pomi" {
+	switch kind {
+	case "pomi":
 		sum, err = imports.POMI(ctx, db, files[0], period, opts)
-	} else {
+	case "suppliers":
+		sum, err = imports.Suppliers(ctx, db, files[0], opts)
+	default:
 		sum, err = imports.Responses(ctx, db, files[0], opts)
 	}
 	if database.OutOfSpace(err) {

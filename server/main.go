@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -36,8 +37,10 @@ Usage:
   go run ./server migrate [flags]   create or upgrade the database schema
   go run ./server seed [flags]      load a demo data set into an empty database
   go run ./server import pomi FILE --period CODE [flags]
+  go run ./server import suppliers FILE [flags]
   go run ./server import responses FILE [flags]
-                                    load answers from a POMI file or an answers CSV
+                                    load answers from a POMI file or an answers CSV,
+                                    clinical systems from a supplier snapshot
                                     (see import --help)
   go run ./server token create --email E --role ROLE [--org CODE] [--label L] [flags]
                                     make the account active if need be, grant it ROLE
@@ -48,10 +51,14 @@ Usage:
   go run ./server token revoke (--email E [--label L] | --token T) [flags]
                                     revoke an account's tokens, one by label, or one token
   go run ./server import ods --practices epraccur.csv --ccgs eccg.csv [--regions eauth.csv]
-        [--list-sizes F] [--stp-lookup F] [--stp-names F] [--payments F] [flags]
+        [--list-sizes F] [--stp-lookup F] [--stp-names F] [--payments F]
+        [--max-close 5%] [--report FILE] [flags]
                                     bring organisations and practices up to date with the
-                                    published files (plain or .gz), by code; print what was
-                                    created, updated, closed and skipped
+                                    published files (plain or .gz), by code; print counts by
+                                    kind, a few examples of what was created, updated, closed
+                                    and skipped (all of them in --report FILE); refuse to close
+                                    more than --max-close of the open practices; exit status 1
+                                    when refused or failed, and then nothing is written
 
 Every flag can also be set with an environment variable DPCMA_<NAME>
 (e.g. DPCMA_DB, DPCMA_ADDR); a flag on the command line wins.
@@ -99,7 +106,9 @@ type settings struct {
 	// token commands
 	email, role, org, label, token string
 	// import ods
-	files odsimport.Files
+	files      odsimport.Files
+	maxClose   float64
+	reportFile string
 }
 
 func parse(cmd string, args []string) (*settings, error) {
@@ -148,9 +157,16 @@ func parse(cmd string, args []string) (*settings, error) {
 		fs.StringVar(&f.CCGs, "ccgs", "", "import ods: NHS Digital's eccg file (required)")
 		fs.StringVar(&f.Regions, "regions", "", "import ods: NHS Digital's eauth file (regions); needed for new regions")
 		fs.StringVar(&f.ListSizes, "list-sizes", "", "import ods: Numbers of Patients Registered at a GP Practice; without it list sizes stay")
-		fs.StringVar(&f.STPLookup, "stp-lookup", "", "import ods: the ONS CCG to STP lookup; without it CCGs keep their STPs")
+		fs.StringVar(&f.STPLookup, "stp-lookup", "", "import ods: an ONS CCG to STP lookup of the files' year (columns CCGyyCDH, STPyyCD, STPyyNM); without it CCGs keep their STPs, and a new CCG takes the STP most of its practices were in")
 		fs.StringVar(&f.STPNames, "stp-names", "", "import ods: the ONS STP footprints (code, name); without it STPs keep their names")
 		fs.StringVar(&f.Payments, "payments", "", "import ods: NHS Payments to General Practice; without it contract type, dispensing, rurality and weighted patients stay")
+		s.maxClose = odsimport.DefaultMaxClose
+		fs.Func("max-close", "import ods: the largest share of open practices the import may close, e.g. 5% or 0.05; more, and it refuses (default 5%)", func(v string) error {
+			share, err := odsimport.ParsePercent(v)
+			s.maxClose = share
+			return err
+		})
+		fs.StringVar(&s.reportFile, "report", "", "import ods: write the whole report (every line, every skipped code) to this file")
 	}
 	// Environment variables give the defaults; explicit flags override them.
 	var envErr error
@@ -205,6 +221,31 @@ func parse(cmd string, args []string) (*settings, error) {
 		return nil, fmt.Errorf("bad --seed %q: use england, small or none", s.seed)
 	}
 	return s, nil
+}
+
+// importODS runs "import ods": the report on stdout (a few examples of
+// each kind) and, with --report, whole in a file, whether the import was
+// applied, refused or failed; an error (exit status 1) when it was not
+// applied, and then nothing was written.
+func importODS(ctx context.Context, db *database.DB, s *settings, stdout io.Writer) error {
+	rep, err := odsimport.Run(ctx, db, s.files, odsimport.Options{MaxClose: s.maxClose})
+	if rep != nil {
+		rep.Write(stdout)
+		if s.reportFile != "" {
+			var b bytes.Buffer
+			rep.WriteAll(&b)
+			if werr := os.WriteFile(s.reportFile, b.Bytes(), 0o644); werr != nil {
+				err = errors.Join(err, fmt.Errorf("writing the report: %w", werr))
+			}
+		}
+	}
+	switch {
+	case errors.Is(err, odsimport.ErrRefused):
+		return fmt.Errorf("import ods refused, nothing written: %s", rep.Refused)
+	case err != nil:
+		return fmt.Errorf("import ods failed, nothing written: %w", err)
+	}
+	return nil
 }
 
 // run runs the command of args, writing its results to stdout.
@@ -273,12 +314,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case "seed":
 		return seedDatabase(ctx, db, s.seed)
 	case "import ods":
-		rep, err := odsimport.Run(ctx, db, s.files)
-		if err != nil {
-			return err
-		}
-		rep.Write(stdout)
-		return nil
+		return importODS(ctx, db, s, stdout)
 	case "token create", "token list", "token revoke":
 		svc, err := accounts.New(db.Client, db.Dialect, mail)
 		if err != nil {

@@ -35,8 +35,8 @@ func (Practice) Fields() []ent.Field {
 			Annotations(entgql.OrderField("LIST_SIZE")),
 		field.String("clinical_system").
 			Default("").
-			Comment("Principal clinical system: EMIS Web, SystmOne, Vision, Evolution or Other.").
-			Annotations(entgql.OrderField("CLINICAL_SYSTEM")),
+			Comment("Principal clinical system: EMIS Web, SystmOne, Vision or Evolution; empty when unknown (GraphQL: null, schema/hierarchy.graphql).").
+			Annotations(entgql.OrderField("CLINICAL_SYSTEM"), entgql.Skip(entgql.SkipType)),
 		field.String("local_office").
 			Default("").
 			Comment("NHS England local office (Qxx)."),

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -98,12 +99,16 @@ func TestLookupsByCode(t *testing.T) {
 	h := refdata.Small()
 	p := h.Practices[0]
 	ccg := findCCG(h, p.CCG)
+	unknown := h.Practices[slices.IndexFunc(h.Practices, func(p refdata.Practice) bool { return p.ClinicalSystem == "" })]
 	forEachBackend(t, func(t *testing.T, e *env) {
 		var got struct {
+			Unknown struct {
+				ClinicalSystem *string
+			}
 			Practice struct {
 				OdsCode, Name, Postcode string
 				ListSize                int
-				ClinicalSystem          string
+				ClinicalSystem          *string
 				CCG                     struct{ OdsCode string } `json:"ccg"`
 				Ancestors               []struct{ OdsCode, Tier string }
 			}
@@ -118,17 +123,21 @@ func TestLookupsByCode(t *testing.T) {
 			}
 			Period struct{ Code, OpensOn, ClosesOn string }
 		}
-		e.query(`query($p: String!, $c: String!) {
+		e.query(`query($p: String!, $c: String!, $u: String!) {
 			practice(odsCode: $p) { odsCode name postcode listSize clinicalSystem ccg { odsCode } ancestors { odsCode tier } }
+			unknown: practice(odsCode: $u) { clinicalSystem }
 			organisation(odsCode: $c) { name tier parent { odsCode } }
 			indicator(code: "PO04") { code title domain category answerType weight target }
 			period(code: "2016-17-H1") { code opensOn closesOn }
-		}`, map[string]any{"p": p.Code, "c": ccg.Code}, &got)
+		}`, map[string]any{"p": p.Code, "c": ccg.Code, "u": unknown.Code}, &got)
 		if got.Practice.Name != p.Name || got.Practice.Postcode != p.Postcode || got.Practice.ListSize != p.ListSize {
 			t.Errorf("practice = %+v, want %+v", got.Practice, p)
 		}
-		if got.Practice.ClinicalSystem == "" {
-			t.Error("practice has no clinical system")
+		if p.ClinicalSystem == "" || got.Practice.ClinicalSystem == nil || *got.Practice.ClinicalSystem != p.ClinicalSystem {
+			t.Errorf("practice %s: clinical system %v, want %q", p.Code, got.Practice.ClinicalSystem, p.ClinicalSystem)
+		}
+		if got.Unknown.ClinicalSystem != nil {
+			t.Errorf("practice %s, whose system is unknown: clinical system %q, want null", unknown.Code, *got.Unknown.ClinicalSystem)
 		}
 		wantAncestors := []string{ccg.Code, p.STP, ccg.Region, "ENG"} // the practice's own STP: a CCG may be split
 		if len(got.Practice.Ancestors) != 4 {

@@ -368,7 +368,7 @@ func TestGenerateAnswersAreValid(t *testing.T) {
 		case numeric != nil && *numeric != *a.Numeric:
 			t.Fatalf("%s: numeric %v, normalised %v", ind.Code, *a.Numeric, *numeric)
 		}
-		if ind.Code == "CS01" && a.Value != ClinicalSystem(1, s.Practices[a.Practice].Code) {
+		if ind.Code == "CS01" && a.Value != ClinicalSystem(1, s.Practices[a.Practice].Code) { // no real systems given
 			t.Fatalf("CS01 answer %q is not the practice's clinical system", a.Value)
 		}
 	}
@@ -748,4 +748,35 @@ func BenchmarkGenerateEngland(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n), "answers/op")
+}
+
+// A practice whose real clinical system is known answers CS01 with it,
+// and lags on patient online as its system does; the others keep the
+// synthetic pick.
+func TestGenerateCS01FollowsTheRealSystem(t *testing.T) {
+	t.Parallel()
+	s := synthetic(600, 20)
+	real := []string{Vision, Evolution, SystmOne, ""}
+	for i := range s.Practices {
+		s.Practices[i].ClinicalSystem = real[i%len(real)]
+	}
+	cs01 := slices.IndexFunc(Catalogue(), func(ind Indicator) bool { return ind.Code == "CS01" })
+	answered := map[int]bool{}
+	for _, a := range collect(t, 1, s) {
+		if a.Indicator != cs01 {
+			continue
+		}
+		p := s.Practices[a.Practice]
+		want := p.ClinicalSystem
+		if want == "" {
+			want = ClinicalSystem(1, p.Code)
+		}
+		if a.Value != want {
+			t.Fatalf("practice %s (real system %q) answers CS01 %q, want %q", p.Code, p.ClinicalSystem, a.Value, want)
+		}
+		answered[a.Practice] = true
+	}
+	if len(answered) < len(s.Practices)*9/10 {
+		t.Errorf("%d of %d practices answered CS01", len(answered), len(s.Practices))
+	}
 }

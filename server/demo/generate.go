@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -17,6 +18,10 @@ type PracticeInput struct {
 	Region string
 	// ListSize is the registered list; 0 when unknown.
 	ListSize int
+	// ClinicalSystem is the practice's real principal clinical system (EMIS
+	// Web, SystmOne, Vision or Evolution); "" when unknown, and then
+	// ClinicalSystem picks one.
+	ClinicalSystem string
 }
 
 // Subjects are the practices and CCGs to answer for.
@@ -51,7 +56,8 @@ type Answer struct {
 
 // ClinicalSystem picks a practice's principal clinical system from the seed
 // and its code: EMIS Web about 55%, SystmOne 35%, Vision 8% and Evolution
-// (Microtest) 2%. It is the practice's CS01 answer.
+// (Microtest) 2%. It is the CS01 answer of a practice whose real system is
+// not known (PracticeInput.ClinicalSystem).
 func ClinicalSystem(seed uint64, practiceCode string) string {
 	return suppliers[supplierOf(seed, practiceCode)]
 }
@@ -513,6 +519,9 @@ func Generate(seed uint64, s Subjects, emit func(Answer) error) error {
 			raw += sizeEffect * min(max(math.Log2(float64(p.ListSize)/medianListSize), -2), 2)
 		}
 		sup := supplierOf(seed, p.Code)
+		if real := slices.Index(suppliers[:], p.ClinicalSystem); real >= 0 {
+			sup = real // the real system, where known, and its lag
+		}
 		states[i] = practiceState{
 			key:        key,
 			propensity: raw / math.Sqrt(practiceVariance),

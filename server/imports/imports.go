@@ -53,7 +53,17 @@ type Summary struct {
 	UnknownPractices int
 	// Periods are the codes of the periods the file answers.
 	Periods []string
+	// Systems is set when the import sets practices' clinical systems
+	// (import suppliers, and import pomi of the latest period).
+	Systems *SystemCounts
 	Took    time.Duration
+}
+
+// SystemCounts counts the practices whose clinical system an import set.
+type SystemCounts struct {
+	Changed, Unchanged int
+	// Kept says why they were left as they are, when they were.
+	Kept string
 }
 
 // Skip is a count of rows (or practices) left out for one reason.
@@ -71,8 +81,15 @@ func (s *Summary) Write(w io.Writer) {
 	}
 	fmt.Fprintf(w, "import %s %s: %s rows read in %s (%s rows/s)\n", s.Command, s.File, thousands(s.Rows),
 		s.Took.Round(time.Millisecond), thousands(int(rate)))
-	fmt.Fprintf(w, "answers for %s: %s created, %s changed, %s unchanged\n", strings.Join(s.Periods, ", "),
-		thousands(s.Created), thousands(s.Changed), thousands(s.Unchanged))
+	if len(s.Periods) > 0 {
+		fmt.Fprintf(w, "answers for %s: %s created, %s changed, %s unchanged\n", strings.Join(s.Periods, ", "),
+			thousands(s.Created), thousands(s.Changed), thousands(s.Unchanged))
+	}
+	if c := s.Systems; c != nil && c.Kept != "" {
+		fmt.Fprintf(w, "clinical systems left as they are: %s\n", c.Kept)
+	} else if c != nil {
+		fmt.Fprintf(w, "clinical systems: %s changed, %s unchanged\n", thousands(c.Changed), thousands(c.Unchanged))
+	}
 	for _, k := range s.Skipped {
 		fmt.Fprintf(w, "skipped: %s %s\n", thousands(k.Count), k.Reason)
 	}

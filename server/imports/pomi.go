@@ -22,6 +22,8 @@ import (
 	"dpcma/server/catalogue"
 	"dpcma/server/database"
 	"dpcma/server/demo"
+	"dpcma/server/ods"
+	"dpcma/server/rollup"
 
 	"entgo.io/ent/dialect"
 )
@@ -52,6 +54,7 @@ const (
 	SkipEmpty           = "empty values"
 	SkipUnreadable      = "unreadable values"
 	SkipNoListSize      = "PO04 answers without a list size in their month"
+	SkipNoSupplier      = "CS01 answers of practices without a known supplier (NK, Informatica alone or none)"
 )
 
 // missing marks a field a month does not hold.
@@ -62,6 +65,19 @@ const missing = -1
 type pomiPractice struct {
 	code   string
 	months [][pomiFieldCount]int64
+	// supplier is the system_supplier of each month ("" when none).
+	supplier []string
+}
+
+// system is the practice's clinical system from its supplier of the
+// latest month that names one (ods.ClinicalSystem); "" when unknown.
+func (pr *pomiPractice) system() string {
+	for m := len(pr.supplier) - 1; m >= 0; m-- {
+		if pr.supplier[m] != "" {
+			return ods.ClinicalSystem(pr.supplier[m])
+		}
+	}
+	return ""
 }
 
 // POMI imports a Patient Online Management Information file (CSV, or a
@@ -71,8 +87,12 @@ type pomiPractice struct {
 // holds its field: PO01-PO03 are yes when the system field is 2
 // (enabled), no when 0 or 1; PO04 is 100 × Total_Pat_Enbld /
 // patient_list_size of the same month, to one decimal and at most 100,
-// and left unanswered without a list size. Rows of other months and of
-// practices not in the hierarchy are skipped and counted.
+// and left unanswered without a list size. CS01 (the principal clinical
+// system), when the catalogue has it, is the system_supplier of the
+// latest month that names one, read by ods.ClinicalSystem; when the
+// period is the latest one, the practices' clinical systems are set to
+// it too. Rows of other months and of practices not in the hierarchy are
+// skipped and counted.
 func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Options) (*Summary, error) {
 	start := time.Now()
 	name := filepath.Base(path)
@@ -113,6 +133,11 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 	if err != nil {
 		return nil, err
 	}
+	cs01, err := ref.catalogue.Indicator("CS01")
+	if err != nil || cs01.Respondent != indicator.RespondentPRACTICE {
+		cs01 = nil // a catalogue without it: the systems alone
+	}
+	var systems []ods.SupplierRow
 
 	p.step(fmt.Sprintf("comparing the answers of %d practices", len(practices)))
 	st, err := newStage(ctx, tx, db.Dialect)
@@ -138,8 +163,27 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 				return nil, fmt.Errorf("staging answers: %w", err)
 			}
 		}
+		system := pr.system()
+		if system == "" {
+			sum.skip(SkipNoSupplier, 1)
+			continue
+		}
+		systems = append(systems, ods.SupplierRow{Code: pr.code, System: system})
+		if cs01 == nil {
+			continue
+		}
+		checked, err := cs01.Check(answercheck.Input{Value: &system}, answercheck.File)
+		if err != nil {
+			return nil, fmt.Errorf("practice %s CS01: %w", pr.code, err)
+		}
+		if err := st.add(&answerRow{Answer: checked, practiceID: practiceID, periodID: period.ID, subject: pr.code + " CS01"}); err != nil {
+			return nil, fmt.Errorf("staging answers: %w", err)
+		}
 	}
 	if err := st.merge(actor, sum, p); err != nil {
+		return nil, err
+	}
+	if err := pomiSystems(ctx, tx, db.Dialect, period.ID, systems, sum); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -148,6 +192,30 @@ func POMI(ctx context.Context, db *database.DB, path, periodCode string, o Optio
 	p.done()
 	sum.Took = time.Since(start)
 	return sum, nil
+}
+
+// pomiSystems sets the practices' clinical systems to the period's when
+// no period ends after it.
+func pomiSystems(ctx context.Context, tx *stdsql.Tx, dialectName string, periodID int, systems []ods.SupplierRow, sum *Summary) error {
+	sum.Systems = &SystemCounts{}
+	var later int
+	if err := tx.QueryRowContext(ctx, database.Rebind(dialectName, `SELECT COUNT(*) FROM assessment_periods
+		WHERE closes_on > (SELECT closes_on FROM assessment_periods WHERE id = ?)`), periodID).Scan(&later); err != nil {
+		return err
+	}
+	if later > 0 {
+		sum.Systems.Kept = fmt.Sprintf("%s is not the latest period", sum.Periods[0])
+		return nil
+	}
+	changed, unchanged, _, err := setSystems(ctx, tx, dialectName, systems)
+	if err != nil {
+		return err
+	}
+	sum.Systems.Changed, sum.Systems.Unchanged = changed, unchanged
+	if changed > 0 {
+		return rollup.BumpRevision(ctx, tx)
+	}
+	return nil
 }
 
 // periodDates gives the dates of a stored period, or of the half-year
@@ -213,6 +281,7 @@ func readPOMI(r io.Reader, p *progress, ref *reference, opens time.Time, months 
 	for i, h := range header {
 		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
 	}
+	supplierCol, hasSupplier := col["system_supplier"]
 	var idx [4]int
 	for i, name := range []string{"report_period_end", "practice_code", "field", "value"} {
 		c, ok := col[name]
@@ -260,13 +329,18 @@ func readPOMI(r io.Reader, p *progress, ref *reference, opens time.Time, months 
 				unknown[strings.Clone(code)] = true
 				continue
 			}
-			pr = &pomiPractice{code: strings.Clone(code), months: make([][pomiFieldCount]int64, months)}
+			pr = &pomiPractice{code: strings.Clone(code), months: make([][pomiFieldCount]int64, months), supplier: make([]string, months)}
 			for i := range pr.months {
 				for j := range pr.months[i] {
 					pr.months[i][j] = missing
 				}
 			}
 			byCode[pr.code] = pr
+		}
+		if hasSupplier && supplierCol < len(rec) {
+			if v := strings.TrimSpace(rec[supplierCol]); v != "" && v != pr.supplier[m] {
+				pr.supplier[m] = strings.Clone(v)
+			}
 		}
 		slot, used := pomiFields[rec[idx[2]]]
 		if !used {

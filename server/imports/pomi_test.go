@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"dpcma/server/access"
+	"dpcma/server/catalogue"
 	"dpcma/server/database"
 	"dpcma/server/dbtest"
 	"dpcma/server/imports"
@@ -86,8 +88,9 @@ func TestPOMIExtract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// 26 practices known, L84075 answers nothing: 25 × 4 answers.
-		if sum.Rows != 2158 || sum.Created != 100 || sum.Changed != 0 || sum.Unchanged != 0 {
+		// 26 practices known, L84075 answers nothing: 25 × 4 answers, and
+		// the 26 CS01 answers of their suppliers.
+		if sum.Rows != 2158 || sum.Created != 126 || sum.Changed != 0 || sum.Unchanged != 0 {
 			t.Errorf("summary: %+v", sum)
 		}
 		// Three unknown practices with 78 rows each (13 fields, 6 months);
@@ -114,8 +117,8 @@ func TestPOMIExtract(t *testing.T) {
 			}
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM audit_events WHERE source = 'IMPORT' AND action = 'answer.set'
-			AND actor = 'import:pomi pomi_extract.zip' AND old_value IS NULL AND new_value IS NOT NULL AND response_id IS NOT NULL`); n != 100 {
-			t.Errorf("%d audit events of the import, want 100", n)
+			AND actor = 'import:pomi pomi_extract.zip' AND old_value IS NULL AND new_value IS NOT NULL AND response_id IS NOT NULL`); n != 126 {
+			t.Errorf("%d audit events of the import, want 126", n)
 		}
 		if st := query(t, db, "SELECT status, opens_on, closes_on FROM assessment_periods WHERE code = '2018-19-H1'")[0]; st[0] != "CLOSED" ||
 			st[1][:10] != "2018-04-01" || st[2][:10] != "2018-09-30" {
@@ -132,7 +135,7 @@ func TestPOMIExtract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum.Created != 0 || sum.Changed != 0 || sum.Unchanged != 100 {
+		if sum.Created != 0 || sum.Changed != 0 || sum.Unchanged != 126 {
 			t.Errorf("second import: %+v", sum)
 		}
 		if n := count(t, db, "SELECT COUNT(*) FROM audit_events"); n != events || revision(t, db) != rev {
@@ -149,7 +152,7 @@ func TestPOMIExtract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum.Changed != 1 || sum.Unchanged != 99 {
+		if sum.Changed != 1 || sum.Unchanged != 125 {
 			t.Errorf("after a change: %+v", sum)
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM audit_events WHERE subject = 'A83001 PO01' AND old_value = 'no' AND new_value = 'yes'
@@ -189,8 +192,69 @@ func TestPOMIUnknownPractices(t *testing.T) {
 			t.Fatal(err)
 		}
 		// B84017 has 39 rows, C86014 26, A82060 65; the other 11 have 78.
-		if sum.UnknownPractices != 14 || sum.SkippedFor(imports.SkipUnknownPractice) != 11*78+39+26+65 || sum.Created != 60 {
+		// 15 × 4 answers and 15 CS01 answers.
+		if sum.UnknownPractices != 14 || sum.SkippedFor(imports.SkipUnknownPractice) != 11*78+39+26+65 || sum.Created != 75 {
 			t.Errorf("summary: %+v", sum)
+		}
+	})
+}
+
+// CS01 is the supplier of the latest month that names one, as the
+// clinical system; the practices' clinical systems follow it while the
+// period is the latest, and stay when a later period exists.
+func TestPOMIClinicalSystems(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.Small)
+		addPractices(t, db)
+		ctx := context.Background()
+		// A83001 is on TPP throughout, C86014 on EMIS in April and TPP in
+		// May, M89028 on VISION until August and EMIS in September.
+		want := map[string]string{"A83001": "SystmOne", "C86014": "SystmOne", "M89028": "EMIS Web", "F82003": "Vision", "A82060": "EMIS Web"}
+		if _, err := db.SQL.Exec("UPDATE practices SET clinical_system = ''"); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := imports.POMI(ctx, db, "testdata/pomi_extract.csv", "2018-19-H1", imports.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Systems == nil || sum.Systems.Kept != "" || sum.Systems.Changed != 26 || sum.Systems.Unchanged != 0 {
+			t.Errorf("systems %+v", sum.Systems)
+		}
+		systems, cs01 := map[string]string{}, map[string]string{}
+		for _, r := range query(t, db, "SELECT ods_code, clinical_system FROM practices") {
+			systems[r[0]] = r[1]
+		}
+		for _, r := range query(t, db, `SELECT p.ods_code, r.value FROM responses r JOIN practices p ON p.id = r.practice_id
+			JOIN indicators i ON i.id = r.indicator_id JOIN assessment_periods pe ON pe.id = r.period_id
+			WHERE pe.code = '2018-19-H1' AND i.code = 'CS01'`) {
+			cs01[r[0]] = r[1]
+		}
+		for code, w := range want {
+			if systems[code] != w || cs01[code] != w {
+				t.Errorf("%s: clinical system %q, CS01 %q, want %q", code, systems[code], cs01[code], w)
+			}
+		}
+		if len(cs01) != 26 || systems["F82004"] != "" {
+			t.Errorf("%d CS01 answers; F82004, not in the file: %q", len(cs01), systems["F82004"])
+		}
+		dbtest.AssertMatchesRebuild(t, db)
+
+		// A later period exists: the answers are the file's, the systems stay.
+		if _, err := catalogue.EnsurePeriod(ctx, db, access.System("test"), "2018-19-H2"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SQL.Exec("UPDATE practices SET clinical_system = 'Vision' WHERE ods_code = 'A83001'"); err != nil {
+			t.Fatal(err)
+		}
+		sum, err = imports.POMI(ctx, db, "testdata/pomi_extract.csv", "2018-19-H1", imports.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Systems == nil || sum.Systems.Kept != "2018-19-H1 is not the latest period" || sum.Unchanged != 126 {
+			t.Errorf("summary %+v, systems %+v", sum, sum.Systems)
+		}
+		if got := query(t, db, "SELECT clinical_system FROM practices WHERE ods_code = 'A83001'")[0][0]; got != "Vision" {
+			t.Errorf("A83001's system became %q in an earlier period's import", got)
 		}
 	})
 }

@@ -1,8 +1,9 @@
 // Package ods reads NHS Digital Organisation Data Service extracts as they
 // are published: headerless, fully quoted, 27-column CSV with CRLF line
 // ends (epraccur, eccg, eauth), the list-size file, the ONS CCG-to-STP
-// lookup and NHS Payments to General Practice. Every reader keeps what it can use and reports, by reason, what
-// it skipped.
+// lookup, NHS Payments to General Practice and the POMI supplier
+// snapshot. Every reader keeps what it can use and reports, by reason,
+// what it skipped.
 package ods
 
 import (
@@ -277,32 +278,46 @@ func ParseSTPFootprints(r io.Reader) ([]STP, *Report, error) {
 	return out, rep, err
 }
 
-// ParseSTPLookup reads the ONS CCG-to-STP lookup (CCG16CD, CCG16CDH,
-// CCG16NM, STP17CD, STP17NM) into CCG ODS code → its STPs, in file order.
-// A CCG split between footprints (01H Cumbria in 2017) has more than one.
+// ParseSTPLookup reads an ONS CCG-to-STP lookup of any year, whose
+// columns follow the published pattern: CCGyyCDH (the CCG's ODS code),
+// STPyyCD and STPyyNM (the STP's ONS code and name), e.g. CCG16CDH,
+// STP17CD, STP17NM (2017) or CCG18CDH, STP18CD, STP18NM (2018), beside
+// others; into CCG ODS code → its STPs, in file order. A CCG split
+// between footprints (01H Cumbria in 2017) has more than one.
 func ParseSTPLookup(r io.Reader) (map[string][]STP, *Report, error) {
 	rep := newReport("CCG to STP lookup")
 	out := map[string][]STP{}
-	cols := map[string]int{}
+	var ccgCol, codeCol, nameCol = -1, -1, -1
 	err := records(r, func(line int, rec []string) error {
-		if len(cols) == 0 {
+		if ccgCol < 0 {
 			for i, h := range rec {
-				cols[strings.ToUpper(strings.TrimSpace(h))] = i
+				h = strings.ToUpper(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+				switch {
+				case lookupColumn(h, "CCG", "CDH") && ccgCol < 0:
+					ccgCol = i
+				case lookupColumn(h, "STP", "CD") && codeCol < 0:
+					codeCol = i
+				case lookupColumn(h, "STP", "NM") && nameCol < 0:
+					nameCol = i
+				}
 			}
-			for _, need := range []string{"CCG16CDH", "STP17CD", "STP17NM"} {
-				if _, ok := cols[need]; !ok {
-					return fmt.Errorf("line %d: the header has no %s column", line, need)
+			for _, need := range []struct {
+				col  int
+				name string
+			}{{ccgCol, "CCGyyCDH"}, {codeCol, "STPyyCD"}, {nameCol, "STPyyNM"}} {
+				if need.col < 0 {
+					return fmt.Errorf("line %d: the header has no %s column (an ONS CCG to STP lookup has CCGyyCDH, STPyyCD and STPyyNM, yy its year)", line, need.name)
 				}
 			}
 			return nil
 		}
-		get := func(name string) string {
-			if i := cols[name]; i < len(rec) {
+		get := func(i int) string {
+			if i < len(rec) {
 				return strings.TrimSpace(rec[i])
 			}
 			return ""
 		}
-		ccg, stp := get("CCG16CDH"), STP{Code: get("STP17CD"), Name: get("STP17NM")}
+		ccg, stp := get(ccgCol), STP{Code: get(codeCol), Name: get(nameCol)}
 		switch {
 		case ccg == "" || stp.Code == "":
 			rep.skip("no CCG or STP code")
@@ -315,6 +330,16 @@ func ParseSTPLookup(r io.Reader) (map[string][]STP, *Report, error) {
 		return nil
 	})
 	return out, rep, err
+}
+
+// lookupColumn reports whether h is prefix, two digits and suffix:
+// CCG18CDH, STP17CD.
+func lookupColumn(h, prefix, suffix string) bool {
+	if len(h) != len(prefix)+2+len(suffix) || !strings.HasPrefix(h, prefix) || !strings.HasSuffix(h, suffix) {
+		return false
+	}
+	y := h[len(prefix) : len(prefix)+2]
+	return y[0] >= '0' && y[0] <= '9' && y[1] >= '0' && y[1] <= '9'
 }
 
 // PaymentRow is what dpcma takes from NHS Payments to General Practice:

@@ -73,6 +73,21 @@ func TestParseSTPLookup(t *testing.T) {
 	}
 }
 
+// Any year's lookup whose columns follow the published pattern.
+func TestParseSTPLookupOfAnyYear(t *testing.T) {
+	in := "FID,CCG18CD,CCG18CDH,CCG18NM,STP18CD,STP18NM\r\n1,E38000220,15E,NHS Birmingham and Solihull CCG,E54000017,Birmingham and Solihull\r\n"
+	got, rep, err := ParseSTPLookup(strings.NewReader(in))
+	if err != nil || len(got) != 1 || len(got["15E"]) != 1 || got["15E"][0] != (STP{Code: "E54000017", Name: "Birmingham and Solihull"}) || rep.Kept != 1 {
+		t.Errorf("2018 lookup: %v, %v", got, err)
+	}
+	for _, header := range []string{"CCG18CD,CCG18NM,STP18CD,STP18NM", "CCG18CDH,STP18CD,STPNAME", "CCG18CDH,STP2018CD,STP18NM"} {
+		_, _, err := ParseSTPLookup(strings.NewReader(header + "\nE38000220,15E,x,y\n"))
+		if err == nil || !strings.Contains(err.Error(), "CCGyyCDH, STPyyCD and STPyyNM") {
+			t.Errorf("header %s: %v", header, err)
+		}
+	}
+}
+
 func TestParsePayments(t *testing.T) {
 	in := "PracticeCode,CCGCode,PracticeName,ContractType,DispensingPractice,PracticeRurality,QuarterUsedForPatientData,NumberofWeightedPatientsLastKnownFigure,Total_\xa3\r\n" +
 		"A1,00C,Caf\xe9 Surgery,APMS,Yes,Rural,Q4,1234.5,1\r\n" +

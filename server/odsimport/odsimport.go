@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"sort"
 	"strings"
@@ -29,40 +28,32 @@ import (
 // Files names the published files; only Practices and CCGs are required.
 type Files = refdata.Paths
 
-// Report is what an import did, one line per organisation or practice.
-type Report struct {
-	Created, Updated, Closed, Skipped []string
-	// Files are the parsers' summaries.
-	Files []string
+// DefaultMaxClose is the share of open practices an import may close
+// unless told otherwise (Options.MaxClose).
+const DefaultMaxClose = 0.05
+
+// Options tune an import.
+type Options struct {
+	// MaxClose is the largest share of the open practices the import may
+	// close (0.05: 5%); more, and it refuses and writes nothing. Zero is
+	// DefaultMaxClose; 1 lets it close them all.
+	MaxClose float64
 }
 
-// Changed reports whether the import changed anything.
-func (r *Report) Changed() bool { return len(r.Created)+len(r.Updated)+len(r.Closed) > 0 }
-
-// Summary is the report's counts on one line.
-func (r *Report) Summary() string {
-	return fmt.Sprintf("created %d, updated %d, closed %d, skipped %d", len(r.Created), len(r.Updated), len(r.Closed), len(r.Skipped))
-}
-
-// Write prints the report.
-func (r *Report) Write(w io.Writer) {
-	for _, f := range r.Files {
-		fmt.Fprintln(w, f)
-	}
-	for _, part := range []struct {
-		verb  string
-		lines []string
-	}{{"created", r.Created}, {"updated", r.Updated}, {"closed", r.Closed}, {"skipped", r.Skipped}} {
-		for _, l := range part.lines {
-			fmt.Fprintf(w, "%s %s\n", part.verb, l)
-		}
-	}
-	fmt.Fprintln(w, r.Summary())
-}
+// ErrRefused is the error of an import that would have closed more than
+// Options.MaxClose of the open practices; Report.Refused says why.
+var ErrRefused = errors.New("import refused")
 
 // Run imports the files into db in one transaction and reports what it did.
-// Importing the same files again changes nothing.
-func Run(ctx context.Context, db *database.DB, paths Files) (*Report, error) {
+// Importing the same files again changes nothing. An import that fails or
+// is refused writes nothing and returns its report so far with the error.
+func Run(ctx context.Context, db *database.DB, paths Files, opts Options) (*Report, error) {
+	if opts.MaxClose == 0 {
+		opts.MaxClose = DefaultMaxClose
+	}
+	// Clinical systems are not the ODS files' to give: import suppliers
+	// and import pomi set them.
+	paths.Suppliers = ""
 	src, files, err := paths.Open()
 	if err != nil {
 		return nil, err
@@ -88,14 +79,30 @@ func Run(ctx context.Context, db *database.DB, paths Files) (*Report, error) {
 	}
 	rep := &Report{}
 	for _, r := range d.Reports {
-		rep.Files = append(rep.Files, r.String())
+		rep.Files = append(rep.Files, fmt.Sprintf("%s: kept %s rows", r.File, thousands(r.Kept)))
+		rep.fileSkips(r)
+	}
+	for _, in := range d.Inferred {
+		rep.Inferred = append(rep.Inferred, in.String())
 	}
 	im := &importer{ctx: ctx, client: client, cur: cur, rep: rep}
 	if err := im.organisations(next); err != nil {
-		return nil, err
+		return rep, err
+	}
+	open := 0
+	for _, p := range cur.practices {
+		if p.Status == practice.StatusACTIVE {
+			open++
+		}
 	}
 	if err := im.practices(next, d); err != nil {
-		return nil, err
+		return rep, err
+	}
+	if closing := rep.Counts.PracticesClosed; closing > 0 && float64(closing) > opts.MaxClose*float64(open) {
+		rep.Refused = fmt.Sprintf("it would close %d of the %d open practices (%.1f%%), more than --max-close %s allows; "+
+			"check the files (a missing CCG's STP, a truncated file?), or pass a larger --max-close if the closures are real",
+			closing, open, 100*float64(closing)/float64(open), Percent(opts.MaxClose))
+		return rep, ErrRefused // rolled back: nothing written
 	}
 	if !rep.Changed() {
 		return rep, nil // nothing to commit: no rebuild, no audit event
@@ -179,7 +186,7 @@ func load(ctx context.Context, client *ent.Client) (*current, error) {
 // practiceOf reads a practice row as refdata has it.
 func practiceOf(p *ent.Practice, code map[int]string) refdata.Practice {
 	r := refdata.Practice{Code: p.OdsCode, Name: p.Name, Postcode: p.Postcode, CCG: code[p.CcgID], LocalOffice: p.LocalOffice,
-		ListSize: p.ListSize, Dispensing: p.Dispensing, WeightedPatients: p.WeightedPatients}
+		ListSize: p.ListSize, Dispensing: p.Dispensing, WeightedPatients: p.WeightedPatients, ClinicalSystem: p.ClinicalSystem}
 	if p.StpID != nil {
 		r.STP = code[*p.StpID]
 	}
@@ -242,6 +249,7 @@ func (im *importer) organisations(next *refdata.Hierarchy) error {
 			}
 			im.cur.orgs[o.code] = row
 			im.rep.Created = append(im.rep.Created, fmt.Sprintf("%s %s %s", strings.ToLower(string(o.tier)), o.code, o.name))
+			im.rep.Counts.OrgsCreated++
 			im.rescore = true
 			continue
 		}
@@ -266,6 +274,11 @@ func (im *importer) organisations(next *refdata.Hierarchy) error {
 		if len(what) == 0 {
 			continue
 		}
+		if !reflect.DeepEqual(old.ParentID, parentID) {
+			im.rep.Counts.OrgsMoved++
+		} else {
+			im.rep.Counts.OrgsUpdated++
+		}
 		row, err := u.Save(im.ctx)
 		if err != nil {
 			return fmt.Errorf("updating %s: %w", o.code, err)
@@ -278,6 +291,8 @@ func (im *importer) organisations(next *refdata.Hierarchy) error {
 	})
 	for _, code := range left {
 		im.rep.Skipped = append(im.rep.Skipped, fmt.Sprintf("CCG %s: not an open CCG in the files; left as it is", code))
+		im.rep.skip("", SkipCCGAbsent, code)
+		im.rep.Counts.OrgsAbsent++
 	}
 	return nil
 }
@@ -336,6 +351,7 @@ func (im *importer) newPractice(p refdata.Practice, region string) *ent.Practice
 		SetLocalOffice(p.LocalOffice).SetCcgID(im.orgID(p.CCG)).SetStpID(im.orgID(p.STP)).SetRegionID(im.orgID(region))
 	seed.SetAttributes(c.Mutation(), p)
 	im.rescore = true
+	im.rep.Counts.PracticesCreated++
 	im.rep.Created = append(im.rep.Created, fmt.Sprintf("practice %s %s (CCG %s)", p.Code, p.Name, p.CCG))
 	return c
 }
@@ -345,10 +361,11 @@ func (im *importer) newPractice(p refdata.Practice, region string) *ent.Practice
 func (im *importer) updatePractice(old *ent.Practice, was, p refdata.Practice, region string) error {
 	var what []string
 	u := old.Update()
+	reopened, moved := false, false
 	if old.Status == practice.StatusCLOSED {
 		u.SetStatus(practice.StatusACTIVE)
 		what = append(what, "reopened")
-		im.rescore = true
+		im.rescore, reopened = true, true
 	}
 	if was.Name != p.Name {
 		u.SetName(p.Name)
@@ -357,7 +374,7 @@ func (im *importer) updatePractice(old *ent.Practice, was, p refdata.Practice, r
 	if was.CCG != p.CCG || was.STP != p.STP || old.RegionID != im.orgID(region) {
 		u.SetCcgID(im.orgID(p.CCG)).SetStpID(im.orgID(p.STP)).SetRegionID(im.orgID(region))
 		what = append(what, fmt.Sprintf("moved from CCG %s (STP %s) to CCG %s (STP %s)", was.CCG, was.STP, p.CCG, p.STP))
-		im.rescore = true
+		im.rescore, moved = true, true
 	}
 	if was.Postcode != p.Postcode || was.LocalOffice != p.LocalOffice {
 		u.SetPostcode(p.Postcode).SetLocalOffice(p.LocalOffice)
@@ -373,8 +390,17 @@ func (im *importer) updatePractice(old *ent.Practice, was, p refdata.Practice, r
 		seed.SetAttributes(u.Mutation(), p)
 		what = append(what, "contract type, dispensing, rurality or weighted patients")
 	}
-	if len(what) == 0 {
+	c := &im.rep.Counts
+	switch {
+	case len(what) == 0:
+		c.PracticesUnchanged++
 		return nil
+	case reopened:
+		c.PracticesReopened++
+	case moved:
+		c.PracticesMoved++
+	default:
+		c.PracticesUpdated++
 	}
 	if err := u.Exec(im.ctx); err != nil {
 		return fmt.Errorf("updating practice %s: %w", p.Code, err)
@@ -422,6 +448,7 @@ func (im *importer) closePractices(inFile map[string]bool, why map[string]string
 			return fmt.Errorf("closing practice %s: %w", c, err)
 		}
 		im.rescore = true
+		im.rep.Counts.PracticesClosed++
 		reason := why[c]
 		if reason == "" {
 			reason = "not in the practices file"
@@ -438,6 +465,7 @@ func (im *importer) skipPractices(d *refdata.Derivation) {
 	for c, reason := range d.Skipped {
 		if _, known := im.cur.practices[c]; !known {
 			skipped = append(skipped, fmt.Sprintf("%s: %s", c, reason))
+			im.rep.skip("", reason, c)
 		}
 	}
 	sort.Strings(skipped)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"dpcma/server/database"
 	"dpcma/server/dbtest"
+	"dpcma/server/imports"
 	"dpcma/server/ods"
 	"dpcma/server/odsimport"
 	"dpcma/server/refdata"
@@ -62,7 +64,7 @@ func hierarchy(t *testing.T, db *database.DB) *refdata.Hierarchy {
 	}
 	rows.Close()
 	rows, err = db.SQL.Query(`SELECT p.ods_code, p.name, p.postcode, c.ods_code, s.ods_code, p.local_office, p.list_size,
-			p.contract_type, p.dispensing, p.rurality, p.weighted_patients
+			p.contract_type, p.dispensing, p.rurality, p.weighted_patients, p.clinical_system
 		FROM practices p JOIN organisations c ON c.id = p.ccg_id JOIN organisations s ON s.id = p.stp_id WHERE p.status = 'ACTIVE'`)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +76,7 @@ func hierarchy(t *testing.T, db *database.DB) *refdata.Hierarchy {
 			contract, rurality *string
 		)
 		if err := rows.Scan(&p.Code, &p.Name, &p.Postcode, &p.CCG, &p.STP, &p.LocalOffice, &p.ListSize, &contract, &p.Dispensing,
-			&rurality, &p.WeightedPatients); err != nil {
+			&rurality, &p.WeightedPatients, &p.ClinicalSystem); err != nil {
 			t.Fatal(err)
 		}
 		if contract != nil {
@@ -92,18 +94,26 @@ func hierarchy(t *testing.T, db *database.DB) *refdata.Hierarchy {
 	return h
 }
 
-// The published files imported into an empty database give exactly the
-// hierarchy the seed loads; importing them again changes nothing.
+// The published files imported into an empty database, with the supplier
+// snapshot, give exactly the hierarchy the seed loads; importing them
+// again changes nothing.
 func TestImportIntoAnEmptyDatabaseGivesTheSeededHierarchy(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, backend string) {
 		db := dbtest.Open(t, backend, seed.None)
 		ctx := context.Background()
-		rep, err := odsimport.Run(ctx, db, allFiles())
+		rep, err := odsimport.Run(ctx, db, allFiles(), odsimport.Options{MaxClose: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(rep.Created) != 1+4+44+209+7756 || len(rep.Updated)+len(rep.Closed)+len(rep.Skipped) != 0 {
 			t.Errorf("first import: %s", rep.Summary())
+		}
+		// The ODS files name no clinical system; the supplier snapshot does.
+		if n := count(t, db, "SELECT COUNT(*) FROM practices WHERE clinical_system <> ''"); n != 0 {
+			t.Errorf("%d practices have a clinical system from the ODS files", n)
+		}
+		if _, err := imports.Suppliers(ctx, db, testdata+"pomi_suppliers_2016-12.json.gz", imports.Options{}); err != nil {
+			t.Fatal(err)
 		}
 		want, err := refdata.England()
 		if err != nil {
@@ -123,7 +133,7 @@ func TestImportIntoAnEmptyDatabaseGivesTheSeededHierarchy(t *testing.T) {
 		}
 		events := count(t, db, "SELECT COUNT(*) FROM audit_events WHERE source = 'IMPORT' AND action = 'ods.imported'")
 		revision := count(t, db, "SELECT revision FROM data_revisions")
-		rep, err = odsimport.Run(ctx, db, allFiles())
+		rep, err = odsimport.Run(ctx, db, allFiles(), odsimport.Options{MaxClose: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,6 +150,13 @@ func TestImportIntoAnEmptyDatabaseGivesTheSeededHierarchy(t *testing.T) {
 // practices and CCGs, as published (quoted, CRLF), after edit has changed
 // the practice rows (by code; nil drops a row).
 func writeFiles(t *testing.T, dir string, edit func(code string, rec []string) []string) odsimport.Files {
+	t.Helper()
+	return writeRelease(t, dir, edit, nil)
+}
+
+// writeRelease is writeFiles with the CCG rows edited too (by code; nil
+// drops a row, and edit("", nil) adds one).
+func writeRelease(t *testing.T, dir string, edit, editCCG func(code string, rec []string) []string) odsimport.Files {
 	t.Helper()
 	small := refdata.Small()
 	keep := map[string]bool{}
@@ -182,7 +199,7 @@ func writeFiles(t *testing.T, dir string, edit func(code string, rec []string) [
 		}
 		return path
 	}
-	return odsimport.Files{Practices: filter("epraccur_2016-02.csv", edit), CCGs: filter("eccg_2016-02.csv", nil)}
+	return odsimport.Files{Practices: filter("epraccur_2016-02.csv", edit), CCGs: filter("eccg_2016-02.csv", editCCG)}
 }
 
 // A practice closed, one left the files, one moved CCG, one renamed and
@@ -191,7 +208,7 @@ func TestImportFollowsChanges(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, backend string) {
 		db := dbtest.Open(t, backend, seed.Small)
 		ctx := context.Background()
-		rep, err := odsimport.Run(ctx, db, writeFiles(t, t.TempDir(), nil))
+		rep, err := odsimport.Run(ctx, db, writeFiles(t, t.TempDir(), nil), odsimport.Options{MaxClose: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,9 +241,35 @@ func TestImportFollowsChanges(t *testing.T) {
 			return rec
 		})
 		answersBefore := count(t, db, "SELECT COUNT(*) FROM responses")
-		rep, err = odsimport.Run(ctx, db, files)
+
+		// Two closures of 20 open practices are 10%: refused by default
+		// (5%), with nothing written.
+		state := func() string {
+			return fmt.Sprint(count(t, db, "SELECT COUNT(*) FROM practices"), count(t, db, "SELECT COUNT(*) FROM practices WHERE status = 'CLOSED'"),
+				count(t, db, "SELECT COUNT(*) FROM practices p JOIN organisations c ON c.id = p.ccg_id WHERE c.ods_code = '00D'"),
+				count(t, db, "SELECT COUNT(*) FROM audit_events"), count(t, db, "SELECT MAX(revision) FROM data_revisions"),
+				count(t, db, "SELECT COALESCE(SUM(id), 0) FROM org_rollups"))
+		}
+		before := state()
+		rep, err = odsimport.Run(ctx, db, files, odsimport.Options{})
+		if !errors.Is(err, odsimport.ErrRefused) || rep == nil || !strings.Contains(rep.Refused, "close 2 of the 20 open practices (10.0%), more than --max-close 5%") {
+			t.Fatalf("closing 10%% with the default --max-close: %v, %+v", err, rep)
+		}
+		if after := state(); after != before {
+			t.Errorf("a refused import wrote something: %s, then %s", before, after)
+		}
+		var refused bytes.Buffer
+		rep.Write(&refused)
+		if !strings.Contains(refused.String(), "refused, nothing written: ") || strings.Contains(refused.String(), "created 1, updated 2") {
+			t.Errorf("the refused import's report:\n%s", refused.String())
+		}
+
+		rep, err = odsimport.Run(ctx, db, files, odsimport.Options{MaxClose: 0.1})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if want := (odsimport.Counts{PracticesCreated: 1, PracticesMoved: 1, PracticesClosed: 2, PracticesUpdated: 1, PracticesUnchanged: 16}); rep.Counts != want {
+			t.Errorf("counts %+v, want %+v", rep.Counts, want)
 		}
 		var out bytes.Buffer
 		rep.Write(&out)
@@ -238,6 +281,8 @@ func TestImportFollowsChanges(t *testing.T) {
 			"closed practice " + closedRow, "not active (status C)",
 			"closed practice " + gone, "not in the practices file",
 			"created 1, updated 2, closed 2",
+			"practices: 1 created, 1 moved, 2 closed, 0 reopened, 1 updated, 16 unchanged",
+			"organisations: 0 created, 0 moved, 0 updated, 0 CCGs absent",
 		} {
 			if !strings.Contains(text, want) {
 				t.Errorf("the report has no %q:\n%s", want, text)
@@ -269,7 +314,7 @@ func TestImportFollowsChanges(t *testing.T) {
 		if count(t, db, "SELECT COUNT(*) FROM audit_events WHERE source = 'IMPORT' AND new_value LIKE 'created 1, updated 2, closed 2%'") != 1 {
 			t.Error("no audit event for the import")
 		}
-		rep, err = odsimport.Run(ctx, db, files)
+		rep, err = odsimport.Run(ctx, db, files, odsimport.Options{MaxClose: 1})
 		if err != nil || rep.Changed() {
 			t.Errorf("importing the same files again: %v %v", rep.Summary(), err)
 		}
@@ -298,7 +343,7 @@ func TestImportFollowsChanges(t *testing.T) {
 				return nil
 			}
 			return rec
-		}))
+		}), odsimport.Options{MaxClose: 1})
 		if err != nil || len(rep.Updated) != 1 || len(rep.Created)+len(rep.Closed) != 0 {
 			t.Fatalf("a rename: %v %v %v", rep.Summary(), rep.Updated, err)
 		}
@@ -310,4 +355,76 @@ func TestImportFollowsChanges(t *testing.T) {
 		}
 		dbtest.AssertMatchesRebuild(t, db)
 	})
+}
+
+// A practice back in the files reopens, and the counts say so.
+func TestImportReopens(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.Small)
+		ctx := context.Background()
+		closing := refdata.Small().Practices[0].Code
+		_, err := odsimport.Run(ctx, db, writeFiles(t, t.TempDir(), func(code string, rec []string) []string {
+			if code == closing {
+				rec[12] = "C"
+			}
+			return rec
+		}), odsimport.Options{MaxClose: 0.05})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := odsimport.Run(ctx, db, writeFiles(t, t.TempDir(), nil), odsimport.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (odsimport.Counts{PracticesReopened: 1, PracticesUnchanged: 19}); rep.Counts != want {
+			t.Errorf("counts %+v, want %+v", rep.Counts, want)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM practices WHERE status = 'CLOSED'"); n != 0 {
+			t.Errorf("%d closed practices after the reopening", n)
+		}
+	})
+}
+
+// On the terminal a few examples of each kind and reason; in the whole
+// report every line and every code.
+func TestImportReportShowsExamplesAndAll(t *testing.T) {
+	db := dbtest.Open(t, dbtest.SQLite, seed.None)
+	rep, err := odsimport.Run(context.Background(), db, allFiles(), odsimport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var short, all bytes.Buffer
+	rep.Write(&short)
+	rep.WriteAll(&all)
+	const reason = "not a GP practice (setting 0)"
+	if n := rep.SkippedFor(reason); n != 1478 {
+		t.Errorf("%d rows skipped as %s, want 1,478", n, reason)
+	}
+	line := func(text, prefix string) string {
+		for _, l := range strings.Split(text, "\n") {
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		}
+		t.Fatalf("no line %q in:\n%s", prefix, text)
+		return ""
+	}
+	shortLine, allLine := line(short.String(), "skipped epraccur: 1,478 "+reason), line(all.String(), "skipped epraccur: 1,478 "+reason)
+	if codes := strings.Split(strings.SplitN(shortLine, ": ", 3)[2], ", "); len(codes) != odsimport.TerminalExamples || !strings.HasSuffix(shortLine, " and 1,475 more") {
+		t.Errorf("terminal: %q", shortLine)
+	}
+	if codes := strings.Split(strings.SplitN(allLine, ": ", 3)[2], ", "); len(codes) != 1478 {
+		t.Errorf("report: %d codes of %s", len(codes), reason)
+	}
+	if n := strings.Count(short.String(), "\n"); n > 60 {
+		t.Errorf("%d lines on the terminal:\n%s", n, short.String())
+	}
+	if !strings.Contains(short.String(), "created … and 8,011 more (--report FILE lists them all)") ||
+		strings.Count(all.String(), "\ncreated ") != 8014+1 { // and the summary line
+		t.Errorf("created lines: %d in the report; terminal\n%s", strings.Count(all.String(), "\ncreated "), short.String())
+	}
+	if !strings.Contains(short.String(), "practices: 7,756 created, 0 moved, 0 closed, 0 reopened, 0 updated, 0 unchanged") ||
+		!strings.Contains(short.String(), "organisations: 258 created, 0 moved, 0 updated, 0 CCGs absent") {
+		t.Errorf("counts:\n%s", short.String())
+	}
 }

@@ -3,6 +3,7 @@ package refdata
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -21,6 +22,7 @@ type Sources struct {
 	STPLookup io.Reader // ONS CCG to STP lookup
 	STPNames  io.Reader // ONS STP footprints (code, name)
 	Payments  io.Reader // NHS Payments to General Practice
+	Suppliers io.Reader // POMI principal supplier snapshot (JSON)
 }
 
 // Derivation is what Derive found beside the hierarchy.
@@ -32,6 +34,56 @@ type Derivation struct {
 	Skipped map[string]string
 	// MedianListSizes counts practices given their CCG's median list size.
 	MedianListSizes int
+	// Inferred are the CCGs whose STP was taken from where their practices
+	// were before, the lookup not listing them (or not given).
+	Inferred []Inference
+}
+
+// Inference is a CCG's STP taken from where most of its practices were.
+type Inference struct {
+	CCG, STP string
+	// From counts the CCG's practices known before by the STP they were
+	// in; Of is their total.
+	From map[string]int
+	Of   int
+}
+
+// String reads "15E: STP E54000017, where 168 of its 175 practices were
+// (7 in E54000016)".
+func (in Inference) String() string {
+	var others []string
+	for _, s := range slices.Sorted(maps.Keys(in.From)) {
+		if s != in.STP {
+			others = append(others, fmt.Sprintf("%d in %s", in.From[s], s))
+		}
+	}
+	out := fmt.Sprintf("%s: STP %s, where %d of its %d practices known before were", in.CCG, in.STP, in.From[in.STP], in.Of)
+	if len(others) > 0 {
+		out += " (" + strings.Join(others, ", ") + ")"
+	}
+	return out
+}
+
+// MissingSTPError names the CCGs that have no STP: neither the lookup
+// nor their practices' past gives one.
+type MissingSTPError struct {
+	CCGs []string // "15E NHS Birmingham and Solihull CCG"
+	// Lookup says whether a lookup was given.
+	Lookup bool
+}
+
+func (e *MissingSTPError) Error() string {
+	names := e.CCGs
+	if len(names) > 5 {
+		names = append(slices.Clone(names[:5]), fmt.Sprintf("and %d more", len(e.CCGs)-5))
+	}
+	what := "no CCG to STP lookup was given"
+	if e.Lookup {
+		what = "the CCG to STP lookup does not list them"
+	}
+	return fmt.Sprintf("%d CCGs have no STP: %s; %s and none of their practices was known before: "+
+		"pass --stp-lookup with the ONS CCG to STP lookup of the files' year (columns CCGyyCDH, STPyyCD, STPyyNM)",
+		len(e.CCGs), strings.Join(names, ", "), what)
 }
 
 // SplitRule places the practices of a CCG that the ONS lookup lists under
@@ -96,6 +148,7 @@ func Derive(src Sources, prev *Hierarchy) (*Hierarchy, *Derivation, error) {
 		lookup     map[string][]ods.STP
 		footprints []ods.STP
 		payments   map[string]ods.PaymentRow
+		systems    map[string]string
 	)
 	if src.Regions != nil {
 		regionRows, rep, err = ods.ParseRegions(src.Regions)
@@ -128,6 +181,17 @@ func Derive(src Sources, prev *Hierarchy) (*Hierarchy, *Derivation, error) {
 		}
 	}
 
+	if src.Suppliers != nil {
+		rows, rep, err := ods.ParseSuppliers(src.Suppliers)
+		if err := keep(rep, err); err != nil {
+			return nil, nil, fmt.Errorf("suppliers: %w", err)
+		}
+		systems = map[string]string{}
+		for _, r := range rows {
+			systems[r.Code] = r.System
+		}
+	}
+
 	// Each CCG's STPs: from the lookup, or as they are.
 	stpsOf := map[string][]string{}
 	stpName := map[string]string{}
@@ -157,15 +221,45 @@ func Derive(src Sources, prev *Hierarchy) (*Hierarchy, *Derivation, error) {
 		stpName[f.Code] = f.Name
 	}
 
+	// A CCG neither the lookup nor the database knows (a merger's new
+	// code) takes the STP where most of its practices were.
+	prevPractice := map[string]Practice{}
+	for _, p := range prev.Practices {
+		prevPractice[p.Code] = p
+	}
+	var missing []string
+	for _, c := range ccgRows {
+		if len(stpsOf[c.Code]) > 0 {
+			continue
+		}
+		in := Inference{CCG: c.Code, From: map[string]int{}}
+		for _, p := range practiceRows {
+			if old, ok := prevPractice[p.Code]; ok && p.CCG == c.Code && old.STP != "" {
+				in.From[old.STP]++
+				in.Of++
+			}
+		}
+		if in.Of == 0 {
+			missing = append(missing, c.Code+" "+Readable(c.Name))
+			continue
+		}
+		for _, s := range slices.Sorted(maps.Keys(in.From)) {
+			if in.STP == "" || in.From[s] > in.From[in.STP] {
+				in.STP = s
+			}
+		}
+		stpsOf[c.Code] = []string{in.STP}
+		d.Inferred = append(d.Inferred, in)
+	}
+	if len(missing) > 0 {
+		return nil, nil, &MissingSTPError{CCGs: missing, Lookup: lookup != nil}
+	}
+
 	h := &Hierarchy{}
 	ccgs := map[string]CCG{}
 	usedRegion := map[string]bool{}
 	for _, c := range ccgRows {
 		stps := stpsOf[c.Code]
-		if len(stps) == 0 {
-			d.Skipped[c.Code] = "CCG " + c.Code + " has no STP (give the CCG to STP lookup)"
-			continue
-		}
 		cc := CCG{Code: c.Code, Name: Readable(c.Name), Region: c.Region, LocalOffice: c.LocalOffice, Postcode: c.Postcode, STP: stps[0]}
 		h.CCGs = append(h.CCGs, cc)
 		ccgs[c.Code] = cc
@@ -183,10 +277,6 @@ func Derive(src Sources, prev *Hierarchy) (*Hierarchy, *Derivation, error) {
 	}
 
 	// Practices, with their list sizes and attributes.
-	prevPractice := map[string]Practice{}
-	for _, p := range prev.Practices {
-		prevPractice[p.Code] = p
-	}
 	byCCG := map[string][]int{}
 	for _, p := range practiceRows {
 		if n, ok := sizes[p.Code]; ok {
@@ -221,6 +311,11 @@ func Derive(src Sources, prev *Hierarchy) (*Hierarchy, *Derivation, error) {
 			}
 		} else if existed {
 			np.ContractType, np.Dispensing, np.Rurality, np.WeightedPatients = old.ContractType, old.Dispensing, old.Rurality, old.WeightedPatients
+		}
+		if systems != nil {
+			np.ClinicalSystem = systems[p.Code]
+		} else if existed {
+			np.ClinicalSystem = old.ClinicalSystem
 		}
 		h.Practices = append(h.Practices, np)
 	}

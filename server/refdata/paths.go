@@ -12,7 +12,7 @@ import (
 // Paths names the published files of a hierarchy (docs/domain.md §7); an
 // empty path is a file not given.
 type Paths struct {
-	Practices, CCGs, Regions, ListSizes, STPLookup, STPNames, Payments string
+	Practices, CCGs, Regions, ListSizes, STPLookup, STPNames, Payments, Suppliers string
 }
 
 // PublishedPaths are the files of the release the demo hierarchy comes
@@ -27,7 +27,8 @@ func PublishedPaths(dir string) Paths {
 	}
 	return Paths{Practices: name("epraccur_2016-02.csv"), CCGs: name("eccg_2016-02.csv"),
 		Regions: name("eauth_regions_local_offices_2018.csv"), ListSizes: name("Patient_List_Size_2016_01-03.csv"),
-		STPLookup: name("ccg_stp_2017.csv"), STPNames: name("stp_footprints_2017.csv"), Payments: name("nhspaymentsgp-16-17.csv")}
+		STPLookup: name("ccg_stp_2017.csv"), STPNames: name("stp_footprints_2017.csv"), Payments: name("nhspaymentsgp-16-17.csv"),
+		Suppliers: name("pomi_suppliers_2016-12.json")}
 }
 
 // each pairs each path with the reader of src it fills.
@@ -39,7 +40,8 @@ func (p Paths) each(src *Sources) []struct {
 		path string
 		into *io.Reader
 	}{{p.Practices, &src.Practices}, {p.CCGs, &src.CCGs}, {p.Regions, &src.Regions}, {p.ListSizes, &src.ListSizes},
-		{p.STPLookup, &src.STPLookup}, {p.STPNames, &src.STPNames}, {p.Payments, &src.Payments}}
+		{p.STPLookup, &src.STPLookup}, {p.STPNames, &src.STPNames}, {p.Payments, &src.Payments},
+		{p.Suppliers, &src.Suppliers}}
 }
 
 // Names are the base names of the files given.

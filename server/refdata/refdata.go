@@ -35,6 +35,10 @@ type Practice struct {
 	Dispensing       *bool
 	Rurality         string // Urban or Rural
 	WeightedPatients *float64
+	// ClinicalSystem is the principal clinical system of the POMI supplier
+	// snapshot of December 2016 (EMIS Web, SystmOne, Vision, Evolution);
+	// "" when unknown.
+	ClinicalSystem string
 }
 
 // Hierarchy is a whole tier tree, each list sorted by code.
@@ -216,11 +220,11 @@ func Small() *Hierarchy {
 
 // practiceHeader is the header of practices.csv.
 var practiceHeader = []string{"code", "name", "postcode", "ccg", "stp", "local_office", "list_size",
-	"contract_type", "dispensing", "rurality", "weighted_patients"}
+	"contract_type", "dispensing", "rurality", "weighted_patients", "clinical_system"}
 
 func practiceFromRecord(r []string) (Practice, error) {
 	p := Practice{Code: r[0], Name: r[1], Postcode: r[2], CCG: r[3], STP: r[4], LocalOffice: r[5],
-		ContractType: r[7], Rurality: r[9]}
+		ContractType: r[7], Rurality: r[9], ClinicalSystem: r[11]}
 	n, err := strconv.Atoi(r[6])
 	if err != nil {
 		return p, fmt.Errorf("practice %s: bad list size %q", r[0], r[6])
@@ -253,7 +257,7 @@ func practiceRecord(p Practice) []string {
 		weighted = strconv.FormatFloat(*p.WeightedPatients, 'f', -1, 64)
 	}
 	return []string{p.Code, p.Name, p.Postcode, p.CCG, p.STP, p.LocalOffice, strconv.Itoa(p.ListSize),
-		p.ContractType, dispensing, p.Rurality, weighted}
+		p.ContractType, dispensing, p.Rurality, weighted, p.ClinicalSystem}
 }
 
 // WriteFiles writes the compact files read by England into dir.

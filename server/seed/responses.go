@@ -27,7 +27,8 @@ func (l *loader) loadResponses(h *refdata.Hierarchy, orgIDs map[string]int, prac
 	}
 	for _, p := range h.Practices {
 		subjects.Practices = append(subjects.Practices, demo.PracticeInput{
-			Code: p.Code, CCG: p.CCG, Region: subjects.CCGRegion[p.CCG], ListSize: p.ListSize})
+			Code: p.Code, CCG: p.CCG, Region: subjects.CCGRegion[p.CCG], ListSize: p.ListSize,
+			ClinicalSystem: p.ClinicalSystem})
 	}
 	restore, err := l.dropResponseIndexes()
 	if err != nil {

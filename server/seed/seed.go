@@ -241,7 +241,7 @@ func (l *loader) loadPractices(h *refdata.Hierarchy, orgIDs map[string]int) ([]i
 			}
 			c := l.client.Practice.Create().
 				SetOdsCode(p.Code).SetName(p.Name).SetPostcode(p.Postcode).SetListSize(p.ListSize).
-				SetClinicalSystem(demo.ClinicalSystem(DefaultSeed, p.Code)).SetLocalOffice(p.LocalOffice).
+				SetClinicalSystem(p.ClinicalSystem).SetLocalOffice(p.LocalOffice).
 				SetCcgID(orgIDs[ccg.Code]).SetStpID(orgIDs[p.STP]).SetRegionID(orgIDs[ccg.Region])
 			SetAttributes(c.Mutation(), p)
 			builders = append(builders, c)

@@ -74,3 +74,52 @@ func TestSeedRefusesAFullDatabase(t *testing.T) {
 		}
 	})
 }
+
+// The seed's clinical systems are the embedded ones (the December 2016
+// supplier snapshot), unknown ones empty, and every CS01 answer of a
+// practice whose system is known is that system.
+func TestSeedClinicalSystemsAreTheRealOnes(t *testing.T) {
+	want := map[string]string{}
+	for _, p := range refdata.Small().Practices {
+		want[p.Code] = p.ClinicalSystem
+	}
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.Small)
+		rows, err := db.SQL.QueryContext(context.Background(), `
+			SELECT p.ods_code, p.clinical_system, COALESCE(r.value, '')
+			FROM practices p
+			LEFT JOIN responses r ON r.practice_id = p.id AND r.indicator_id = (SELECT id FROM indicators WHERE code = 'CS01')`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		systems, known, answers := map[string]string{}, 0, 0
+		for rows.Next() {
+			var code, system, cs01 string
+			if err := rows.Scan(&code, &system, &cs01); err != nil {
+				t.Fatal(err)
+			}
+			systems[code] = system
+			if system != "" && cs01 != "" {
+				answers++
+				if cs01 != system {
+					t.Errorf("practice %s on %s answers CS01 %q", code, system, cs01)
+				}
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		for code, system := range systems {
+			if system != "" {
+				known++
+			}
+			if want[code] != system {
+				t.Errorf("practice %s: clinical system %q, want %q", code, system, want[code])
+			}
+		}
+		if len(systems) != len(want) || known == 0 || known == len(want) || answers < known*5 {
+			t.Errorf("%d practices, %d with a known system, %d CS01 answers of them", len(systems), known, answers)
+		}
+	})
+}

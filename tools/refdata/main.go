@@ -8,7 +8,8 @@
 // epraccur_2016-02.csv, eccg_2016-02.csv,
 // eauth_regions_local_offices_2018.csv, Patient_List_Size_2016_01-03.csv,
 // stp_footprints_2017.csv, ccg_stp_2017.csv (the ONS CCG to STP lookup) and
-// nhspaymentsgp-16-17.csv. The output is byte-for-byte reproducible.
+// nhspaymentsgp-16-17.csv, and the POMI supplier snapshot
+// pomi_suppliers_2016-12.json. The output is byte-for-byte reproducible.
 package main
 
 import (
@@ -56,13 +57,17 @@ func run(in, out string) error {
 		fmt.Printf("left out %s: %s\n", c, d.Skipped[c])
 	}
 	total, withPayments := 0, 0
+	systems := map[string]int{}
 	for _, p := range h.Practices {
 		total += p.ListSize
+		systems[p.ClinicalSystem]++
 		if p.Rurality != "" {
 			withPayments++
 		}
 	}
 	fmt.Printf("%d regions, %d STPs, %d CCGs, %d practices (%d list sizes from the CCG median, %d in the payments file), %d patients\n",
 		len(h.Regions), len(h.STPs), len(h.CCGs), len(h.Practices), d.MedianListSizes, withPayments, total)
+	fmt.Printf("clinical systems: %d EMIS Web, %d SystmOne, %d Vision, %d Evolution, %d unknown\n",
+		systems["EMIS Web"], systems["SystmOne"], systems["Vision"], systems["Evolution"], systems[""])
 	return h.WriteFiles(out)
 }

@@ -86,7 +86,7 @@ var Practices = &Set{
 		col("name", String, false, "p.name", "Name."),
 		col("postcode", String, false, "p.postcode", "Postcode."),
 		col("list_size", Int, false, "p.list_size", "Registered patients (January-March 2016)."),
-		col("clinical_system", String, false, "p.clinical_system", "Principal clinical system."),
+		col("clinical_system", String, true, "NULLIF(p.clinical_system, '')", "Principal clinical system: EMIS Web, SystmOne, Vision or Evolution; null when not known."),
 		col("local_office", String, false, "p.local_office", "NHS England local office (Qxx)."),
 	}, append(chain("reg", "stp", "ccg"),
 		// Added after the chain: columns keep their places once published.

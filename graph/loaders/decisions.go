@@ -45,9 +45,8 @@ type BreakdownKey struct {
 }
 
 // Decisions loads priorities and peers' shares, breakdowns and the IAF
-// measure: the statements of
-// server/decisions once per tier, period and domain, whatever the number
-// of subjects.
+// measure: the statements of server/decisions once per tier, period and
+// domain, whatever the number of subjects.
 type Decisions struct {
 	store      decisions.Store
 	catalogue  func(context.Context) (*catalogueOnce, error)
@@ -58,23 +57,28 @@ type Decisions struct {
 	breakdowns *listLoader[BreakdownKey, []decisions.Group]
 	ccgIAF     *dataloader.Loader[int, map[int]decisions.Interactions] // by period
 	orgs       func(context.Context) (map[int]*ent.Organisation, error)
-	tierShares func(ctx context.Context, tier organisation.Tier, period int, load func() (map[int]map[int]decisions.Share, error)) (map[int]map[int]decisions.Share, error)
+	tierShares tierSharesFunc
 	client     *ent.Client
 
 	mu        sync.Mutex
 	practices map[int]*ent.Practice // peers, loaded with their shares
 }
 
+// tierSharesFunc returns the shares of every organisation of a tier in a
+// period, loading them with load when the shared cache has none.
+type tierSharesFunc func(ctx context.Context, tier organisation.Tier, period int, load func() (map[int]map[int]decisions.Share, error)) (map[int]map[int]decisions.Share, error)
+
 func newDecisions(client *ent.Client, dialect string, catalogue func(context.Context) (*catalogueOnce, error),
-	orgs func(context.Context) (map[int]*ent.Organisation, error)) *Decisions {
-	d := &Decisions{store: decisions.Store{DB: client, Dialect: dialect}, catalogue: catalogue, orgs: orgs, client: client,
-		practices: map[int]*ent.Practice{}}
+	orgs func(context.Context) (map[int]*ent.Organisation, error), tierShares tierSharesFunc) *Decisions {
+	d := &Decisions{store: decisions.Store{DB: client, Dialect: dialect}, catalogue: catalogue, orgs: orgs, tierShares: tierShares,
+		client: client, practices: map[int]*ent.Practice{}}
 	// A list of practices each asking for its priorities loads them all on
 	// the first ask (HintPractices), as the maturity loaders do.
 	d.priorities = newListLoader("priorities", func(k DecisionKey) bool { return k.Tier == "" && d.hints.has(k.PracticeID) },
 		func(_ context.Context, keys []DecisionKey) []DecisionKey {
 			var extra []DecisionKey
-			for _, k := range distinct(keys, func(k DecisionKey) DecisionKey { return DecisionKey{PeriodID: k.PeriodID, Domain: k.Domain} }) {
+			practiceKeys := slices.DeleteFunc(slices.Clone(keys), func(k DecisionKey) bool { return k.Tier != "" })
+			for _, k := range distinct(practiceKeys, func(k DecisionKey) DecisionKey { return DecisionKey{PeriodID: k.PeriodID, Domain: k.Domain} }) {
 				for _, id := range d.hints.union(nil) {
 					extra = append(extra, DecisionKey{PracticeID: id, PeriodID: k.PeriodID, Domain: k.Domain})
 				}
@@ -86,7 +90,8 @@ func newDecisions(client *ent.Client, dialect string, catalogue func(context.Con
 	d.shares = newListLoader("peer_shares", func(k ShareKey) bool { return k.Tier == "" && d.ccgHints.has(k.ParentID) },
 		func(_ context.Context, keys []ShareKey) []ShareKey {
 			var extra []ShareKey
-			for _, period := range distinct(keys, func(k ShareKey) int { return k.PeriodID }) {
+			practiceKeys := slices.DeleteFunc(slices.Clone(keys), func(k ShareKey) bool { return k.Tier != "" })
+			for _, period := range distinct(practiceKeys, func(k ShareKey) int { return k.PeriodID }) {
 				for _, ccg := range d.ccgHints.union(nil) {
 					extra = append(extra, ShareKey{ParentID: ccg, PeriodID: period})
 				}

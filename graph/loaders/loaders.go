@@ -67,15 +67,14 @@ func New(client *ent.Client, dialect string, shared *Shared) *Loaders {
 			return nil, err
 		}
 		return sn.catalogue.get(ctx, client)
-	}, l.Organisations)
-	l.Decisions.tierShares = func(ctx context.Context, tier organisation.Tier, period int,
+	}, l.Organisations, func(ctx context.Context, tier organisation.Tier, period int,
 		load func() (map[int]map[int]decisions.Share, error)) (map[int]map[int]decisions.Share, error) {
 		sn, err := l.snapshot(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return sn.sharesFor(tier, period, load)
-	}
+	})
 	l.Compliance = newCompliance(l)
 	l.OrganisationByCode = byKey("organisation_by_code", func(ctx context.Context, codes []string) ([]*ent.Organisation, error) {
 		return client.Organisation.Query().Where(organisation.OdsCodeIn(codes...)).All(ctx)

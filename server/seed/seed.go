@@ -106,6 +106,7 @@ func Run(ctx context.Context, db *database.DB, kind string, progress io.Writer) 
 	if err := l.load(h); err != nil {
 		return nil, err
 	}
+	t := time.Now()
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("committing seed: %w", err)
 	}
@@ -113,6 +114,7 @@ func Run(ctx context.Context, db *database.DB, kind string, progress io.Writer) 
 	if _, err := conn.ExecContext(ctx, "ANALYZE"); err != nil { //nolint:misspell // SQL, not prose
 		return nil, fmt.Errorf("analysing tables: %w", err)
 	}
+	l.say("seed: committed and analysed in %s", time.Since(t).Round(time.Millisecond))
 	l.stats.Took = time.Since(start)
 	return l.stats, nil
 }

@@ -68,7 +68,7 @@ func Rebuild(ctx context.Context, tx Execer, dialect string, s Scope) error {
 		{"analysing sums", pgOnly(dialect, "ANALYZE rollup_ccg_sums"), nil}, //nolint:misspell // SQL, not prose
 		{"clearing practice scores", "DELETE FROM practice_scores WHERE 1=1" + where("period_id"), args},
 		{"clearing organisation roll-ups", "DELETE FROM org_rollups WHERE 1=1" + where("period_id"), args},
-		{"scoring practices", practiceScoresSQL(where), args},
+		{"scoring practices", practiceScoresSQL(dialect, where), args},
 		{"rolling up CCGs", practiceRollupsSQL("ccg_id", where), args},
 		{"rolling up STPs", practiceRollupsSQL("stp_id", where), args},
 		{"rolling up regions", upperRollupsSQL("REGION", where), args},
@@ -183,28 +183,46 @@ func overallSumsSQL(table string) string {
 // answer (score NULL, completion 0), so roll-ups count every practice; as
 // scoring.ScorePractice does. A practice's sums are its own (g) plus its
 // CCG's CCG-level answers (c).
-func practiceScoresSQL(where func(string) string) string {
+//
+// It works in three layers, each naming what the next reads: the sums,
+// then the scores from the sums, then the level from the scores. On
+// SQLite each layer is fenced (LIMIT -1 OFFSET 0 keeps the planner from
+// flattening it into the next, which would copy every sum's expression
+// into each of the level's comparisons), so each value is computed once
+// per row; PostgreSQL pulls the layers up into one query, the same as a
+// single SELECT would be. The values are the same expressions either way.
+func practiceScoresSQL(dialectName string, where func(string) string) string {
+	fence := ""
+	if dialectName != "postgres" {
+		fence = " LIMIT -1 OFFSET 0"
+	}
 	sum := func(name string) string { return "(COALESCE(g." + name + ", 0) + COALESCE(c." + name + ", 0))" }
 	catalogue := `SELECT domain, COUNT(*) AS n FROM indicators GROUP BY domain
 		UNION ALL SELECT '' AS domain, COUNT(*) AS n FROM indicators`
-	score := scoring.ScoreSQL(sum("ws"), sum("wt"))
-	subset := func(s scoring.Subset) string { return scoring.ScoreSQL(sum(s.Name()+"_ws"), sum(s.Name()+"_wt")) }
-	subsetScores := ""
+	subsetSums, subsetScores, subsetNames := "", "", ""
 	for _, s := range scoring.Subsets {
-		subsetScores += ",\n\t\t\t" + subset(s)
+		ws, wt := s.Name()+"_ws", s.Name()+"_wt"
+		subsetSums += ",\n\t\t\t" + sum(ws) + " AS " + ws + ", " + sum(wt) + " AS " + wt
+		subsetScores += ",\n\t\t\t" + scoring.ScoreSQL(ws, wt) + " AS " + s.Name() + "_score"
+		subsetNames += ", " + s.Name() + "_score"
 	}
-	applicable := "(cat.n - " + sum("na") + ")"
-	return `INSERT INTO practice_scores (practice_id, period_id, domain, ` + strings.Join(Scores.Names(), ", ") + `)
-		SELECT p.id, pe.id, cat.domain, ` + sum("answered") + `, ` + applicable + `,
-			CASE WHEN ` + applicable + ` > 0 THEN 1.0 * ` + sum("answered") + ` / ` + applicable + ` ELSE 0 END,
-			` + sum("ws") + `, ` + sum("wt") + `, ` + score + `, ` + scoring.LevelSQL(score, subset) + subsetScores + `,
-			p.list_size
+	sums := `SELECT p.id AS practice_id, pe.id AS period_id, cat.domain AS domain, ` + sum("answered") + ` AS answered,
+			(cat.n - ` + sum("na") + `) AS applicable, ` + sum("ws") + ` AS ws, ` + sum("wt") + ` AS wt` + subsetSums + `,
+			p.list_size AS list_size
 		FROM practices p
 		CROSS JOIN assessment_periods pe
 		CROSS JOIN (` + catalogue + `) cat
 		LEFT JOIN rollup_sums g ON g.subject_id = p.id AND g.period_id = pe.id AND g.domain = cat.domain
 		LEFT JOIN rollup_ccg_sums c ON c.subject_id = p.ccg_id AND c.period_id = pe.id AND c.domain = cat.domain
-		WHERE 1=1` + where("pe.id")
+		WHERE 1=1` + where("pe.id") + fence
+	scores := `SELECT practice_id, period_id, domain, answered, applicable,
+			CASE WHEN applicable > 0 THEN 1.0 * answered / applicable ELSE 0 END AS completion,
+			ws, wt, ` + scoring.ScoreSQL("ws", "wt") + ` AS score` + subsetScores + `, list_size
+		FROM (` + sums + `) sums` + fence
+	level := scoring.LevelSQL("score", func(s scoring.Subset) string { return s.Name() + "_score" })
+	return `INSERT INTO practice_scores (practice_id, period_id, domain, ` + strings.Join(Scores.Names(), ", ") + `)
+		SELECT practice_id, period_id, domain, answered, applicable, completion, ws, wt, score, ` + level + subsetNames + `, list_size
+		FROM (` + scores + `) scores`
 }
 
 // PracticeSums are the aggregates that sum practice_scores rows into

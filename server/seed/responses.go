@@ -34,6 +34,7 @@ func (l *loader) loadResponses(h *refdata.Hierarchy, orgIDs map[string]int, prac
 	if err != nil {
 		return err
 	}
+	loading := time.Now()
 	w, err := database.NewBulkWriter(l.ctx, l.tx, l.dialect, "responses", responseColumns)
 	if err != nil {
 		return err
@@ -72,7 +73,7 @@ func (l *loader) loadResponses(h *refdata.Hierarchy, orgIDs map[string]int, prac
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("seeding answers: %w", err)
 	}
-	l.say("seed: %d answers", n)
+	l.say("seed: %d answers generated and loaded in %s", n, time.Since(loading).Round(time.Millisecond))
 	l.stats.Responses = n
 	t := time.Now()
 	if err := restore(); err != nil {

@@ -3,6 +3,7 @@ package seed_test
 import (
 	"context"
 	"crypto/sha256"
+	stdsql "database/sql"
 	"fmt"
 	"testing"
 
@@ -122,4 +123,35 @@ func TestSeedClinicalSystemsAreTheRealOnes(t *testing.T) {
 			t.Errorf("%d practices, %d with a known system, %d CS01 answers of them", len(systems), known, answers)
 		}
 	})
+}
+
+// The seed loads SQLite with its foreign-key checks off (see bulkPragmas):
+// every key it wrote must still name a row, and the connection it used
+// must be back to checking keys (the test database has one connection).
+func TestSeedKeepsForeignKeys(t *testing.T) {
+	db := dbtest.Open(t, dbtest.SQLite, seed.Small)
+	ctx := context.Background()
+	rows, err := db.SQL.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, parent string
+		var rowid, fk stdsql.NullInt64
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("%s row %d names a missing %s", table, rowid.Int64, parent)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var on int
+	if err := db.SQL.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+		t.Fatal(err)
+	}
+	if on != 1 {
+		t.Errorf("after the seed: foreign_keys %d, want the connection's own setting (1) back", on)
+	}
 }

@@ -28,6 +28,8 @@ import (
 	"dpcma/server/rollup"
 
 	"entgo.io/ent/dialect"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // Options says where an import reports its progress.
@@ -122,17 +124,11 @@ func (s *Summary) SkippedFor(reason string) int {
 	return 0
 }
 
-// thousands formats n with commas, as the README's figures are.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+// thousands writes n with comma separators (12,345), through
+// golang.org/x/text's number formatting.
+func thousands(n int) string { return britishNumbers.Sprintf("%d", n) }
+
+var britishNumbers = message.NewPrinter(language.BritishEnglish)
 
 // openCSV opens a CSV file, or the one CSV file inside a zip archive,
 // with its uncompressed size for progress.

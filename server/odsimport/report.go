@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"dpcma/server/ods"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // Report is what an import did (or would have done, when refused): one
@@ -191,14 +194,8 @@ func ParsePercent(s string) (float64, error) {
 	return v, nil
 }
 
-// thousands formats n with commas.
-func thousands(n int) string {
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+// thousands writes n with comma separators (12,345), through
+// golang.org/x/text's number formatting.
+func thousands(n int) string { return britishNumbers.Sprintf("%d", n) }
+
+var britishNumbers = message.NewPrinter(language.BritishEnglish)

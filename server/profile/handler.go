@@ -18,6 +18,9 @@ import (
 	"dpcma/server/export"
 	"dpcma/server/fault"
 	"dpcma/server/scoring"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // Config holds the page's access rule.
@@ -260,17 +263,11 @@ func num(v any) float64 {
 	panic(fmt.Sprintf("profile: %T in chart arithmetic", v))
 }
 
-// thousands writes n with comma separators (12,345).
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+// thousands writes n with comma separators (12,345), through
+// golang.org/x/text's number formatting.
+func thousands(n int) string { return britishNumbers.Sprintf("%d", n) }
+
+var britishNumbers = message.NewPrinter(language.BritishEnglish)
 
 // through says how an answer came: its last audit event's source, or,
 // without one, the data set it was loaded with.

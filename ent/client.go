@@ -18,6 +18,7 @@ import (
 	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
+	"dpcma/ent/orgindicatorrollup"
 	"dpcma/ent/orgrollup"
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
@@ -52,6 +53,8 @@ type Client struct {
 	Grant *GrantClient
 	// Indicator is the client for interacting with the Indicator builders.
 	Indicator *IndicatorClient
+	// OrgIndicatorRollup is the client for interacting with the OrgIndicatorRollup builders.
+	OrgIndicatorRollup *OrgIndicatorRollupClient
 	// OrgRollup is the client for interacting with the OrgRollup builders.
 	OrgRollup *OrgRollupClient
 	// Organisation is the client for interacting with the Organisation builders.
@@ -87,6 +90,7 @@ func (c *Client) init() {
 	c.DataRevision = NewDataRevisionClient(c.config)
 	c.Grant = NewGrantClient(c.config)
 	c.Indicator = NewIndicatorClient(c.config)
+	c.OrgIndicatorRollup = NewOrgIndicatorRollupClient(c.config)
 	c.OrgRollup = NewOrgRollupClient(c.config)
 	c.Organisation = NewOrganisationClient(c.config)
 	c.Practice = NewPracticeClient(c.config)
@@ -194,6 +198,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		DataRevision:         NewDataRevisionClient(cfg),
 		Grant:                NewGrantClient(cfg),
 		Indicator:            NewIndicatorClient(cfg),
+		OrgIndicatorRollup:   NewOrgIndicatorRollupClient(cfg),
 		OrgRollup:            NewOrgRollupClient(cfg),
 		Organisation:         NewOrganisationClient(cfg),
 		Practice:             NewPracticeClient(cfg),
@@ -228,6 +233,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		DataRevision:         NewDataRevisionClient(cfg),
 		Grant:                NewGrantClient(cfg),
 		Indicator:            NewIndicatorClient(cfg),
+		OrgIndicatorRollup:   NewOrgIndicatorRollupClient(cfg),
 		OrgRollup:            NewOrgRollupClient(cfg),
 		Organisation:         NewOrganisationClient(cfg),
 		Practice:             NewPracticeClient(cfg),
@@ -267,8 +273,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.AssessmentPeriod, c.AuditEvent, c.DataRevision, c.Grant,
-		c.Indicator, c.OrgRollup, c.Organisation, c.Practice, c.PracticeScore,
-		c.RegionalPeriodStatus, c.Requirement, c.RequirementSet, c.Response, c.Token,
+		c.Indicator, c.OrgIndicatorRollup, c.OrgRollup, c.Organisation, c.Practice,
+		c.PracticeScore, c.RegionalPeriodStatus, c.Requirement, c.RequirementSet,
+		c.Response, c.Token,
 	} {
 		n.Use(hooks...)
 	}
@@ -279,8 +286,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.AssessmentPeriod, c.AuditEvent, c.DataRevision, c.Grant,
-		c.Indicator, c.OrgRollup, c.Organisation, c.Practice, c.PracticeScore,
-		c.RegionalPeriodStatus, c.Requirement, c.RequirementSet, c.Response, c.Token,
+		c.Indicator, c.OrgIndicatorRollup, c.OrgRollup, c.Organisation, c.Practice,
+		c.PracticeScore, c.RegionalPeriodStatus, c.Requirement, c.RequirementSet,
+		c.Response, c.Token,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -301,6 +309,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Grant.mutate(ctx, m)
 	case *IndicatorMutation:
 		return c.Indicator.mutate(ctx, m)
+	case *OrgIndicatorRollupMutation:
+		return c.OrgIndicatorRollup.mutate(ctx, m)
 	case *OrgRollupMutation:
 		return c.OrgRollup.mutate(ctx, m)
 	case *OrganisationMutation:
@@ -1247,6 +1257,139 @@ func (c *IndicatorClient) mutate(ctx context.Context, m *IndicatorMutation) (Val
 		return (&IndicatorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Indicator mutation op: %q", m.Op())
+	}
+}
+
+// OrgIndicatorRollupClient is a client for the OrgIndicatorRollup schema.
+type OrgIndicatorRollupClient struct {
+	config
+}
+
+// NewOrgIndicatorRollupClient returns a client for the OrgIndicatorRollup from the given config.
+func NewOrgIndicatorRollupClient(c config) *OrgIndicatorRollupClient {
+	return &OrgIndicatorRollupClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `orgindicatorrollup.Hooks(f(g(h())))`.
+func (c *OrgIndicatorRollupClient) Use(hooks ...Hook) {
+	c.hooks.OrgIndicatorRollup = append(c.hooks.OrgIndicatorRollup, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `orgindicatorrollup.Intercept(f(g(h())))`.
+func (c *OrgIndicatorRollupClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OrgIndicatorRollup = append(c.inters.OrgIndicatorRollup, interceptors...)
+}
+
+// Create returns a builder for creating a OrgIndicatorRollup entity.
+func (c *OrgIndicatorRollupClient) Create() *OrgIndicatorRollupCreate {
+	mutation := newOrgIndicatorRollupMutation(c.config, OpCreate)
+	return &OrgIndicatorRollupCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OrgIndicatorRollup entities.
+func (c *OrgIndicatorRollupClient) CreateBulk(builders ...*OrgIndicatorRollupCreate) *OrgIndicatorRollupCreateBulk {
+	return &OrgIndicatorRollupCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrgIndicatorRollupClient) MapCreateBulk(slice any, setFunc func(*OrgIndicatorRollupCreate, int)) *OrgIndicatorRollupCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrgIndicatorRollupCreateBulk{err: fmt.Errorf("calling to OrgIndicatorRollupClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrgIndicatorRollupCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrgIndicatorRollupCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OrgIndicatorRollup.
+func (c *OrgIndicatorRollupClient) Update() *OrgIndicatorRollupUpdate {
+	mutation := newOrgIndicatorRollupMutation(c.config, OpUpdate)
+	return &OrgIndicatorRollupUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrgIndicatorRollupClient) UpdateOne(_m *OrgIndicatorRollup) *OrgIndicatorRollupUpdateOne {
+	mutation := newOrgIndicatorRollupMutation(c.config, OpUpdateOne, withOrgIndicatorRollup(_m))
+	return &OrgIndicatorRollupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrgIndicatorRollupClient) UpdateOneID(id int) *OrgIndicatorRollupUpdateOne {
+	mutation := newOrgIndicatorRollupMutation(c.config, OpUpdateOne, withOrgIndicatorRollupID(id))
+	return &OrgIndicatorRollupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OrgIndicatorRollup.
+func (c *OrgIndicatorRollupClient) Delete() *OrgIndicatorRollupDelete {
+	mutation := newOrgIndicatorRollupMutation(c.config, OpDelete)
+	return &OrgIndicatorRollupDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrgIndicatorRollupClient) DeleteOne(_m *OrgIndicatorRollup) *OrgIndicatorRollupDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrgIndicatorRollupClient) DeleteOneID(id int) *OrgIndicatorRollupDeleteOne {
+	builder := c.Delete().Where(orgindicatorrollup.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrgIndicatorRollupDeleteOne{builder}
+}
+
+// Query returns a query builder for OrgIndicatorRollup.
+func (c *OrgIndicatorRollupClient) Query() *OrgIndicatorRollupQuery {
+	return &OrgIndicatorRollupQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrgIndicatorRollup},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OrgIndicatorRollup entity by its id.
+func (c *OrgIndicatorRollupClient) Get(ctx context.Context, id int) (*OrgIndicatorRollup, error) {
+	return c.Query().Where(orgindicatorrollup.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrgIndicatorRollupClient) GetX(ctx context.Context, id int) *OrgIndicatorRollup {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OrgIndicatorRollupClient) Hooks() []Hook {
+	return c.hooks.OrgIndicatorRollup
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrgIndicatorRollupClient) Interceptors() []Interceptor {
+	return c.inters.OrgIndicatorRollup
+}
+
+func (c *OrgIndicatorRollupClient) mutate(ctx context.Context, m *OrgIndicatorRollupMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrgIndicatorRollupCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrgIndicatorRollupUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrgIndicatorRollupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrgIndicatorRollupDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OrgIndicatorRollup mutation op: %q", m.Op())
 	}
 }
 
@@ -2739,13 +2882,14 @@ func (c *TokenClient) mutate(ctx context.Context, m *TokenMutation) (Value, erro
 type (
 	hooks struct {
 		Account, AssessmentPeriod, AuditEvent, DataRevision, Grant, Indicator,
-		OrgRollup, Organisation, Practice, PracticeScore, RegionalPeriodStatus,
-		Requirement, RequirementSet, Response, Token []ent.Hook
+		OrgIndicatorRollup, OrgRollup, Organisation, Practice, PracticeScore,
+		RegionalPeriodStatus, Requirement, RequirementSet, Response, Token []ent.Hook
 	}
 	inters struct {
 		Account, AssessmentPeriod, AuditEvent, DataRevision, Grant, Indicator,
-		OrgRollup, Organisation, Practice, PracticeScore, RegionalPeriodStatus,
-		Requirement, RequirementSet, Response, Token []ent.Interceptor
+		OrgIndicatorRollup, OrgRollup, Organisation, Practice, PracticeScore,
+		RegionalPeriodStatus, Requirement, RequirementSet, Response,
+		Token []ent.Interceptor
 	}
 )
 

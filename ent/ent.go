@@ -11,6 +11,7 @@ import (
 	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
+	"dpcma/ent/orgindicatorrollup"
 	"dpcma/ent/orgrollup"
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
@@ -93,6 +94,7 @@ func checkColumn(t, c string) error {
 			datarevision.Table:         datarevision.ValidColumn,
 			grant.Table:                grant.ValidColumn,
 			indicator.Table:            indicator.ValidColumn,
+			orgindicatorrollup.Table:   orgindicatorrollup.ValidColumn,
 			orgrollup.Table:            orgrollup.ValidColumn,
 			organisation.Table:         organisation.ValidColumn,
 			practice.Table:             practice.ValidColumn,

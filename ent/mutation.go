@@ -11,6 +11,7 @@ import (
 	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
+	"dpcma/ent/orgindicatorrollup"
 	"dpcma/ent/orgrollup"
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
@@ -44,6 +45,7 @@ const (
 	TypeDataRevision         = "DataRevision"
 	TypeGrant                = "Grant"
 	TypeIndicator            = "Indicator"
+	TypeOrgIndicatorRollup   = "OrgIndicatorRollup"
 	TypeOrgRollup            = "OrgRollup"
 	TypeOrganisation         = "Organisation"
 	TypePractice             = "Practice"
@@ -5174,6 +5176,1325 @@ func (m *IndicatorMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Indicator edge %s", name)
+}
+
+// OrgIndicatorRollupMutation represents an operation that mutates the OrgIndicatorRollup nodes in the graph.
+type OrgIndicatorRollupMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	org_id               *int
+	addorg_id            *int
+	period_id            *int
+	addperiod_id         *int
+	indicator_id         *int
+	addindicator_id      *int
+	short_count          *int
+	addshort_count       *int
+	unanswered_count     *int
+	addunanswered_count  *int
+	patients_affected    *int
+	addpatients_affected *int
+	gain_sum             *float64
+	addgain_sum          *float64
+	level_ups            *int
+	addlevel_ups         *int
+	domain_gain_sum      *float64
+	adddomain_gain_sum   *float64
+	domain_level_ups     *int
+	adddomain_level_ups  *int
+	meeting_count        *int
+	addmeeting_count     *int
+	scored_count         *int
+	addscored_count      *int
+	clearedFields        map[string]struct{}
+	done                 bool
+	oldValue             func(context.Context) (*OrgIndicatorRollup, error)
+	predicates           []predicate.OrgIndicatorRollup
+}
+
+var _ ent.Mutation = (*OrgIndicatorRollupMutation)(nil)
+
+// orgindicatorrollupOption allows management of the mutation configuration using functional options.
+type orgindicatorrollupOption func(*OrgIndicatorRollupMutation)
+
+// newOrgIndicatorRollupMutation creates new mutation for the OrgIndicatorRollup entity.
+func newOrgIndicatorRollupMutation(c config, op Op, opts ...orgindicatorrollupOption) *OrgIndicatorRollupMutation {
+	m := &OrgIndicatorRollupMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOrgIndicatorRollup,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOrgIndicatorRollupID sets the ID field of the mutation.
+func withOrgIndicatorRollupID(id int) orgindicatorrollupOption {
+	return func(m *OrgIndicatorRollupMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OrgIndicatorRollup
+		)
+		m.oldValue = func(ctx context.Context) (*OrgIndicatorRollup, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OrgIndicatorRollup.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOrgIndicatorRollup sets the old OrgIndicatorRollup of the mutation.
+func withOrgIndicatorRollup(node *OrgIndicatorRollup) orgindicatorrollupOption {
+	return func(m *OrgIndicatorRollupMutation) {
+		m.oldValue = func(context.Context) (*OrgIndicatorRollup, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OrgIndicatorRollupMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OrgIndicatorRollupMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OrgIndicatorRollupMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OrgIndicatorRollupMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OrgIndicatorRollup.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *OrgIndicatorRollupMutation) SetOrgID(i int) {
+	m.org_id = &i
+	m.addorg_id = nil
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *OrgIndicatorRollupMutation) OrgID() (r int, exists bool) {
+	v := m.org_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the OrgIndicatorRollup entity.
+// If the OrgIndicatorRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgIndicatorRollupMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// AddOrgID adds i to the "org_id" field.
+func (m *OrgIndicatorRollupMutation) AddOrgID(i int) {
+	if m.addorg_id != nil {
+		*m.addorg_id += i
+	} else {
+		m.addorg_id = &i
+	}
+}
+
+// AddedOrgID returns the value that was added to the "org_id" field in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedOrgID() (r int, exists bool) {
+	v := m.addorg_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *OrgIndicatorRollupMutation) ResetOrgID() {
+	m.org_id = nil
+	m.addorg_id = nil
+}
+
+// SetPeriodID sets the "period_id" field.
+func (m *OrgIndicatorRollupMutation) SetPeriodID(i int) {
+	m.period_id = &i
+	m.addperiod_id = nil
+}
+
+// PeriodID returns the value of the "period_id" field in the mutation.
+func (m *OrgIndicatorRollupMutation) PeriodID() (r int, exists bool) {
+	v := m.period_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriodID returns the old "period_id" field's value of the OrgIndicatorRollup entity.
+// If the OrgIndicatorRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgIndicatorRollupMutation) OldPeriodID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriodID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriodID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriodID: %w", err)
+	}
+	return oldValue.PeriodID, nil
+}
+
+// AddPeriodID adds i to the "period_id" field.
+func (m *OrgIndicatorRollupMutation) AddPeriodID(i int) {
+	if m.addperiod_id != nil {
+		*m.addperiod_id += i
+	} else {
+		m.addperiod_id = &i
+	}
+}
+
+// AddedPeriodID returns the value that was added to the "period_id" field in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedPeriodID() (r int, exists bool) {
+	v := m.addperiod_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPeriodID resets all changes to the "period_id" field.
+func (m *OrgIndicatorRollupMutation) ResetPeriodID() {
+	m.period_id = nil
+	m.addperiod_id = nil
+}
+
+// SetIndicatorID sets the "indicator_id" field.
+func (m *OrgIndicatorRollupMutation) SetIndicatorID(i int) {
+	m.indicator_id = &i
+	m.addindicator_id = nil
+}
+
+// IndicatorID returns the value of the "indicator_id" field in the mutation.
+func (m *OrgIndicatorRollupMutation) IndicatorID() (r int, exists bool) {
+	v := m.indicator_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIndicatorID returns the old "indicator_id" field's value of the OrgIndicatorRollup entity.
+// If the OrgIndicatorRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgIndicatorRollupMutation) OldIndicatorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIndicatorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIndicatorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIndicatorID: %w", err)
+	}
+	return oldValue.IndicatorID, nil
+}
+
+// AddIndicatorID adds i to the "indicator_id" field.
+func (m *OrgIndicatorRollupMutation) AddIndicatorID(i int) {
+	if m.addindicator_id != nil {
+		*m.addindicator_id += i
+	} else {
+		m.addindicator_id = &i
+	}
+}
+
+// AddedIndicatorID returns the value that was added to the "indicator_id" field in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedIndicatorID() (r int, exists bool) {
+	v := m.addindicator_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetIndicatorID resets all changes to the "indicator_id" field.
+func (m *OrgIndicatorRollupMutation) ResetIndicatorID() {
+	m.indicator_id = nil
+	m.addindicator_id = nil
+}
+
+// SetShortCount sets the "short_count" field.
+func (m *OrgIndicatorRollupMutation) SetShortCount(i int) {
+	m.short_count = &i
+	m.addshort_count = nil
+}
+
+// ShortCount returns the value of the "short_count" field in the mutation.
+func (m *OrgIndicatorRollupMutation) ShortCount() (r int, exists bool) {
+	v := m.short_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShortCount returns the old "short_count" field's value of the OrgIndicatorRollup entity.
+// If the OrgIndicatorRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgIndicatorRollupMutation) OldShortCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShortCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShortCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShortCount: %w", err)
+	}
+	return oldValue.ShortCount, nil
+}
+
+// AddShortCount adds i to the "short_count" field.
+func (m *OrgIndicatorRollupMutation) AddShortCount(i int) {
+	if m.addshort_count != nil {
+		*m.addshort_count += i
+	} else {
+		m.addshort_count = &i
+	}
+}
+
+// AddedShortCount returns the value that was added to the "short_count" field in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedShortCount() (r int, exists bool) {
+	v := m.addshort_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetShortCount resets all changes to the "short_count" field.
+func (m *OrgIndicatorRollupMutation) ResetShortCount() {
+	m.short_count = nil
+	m.addshort_count = nil
+}
+
+// SetUnansweredCount sets the "unanswered_count" field.
+func (m *OrgIndicatorRollupMutation) SetUnansweredCount(i int) {
+	m.unanswered_count = &i
+	m.addunanswered_count = nil
+}
+
+// UnansweredCount returns the value of the "unanswered_count" field in the mutation.
+func (m *OrgIndicatorRollupMutation) UnansweredCount() (r int, exists bool) {
+	v := m.unanswered_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnansweredCount returns the old "unanswered_count" field's value of the OrgIndicatorRollup entity.
+// If the OrgIndicatorRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgIndicatorRollupMutation) OldUnansweredCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnansweredCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnansweredCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnansweredCount: %w", err)
+	}
+	return oldValue.UnansweredCount, nil
+}
+
+// AddUnansweredCount adds i to the "unanswered_count" field.
+func (m *OrgIndicatorRollupMutation) AddUnansweredCount(i int) {
+	if m.addunanswered_count != nil {
+		*m.addunanswered_count += i
+	} else {
+		m.addunanswered_count = &i
+	}
+}
+
+// AddedUnansweredCount returns the value that was added to the "unanswered_count" field in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedUnansweredCount() (r int, exists bool) {
+	v := m.addunanswered_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUnansweredCount resets all changes to the "unanswered_count" field.
+func (m *OrgIndicatorRollupMutation) ResetUnansweredCount() {
+	m.unanswered_count = nil
+	m.addunanswered_count = nil
+}
+
+// SetPatientsAffected sets the "patients_affected" field.
+func (m *OrgIndicatorRollupMutation) SetPatientsAffected(i int) {
+	m.patients_affected = &i
+	m.addpatients_affected = nil
+}
+
+// PatientsAffected returns the value of the "patients_affected" field in the mutation.
+func (m *OrgIndicatorRollupMutation) PatientsAffected() (r int, exists bool) {
+	v := m.patients_affected
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPatientsAffected returns the old "patients_affected" field's value of the OrgIndicatorRollup entity.
+// If the OrgIndicatorRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgIndicatorRollupMutation) OldPatientsAffected(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPatientsAffected is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPatientsAffected requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPatientsAffected: %w", err)
+	}
+	return oldValue.PatientsAffected, nil
+}
+
+// AddPatientsAffected adds i to the "patients_affected" field.
+func (m *OrgIndicatorRollupMutation) AddPatientsAffected(i int) {
+	if m.addpatients_affected != nil {
+		*m.addpatients_affected += i
+	} else {
+		m.addpatients_affected = &i
+	}
+}
+
+// AddedPatientsAffected returns the value that was added to the "patients_affected" field in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedPatientsAffected() (r int, exists bool) {
+	v := m.addpatients_affected
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPatientsAffected resets all changes to the "patients_affected" field.
+func (m *OrgIndicatorRollupMutation) ResetPatientsAffected() {
+	m.patients_affected = nil
+	m.addpatients_affected = nil
+}
+
+// SetGainSum sets the "gain_sum" field.
+func (m *OrgIndicatorRollupMutation) SetGainSum(f float64) {
+	m.gain_sum = &f
+	m.addgain_sum = nil
+}
+
+// GainSum returns the value of the "gain_sum" field in the mutation.
+func (m *OrgIndicatorRollupMutation) GainSum() (r float64, exists bool) {
+	v := m.gain_sum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGainSum returns the old "gain_sum" field's value of the OrgIndicatorRollup entity.
+// If the OrgIndicatorRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgIndicatorRollupMutation) OldGainSum(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGainSum is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGainSum requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGainSum: %w", err)
+	}
+	return oldValue.GainSum, nil
+}
+
+// AddGainSum adds f to the "gain_sum" field.
+func (m *OrgIndicatorRollupMutation) AddGainSum(f float64) {
+	if m.addgain_sum != nil {
+		*m.addgain_sum += f
+	} else {
+		m.addgain_sum = &f
+	}
+}
+
+// AddedGainSum returns the value that was added to the "gain_sum" field in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedGainSum() (r float64, exists bool) {
+	v := m.addgain_sum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetGainSum resets all changes to the "gain_sum" field.
+func (m *OrgIndicatorRollupMutation) ResetGainSum() {
+	m.gain_sum = nil
+	m.addgain_sum = nil
+}
+
+// SetLevelUps sets the "level_ups" field.
+func (m *OrgIndicatorRollupMutation) SetLevelUps(i int) {
+	m.level_ups = &i
+	m.addlevel_ups = nil
+}
+
+// LevelUps returns the value of the "level_ups" field in the mutation.
+func (m *OrgIndicatorRollupMutation) LevelUps() (r int, exists bool) {
+	v := m.level_ups
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLevelUps returns the old "level_ups" field's value of the OrgIndicatorRollup entity.
+// If the OrgIndicatorRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgIndicatorRollupMutation) OldLevelUps(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLevelUps is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLevelUps requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLevelUps: %w", err)
+	}
+	return oldValue.LevelUps, nil
+}
+
+// AddLevelUps adds i to the "level_ups" field.
+func (m *OrgIndicatorRollupMutation) AddLevelUps(i int) {
+	if m.addlevel_ups != nil {
+		*m.addlevel_ups += i
+	} else {
+		m.addlevel_ups = &i
+	}
+}
+
+// AddedLevelUps returns the value that was added to the "level_ups" field in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedLevelUps() (r int, exists bool) {
+	v := m.addlevel_ups
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLevelUps resets all changes to the "level_ups" field.
+func (m *OrgIndicatorRollupMutation) ResetLevelUps() {
+	m.level_ups = nil
+	m.addlevel_ups = nil
+}
+
+// SetDomainGainSum sets the "domain_gain_sum" field.
+func (m *OrgIndicatorRollupMutation) SetDomainGainSum(f float64) {
+	m.domain_gain_sum = &f
+	m.adddomain_gain_sum = nil
+}
+
+// DomainGainSum returns the value of the "domain_gain_sum" field in the mutation.
+func (m *OrgIndicatorRollupMutation) DomainGainSum() (r float64, exists bool) {
+	v := m.domain_gain_sum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDomainGainSum returns the old "domain_gain_sum" field's value of the OrgIndicatorRollup entity.
+// If the OrgIndicatorRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgIndicatorRollupMutation) OldDomainGainSum(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDomainGainSum is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDomainGainSum requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDomainGainSum: %w", err)
+	}
+	return oldValue.DomainGainSum, nil
+}
+
+// AddDomainGainSum adds f to the "domain_gain_sum" field.
+func (m *OrgIndicatorRollupMutation) AddDomainGainSum(f float64) {
+	if m.adddomain_gain_sum != nil {
+		*m.adddomain_gain_sum += f
+	} else {
+		m.adddomain_gain_sum = &f
+	}
+}
+
+// AddedDomainGainSum returns the value that was added to the "domain_gain_sum" field in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedDomainGainSum() (r float64, exists bool) {
+	v := m.adddomain_gain_sum
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDomainGainSum resets all changes to the "domain_gain_sum" field.
+func (m *OrgIndicatorRollupMutation) ResetDomainGainSum() {
+	m.domain_gain_sum = nil
+	m.adddomain_gain_sum = nil
+}
+
+// SetDomainLevelUps sets the "domain_level_ups" field.
+func (m *OrgIndicatorRollupMutation) SetDomainLevelUps(i int) {
+	m.domain_level_ups = &i
+	m.adddomain_level_ups = nil
+}
+
+// DomainLevelUps returns the value of the "domain_level_ups" field in the mutation.
+func (m *OrgIndicatorRollupMutation) DomainLevelUps() (r int, exists bool) {
+	v := m.domain_level_ups
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDomainLevelUps returns the old "domain_level_ups" field's value of the OrgIndicatorRollup entity.
+// If the OrgIndicatorRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgIndicatorRollupMutation) OldDomainLevelUps(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDomainLevelUps is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDomainLevelUps requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDomainLevelUps: %w", err)
+	}
+	return oldValue.DomainLevelUps, nil
+}
+
+// AddDomainLevelUps adds i to the "domain_level_ups" field.
+func (m *OrgIndicatorRollupMutation) AddDomainLevelUps(i int) {
+	if m.adddomain_level_ups != nil {
+		*m.adddomain_level_ups += i
+	} else {
+		m.adddomain_level_ups = &i
+	}
+}
+
+// AddedDomainLevelUps returns the value that was added to the "domain_level_ups" field in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedDomainLevelUps() (r int, exists bool) {
+	v := m.adddomain_level_ups
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDomainLevelUps resets all changes to the "domain_level_ups" field.
+func (m *OrgIndicatorRollupMutation) ResetDomainLevelUps() {
+	m.domain_level_ups = nil
+	m.adddomain_level_ups = nil
+}
+
+// SetMeetingCount sets the "meeting_count" field.
+func (m *OrgIndicatorRollupMutation) SetMeetingCount(i int) {
+	m.meeting_count = &i
+	m.addmeeting_count = nil
+}
+
+// MeetingCount returns the value of the "meeting_count" field in the mutation.
+func (m *OrgIndicatorRollupMutation) MeetingCount() (r int, exists bool) {
+	v := m.meeting_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMeetingCount returns the old "meeting_count" field's value of the OrgIndicatorRollup entity.
+// If the OrgIndicatorRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgIndicatorRollupMutation) OldMeetingCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMeetingCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMeetingCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMeetingCount: %w", err)
+	}
+	return oldValue.MeetingCount, nil
+}
+
+// AddMeetingCount adds i to the "meeting_count" field.
+func (m *OrgIndicatorRollupMutation) AddMeetingCount(i int) {
+	if m.addmeeting_count != nil {
+		*m.addmeeting_count += i
+	} else {
+		m.addmeeting_count = &i
+	}
+}
+
+// AddedMeetingCount returns the value that was added to the "meeting_count" field in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedMeetingCount() (r int, exists bool) {
+	v := m.addmeeting_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMeetingCount resets all changes to the "meeting_count" field.
+func (m *OrgIndicatorRollupMutation) ResetMeetingCount() {
+	m.meeting_count = nil
+	m.addmeeting_count = nil
+}
+
+// SetScoredCount sets the "scored_count" field.
+func (m *OrgIndicatorRollupMutation) SetScoredCount(i int) {
+	m.scored_count = &i
+	m.addscored_count = nil
+}
+
+// ScoredCount returns the value of the "scored_count" field in the mutation.
+func (m *OrgIndicatorRollupMutation) ScoredCount() (r int, exists bool) {
+	v := m.scored_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScoredCount returns the old "scored_count" field's value of the OrgIndicatorRollup entity.
+// If the OrgIndicatorRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgIndicatorRollupMutation) OldScoredCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScoredCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScoredCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScoredCount: %w", err)
+	}
+	return oldValue.ScoredCount, nil
+}
+
+// AddScoredCount adds i to the "scored_count" field.
+func (m *OrgIndicatorRollupMutation) AddScoredCount(i int) {
+	if m.addscored_count != nil {
+		*m.addscored_count += i
+	} else {
+		m.addscored_count = &i
+	}
+}
+
+// AddedScoredCount returns the value that was added to the "scored_count" field in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedScoredCount() (r int, exists bool) {
+	v := m.addscored_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetScoredCount resets all changes to the "scored_count" field.
+func (m *OrgIndicatorRollupMutation) ResetScoredCount() {
+	m.scored_count = nil
+	m.addscored_count = nil
+}
+
+// Where appends a list predicates to the OrgIndicatorRollupMutation builder.
+func (m *OrgIndicatorRollupMutation) Where(ps ...predicate.OrgIndicatorRollup) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OrgIndicatorRollupMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OrgIndicatorRollupMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OrgIndicatorRollup, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OrgIndicatorRollupMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OrgIndicatorRollupMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OrgIndicatorRollup).
+func (m *OrgIndicatorRollupMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OrgIndicatorRollupMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.org_id != nil {
+		fields = append(fields, orgindicatorrollup.FieldOrgID)
+	}
+	if m.period_id != nil {
+		fields = append(fields, orgindicatorrollup.FieldPeriodID)
+	}
+	if m.indicator_id != nil {
+		fields = append(fields, orgindicatorrollup.FieldIndicatorID)
+	}
+	if m.short_count != nil {
+		fields = append(fields, orgindicatorrollup.FieldShortCount)
+	}
+	if m.unanswered_count != nil {
+		fields = append(fields, orgindicatorrollup.FieldUnansweredCount)
+	}
+	if m.patients_affected != nil {
+		fields = append(fields, orgindicatorrollup.FieldPatientsAffected)
+	}
+	if m.gain_sum != nil {
+		fields = append(fields, orgindicatorrollup.FieldGainSum)
+	}
+	if m.level_ups != nil {
+		fields = append(fields, orgindicatorrollup.FieldLevelUps)
+	}
+	if m.domain_gain_sum != nil {
+		fields = append(fields, orgindicatorrollup.FieldDomainGainSum)
+	}
+	if m.domain_level_ups != nil {
+		fields = append(fields, orgindicatorrollup.FieldDomainLevelUps)
+	}
+	if m.meeting_count != nil {
+		fields = append(fields, orgindicatorrollup.FieldMeetingCount)
+	}
+	if m.scored_count != nil {
+		fields = append(fields, orgindicatorrollup.FieldScoredCount)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OrgIndicatorRollupMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case orgindicatorrollup.FieldOrgID:
+		return m.OrgID()
+	case orgindicatorrollup.FieldPeriodID:
+		return m.PeriodID()
+	case orgindicatorrollup.FieldIndicatorID:
+		return m.IndicatorID()
+	case orgindicatorrollup.FieldShortCount:
+		return m.ShortCount()
+	case orgindicatorrollup.FieldUnansweredCount:
+		return m.UnansweredCount()
+	case orgindicatorrollup.FieldPatientsAffected:
+		return m.PatientsAffected()
+	case orgindicatorrollup.FieldGainSum:
+		return m.GainSum()
+	case orgindicatorrollup.FieldLevelUps:
+		return m.LevelUps()
+	case orgindicatorrollup.FieldDomainGainSum:
+		return m.DomainGainSum()
+	case orgindicatorrollup.FieldDomainLevelUps:
+		return m.DomainLevelUps()
+	case orgindicatorrollup.FieldMeetingCount:
+		return m.MeetingCount()
+	case orgindicatorrollup.FieldScoredCount:
+		return m.ScoredCount()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OrgIndicatorRollupMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case orgindicatorrollup.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case orgindicatorrollup.FieldPeriodID:
+		return m.OldPeriodID(ctx)
+	case orgindicatorrollup.FieldIndicatorID:
+		return m.OldIndicatorID(ctx)
+	case orgindicatorrollup.FieldShortCount:
+		return m.OldShortCount(ctx)
+	case orgindicatorrollup.FieldUnansweredCount:
+		return m.OldUnansweredCount(ctx)
+	case orgindicatorrollup.FieldPatientsAffected:
+		return m.OldPatientsAffected(ctx)
+	case orgindicatorrollup.FieldGainSum:
+		return m.OldGainSum(ctx)
+	case orgindicatorrollup.FieldLevelUps:
+		return m.OldLevelUps(ctx)
+	case orgindicatorrollup.FieldDomainGainSum:
+		return m.OldDomainGainSum(ctx)
+	case orgindicatorrollup.FieldDomainLevelUps:
+		return m.OldDomainLevelUps(ctx)
+	case orgindicatorrollup.FieldMeetingCount:
+		return m.OldMeetingCount(ctx)
+	case orgindicatorrollup.FieldScoredCount:
+		return m.OldScoredCount(ctx)
+	}
+	return nil, fmt.Errorf("unknown OrgIndicatorRollup field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OrgIndicatorRollupMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case orgindicatorrollup.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case orgindicatorrollup.FieldPeriodID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriodID(v)
+		return nil
+	case orgindicatorrollup.FieldIndicatorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIndicatorID(v)
+		return nil
+	case orgindicatorrollup.FieldShortCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShortCount(v)
+		return nil
+	case orgindicatorrollup.FieldUnansweredCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnansweredCount(v)
+		return nil
+	case orgindicatorrollup.FieldPatientsAffected:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPatientsAffected(v)
+		return nil
+	case orgindicatorrollup.FieldGainSum:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGainSum(v)
+		return nil
+	case orgindicatorrollup.FieldLevelUps:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLevelUps(v)
+		return nil
+	case orgindicatorrollup.FieldDomainGainSum:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDomainGainSum(v)
+		return nil
+	case orgindicatorrollup.FieldDomainLevelUps:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDomainLevelUps(v)
+		return nil
+	case orgindicatorrollup.FieldMeetingCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMeetingCount(v)
+		return nil
+	case orgindicatorrollup.FieldScoredCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScoredCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OrgIndicatorRollup field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OrgIndicatorRollupMutation) AddedFields() []string {
+	var fields []string
+	if m.addorg_id != nil {
+		fields = append(fields, orgindicatorrollup.FieldOrgID)
+	}
+	if m.addperiod_id != nil {
+		fields = append(fields, orgindicatorrollup.FieldPeriodID)
+	}
+	if m.addindicator_id != nil {
+		fields = append(fields, orgindicatorrollup.FieldIndicatorID)
+	}
+	if m.addshort_count != nil {
+		fields = append(fields, orgindicatorrollup.FieldShortCount)
+	}
+	if m.addunanswered_count != nil {
+		fields = append(fields, orgindicatorrollup.FieldUnansweredCount)
+	}
+	if m.addpatients_affected != nil {
+		fields = append(fields, orgindicatorrollup.FieldPatientsAffected)
+	}
+	if m.addgain_sum != nil {
+		fields = append(fields, orgindicatorrollup.FieldGainSum)
+	}
+	if m.addlevel_ups != nil {
+		fields = append(fields, orgindicatorrollup.FieldLevelUps)
+	}
+	if m.adddomain_gain_sum != nil {
+		fields = append(fields, orgindicatorrollup.FieldDomainGainSum)
+	}
+	if m.adddomain_level_ups != nil {
+		fields = append(fields, orgindicatorrollup.FieldDomainLevelUps)
+	}
+	if m.addmeeting_count != nil {
+		fields = append(fields, orgindicatorrollup.FieldMeetingCount)
+	}
+	if m.addscored_count != nil {
+		fields = append(fields, orgindicatorrollup.FieldScoredCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OrgIndicatorRollupMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case orgindicatorrollup.FieldOrgID:
+		return m.AddedOrgID()
+	case orgindicatorrollup.FieldPeriodID:
+		return m.AddedPeriodID()
+	case orgindicatorrollup.FieldIndicatorID:
+		return m.AddedIndicatorID()
+	case orgindicatorrollup.FieldShortCount:
+		return m.AddedShortCount()
+	case orgindicatorrollup.FieldUnansweredCount:
+		return m.AddedUnansweredCount()
+	case orgindicatorrollup.FieldPatientsAffected:
+		return m.AddedPatientsAffected()
+	case orgindicatorrollup.FieldGainSum:
+		return m.AddedGainSum()
+	case orgindicatorrollup.FieldLevelUps:
+		return m.AddedLevelUps()
+	case orgindicatorrollup.FieldDomainGainSum:
+		return m.AddedDomainGainSum()
+	case orgindicatorrollup.FieldDomainLevelUps:
+		return m.AddedDomainLevelUps()
+	case orgindicatorrollup.FieldMeetingCount:
+		return m.AddedMeetingCount()
+	case orgindicatorrollup.FieldScoredCount:
+		return m.AddedScoredCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OrgIndicatorRollupMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case orgindicatorrollup.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrgID(v)
+		return nil
+	case orgindicatorrollup.FieldPeriodID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPeriodID(v)
+		return nil
+	case orgindicatorrollup.FieldIndicatorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddIndicatorID(v)
+		return nil
+	case orgindicatorrollup.FieldShortCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddShortCount(v)
+		return nil
+	case orgindicatorrollup.FieldUnansweredCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUnansweredCount(v)
+		return nil
+	case orgindicatorrollup.FieldPatientsAffected:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPatientsAffected(v)
+		return nil
+	case orgindicatorrollup.FieldGainSum:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddGainSum(v)
+		return nil
+	case orgindicatorrollup.FieldLevelUps:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLevelUps(v)
+		return nil
+	case orgindicatorrollup.FieldDomainGainSum:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDomainGainSum(v)
+		return nil
+	case orgindicatorrollup.FieldDomainLevelUps:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDomainLevelUps(v)
+		return nil
+	case orgindicatorrollup.FieldMeetingCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMeetingCount(v)
+		return nil
+	case orgindicatorrollup.FieldScoredCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScoredCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OrgIndicatorRollup numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OrgIndicatorRollupMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OrgIndicatorRollupMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OrgIndicatorRollupMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown OrgIndicatorRollup nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OrgIndicatorRollupMutation) ResetField(name string) error {
+	switch name {
+	case orgindicatorrollup.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case orgindicatorrollup.FieldPeriodID:
+		m.ResetPeriodID()
+		return nil
+	case orgindicatorrollup.FieldIndicatorID:
+		m.ResetIndicatorID()
+		return nil
+	case orgindicatorrollup.FieldShortCount:
+		m.ResetShortCount()
+		return nil
+	case orgindicatorrollup.FieldUnansweredCount:
+		m.ResetUnansweredCount()
+		return nil
+	case orgindicatorrollup.FieldPatientsAffected:
+		m.ResetPatientsAffected()
+		return nil
+	case orgindicatorrollup.FieldGainSum:
+		m.ResetGainSum()
+		return nil
+	case orgindicatorrollup.FieldLevelUps:
+		m.ResetLevelUps()
+		return nil
+	case orgindicatorrollup.FieldDomainGainSum:
+		m.ResetDomainGainSum()
+		return nil
+	case orgindicatorrollup.FieldDomainLevelUps:
+		m.ResetDomainLevelUps()
+		return nil
+	case orgindicatorrollup.FieldMeetingCount:
+		m.ResetMeetingCount()
+		return nil
+	case orgindicatorrollup.FieldScoredCount:
+		m.ResetScoredCount()
+		return nil
+	}
+	return fmt.Errorf("unknown OrgIndicatorRollup field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OrgIndicatorRollupMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OrgIndicatorRollupMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OrgIndicatorRollupMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OrgIndicatorRollupMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OrgIndicatorRollupMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OrgIndicatorRollupMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown OrgIndicatorRollup unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OrgIndicatorRollupMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown OrgIndicatorRollup edge %s", name)
 }
 
 // OrgRollupMutation represents an operation that mutates the OrgRollup nodes in the graph.

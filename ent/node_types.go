@@ -16,6 +16,7 @@ var NodeTypeByTable = map[string]string{
 	"data_revisions":         "DataRevision",
 	"grants":                 "Grant",
 	"indicators":             "Indicator",
+	"org_indicator_rollups":  "OrgIndicatorRollup",
 	"org_rollups":            "OrgRollup",
 	"organisations":          "Organisation",
 	"practices":              "Practice",

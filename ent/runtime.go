@@ -10,6 +10,7 @@ import (
 	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
+	"dpcma/ent/orgindicatorrollup"
 	"dpcma/ent/orgrollup"
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
@@ -92,6 +93,44 @@ func init() {
 	indicatorDescSource := indicatorFields[11].Descriptor()
 	// indicator.DefaultSource holds the default value on creation for the source field.
 	indicator.DefaultSource = indicatorDescSource.Default.(string)
+	orgindicatorrollupFields := schema.OrgIndicatorRollup{}.Fields()
+	_ = orgindicatorrollupFields
+	// orgindicatorrollupDescShortCount is the schema descriptor for short_count field.
+	orgindicatorrollupDescShortCount := orgindicatorrollupFields[3].Descriptor()
+	// orgindicatorrollup.DefaultShortCount holds the default value on creation for the short_count field.
+	orgindicatorrollup.DefaultShortCount = orgindicatorrollupDescShortCount.Default.(int)
+	// orgindicatorrollupDescUnansweredCount is the schema descriptor for unanswered_count field.
+	orgindicatorrollupDescUnansweredCount := orgindicatorrollupFields[4].Descriptor()
+	// orgindicatorrollup.DefaultUnansweredCount holds the default value on creation for the unanswered_count field.
+	orgindicatorrollup.DefaultUnansweredCount = orgindicatorrollupDescUnansweredCount.Default.(int)
+	// orgindicatorrollupDescPatientsAffected is the schema descriptor for patients_affected field.
+	orgindicatorrollupDescPatientsAffected := orgindicatorrollupFields[5].Descriptor()
+	// orgindicatorrollup.DefaultPatientsAffected holds the default value on creation for the patients_affected field.
+	orgindicatorrollup.DefaultPatientsAffected = orgindicatorrollupDescPatientsAffected.Default.(int)
+	// orgindicatorrollupDescGainSum is the schema descriptor for gain_sum field.
+	orgindicatorrollupDescGainSum := orgindicatorrollupFields[6].Descriptor()
+	// orgindicatorrollup.DefaultGainSum holds the default value on creation for the gain_sum field.
+	orgindicatorrollup.DefaultGainSum = orgindicatorrollupDescGainSum.Default.(float64)
+	// orgindicatorrollupDescLevelUps is the schema descriptor for level_ups field.
+	orgindicatorrollupDescLevelUps := orgindicatorrollupFields[7].Descriptor()
+	// orgindicatorrollup.DefaultLevelUps holds the default value on creation for the level_ups field.
+	orgindicatorrollup.DefaultLevelUps = orgindicatorrollupDescLevelUps.Default.(int)
+	// orgindicatorrollupDescDomainGainSum is the schema descriptor for domain_gain_sum field.
+	orgindicatorrollupDescDomainGainSum := orgindicatorrollupFields[8].Descriptor()
+	// orgindicatorrollup.DefaultDomainGainSum holds the default value on creation for the domain_gain_sum field.
+	orgindicatorrollup.DefaultDomainGainSum = orgindicatorrollupDescDomainGainSum.Default.(float64)
+	// orgindicatorrollupDescDomainLevelUps is the schema descriptor for domain_level_ups field.
+	orgindicatorrollupDescDomainLevelUps := orgindicatorrollupFields[9].Descriptor()
+	// orgindicatorrollup.DefaultDomainLevelUps holds the default value on creation for the domain_level_ups field.
+	orgindicatorrollup.DefaultDomainLevelUps = orgindicatorrollupDescDomainLevelUps.Default.(int)
+	// orgindicatorrollupDescMeetingCount is the schema descriptor for meeting_count field.
+	orgindicatorrollupDescMeetingCount := orgindicatorrollupFields[10].Descriptor()
+	// orgindicatorrollup.DefaultMeetingCount holds the default value on creation for the meeting_count field.
+	orgindicatorrollup.DefaultMeetingCount = orgindicatorrollupDescMeetingCount.Default.(int)
+	// orgindicatorrollupDescScoredCount is the schema descriptor for scored_count field.
+	orgindicatorrollupDescScoredCount := orgindicatorrollupFields[11].Descriptor()
+	// orgindicatorrollup.DefaultScoredCount holds the default value on creation for the scored_count field.
+	orgindicatorrollup.DefaultScoredCount = orgindicatorrollupDescScoredCount.Default.(int)
 	orgrollupFields := schema.OrgRollup{}.Fields()
 	_ = orgrollupFields
 	// orgrollupDescDomain is the schema descriptor for domain field.

@@ -26,6 +26,8 @@ type Tx struct {
 	Grant *GrantClient
 	// Indicator is the client for interacting with the Indicator builders.
 	Indicator *IndicatorClient
+	// OrgIndicatorRollup is the client for interacting with the OrgIndicatorRollup builders.
+	OrgIndicatorRollup *OrgIndicatorRollupClient
 	// OrgRollup is the client for interacting with the OrgRollup builders.
 	OrgRollup *OrgRollupClient
 	// Organisation is the client for interacting with the Organisation builders.
@@ -181,6 +183,7 @@ func (tx *Tx) init() {
 	tx.DataRevision = NewDataRevisionClient(tx.config)
 	tx.Grant = NewGrantClient(tx.config)
 	tx.Indicator = NewIndicatorClient(tx.config)
+	tx.OrgIndicatorRollup = NewOrgIndicatorRollupClient(tx.config)
 	tx.OrgRollup = NewOrgRollupClient(tx.config)
 	tx.Organisation = NewOrganisationClient(tx.config)
 	tx.Practice = NewPracticeClient(tx.config)

@@ -80,6 +80,18 @@ func (f IndicatorFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IndicatorMutation", m)
 }
 
+// The OrgIndicatorRollupFunc type is an adapter to allow the use of ordinary
+// function as OrgIndicatorRollup mutator.
+type OrgIndicatorRollupFunc func(context.Context, *ent.OrgIndicatorRollupMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OrgIndicatorRollupFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OrgIndicatorRollupMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OrgIndicatorRollupMutation", m)
+}
+
 // The OrgRollupFunc type is an adapter to allow the use of ordinary
 // function as OrgRollup mutator.
 type OrgRollupFunc func(context.Context, *ent.OrgRollupMutation) (ent.Value, error)

@@ -157,6 +157,35 @@ var (
 			},
 		},
 	}
+	// OrgIndicatorRollupsColumns holds the columns for the "org_indicator_rollups" table.
+	OrgIndicatorRollupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "period_id", Type: field.TypeInt},
+		{Name: "indicator_id", Type: field.TypeInt},
+		{Name: "short_count", Type: field.TypeInt, Default: 0},
+		{Name: "unanswered_count", Type: field.TypeInt, Default: 0},
+		{Name: "patients_affected", Type: field.TypeInt, Default: 0},
+		{Name: "gain_sum", Type: field.TypeFloat64, Default: 0},
+		{Name: "level_ups", Type: field.TypeInt, Default: 0},
+		{Name: "domain_gain_sum", Type: field.TypeFloat64, Default: 0},
+		{Name: "domain_level_ups", Type: field.TypeInt, Default: 0},
+		{Name: "meeting_count", Type: field.TypeInt, Default: 0},
+		{Name: "scored_count", Type: field.TypeInt, Default: 0},
+	}
+	// OrgIndicatorRollupsTable holds the schema information for the "org_indicator_rollups" table.
+	OrgIndicatorRollupsTable = &schema.Table{
+		Name:       "org_indicator_rollups",
+		Columns:    OrgIndicatorRollupsColumns,
+		PrimaryKey: []*schema.Column{OrgIndicatorRollupsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "orgindicatorrollup_org_id_period_id_indicator_id",
+				Unique:  true,
+				Columns: []*schema.Column{OrgIndicatorRollupsColumns[1], OrgIndicatorRollupsColumns[2], OrgIndicatorRollupsColumns[3]},
+			},
+		},
+	}
 	// OrgRollupsColumns holds the columns for the "org_rollups" table.
 	OrgRollupsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -526,6 +555,7 @@ var (
 		DataRevisionsTable,
 		GrantsTable,
 		IndicatorsTable,
+		OrgIndicatorRollupsTable,
 		OrgRollupsTable,
 		OrganisationsTable,
 		PracticesTable,
@@ -559,6 +589,9 @@ func init() {
 	}
 	IndicatorsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	OrgIndicatorRollupsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
 	}
 	OrgRollupsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),

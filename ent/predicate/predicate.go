@@ -24,6 +24,9 @@ type Grant func(*sql.Selector)
 // Indicator is the predicate function for indicator builders.
 type Indicator func(*sql.Selector)
 
+// OrgIndicatorRollup is the predicate function for orgindicatorrollup builders.
+type OrgIndicatorRollup func(*sql.Selector)
+
 // OrgRollup is the predicate function for orgrollup builders.
 type OrgRollup func(*sql.Selector)
 

@@ -106,6 +106,46 @@ func (OrgRollup) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
 
+// OrgIndicatorRollup sums, for one organisation, period and indicator
+// with a target, how the answers beneath it stand against the target and
+// what meeting it everywhere would bring: the material of its investment
+// priorities and of its peers' shares (docs/domain.md §10.1). Every column
+// is a sum over the counting practices beneath (or over its CCGs, for the
+// counts of a CCG-level indicator), so a write changes it by a delta.
+type OrgIndicatorRollup struct {
+	ent.Schema
+}
+
+// Fields of the OrgIndicatorRollup.
+func (OrgIndicatorRollup) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("org_id"),
+		field.Int("period_id"),
+		field.Int("indicator_id"),
+		field.Int("short_count").Default(0).Comment("Practices (CCGs for a CCG-level indicator) whose scored answer misses the target."),
+		field.Int("unanswered_count").Default(0).Comment("Practices (CCGs) with no answer."),
+		field.Int("patients_affected").Default(0).Comment("Σ list size of the practices a short answer counts for."),
+		field.Float("gain_sum").Default(0).Comment("Σ change in those practices' overall scores if the answers met the target."),
+		field.Int("level_ups").Default(0).Comment("Those practices whose overall level would rise."),
+		field.Float("domain_gain_sum").Default(0).Comment("gain_sum in the indicator's domain's scores."),
+		field.Int("domain_level_ups").Default(0).Comment("level_ups in the indicator's domain."),
+		field.Int("meeting_count").Default(0).Comment("Scored answers meeting the target (a CCG-level one counts for its CCG and the organisations above it)."),
+		field.Int("scored_count").Default(0).Comment("Scored answers."),
+	}
+}
+
+// Indexes of the OrgIndicatorRollup.
+func (OrgIndicatorRollup) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("org_id", "period_id", "indicator_id").Unique(),
+	}
+}
+
+// Annotations of the OrgIndicatorRollup.
+func (OrgIndicatorRollup) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
 // DataRevision holds one number that every change to answers, the
 // catalogue or the hierarchy increases in the same transaction (today the
 // seed, through rollup.Rebuild). Servers

@@ -227,16 +227,19 @@ func (d *Decisions) loadPriorities(ctx context.Context, shape DecisionKey, keys 
 		return nil, err
 	}
 	cat := c.cat
-	var scopes map[int]decisions.Scope
-	if shape.Tier == "" {
-		scopes, err = d.store.PracticeScopes(ctx, distinct(keys, func(k DecisionKey) int { return k.PracticeID }), shape.PeriodID, shape.Domain)
-	} else {
-		scopes, err = d.store.OrganisationScopes(ctx, shape.Tier, distinct(keys, func(k DecisionKey) int { return k.OrgID }), shape.PeriodID, shape.Domain)
+	out := make(map[DecisionKey][]decisions.Priority, len(keys))
+	if shape.Tier != "" {
+		// Organisations read their indicator roll-ups.
+		got, err := d.store.OrganisationPriorities(ctx, cat, distinct(keys, func(k DecisionKey) int { return k.OrgID }), shape.PeriodID, shape.Domain)
+		for _, k := range keys {
+			out[k] = got[k.OrgID]
+		}
+		return out, err
 	}
+	scopes, err := d.store.PracticeScopes(ctx, distinct(keys, func(k DecisionKey) int { return k.PracticeID }), shape.PeriodID, shape.Domain)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[DecisionKey][]decisions.Priority, len(keys))
 	for _, k := range keys {
 		out[k] = decisions.Priorities(cat, scopes[k.OrgID+k.PracticeID], k.Domain)
 	}

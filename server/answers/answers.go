@@ -158,7 +158,7 @@ func submitOnce(ctx context.Context, db *database.DB, p *access.Principal, s Sub
 			return nil, err
 		}
 		after := applyChanges(before, changes)
-		if err := w.rescore(cat, subj, period.id, after); err != nil {
+		if err := w.rescore(cat, subj, period.id, before, after); err != nil {
 			return nil, err
 		}
 		if err := w.audit(changes, subj, period.id, actor, s.Source); err != nil {
@@ -199,6 +199,8 @@ type subject struct {
 	access.Subject
 	// Practice is the subject practice with its own chain; zero for a CCG.
 	Practice practiceRef
+	// STPID is a CCG subject's STP (its parent); zero for a practice.
+	STPID int
 	// NationalID is England's organisation.
 	NationalID int
 }
@@ -231,10 +233,10 @@ func (w *writer) subject(s Submission) (subject, error) {
 		sub.PracticeID, sub.CCGID, sub.RegionID = p.id, p.ccgID, p.regionID
 	} else {
 		sub.Code = s.Organisation
-		row = w.tx.QueryRowContext(w.ctx, database.Rebind(w.dialect, `SELECT c.id, r.id, r.parent_id FROM organisations c
+		row = w.tx.QueryRowContext(w.ctx, database.Rebind(w.dialect, `SELECT c.id, s.id, r.id, r.parent_id FROM organisations c
 			JOIN organisations s ON s.id = c.parent_id JOIN organisations r ON r.id = s.parent_id
 			WHERE c.ods_code = ? AND c.tier = 'CCG'`), s.Organisation)
-		if err := row.Scan(&sub.CCGID, &sub.RegionID, &national); err != nil {
+		if err := row.Scan(&sub.CCGID, &sub.STPID, &sub.RegionID, &national); err != nil {
 			if errors.Is(err, stdsql.ErrNoRows) {
 				return sub, fault.NotFoundf("no CCG has the code %q: CCG-level answers belong to a CCG", s.Organisation)
 			}

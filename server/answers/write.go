@@ -3,6 +3,7 @@ package answers
 import (
 	stdsql "database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -128,7 +129,7 @@ func (c *change) subject() (practice, org any) {
 // practice's scores to every roll-up above it. The change is taken
 // against the stored scores, so the roll-ups stay the sums of the
 // practice scores whatever rounding the rebuild's SQL did.
-func (w *writer) rescore(cat *answercheck.Catalogue, subj subject, periodID int, after []stored) error {
+func (w *writer) rescore(cat *answercheck.Catalogue, subj subject, periodID int, before, after []stored) error {
 	practices, err := w.practices(subj)
 	if err != nil {
 		return err
@@ -182,7 +183,49 @@ func (w *writer) rescore(cat *answercheck.Catalogue, subj subject, periodID int,
 	if err := w.storeScores(scores, periodID); err != nil {
 		return err
 	}
-	return w.applyDeltas(deltas, periodID)
+	if err := w.applyDeltas(deltas, periodID); err != nil {
+		return err
+	}
+	known := func(p practiceRef) bool { _, ok := was[scoreKey{p.id, scoring.AllDomains}]; return ok }
+	return w.applyIndicatorDeltas(indicatorDeltas(cat, subj, practices, known, before, after), periodID)
+}
+
+// indicatorDeltas is what the change does to the indicator roll-ups
+// (docs/domain.md §10.1): each rescored counting practice's figures after
+// less before (a practice the roll-ups did not know yet had none), and for
+// a CCG its own counts and shares.
+func indicatorDeltas(cat *answercheck.Catalogue, subj subject, practices []practiceRef, known func(practiceRef) bool, before, after []stored) rollup.Contribution {
+	t := rollup.NewTargets(cat)
+	contribution := func(answers []stored, isBefore bool) rollup.Contribution {
+		own, ccg := map[int][]rollup.Answer{}, []rollup.Answer(nil)
+		for _, s := range answers {
+			a := rollup.Answer{IndicatorID: s.indicatorID, Numeric: s.numeric, Score: s.score, NotApplicable: s.notApplicable}
+			if s.practiceID == 0 {
+				ccg = append(ccg, a)
+			} else {
+				own[s.practiceID] = append(own[s.practiceID], a)
+			}
+		}
+		c := rollup.Contribution{}
+		var members []int
+		for _, p := range practices {
+			if p.closed || isBefore && !known(p) {
+				continue
+			}
+			chain := []int{p.ccgID, p.stpID, p.regionID, subj.NationalID}
+			t.Practice(c, own[p.id], ccg, p.listSize, chain)
+			for _, org := range chain {
+				if org != 0 && !slices.Contains(members, org) {
+					members = append(members, org)
+				}
+			}
+		}
+		if subj.PracticeID == 0 {
+			t.CCG(c, ccg, members, []int{subj.CCGID, subj.STPID, subj.RegionID, subj.NationalID})
+		}
+		return c
+	}
+	return contribution(after, false).Minus(contribution(before, true))
 }
 
 // practiceRef is a practice with every organisation its roll-ups reach.
@@ -330,6 +373,47 @@ func (w *writer) applyDeltas(deltas map[orgDomain]scoring.Rollup, periodID int) 
 			FROM d WHERE org_rollups.org_id = d.org_id AND org_rollups.domain = d.domain AND org_rollups.period_id = ?`, args...)
 		if err != nil {
 			return fmt.Errorf("updating roll-ups: %w", err)
+		}
+	}
+	return nil
+}
+
+// applyIndicatorDeltas adds each organisation's change per indicator to
+// its indicator roll-ups, in as few statements as the bind limit allows.
+func (w *writer) applyIndicatorDeltas(deltas rollup.Contribution, periodID int) error {
+	type key struct{ org, indicator int }
+	var keys []key
+	for org, byInd := range deltas {
+		for id, r := range byInd {
+			if r != (scoring.IndicatorRollup{}) {
+				keys = append(keys, key{org, id})
+			}
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { // one lock order for every writer
+		a, b := keys[i], keys[j]
+		return a.org < b.org || a.org == b.org && a.indicator < b.indicator
+	})
+	names := rollup.IndicatorRollups.Names()
+	types := append([]string{"bigint", "bigint"}, rollup.IndicatorRollups.SQLTypes()...)
+	set := make([]string, len(names))
+	for i, c := range names {
+		set[i] = c + " = org_indicator_rollups." + c + " + d." + c
+	}
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), rowsPerStatement)]
+		keys = keys[len(chunk):]
+		var args []any
+		for _, k := range chunk {
+			args = append(append(args, k.org, k.indicator), rollup.IndicatorRollups.Values(deltas[k.org][k.indicator])...)
+		}
+		args = append(args, periodID)
+		err := w.exec(`WITH d (org_id, indicator_id, `+strings.Join(names, ", ")+`) AS (`+w.values(len(chunk), types...)+`)
+			UPDATE org_indicator_rollups SET `+strings.Join(set, ", ")+`
+			FROM d WHERE org_indicator_rollups.org_id = d.org_id AND org_indicator_rollups.indicator_id = d.indicator_id
+				AND org_indicator_rollups.period_id = ?`, args...)
+		if err != nil {
+			return fmt.Errorf("updating indicator roll-ups: %w", err)
 		}
 	}
 	return nil

@@ -85,7 +85,7 @@ func priorityRows(ctx context.Context, r Reader, dialect string, args map[string
 	}
 	domain := args["domain"] // scoring.AllDomains when not given
 	st := decisions.Store{DB: r, Dialect: dialect}
-	scopes, err := st.OrganisationScopes(ctx, org.tier, []int{org.id}, periodID, domain)
+	priorities, err := st.OrganisationPriorities(ctx, cat, []int{org.id}, periodID, domain)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func priorityRows(ctx context.Context, r Reader, dialect string, args map[string
 		}
 	}
 	var row Row // reused: each must not keep it
-	for i, p := range decisions.Priorities(cat, scopes[org.id], domain) {
+	for i, p := range priorities[org.id] {
 		ind := p.Indicator
 		row = append(row[:0], str(period), str(org.code), str(org.name), str(string(org.tier)), integer(i+1),
 			str(ind.Code), str(titles[ind.ID]), str(ind.Domain), str(string(ind.Category)), str(string(ind.Respondent)),

@@ -3,8 +3,9 @@ package decisions
 import (
 	"context"
 	stdsql "database/sql"
+	"strings"
 
-	"dpcma/ent/organisation"
+	"dpcma/server/answercheck"
 	"dpcma/server/database"
 	"dpcma/server/rollup"
 	"dpcma/server/scoring"
@@ -16,44 +17,50 @@ type Store struct {
 	Dialect string
 }
 
-// OrganisationScopes reads the scope of each organisation of one tier in
-// one period, restricted to a domain's answers (scoring.AllDomains: all):
-// three statements whatever the number of organisations.
-func (st Store) OrganisationScopes(ctx context.Context, tier organisation.Tier, orgs []int, periodID int, domain string) (map[int]Scope, error) {
-	where, args := scoring.CountsSQL("p.status"), []any{}
-	col := rollup.PracticeColumn(tier)
-	if col != "" {
-		where += " AND p." + col + " IN (" + database.Placeholders(len(orgs)) + ")"
-		for _, id := range orgs {
-			args = append(args, id)
-		}
+// OrganisationPriorities ranks the priorities of organisations in one
+// period and domain (scoring.AllDomains: all) from their indicator
+// roll-ups and their number of practices with a score: one indexed
+// statement whatever the number of organisations or practices.
+func (st Store) OrganisationPriorities(ctx context.Context, cat *answercheck.Catalogue, orgs []int, periodID int, domain string) (map[int][]Priority, error) {
+	out := make(map[int][]Priority, len(orgs))
+	if len(orgs) == 0 {
+		return out, nil
 	}
-	placed, err := st.scopes(ctx, where, args, periodID, domain)
+	args := []any{domain, periodID}
+	for _, id := range orgs {
+		args = append(args, id)
+	}
+	cols := make([]string, 0, len(rollup.IndicatorRollups.Names()))
+	for _, c := range rollup.IndicatorRollups.Names() {
+		cols = append(cols, "x."+c)
+	}
+	rows, err := st.DB.QueryContext(ctx, database.Rebind(st.Dialect, `SELECT x.org_id, x.indicator_id, COALESCE(r.responded_count, 0), `+
+		strings.Join(cols, ", ")+` FROM org_indicator_rollups x
+		LEFT JOIN org_rollups r ON r.org_id = x.org_id AND r.period_id = x.period_id AND r.domain = ?
+		WHERE x.period_id = ? AND x.org_id IN (`+database.Placeholders(len(orgs))+`) AND x.short_count > 0`), args...)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int]Scope, len(orgs))
-	for _, o := range orgs {
-		out[o] = Scope{Own: placed.own, CCG: placed.ccg}
-	}
-	for _, p := range placed.practices {
-		org := orgs[0] // England
-		switch tier {
-		case organisation.TierCCG:
-			org = p.CCGID
-		case organisation.TierSTP:
-			org = p.stpID
-		case organisation.TierREGION:
-			org = p.regionID
+	sums, scored := map[int]map[int]scoring.IndicatorRollup{}, map[int]int{}
+	err = scanAll(rows, func() error {
+		var (
+			org, ind, responded int
+			r                   scoring.IndicatorRollup
+		)
+		if err := rows.Scan(append([]any{&org, &ind, &responded}, rollup.IndicatorRollups.Targets(&r)...)...); err != nil {
+			return err
 		}
-		s := out[org]
-		s.Practices = append(s.Practices, p.Practice)
-		out[org] = s
-	}
-	if col == "" {
-		for _, o := range orgs[1:] {
-			out[o] = out[orgs[0]]
+		if sums[org] == nil {
+			sums[org] = map[int]scoring.IndicatorRollup{}
 		}
+		sums[org][ind], scored[org] = r, responded
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, org := range orgs {
+		out[org] = FromRollups(cat, sums[org], scored[org], domain)
 	}
 	return out, nil
 }
@@ -71,18 +78,13 @@ func (st Store) PracticeScopes(ctx context.Context, practices []int, periodID in
 	}
 	out := make(map[int]Scope, len(practices))
 	for _, p := range placed.practices {
-		out[p.ID] = Scope{Practices: []Practice{p.Practice}, Own: placed.own, CCG: placed.ccg}
+		out[p.ID] = Scope{Practices: []Practice{p}, Own: placed.own, CCG: placed.ccg}
 	}
 	return out, nil
 }
 
-type placedPractice struct {
-	Practice
-	stpID, regionID int
-}
-
 type material struct {
-	practices []placedPractice
+	practices []Practice
 	own, ccg  map[int][]Answer
 }
 
@@ -91,14 +93,14 @@ type material struct {
 func (st Store) scopes(ctx context.Context, where string, args []any, periodID int, domain string) (material, error) {
 	m := material{own: map[int][]Answer{}, ccg: map[int][]Answer{}}
 	rows, err := st.DB.QueryContext(ctx, database.Rebind(st.Dialect,
-		"SELECT p.id, p.ccg_id, COALESCE(p.stp_id, 0), p.region_id, p.list_size FROM practices p WHERE "+where+" ORDER BY p.id"), args...)
+		"SELECT p.id, p.ccg_id, p.list_size FROM practices p WHERE "+where+" ORDER BY p.id"), args...)
 	if err != nil {
 		return m, err
 	}
 	ccgs := map[int]bool{}
 	err = scanAll(rows, func() error {
-		var p placedPractice
-		if err := rows.Scan(&p.ID, &p.CCGID, &p.stpID, &p.regionID, &p.ListSize); err != nil {
+		var p Practice
+		if err := rows.Scan(&p.ID, &p.CCGID, &p.ListSize); err != nil {
 			return err
 		}
 		m.practices = append(m.practices, p)

@@ -7,7 +7,6 @@ import (
 
 	"dpcma/ent/organisation"
 	"dpcma/server/database"
-	"dpcma/server/rollup"
 	"dpcma/server/scoring"
 )
 
@@ -54,33 +53,20 @@ var meetingSQL = "COUNT(r.score), SUM(CASE WHEN r.score IS NOT NULL AND " + scor
 	Type: "i.answer_type", Target: "i.target", Numeric: "r.numeric_value", Score: "r.score"}) + " THEN 1 ELSE 0 END)"
 
 // OrganisationShares returns the shares of the given organisations of one
-// tier in a period, by organisation and indicator: their practices'
-// answers to practice-level indicators and their CCGs' answers to
-// CCG-level ones, in one statement. Closed practices count in none.
+// tier in a period, by organisation and indicator, from their indicator
+// roll-ups (one indexed statement): their counting practices' answers to
+// practice-level indicators and their CCGs' answers to CCG-level ones
+// (the CCGs beneath them in the tree).
 func (st Store) OrganisationShares(ctx context.Context, tier organisation.Tier, orgs []int, periodID int) (map[int]map[int]Share, error) {
 	if len(orgs) == 0 || tier == organisation.TierNATIONAL {
 		return map[int]map[int]Share{}, nil
 	}
-	ccgGroup := map[organisation.Tier]string{organisation.TierCCG: "c.id", organisation.TierSTP: "c.parent_id", organisation.TierREGION: "s.parent_id"}[tier]
-	practiceGroup := "p." + rollup.PracticeColumn(tier)
-	in := database.Placeholders(len(orgs))
-	query := `SELECT ` + practiceGroup + `, r.indicator_id, ` + meetingSQL + `
-		FROM responses r JOIN practices p ON p.id = r.practice_id AND ` + scoring.CountsSQL("p.status") + `
-		JOIN indicators i ON i.id = r.indicator_id
-		WHERE r.period_id = ? AND r.score IS NOT NULL AND ` + practiceGroup + ` IN (` + in + `)
-		GROUP BY ` + practiceGroup + `, r.indicator_id
-		UNION ALL
-		SELECT ` + ccgGroup + `, r.indicator_id, ` + meetingSQL + `
-		FROM responses r JOIN organisations c ON c.id = r.organisation_id JOIN organisations s ON s.id = c.parent_id
-		JOIN indicators i ON i.id = r.indicator_id
-		WHERE r.period_id = ? AND r.score IS NOT NULL AND ` + ccgGroup + ` IN (` + in + `)
-		GROUP BY ` + ccgGroup + `, r.indicator_id`
 	args := []any{periodID}
 	for _, id := range orgs {
 		args = append(args, id)
 	}
-	args = append(args, args...)
-	rows, err := st.DB.QueryContext(ctx, database.Rebind(st.Dialect, query), args...)
+	rows, err := st.DB.QueryContext(ctx, database.Rebind(st.Dialect, `SELECT org_id, indicator_id, scored_count, meeting_count
+		FROM org_indicator_rollups WHERE period_id = ? AND org_id IN (`+database.Placeholders(len(orgs))+`) AND scored_count > 0`), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -139,11 +139,44 @@ func Priorities(cat *answercheck.Catalogue, s Scope, domain string) []Priority {
 		}
 		out = append(out, pr)
 	}
+	rank(out)
+	return out
+}
+
+// rank orders priorities by score gain, then patients affected, then
+// indicator code.
+func rank(out []Priority) {
 	slices.SortStableFunc(out, func(a, b Priority) int {
 		// Gains equal but for the order of a float sum rank as equal.
 		return cmp.Or(cmp.Compare(roundGain(b.ScoreGain), roundGain(a.ScoreGain)), cmp.Compare(b.PatientsAffected, a.PatientsAffected),
 			cmp.Compare(a.Indicator.Code, b.Indicator.Code))
 	})
+}
+
+// FromRollups ranks the priorities of an organisation from its indicator
+// roll-ups (by indicator id) in a domain (scoring.AllDomains: every
+// domain), given the number of its practices with a score there: the
+// same figures Priorities computes from its answers, summed ahead of
+// time.
+func FromRollups(cat *answercheck.Catalogue, rollups map[int]scoring.IndicatorRollup, scored int, domain string) []Priority {
+	var out []Priority
+	for id, r := range rollups {
+		ind := cat.ByID(id)
+		if ind == nil || r.Short == 0 || domain != scoring.AllDomains && ind.Domain != domain {
+			continue
+		}
+		pr := Priority{Indicator: ind, ShortCount: r.Short, UnansweredCount: r.Unanswered, PatientsAffected: r.Patients}
+		gain, ups := r.Gain, r.LevelUps
+		if domain != scoring.AllDomains {
+			gain, ups = r.DomainGain, r.DomainLevelUps
+		}
+		pr.LevelUpCount = ups
+		if scored > 0 {
+			pr.ScoreGain = gain / float64(scored)
+		}
+		out = append(out, pr)
+	}
+	rank(out)
 	return out
 }
 

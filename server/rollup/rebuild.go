@@ -19,6 +19,7 @@ import (
 // Execer is a transaction or a pool.
 type Execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error)
 }
 
 // Scope limits a rebuild. Zero values mean "all".
@@ -83,6 +84,9 @@ func Rebuild(ctx context.Context, tx Execer, dialect string, s Scope) error {
 		if _, err := tx.ExecContext(ctx, database.Rebind(dialect, st.query), st.args...); err != nil {
 			return fmt.Errorf("%s: %w", st.name, err)
 		}
+	}
+	if err := rebuildIndicators(ctx, tx, dialect, s); err != nil {
+		return fmt.Errorf("summing indicators: %w", err)
 	}
 	return BumpRevision(ctx, tx)
 }

@@ -12,9 +12,9 @@ import (
 	"dpcma/server/database"
 )
 
-// Verify compares practice_scores and org_rollups in the scope with what
-// Rebuild gives from the answers, rebuilding in a transaction that it rolls
-// back. It returns nil when they match and otherwise an error naming the
+// Verify compares practice_scores, org_rollups and org_indicator_rollups
+// in the scope with what Rebuild gives from the answers, rebuilding in a
+// transaction that it rolls back. It returns nil when they match and otherwise an error naming the
 // first differences. Writers that commit while it runs can make it report a
 // difference that is not one: run it when nothing writes.
 func Verify(ctx context.Context, db *stdsql.DB, dialect string, s Scope) error {
@@ -68,8 +68,8 @@ type derivedRow struct {
 	nums []float64 // NULL as NaN
 }
 
-// derived reads practice_scores and org_rollups in the scope, keyed by
-// subject, period and domain.
+// derived reads the derived tables in the scope, keyed by subject, period
+// and domain (or indicator).
 func derived(ctx context.Context, tx *stdsql.Tx, dialect string, s Scope) (map[string]derivedRow, error) {
 	where, args := "", []any(nil)
 	if len(s.PeriodIDs) > 0 {
@@ -79,8 +79,9 @@ func derived(ctx context.Context, tx *stdsql.Tx, dialect string, s Scope) (map[s
 		}
 	}
 	out := map[string]derivedRow{}
-	for _, table := range []struct{ name, key string }{
-		{"practice_scores", "practice_id"}, {"org_rollups", "org_id"},
+	for _, table := range []struct{ name, key, other string }{
+		{"practice_scores", "practice_id", "domain"}, {"org_rollups", "org_id", "domain"},
+		{"org_indicator_rollups", "org_id", "indicator_id"},
 	} {
 		rows, err := tx.QueryContext(ctx, database.Rebind(dialect, "SELECT * FROM "+table.name+where), args...)
 		if err != nil {
@@ -102,7 +103,7 @@ func derived(ctx context.Context, tx *stdsql.Tx, dialect string, s Scope) (map[s
 			for i, c := range cols {
 				switch c {
 				case "id":
-				case table.key, "period_id", "domain":
+				case table.key, "period_id", table.other:
 					key = append(key, c+"="+vals[i].String)
 				default:
 					n := math.NaN()

@@ -129,13 +129,23 @@ func Level(overall float64, coreMandated, enhanced, transformational *float64) i
 
 // LevelOf is Level with the subset scores given by a function.
 func LevelOf(overall float64, subset func(Subset) *float64) int {
+	return levelOf(overall, func(s Subset) (float64, bool) {
+		if v := subset(s); v != nil {
+			return *v, true
+		}
+		return 0, false
+	})
+}
+
+// levelOf is LevelOf with each subset's score and whether it has one.
+func levelOf(overall float64, subset func(Subset) (float64, bool)) int {
 	for _, l := range levels {
 		if !(overall >= l.overall) {
 			continue
 		}
 		passes := true
 		for _, g := range l.gates {
-			if s := subset(g.subset); s == nil || !(*s >= g.min) {
+			if s, ok := subset(g.subset); !ok || !(s >= g.min) {
 				passes = false
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"dpcma/server/database"
 	"dpcma/server/imports"
+	"dpcma/server/rollup"
 
 	"golang.org/x/term"
 )
@@ -85,6 +86,9 @@ func importCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer db.Close()
 	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := rollup.Backfill(ctx, db.SQL, db.Dialect); err != nil {
 		return err
 	}
 	opts := imports.Options{Progress: os.Stderr, Terminal: term.IsTerminal(int(os.Stderr.Fd()))}

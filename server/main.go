@@ -23,6 +23,7 @@ import (
 	"dpcma/server/app"
 	"dpcma/server/database"
 	"dpcma/server/odsimport"
+	"dpcma/server/rollup"
 	"dpcma/server/seed"
 	"dpcma/server/telemetry"
 
@@ -305,6 +306,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer db.Close()
 	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := rollup.Backfill(ctx, db.SQL, db.Dialect); err != nil {
 		return err
 	}
 	switch cmd {

@@ -8,8 +8,9 @@ import (
 	"dpcma/server/rollup"
 )
 
-// Writes keep the derived tables (practice_scores, org_rollups) exact by
-// deltas or partial rebuilds; tests hold them equal to a full rebuild.
+// Writes keep the derived tables (practice_scores, org_rollups,
+// org_indicator_rollups) exact by deltas or partial rebuilds; tests hold
+// them equal to a full rebuild.
 
 // AssertMatchesRebuild compares the derived tables with a full rebuild from the
 // raw answers (run in a transaction that is rolled back).

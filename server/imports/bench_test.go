@@ -116,7 +116,7 @@ func removeBenchPeriod(b *testing.B, db *database.DB) {
 		b.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	for _, table := range []string{"audit_events", "responses", "practice_scores", "org_rollups", "regional_period_status"} {
+	for _, table := range []string{"audit_events", "responses", "practice_scores", "org_rollups", "org_indicator_rollups", "regional_period_status"} {
 		if _, err := tx.Exec(database.Rebind(db.Dialect, "DELETE FROM "+table+" WHERE period_id = ?"), ids[0][0]); err != nil {
 			b.Fatal(err)
 		}

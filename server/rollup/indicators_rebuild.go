@@ -361,3 +361,27 @@ func (in *inserter) flush() error {
 	}
 	return nil
 }
+
+// Backfill fills org_indicator_rollups in a database whose answers were
+// summed before the table existed (it is empty while org_rollups is not),
+// in one transaction; otherwise it does nothing. Every command calls it
+// after migrating.
+func Backfill(ctx context.Context, db *stdsql.DB, dialect string) error {
+	var missing bool
+	err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM org_rollups) AND NOT EXISTS (SELECT 1 FROM org_indicator_rollups)`).Scan(&missing)
+	if err != nil || !missing {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit
+	if err := rebuildIndicators(ctx, tx, dialect, Scope{}); err != nil {
+		return fmt.Errorf("filling the indicator roll-ups: %w", err)
+	}
+	if err := BumpRevision(ctx, tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -64,7 +64,6 @@ type Priority struct {
 // patients affected, then indicator code. Indicators no answer misses are
 // left out.
 func Priorities(cat *answercheck.Catalogue, s Scope, domain string) []Priority {
-	indicators := cat.InDomain(domain)
 	own, ccg := map[int]map[int]Answer{}, map[int]map[int]Answer{}
 	ccgTallies := map[int]scoring.Tally{}
 	for id, answers := range s.CCG {
@@ -73,7 +72,7 @@ func Priorities(cat *answercheck.Catalogue, s Scope, domain string) []Priority {
 	}
 	var (
 		tallies = make(map[int]scoring.Tally, len(s.Practices))
-		scores  = make(map[int]scoring.PracticeScore, len(s.Practices))
+		scores  = make(map[int]scoring.Standing, len(s.Practices))
 		ofCCG   = map[int][]Practice{}
 		ccgs    []int
 		scored  int
@@ -82,8 +81,8 @@ func Priorities(cat *answercheck.Catalogue, s Scope, domain string) []Priority {
 		own[p.ID] = byIndicator(s.Own[p.ID])
 		t := tally(cat, s.Own[p.ID])[domain].Plus(ccgTallies[p.CCGID])
 		tallies[p.ID] = t
-		scores[p.ID] = scoring.ScorePractice(t, indicators, p.ListSize)
-		if scores[p.ID].Score != nil {
+		scores[p.ID] = scoring.StandingOf(t)
+		if scores[p.ID].Scored {
 			scored++
 		}
 		if len(ofCCG[p.CCGID]) == 0 {
@@ -98,19 +97,16 @@ func Priorities(cat *answercheck.Catalogue, s Scope, domain string) []Priority {
 		if !ok || domain != scoring.AllDomains && ind.Domain != domain {
 			continue
 		}
-		better := Answer{IndicatorID: ind.ID, Numeric: &meeting, Score: scoring.Score(ind.Spec, meeting)}
+		better := ind.Scored(scoring.Score(ind.Spec, meeting), false)
 		pr := Priority{Indicator: ind}
 		var gain float64
 		// rescore adds what replacing answer a by the lowest meeting answer
 		// does to practice p.
 		rescore := func(p Practice, a Answer) {
 			pr.PatientsAffected += p.ListSize
-			t := tallies[p.ID].Minus(one(ind, a)).Plus(one(ind, better))
-			before, after := scores[p.ID], scoring.ScorePractice(t, indicators, p.ListSize)
-			if before.Score != nil && after.Score != nil {
-				gain += *after.Score - *before.Score
-			}
-			if after.Level != nil && (before.Level == nil || *after.Level > *before.Level) {
+			g, up := scoring.Rescore(tallies[p.ID], scores[p.ID], ind.Scored(a.Score, a.NotApplicable), better)
+			gain += g
+			if up {
 				pr.LevelUpCount++
 			}
 		}
@@ -202,14 +198,6 @@ func byIndicator(answers []Answer) map[int]Answer {
 		out[a.IndicatorID] = a
 	}
 	return out
-}
-
-// one is the tally of a single answer (in the domain the priorities are
-// measured in, which the indicator is of).
-func one(ind *answercheck.Indicator, a Answer) scoring.Tally {
-	var t scoring.Tally
-	t.Add(ind.Scored(a.Score, a.NotApplicable))
-	return t
 }
 
 // tally sums answers by the rules, by domain.

@@ -62,7 +62,6 @@ type Targets struct {
 	target  []bool                   // whether the indicator has a target
 	domain  []int                    // each indicator's domain, 1-based (0: all)
 	domains []string
-	counts  []int // indicators per domain, all first
 
 	own, ccg   []entry // scratch, by position
 	tallies    []scoring.Tally
@@ -84,9 +83,6 @@ func NewTargets(cat *answercheck.Catalogue) *Targets {
 		meeting, ok := scoring.LowestMeeting(ind.Spec)
 		t.target = append(t.target, ok)
 		t.better = append(t.better, ind.Scored(scoring.Score(ind.Spec, meeting), false))
-	}
-	for _, d := range t.domains {
-		t.counts = append(t.counts, cat.InDomain(d))
 	}
 	t.own, t.ccg = make([]entry, len(t.all)), make([]entry, len(t.all))
 	t.ccgTallies = make([]scoring.Tally, len(t.domains))

@@ -148,20 +148,26 @@ func rebuildIndicators(ctx context.Context, tx Execer, dialect string, s Scope) 
 		return err
 	}
 	names := append([]string{"org_id", "period_id", "indicator_id"}, IndicatorRollups.Names()...)
-	ins := newInserter(ctx, tx, dialect, "org_indicator_rollups", names)
+	ins, err := newInserter(ctx, tx, dialect, "org_indicator_rollups", names)
+	if err != nil {
+		return err
+	}
 	for _, org := range h.orgIDs {
 		for pe, period := range periods {
 			for pos, ind := range t.all {
 				if !t.target[pos] {
 					continue
 				}
-				if err := ins.add(append([]any{org, period, ind.ID}, IndicatorRollups.Values(*at(org, pe, pos))...)); err != nil {
-					return err
+				if err := ins.Add(append([]any{org, period, ind.ID}, IndicatorRollups.Values(*at(org, pe, pos))...)...); err != nil {
+					return fmt.Errorf("writing indicator roll-ups: %w", err)
 				}
 			}
 		}
 	}
-	return ins.flush()
+	if err := ins.Close(); err != nil {
+		return fmt.Errorf("writing indicator roll-ups: %w", err)
+	}
+	return nil
 }
 
 // asInt, asFloat and asBool read what the drivers return for a column:
@@ -322,6 +328,20 @@ func scanEach(rows *stdsql.Rows, scan func() error) error {
 	return rows.Err()
 }
 
+// newInserter streams rows into a table: database.BulkWriter (COPY on
+// PostgreSQL) in a database/sql transaction, multi-row INSERTs in any
+// other (an ent transaction cannot prepare statements).
+func newInserter(ctx context.Context, tx Execer, dialect, table string, columns []string) (interface {
+	Add(args ...any) error
+	Close() error
+}, error) {
+	if sqlTx, ok := tx.(*stdsql.Tx); ok {
+		return database.NewBulkWriter(ctx, sqlTx, dialect, table, columns)
+	}
+	return &inserter{ctx: ctx, tx: tx, dialect: dialect, width: len(columns),
+		head: "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "}, nil
+}
+
 // inserter writes rows in multi-row INSERTs.
 type inserter struct {
 	ctx     context.Context
@@ -335,20 +355,16 @@ type inserter struct {
 // rowsPerInsert keeps a statement under SQLite's bind limit.
 const rowsPerInsert = 500
 
-func newInserter(ctx context.Context, tx Execer, dialect, table string, columns []string) *inserter {
-	return &inserter{ctx: ctx, tx: tx, dialect: dialect, width: len(columns),
-		head: "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "}
-}
-
-func (in *inserter) add(row []any) error {
+func (in *inserter) Add(row ...any) error {
 	in.buf = append(in.buf, row...)
 	if len(in.buf) >= rowsPerInsert*in.width {
-		return in.flush()
+		return in.Close()
 	}
 	return nil
 }
 
-func (in *inserter) flush() error {
+// Close writes what is buffered.
+func (in *inserter) Close() error {
 	if len(in.buf) == 0 {
 		return nil
 	}
@@ -356,10 +372,7 @@ func (in *inserter) flush() error {
 	n := len(in.buf) / in.width
 	_, err := in.tx.ExecContext(in.ctx, database.Rebind(in.dialect, in.head+strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")), in.buf...)
 	in.buf = in.buf[:0]
-	if err != nil {
-		return fmt.Errorf("writing indicator roll-ups: %w", err)
-	}
-	return nil
+	return err
 }
 
 // Backfill fills org_indicator_rollups in a database whose answers were

@@ -3,6 +3,7 @@ package answers
 import (
 	stdsql "database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -379,41 +380,55 @@ func (w *writer) applyDeltas(deltas map[orgDomain]scoring.Rollup, periodID int) 
 }
 
 // applyIndicatorDeltas adds each organisation's change per indicator to
-// its indicator roll-ups, in as few statements as the bind limit allows.
+// its indicator roll-ups. Organisations with the same changes (usually the
+// whole chain above a practice, and above a CCG that is not split) share
+// one statement: the changes once, the organisations in a list.
 func (w *writer) applyIndicatorDeltas(deltas rollup.Contribution, periodID int) error {
-	type key struct{ org, indicator int }
-	var keys []key
-	for org, byInd := range deltas {
-		for id, r := range byInd {
-			if r != (scoring.IndicatorRollup{}) {
-				keys = append(keys, key{org, id})
-			}
-		}
+	type group struct {
+		orgs    []int
+		changes map[int]scoring.IndicatorRollup
 	}
-	sort.Slice(keys, func(i, j int) bool { // one lock order for every writer
-		a, b := keys[i], keys[j]
-		return a.org < b.org || a.org == b.org && a.indicator < b.indicator
-	})
+	var groups []*group
+	orgs := slices.Sorted(maps.Keys(deltas))
+	for _, org := range orgs {
+		changes := maps.Clone(deltas[org])
+		maps.DeleteFunc(changes, func(_ int, r scoring.IndicatorRollup) bool { return r == (scoring.IndicatorRollup{}) })
+		if len(changes) == 0 {
+			continue
+		}
+		i := slices.IndexFunc(groups, func(g *group) bool { return maps.Equal(g.changes, changes) })
+		if i < 0 {
+			groups = append(groups, &group{changes: changes})
+			i = len(groups) - 1
+		}
+		groups[i].orgs = append(groups[i].orgs, org)
+	}
 	names := rollup.IndicatorRollups.Names()
-	types := append([]string{"bigint", "bigint"}, rollup.IndicatorRollups.SQLTypes()...)
+	types := append([]string{"bigint"}, rollup.IndicatorRollups.SQLTypes()...)
 	set := make([]string, len(names))
 	for i, c := range names {
 		set[i] = c + " = org_indicator_rollups." + c + " + d." + c
 	}
-	for len(keys) > 0 {
-		chunk := keys[:min(len(keys), rowsPerStatement)]
-		keys = keys[len(chunk):]
-		var args []any
-		for _, k := range chunk {
-			args = append(append(args, k.org, k.indicator), rollup.IndicatorRollups.Values(deltas[k.org][k.indicator])...)
-		}
-		args = append(args, periodID)
-		err := w.exec(`WITH d (org_id, indicator_id, `+strings.Join(names, ", ")+`) AS (`+w.values(len(chunk), types...)+`)
-			UPDATE org_indicator_rollups SET `+strings.Join(set, ", ")+`
-			FROM d WHERE org_indicator_rollups.org_id = d.org_id AND org_indicator_rollups.indicator_id = d.indicator_id
-				AND org_indicator_rollups.period_id = ?`, args...)
-		if err != nil {
-			return fmt.Errorf("updating indicator roll-ups: %w", err)
+	for _, g := range groups {
+		indicators := slices.Sorted(maps.Keys(g.changes))
+		for len(indicators) > 0 {
+			chunk := indicators[:min(len(indicators), rowsPerStatement)]
+			indicators = indicators[len(chunk):]
+			var args []any
+			for _, id := range chunk {
+				args = append(append(args, id), rollup.IndicatorRollups.Values(g.changes[id])...)
+			}
+			args = append(args, periodID)
+			for _, org := range g.orgs {
+				args = append(args, org)
+			}
+			err := w.exec(`WITH d (indicator_id, `+strings.Join(names, ", ")+`) AS (`+w.values(len(chunk), types...)+`)
+				UPDATE org_indicator_rollups SET `+strings.Join(set, ", ")+`
+				FROM d WHERE org_indicator_rollups.indicator_id = d.indicator_id AND org_indicator_rollups.period_id = ?
+					AND org_indicator_rollups.org_id IN (`+database.Placeholders(len(g.orgs))+`)`, args...)
+			if err != nil {
+				return fmt.Errorf("updating indicator roll-ups: %w", err)
+			}
 		}
 	}
 	return nil

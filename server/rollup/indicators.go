@@ -90,18 +90,6 @@ func NewTargets(cat *answercheck.Catalogue) *Targets {
 	return t
 }
 
-// Indicators lists the indicators that have a target, whose roll-ups are
-// kept, in code order.
-func (t *Targets) Indicators() []*answercheck.Indicator {
-	var out []*answercheck.Indicator
-	for i, ind := range t.all {
-		if t.target[i] {
-			out = append(out, ind)
-		}
-	}
-	return out
-}
-
 // entry is an answer classified once: where its indicator stands in the
 // catalogue and what the rules say of it.
 type entry struct {

@@ -302,20 +302,11 @@ func loadHierarchy(ctx context.Context, q database.Querier) (*hierarchy, error) 
 // addMember adds the organisations of a chain that are not yet in set.
 func addMember(set, chain []int) []int {
 	for _, org := range chain {
-		if org != 0 && !containsInt(set, org) {
+		if org != 0 && !slices.Contains(set, org) {
 			set = append(set, org)
 		}
 	}
 	return set
-}
-
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func scanEach(rows *stdsql.Rows, scan func() error) error {

@@ -369,10 +369,10 @@ func TestTransition2016To2018(t *testing.T) {
 			return strings.Join(c, " ")
 		}
 		for what, pair := range map[string][2]string{
-			"regions":             {codes(lists.Regions.Edges), "Y54 Y56 Y58 Y59"},
-			"closed":              {codes(lists.Closed.Edges), "00C Y57"},
-			"all regions":         {codes(lists.All.Edges), "Y54 Y56 Y57 Y58 Y59"},
-			"England's children":  {fmt.Sprint(lists.National.Children.TotalCount), "4"},
+			"regions":              {codes(lists.Regions.Edges), "Y54 Y56 Y58 Y59"},
+			"closed":               {codes(lists.Closed.Edges), "00C Y57"},
+			"all regions":          {codes(lists.All.Edges), "Y54 Y56 Y57 Y58 Y59"},
+			"England's children":   {fmt.Sprint(lists.National.Children.TotalCount), "4"},
 			"the STP's children":   {codes(lists.Stp.Children.Edges), "00D 16C"},
 			"the STP's CCGs":       {codes(lists.Stp.CCGs.Edges), "00D 16C"},
 			"the STP's closed CCG": {codes(lists.Stp.Closed.Edges), "00C"},

@@ -69,6 +69,9 @@ type Set struct {
 	Params []string
 	// Required are the parameters a request must give.
 	Required []string
+	// openByDefault, when set, leaves the rows whose status is not OPEN
+	// out of a query whose conditions do not name one of its columns.
+	openByDefault *openByDefault
 	// from builds the FROM clause; domain is the maturity domain ("" for
 	// all); paged says the query reads a page (LIMIT) or counts, where a
 	// whole read (an export) may want another form of the same rows.
@@ -150,4 +153,12 @@ func (s *Set) ColumnsTable() string {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, kind, strings.ReplaceAll(c.Doc, "|", `\|`))
 	}
 	return b.String()
+}
+
+// openByDefault says which column holds a row's status and which columns,
+// named by a query's conditions, ask for rows of every status (a status
+// filter, or a code that names one organisation).
+type openByDefault struct {
+	status string
+	naming []string
 }

@@ -79,14 +79,16 @@ func (q *Query) CountSQL(b *Builder) string {
 }
 
 func (q *Query) tail(b *Builder, sb *strings.Builder, ordered bool) {
-	if len(q.Where) > 0 {
-		sb.WriteString(" WHERE ")
-		for i, w := range q.Where {
-			if i > 0 {
-				sb.WriteString(" AND ")
-			}
-			sb.WriteString("(" + w(b) + ")")
-		}
+	conds := make([]string, 0, len(q.Where)+1)
+	for _, w := range q.Where {
+		conds = append(conds, "("+w(b)+")")
+	}
+	if d := q.Set.openByDefault; d != nil && !q.names(conds, d.naming) {
+		c, _ := q.Set.Column(d.status)
+		conds = append(conds, "("+c.expr+" = 'OPEN')")
+	}
+	if len(conds) > 0 {
+		sb.WriteString(" WHERE " + strings.Join(conds, " AND "))
 	}
 	if !ordered {
 		return
@@ -106,4 +108,24 @@ func (q *Query) tail(b *Builder, sb *strings.Builder, ordered bool) {
 		}
 		fmt.Fprintf(sb, " OFFSET %d", q.Offset)
 	}
+}
+
+// names reports whether the rendered conditions name any of the columns:
+// the conditions are built from the columns' expressions (an export
+// parameter, an OData $filter or key), so a condition on a column holds
+// its expression; the expressions of the columns asked about are unique
+// in the set's FROM clause (o.status, o.ods_code).
+func (q *Query) names(conds []string, columns []string) bool {
+	for _, name := range columns {
+		c, ok := q.Set.Column(name)
+		if !ok {
+			panic("dataset: no column " + name + " in " + q.Set.Name)
+		}
+		for _, cond := range conds {
+			if strings.Contains(cond, c.expr) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -62,7 +62,7 @@ const orgChainJoins = ` LEFT JOIN organisations p1 ON p1.id = o.parent_id
 var Organisations = &Set{
 	Name: "organisations", EntitySet: "Organisations", EntityType: "Organisation",
 	Key:    []string{"ods_code"},
-	Params: []string{"tier", "org"},
+	Params: []string{"tier", "org", "status"},
 	Columns: append([]Column{
 		col("ods_code", String, false, "o.ods_code", "ODS code (ONS code for an STP, ENG for England)."),
 		col("name", String, false, "o.name", "Name."),
@@ -72,8 +72,15 @@ var Organisations = &Set{
 		// the feed say the same, and DuckDB reads one null.
 		col("local_office", String, true, "NULLIF(o.local_office, '')", "NHS England local office (Qxx) of a CCG; null for other tiers."),
 		col("postcode", String, true, "NULLIF(o.postcode, '')", "Headquarters postcode; null when not known."),
-	}, chain("reg", "stp", "ccg")...),
+	}, append(chain("reg", "stp", "ccg"),
+		// Added after the chain: columns keep their places once published.
+		col("status", String, false, "o.status", "OPEN, or CLOSED: absent from the last ODS release imported. Closed organisations are left out unless the request filters on status or ods_code (status=CLOSED or status=ALL; OData $filter=Status eq 'CLOSED')."),
+	)...),
 	from: func(*Builder, string, bool) string { return "organisations o" + orgChainJoins },
+	// Closed organisations keep their history but are no longer part of
+	// the hierarchy: a list leaves them out unless it asks for them, as
+	// the API's lists do.
+	openByDefault: &openByDefault{status: "status", naming: []string{"status", "ods_code"}},
 }
 
 // Practices lists every practice.

@@ -1,0 +1,109 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"dpcma/ent/organisation"
+	"dpcma/ent/practice"
+	"dpcma/server/rollup"
+)
+
+// A closed organisation, as the ODS import closes one (its practices
+// closed with it), leaves the API's lists, the organisations export and
+// the feed's Organisations unless the request asks for closed ones, and
+// is still found by its code; every client counts the same organisations.
+func TestClosedOrganisationLeavesTheLists(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		cl := e.db.Client
+		ccg, err := cl.Organisation.Query().Where(organisation.OdsCode("00C")).Only(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.Practice.Update().Where(practice.CcgID(ccg.ID)).SetStatus(practice.StatusCLOSED).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := ccg.Update().SetStatus(organisation.StatusCLOSED).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		open, err := rollup.OpenPeriods(ctx, e.db.SQL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rollup.Rebuild(ctx, e.db.SQL, e.db.Dialect, rollup.Scope{PeriodIDs: open}); err != nil {
+			t.Fatal(err)
+		}
+
+		type conn struct {
+			TotalCount int
+			Edges      []struct{ Node struct{ OdsCode, Status string } }
+		}
+		var api struct {
+			Ccgs, Closed, All conn
+			Gone              struct{ Status string }
+		}
+		e.query(`{
+			ccgs: organisations(where: {tier: CCG}) { totalCount }
+			closed: organisations(where: {status: CLOSED}) { totalCount edges { node { odsCode status } } }
+			all: organisations(where: {tier: CCG, statusIn: [OPEN, CLOSED]}) { totalCount }
+			gone: organisation(odsCode: "00C") { status }
+		}`, nil, &api)
+		if api.Ccgs.TotalCount != 4 || api.All.TotalCount != 5 || api.Closed.TotalCount != 1 ||
+			api.Closed.Edges[0].Node.OdsCode != "00C" || api.Gone.Status != "CLOSED" {
+			t.Fatalf("API: %+v", api)
+		}
+
+		codes := func(path string) []string {
+			rec := e.get(path, nil)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
+			}
+			var out []string
+			for _, r := range readCSV(t, rec.Body.Bytes()) {
+				out = append(out, r["ods_code"]+" "+r["status"])
+			}
+			return out
+		}
+		ccgs := codes("/export/organisations.csv?tier=CCG")
+		if len(ccgs) != api.Ccgs.TotalCount || slices.Contains(ccgs, "00C CLOSED") {
+			t.Errorf("export of CCGs: %q", ccgs)
+		}
+		if got := codes("/export/organisations.csv?status=CLOSED"); !slices.Equal(got, []string{"00C CLOSED"}) {
+			t.Errorf("export of closed organisations: %q", got)
+		}
+		if got := codes("/export/organisations.csv?tier=CCG&status=all"); len(got) != api.All.TotalCount || !slices.Contains(got, "00C CLOSED") {
+			t.Errorf("export of every CCG: %q", got)
+		}
+		if rec := e.get("/export/organisations.csv?status=gone", nil); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "use OPEN, CLOSED or ALL") {
+			t.Errorf("a bad status: %d %s", rec.Code, rec.Body)
+		}
+
+		feed := func(filter string) []string {
+			rows, n, _ := e.odataAll("/odata/Organisations?$count=true&$filter=" + q(filter))
+			if n != len(rows) {
+				t.Errorf("%s: count %d, %d rows", filter, n, len(rows))
+			}
+			var out []string
+			for _, r := range rows {
+				out = append(out, r["OdsCode"]+" "+r["Status"])
+			}
+			return out
+		}
+		if got := feed("Tier eq 'CCG'"); len(got) != api.Ccgs.TotalCount || slices.Contains(got, "00C CLOSED") {
+			t.Errorf("feed of CCGs: %q", got)
+		}
+		if got := feed("Status eq 'CLOSED'"); !slices.Equal(got, []string{"00C CLOSED"}) {
+			t.Errorf("feed of closed organisations: %q", got)
+		}
+		if got := feed("OdsCode eq '00C'"); !slices.Equal(got, []string{"00C CLOSED"}) {
+			t.Errorf("feed by code: %q", got)
+		}
+		if rec := e.get("/odata/Organisations('00C')", nil); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"Status":"CLOSED"`) {
+			t.Errorf("the closed CCG by key: %d %s", rec.Code, rec.Body)
+		}
+	})
+}

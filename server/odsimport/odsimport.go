@@ -105,9 +105,9 @@ func Run(ctx context.Context, db *database.DB, paths Files, opts Options) (*Repo
 		return rep, err
 	}
 	if closing := rep.Counts.PracticesClosed; closing > 0 && float64(closing) > opts.MaxClose*float64(active) {
-		rep.Refused = fmt.Sprintf("it would close %d of the %d open practices (%.1f%%), more than --max-close %s allows; "+
+		rep.Refused = fmt.Sprintf("it would close %s of the %s open practices (%.1f%%), more than --max-close %s allows; "+
 			"check the files (a missing CCG's STP, a truncated file?), or pass a larger --max-close if the closures are real",
-			closing, active, 100*float64(closing)/float64(active), Percent(opts.MaxClose))
+			thousands(closing), thousands(active), 100*float64(closing)/float64(active), Percent(opts.MaxClose))
 		return rep, ErrRefused // rolled back: nothing written
 	}
 	if !rep.Changed() {

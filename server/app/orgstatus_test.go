@@ -40,7 +40,9 @@ func TestClosedOrganisationLeavesTheLists(t *testing.T) {
 
 		type conn struct {
 			TotalCount int
-			Edges      []struct{ Node struct{ OdsCode, Status string } }
+			Edges      []struct {
+				Node struct{ OdsCode, Status string }
+			}
 		}
 		var api struct {
 			Ccgs, Closed, All conn

@@ -45,16 +45,19 @@ func TestClosedOrganisationLeavesTheLists(t *testing.T) {
 			}
 		}
 		var api struct {
-			Ccgs, Closed, All conn
-			Gone              struct{ Status string }
+			Ccgs, Closed, All, Either, Not conn
+			Gone                           struct{ Status string }
 		}
 		e.query(`{
 			ccgs: organisations(where: {tier: CCG}) { totalCount }
 			closed: organisations(where: {status: CLOSED}) { totalCount edges { node { odsCode status } } }
 			all: organisations(where: {tier: CCG, statusIn: [OPEN, CLOSED]}) { totalCount }
+			either: organisations(where: {or: [{status: CLOSED}, {tier: NATIONAL}]}) { totalCount }
+			not: organisations(where: {not: {status: OPEN}}) { totalCount }
 			gone: organisation(odsCode: "00C") { status }
 		}`, nil, &api)
-		if api.Ccgs.TotalCount != 4 || api.All.TotalCount != 5 || api.Closed.TotalCount != 1 ||
+		// A status anywhere in where (through or and not) asks for it.
+		if api.Ccgs.TotalCount != 4 || api.All.TotalCount != 5 || api.Closed.TotalCount != 1 || api.Either.TotalCount != 2 || api.Not.TotalCount != 1 ||
 			api.Closed.Edges[0].Node.OdsCode != "00C" || api.Gone.Status != "CLOSED" {
 			t.Fatalf("API: %+v", api)
 		}

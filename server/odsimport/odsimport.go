@@ -113,6 +113,9 @@ func Run(ctx context.Context, db *database.DB, paths Files, opts Options) (*Repo
 	if !rep.Changed() {
 		return rep, nil // nothing to commit: no rebuild, no audit event
 	}
+	if err := openBeneathClosed(ctx, tx); err != nil {
+		return rep, err
+	}
 	// The open periods' figures follow the new tree: a moved practice
 	// rolls up under its new CCG, a closed one or a closed organisation
 	// in none. A closed period keeps the figures it was rolled up with, on
@@ -565,4 +568,38 @@ func sortedCodes[R any](byCode map[string]R, keep func(code string, row R) bool)
 	}
 	sort.Strings(codes)
 	return codes
+}
+
+// openBeneathClosed checks that nothing open is beneath a closed
+// organisation, which the roll-ups rely on to leave closed organisations
+// out of the open periods' figures: an active practice whose CCG, STP or
+// region is closed, or an open organisation under a closed parent.
+func openBeneathClosed(ctx context.Context, tx *ent.Tx) error {
+	count := func(query string) (int, error) {
+		rows, err := tx.QueryContext(ctx, query)
+		if err != nil {
+			return 0, err
+		}
+		defer rows.Close()
+		n := 0
+		if rows.Next() {
+			err = rows.Scan(&n)
+		}
+		return n, errors.Join(err, rows.Err())
+	}
+	practices, err := count(`SELECT COUNT(*) FROM practices p
+		JOIN organisations c ON c.id = p.ccg_id LEFT JOIN organisations s ON s.id = p.stp_id JOIN organisations r ON r.id = p.region_id
+		WHERE p.status = 'ACTIVE' AND (c.status = 'CLOSED' OR s.status = 'CLOSED' OR r.status = 'CLOSED')`)
+	if err != nil {
+		return err
+	}
+	orgs, err := count(`SELECT COUNT(*) FROM organisations o JOIN organisations p ON p.id = o.parent_id
+		WHERE o.status = 'OPEN' AND p.status = 'CLOSED'`)
+	if err != nil {
+		return err
+	}
+	if practices+orgs > 0 {
+		return fmt.Errorf("the import would leave %d active practices and %d open organisations beneath closed organisations; nothing written", practices, orgs)
+	}
+	return nil
 }

@@ -16,9 +16,50 @@ import (
 // closed with it), leaves the API's lists, the organisations export and
 // the feed's Organisations unless the request asks for closed ones, and
 // is still found by its code; every client counts the same organisations.
+// A closed CCG's own answers count in no figure worked out on request:
+// indicator summaries, best peers.
 func TestClosedOrganisationLeavesTheLists(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
+		// A CCG-level answer of 00C in the open period: England's summary
+		// counts it while 00C is open, not once it is closed.
+		var indicator, period string
+		if err := e.db.SQL.QueryRow(`SELECT i.code, ap.code FROM responses r JOIN indicators i ON i.id = r.indicator_id
+			JOIN assessment_periods ap ON ap.id = r.period_id JOIN organisations o ON o.id = r.organisation_id
+			WHERE o.ods_code = '00C' AND ap.status = 'OPEN' AND NOT r.not_applicable ORDER BY i.code LIMIT 1`).Scan(&indicator, &period); err != nil {
+			t.Fatal(err)
+		}
+		answered := func() int {
+			var out struct {
+				Indicator struct{ Summary struct{ AnsweredCount int } }
+			}
+			e.query(`query($i: String!, $p: String) { indicator(code: $i) { summary(period: $p) { answeredCount } } }`,
+				map[string]any{"i": indicator, "p": period}, &out)
+			return out.Indicator.Summary.AnsweredCount
+		}
+		summaryBefore := answered()
+		// 00D's best peers, among its siblings.
+		peers := func() string {
+			var out struct {
+				Organisation struct {
+					Priorities []struct {
+						BestPeers []struct{ Organisation struct{ OdsCode string } }
+					}
+				}
+			}
+			e.query(`{ organisation(odsCode: "00D") { priorities(first: 50) { bestPeers(first: 10) { organisation { odsCode } } } } }`, nil, &out)
+			var codes []string
+			for _, p := range out.Organisation.Priorities {
+				for _, b := range p.BestPeers {
+					codes = append(codes, b.Organisation.OdsCode)
+				}
+			}
+			return strings.Join(codes, " ")
+		}
+		if !strings.Contains(peers(), "00C") {
+			t.Fatalf("00C is none of 00D's best peers while open: %s", peers())
+		}
+
 		cl := e.db.Client
 		ccg, err := cl.Organisation.Query().Where(organisation.OdsCode("00C")).Only(ctx)
 		if err != nil {
@@ -60,6 +101,13 @@ func TestClosedOrganisationLeavesTheLists(t *testing.T) {
 		if api.Ccgs.TotalCount != 4 || api.All.TotalCount != 5 || api.Closed.TotalCount != 1 || api.Either.TotalCount != 2 || api.Not.TotalCount != 1 ||
 			api.Closed.Edges[0].Node.OdsCode != "00C" || api.Gone.Status != "CLOSED" {
 			t.Fatalf("API: %+v", api)
+		}
+
+		if got := peers(); strings.Contains(got, "00C") {
+			t.Errorf("closed 00C is still among 00D's best peers: %s", got)
+		}
+		if got := answered(); got != summaryBefore-1 {
+			t.Errorf("%s's summary in %s counts %d answers, %d before 00C closed", indicator, period, got, summaryBefore)
 		}
 
 		codes := func(path string) []string {

@@ -71,7 +71,8 @@ func (st Store) OrganisationShares(ctx context.Context, tier organisation.Tier, 
 		GROUP BY ` + practiceGroup + `, r.indicator_id
 		UNION ALL
 		SELECT ` + ccgGroup + `, r.indicator_id, ` + meetingSQL + `
-		FROM responses r JOIN organisations c ON c.id = r.organisation_id JOIN organisations s ON s.id = c.parent_id
+		FROM responses r JOIN organisations c ON c.id = r.organisation_id AND ` + scoring.OrganisationCountsSQL("c.status") + `
+		JOIN organisations s ON s.id = c.parent_id
 		JOIN indicators i ON i.id = r.indicator_id
 		WHERE r.period_id = ? AND r.score IS NOT NULL AND ` + ccgGroup + ` IN (` + in + `)
 		GROUP BY ` + ccgGroup + `, r.indicator_id`

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"dpcma/ent/organisation"
 	"dpcma/ent/practice"
 	"dpcma/ent/predicate"
 
@@ -26,4 +27,14 @@ func CountsSQL(status string) string {
 // with ent.
 func Counting() predicate.Practice {
 	return func(s *sql.Selector) { s.Where(sql.ExprP(CountsSQL(s.C(practice.FieldStatus)))) }
+}
+
+// OrganisationCountsSQL is the same rule for a CCG's own answers to
+// CCG-level indicators, as an SQL condition on the CCG's status column: a
+// closed CCG keeps its answers but they count in no figure worked out on
+// request (peers' shares, indicator summaries). Its practices are closed
+// or gone with it, so the stored roll-ups of the open periods hold none of
+// its answers either.
+func OrganisationCountsSQL(status string) string {
+	return status + " = '" + string(organisation.StatusOPEN) + "'"
 }

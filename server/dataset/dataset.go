@@ -104,7 +104,8 @@ func (s *Set) ODataColumn(name string) (Column, bool) {
 }
 
 // Known reports whether name is a set's file name (practices,
-// responses, maturity, organisations, priorities, compliance).
+// responses, maturity, organisations, indicators, priorities,
+// compliance).
 func Known(name string) bool { return SetFor(name, &Catalogue{}) != nil }
 
 // SetFor returns the set of a file name for the catalogue, nil for none.
@@ -122,6 +123,8 @@ func SetFor(name string, cat *Catalogue) *Set {
 		return Priorities
 	case "compliance":
 		return Compliance
+	case "indicators":
+		return Indicators
 	}
 	return nil
 }
@@ -130,7 +133,7 @@ func SetFor(name string, cat *Catalogue) *Set {
 // service document's order. The computed sets are files only: each needs
 // a subject (Set.Required), which an entity set cannot ask for.
 func All(cat *Catalogue) []*Set {
-	return []*Set{Organisations, Practices, Responses, Maturity(cat.Domains)}
+	return []*Set{Organisations, Practices, Responses, Maturity(cat.Domains), Indicators}
 }
 
 // kindNames name the kinds in the docs' column tables.

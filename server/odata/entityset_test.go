@@ -163,3 +163,19 @@ func TestNavigationsAreSound(t *testing.T) {
 		}
 	}
 }
+
+// A key of several properties: the token's condition bounds the first
+// alone too, its placeholders bound in the order written (SQLite's are
+// positional).
+func TestSkipTokenOfACompositeKey(t *testing.T) {
+	o, err := parseOptions(dataset.Maturity(nil), url.Values{"$skiptoken": {encodeToken([]any{"2016-17-H1", "00C"})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := dataset.NewBuilder(dialect.SQLite)
+	got := o.keyset(b)
+	want := "m.period >= ? AND ((m.period > ?) OR (m.period = ? AND m.code > ?))"
+	if got != want || !slices.Equal(b.Args(), []any{"2016-17-H1", "2016-17-H1", "2016-17-H1", "00C"}) {
+		t.Errorf("keyset %s %v, want %s", got, b.Args(), want)
+	}
+}

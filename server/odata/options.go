@@ -244,6 +244,14 @@ func after(set *dataset.Set, vals []any) (dataset.Cond, error) {
 		}
 	}
 	return func(b *dataset.Builder) string {
+		// The first key's bound, said again on its own, is a condition a
+		// database can use alone: an index range, or (Maturity) skipping
+		// the periods before the token's. Placeholders are bound in the
+		// order they are written: SQLite's are positional.
+		prefix := ""
+		if len(cols) > 1 {
+			prefix = cols[0].Expr() + " >= " + b.Arg(vals[0]) + " AND ("
+		}
 		var or []string
 		for i := range cols {
 			var and []string
@@ -253,6 +261,9 @@ func after(set *dataset.Set, vals []any) (dataset.Cond, error) {
 			and = append(and, cols[i].Expr()+" > "+b.Arg(vals[i]))
 			or = append(or, "("+strings.Join(and, " AND ")+")")
 		}
-		return strings.Join(or, " OR ")
+		if prefix == "" {
+			return or[0]
+		}
+		return prefix + strings.Join(or, " OR ") + ")"
 	}, nil
 }

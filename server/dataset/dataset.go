@@ -135,10 +135,11 @@ func SetFor(name string, cat *Catalogue) *Set {
 }
 
 // All returns every set of the OData feed for the catalogue, in the
-// service document's order. The computed sets are files only: each needs
-// a subject (Set.Required), which an entity set cannot ask for.
+// service document's order. The computed sets need a subject
+// (Set.Required), which the feed reads from the request's $filter
+// (server/odata).
 func All(cat *Catalogue) []*Set {
-	return []*Set{Organisations, Practices, Responses, Maturity(cat.Domains), Indicators}
+	return []*Set{Organisations, Practices, Responses, Maturity(cat.Domains), Indicators, Priorities, Compliance}
 }
 
 // kindNames name the kinds in the docs' column tables.

@@ -119,7 +119,7 @@ func keyExample(set *dataset.Set) string {
 
 // serveEntity answers a key lookup, Practices('A81001'): the one entity
 // with the key, $select choosing its properties, or 404.
-func serveEntity(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, base string, sets []*dataset.Set, set *dataset.Set, keyText, level string) {
+func serveEntity(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, base string, cat *dataset.Catalogue, sets []*dataset.Set, set *dataset.Set, keyText, level string) {
 	params := r.URL.Query()
 	for k := range params {
 		if strings.HasPrefix(k, "$") && k != "$select" && k != "$format" && k != "$expand" {
@@ -131,6 +131,13 @@ func serveEntity(ctx context.Context, w http.ResponseWriter, r *http.Request, db
 	if err != nil {
 		fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, "key: "+err.Error())
 		return
+	}
+	if set.Computed() {
+		// The key names the subject: Priorities(Period=..,OrgCode=..,Rank=1).
+		if set, err = materialiseDecision(ctx, db, cat, set, keyValues(set, key)); err != nil {
+			writeOptionsError(ctx, w, err)
+			return
+		}
 	}
 	o, err := parseRequest(set, sets, params)
 	if err != nil {

@@ -16,7 +16,14 @@ import (
 // serveSet answers a request for an entity set, or for its number of rows
 // (countOnly, /$count): the options, the count, one page of rows with
 // their expanded navigations, and the link to the next.
-func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, cfg Config, base string, sets []*dataset.Set, set *dataset.Set, countOnly bool, level string, periods int) {
+func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, cfg Config, base string, cat *dataset.Catalogue, sets []*dataset.Set, set *dataset.Set, countOnly bool, level string) {
+	if set.Computed() {
+		var err error
+		if set, err = materialiseDecision(ctx, db, cat, set, filterEqualities(r.URL.Query())); err != nil {
+			writeOptionsError(ctx, w, err)
+			return
+		}
+	}
 	o, err := parseRequest(set, sets, r.URL.Query())
 	if err != nil {
 		writeOptionsError(ctx, w, err)
@@ -39,7 +46,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 	// reads as many source rows as the related rows leave room for, and
 	// appendRows cuts it where they would pass the page size.
 	o.budget = cfg.PageSize
-	limit := o.page(max(1, cfg.PageSize/o.rowsPerSource(periods)))
+	limit := o.page(max(1, cfg.PageSize/o.rowsPerSource(len(cat.Periods))))
 	// The page is held until its last row is known, as the next link needs
 	// it: at most PageSize rows.
 	o.level = level

@@ -95,9 +95,9 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 				continue
 			}
 			if isEntity && !count {
-				serveEntity(ctx, w, r, db, base, sets, s, key, level)
+				serveEntity(ctx, w, r, db, base, cat, sets, s, key, level)
 			} else {
-				serveSet(ctx, w, r, db, cfg, base, sets, s, count, level, len(cat.Periods))
+				serveSet(ctx, w, r, db, cfg, base, cat, sets, s, count, level)
 			}
 			return
 		}
@@ -183,7 +183,7 @@ func metadata(w http.ResponseWriter, sets []*dataset.Set) {
 	// than annotations inside the elements.
 	b.WriteString("<Annotations Target=\"dpcma.Container\">\n" + containerCapabilities + "</Annotations>\n")
 	for _, s := range sets {
-		fmt.Fprintf(&b, "<Annotations Target=\"dpcma.Container/%s\">\n%s%s</Annotations>\n", s.EntitySet, setCapabilities, expandRestrictions(s.EntitySet))
+		fmt.Fprintf(&b, "<Annotations Target=\"dpcma.Container/%s\">\n%s%s%s</Annotations>\n", s.EntitySet, filterRestrictions(s), setCapabilities, expandRestrictions(s.EntitySet))
 	}
 	b.WriteString("</Schema>\n</edmx:DataServices>\n</edmx:Edmx>\n")
 	w.Header().Set("Content-Type", "application/xml;charset=utf-8")
@@ -208,8 +208,7 @@ var (
 		b.WriteString("</Collection></Annotation>\n")
 		return b.String()
 	}()
-	setCapabilities = `<Annotation Term="Capabilities.FilterRestrictions"><Record><PropertyValue Property="Filterable" Bool="true"/></Record></Annotation>
-<Annotation Term="Capabilities.SortRestrictions"><Record><PropertyValue Property="Sortable" Bool="true"/></Record></Annotation>
+	setCapabilities = `<Annotation Term="Capabilities.SortRestrictions"><Record><PropertyValue Property="Sortable" Bool="true"/></Record></Annotation>
 <Annotation Term="Capabilities.CountRestrictions"><Record><PropertyValue Property="Countable" Bool="true"/></Record></Annotation>
 <Annotation Term="Capabilities.TopSupported" Bool="true"/>
 <Annotation Term="Capabilities.SkipSupported" Bool="true"/>
@@ -254,4 +253,22 @@ func expandRestrictions(set string) string {
 		return `<Annotation Term="Capabilities.ExpandRestrictions"><Record><PropertyValue Property="Expandable" Bool="false"/></Record></Annotation>` + "\n"
 	}
 	return `<Annotation Term="Capabilities.ExpandRestrictions"><Record><PropertyValue Property="Expandable" Bool="true"/><PropertyValue Property="MaxLevels" Int="1"/></Record></Annotation>` + "\n"
+}
+
+// filterRestrictions is a set's Capabilities.FilterRestrictions: every
+// property filterable; a decision set requires a filter naming its subject
+// (decisionArgs).
+func filterRestrictions(s *dataset.Set) string {
+	var required []string
+	for _, a := range decisionArgs[s.EntitySet] {
+		if a.required {
+			required = append(required, "<PropertyPath>"+a.property+"</PropertyPath>")
+		}
+	}
+	if len(required) == 0 {
+		return `<Annotation Term="Capabilities.FilterRestrictions"><Record><PropertyValue Property="Filterable" Bool="true"/></Record></Annotation>` + "\n"
+	}
+	return `<Annotation Term="Capabilities.FilterRestrictions"><Record><PropertyValue Property="Filterable" Bool="true"/>` +
+		`<PropertyValue Property="RequiresFilter" Bool="true"/><PropertyValue Property="RequiredProperties"><Collection>` +
+		strings.Join(required, "") + `</Collection></PropertyValue></Record></Annotation>` + "\n"
 }

@@ -258,6 +258,13 @@ func TestODataExpandMetadataAndErrors(t *testing.T) {
 			}
 		}
 
+		// Clients send the nested options' semicolons unescaped.
+		rec := e.get("/odata/Organisations('00C')?$expand=Maturity($select=Period,Score;$filter=Period%20eq%20'2016-17-H1')", nil)
+		var org struct{ Maturity []map[string]any }
+		if err := json.Unmarshal(rec.Body.Bytes(), &org); err != nil || len(org.Maturity) != 1 || org.Maturity[0]["Period"] != "2016-17-H1" {
+			t.Errorf("a raw ; in $expand: %d %s", rec.Code, rec.Body)
+		}
+
 		for path, msg := range map[string]string{
 			"/odata/Practices?$expand=Ccg":                                `Practices has no navigation property \"Ccg\" (it has CCG, Maturity)`,
 			"/odata/Practices?$expand=" + q("CCG,CCG"):                    "$expand names CCG twice",

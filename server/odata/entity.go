@@ -120,7 +120,7 @@ func keyExample(set *dataset.Set) string {
 // serveEntity answers a key lookup, Practices('A81001'): the one entity
 // with the key, $select choosing its properties, or 404.
 func serveEntity(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, base string, cat *dataset.Catalogue, sets []*dataset.Set, set *dataset.Set, keyText, level string) {
-	params := r.URL.Query()
+	params := queryOptions(r)
 	for k := range params {
 		if strings.HasPrefix(k, "$") && k != "$select" && k != "$format" && k != "$expand" {
 			fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, fmt.Sprintf("%s does not apply to one entity: use $select and $expand", k))

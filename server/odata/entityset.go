@@ -18,13 +18,19 @@ import (
 // their expanded navigations, and the link to the next.
 func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, cfg Config, base string, cat *dataset.Catalogue, sets []*dataset.Set, set *dataset.Set, countOnly bool, level string) {
 	if set.Computed() {
+		// The options are checked before the rows are computed, then read
+		// again over the computed rows.
+		if _, err := parseRequest(set, sets, queryOptions(r)); err != nil {
+			writeOptionsError(ctx, w, err)
+			return
+		}
 		var err error
-		if set, err = materialiseDecision(ctx, db, cat, set, filterEqualities(r.URL.Query())); err != nil {
+		if set, err = materialiseDecision(ctx, db, cat, set, filterEqualities(queryOptions(r))); err != nil {
 			writeOptionsError(ctx, w, err)
 			return
 		}
 	}
-	o, err := parseRequest(set, sets, r.URL.Query())
+	o, err := parseRequest(set, sets, queryOptions(r))
 	if err != nil {
 		writeOptionsError(ctx, w, err)
 		return

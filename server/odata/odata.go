@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"dpcma/server/access"
@@ -271,4 +272,28 @@ func filterRestrictions(s *dataset.Set) string {
 	return `<Annotation Term="Capabilities.FilterRestrictions"><Record><PropertyValue Property="Filterable" Bool="true"/>` +
 		`<PropertyValue Property="RequiresFilter" Bool="true"/><PropertyValue Property="RequiredProperties"><Collection>` +
 		strings.Join(required, "") + `</Collection></PropertyValue></Record></Annotation>` + "\n"
+}
+
+// queryOptions are the request's query options. OData separates them with
+// & only: a semicolon is text, and separates the options nested in
+// $expand (Maturity($filter=...;$select=...)), which clients send
+// unescaped. Go's URL.Query drops a pair holding one.
+func queryOptions(r *http.Request) url.Values {
+	out := url.Values{}
+	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			key = k
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			val = v
+		}
+		out.Add(key, val)
+	}
+	return out
 }

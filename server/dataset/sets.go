@@ -189,8 +189,8 @@ func Maturity(domains []string) *Set {
 //     codes, filtered, in code order up to the page's size; the outer
 //     sort is incremental, one period at a time, so a page reads the
 //     periods it shows and the next, not all six;
-//   - for those keys only, the name and tier chain by id, and every
-//     figure from one indexed read of the organisation's org_rollups rows
+//   - for those keys only, the tier chain by id, and every figure from
+//     one indexed read of the organisation's org_rollups rows
 //     (or the practice's practice_scores rows) of the period, all domains
 //     at once, where maturityPageFrom reads one derived row per figure.
 //
@@ -231,13 +231,8 @@ func maturityPage(b *Builder, q *Query, domains []string) (string, bool) {
 	either := func(org, practice, as string) {
 		fmt.Fprintf(&sb, ", CASE WHEN x.practice_id IS NULL THEN %s ELSE %s END AS %s", org, practice, as)
 	}
-	sb.WriteString(" FROM (SELECT x.period, x.code")
-	either("o.name", "p.name", "name")
-	either("o.tier", "'PRACTICE'", "tier")
-	for _, c := range []struct{ org, practice, as string }{{"reg", "preg", "region"}, {"stp", "pstp", "stp"}, {"ccg", "pccg", "ccg"}} {
-		either(c.org+".ods_code", c.practice+".ods_code", c.as+"_code")
-		either(c.org+".name", c.practice+".name", c.as+"_name")
-	}
+	sb.WriteString(" FROM (SELECT x.period, x.code, x.name, x.tier, reg.ods_code AS region_code, reg.name AS region_name,")
+	sb.WriteString(" stp.ods_code AS stp_code, stp.name AS stp_name, ccg.ods_code AS ccg_code, ccg.name AS ccg_name")
 	fmt.Fprintf(&sb, ", NULLIF(CAST(%s AS TEXT), '') AS domain", b.Arg(q.Domain))
 	either("ro.score", "rp.score", "score")
 	either("ro.level", "rp.level", "level")
@@ -250,8 +245,8 @@ func maturityPage(b *Builder, q *Query, domains []string) (string, bool) {
 		either(fmt.Sprintf("ro.d%d", i), fmt.Sprintf("rp.d%d", i), DomainColumn(d))
 	}
 	// The page's keys.
-	sb.WriteString(" FROM (SELECT ap.code AS period, ap.id AS period_id, k.code, k.org_id, k.practice_id")
-	sb.WriteString(" FROM assessment_periods ap CROSS JOIN LATERAL (SELECT m.code, m.org_id, m.practice_id FROM ")
+	sb.WriteString(" FROM (SELECT ap.code AS period, ap.id AS period_id, k.*")
+	sb.WriteString(" FROM assessment_periods ap CROSS JOIN LATERAL (SELECT m.code, m.name, m.tier, m.org_id, m.practice_id, m.region_id, m.stp_id, m.ccg_id FROM ")
 	sb.WriteString(maturityPageFrom(b, q.Domain, domains, true, filtersFigures(b.Dialect(), q)))
 	inner := Query{Set: q.Set, Where: q.Where}
 	inner.tail(b, &sb, false)
@@ -260,13 +255,10 @@ func maturityPage(b *Builder, q *Query, domains []string) (string, bool) {
 		fmt.Fprintf(&sb, " OFFSET %d", q.Offset)
 	}
 	sb.WriteString(") x")
-	// Their names, tier chains and figures.
-	sb.WriteString(" LEFT JOIN organisations o ON o.id = x.org_id")
-	sb.WriteString(orgChainJoins)
-	sb.WriteString(` LEFT JOIN practices p ON p.id = x.practice_id
- LEFT JOIN organisations pccg ON pccg.id = p.ccg_id
- LEFT JOIN organisations pstp ON pstp.id = p.stp_id
- LEFT JOIN organisations preg ON preg.id = p.region_id`)
+	// Their tier chains and figures.
+	sb.WriteString(` LEFT JOIN organisations reg ON reg.id = x.region_id
+ LEFT JOIN organisations stp ON stp.id = x.stp_id
+ LEFT JOIN organisations ccg ON ccg.id = x.ccg_id`)
 	fmt.Fprintf(&sb, " LEFT JOIN LATERAL (%s FROM org_rollups r WHERE r.org_id = x.org_id AND r.period_id = x.period_id) ro ON TRUE", orgFigures.String())
 	fmt.Fprintf(&sb, " LEFT JOIN LATERAL (%s FROM practice_scores r WHERE r.practice_id = x.practice_id AND r.period_id = x.period_id) rp ON TRUE", practiceFigures.String())
 	sb.WriteString(") m ORDER BY m.period, m.code")
@@ -332,7 +324,7 @@ func maturityPageFrom(b *Builder, domain string, domains []string, lateral, with
 			open, practiceExpr, b.Arg(d), end, as)
 	}
 	sb.WriteString("(SELECT u.period, u.code, u.name, u.tier, reg.ods_code AS region_code, reg.name AS region_name, stp.ods_code AS stp_code, stp.name AS stp_name,")
-	sb.WriteString(" ccg.ods_code AS ccg_code, ccg.name AS ccg_name, u.org_id, u.practice_id")
+	sb.WriteString(" ccg.ods_code AS ccg_code, ccg.name AS ccg_name, u.org_id, u.practice_id, u.region_id, u.stp_id, u.ccg_id")
 	fmt.Fprintf(&sb, ", NULLIF(CAST(%s AS TEXT), '') AS domain", b.Arg(domain))
 	if withFigures {
 		figure(orgScore, "ps.score", domain, "", "score")

@@ -74,9 +74,9 @@ type Set struct {
 	// whole read (an export) may want another form of the same rows.
 	from func(b *Builder, domain string, paged bool) string
 	// page, when set, builds the whole statement of a page in key order
-	// (a LIMIT and no other order), for a set that has a faster form for
-	// it than a sort of from's rows on the builder's database (false:
-	// none there).
+	// (a LIMIT and no other order) or of a batch (Query.Paged, no LIMIT),
+	// for a set that has a faster form for it than from's rows on the
+	// builder's database (false: none there).
 	page func(b *Builder, q *Query) (string, bool)
 	// compute makes the rows in Go instead, for a figure that SQL cannot
 	// give (a decision): from the checked parameters (Query.Args), in the

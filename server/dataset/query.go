@@ -56,7 +56,7 @@ type Query struct {
 
 // SQL returns the statement; its arguments are b's.
 func (q *Query) SQL(b *Builder) string {
-	if q.Set.page != nil && q.Limit > 0 && len(q.OrderBy) == 0 {
+	if q.Set.page != nil && (q.Limit > 0 && len(q.OrderBy) == 0 || q.Paged && q.Limit == 0) {
 		if sql, ok := q.Set.page(b, q); ok {
 			return sql
 		}

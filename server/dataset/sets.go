@@ -195,7 +195,9 @@ func Maturity(domains []string) *Set {
 //     at once, where maturityPageFrom reads one derived row per figure.
 //
 // A filter on a figure still works it out, in the subquery, for every row
-// it tests. TestODataMaturityPagesMatchTheExport holds the rows equal to
+// it tests. A batch of keys (Query.Paged without a LIMIT: an OData
+// $expand of practices' or organisations' maturity) reads every row the
+// filter leaves in the same way, in q.OrderBy's order. TestODataMaturityPagesMatchTheExport holds the rows equal to
 // the export's.
 func maturityPage(b *Builder, q *Query, domains []string) (string, bool) {
 	if b.Dialect() != dialect.Postgres {
@@ -250,9 +252,13 @@ func maturityPage(b *Builder, q *Query, domains []string) (string, bool) {
 	sb.WriteString(maturityPageFrom(b, q.Domain, domains, true, filtersFigures(b.Dialect(), q)))
 	inner := Query{Set: q.Set, Where: q.Where}
 	inner.tail(b, &sb, false)
-	fmt.Fprintf(&sb, " ORDER BY m.code LIMIT %d) k ORDER BY ap.code, k.code LIMIT %d", q.Limit+q.Offset, q.Limit)
-	if q.Offset > 0 {
-		fmt.Fprintf(&sb, " OFFSET %d", q.Offset)
+	if q.Limit > 0 {
+		fmt.Fprintf(&sb, " ORDER BY m.code LIMIT %d) k ORDER BY ap.code, k.code LIMIT %d", q.Limit+q.Offset, q.Limit)
+		if q.Offset > 0 {
+			fmt.Fprintf(&sb, " OFFSET %d", q.Offset)
+		}
+	} else {
+		sb.WriteString(") k") // a batch of keys (Query.Paged): all its rows
 	}
 	sb.WriteString(") x")
 	// Their tier chains and figures.
@@ -261,7 +267,8 @@ func maturityPage(b *Builder, q *Query, domains []string) (string, bool) {
  LEFT JOIN organisations ccg ON ccg.id = x.ccg_id`)
 	fmt.Fprintf(&sb, " LEFT JOIN LATERAL (%s FROM org_rollups r WHERE r.org_id = x.org_id AND r.period_id = x.period_id) ro ON TRUE", orgFigures.String())
 	fmt.Fprintf(&sb, " LEFT JOIN LATERAL (%s FROM practice_scores r WHERE r.practice_id = x.practice_id AND r.period_id = x.period_id) rp ON TRUE", practiceFigures.String())
-	sb.WriteString(") m ORDER BY m.period, m.code")
+	order := append(append([]string(nil), q.OrderBy...), "m.period", "m.code")
+	sb.WriteString(") m ORDER BY " + strings.Join(order, ", "))
 	return sb.String(), true
 }
 

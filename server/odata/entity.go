@@ -118,7 +118,8 @@ func keyExample(set *dataset.Set) string {
 }
 
 // serveEntity answers a key lookup, Practices('A81001'): the one entity
-// with the key, $select choosing its properties, or 404.
+// with the key, $select choosing its properties and $expand adding its
+// related entities, or 404.
 func serveEntity(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, base string, cat *dataset.Catalogue, sets []*dataset.Set, set *dataset.Set, keyText, level string) {
 	params := queryOptions(r)
 	for k := range params {

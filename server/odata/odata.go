@@ -1,7 +1,10 @@
 // Package odata serves dpcma's data sets (server/dataset) as a read-only
 // OData v4 feed for Power BI, Excel and Tableau: the service document,
 // $metadata, and each entity set with $select, $filter (a subset, see
-// filter.go), $orderby, $top, $skip, $count and server-driven paging.
+// filter.go), $orderby, $top, $skip, $count, server-driven paging, key
+// lookups (entity.go) and $expand over the navigation properties
+// (expand.go); the decisions are sets whose $filter names their subject
+// (decisions.go).
 package odata
 
 import (

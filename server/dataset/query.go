@@ -46,14 +46,22 @@ type Query struct {
 	Where   []Cond   // ANDed
 	OrderBy []string // SQL order terms; the key is appended
 	Limit   int      // 0: no limit
-	Offset  int
+	// Paged reads the set's page form (Set.from's paged) without a
+	// LIMIT: a batch of a few keys (an OData $expand).
+	Paged  bool
+	Offset int
 	// Args are a computed set's checked parameters by name (Set.Computed).
 	Args map[string]string
 }
 
 // SQL returns the statement; its arguments are b's.
 func (q *Query) SQL(b *Builder) string {
-	from := q.Set.from(b, q.Domain, q.Limit > 0)
+	if q.Set.page != nil && (q.Limit > 0 && len(q.OrderBy) == 0 || q.Paged && q.Limit == 0) {
+		if sql, ok := q.Set.page(b, q); ok {
+			return sql
+		}
+	}
+	from := q.Set.from(b, q.Domain, q.Limit > 0 || q.Paged)
 	var sb strings.Builder
 	sb.WriteString("SELECT ")
 	for i, c := range q.Columns {

@@ -55,7 +55,8 @@ var descriptions = map[string]description{
 		"clinical commissioning group (CCG). Organisations form a tree from England down to the CCGs; GP " +
 		"practices sit beneath CCGs.", fields: map[string]string{
 		"children": "The organisations one tier below: England's regions, a region's STPs, an STP's CCGs. " +
-			"A CCG has none; its GP practices are in practices.",
+			"A CCG has none; its GP practices are in practices. Closed organisations are left out unless where names status " +
+			"(where: {status: CLOSED}, or statusIn: [OPEN, CLOSED] for all).",
 	}},
 	"Practice": {text: "A GP practice, commissioned by one CCG. Its maturity is scored from its own answers " +
 		"and from its CCG's answers to CCG-level indicators."},
@@ -93,10 +94,31 @@ var descriptions = map[string]description{
 		"OPEN":   "Answers are being collected (the latest period).",
 		"CLOSED": "Answers are final.",
 	}},
+	"OrganisationStatus": {text: "Whether an organisation is in the current hierarchy. A closed organisation keeps its " +
+		"history and drops out of roll-ups and of lists unless a where asks for it.", fields: map[string]string{
+		"OPEN":   "In the last ODS release imported: listed, and rolled up in the current figures.",
+		"CLOSED": "Absent from the last ODS release imported (merged, abolished or split). It keeps its answers and past periods' figures and is still found by organisation(odsCode:).",
+	}},
 }
 
-// describe sets the descriptions above on the generated schema.
+// openByDefault are the lists of organisations whose where argument
+// defaults to {status: OPEN}: closed organisations stay out unless a where
+// names status. A where that does not name status gets OPEN added by the
+// resolvers (graph/organisations.go); the default lets the eager loading
+// of nested lists apply the same rule.
+var openByDefault = []struct{ typ, field string }{{"Organisation", "children"}, {"Query", "organisations"}}
+
+// describe sets the descriptions above on the generated schema, and the
+// default where of openByDefault.
 func describe(_ *gen.Graph, s *ast.Schema) error {
+	for _, l := range openByDefault {
+		f := s.Types[l.typ].Fields.ForName(l.field)
+		if f == nil || f.Arguments.ForName("where") == nil {
+			return fmt.Errorf("describe: no %s.%s(where:) in the generated schema", l.typ, l.field)
+		}
+		f.Arguments.ForName("where").DefaultValue = &ast.Value{Kind: ast.ObjectValue, Children: ast.ChildValueList{
+			{Name: "status", Value: &ast.Value{Kind: ast.EnumValue, Raw: "OPEN"}}}}
+	}
 	for name, d := range descriptions {
 		def := s.Types[name]
 		if def == nil {

@@ -558,6 +558,11 @@ func (_q *OrganisationQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, organisation.FieldPostcode)
 				fieldSeen[organisation.FieldPostcode] = struct{}{}
 			}
+		case "status":
+			if _, ok := fieldSeen[organisation.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, organisation.FieldStatus)
+				fieldSeen[organisation.FieldStatus] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -1448,6 +1448,12 @@ type OrganisationWhereInput struct {
 	PostcodeEqualFold    *string  `json:"postcodeEqualFold,omitempty"`
 	PostcodeContainsFold *string  `json:"postcodeContainsFold,omitempty"`
 
+	// "status" field predicates.
+	Status      *organisation.Status  `json:"status,omitempty"`
+	StatusNEQ   *organisation.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []organisation.Status `json:"statusIn,omitempty"`
+	StatusNotIn []organisation.Status `json:"statusNotIn,omitempty"`
+
 	// "parent" edge predicates.
 	HasParent     *bool                     `json:"hasParent,omitempty"`
 	HasParentWith []*OrganisationWhereInput `json:"hasParentWith,omitempty"`
@@ -1731,6 +1737,18 @@ func (i *OrganisationWhereInput) P() (predicate.Organisation, error) {
 	}
 	if i.PostcodeContainsFold != nil {
 		predicates = append(predicates, organisation.PostcodeContainsFold(*i.PostcodeContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, organisation.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, organisation.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, organisation.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, organisation.StatusNotIn(i.StatusNotIn...))
 	}
 
 	if i.HasParent != nil {

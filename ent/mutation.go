@@ -8838,6 +8838,7 @@ type OrganisationMutation struct {
 	tier                    *organisation.Tier
 	local_office            *string
 	postcode                *string
+	status                  *organisation.Status
 	clearedFields           map[string]struct{}
 	parent                  *int
 	clearedparent           bool
@@ -9163,6 +9164,42 @@ func (m *OrganisationMutation) PostcodeCleared() bool {
 func (m *OrganisationMutation) ResetPostcode() {
 	m.postcode = nil
 	delete(m.clearedFields, organisation.FieldPostcode)
+}
+
+// SetStatus sets the "status" field.
+func (m *OrganisationMutation) SetStatus(o organisation.Status) {
+	m.status = &o
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *OrganisationMutation) Status() (r organisation.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Organisation entity.
+// If the Organisation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationMutation) OldStatus(ctx context.Context) (v organisation.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *OrganisationMutation) ResetStatus() {
+	m.status = nil
 }
 
 // SetParentID sets the "parent_id" field.
@@ -9545,7 +9582,7 @@ func (m *OrganisationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrganisationMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.ods_code != nil {
 		fields = append(fields, organisation.FieldOdsCode)
 	}
@@ -9560,6 +9597,9 @@ func (m *OrganisationMutation) Fields() []string {
 	}
 	if m.postcode != nil {
 		fields = append(fields, organisation.FieldPostcode)
+	}
+	if m.status != nil {
+		fields = append(fields, organisation.FieldStatus)
 	}
 	if m.parent != nil {
 		fields = append(fields, organisation.FieldParentID)
@@ -9582,6 +9622,8 @@ func (m *OrganisationMutation) Field(name string) (ent.Value, bool) {
 		return m.LocalOffice()
 	case organisation.FieldPostcode:
 		return m.Postcode()
+	case organisation.FieldStatus:
+		return m.Status()
 	case organisation.FieldParentID:
 		return m.ParentID()
 	}
@@ -9603,6 +9645,8 @@ func (m *OrganisationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldLocalOffice(ctx)
 	case organisation.FieldPostcode:
 		return m.OldPostcode(ctx)
+	case organisation.FieldStatus:
+		return m.OldStatus(ctx)
 	case organisation.FieldParentID:
 		return m.OldParentID(ctx)
 	}
@@ -9648,6 +9692,13 @@ func (m *OrganisationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPostcode(v)
+		return nil
+	case organisation.FieldStatus:
+		v, ok := value.(organisation.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
 		return nil
 	case organisation.FieldParentID:
 		v, ok := value.(int)
@@ -9743,6 +9794,9 @@ func (m *OrganisationMutation) ResetField(name string) error {
 		return nil
 	case organisation.FieldPostcode:
 		m.ResetPostcode()
+		return nil
+	case organisation.FieldStatus:
+		m.ResetStatus()
 		return nil
 	case organisation.FieldParentID:
 		m.ResetParentID()

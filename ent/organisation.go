@@ -26,6 +26,8 @@ type Organisation struct {
 	LocalOffice string `json:"local_office,omitempty"`
 	// Headquarters postcode, when known.
 	Postcode string `json:"postcode,omitempty"`
+	// OPEN, or CLOSED: absent from the last ODS release imported. A closed organisation keeps its parent, answers and past periods' figures, and drops out of the current roll-ups and of lists unless a where asks for it.
+	Status organisation.Status `json:"status,omitempty"`
 	// ParentID holds the value of the "parent_id" field.
 	ParentID *int `json:"parent_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -124,7 +126,7 @@ func (*Organisation) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case organisation.FieldID, organisation.FieldParentID:
 			values[i] = new(sql.NullInt64)
-		case organisation.FieldOdsCode, organisation.FieldName, organisation.FieldTier, organisation.FieldLocalOffice, organisation.FieldPostcode:
+		case organisation.FieldOdsCode, organisation.FieldName, organisation.FieldTier, organisation.FieldLocalOffice, organisation.FieldPostcode, organisation.FieldStatus:
 			values[i] = new(sql.NullString)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -176,6 +178,12 @@ func (_m *Organisation) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field postcode", values[i])
 			} else if value.Valid {
 				_m.Postcode = value.String
+			}
+		case organisation.FieldStatus:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field status", values[i])
+			} else if value.Valid {
+				_m.Status = organisation.Status(value.String)
 			}
 		case organisation.FieldParentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -264,6 +272,9 @@ func (_m *Organisation) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("postcode=")
 	builder.WriteString(_m.Postcode)
+	builder.WriteString(", ")
+	builder.WriteString("status=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Status))
 	builder.WriteString(", ")
 	if v := _m.ParentID; v != nil {
 		builder.WriteString("parent_id=")

@@ -69,6 +69,20 @@ func (_c *OrganisationCreate) SetNillablePostcode(v *string) *OrganisationCreate
 	return _c
 }
 
+// SetStatus sets the "status" field.
+func (_c *OrganisationCreate) SetStatus(v organisation.Status) *OrganisationCreate {
+	_c.mutation.SetStatus(v)
+	return _c
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_c *OrganisationCreate) SetNillableStatus(v *organisation.Status) *OrganisationCreate {
+	if v != nil {
+		_c.SetStatus(*v)
+	}
+	return _c
+}
+
 // SetParentID sets the "parent_id" field.
 func (_c *OrganisationCreate) SetParentID(v int) *OrganisationCreate {
 	_c.mutation.SetParentID(v)
@@ -170,6 +184,7 @@ func (_c *OrganisationCreate) Mutation() *OrganisationMutation {
 
 // Save creates the Organisation in the database.
 func (_c *OrganisationCreate) Save(ctx context.Context) (*Organisation, error) {
+	_c.defaults()
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -192,6 +207,14 @@ func (_c *OrganisationCreate) Exec(ctx context.Context) error {
 func (_c *OrganisationCreate) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
 		panic(err)
+	}
+}
+
+// defaults sets the default values of the builder before save.
+func (_c *OrganisationCreate) defaults() {
+	if _, ok := _c.mutation.Status(); !ok {
+		v := organisation.DefaultStatus
+		_c.mutation.SetStatus(v)
 	}
 }
 
@@ -219,6 +242,14 @@ func (_c *OrganisationCreate) check() error {
 	if v, ok := _c.mutation.Tier(); ok {
 		if err := organisation.TierValidator(v); err != nil {
 			return &ValidationError{Name: "tier", err: fmt.Errorf(`ent: validator failed for field "Organisation.tier": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Status(); !ok {
+		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "Organisation.status"`)}
+	}
+	if v, ok := _c.mutation.Status(); ok {
+		if err := organisation.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Organisation.status": %w`, err)}
 		}
 	}
 	return nil
@@ -267,6 +298,10 @@ func (_c *OrganisationCreate) createSpec() (*Organisation, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.Postcode(); ok {
 		_spec.SetField(organisation.FieldPostcode, field.TypeString, value)
 		_node.Postcode = value
+	}
+	if value, ok := _c.mutation.Status(); ok {
+		_spec.SetField(organisation.FieldStatus, field.TypeEnum, value)
+		_node.Status = value
 	}
 	if nodes := _c.mutation.ParentIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -477,6 +512,18 @@ func (u *OrganisationUpsert) ClearPostcode() *OrganisationUpsert {
 	return u
 }
 
+// SetStatus sets the "status" field.
+func (u *OrganisationUpsert) SetStatus(v organisation.Status) *OrganisationUpsert {
+	u.Set(organisation.FieldStatus, v)
+	return u
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *OrganisationUpsert) UpdateStatus() *OrganisationUpsert {
+	u.SetExcluded(organisation.FieldStatus)
+	return u
+}
+
 // SetParentID sets the "parent_id" field.
 func (u *OrganisationUpsert) SetParentID(v int) *OrganisationUpsert {
 	u.Set(organisation.FieldParentID, v)
@@ -610,6 +657,20 @@ func (u *OrganisationUpsertOne) ClearPostcode() *OrganisationUpsertOne {
 	})
 }
 
+// SetStatus sets the "status" field.
+func (u *OrganisationUpsertOne) SetStatus(v organisation.Status) *OrganisationUpsertOne {
+	return u.Update(func(s *OrganisationUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *OrganisationUpsertOne) UpdateStatus() *OrganisationUpsertOne {
+	return u.Update(func(s *OrganisationUpsert) {
+		s.UpdateStatus()
+	})
+}
+
 // SetParentID sets the "parent_id" field.
 func (u *OrganisationUpsertOne) SetParentID(v int) *OrganisationUpsertOne {
 	return u.Update(func(s *OrganisationUpsert) {
@@ -683,6 +744,7 @@ func (_c *OrganisationCreateBulk) Save(ctx context.Context) ([]*Organisation, er
 	for i := range _c.builders {
 		func(i int, root context.Context) {
 			builder := _c.builders[i]
+			builder.defaults()
 			var mut Mutator = MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
 				mutation, ok := m.(*OrganisationMutation)
 				if !ok {
@@ -908,6 +970,20 @@ func (u *OrganisationUpsertBulk) UpdatePostcode() *OrganisationUpsertBulk {
 func (u *OrganisationUpsertBulk) ClearPostcode() *OrganisationUpsertBulk {
 	return u.Update(func(s *OrganisationUpsert) {
 		s.ClearPostcode()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *OrganisationUpsertBulk) SetStatus(v organisation.Status) *OrganisationUpsertBulk {
+	return u.Update(func(s *OrganisationUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *OrganisationUpsertBulk) UpdateStatus() *OrganisationUpsertBulk {
+	return u.Update(func(s *OrganisationUpsert) {
+		s.UpdateStatus()
 	})
 }
 

@@ -98,6 +98,20 @@ func (_u *OrganisationUpdate) ClearPostcode() *OrganisationUpdate {
 	return _u
 }
 
+// SetStatus sets the "status" field.
+func (_u *OrganisationUpdate) SetStatus(v organisation.Status) *OrganisationUpdate {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *OrganisationUpdate) SetNillableStatus(v *organisation.Status) *OrganisationUpdate {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
 // SetParentID sets the "parent_id" field.
 func (_u *OrganisationUpdate) SetParentID(v int) *OrganisationUpdate {
 	_u.mutation.SetParentID(v)
@@ -353,6 +367,11 @@ func (_u *OrganisationUpdate) check() error {
 			return &ValidationError{Name: "tier", err: fmt.Errorf(`ent: validator failed for field "Organisation.tier": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Status(); ok {
+		if err := organisation.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Organisation.status": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -391,6 +410,9 @@ func (_u *OrganisationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.PostcodeCleared() {
 		_spec.ClearField(organisation.FieldPostcode, field.TypeString)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(organisation.FieldStatus, field.TypeEnum, value)
 	}
 	if _u.mutation.ParentCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -736,6 +758,20 @@ func (_u *OrganisationUpdateOne) ClearPostcode() *OrganisationUpdateOne {
 	return _u
 }
 
+// SetStatus sets the "status" field.
+func (_u *OrganisationUpdateOne) SetStatus(v organisation.Status) *OrganisationUpdateOne {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *OrganisationUpdateOne) SetNillableStatus(v *organisation.Status) *OrganisationUpdateOne {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
 // SetParentID sets the "parent_id" field.
 func (_u *OrganisationUpdateOne) SetParentID(v int) *OrganisationUpdateOne {
 	_u.mutation.SetParentID(v)
@@ -1004,6 +1040,11 @@ func (_u *OrganisationUpdateOne) check() error {
 			return &ValidationError{Name: "tier", err: fmt.Errorf(`ent: validator failed for field "Organisation.tier": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Status(); ok {
+		if err := organisation.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Organisation.status": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -1059,6 +1100,9 @@ func (_u *OrganisationUpdateOne) sqlSave(ctx context.Context) (_node *Organisati
 	}
 	if _u.mutation.PostcodeCleared() {
 		_spec.ClearField(organisation.FieldPostcode, field.TypeString)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(organisation.FieldStatus, field.TypeEnum, value)
 	}
 	if _u.mutation.ParentCleared() {
 		edge := &sqlgraph.EdgeSpec{

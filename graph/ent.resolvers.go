@@ -12,6 +12,18 @@ import (
 	"entgo.io/contrib/entgql"
 )
 
+// Children is the resolver for the children field.
+func (r *organisationResolver) Children(ctx context.Context, obj *ent.Organisation, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OrganisationOrder, where *ent.OrganisationWhereInput) (*ent.OrganisationConnection, error) {
+	if namesStatus(where) {
+		// Eager-loaded with the parent, under the same where.
+		return obj.Children(ctx, after, first, before, last, orderBy, where)
+	}
+	// A where without status (the default names it): read here, one
+	// statement for this parent.
+	return openUnlessNamed(obj.QueryChildren(), where).Paginate(ctx, after, first, before, last,
+		ent.WithOrganisationOrder(orderBy), ent.WithOrganisationFilter(where.Filter))
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
 	return r.client.Noder(ctx, id)
@@ -34,7 +46,7 @@ func (r *queryResolver) Indicators(ctx context.Context, after *entgql.Cursor[int
 
 // Organisations is the resolver for the organisations field.
 func (r *queryResolver) Organisations(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OrganisationOrder, where *ent.OrganisationWhereInput) (*ent.OrganisationConnection, error) {
-	return r.client.Organisation.Query().Paginate(ctx, after, first, before, last, ent.WithOrganisationOrder(orderBy), ent.WithOrganisationFilter(where.Filter))
+	return openUnlessNamed(r.client.Organisation.Query(), where).Paginate(ctx, after, first, before, last, ent.WithOrganisationOrder(orderBy), ent.WithOrganisationFilter(where.Filter))
 }
 
 // Practices is the resolver for the practices field.

@@ -247,6 +247,7 @@ type ComplexityRoot struct {
 		Practices           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.PracticeOrder, where *ent.PracticeWhereInput) int
 		Priorities          func(childComplexity int, period *string, domain *string, first *int) int
 		Responses           func(childComplexity int, period *string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ResponseOrder, where *ent.ResponseWhereInput) int
+		Status              func(childComplexity int) int
 		Tier                func(childComplexity int) int
 	}
 
@@ -484,6 +485,7 @@ type MutationResolver interface {
 	DeleteRequirementSet(ctx context.Context, code string) (*compliance.Set, error)
 }
 type OrganisationResolver interface {
+	Children(ctx context.Context, obj *ent.Organisation, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OrganisationOrder, where *ent.OrganisationWhereInput) (*ent.OrganisationConnection, error)
 	Compliance(ctx context.Context, obj *ent.Organisation, set string, period *string, practices *ent.PracticeWhereInput) (*model.OrganisationCompliance, error)
 	Priorities(ctx context.Context, obj *ent.Organisation, period *string, domain *string, first *int) ([]*model.Priority, error)
 	MaturityBy(ctx context.Context, obj *ent.Organisation, attribute decisions.Attribute, period *string, domain *string) ([]*model.MaturityGroup, error)
@@ -1471,6 +1473,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Responses(childComplexity, args["period"].(*string), args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ResponseOrder), args["where"].(*ent.ResponseWhereInput)), true
+	case "Organisation.status":
+		if e.ComplexityRoot.Organisation.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Status(childComplexity), true
 	case "Organisation.tier":
 		if e.ComplexityRoot.Organisation.Tier == nil {
 			break
@@ -3587,11 +3595,15 @@ type Organisation implements Node @key(fields: "odsCode") {
   """
   postcode: String
   """
+  OPEN, or CLOSED: absent from the last ODS release imported. A closed organisation keeps its parent, answers and past periods' figures, and drops out of the current roll-ups and of lists unless a where asks for it.
+  """
+  status: OrganisationStatus!
+  """
   Organisation one tier above; null for England.
   """
   parent: Organisation
   """
-  The organisations one tier below: England's regions, a region's STPs, an STP's CCGs. A CCG has none; its GP practices are in practices.
+  The organisations one tier below: England's regions, a region's STPs, an STP's CCGs. A CCG has none; its GP practices are in practices. Closed organisations are left out unless where names status (where: {status: CLOSED}, or statusIn: [OPEN, CLOSED] for all).
   """
   children(
     """
@@ -3622,7 +3634,7 @@ type Organisation implements Node @key(fields: "odsCode") {
     """
     Filtering options for Organisations returned from the connection.
     """
-    where: OrganisationWhereInput
+    where: OrganisationWhereInput = {status:OPEN}
   ): OrganisationConnection!
 }
 """
@@ -3675,6 +3687,19 @@ enum OrganisationOrderField {
   ODS_CODE
   NAME
   TIER
+}
+"""
+Whether an organisation is in the current hierarchy. A closed organisation keeps its history and drops out of roll-ups and of lists unless a where asks for it.
+"""
+enum OrganisationStatus @goModel(model: "dpcma/ent/organisation.Status") {
+  """
+  In the last ODS release imported: listed, and rolled up in the current figures.
+  """
+  OPEN
+  """
+  Absent from the last ODS release imported (merged, abolished or split). It keeps its answers and past periods' figures and is still found by organisation(odsCode:).
+  """
+  CLOSED
 }
 """
 OrganisationWhereInput is used for filtering Organisation objects.
@@ -3770,6 +3795,13 @@ input OrganisationWhereInput {
   postcodeNotNil: Boolean
   postcodeEqualFold: String
   postcodeContainsFold: String
+  """
+  status field predicates
+  """
+  status: OrganisationStatus
+  statusNEQ: OrganisationStatus
+  statusIn: [OrganisationStatus!]
+  statusNotIn: [OrganisationStatus!]
   """
   parent edge predicates
   """
@@ -4171,7 +4203,7 @@ type Query {
     where: IndicatorWhereInput
   ): IndicatorConnection!
   """
-  Organisations of every tier, filterable by tier and name.
+  Organisations of every tier, filterable by tier and name. Closed organisations are left out unless where names status (where: {status: CLOSED}).
   """
   organisations(
     """
@@ -4202,7 +4234,7 @@ type Query {
     """
     Filtering options for Organisations returned from the connection.
     """
-    where: OrganisationWhereInput
+    where: OrganisationWhereInput = {status:OPEN}
   ): OrganisationConnection!
   """
   GP practices of England, filterable and ordered.
@@ -5375,6 +5407,8 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 		return ec.fieldContext_Organisation_localOffice(ctx, field)
 	case "postcode":
 		return ec.fieldContext_Organisation_postcode(ctx, field)
+	case "status":
+		return ec.fieldContext_Organisation_status(ctx, field)
 	case "parent":
 		return ec.fieldContext_Organisation_parent(ctx, field)
 	case "children":
@@ -10392,6 +10426,29 @@ func (ec *executionContext) fieldContext_Organisation_postcode(_ context.Context
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
 }
 
+func (ec *executionContext) _Organisation_status(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v organisation.Status) graphql.Marshaler {
+			return ec.marshalNOrganisationStatus2dpcmaᚋentᚋorganisationᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "OrganisationStatus")
+}
+
 func (ec *executionContext) _Organisation_parent(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10434,7 +10491,7 @@ func (ec *executionContext) _Organisation_children(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Children(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.OrganisationOrder), fc.Args["where"].(*ent.OrganisationWhereInput))
+			return ec.Resolvers.Organisation().Children(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.OrganisationOrder), fc.Args["where"].(*ent.OrganisationWhereInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrganisationConnection) graphql.Marshaler {
@@ -10449,7 +10506,7 @@ func (ec *executionContext) fieldContext_Organisation_children(ctx context.Conte
 		Object:     "Organisation",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OrganisationConnection(ctx, field)
 		},
@@ -18040,7 +18097,7 @@ func (ec *executionContext) unmarshalInputOrganisationWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "odsCode", "odsCodeNEQ", "odsCodeIn", "odsCodeNotIn", "odsCodeGT", "odsCodeGTE", "odsCodeLT", "odsCodeLTE", "odsCodeContains", "odsCodeHasPrefix", "odsCodeHasSuffix", "odsCodeEqualFold", "odsCodeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "tier", "tierNEQ", "tierIn", "tierNotIn", "localOffice", "localOfficeNEQ", "localOfficeIn", "localOfficeNotIn", "localOfficeGT", "localOfficeGTE", "localOfficeLT", "localOfficeLTE", "localOfficeContains", "localOfficeHasPrefix", "localOfficeHasSuffix", "localOfficeIsNil", "localOfficeNotNil", "localOfficeEqualFold", "localOfficeContainsFold", "postcode", "postcodeNEQ", "postcodeIn", "postcodeNotIn", "postcodeGT", "postcodeGTE", "postcodeLT", "postcodeLTE", "postcodeContains", "postcodeHasPrefix", "postcodeHasSuffix", "postcodeIsNil", "postcodeNotNil", "postcodeEqualFold", "postcodeContainsFold", "hasParent", "hasParentWith", "hasChildren", "hasChildrenWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "odsCode", "odsCodeNEQ", "odsCodeIn", "odsCodeNotIn", "odsCodeGT", "odsCodeGTE", "odsCodeLT", "odsCodeLTE", "odsCodeContains", "odsCodeHasPrefix", "odsCodeHasSuffix", "odsCodeEqualFold", "odsCodeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "tier", "tierNEQ", "tierIn", "tierNotIn", "localOffice", "localOfficeNEQ", "localOfficeIn", "localOfficeNotIn", "localOfficeGT", "localOfficeGTE", "localOfficeLT", "localOfficeLTE", "localOfficeContains", "localOfficeHasPrefix", "localOfficeHasSuffix", "localOfficeIsNil", "localOfficeNotNil", "localOfficeEqualFold", "localOfficeContainsFold", "postcode", "postcodeNEQ", "postcodeIn", "postcodeNotIn", "postcodeGT", "postcodeGTE", "postcodeLT", "postcodeLTE", "postcodeContains", "postcodeHasPrefix", "postcodeHasSuffix", "postcodeIsNil", "postcodeNotNil", "postcodeEqualFold", "postcodeContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "hasParent", "hasParentWith", "hasChildren", "hasChildrenWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18544,6 +18601,34 @@ func (ec *executionContext) unmarshalInputOrganisationWhereInput(ctx context.Con
 				return it, err
 			}
 			it.PostcodeContainsFold = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOOrganisationStatus2ᚖdpcmaᚋentᚋorganisationᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOOrganisationStatus2ᚖdpcmaᚋentᚋorganisationᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOOrganisationStatus2ᚕdpcmaᚋentᚋorganisationᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOOrganisationStatus2ᚕdpcmaᚋentᚋorganisationᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
 		case "hasParent":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParent"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -21733,6 +21818,11 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "status":
+			out.Values[i] = ec._Organisation_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "parent":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -24122,6 +24212,16 @@ func (ec *executionContext) marshalNOrganisationOrderField2ᚖdpcmaᚋentᚐOrga
 	return v
 }
 
+func (ec *executionContext) unmarshalNOrganisationStatus2dpcmaᚋentᚋorganisationᚐStatus(ctx context.Context, v any) (organisation.Status, error) {
+	var res organisation.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrganisationStatus2dpcmaᚋentᚋorganisationᚐStatus(ctx context.Context, sel ast.SelectionSet, v organisation.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNOrganisationWhereInput2ᚖdpcmaᚋentᚐOrganisationWhereInput(ctx context.Context, v any) (*ent.OrganisationWhereInput, error) {
 	res, err := ec.unmarshalInputOrganisationWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -25708,6 +25808,58 @@ func (ec *executionContext) unmarshalOOrganisationOrder2ᚕᚖdpcmaᚋentᚐOrga
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOOrganisationStatus2ᚕdpcmaᚋentᚋorganisationᚐStatusᚄ(ctx context.Context, v any) ([]organisation.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]organisation.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrganisationStatus2dpcmaᚋentᚋorganisationᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOOrganisationStatus2ᚕdpcmaᚋentᚋorganisationᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []organisation.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisationStatus2dpcmaᚋentᚋorganisationᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOOrganisationStatus2ᚖdpcmaᚋentᚋorganisationᚐStatus(ctx context.Context, v any) (*organisation.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(organisation.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrganisationStatus2ᚖdpcmaᚋentᚋorganisationᚐStatus(ctx context.Context, sel ast.SelectionSet, v *organisation.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOOrganisationWhereInput2ᚕᚖdpcmaᚋentᚐOrganisationWhereInputᚄ(ctx context.Context, v any) ([]*ent.OrganisationWhereInput, error) {

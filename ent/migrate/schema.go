@@ -240,6 +240,7 @@ var (
 		{Name: "tier", Type: field.TypeEnum, Enums: []string{"NATIONAL", "REGION", "STP", "CCG"}},
 		{Name: "local_office", Type: field.TypeString, Nullable: true},
 		{Name: "postcode", Type: field.TypeString, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "CLOSED"}, Default: "OPEN"},
 		{Name: "parent_id", Type: field.TypeInt, Nullable: true},
 	}
 	// OrganisationsTable holds the schema information for the "organisations" table.
@@ -250,7 +251,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "organisations_organisations_children",
-				Columns:    []*schema.Column{OrganisationsColumns[6]},
+				Columns:    []*schema.Column{OrganisationsColumns[7]},
 				RefColumns: []*schema.Column{OrganisationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -264,7 +265,7 @@ var (
 			{
 				Name:    "organisation_parent_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrganisationsColumns[6]},
+				Columns: []*schema.Column{OrganisationsColumns[7]},
 			},
 		},
 	}

@@ -26,6 +26,8 @@ const (
 	FieldLocalOffice = "local_office"
 	// FieldPostcode holds the string denoting the postcode field in the database.
 	FieldPostcode = "postcode"
+	// FieldStatus holds the string denoting the status field in the database.
+	FieldStatus = "status"
 	// FieldParentID holds the string denoting the parent_id field in the database.
 	FieldParentID = "parent_id"
 	// EdgeParent holds the string denoting the parent edge name in mutations.
@@ -88,6 +90,7 @@ var Columns = []string{
 	FieldTier,
 	FieldLocalOffice,
 	FieldPostcode,
+	FieldStatus,
 	FieldParentID,
 }
 
@@ -133,6 +136,32 @@ func TierValidator(t Tier) error {
 	}
 }
 
+// Status defines the type for the "status" enum field.
+type Status string
+
+// StatusOPEN is the default value of the Status enum.
+const DefaultStatus = StatusOPEN
+
+// Status values.
+const (
+	StatusOPEN   Status = "OPEN"
+	StatusCLOSED Status = "CLOSED"
+)
+
+func (s Status) String() string {
+	return string(s)
+}
+
+// StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
+func StatusValidator(s Status) error {
+	switch s {
+	case StatusOPEN, StatusCLOSED:
+		return nil
+	default:
+		return fmt.Errorf("organisation: invalid enum value for status field: %q", s)
+	}
+}
+
 // OrderOption defines the ordering options for the Organisation queries.
 type OrderOption func(*sql.Selector)
 
@@ -164,6 +193,11 @@ func ByLocalOffice(opts ...sql.OrderTermOption) OrderOption {
 // ByPostcode orders the results by the postcode field.
 func ByPostcode(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPostcode, opts...).ToFunc()
+}
+
+// ByStatus orders the results by the status field.
+func ByStatus(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStatus, opts...).ToFunc()
 }
 
 // ByParentID orders the results by the parent_id field.
@@ -304,6 +338,24 @@ func (e *Tier) UnmarshalGQL(val interface{}) error {
 	*e = Tier(str)
 	if err := TierValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Tier", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Status) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Status) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Status(str)
+	if err := StatusValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Status", str)
 	}
 	return nil
 }

@@ -36,6 +36,10 @@ func (Organisation) Fields() []ent.Field {
 		field.String("postcode").
 			Optional().
 			Comment("Headquarters postcode, when known."),
+		field.Enum("status").
+			Values("OPEN", "CLOSED").Default("OPEN").
+			Comment("OPEN, or CLOSED: absent from the last ODS release imported. A closed organisation keeps its parent, answers and past periods' figures, and drops out of the current roll-ups and of lists unless a where asks for it.").
+			Annotations(entgql.Type("OrganisationStatus")),
 		field.Int("parent_id").
 			Optional().Nillable().
 			Annotations(entgql.Skip()),
@@ -74,7 +78,7 @@ func (Organisation) Indexes() []ent.Index {
 func (Organisation) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
-		entgql.QueryField("organisations").Description("Organisations of every tier, filterable by tier and name."),
+		entgql.QueryField("organisations").Description("Organisations of every tier, filterable by tier and name. Closed organisations are left out unless where names status (where: {status: CLOSED})."),
 		entgql.MultiOrder(),
 		entityKey("odsCode"),
 	}

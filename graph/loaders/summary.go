@@ -138,10 +138,11 @@ func IndicatorsInList(k SummaryKey) func(context.Context) []SummaryKey {
 func loadSummaries(ctx context.Context, client *ent.Client, dialect string, tier organisation.Tier, ccgLevel bool,
 	keys []SummaryKey, found map[SummaryKey]*Summary) error {
 	col := groupColumn(tier, ccgLevel)
-	// Closed practices count in no figure (scoring.Counts).
+	// Closed practices and closed CCGs count in no figure (scoring.Counts).
 	from := "responses r JOIN practices p ON p.id = r.practice_id AND " + scoring.CountsSQL("p.status")
 	if ccgLevel {
-		from = "responses r JOIN organisations c ON c.id = r.organisation_id JOIN organisations s ON s.id = c.parent_id"
+		from = "responses r JOIN organisations c ON c.id = r.organisation_id AND " + scoring.OrganisationCountsSQL("c.status") +
+			" JOIN organisations s ON s.id = c.parent_id"
 	}
 	inds := distinct(keys, func(k SummaryKey) int { return k.IndicatorID })
 	periods := distinct(keys, func(k SummaryKey) int { return k.PeriodID })

@@ -15,6 +15,7 @@ import (
 
 	"dpcma/ent/auditevent"
 	"dpcma/ent/indicator"
+	"dpcma/ent/organisation"
 	"dpcma/ent/practice"
 	"dpcma/server/access"
 	"dpcma/server/answercheck"
@@ -201,6 +202,9 @@ type subject struct {
 	Practice practiceRef
 	// STPID is a CCG subject's STP (its parent); zero for a practice.
 	STPID int
+	// ClosedCCG is a closed CCG subject, whose own answers count in no
+	// figure.
+	ClosedCCG bool
 	// NationalID is England's organisation.
 	NationalID int
 }
@@ -233,15 +237,17 @@ func (w *writer) subject(s Submission) (subject, error) {
 		sub.PracticeID, sub.CCGID, sub.RegionID = p.id, p.ccgID, p.regionID
 	} else {
 		sub.Code = s.Organisation
-		row = w.tx.QueryRowContext(w.ctx, database.Rebind(w.dialect, `SELECT c.id, s.id, r.id, r.parent_id FROM organisations c
+		row = w.tx.QueryRowContext(w.ctx, database.Rebind(w.dialect, `SELECT c.id, c.status, s.id, r.id, r.parent_id FROM organisations c
 			JOIN organisations s ON s.id = c.parent_id JOIN organisations r ON r.id = s.parent_id
 			WHERE c.ods_code = ? AND c.tier = 'CCG'`), s.Organisation)
-		if err := row.Scan(&sub.CCGID, &sub.STPID, &sub.RegionID, &national); err != nil {
+		var status string
+		if err := row.Scan(&sub.CCGID, &status, &sub.STPID, &sub.RegionID, &national); err != nil {
 			if errors.Is(err, stdsql.ErrNoRows) {
 				return sub, fault.NotFoundf("no CCG has the code %q: CCG-level answers belong to a CCG", s.Organisation)
 			}
 			return sub, err
 		}
+		sub.ClosedCCG = !scoring.OrganisationCounts(organisation.Status(status))
 	}
 	sub.NationalID = int(national.Int64)
 	return sub, nil

@@ -194,7 +194,7 @@ func (w *writer) rescore(cat *answercheck.Catalogue, subj subject, periodID int,
 // indicatorDeltas is what the change does to the indicator roll-ups
 // (docs/domain.md §10.1): each rescored counting practice's figures after
 // less before (a practice the roll-ups did not know yet had none), and for
-// a CCG its own counts and shares.
+// an open CCG its own counts and shares.
 func indicatorDeltas(cat *answercheck.Catalogue, subj subject, practices []practiceRef, known func(practiceRef) bool, before, after []stored) rollup.Contribution {
 	t := rollup.NewTargets(cat)
 	contribution := func(answers []stored, isBefore bool) rollup.Contribution {
@@ -221,7 +221,7 @@ func indicatorDeltas(cat *answercheck.Catalogue, subj subject, practices []pract
 				}
 			}
 		}
-		if subj.PracticeID == 0 {
+		if subj.PracticeID == 0 && !subj.ClosedCCG {
 			t.CCG(c, ccg, members, []int{subj.CCGID, subj.STPID, subj.RegionID, subj.NationalID})
 		}
 		return c

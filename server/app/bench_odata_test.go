@@ -7,7 +7,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"dpcma/server/app"
 	"dpcma/server/database"
@@ -76,5 +79,78 @@ func BenchmarkODataPages(b *testing.B) {
 				b.ReportMetric(float64(rows), "rows/page")
 			})
 		}
+	}
+}
+
+// BenchmarkODataPageRatio reads, interleaved, the sixth page of 1,000
+// rows of each set and of Practices, and reports each set's median page
+// time (the server's: the answer is not decoded) as a ratio to the
+// Practices median of the same run (the target: at most 3), so that the
+// machine's load weighs on both alike.
+//
+//	DPCMA_BENCH_DATABASE_URL=... go test -run '^$' -bench ODataPageRatio -benchtime 15x ./server/app
+func BenchmarkODataPageRatio(b *testing.B) {
+	dsn := os.Getenv("DPCMA_BENCH_DATABASE_URL")
+	if dsn == "" {
+		b.Skip("DPCMA_BENCH_DATABASE_URL is not set")
+	}
+	db, err := database.Open(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	cfg := uncachedConfig
+	cfg.BI.ODataPageSize = 1000
+	h := app.New(db, cfg)
+	get := func(path string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%s: %d %.300s", path, rec.Code, rec.Body)
+		}
+		var page struct {
+			NextLink string `json:"@odata.nextLink"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+			b.Fatal(err)
+		}
+		u, _ := url.Parse(page.NextLink)
+		return u.RequestURI()
+	}
+	sixth := func(path string) string {
+		for i := 0; i < 5; i++ {
+			path = get(path)
+		}
+		return path
+	}
+	sets := []string{"Practices", "Responses", "Maturity", "Practices?$expand=CCG,Maturity"}
+	paths := make([]string, len(sets))
+	for i, s := range sets {
+		paths[i] = sixth("/odata/" + s)
+	}
+	// The server's time only: the answer is not decoded.
+	times := make([][]time.Duration, len(sets))
+	for b.Loop() {
+		for i, p := range paths {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodGet, p, nil)
+			start := time.Now()
+			h.ServeHTTP(rec, req)
+			times[i] = append(times[i], time.Since(start))
+			if rec.Code != http.StatusOK {
+				b.Fatalf("%s: %d", p, rec.Code)
+			}
+		}
+	}
+	median := func(d []time.Duration) time.Duration {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	base := median(times[0])
+	b.ReportMetric(float64(base.Microseconds())/1000, "practices-ms")
+	for i, s := range sets[1:] {
+		name := strings.NewReplacer("?$expand=", "+", ",", "+").Replace(s)
+		b.ReportMetric(float64(median(times[i+1]))/float64(base), name+"/practices")
 	}
 }

@@ -280,7 +280,9 @@ func TestODataFilterFunctions(t *testing.T) {
 // vocabulary.
 func TestODataNegotiationAndCapabilities(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		for opt, feature := range map[string]string{"$expand=Ccg": "$expand is not implemented", "$search=surgery": "$search is not implemented",
+		for opt, feature := range map[string]string{"$expand=" + q("CCG($top=1)"): "$top inside $expand is not implemented",
+			"$expand=" + q("Maturity($expand=Practice)"): "$expand inside $expand is not implemented", "$expand=*": "$expand=* is not implemented",
+			"$expand=" + q("CCG/Parent"): "$expand=CCG/Parent is not implemented", "$search=surgery": "$search is not implemented",
 			"$apply=" + q("aggregate(ListSize with sum as Total)"): "$apply (aggregation) is not implemented", "$compute=" + q("ListSize mul 2 as Twice"): "$compute is not implemented"} {
 			rec := e.get("/odata/Practices?"+opt, nil)
 			if rec.Code != http.StatusNotImplemented || !strings.Contains(rec.Body.String(), `"code":"NOT_IMPLEMENTED"`) || !strings.Contains(rec.Body.String(), feature) {

@@ -151,11 +151,13 @@ func appendGroup(row Row, f *compliance.Figures, ct *practice.ContractType) Row 
 // organisation of a tier; England holds every practice.
 var practiceColumn = map[organisation.Tier]string{organisation.TierREGION: "region_id", organisation.TierSTP: "stp_id", organisation.TierCCG: "ccg_id"}
 
-// complianceOrgs reads the organisations of a tier ("" every tier)
+// complianceOrgs reads the open organisations of a tier ("" every tier)
 // beneath an organisation ("" England), itself included, in code order,
 // with their tier chains as the organisations file gives them.
 func complianceOrgs(ctx context.Context, r Reader, dialect, tier, org string) ([]complianceOrg, error) {
-	where, args := "1 = 1", []any{}
+	// A closed organisation is no longer part of the hierarchy: listed
+	// only when asked for by its code.
+	where, args := "(o.status = 'OPEN' OR o.ods_code = ?)", []any{org}
 	if tier != "" {
 		where += " AND o.tier = ?"
 		args = append(args, tier)

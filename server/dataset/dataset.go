@@ -69,10 +69,18 @@ type Set struct {
 	Params []string
 	// Required are the parameters a request must give.
 	Required []string
+	// openByDefault, when set, leaves the rows whose status is not OPEN
+	// out of a query whose conditions do not name one of its columns.
+	openByDefault *openByDefault
 	// from builds the FROM clause; domain is the maturity domain ("" for
 	// all); paged says the query reads a page (LIMIT) or counts, where a
 	// whole read (an export) may want another form of the same rows.
 	from func(b *Builder, domain string, paged bool) string
+	// page, when set, builds the whole statement of a page in key order
+	// (a LIMIT and no other order) or of a batch (Query.Paged, no LIMIT),
+	// for a set that has a faster form for it than from's rows on the
+	// builder's database (false: none there).
+	page func(b *Builder, q *Query) (string, bool)
 	// compute makes the rows in Go instead, for a figure that SQL cannot
 	// give (a decision): from the checked parameters (Query.Args), in the
 	// set's column order, through the same snapshot reader as a SQL set.
@@ -104,7 +112,8 @@ func (s *Set) ODataColumn(name string) (Column, bool) {
 }
 
 // Known reports whether name is a set's file name (practices,
-// responses, maturity, organisations, priorities, compliance).
+// responses, maturity, organisations, indicators, priorities,
+// compliance).
 func Known(name string) bool { return SetFor(name, &Catalogue{}) != nil }
 
 // SetFor returns the set of a file name for the catalogue, nil for none.
@@ -122,15 +131,18 @@ func SetFor(name string, cat *Catalogue) *Set {
 		return Priorities
 	case "compliance":
 		return Compliance
+	case "indicators":
+		return Indicators
 	}
 	return nil
 }
 
 // All returns every set of the OData feed for the catalogue, in the
-// service document's order. The computed sets are files only: each needs
-// a subject (Set.Required), which an entity set cannot ask for.
+// service document's order. The computed sets need a subject
+// (Set.Required), which the feed reads from the request's $filter
+// (server/odata).
 func All(cat *Catalogue) []*Set {
-	return []*Set{Organisations, Practices, Responses, Maturity(cat.Domains)}
+	return []*Set{Organisations, Practices, Responses, Maturity(cat.Domains), Indicators, Priorities, Compliance}
 }
 
 // kindNames name the kinds in the docs' column tables.
@@ -150,4 +162,12 @@ func (s *Set) ColumnsTable() string {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, kind, strings.ReplaceAll(c.Doc, "|", `\|`))
 	}
 	return b.String()
+}
+
+// openByDefault says which column holds a row's status and which columns,
+// named by a query's conditions, ask for rows of every status (a status
+// filter, or a code that names one organisation).
+type openByDefault struct {
+	status string
+	naming []string
 }

@@ -27,7 +27,7 @@ func TestDocsListTheColumns(t *testing.T) {
 	// Maturity's domain columns are the catalogue's, in alphabetical order:
 	// the docs show the demo's seven domains.
 	domains := slices.Sorted(slices.Values(demo.Domains()))
-	for _, set := range []*Set{Practices, Organisations, Responses, Maturity(domains), Priorities, Compliance} {
+	for _, set := range []*Set{Practices, Organisations, Responses, Maturity(domains), Indicators, Priorities, Compliance} {
 		begin := "<!-- columns of " + set.Name + ": generated from server/dataset (go test ./server/dataset -run TestDocsListTheColumns -update) -->\n"
 		const end = "<!-- end of columns -->"
 		before, rest, ok := strings.Cut(doc, begin)

@@ -46,14 +46,22 @@ type Query struct {
 	Where   []Cond   // ANDed
 	OrderBy []string // SQL order terms; the key is appended
 	Limit   int      // 0: no limit
-	Offset  int
+	// Paged reads the set's page form (Set.from's paged) without a
+	// LIMIT: a batch of a few keys (an OData $expand).
+	Paged  bool
+	Offset int
 	// Args are a computed set's checked parameters by name (Set.Computed).
 	Args map[string]string
 }
 
 // SQL returns the statement; its arguments are b's.
 func (q *Query) SQL(b *Builder) string {
-	from := q.Set.from(b, q.Domain, q.Limit > 0)
+	if q.Set.page != nil && (q.Limit > 0 && len(q.OrderBy) == 0 || q.Paged && q.Limit == 0) {
+		if sql, ok := q.Set.page(b, q); ok {
+			return sql
+		}
+	}
+	from := q.Set.from(b, q.Domain, q.Limit > 0 || q.Paged)
 	var sb strings.Builder
 	sb.WriteString("SELECT ")
 	for i, c := range q.Columns {
@@ -79,14 +87,16 @@ func (q *Query) CountSQL(b *Builder) string {
 }
 
 func (q *Query) tail(b *Builder, sb *strings.Builder, ordered bool) {
-	if len(q.Where) > 0 {
-		sb.WriteString(" WHERE ")
-		for i, w := range q.Where {
-			if i > 0 {
-				sb.WriteString(" AND ")
-			}
-			sb.WriteString("(" + w(b) + ")")
-		}
+	conds := make([]string, 0, len(q.Where)+1)
+	for _, w := range q.Where {
+		conds = append(conds, "("+w(b)+")")
+	}
+	if d := q.Set.openByDefault; d != nil && !q.names(conds, d.naming) {
+		c, _ := q.Set.Column(d.status)
+		conds = append(conds, "("+c.expr+" = 'OPEN')")
+	}
+	if len(conds) > 0 {
+		sb.WriteString(" WHERE " + strings.Join(conds, " AND "))
 	}
 	if !ordered {
 		return
@@ -106,4 +116,24 @@ func (q *Query) tail(b *Builder, sb *strings.Builder, ordered bool) {
 		}
 		fmt.Fprintf(sb, " OFFSET %d", q.Offset)
 	}
+}
+
+// names reports whether the rendered conditions name any of the columns:
+// the conditions are built from the columns' expressions (an export
+// parameter, an OData $filter or key), so a condition on a column holds
+// its expression; the expressions of the columns asked about are unique
+// in the set's FROM clause (o.status, o.ods_code).
+func (q *Query) names(conds []string, columns []string) bool {
+	for _, name := range columns {
+		c, ok := q.Set.Column(name)
+		if !ok {
+			panic("dataset: no column " + name + " in " + q.Set.Name)
+		}
+		for _, cond := range conds {
+			if strings.Contains(cond, c.expr) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -2,8 +2,12 @@ package dataset
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"unicode"
+
+	"entgo.io/ent/dialect"
 
 	"dpcma/server/scoring"
 )
@@ -62,7 +66,7 @@ const orgChainJoins = ` LEFT JOIN organisations p1 ON p1.id = o.parent_id
 var Organisations = &Set{
 	Name: "organisations", EntitySet: "Organisations", EntityType: "Organisation",
 	Key:    []string{"ods_code"},
-	Params: []string{"tier", "org"},
+	Params: []string{"tier", "org", "status"},
 	Columns: append([]Column{
 		col("ods_code", String, false, "o.ods_code", "ODS code (ONS code for an STP, ENG for England)."),
 		col("name", String, false, "o.name", "Name."),
@@ -72,8 +76,15 @@ var Organisations = &Set{
 		// the feed say the same, and DuckDB reads one null.
 		col("local_office", String, true, "NULLIF(o.local_office, '')", "NHS England local office (Qxx) of a CCG; null for other tiers."),
 		col("postcode", String, true, "NULLIF(o.postcode, '')", "Headquarters postcode; null when not known."),
-	}, chain("reg", "stp", "ccg")...),
+	}, append(chain("reg", "stp", "ccg"),
+		// Added after the chain: columns keep their places once published.
+		col("status", String, false, "o.status", "OPEN, or CLOSED: absent from the last ODS release imported. Closed organisations are left out unless the request filters on status or ods_code (status=CLOSED or status=ALL; OData $filter=Status eq 'CLOSED')."),
+	)...),
 	from: func(*Builder, string, bool) string { return "organisations o" + orgChainJoins },
+	// Closed organisations keep their history but are no longer part of
+	// the hierarchy: a list leaves them out unless it asks for them, as
+	// the API's lists do.
+	openByDefault: &openByDefault{status: "status", naming: []string{"status", "ods_code"}},
 }
 
 // Practices lists every practice.
@@ -168,11 +179,129 @@ func Maturity(domains []string) *Set {
 	}
 	s.from = func(b *Builder, domain string, paged bool) string {
 		if paged {
-			return maturityPageFrom(b, domain, domains)
+			return maturityPageFrom(b, domain, domains, false, true)
 		}
 		return maturityFrom(b, domain, domains)
 	}
+	s.page = func(b *Builder, q *Query) (string, bool) { return maturityPage(b, q, domains) }
 	return s
+}
+
+// maturityPage is a page of Maturity in key order (period, code) on
+// PostgreSQL without sorting the 48,000 rows of England's six periods
+// (SQLite, which has no LATERAL, reads maturityPageFrom's rows sorted).
+// Its parts:
+//   - the page's keys: for each period in code order (the index of
+//     assessment_periods.code), a LATERAL subquery takes that period's
+//     codes, filtered, in code order up to the page's size; the outer
+//     sort is incremental, one period at a time, so a page reads the
+//     periods it shows and the next, not all six;
+//   - for those keys only, the tier chain by id, and every figure from
+//     one indexed read of the organisation's org_rollups rows
+//     (or the practice's practice_scores rows) of the period, all domains
+//     at once, where maturityPageFrom reads one derived row per figure.
+//
+// A filter on a figure still works it out, in the subquery, for every row
+// it tests. A batch of keys (Query.Paged without a LIMIT: an OData
+// $expand of practices' or organisations' maturity) reads every row the
+// filter leaves in the same way, in q.OrderBy's order. TestODataMaturityPagesMatchTheExport holds the rows equal to
+// the export's.
+func maturityPage(b *Builder, q *Query, domains []string) (string, bool) {
+	if b.Dialect() != dialect.Postgres {
+		return "", false
+	}
+	var sb strings.Builder
+	sb.WriteString("SELECT ")
+	for i, c := range q.Columns {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(c.expr)
+	}
+	// The figures of the requested domain ("" for all) and of each domain,
+	// from all the derived rows of one subject and period.
+	all := b.Arg(q.Domain)
+	inDomain := func(d, expr string) string { return "MAX(CASE WHEN r.domain = " + d + " THEN " + expr + " END)" }
+	orgScore := scoring.MeanSQL("r.score_sum", "r.responded_count")
+	orgLevel := scoring.LevelSQL(orgScore, func(s scoring.Subset) string {
+		return scoring.MeanSQL("r."+s.Name()+"_sum", "r."+s.Name()+"_count")
+	})
+	var orgFigures, practiceFigures strings.Builder
+	fmt.Fprintf(&orgFigures, "SELECT %s AS score, %s AS level, %s AS completion, %s AS practice_count, %s AS responded, %s AS weighted",
+		inDomain(all, orgScore), inDomain(all, orgLevel), inDomain(all, scoring.MeanSQL("r.completion_sum", "r.practice_count")),
+		inDomain(all, "r.practice_count"), inDomain(all, "r.responded_count"), inDomain(all, scoring.MeanSQL("r.weighted_score_sum", "r.patients")))
+	fmt.Fprintf(&practiceFigures, "SELECT %s AS score, %s AS level, %s AS completion", inDomain(all, "r.score"), inDomain(all, "r.level"), inDomain(all, "r.completion"))
+	for i, d := range domains {
+		arg := b.Arg(d)
+		fmt.Fprintf(&orgFigures, ", %s AS d%d", inDomain(arg, orgScore), i)
+		fmt.Fprintf(&practiceFigures, ", %s AS d%d", inDomain(arg, "r.score"), i)
+	}
+	// Each column: the organisation's value, or the practice's.
+	either := func(org, practice, as string) {
+		fmt.Fprintf(&sb, ", CASE WHEN x.practice_id IS NULL THEN %s ELSE %s END AS %s", org, practice, as)
+	}
+	sb.WriteString(" FROM (SELECT x.period, x.code, x.name, x.tier, reg.ods_code AS region_code, reg.name AS region_name,")
+	sb.WriteString(" stp.ods_code AS stp_code, stp.name AS stp_name, ccg.ods_code AS ccg_code, ccg.name AS ccg_name")
+	fmt.Fprintf(&sb, ", NULLIF(CAST(%s AS TEXT), '') AS domain", b.Arg(q.Domain))
+	either("ro.score", "rp.score", "score")
+	either("ro.level", "rp.level", "level")
+	either(scoring.LevelNameSQL("ro.level"), scoring.LevelNameSQL("rp.level"), "level_name")
+	either("COALESCE(ro.completion, 0)", "COALESCE(rp.completion, 0)", "completion")
+	either("COALESCE(ro.practice_count, 0)", "1", "practice_count")
+	either("COALESCE(ro.responded, 0)", "CASE WHEN rp.score IS NULL THEN 0 ELSE 1 END", "responded_practice_count")
+	either("ro.weighted", "rp.score", "patient_weighted_score")
+	for i, d := range domains {
+		either(fmt.Sprintf("ro.d%d", i), fmt.Sprintf("rp.d%d", i), DomainColumn(d))
+	}
+	// The page's keys.
+	sb.WriteString(" FROM (SELECT ap.code AS period, ap.id AS period_id, k.*")
+	sb.WriteString(" FROM assessment_periods ap CROSS JOIN LATERAL (SELECT m.code, m.name, m.tier, m.org_id, m.practice_id, m.region_id, m.stp_id, m.ccg_id FROM ")
+	sb.WriteString(maturityPageFrom(b, q.Domain, domains, true, filtersFigures(b.Dialect(), q)))
+	inner := Query{Set: q.Set, Where: q.Where}
+	inner.tail(b, &sb, false)
+	if q.Limit > 0 {
+		fmt.Fprintf(&sb, " ORDER BY m.code LIMIT %d) k ORDER BY ap.code, k.code LIMIT %d", q.Limit+q.Offset, q.Limit)
+		if q.Offset > 0 {
+			fmt.Fprintf(&sb, " OFFSET %d", q.Offset)
+		}
+	} else {
+		sb.WriteString(") k") // a batch of keys (Query.Paged): all its rows
+	}
+	sb.WriteString(") x")
+	// Their tier chains and figures.
+	sb.WriteString(` LEFT JOIN organisations reg ON reg.id = x.region_id
+ LEFT JOIN organisations stp ON stp.id = x.stp_id
+ LEFT JOIN organisations ccg ON ccg.id = x.ccg_id`)
+	fmt.Fprintf(&sb, " LEFT JOIN LATERAL (%s FROM org_rollups r WHERE r.org_id = x.org_id AND r.period_id = x.period_id) ro ON TRUE", orgFigures.String())
+	fmt.Fprintf(&sb, " LEFT JOIN LATERAL (%s FROM practice_scores r WHERE r.practice_id = x.practice_id AND r.period_id = x.period_id) rp ON TRUE", practiceFigures.String())
+	order := append(append([]string(nil), q.OrderBy...), "m.period", "m.code")
+	sb.WriteString(") m ORDER BY " + strings.Join(order, ", "))
+	return sb.String(), true
+}
+
+// maturityCheapColumns are Maturity's columns that need no figure.
+var maturityCheapColumns = []string{"period", "code", "name", "tier", "region_code", "region_name", "stp_code", "stp_name", "ccg_code", "ccg_name", "domain"}
+
+// filtersFigures reports whether q's conditions test a figure: they are
+// written out, and searched for any other column of the set.
+func filtersFigures(d string, q *Query) bool {
+	if len(q.Where) == 0 {
+		return false
+	}
+	var sb strings.Builder
+	(&Query{Set: q.Set, Where: q.Where}).tail(NewBuilder(d), &sb, false)
+	sql := sb.String()
+	for _, c := range q.Set.Columns {
+		if !slices.Contains(maturityCheapColumns, c.Name) && figureReference(c.expr).MatchString(sql) {
+			return true
+		}
+	}
+	return false
+}
+
+// figureReference matches a column expression (m.score) as a whole word.
+func figureReference(expr string) *regexp.Regexp {
+	return regexp.MustCompile(regexp.QuoteMeta(expr) + `\b`)
 }
 
 // maturityPageFrom is maturityFrom's rows for a page or a count: a union
@@ -184,7 +313,12 @@ func Maturity(domains []string) *Set {
 // off costly output columns past a sort and limit), not for all 48,000
 // rows of England's six periods: a page costs what a Practices page
 // does. A filter on a figure still works it out for every row it tests.
-func maturityPageFrom(b *Builder, domain string, domains []string) string {
+//
+// lateral reads one period, that of an assessment_periods ap outside
+// (maturityPage), instead of every period; without withFigures the rows
+// have the cheap columns only (a page's keys, filtered by those), which
+// spares the planner the figures' subqueries.
+func maturityPageFrom(b *Builder, domain string, domains []string, lateral, withFigures bool) string {
 	orgScore := scoring.MeanSQL("r.score_sum", "r.responded_count")
 	orgLevel := scoring.LevelSQL(orgScore, func(s scoring.Subset) string {
 		return scoring.MeanSQL("r."+s.Name()+"_sum", "r."+s.Name()+"_count")
@@ -203,31 +337,41 @@ func maturityPageFrom(b *Builder, domain string, domains []string) string {
 		fmt.Fprintf(&sb, " ELSE %s(SELECT %s FROM practice_scores ps WHERE ps.practice_id = u.practice_id AND ps.period_id = u.period_id AND ps.domain = %s)%s END AS %s",
 			open, practiceExpr, b.Arg(d), end, as)
 	}
-	sb.WriteString("(SELECT u.period, u.code, u.name, u.tier, u.region_code, u.region_name, u.stp_code, u.stp_name, u.ccg_code, u.ccg_name")
+	sb.WriteString("(SELECT u.period, u.code, u.name, u.tier, reg.ods_code AS region_code, reg.name AS region_name, stp.ods_code AS stp_code, stp.name AS stp_name,")
+	sb.WriteString(" ccg.ods_code AS ccg_code, ccg.name AS ccg_name, u.org_id, u.practice_id, u.region_id, u.stp_id, u.ccg_id")
 	fmt.Fprintf(&sb, ", NULLIF(CAST(%s AS TEXT), '') AS domain", b.Arg(domain))
-	figure(orgScore, "ps.score", domain, "", "score")
-	figure(orgLevel, "ps.level", domain, "", "level")
-	figure(scoring.LevelNameSQL(orgLevel), scoring.LevelNameSQL("ps.level"), domain, "", "level_name")
-	figure(scoring.MeanSQL("r.completion_sum", "r.practice_count"), "ps.completion", domain, "0", "completion")
-	// A practice counts itself, with or without a derived row.
-	fmt.Fprintf(&sb, ", CASE WHEN u.practice_id IS NULL THEN COALESCE((SELECT r.practice_count FROM org_rollups r WHERE r.org_id = u.org_id AND r.period_id = u.period_id AND r.domain = %s), 0) ELSE 1 END AS practice_count", b.Arg(domain))
-	figure("r.responded_count", "CASE WHEN ps.score IS NULL THEN 0 ELSE 1 END", domain, "0", "responded_practice_count")
-	figure(scoring.MeanSQL("r.weighted_score_sum", "r.patients"), "ps.score", domain, "", "patient_weighted_score")
-	for _, d := range domains {
-		figure(scoring.MeanSQL("r.score_sum", "r.responded_count"), "ps.score", d, "", DomainColumn(d))
+	if withFigures {
+		figure(orgScore, "ps.score", domain, "", "score")
+		figure(orgLevel, "ps.level", domain, "", "level")
+		figure(scoring.LevelNameSQL(orgLevel), scoring.LevelNameSQL("ps.level"), domain, "", "level_name")
+		figure(scoring.MeanSQL("r.completion_sum", "r.practice_count"), "ps.completion", domain, "0", "completion")
+		// A practice counts itself, with or without a derived row.
+		fmt.Fprintf(&sb, ", CASE WHEN u.practice_id IS NULL THEN COALESCE((SELECT r.practice_count FROM org_rollups r WHERE r.org_id = u.org_id AND r.period_id = u.period_id AND r.domain = %s), 0) ELSE 1 END AS practice_count", b.Arg(domain))
+		figure("r.responded_count", "CASE WHEN ps.score IS NULL THEN 0 ELSE 1 END", domain, "0", "responded_practice_count")
+		figure(scoring.MeanSQL("r.weighted_score_sum", "r.patients"), "ps.score", domain, "", "patient_weighted_score")
+		for _, d := range domains {
+			figure(scoring.MeanSQL("r.score_sum", "r.responded_count"), "ps.score", d, "", DomainColumn(d))
+		}
 	}
+	// The union holds ids only; the tier chain is joined to it by id, so
+	// that a statement not using the chain's names (a page's keys, a
+	// count) does not join it at all: the planner drops unused LEFT joins
+	// on a key.
 	sb.WriteString(" FROM (SELECT ap.code AS period, ap.id AS period_id, o.ods_code AS code, o.name AS name, o.tier AS tier,")
-	sb.WriteString(" reg.ods_code AS region_code, reg.name AS region_name, stp.ods_code AS stp_code, stp.name AS stp_name, ccg.ods_code AS ccg_code, ccg.name AS ccg_name,")
-	sb.WriteString(" o.id AS org_id, CAST(NULL AS BIGINT) AS practice_id")
-	sb.WriteString(" FROM organisations o CROSS JOIN assessment_periods ap")
-	sb.WriteString(orgChainJoins)
-	sb.WriteString(" UNION ALL SELECT ap.code, ap.id, p.ods_code, p.name, 'PRACTICE',")
-	sb.WriteString(" reg.ods_code, reg.name, stp.ods_code, stp.name, ccg.ods_code, ccg.name, NULL, p.id")
-	sb.WriteString(" FROM practices p CROSS JOIN assessment_periods ap")
-	sb.WriteString(` JOIN organisations ccg ON ccg.id = p.ccg_id
- LEFT JOIN organisations stp ON stp.id = p.stp_id
- JOIN organisations reg ON reg.id = p.region_id`)
-	sb.WriteString(") u) m")
+	sb.WriteString(" o.id AS org_id, CAST(NULL AS BIGINT) AS practice_id,")
+	sb.WriteString(" CASE o.tier WHEN 'REGION' THEN o.id WHEN 'STP' THEN p1.id WHEN 'CCG' THEN p2.id END AS region_id,")
+	sb.WriteString(" CASE o.tier WHEN 'STP' THEN o.id WHEN 'CCG' THEN p1.id END AS stp_id, CASE o.tier WHEN 'CCG' THEN o.id END AS ccg_id")
+	periods := " CROSS JOIN assessment_periods ap"
+	if lateral {
+		periods = ""
+	}
+	sb.WriteString(" FROM organisations o" + periods)
+	sb.WriteString(" LEFT JOIN organisations p1 ON p1.id = o.parent_id LEFT JOIN organisations p2 ON p2.id = p1.parent_id")
+	sb.WriteString(" UNION ALL SELECT ap.code, ap.id, p.ods_code, p.name, 'PRACTICE', NULL, p.id, p.region_id, p.stp_id, p.ccg_id")
+	sb.WriteString(" FROM practices p" + periods)
+	sb.WriteString(`) u LEFT JOIN organisations reg ON reg.id = u.region_id
+ LEFT JOIN organisations stp ON stp.id = u.stp_id
+ LEFT JOIN organisations ccg ON ccg.id = u.ccg_id) m`)
 	return sb.String()
 }
 

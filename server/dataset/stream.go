@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"dpcma/server/database"
+	"dpcma/server/telemetry"
 
 	"entgo.io/ent/dialect"
 )
@@ -91,7 +92,8 @@ type Reader interface {
 	ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error)
 }
 
-// Stream runs q over db and calls each with every row, in order; the row
+// Stream runs q over db and calls each with every row, in order (each
+// statement counted for the request in ctx, telemetry.CountStatement); the row
 // is reused, so each must not keep it. On PostgreSQL it reads in a
 // read-only repeatable-read transaction without the server's statement
 // timeout: an export of England runs longer than a request may, and the
@@ -107,6 +109,7 @@ func Stream(ctx context.Context, db *database.DB, q *Query, each func(Row) error
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
+	telemetry.CountStatement(ctx)
 	if _, err := tx.ExecContext(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
 		return err
 	}
@@ -118,6 +121,7 @@ func stream(ctx context.Context, r Reader, d string, q *Query, each func(Row) er
 		return q.Set.compute(ctx, r, d, q.Args, project(q.Set.Columns, q.Columns, each))
 	}
 	b := NewBuilder(d)
+	telemetry.CountStatement(ctx)
 	rows, err := r.QueryContext(ctx, q.SQL(b), b.Args()...)
 	if err != nil {
 		return err
@@ -168,6 +172,7 @@ func Count(ctx context.Context, db *database.DB, q *Query) (int64, error) {
 		return n, err
 	}
 	b := NewBuilder(db.Dialect)
+	telemetry.CountStatement(ctx)
 	err := db.SQL.QueryRowContext(ctx, q.CountSQL(b), b.Args()...).Scan(&n)
 	return n, err
 }

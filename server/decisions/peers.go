@@ -55,8 +55,8 @@ var meetingSQL = "COUNT(r.score), SUM(CASE WHEN r.score IS NOT NULL AND " + scor
 // OrganisationShares returns the shares of the given organisations of one
 // tier in a period, by organisation and indicator, from their indicator
 // roll-ups (one indexed statement): their counting practices' answers to
-// practice-level indicators and their CCGs' answers to CCG-level ones
-// (the CCGs beneath them in the tree).
+// practice-level indicators and their open CCGs' answers to CCG-level
+// ones (the CCGs beneath them in the tree).
 func (st Store) OrganisationShares(ctx context.Context, tier organisation.Tier, orgs []int, periodID int) (map[int]map[int]Share, error) {
 	if len(orgs) == 0 || tier == organisation.TierNATIONAL {
 		return map[int]map[int]Share{}, nil

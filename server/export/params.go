@@ -130,6 +130,17 @@ func paramCond(set *dataset.Set, cat *dataset.Catalogue, key, v string, q *datas
 		}
 		q.Args[key] = v
 		return nil, nil
+	case "status":
+		// Organisations: OPEN by default (the set leaves closed ones out
+		// unless asked), CLOSED, or ALL for both.
+		switch st := strings.ToUpper(v); st {
+		case "OPEN", "CLOSED":
+			return eq(set, "status", st), nil
+		case "ALL":
+			c, _ := set.Column("status")
+			return func(*dataset.Builder) string { return c.Expr() + " IN ('OPEN', 'CLOSED')" }, nil
+		}
+		return nil, badf("unknown status %q: use OPEN, CLOSED or ALL", v)
 	case "indicator":
 		code := strings.ToUpper(v)
 		if !slices.Contains(cat.Indicators, code) {

@@ -2,7 +2,6 @@ package odata
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -119,12 +118,13 @@ func keyExample(set *dataset.Set) string {
 }
 
 // serveEntity answers a key lookup, Practices('A81001'): the one entity
-// with the key, $select choosing its properties, or 404.
-func serveEntity(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, base string, set *dataset.Set, keyText, level string) {
-	params := r.URL.Query()
+// with the key, $select choosing its properties and $expand adding its
+// related entities, or 404.
+func serveEntity(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, base string, cat *dataset.Catalogue, sets []*dataset.Set, set *dataset.Set, keyText, level string) {
+	params := queryOptions(r)
 	for k := range params {
-		if strings.HasPrefix(k, "$") && k != "$select" && k != "$format" {
-			fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, fmt.Sprintf("%s does not apply to one entity: use $select", k))
+		if strings.HasPrefix(k, "$") && k != "$select" && k != "$format" && k != "$expand" {
+			fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, fmt.Sprintf("%s does not apply to one entity: use $select and $expand", k))
 			return
 		}
 	}
@@ -133,14 +133,16 @@ func serveEntity(ctx context.Context, w http.ResponseWriter, r *http.Request, db
 		fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, "key: "+err.Error())
 		return
 	}
-	o, err := parseOptions(set, params)
-	if err != nil {
-		var br *badRequest
-		if errors.As(err, &br) {
-			fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, br.msg)
-		} else {
-			fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
+	if set.Computed() {
+		// The key names the subject: Priorities(Period=..,OrgCode=..,Rank=1).
+		if set, err = materialiseDecision(ctx, db, cat, set, keyValues(set, key)); err != nil {
+			writeOptionsError(ctx, w, err)
+			return
 		}
+	}
+	o, err := parseRequest(set, sets, params)
+	if err != nil {
+		writeOptionsError(ctx, w, err)
 		return
 	}
 	for i, k := range set.Key {
@@ -161,10 +163,7 @@ func serveEntity(ctx context.Context, w http.ResponseWriter, r *http.Request, db
 	}
 	body := make([]byte, 0, len(row)+128)
 	if level != "none" {
-		contextURL := base + "$metadata#" + set.EntitySet
-		if sel := params.Get("$select"); sel != "" && sel != "*" {
-			contextURL += "(" + strings.Join(o.names(), ",") + ")"
-		}
+		contextURL := base + "$metadata#" + set.EntitySet + o.contextSelect()
 		body = append(body, `{"@odata.context":`...)
 		body = dataset.AppendJSONString(body, contextURL+"/$entity")
 		body = append(body, ',')

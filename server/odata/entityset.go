@@ -14,21 +14,25 @@ import (
 )
 
 // serveSet answers a request for an entity set, or for its number of rows
-// (countOnly, /$count): the options, the count, one page of rows and the
-// link to the next.
-func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, cfg Config, base string, set *dataset.Set, countOnly bool, level string) {
-	o, err := parseOptions(set, r.URL.Query())
-	if err != nil {
-		var br *badRequest
-		var ni *notImplemented
-		switch {
-		case errors.As(err, &br):
-			fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, br.msg)
-		case errors.As(err, &ni):
-			fault.WriteError(w, http.StatusNotImplemented, fault.NotImplemented, ni.msg)
-		default:
-			fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
+// (countOnly, /$count): the options, the count, one page of rows with
+// their expanded navigations, and the link to the next.
+func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, cfg Config, base string, cat *dataset.Catalogue, sets []*dataset.Set, set *dataset.Set, countOnly bool, level string) {
+	if set.Computed() {
+		// The options are checked before the rows are computed, then read
+		// again over the computed rows.
+		if _, err := parseRequest(set, sets, queryOptions(r)); err != nil {
+			writeOptionsError(ctx, w, err)
+			return
 		}
+		var err error
+		if set, err = materialiseDecision(ctx, db, cat, set, filterEqualities(queryOptions(r))); err != nil {
+			writeOptionsError(ctx, w, err)
+			return
+		}
+	}
+	o, err := parseRequest(set, sets, queryOptions(r))
+	if err != nil {
+		writeOptionsError(ctx, w, err)
 		return
 	}
 	var total int64
@@ -44,7 +48,11 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 		_, _ = w.Write([]byte(strconv.FormatInt(total, 10)))
 		return
 	}
-	limit := o.page(cfg.PageSize)
+	// An expanded collection's rows count toward the page's size: a page
+	// reads as many source rows as the related rows leave room for, and
+	// appendRows cuts it where they would pass the page size.
+	o.budget = cfg.PageSize
+	limit := o.page(max(1, cfg.PageSize/o.rowsPerSource(len(cat.Periods))))
 	// The page is held until its last row is known, as the next link needs
 	// it: at most PageSize rows.
 	o.level = level
@@ -54,6 +62,9 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 		fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
 		return
 	}
+	if end.cut {
+		limit = end.shown
+	}
 	body = append(body, ']')
 	if next := o.nextLink(base, set, limit, end); next != "" {
 		body = append(body, `,"@odata.nextLink":`...)
@@ -62,6 +73,34 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 	body = append(body, "}\n"...)
 	w.Header().Set("Content-Type", jsonContentType(level))
 	_, _ = w.Write(body)
+}
+
+// parseRequest reads a request's query options, $expand included.
+func parseRequest(set *dataset.Set, sets []*dataset.Set, params url.Values) (*options, error) {
+	o, err := parseOptions(set, params)
+	if err != nil {
+		return nil, err
+	}
+	if o.expandText != "" {
+		if err := o.parseExpand(set, sets, o.expandText); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// writeOptionsError answers bad options 400, unsupported ones 501.
+func writeOptionsError(ctx context.Context, w http.ResponseWriter, err error) {
+	var br *badRequest
+	var ni *notImplemented
+	switch {
+	case errors.As(err, &br):
+		fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, br.msg)
+	case errors.As(err, &ni):
+		fault.WriteError(w, http.StatusNotImplemented, fault.NotImplemented, ni.msg)
+	default:
+		fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
+	}
 }
 
 // page bounds the query to one page: the rows after $skiptoken's key and
@@ -100,10 +139,7 @@ func (o *options) names() []string {
 // URL (naming the properties when $select chose them), the count when
 // $count asked for it (total), and the opening of value.
 func (o *options) appendHead(body []byte, base string, set *dataset.Set, total int64) []byte {
-	contextURL := base + "$metadata#" + set.EntitySet
-	if sel := o.params.Get("$select"); sel != "" && sel != "*" {
-		contextURL += "(" + strings.Join(o.names(), ",") + ")"
-	}
+	contextURL := base + "$metadata#" + set.EntitySet + o.contextSelect()
 	body = append(body, '{')
 	if o.level != "none" {
 		body = append(body, `"@odata.context":`...)
@@ -118,67 +154,172 @@ func (o *options) appendHead(body []byte, base string, set *dataset.Set, total i
 	return append(body, `"value":[`...)
 }
 
+// contextURL's select list: the $select properties, and each expanded
+// navigation with its nested $select ("" when the request has neither).
+func (o *options) contextSelect() string {
+	sel := o.params.Get("$select")
+	if (sel == "" || sel == "*") && len(o.expand) == 0 {
+		return ""
+	}
+	items := []string{"*"}
+	if sel != "" && sel != "*" {
+		items = o.names()
+	}
+	for _, e := range o.expand {
+		inner := ""
+		if e.selected {
+			inner = strings.Join(e.opts.names(), ",")
+		}
+		items = append(items, e.nav.name+"("+inner+")")
+	}
+	return "(" + strings.Join(items, ",") + ")"
+}
+
 // pageEnd is where a page stopped: whether rows followed it, and the key
-// of its last row.
+// of its last row; cut says the page was cut short of its limit where
+// the expanded rows filled it, after shown rows.
 type pageEnd struct {
 	more    bool
 	lastKey []any
+	cut     bool
+	shown   int
 }
 
 // appendRows appends the page's rows, at most limit, as JSON objects of
-// the selected properties separated by commas.
+// the selected properties, each with its expanded navigations, separated
+// by commas. The rows are read first, then each expansion's related rows
+// in one statement for the whole page.
 func (o *options) appendRows(ctx context.Context, db *database.DB, base string, set *dataset.Set, limit int, body []byte) ([]byte, pageEnd, error) {
 	var end pageEnd
 	if limit == 0 {
 		return body, end, nil
 	}
-	cols := o.query.Columns
-	names := o.names()
-	keyIdx := keyIndexes(set, cols)
-	n := 0
+	var rows []dataset.Row
 	err := dataset.Stream(ctx, db, o.query, func(row dataset.Row) error {
-		if n == limit {
+		if len(rows) == limit {
 			end.more = true
 			return nil
 		}
+		rows = append(rows, append(dataset.Row(nil), row...))
+		return nil
+	})
+	if err != nil {
+		return body, end, err
+	}
+	found := make([]related, len(o.expand))
+	for i, e := range o.expand {
+		if found[i], err = e.read(ctx, db, rows); err != nil {
+			return body, end, err
+		}
+	}
+	if keep := o.fitting(rows, found); keep < len(rows) {
+		rows, end.more, end.cut = rows[:keep], true, true
+	}
+	end.shown = len(rows)
+	cols := o.query.Columns
+	keyIdx := keyIndexes(set, cols)
+	names := o.names()
+	for n, row := range rows {
 		if n > 0 {
 			body = append(body, ',')
 		}
-		n++
-		body = append(body, '{')
-		if o.level == "full" {
-			keyVals := make([]dataset.Value, len(keyIdx))
-			for i, j := range keyIdx {
-				keyVals[i] = row[j]
-			}
-			body = append(body, `"@odata.id":`...)
-			body = dataset.AppendJSONString(body, base+set.EntitySet+keyPredicate(set, keyVals))
-			body = append(body, `,"@odata.type":`...)
-			body = dataset.AppendJSONString(body, "#dpcma."+set.EntityType)
-			if len(names) > 0 {
+		body = o.appendEntity(body, base, set, names, cols, keyIdx, row)
+		for i, e := range o.expand {
+			if body[len(body)-1] != '{' {
 				body = append(body, ',')
 			}
-		}
-		for i, name := range names {
-			if i > 0 {
-				body = append(body, ',')
-			}
-			body = dataset.AppendJSONString(body, name)
+			body = dataset.AppendJSONString(body, e.nav.name)
 			body = append(body, ':')
-			body = dataset.AppendJSONValue(body, cols[i].Kind, row[i])
+			var group []dataset.Row
+			if v := row[e.srcIdx]; v.Valid {
+				group = found[i][v.S]
+			}
+			nested := e.opts.query.Columns
+			nestedKeys := keyIndexes(e.target, nested)
+			nestedNames := e.opts.names()
+			switch {
+			case e.nav.collection:
+				body = append(body, '[')
+				for j, r := range group {
+					if j > 0 {
+						body = append(body, ',')
+					}
+					body = o.appendEntity(body, base, e.target, nestedNames, nested, nestedKeys, r)
+					body = append(body, '}')
+				}
+				body = append(body, ']')
+			case len(group) == 0:
+				body = append(body, "null"...)
+			default:
+				body = o.appendEntity(body, base, e.target, nestedNames, nested, nestedKeys, group[0])
+				body = append(body, '}')
+			}
 		}
 		body = append(body, '}')
-		end.lastKey = end.lastKey[:0]
+	}
+	if len(rows) > 0 {
+		last := rows[len(rows)-1]
 		for _, j := range keyIdx {
 			if cols[j].Kind == dataset.Int {
-				end.lastKey = append(end.lastKey, row[j].I)
+				end.lastKey = append(end.lastKey, last[j].I)
 			} else {
-				end.lastKey = append(end.lastKey, row[j].S)
+				end.lastKey = append(end.lastKey, last[j].S)
 			}
 		}
-		return nil
-	})
-	return body, end, err
+	}
+	return body, end, nil
+}
+
+// fitting is how many of the page's rows fit in the page's budget, each
+// row costing itself and its expanded collections' rows; at least one,
+// so that reading moves on.
+func (o *options) fitting(rows []dataset.Row, found []related) int {
+	if o.budget <= 0 {
+		return len(rows)
+	}
+	cost := 0
+	for n, row := range rows {
+		c := 1
+		for i, e := range o.expand {
+			if v := row[e.srcIdx]; e.nav.collection && v.Valid {
+				c += len(found[i][v.S])
+			}
+		}
+		if n > 0 && cost+c > o.budget {
+			return n
+		}
+		cost += c
+	}
+	return len(rows)
+}
+
+// appendEntity appends an entity's opening brace and properties (names,
+// over cols), with its @odata.id and @odata.type at odata.metadata=full;
+// the caller closes it.
+func (o *options) appendEntity(body []byte, base string, set *dataset.Set, names []string, cols []dataset.Column, keyIdx []int, row dataset.Row) []byte {
+	body = append(body, '{')
+	if o.level == "full" {
+		keyVals := make([]dataset.Value, len(keyIdx))
+		for i, j := range keyIdx {
+			keyVals[i] = row[j]
+		}
+		body = append(body, `"@odata.id":`...)
+		body = dataset.AppendJSONString(body, base+set.EntitySet+keyPredicate(set, keyVals))
+		body = append(body, `,"@odata.type":`...)
+		body = dataset.AppendJSONString(body, "#dpcma."+set.EntityType)
+		if len(names) > 0 {
+			body = append(body, ',')
+		}
+	}
+	for i, name := range names {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = dataset.AppendJSONString(body, name)
+		body = append(body, ':')
+		body = dataset.AppendJSONValue(body, cols[i].Kind, row[i])
+	}
+	return body
 }
 
 // keyIndexes are the places of set's key columns among cols.

@@ -135,3 +135,47 @@ func TestParseKey(t *testing.T) {
 		}
 	}
 }
+
+// A navigation property's name is no property's: both are keys of the
+// same JSON object. Each relation's columns exist.
+func TestNavigationsAreSound(t *testing.T) {
+	sets := dataset.All(&dataset.Catalogue{})
+	byName := map[string]*dataset.Set{}
+	for _, s := range sets {
+		byName[s.EntitySet] = s
+	}
+	for _, n := range navigations {
+		from, to := byName[n.from], byName[n.to]
+		if from == nil || to == nil {
+			t.Fatalf("%s: no set %s or %s", n.name, n.from, n.to)
+		}
+		if _, ok := from.ODataColumn(n.name); ok {
+			t.Errorf("%s.%s is a property and a navigation", n.from, n.name)
+		}
+		if _, ok := from.Column(n.fromCol); !ok {
+			t.Errorf("%s has no column %s", n.from, n.fromCol)
+		}
+		if _, ok := to.Column(n.toCol); !ok {
+			t.Errorf("%s has no column %s", n.to, n.toCol)
+		}
+		if p := n.partner; p != "" && navigationOf(n.to, p) == nil {
+			t.Errorf("%s's partner %s.%s does not exist", n.name, n.to, p)
+		}
+	}
+}
+
+// A key of several properties: the token's condition bounds the first
+// alone too, its placeholders bound in the order written (SQLite's are
+// positional).
+func TestSkipTokenOfACompositeKey(t *testing.T) {
+	o, err := parseOptions(dataset.Maturity(nil), url.Values{"$skiptoken": {encodeToken([]any{"2016-17-H1", "00C"})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := dataset.NewBuilder(dialect.SQLite)
+	got := o.keyset(b)
+	want := "m.period >= ? AND ((m.period > ?) OR (m.period = ? AND m.code > ?))"
+	if got != want || !slices.Equal(b.Args(), []any{"2016-17-H1", "2016-17-H1", "2016-17-H1", "00C"}) {
+		t.Errorf("keyset %s %v, want %s", got, b.Args(), want)
+	}
+}

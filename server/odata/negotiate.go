@@ -27,7 +27,7 @@ var metadataLevels = map[string]bool{"none": true, "minimal": true, "full": true
 // ok false when the client accepts nothing the resource can be.
 func negotiate(r *http.Request, offer string) (level string, ok bool) {
 	ranges := r.Header.Values("Accept")
-	if f := r.URL.Query().Get("$format"); f != "" {
+	if f := queryOptions(r).Get("$format"); f != "" {
 		switch f {
 		case "json":
 			f = jsonType

@@ -1,7 +1,10 @@
 // Package odata serves dpcma's data sets (server/dataset) as a read-only
 // OData v4 feed for Power BI, Excel and Tableau: the service document,
 // $metadata, and each entity set with $select, $filter (a subset, see
-// filter.go), $orderby, $top, $skip, $count and server-driven paging.
+// filter.go), $orderby, $top, $skip, $count, server-driven paging, key
+// lookups (entity.go) and $expand over the navigation properties
+// (expand.go); the decisions are sets whose $filter names their subject
+// (decisions.go).
 package odata
 
 import (
@@ -9,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"dpcma/server/access"
@@ -95,14 +99,22 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 				continue
 			}
 			if isEntity && !count {
-				serveEntity(ctx, w, r, db, base, s, key, level)
+				serveEntity(ctx, w, r, db, base, cat, sets, s, key, level)
 			} else {
-				serveSet(ctx, w, r, db, cfg, base, s, count, level)
+				serveSet(ctx, w, r, db, cfg, base, cat, sets, s, count, level)
 			}
 			return
 		}
-		fault.WriteError(w, http.StatusNotFound, fault.NotFound, fmt.Sprintf("no entity set %q: use Organisations, Practices, Responses or Maturity", name))
+		fault.WriteError(w, http.StatusNotFound, fault.NotFound, fmt.Sprintf("no entity set %q: use %s", name, setNames(sets)))
 	})
+}
+
+func setNames(sets []*dataset.Set) string {
+	names := make([]string, len(sets))
+	for i, s := range sets {
+		names[i] = s.EntitySet
+	}
+	return strings.Join(names, ", ")
 }
 
 // baseURL is the feed's root as the client reached it.
@@ -152,18 +164,30 @@ func metadata(w http.ResponseWriter, sets []*dataset.Set) {
 			// would need one more vocabulary reference for clients to fetch.
 			fmt.Fprintf(&b, "<Property Name=\"%s\" Type=\"%s\" Nullable=\"%t\"/>\n", c.ODataName(), edmTypes[c.Kind], c.Nullable)
 		}
+		for _, n := range navigationsOf(s.EntitySet) {
+			writeNavigationProperty(&b, s, sets, n)
+		}
 		b.WriteString("</EntityType>\n")
 	}
 	b.WriteString("<EntityContainer Name=\"Container\">\n")
 	for _, s := range sets {
-		fmt.Fprintf(&b, "<EntitySet Name=\"%s\" EntityType=\"dpcma.%s\"/>\n", s.EntitySet, s.EntityType)
+		navs := navigationsOf(s.EntitySet)
+		if len(navs) == 0 {
+			fmt.Fprintf(&b, "<EntitySet Name=\"%s\" EntityType=\"dpcma.%s\"/>\n", s.EntitySet, s.EntityType)
+			continue
+		}
+		fmt.Fprintf(&b, "<EntitySet Name=\"%s\" EntityType=\"dpcma.%s\">\n", s.EntitySet, s.EntityType)
+		for _, n := range navs {
+			fmt.Fprintf(&b, "<NavigationPropertyBinding Path=\"%s\" Target=\"%s\"/>\n", n.name, n.to)
+		}
+		b.WriteString("</EntitySet>\n")
 	}
 	b.WriteString("</EntityContainer>\n")
 	// Out of line (Annotations with a target), the form more clients read
 	// than annotations inside the elements.
 	b.WriteString("<Annotations Target=\"dpcma.Container\">\n" + containerCapabilities + "</Annotations>\n")
 	for _, s := range sets {
-		fmt.Fprintf(&b, "<Annotations Target=\"dpcma.Container/%s\">\n%s</Annotations>\n", s.EntitySet, setCapabilities)
+		fmt.Fprintf(&b, "<Annotations Target=\"dpcma.Container/%s\">\n%s%s%s</Annotations>\n", s.EntitySet, filterRestrictions(s), setCapabilities, expandRestrictions(s.EntitySet))
 	}
 	b.WriteString("</Schema>\n</edmx:DataServices>\n</edmx:Edmx>\n")
 	w.Header().Set("Content-Type", "application/xml;charset=utf-8")
@@ -177,7 +201,7 @@ var FilterFunctions = []string{"contains", "startswith", "endswith", "tolower", 
 // Capabilities vocabulary, what the feed does: which $filter functions it
 // has, that every set can be filtered, sorted, counted, paged with $top
 // and $skip (every property filterable and sortable), and that none can
-// be expanded or searched (both 501).
+// be searched (501); expandRestrictions says which can be expanded.
 var (
 	containerCapabilities = func() string {
 		var b strings.Builder
@@ -188,12 +212,91 @@ var (
 		b.WriteString("</Collection></Annotation>\n")
 		return b.String()
 	}()
-	setCapabilities = `<Annotation Term="Capabilities.FilterRestrictions"><Record><PropertyValue Property="Filterable" Bool="true"/></Record></Annotation>
-<Annotation Term="Capabilities.SortRestrictions"><Record><PropertyValue Property="Sortable" Bool="true"/></Record></Annotation>
+	setCapabilities = `<Annotation Term="Capabilities.SortRestrictions"><Record><PropertyValue Property="Sortable" Bool="true"/></Record></Annotation>
 <Annotation Term="Capabilities.CountRestrictions"><Record><PropertyValue Property="Countable" Bool="true"/></Record></Annotation>
 <Annotation Term="Capabilities.TopSupported" Bool="true"/>
 <Annotation Term="Capabilities.SkipSupported" Bool="true"/>
-<Annotation Term="Capabilities.ExpandRestrictions"><Record><PropertyValue Property="Expandable" Bool="false"/></Record></Annotation>
 <Annotation Term="Capabilities.SearchRestrictions"><Record><PropertyValue Property="Searchable" Bool="false"/></Record></Annotation>
 `
 )
+
+// writeNavigationProperty declares a navigation of set: a single one with
+// the referential constraint that relates it (a client can join on the
+// two properties), a collection without (the constraint belongs to the
+// single side); Partner where the relation is walked both ways.
+func writeNavigationProperty(b *strings.Builder, set *dataset.Set, sets []*dataset.Set, n *navigation) {
+	var target *dataset.Set
+	for _, s := range sets {
+		if s.EntitySet == n.to {
+			target = s
+		}
+	}
+	if target == nil {
+		return
+	}
+	partner := ""
+	if n.partner != "" {
+		partner = fmt.Sprintf(" Partner=\"%s\"", n.partner)
+	}
+	if n.collection {
+		fmt.Fprintf(b, "<NavigationProperty Name=\"%s\" Type=\"Collection(dpcma.%s)\"%s/>\n", n.name, target.EntityType, partner)
+		return
+	}
+	from, _ := set.Column(n.fromCol)
+	to, _ := target.Column(n.toCol)
+	fmt.Fprintf(b, "<NavigationProperty Name=\"%s\" Type=\"dpcma.%s\" Nullable=\"%t\"%s><ReferentialConstraint Property=\"%s\" ReferencedProperty=\"%s\"/></NavigationProperty>\n",
+		n.name, target.EntityType, n.nullable, partner, from.ODataName(), to.ODataName())
+}
+
+// expandRestrictions is a set's Capabilities.ExpandRestrictions: the sets
+// with navigation properties expand them one level deep (MaxLevels 1;
+// nested $expand, $top, $skip and $count are 501), the others expand
+// nothing.
+func expandRestrictions(set string) string {
+	if len(navigationsOf(set)) == 0 {
+		return `<Annotation Term="Capabilities.ExpandRestrictions"><Record><PropertyValue Property="Expandable" Bool="false"/></Record></Annotation>` + "\n"
+	}
+	return `<Annotation Term="Capabilities.ExpandRestrictions"><Record><PropertyValue Property="Expandable" Bool="true"/><PropertyValue Property="MaxLevels" Int="1"/></Record></Annotation>` + "\n"
+}
+
+// filterRestrictions is a set's Capabilities.FilterRestrictions: every
+// property filterable; a decision set requires a filter naming its subject
+// (decisionArgs).
+func filterRestrictions(s *dataset.Set) string {
+	var required []string
+	for _, a := range decisionArgs[s.EntitySet] {
+		if a.required {
+			required = append(required, "<PropertyPath>"+a.property+"</PropertyPath>")
+		}
+	}
+	if len(required) == 0 {
+		return `<Annotation Term="Capabilities.FilterRestrictions"><Record><PropertyValue Property="Filterable" Bool="true"/></Record></Annotation>` + "\n"
+	}
+	return `<Annotation Term="Capabilities.FilterRestrictions"><Record><PropertyValue Property="Filterable" Bool="true"/>` +
+		`<PropertyValue Property="RequiresFilter" Bool="true"/><PropertyValue Property="RequiredProperties"><Collection>` +
+		strings.Join(required, "") + `</Collection></PropertyValue></Record></Annotation>` + "\n"
+}
+
+// queryOptions are the request's query options. OData separates them with
+// & only: a semicolon is text, and separates the options nested in
+// $expand (Maturity($filter=...;$select=...)), which clients send
+// unescaped. Go's URL.Query drops a pair holding one.
+func queryOptions(r *http.Request) url.Values {
+	out := url.Values{}
+	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			key = k
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			val = v
+		}
+		out.Add(key, val)
+	}
+	return out
+}

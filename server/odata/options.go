@@ -27,12 +27,18 @@ type options struct {
 	params  url.Values
 	// level is the answer's odata.metadata: none, minimal or full.
 	level string
+	// expandText is $expand as given; expand its navigations once read
+	// (parseExpand), in order.
+	expandText string
+	expand     []*expansion
+	// budget is a page's size in entities, expanded collections' rows
+	// included (0: no budget).
+	budget int
 }
 
 // unsupportedOptions are the standard query options the feed does not
 // have, each answered 501 Not Implemented with what to do instead.
 var unsupportedOptions = map[string]string{
-	"$expand":  "$expand is not implemented: read the related entity set and relate the tables in the client (Practices[CcgCode] to Organisations[OdsCode], Maturity[Code] to Practices[OdsCode] or Organisations[OdsCode], Responses[PracticeCode] to Practices[OdsCode])",
 	"$search":  "$search is not implemented: use $filter with contains, startswith or endswith",
 	"$apply":   "$apply (aggregation) is not implemented: Maturity holds every organisation's figures already aggregated; aggregate other sets in the client",
 	"$compute": "$compute is not implemented: compute columns in the client",
@@ -99,7 +105,9 @@ func parseOptions(set *dataset.Set, params url.Values) (*options, error) {
 			if token, err = decodeToken(v); err != nil {
 				return nil, bad("$skiptoken is not one this server gave")
 			}
-		case "$expand", "$search", "$apply", "$compute":
+		case "$expand":
+			o.expandText = v
+		case "$search", "$apply", "$compute":
 			return nil, &notImplemented{unsupportedOptions[key]}
 		default:
 			return nil, bad("query option %s is not supported (use $select, $filter, $orderby, $top, $skip, $count)", key)
@@ -128,6 +136,9 @@ func (o *options) selectColumns(set *dataset.Set, sel string) error {
 	if sel = strings.TrimSpace(sel); sel != "" && sel != "*" {
 		for _, name := range strings.Split(sel, ",") {
 			c, ok := set.ODataColumn(strings.TrimSpace(name))
+			if !ok && navigationOf(set.EntitySet, strings.TrimSpace(name)) != nil {
+				continue // a navigation property: $expand says whether it is shown
+			}
 			if !ok {
 				return bad("$select: %s has no property %q", set.EntitySet, strings.TrimSpace(name))
 			}
@@ -233,6 +244,14 @@ func after(set *dataset.Set, vals []any) (dataset.Cond, error) {
 		}
 	}
 	return func(b *dataset.Builder) string {
+		// The first key's bound, said again on its own, is a condition a
+		// database can use alone: an index range, or (Maturity) skipping
+		// the periods before the token's. Placeholders are bound in the
+		// order they are written: SQLite's are positional.
+		prefix := ""
+		if len(cols) > 1 {
+			prefix = cols[0].Expr() + " >= " + b.Arg(vals[0]) + " AND ("
+		}
 		var or []string
 		for i := range cols {
 			var and []string
@@ -242,6 +261,9 @@ func after(set *dataset.Set, vals []any) (dataset.Cond, error) {
 			and = append(and, cols[i].Expr()+" > "+b.Arg(vals[i]))
 			or = append(or, "("+strings.Join(and, " AND ")+")")
 		}
-		return strings.Join(or, " OR ")
+		if prefix == "" {
+			return or[0]
+		}
+		return prefix + strings.Join(or, " OR ") + ")"
 	}, nil
 }

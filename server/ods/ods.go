@@ -75,6 +75,9 @@ type CCGRow struct {
 // RegionRow is a commissioning region or local office from eauth.
 type RegionRow struct {
 	Code, Name, Parent string // Parent: a local office's region
+	// Closed is the close date as published (YYYYMMDD), "" while open:
+	// Y57 South of England closed on 20180331.
+	Closed string
 }
 
 // records reads a CSV stream, tolerating a BOM, CRLF and ragged rows.
@@ -189,7 +192,7 @@ func ParseRegions(r io.Reader) ([]RegionRow, *Report, error) {
 		case len(rec) < 3:
 			rep.skip(fmt.Sprintf("malformed: fewer than 3 columns (first at line %d)", line))
 		case strings.HasPrefix(code, "Y") || strings.HasPrefix(code, "Q"):
-			out = append(out, RegionRow{Code: code, Name: field(rec, 2), Parent: field(rec, 3)})
+			out = append(out, RegionRow{Code: code, Name: field(rec, 2), Parent: field(rec, 3), Closed: field(rec, 12)})
 			rep.Kept++
 		default:
 			rep.skip("neither a region nor a local office")

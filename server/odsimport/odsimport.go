@@ -86,32 +86,48 @@ func Run(ctx context.Context, db *database.DB, paths Files, opts Options) (*Repo
 		rep.Inferred = append(rep.Inferred, in.String())
 	}
 	im := &importer{ctx: ctx, client: client, cur: cur, rep: rep}
-	if err := im.organisations(next); err != nil {
+	if err := im.organisations(next, d); err != nil {
 		return rep, err
 	}
-	open := 0
+	for _, c := range d.RegionClosed {
+		if c.InUse {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("region %s is closed on %s in the regions file, but the CCG file still puts CCGs in it: kept open",
+				c.Code, readableDate(c.Date)))
+		}
+	}
+	active := 0
 	for _, p := range cur.practices {
 		if p.Status == practice.StatusACTIVE {
-			open++
+			active++
 		}
 	}
 	if err := im.practices(next, d); err != nil {
 		return rep, err
 	}
-	if closing := rep.Counts.PracticesClosed; closing > 0 && float64(closing) > opts.MaxClose*float64(open) {
-		rep.Refused = fmt.Sprintf("it would close %d of the %d open practices (%.1f%%), more than --max-close %s allows; "+
+	if closing := rep.Counts.PracticesClosed; closing > 0 && float64(closing) > opts.MaxClose*float64(active) {
+		rep.Refused = fmt.Sprintf("it would close %s of the %s open practices (%.1f%%), more than --max-close %s allows; "+
 			"check the files (a missing CCG's STP, a truncated file?), or pass a larger --max-close if the closures are real",
-			closing, open, 100*float64(closing)/float64(open), Percent(opts.MaxClose))
+			thousands(closing), thousands(active), 100*float64(closing)/float64(active), Percent(opts.MaxClose))
 		return rep, ErrRefused // rolled back: nothing written
 	}
 	if !rep.Changed() {
 		return rep, nil // nothing to commit: no rebuild, no audit event
 	}
-	// Scores follow the practices: a moved practice's history now rolls up
-	// under its new CCG, a closed one's under none. Any change moves the
-	// data revision on, so that servers drop what they cached.
-	if im.rescore {
-		err = rollup.Rebuild(ctx, tx, db.Dialect, rollup.Scope{})
+	if err := openBeneathClosed(ctx, tx); err != nil {
+		return rep, err
+	}
+	// The open periods' figures follow the new tree: a moved practice
+	// rolls up under its new CCG, a closed one or a closed organisation
+	// in none. A closed period keeps the figures it was rolled up with, on
+	// the tree of its time (docs/domain.md, "History and the current
+	// tree"). Any change moves the data revision on, so that servers drop
+	// what they cached.
+	open, err := rollup.OpenPeriods(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if im.rescore && len(open) > 0 {
+		err = rollup.Rebuild(ctx, tx, db.Dialect, rollup.Scope{PeriodIDs: open})
 	} else {
 		err = rollup.BumpRevision(ctx, tx)
 	}
@@ -211,10 +227,9 @@ type importer struct {
 	rescore bool
 }
 
-// organisations creates and updates England, the regions, STPs and CCGs,
-// parents first. Organisations missing from the files are left as they
-// are: they may still have practices and answers.
-func (im *importer) organisations(next *refdata.Hierarchy) error {
+// organisations creates, updates and reopens England, the regions, STPs
+// and CCGs, parents first, and closes those the release no longer holds.
+func (im *importer) organisations(next *refdata.Hierarchy, d *refdata.Derivation) error {
 	type org struct {
 		code, name, parent, localOffice, postcode string
 		tier                                      organisation.Tier
@@ -242,13 +257,13 @@ func (im *importer) organisations(next *refdata.Hierarchy) error {
 		}
 		old, ok := im.cur.orgs[o.code]
 		if !ok {
-			row, err := im.client.Organisation.Create().SetOdsCode(o.code).SetName(o.name).SetTier(o.tier).
+			row, err := im.client.Organisation.Create().SetOdsCode(o.code).SetName(o.name).SetTier(o.tier).SetStatus(organisation.StatusOPEN).
 				SetNillableParentID(parentID).SetLocalOffice(o.localOffice).SetPostcode(o.postcode).Save(im.ctx)
 			if err != nil {
 				return fmt.Errorf("creating %s: %w", o.code, err)
 			}
 			im.cur.orgs[o.code] = row
-			im.rep.Created = append(im.rep.Created, fmt.Sprintf("%s %s %s", strings.ToLower(string(o.tier)), o.code, o.name))
+			im.rep.Created = append(im.rep.Created, fmt.Sprintf("%s %s %s", tierWord(o.tier), o.code, o.name))
 			im.rep.Counts.OrgsCreated++
 			im.rescore = true
 			continue
@@ -257,6 +272,12 @@ func (im *importer) organisations(next *refdata.Hierarchy) error {
 		u := old.Update()
 		if old.Tier != o.tier {
 			return fmt.Errorf("%s is a %s in the database but a %s in the files", o.code, old.Tier, o.tier)
+		}
+		reopened := old.Status == organisation.StatusCLOSED
+		if reopened {
+			u.SetStatus(organisation.StatusOPEN)
+			what = append(what, "reopened")
+			im.rescore = true
 		}
 		if old.Name != o.name {
 			u.SetName(o.name)
@@ -274,9 +295,12 @@ func (im *importer) organisations(next *refdata.Hierarchy) error {
 		if len(what) == 0 {
 			continue
 		}
-		if !reflect.DeepEqual(old.ParentID, parentID) {
+		switch {
+		case reopened:
+			im.rep.Counts.OrgsReopened++
+		case !reflect.DeepEqual(old.ParentID, parentID):
 			im.rep.Counts.OrgsMoved++
-		} else {
+		default:
 			im.rep.Counts.OrgsUpdated++
 		}
 		row, err := u.Save(im.ctx)
@@ -284,17 +308,75 @@ func (im *importer) organisations(next *refdata.Hierarchy) error {
 			return fmt.Errorf("updating %s: %w", o.code, err)
 		}
 		im.cur.orgs[o.code] = row
-		im.rep.Updated = append(im.rep.Updated, fmt.Sprintf("%s %s: %s", strings.ToLower(string(o.tier)), o.code, strings.Join(what, "; ")))
+		im.rep.Updated = append(im.rep.Updated, fmt.Sprintf("%s %s: %s", tierWord(o.tier), o.code, strings.Join(what, "; ")))
 	}
-	left := sortedCodes(im.cur.orgs, func(code string, o *ent.Organisation) bool {
-		return !seen[code] && o.Tier == organisation.TierCCG
+	return im.closeOrganisations(seen, d)
+}
+
+// closeOrganisations closes the open regions, STPs and CCGs the release
+// no longer holds, with why. A closed organisation keeps its parent (where
+// it was when it closed), its answers and its past periods' figures; by
+// then nothing open is beneath it: its practices are closed or moved
+// (practices, next), its CCGs or STPs too, since the release places every
+// open CCG and STP under an open parent.
+func (im *importer) closeOrganisations(seen map[string]bool, d *refdata.Derivation) error {
+	eccgWhy := map[string]string{}
+	for _, r := range d.Reports {
+		if r.File == "eccg" {
+			eccgWhy = r.Why
+		}
+	}
+	regionClosed := map[string]string{}
+	for _, c := range d.RegionClosed {
+		regionClosed[c.Code] = c.Date
+	}
+	closing := sortedCodes(im.cur.orgs, func(code string, o *ent.Organisation) bool {
+		return !seen[code] && o.Tier != organisation.TierNATIONAL && o.Status == organisation.StatusOPEN
 	})
-	for _, code := range left {
-		im.rep.Skipped = append(im.rep.Skipped, fmt.Sprintf("CCG %s: not an open CCG in the files; left as it is", code))
-		im.rep.skip("", SkipCCGAbsent, code)
-		im.rep.Counts.OrgsAbsent++
+	for _, code := range closing {
+		o := im.cur.orgs[code]
+		var why string
+		switch o.Tier {
+		case organisation.TierCCG:
+			why = "not an open CCG in the CCG file"
+			if r := eccgWhy[code]; r != "" {
+				why += " (" + r + ")"
+			}
+		case organisation.TierSTP:
+			why = "no open CCG of the release is in it"
+		case organisation.TierREGION:
+			why = "no open CCG of the CCG file is in it"
+			if date := regionClosed[code]; date != "" {
+				why = "closed on " + readableDate(date) + " in the regions file; " + why
+			}
+		}
+		row, err := o.Update().SetStatus(organisation.StatusCLOSED).Save(im.ctx)
+		if err != nil {
+			return fmt.Errorf("closing %s: %w", code, err)
+		}
+		im.cur.orgs[code] = row
+		im.rescore = true
+		im.rep.Counts.OrgsClosed++
+		im.rep.Closed = append(im.rep.Closed, fmt.Sprintf("%s %s %s: %s", tierWord(o.Tier), code, o.Name, why))
 	}
 	return nil
+}
+
+// tierWord names a tier in a report line: national, region, STP, CCG.
+func tierWord(t organisation.Tier) string {
+	switch t {
+	case organisation.TierREGION, organisation.TierNATIONAL:
+		return strings.ToLower(string(t))
+	}
+	return string(t)
+}
+
+// readableDate writes a published YYYYMMDD date as 2018-03-31.
+func readableDate(d string) string {
+	if t, err := time.Parse("20060102", d); err == nil {
+		return t.Format("2006-01-02")
+	}
+	return d
 }
 
 // practices creates, updates, reopens and closes practices.
@@ -373,7 +455,11 @@ func (im *importer) updatePractice(old *ent.Practice, was, p refdata.Practice, r
 	}
 	if was.CCG != p.CCG || was.STP != p.STP || old.RegionID != im.orgID(region) {
 		u.SetCcgID(im.orgID(p.CCG)).SetStpID(im.orgID(p.STP)).SetRegionID(im.orgID(region))
-		what = append(what, fmt.Sprintf("moved from CCG %s (STP %s) to CCG %s (STP %s)", was.CCG, was.STP, p.CCG, p.STP))
+		if was.CCG != p.CCG || was.STP != p.STP {
+			what = append(what, fmt.Sprintf("moved from CCG %s (STP %s) to CCG %s (STP %s)", was.CCG, was.STP, p.CCG, p.STP))
+		} else {
+			what = append(what, fmt.Sprintf("moved with its STP %s to region %s", p.STP, region))
+		}
 		im.rescore, moved = true, true
 	}
 	if was.Postcode != p.Postcode || was.LocalOffice != p.LocalOffice {
@@ -482,4 +568,38 @@ func sortedCodes[R any](byCode map[string]R, keep func(code string, row R) bool)
 	}
 	sort.Strings(codes)
 	return codes
+}
+
+// openBeneathClosed checks that nothing open is beneath a closed
+// organisation, which the roll-ups rely on to leave closed organisations
+// out of the open periods' figures: an active practice whose CCG, STP or
+// region is closed, or an open organisation under a closed parent.
+func openBeneathClosed(ctx context.Context, tx *ent.Tx) error {
+	count := func(query string) (int, error) {
+		rows, err := tx.QueryContext(ctx, query)
+		if err != nil {
+			return 0, err
+		}
+		defer rows.Close()
+		n := 0
+		if rows.Next() {
+			err = rows.Scan(&n)
+		}
+		return n, errors.Join(err, rows.Err())
+	}
+	practices, err := count(`SELECT COUNT(*) FROM practices p
+		JOIN organisations c ON c.id = p.ccg_id LEFT JOIN organisations s ON s.id = p.stp_id JOIN organisations r ON r.id = p.region_id
+		WHERE p.status = 'ACTIVE' AND (c.status = 'CLOSED' OR s.status = 'CLOSED' OR r.status = 'CLOSED')`)
+	if err != nil {
+		return err
+	}
+	orgs, err := count(`SELECT COUNT(*) FROM organisations o JOIN organisations p ON p.id = o.parent_id
+		WHERE o.status = 'OPEN' AND p.status = 'CLOSED'`)
+	if err != nil {
+		return err
+	}
+	if practices+orgs > 0 {
+		return fmt.Errorf("the import would leave %d active practices and %d open organisations beneath closed organisations; nothing written", practices, orgs)
+	}
+	return nil
 }

@@ -30,6 +30,10 @@ type Report struct {
 	// practices were ("15E: STP E54000017, where 168 of its 175 practices
 	// known before were (7 in E54000016)").
 	Inferred []string
+	// Notes are what the files say that the import did not follow ("region
+	// Y57 is closed on 2018-03-31 in the regions file, but the CCG file
+	// still puts CCGs in it: kept open").
+	Notes []string
 	// Refused says why the import was refused ("" when it was not).
 	Refused string
 }
@@ -37,9 +41,9 @@ type Report struct {
 // Counts are an import's changes by kind.
 type Counts struct {
 	// Organisations (regions, STPs, CCGs): created, moved to another
-	// parent, otherwise updated (name, local office, postcode), and CCGs
-	// absent from the files, left as they are.
-	OrgsCreated, OrgsMoved, OrgsUpdated, OrgsAbsent int
+	// parent, closed (absent from the release), reopened (back in it) and
+	// otherwise updated (name, local office, postcode).
+	OrgsCreated, OrgsMoved, OrgsClosed, OrgsReopened, OrgsUpdated int
 	// Practices: created, moved (CCG or STP), closed, reopened, otherwise
 	// updated (name, postcode, list size, attributes) and unchanged.
 	PracticesCreated, PracticesMoved, PracticesClosed, PracticesReopened, PracticesUpdated, PracticesUnchanged int
@@ -54,9 +58,6 @@ type Skip struct {
 	// Codes are the ODS codes of the rows, where the rows have one.
 	Codes []string
 }
-
-// Reasons the import itself gives.
-const SkipCCGAbsent = "CCGs in the database but not open in the files (left as they are)"
 
 // TerminalExamples is how many codes of each reason, and lines of each
 // kind, Write shows; WriteAll shows all.
@@ -162,9 +163,12 @@ func (r *Report) write(w io.Writer, limit int) {
 	for _, in := range r.Inferred {
 		fmt.Fprintf(w, "STP of CCG %s (not in the CCG to STP lookup)\n", in)
 	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 	c := r.Counts
-	fmt.Fprintf(w, "organisations: %d created, %d moved, %d updated, %d CCGs absent from the files left as they are\n",
-		c.OrgsCreated, c.OrgsMoved, c.OrgsUpdated, c.OrgsAbsent)
+	fmt.Fprintf(w, "organisations: %d created, %d moved, %d closed, %d reopened, %d updated\n",
+		c.OrgsCreated, c.OrgsMoved, c.OrgsClosed, c.OrgsReopened, c.OrgsUpdated)
 	fmt.Fprintf(w, "practices: %s created, %s moved, %s closed, %s reopened, %s updated, %s unchanged\n",
 		thousands(c.PracticesCreated), thousands(c.PracticesMoved), thousands(c.PracticesClosed),
 		thousands(c.PracticesReopened), thousands(c.PracticesUpdated), thousands(c.PracticesUnchanged))

@@ -134,7 +134,7 @@ func TestNewCCGFindsItsSTP(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want := odsimport.Counts{OrgsCreated: 1, OrgsAbsent: 1, PracticesMoved: 4, PracticesUnchanged: 16}
+				want := odsimport.Counts{OrgsCreated: 1, OrgsClosed: 1, PracticesMoved: 4, PracticesUnchanged: 16}
 				if rep.Counts != want {
 					t.Errorf("counts %+v, want %+v", rep.Counts, want)
 				}
@@ -158,7 +158,7 @@ func TestNewCCGFindsItsSTP(t *testing.T) {
 					WHERE c.ods_code = '16C' AND s.ods_code = 'E54000045'`); n != 1 {
 					t.Error("16C is not under E54000045")
 				}
-				dbtest.AssertMatchesRebuild(t, db)
+				dbtest.AssertOpenPeriodsMatchRebuild(t, db)
 			})
 		}
 	})

@@ -37,6 +37,16 @@ type Derivation struct {
 	// Inferred are the CCGs whose STP was taken from where their practices
 	// were before, the lookup not listing them (or not given).
 	Inferred []Inference
+	// RegionClosed are the regions the regions file gives a close date.
+	RegionClosed []RegionClosure
+}
+
+// RegionClosure is a region the regions file says closed on Date
+// (YYYYMMDD); InUse says the CCG file still puts CCGs in it (a CCG file
+// older than the regions file), which keeps it in the hierarchy.
+type RegionClosure struct {
+	Code, Date string
+	InUse      bool
 }
 
 // Inference is a CCG's STP taken from where most of its practices were.
@@ -266,14 +276,34 @@ func Derive(src Sources, prev *Hierarchy) (*Hierarchy, *Derivation, error) {
 		usedRegion[c.Region] = true
 	}
 
+	// The regions are those the CCG file puts CCGs in: a region no open
+	// CCG is in has left the hierarchy, whatever the regions file says
+	// (which gives the names, and close dates that may be later than the
+	// CCG file's).
+	known := prev.Regions
 	if regionRows != nil {
+		known = nil
 		for _, r := range regionRows {
-			if strings.HasPrefix(r.Code, "Y") && usedRegion[r.Code] {
-				h.Regions = append(h.Regions, Region{Code: r.Code, Name: regionName(r.Name)})
+			if strings.HasPrefix(r.Code, "Y") {
+				known = append(known, Region{Code: r.Code, Name: regionName(r.Name)})
+				if r.Closed != "" {
+					d.RegionClosed = append(d.RegionClosed, RegionClosure{Code: r.Code, Date: r.Closed, InUse: usedRegion[r.Code]})
+				}
 			}
 		}
-	} else {
-		h.Regions = append(h.Regions, prev.Regions...)
+	}
+	for _, r := range known {
+		if usedRegion[r.Code] {
+			h.Regions = append(h.Regions, r)
+			delete(usedRegion, r.Code)
+		}
+	}
+	if len(usedRegion) > 0 {
+		codes := slices.Sorted(maps.Keys(usedRegion))
+		if regionRows != nil {
+			return nil, nil, fmt.Errorf("the CCG file puts CCGs in regions the regions file does not list: %s", strings.Join(codes, ", "))
+		}
+		return nil, nil, fmt.Errorf("the CCG file puts CCGs in regions the database does not hold: %s; pass --regions with the ODS regions file (eauth)", strings.Join(codes, ", "))
 	}
 
 	// Practices, with their list sizes and attributes.

@@ -3,6 +3,7 @@ package refdata
 import (
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -119,5 +120,29 @@ func TestEnglandClinicalSystems(t *testing.T) {
 	want := map[string]int{"EMIS Web": 4237, "SystmOne": 2603, "Vision": 513, "Evolution": 55, "": 348}
 	if !reflect.DeepEqual(by, want) {
 		t.Errorf("clinical systems %v, want %v", by, want)
+	}
+}
+
+// A region only the CCG file names is an error that asks for the regions
+// file; with it, the region is taken, and a region no CCG is in is not.
+func TestRegionsFollowTheCCGFile(t *testing.T) {
+	ccgs := `"00C","NHS DARLINGTON CCG","Y58","Q74","","","","","","DL1 5AD","20130401","","","C","","","","","","","","","","","","",""` + "\r\n"
+	practices := `"A83005","DR A SURGERY","Y58","Q74","","","","","","DL1 1AA","19740401","","A","B","00C","","","","","","","","","","","4",""` + "\r\n"
+	regions := `"Y57","SOUTH OF ENGLAND COMMISSIONING REGION","","","","","","","","LS2 7UE","20121001","20180331","","","","","","","","","","0","","","","",""` + "\r\n" +
+		`"Y58","SOUTH WEST COMMISSIONING REGION","","","","","","","","LS2 7UE","20180401","","","","","","","","","","","0","","","","",""` + "\r\n"
+	prev := Small()
+	_, _, err := Derive(Sources{Practices: strings.NewReader(practices), CCGs: strings.NewReader(ccgs)}, prev)
+	if err == nil || !strings.Contains(err.Error(), "regions the database does not hold: Y58; pass --regions") {
+		t.Errorf("without the regions file: %v", err)
+	}
+	h, d, err := Derive(Sources{Practices: strings.NewReader(practices), CCGs: strings.NewReader(ccgs), Regions: strings.NewReader(regions)}, prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Regions) != 1 || h.Regions[0] != (Region{Code: "Y58", Name: "South West"}) {
+		t.Errorf("regions %+v", h.Regions)
+	}
+	if want := []RegionClosure{{Code: "Y57", Date: "20180331"}}; !reflect.DeepEqual(d.RegionClosed, want) {
+		t.Errorf("closures %+v, want %+v", d.RegionClosed, want)
 	}
 }

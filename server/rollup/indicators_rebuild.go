@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"dpcma/ent/organisation"
 	"dpcma/ent/practice"
 	"dpcma/server/answercheck"
 	"dpcma/server/database"
@@ -219,7 +220,7 @@ type hierarchy struct {
 	practices   []placed
 	practicePos map[int]int
 	placements  [][]int       // distinct chains of counting practices
-	ccgs        []int         // CCGs, by id
+	ccgs        []int         // open CCGs, by id
 	members     map[int][]int // CCG → the organisations its counting practices are beneath
 }
 
@@ -243,16 +244,16 @@ func (h *hierarchy) ancestors(org int) []int {
 func loadHierarchy(ctx context.Context, q database.Querier) (*hierarchy, error) {
 	h := &hierarchy{orgPos: map[int]int{}, parent: map[int]int{}, practicePos: map[int]int{}, members: map[int][]int{}}
 	national := 0
-	rows, err := q.QueryContext(ctx, "SELECT id, tier, COALESCE(parent_id, 0) FROM organisations ORDER BY id")
+	rows, err := q.QueryContext(ctx, "SELECT id, tier, COALESCE(parent_id, 0), status FROM organisations ORDER BY id")
 	if err != nil {
 		return nil, err
 	}
 	err = scanEach(rows, func() error {
 		var (
-			id, parent int
-			tier       string
+			id, parent   int
+			tier, status string
 		)
-		if err := rows.Scan(&id, &tier, &parent); err != nil {
+		if err := rows.Scan(&id, &tier, &parent, &status); err != nil {
 			return err
 		}
 		h.orgPos[id] = len(h.orgIDs)
@@ -262,7 +263,10 @@ func loadHierarchy(ctx context.Context, q database.Querier) (*hierarchy, error) 
 		case "NATIONAL":
 			national = id
 		case "CCG":
-			h.ccgs = append(h.ccgs, id)
+			// A closed CCG keeps its answers, but they count in no figure.
+			if scoring.OrganisationCounts(organisation.Status(status)) {
+				h.ccgs = append(h.ccgs, id)
+			}
 		}
 		return nil
 	})

@@ -290,3 +290,27 @@ func upperRollupsSQL(tier string, where func(string) string) string {
 		WHERE o.tier = '` + tier + `'` + where("r.period_id") + `
 		GROUP BY o.id, r.period_id, r.domain`
 }
+
+// OpenPeriods are the ids of the OPEN assessment periods: those whose
+// figures follow the current tree of organisations and practices.
+func OpenPeriods(ctx context.Context, q Querier) ([]int, error) {
+	rows, err := q.QueryContext(ctx, "SELECT id FROM assessment_periods WHERE status = 'OPEN' ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// Querier is a transaction or a pool that reads.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error)
+}

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"dpcma/ent/organisation"
 	"dpcma/ent/practice"
 	"dpcma/ent/predicate"
 
@@ -27,3 +28,18 @@ func CountsSQL(status string) string {
 func Counting() predicate.Practice {
 	return func(s *sql.Selector) { s.Where(sql.ExprP(CountsSQL(s.C(practice.FieldStatus)))) }
 }
+
+// OrganisationCountsSQL is the same rule for a CCG's own answers to
+// CCG-level indicators, as an SQL condition on the CCG's status column: a
+// closed CCG keeps its answers but they count in no figure worked out on
+// request (peers' shares, indicator summaries). Its practices are closed
+// or gone with it, so the stored roll-ups of the open periods hold none of
+// its answers either.
+func OrganisationCountsSQL(status string) string {
+	return status + " = '" + string(organisation.StatusOPEN) + "'"
+}
+
+// OrganisationCounts is OrganisationCountsSQL in Go: whether a CCG with
+// this status counts its own answers (the indicator roll-ups' shares and
+// counts).
+func OrganisationCounts(s organisation.Status) bool { return s == organisation.StatusOPEN }

@@ -1,8 +1,10 @@
 // OData check: starts dpcma (a built binary, DPCMA_BIN) on the small demo
 // data set (SQLite) with small OData pages, reads $metadata with SAP's EDMX
 // parser, queries every entity set with a $filter through @odata/client,
-// follows every @odata.nextLink, and compares what comes back with the
-// GraphQL API: the same rows and the same numbers.
+// follows every @odata.nextLink and the navigation properties ($expand),
+// reads the decisions (Priorities, Compliance), and compares what comes
+// back with the GraphQL API: the same rows and the same numbers. It also
+// times pages of each set against Practices pages, interleaved.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -88,11 +90,12 @@ function checkTypes(set, rows) {
 const filter = () => client.newFilter();
 const period = "2016-17-H2";
 
-test("$metadata declares the four entity sets with their keys", async () => {
+test("$metadata declares the entity sets with their keys", async () => {
   const xml = await (await fetch(`${base}/odata/$metadata`)).text();
   metadata = parse(xml);
   const keys = Object.fromEntries(metadata.schema.entitySets.map((s) => [s.name, entityType(s.name).keys.map((k) => k.name)]));
-  assert.deepEqual(keys, { Organisations: ["OdsCode"], Practices: ["OdsCode"], Responses: ["Id"], Maturity: ["Period", "Code"] });
+  assert.deepEqual(keys, { Organisations: ["OdsCode"], Practices: ["OdsCode"], Responses: ["Id"], Maturity: ["Period", "Code"],
+    Indicators: ["Code"], Priorities: ["Period", "OrgCode", "Rank"], Compliance: ["Period", "Set", "OrgCode"] });
 });
 
 test("Organisations: the CCGs, as the API lists them", async () => {
@@ -236,22 +239,32 @@ test("$metadata's Capabilities annotations say what the feed does, and the feed 
     const page = await client.newRequest({ collection: "Responses", params: client.newParam().filter(filterText).top(1) });
     assert.equal(page.error, undefined, `${f}: ${JSON.stringify(page.error)}`);
   }
-  for (const set of ["Organisations", "Practices", "Responses", "Maturity"]) {
+  const expandable = { Organisations: true, Practices: true, Responses: true, Maturity: false, Indicators: false, Priorities: false, Compliance: false };
+  for (const set of Object.keys(expandable)) {
     const terms = Object.fromEntries(byTarget.get(`dpcma.Container/${set}`).map((a) => [a.term.slice(cap.length), a]));
-    const prop = (term, name) => terms[term].record.propertyValues.find((p) => p.name === name).value.Bool;
-    assert.equal(prop("CountRestrictions", "Countable"), true, set);
-    assert.equal(prop("SortRestrictions", "Sortable"), true, set);
-    assert.equal(prop("FilterRestrictions", "Filterable"), true, set);
+    const prop = (term, name) => terms[term].record.propertyValues.find((p) => p.name === name)?.value;
+    assert.equal(prop("CountRestrictions", "Countable").Bool, true, set);
+    assert.equal(prop("SortRestrictions", "Sortable").Bool, true, set);
+    assert.equal(prop("FilterRestrictions", "Filterable").Bool, true, set);
     assert.equal(terms.TopSupported.value.Bool, true, set);
     assert.equal(terms.SkipSupported.value.Bool, true, set);
-    assert.equal(prop("ExpandRestrictions", "Expandable"), false, set);
-    assert.equal(prop("SearchRestrictions", "Searchable"), false, set);
-    // Not expandable and not searchable: 501, naming the feature.
-    for (const opt of ["$expand=Ccg", "$search=x"]) {
-      const res = await fetch(`${base}/odata/${set}?${opt}`);
-      assert.equal(res.status, 501, `${set}?${opt}`);
-      assert.match((await res.json()).error.message, new RegExp(`\\${opt.split("=")[0]} is not implemented`));
-    }
+    assert.equal(prop("ExpandRestrictions", "Expandable").Bool, expandable[set], set);
+    assert.equal(prop("SearchRestrictions", "Searchable").Bool, false, set);
+    // Expandable one level deep, with $select, $filter and $orderby inside.
+    if (expandable[set]) assert.equal(prop("ExpandRestrictions", "MaxLevels").Int, 1, set);
+    // A decision set says which property its filter must name.
+    const required = prop("FilterRestrictions", "RequiredProperties");
+    assert.deepEqual(required?.Collection?.map((p) => p.PropertyPath ?? p.value ?? p) ?? [], { Priorities: ["OrgCode"], Compliance: ["Set"] }[set] ?? [], set);
+    // Not searchable: 501, naming the feature.
+    const res = await fetch(`${base}/odata/${set}?$search=x`);
+    assert.equal(res.status, 501, `${set}?$search`);
+    assert.match((await res.json()).error.message, /\$search is not implemented/);
+  }
+  // What $expand does not do is 501 too, naming it.
+  for (const [opt, feature] of [["CCG($top=1)", "$top inside $expand"], ["CCG($expand=Parent)", "$expand inside $expand"], ["*", "$expand=*"]]) {
+    const res = await fetch(`${base}/odata/Practices?$expand=${encodeURIComponent(opt)}`);
+    assert.equal(res.status, 501, opt);
+    assert.ok((await res.json()).error.message.startsWith(feature + " is not implemented"), opt);
   }
 });
 
@@ -301,4 +314,138 @@ test("key lookups: the client's own key URLs answer one entity, the same as the 
   const missing = await fetch(`${base}/odata/Practices('Z99999')`);
   assert.equal(missing.status, 404);
   assert.match((await missing.json()).error.message, /Practices has no entity with the key \('Z99999'\)/);
+});
+
+// readExpanded reads a set with $expand through the client, following the
+// next links, and checks each page's budget: its rows and their expanded
+// collections' rows at most the page size (a page of one row excepted).
+async function readExpanded(set, params, collections) {
+  const { rows, pages } = await readAllPages(set, params);
+  for (const page of pages) {
+    const cost = page.reduce((n, r) => n + 1 + collections.reduce((m, c) => m + r[c].length, 0), 0);
+    assert.ok(page.length === 1 || cost <= pageSize, `a page of ${page.length} ${set} costs ${cost} with ${collections}`);
+  }
+  return rows;
+}
+
+async function readAllPages(set, params) {
+  let page = await client.newRequest({ collection: set, params });
+  assert.equal(page.error, undefined, JSON.stringify(page.error));
+  const pages = [];
+  for (;;) {
+    pages.push(page.value);
+    const next = page["@odata.nextLink"];
+    if (!next) break;
+    page = await client.requestUri(next);
+    assert.equal(page.error, undefined, JSON.stringify(page.error));
+  }
+  return { rows: pages.flat(), pages };
+}
+
+test("navigation properties: $metadata declares them, $expand follows them, the rows are the API's", async () => {
+  const navs = (set) => Object.fromEntries(entityType(set).navigationProperties.map((n) => [n.name, n]));
+  assert.deepEqual(Object.keys(navs("Practices")), ["CCG", "Maturity"]);
+  assert.deepEqual(Object.keys(navs("Organisations")), ["Parent", "Children", "Maturity"]);
+  assert.deepEqual(Object.keys(navs("Responses")), ["Practice", "IndicatorDefinition"]);
+  assert.equal(navs("Organisations").Parent.partner, "Children");
+  assert.equal(navs("Practices").Maturity.isCollection, true);
+  const bindings = metadata.schema.entitySets.find((s) => s.name === "Practices").navigationPropertyBinding;
+  assert.equal(bindings.CCG, "dpcma.Container/Organisations");
+
+  // A region's practices with their CCG (Power BI's nested $select) and their maturity in one period.
+  const params = client.newParam().filter(filter().property("RegionCode").eqString("Y54")).select(["OdsCode", "Name"])
+    .expand(["CCG($select=OdsCode,Name)", `Maturity($filter=Period eq '${period}';$select=Period,Score,Level)`]);
+  const rows = await readExpanded("Practices", params, ["Maturity"]);
+  const api = await graphql(`query($p: String) { organisation(odsCode: "Y54") { practices(first: 1000) { edges { node {
+    odsCode name ccg { odsCode name } maturity(period: $p) { score level } } } } } }`, { p: period });
+  const want = api.organisation.practices.edges.map(({ node: n }) => [n.odsCode, n.name, n.ccg.odsCode, n.ccg.name, n.maturity.score, n.maturity.level].join("|")).sort();
+  const got = rows.map((r) => {
+    assert.equal(r.Maturity.length, 1, r.OdsCode);
+    return [r.OdsCode, r.Name, r.CCG.OdsCode, r.CCG.Name, r.Maturity[0].Score, r.Maturity[0].Level].join("|");
+  }).sort();
+  assert.ok(want.length > pageSize);
+  assert.deepEqual(got, want);
+
+  // Every organisation's parent and children.
+  const orgs = await readExpanded("Organisations", client.newParam().select(["OdsCode"]).expand(["Parent($select=OdsCode)", "Children($select=OdsCode)"]), ["Children"]);
+  const tree = await graphql(`{ organisations(first: 1000) { edges { node { odsCode parent { odsCode } children(first: 1000) { edges { node { odsCode } } } } } } }`);
+  const shape = (code, parent, children) => `${code}<${parent ?? ""}>${[...children].sort().join(",")}`;
+  assert.deepEqual(orgs.map((o) => shape(o.OdsCode, o.Parent?.OdsCode, o.Children.map((c) => c.OdsCode))).sort(),
+    tree.organisations.edges.map(({ node: n }) => shape(n.odsCode, n.parent?.odsCode, n.children.edges.map((c) => c.node.odsCode))).sort());
+
+  // A CCG's answers with their practice and indicator.
+  const answers = await readExpanded("Responses", client.newParam().filter(filter().property("CcgCode").eqString("00C").property("Period").eqString(period))
+    .select(["PracticeCode", "Indicator"]).expand(["Practice($select=OdsCode,CcgCode)", "IndicatorDefinition($select=Code,Title)"]), []);
+  const catalogue = await graphql(`{ indicators(first: 1000) { edges { node { code title } } } }`);
+  const titles = new Map(catalogue.indicators.edges.map((e) => [e.node.code, e.node.title]));
+  assert.ok(answers.length > 0);
+  for (const a of answers) {
+    assert.equal(a.IndicatorDefinition.Code, a.Indicator);
+    assert.equal(a.IndicatorDefinition.Title, titles.get(a.Indicator));
+    assert.equal(a.Practice?.OdsCode ?? null, a.PracticeCode);
+  }
+});
+
+test("key lookups with $expand, and the decisions as sets: priorities and compliance, the API's numbers", async () => {
+  const one = await client.newRequest({ collection: "Organisations", id: "00C", params: client.newParam().expand(["Parent", "Maturity($select=Period,Score)"]) });
+  assert.equal(one.error, undefined, JSON.stringify(one.error));
+  assert.equal(one.Parent.OdsCode, one.ParentCode);
+  assert.ok(one.Maturity.length > 1);
+
+  const { rows: priorities, count } = await readAll("Priorities", client.newParam().filter(`OrgCode eq '00C' and Period eq '${period}'`).count(true));
+  checkTypes("Priorities", priorities);
+  const api = await graphql(`query($p: String) { organisation(odsCode: "00C") { priorities(period: $p, first: 1000) {
+    indicator { code } shortCount patientsAffected scoreGain levelUpCount } } }`, { p: period });
+  assert.ok(api.organisation.priorities.length > 0);
+  assert.equal(count, api.organisation.priorities.length);
+  assert.deepEqual(priorities.map((p) => [p.Rank, p.Indicator, p.ShortCount, p.PatientsAffected, p.ScoreGain, p.LevelUpCount]),
+    api.organisation.priorities.map((p, i) => [i + 1, p.indicator.code, p.shortCount, p.patientsAffected, p.scoreGain, p.levelUpCount]));
+
+  const { rows: compliance } = await readAll("Compliance", client.newParam().filter(`Set eq 'GMS-2017-18' and Period eq '2017-18-H2' and Tier eq 'CCG'`));
+  checkTypes("Compliance", compliance);
+  const ccgs = await graphql(`{ organisations(first: 1000, where: {tier: CCG}) { edges { node { odsCode
+    compliance(set: "GMS-2017-18", period: "2017-18-H2") { practiceCount metCount unknownCount shareMet } } } } }`);
+  assert.deepEqual(compliance.map((c) => [c.OrgCode, c.PracticeCount, c.MetCount, c.UnknownCount, c.ShareMet]).sort(),
+    ccgs.organisations.edges.map(({ node: n }) => [n.odsCode, n.compliance.practiceCount, n.compliance.metCount, n.compliance.unknownCount, n.compliance.shareMet]).sort());
+
+  const missing = await fetch(`${base}/odata/Priorities`);
+  assert.equal(missing.status, 400);
+  assert.match((await missing.json()).error.message, /Priorities needs the organisation whose priorities: \$filter=OrgCode eq/);
+});
+
+// Every set's page costs about what a Practices page of the same size
+// does (the target: within 3x): the sixth page of each, timed interleaved
+// with the sixth Practices page, medians compared.
+test("page time: every set's pages within 3x of a Practices page, interleaved medians", async () => {
+  const sixth = async (path) => {
+    for (let i = 0; i < 5; i++) {
+      const body = await (await fetch(base + path)).json();
+      if (!body["@odata.nextLink"]) break;
+      path = new URL(body["@odata.nextLink"]).pathname + new URL(body["@odata.nextLink"]).search;
+    }
+    return path;
+  };
+  const paths = {
+    Practices: await sixth("/odata/Practices"),
+    Maturity: await sixth("/odata/Maturity"),
+    Responses: await sixth("/odata/Responses"),
+    "Practices with CCG and Maturity": await sixth("/odata/Practices?$expand=CCG,Maturity"),
+  };
+  const times = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
+  for (let round = 0; round < 25; round++) {
+    for (const [name, path] of Object.entries(paths)) {
+      const start = performance.now();
+      const res = await fetch(base + path);
+      await res.arrayBuffer();
+      assert.equal(res.status, 200, path);
+      times[name].push(performance.now() - start);
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const practices = median(times.Practices);
+  for (const [name, xs] of Object.entries(times)) {
+    const ratio = median(xs) / practices;
+    console.log(`${name}: median ${median(xs).toFixed(2)} ms, ${ratio.toFixed(2)}x a Practices page`);
+    assert.ok(ratio <= 3, `${name} pages take ${ratio.toFixed(2)}x a Practices page`);
+  }
 });

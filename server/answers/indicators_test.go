@@ -2,6 +2,7 @@ package answers_test
 
 import (
 	"context"
+	stdsql "database/sql"
 	"slices"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // The indicator roll-ups (the sums priorities and peers' shares read) move
 // with a practice's answers and with a CCG's (which rescore every practice
 // of the CCG), and stay equal to a fresh rebuild from the answers; a closed
-// practice's answers move none of them.
+// practice's answers move none of them, nor do a closed CCG's.
 func TestIndicatorRollupsMatchARebuild(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, backend string) {
 		db := dbtest.Open(t, backend, seed.Small)
@@ -101,6 +102,34 @@ func TestIndicatorRollupsMatchARebuild(t *testing.T) {
 		submit(answers.Submission{Organisation: ccg, Answers: answersOf(indicator.RespondentCCG, bool, "no")})
 		if table() == before {
 			t.Error("the CCG's answers moved no indicator roll-up")
+		}
+		dbtest.AssertMatchesRebuild(t, db)
+
+		// The CCG closes with its practices: its own answers then count in
+		// no figure.
+		closeAll := func(tx *stdsql.Tx) error {
+			if _, err := tx.Exec(database.Rebind(db.Dialect, "UPDATE practices SET status = 'CLOSED' WHERE ccg_id = (SELECT id FROM organisations WHERE ods_code = ?)"), ccg); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(database.Rebind(db.Dialect, "UPDATE organisations SET status = 'CLOSED' WHERE ods_code = ?"), ccg); err != nil {
+				return err
+			}
+			return rollup.Rebuild(context.Background(), tx, db.Dialect, rollup.Scope{})
+		}
+		tx, err = db.SQL.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := closeAll(tx); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		before = table()
+		submit(answers.Submission{Organisation: ccg, Answers: answersOf(indicator.RespondentCCG, bool, "yes")})
+		if table() != before {
+			t.Error("a closed CCG's answers moved the indicator roll-ups")
 		}
 		dbtest.AssertMatchesRebuild(t, db)
 	})

@@ -7132,69 +7132,21 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AssessmentPeriod_id(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriod) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AssessmentPeriod_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNID2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2int(ctx, field.Selections, obj.ID) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AssessmentPeriod_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssessmentPeriod", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AssessmentPeriod_code(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriod) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AssessmentPeriod_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Code) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AssessmentPeriod_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssessmentPeriod", field, false, false, "String")
 }
 
 func (ec *executionContext) _AssessmentPeriod_name(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriod) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AssessmentPeriod_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AssessmentPeriod_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssessmentPeriod", field, false, false, "String")
@@ -7410,23 +7362,7 @@ func (ec *executionContext) fieldContext_AssessmentPeriodConnection_pageInfo(_ c
 }
 
 func (ec *executionContext) _AssessmentPeriodConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriodConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AssessmentPeriodConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AssessmentPeriodConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssessmentPeriodConnection", field, false, false, "Int")
@@ -7488,23 +7424,7 @@ func (ec *executionContext) fieldContext_AssessmentPeriodEdge_cursor(_ context.C
 }
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNID2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2int(ctx, field.Selections, obj.ID) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
@@ -7534,23 +7454,7 @@ func (ec *executionContext) fieldContext_AuditEvent_at(_ context.Context, field 
 }
 
 func (ec *executionContext) _AuditEvent_actor(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_actor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Actor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Actor) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -7580,46 +7484,14 @@ func (ec *executionContext) fieldContext_AuditEvent_source(_ context.Context, fi
 }
 
 func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_action(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Action, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Action) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_subject(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_subject(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Subject, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Subject) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -7736,23 +7608,7 @@ func (ec *executionContext) fieldContext_AuditEventConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AuditEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEventConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventConnection", field, false, false, "Int")
@@ -7924,23 +7780,7 @@ func (ec *executionContext) fieldContext_Compliance_period(_ context.Context, fi
 }
 
 func (ec *executionContext) _Compliance_inForce(ctx context.Context, field graphql.CollectedField, obj *model.Compliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Compliance_inForce(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.InForce, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.InForce) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Compliance_inForce(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Compliance", field, false, false, "Boolean")
@@ -8025,46 +7865,14 @@ func (ec *executionContext) fieldContext_ContractTypeCompliance_contractType(_ c
 }
 
 func (ec *executionContext) _ContractTypeCompliance_practiceCount(ctx context.Context, field graphql.CollectedField, obj *model.ContractTypeCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ContractTypeCompliance_practiceCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PracticeCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.PracticeCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_ContractTypeCompliance_practiceCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContractTypeCompliance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ContractTypeCompliance_metCount(ctx context.Context, field graphql.CollectedField, obj *model.ContractTypeCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ContractTypeCompliance_metCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MetCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.MetCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_ContractTypeCompliance_metCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContractTypeCompliance", field, false, false, "Int")
@@ -8209,23 +8017,7 @@ func (ec *executionContext) fieldContext_DigitalInteractions_dischargeSummaries(
 }
 
 func (ec *executionContext) _DomainScore_domain(ctx context.Context, field graphql.CollectedField, obj *model.DomainScore) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DomainScore_domain(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Domain, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Domain) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DomainScore_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DomainScore", field, false, false, "String")
@@ -8431,115 +8223,35 @@ func (ec *executionContext) fieldContext_Entity_findManyPracticeByOdsCodes(ctx c
 }
 
 func (ec *executionContext) _Indicator_id(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNID2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2int(ctx, field.Selections, obj.ID) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Indicator_code(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Code) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
 }
 
 func (ec *executionContext) _Indicator_title(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_title(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Title, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Title) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
 }
 
 func (ec *executionContext) _Indicator_description(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Description) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
 }
 
 func (ec *executionContext) _Indicator_domain(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_domain(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Domain, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Domain) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
@@ -8661,23 +8373,7 @@ func (ec *executionContext) fieldContext_Indicator_choices(_ context.Context, fi
 }
 
 func (ec *executionContext) _Indicator_weight(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_weight(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Weight, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Weight) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Int")
@@ -8707,23 +8403,7 @@ func (ec *executionContext) fieldContext_Indicator_respondent(_ context.Context,
 }
 
 func (ec *executionContext) _Indicator_source(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_source(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Source, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Source) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
@@ -8838,23 +8518,7 @@ func (ec *executionContext) fieldContext_IndicatorConnection_pageInfo(_ context.
 }
 
 func (ec *executionContext) _IndicatorConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.IndicatorConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_IndicatorConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_IndicatorConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorConnection", field, false, false, "Int")
@@ -9012,23 +8676,7 @@ func (ec *executionContext) fieldContext_IndicatorSummary_organisation(_ context
 }
 
 func (ec *executionContext) _IndicatorSummary_answeredCount(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_IndicatorSummary_answeredCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AnsweredCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.AnsweredCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_IndicatorSummary_answeredCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorSummary", field, false, false, "Int")
@@ -9113,69 +8761,21 @@ func (ec *executionContext) fieldContext_IndicatorSummary_distribution(_ context
 }
 
 func (ec *executionContext) _LevelCount_level(ctx context.Context, field graphql.CollectedField, obj *model.LevelCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LevelCount_level(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Level, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Level) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_LevelCount_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LevelCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LevelCount_name(ctx context.Context, field graphql.CollectedField, obj *model.LevelCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LevelCount_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_LevelCount_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LevelCount", field, false, false, "String")
 }
 
 func (ec *executionContext) _LevelCount_count(ctx context.Context, field graphql.CollectedField, obj *model.LevelCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LevelCount_count(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Count, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Count) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_LevelCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LevelCount", field, false, false, "Int")
@@ -9306,69 +8906,21 @@ func (ec *executionContext) fieldContext_Maturity_levelName(_ context.Context, f
 }
 
 func (ec *executionContext) _Maturity_completion(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_completion(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Completion, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNFloat2float64(ctx, field.Selections, obj.Completion) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_completion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Maturity_practiceCount(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_practiceCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PracticeCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.PracticeCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_practiceCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Maturity_respondedPracticeCount(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_respondedPracticeCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RespondedPracticeCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.RespondedPracticeCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_respondedPracticeCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "Int")
@@ -10255,69 +9807,21 @@ func (ec *executionContext) fieldContext_Mutation_deleteRequirementSet(ctx conte
 }
 
 func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNID2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2int(ctx, field.Selections, obj.ID) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Organisation_odsCode(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_odsCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OdsCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.OdsCode) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_odsCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Organisation_name(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
@@ -10347,46 +9851,14 @@ func (ec *executionContext) fieldContext_Organisation_tier(_ context.Context, fi
 }
 
 func (ec *executionContext) _Organisation_localOffice(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_localOffice(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LocalOffice, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2string(ctx, field.Selections, obj.LocalOffice) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_localOffice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Organisation_postcode(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_postcode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Postcode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2string(ctx, field.Selections, obj.Postcode) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_postcode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
@@ -10917,92 +10389,28 @@ func (ec *executionContext) fieldContext_OrganisationCompliance_period(_ context
 }
 
 func (ec *executionContext) _OrganisationCompliance_inForce(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrganisationCompliance_inForce(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.InForce, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.InForce) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_OrganisationCompliance_inForce(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _OrganisationCompliance_practiceCount(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrganisationCompliance_practiceCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PracticeCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.PracticeCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_OrganisationCompliance_practiceCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OrganisationCompliance_metCount(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrganisationCompliance_metCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MetCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.MetCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_OrganisationCompliance_metCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OrganisationCompliance_unknownCount(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrganisationCompliance_unknownCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UnknownCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.UnknownCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_OrganisationCompliance_unknownCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Int")
@@ -11160,23 +10568,7 @@ func (ec *executionContext) fieldContext_OrganisationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _OrganisationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrganisationConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_OrganisationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationConnection", field, false, false, "Int")
@@ -11394,184 +10786,56 @@ func (ec *executionContext) fieldContext_PeerShare_practice(_ context.Context, f
 }
 
 func (ec *executionContext) _PeerShare_shareMeetingTarget(ctx context.Context, field graphql.CollectedField, obj *model.PeerShare) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PeerShare_shareMeetingTarget(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ShareMeetingTarget, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNFloat2float64(ctx, field.Selections, obj.ShareMeetingTarget) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_PeerShare_shareMeetingTarget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PeerShare", field, false, false, "Float")
 }
 
 func (ec *executionContext) _PeerShare_answeredCount(ctx context.Context, field graphql.CollectedField, obj *model.PeerShare) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PeerShare_answeredCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AnsweredCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.AnsweredCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_PeerShare_answeredCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PeerShare", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Practice_id(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNID2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2int(ctx, field.Selections, obj.ID) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Practice_odsCode(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_odsCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OdsCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.OdsCode) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_odsCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
 }
 
 func (ec *executionContext) _Practice_name(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
 }
 
 func (ec *executionContext) _Practice_postcode(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_postcode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Postcode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Postcode) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_postcode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
 }
 
 func (ec *executionContext) _Practice_listSize(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_listSize(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ListSize, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.ListSize) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_listSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Practice_localOffice(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_localOffice(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LocalOffice, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.LocalOffice) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_localOffice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
@@ -12020,23 +11284,7 @@ func (ec *executionContext) fieldContext_PracticeConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _PracticeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PracticeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PracticeConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_PracticeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PracticeConnection", field, false, false, "Int")
@@ -12130,115 +11378,35 @@ func (ec *executionContext) fieldContext_Priority_indicator(_ context.Context, f
 }
 
 func (ec *executionContext) _Priority_shortCount(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Priority_shortCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ShortCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.ShortCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Priority_shortCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Priority", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Priority_unansweredCount(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Priority_unansweredCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UnansweredCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.UnansweredCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Priority_unansweredCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Priority", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Priority_patientsAffected(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Priority_patientsAffected(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PatientsAffected, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.PatientsAffected) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Priority_patientsAffected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Priority", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Priority_scoreGain(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Priority_scoreGain(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ScoreGain, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNFloat2float64(ctx, field.Selections, obj.ScoreGain) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Priority_scoreGain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Priority", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Priority_levelUpCount(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Priority_levelUpCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LevelUpCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.LevelUpCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Priority_levelUpCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Priority", field, false, false, "Int")
@@ -13108,46 +12276,14 @@ func (ec *executionContext) fieldContext_RegionalPeriodStatus_status(_ context.C
 }
 
 func (ec *executionContext) _RegisterPayload_email(ctx context.Context, field graphql.CollectedField, obj *model.RegisterPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegisterPayload_email(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Email, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Email) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RegisterPayload_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RegisterPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _RegisterPayload_message(ctx context.Context, field graphql.CollectedField, obj *model.RegisterPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegisterPayload_message(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Message, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Message) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RegisterPayload_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RegisterPayload", field, false, false, "String")
@@ -13287,23 +12423,7 @@ func (ec *executionContext) fieldContext_RequirementCompliance_value(_ context.C
 }
 
 func (ec *executionContext) _RequirementCompliance_notApplicable(ctx context.Context, field graphql.CollectedField, obj *model.RequirementCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementCompliance_notApplicable(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NotApplicable, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.NotApplicable) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementCompliance_notApplicable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementCompliance", field, false, false, "Boolean")
@@ -13342,46 +12462,14 @@ func (ec *executionContext) fieldContext_RequirementFigures_requirement(_ contex
 }
 
 func (ec *executionContext) _RequirementFigures_metCount(ctx context.Context, field graphql.CollectedField, obj *model.RequirementFigures) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementFigures_metCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MetCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.MetCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementFigures_metCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementFigures", field, false, false, "Int")
 }
 
 func (ec *executionContext) _RequirementFigures_answeredCount(ctx context.Context, field graphql.CollectedField, obj *model.RequirementFigures) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementFigures_answeredCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AnsweredCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.AnsweredCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementFigures_answeredCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementFigures", field, false, false, "Int")
@@ -13411,69 +12499,21 @@ func (ec *executionContext) fieldContext_RequirementFigures_shareMet(_ context.C
 }
 
 func (ec *executionContext) _RequirementSet_code(ctx context.Context, field graphql.CollectedField, obj *compliance.Set) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementSet_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Code) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementSet_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementSet", field, false, false, "String")
 }
 
 func (ec *executionContext) _RequirementSet_name(ctx context.Context, field graphql.CollectedField, obj *compliance.Set) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementSet_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementSet_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementSet", field, false, false, "String")
 }
 
 func (ec *executionContext) _RequirementSet_appliesFrom(ctx context.Context, field graphql.CollectedField, obj *compliance.Set) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementSet_appliesFrom(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AppliesFrom, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.AppliesFrom) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementSet_appliesFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementSet", field, false, false, "String")
@@ -13512,23 +12552,7 @@ func (ec *executionContext) fieldContext_RequirementSet_requirements(_ context.C
 }
 
 func (ec *executionContext) _Response_id(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Response_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNID2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2int(ctx, field.Selections, obj.ID) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Response_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Response", field, false, false, "ID")
@@ -13581,23 +12605,7 @@ func (ec *executionContext) fieldContext_Response_numericValue(_ context.Context
 }
 
 func (ec *executionContext) _Response_notApplicable(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Response_notApplicable(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NotApplicable, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.NotApplicable) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Response_notApplicable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Response", field, false, false, "Boolean")
@@ -13650,23 +12658,7 @@ func (ec *executionContext) fieldContext_Response_submittedAt(_ context.Context,
 }
 
 func (ec *executionContext) _Response_submittedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Response_submittedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubmittedBy, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.SubmittedBy) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Response_submittedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Response", field, false, false, "String")
@@ -13897,23 +12889,7 @@ func (ec *executionContext) fieldContext_ResponseConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _ResponseConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ResponseConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ResponseConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_ResponseConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ResponseConnection", field, false, false, "Int")
@@ -14062,23 +13038,7 @@ func (ec *executionContext) fieldContext_RoleGrant_practice(_ context.Context, f
 }
 
 func (ec *executionContext) _RoleGrant_grantedBy(ctx context.Context, field graphql.CollectedField, obj *model.RoleGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RoleGrant_grantedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.GrantedBy, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.GrantedBy) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RoleGrant_grantedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleGrant", field, false, false, "String")
@@ -14117,23 +13077,7 @@ func (ec *executionContext) fieldContext_SubmitResponsesPayload_responses(_ cont
 }
 
 func (ec *executionContext) _SubmitResponsesPayload_changed(ctx context.Context, field graphql.CollectedField, obj *model.SubmitResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SubmitResponsesPayload_changed(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Changed, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Changed) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_SubmitResponsesPayload_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SubmitResponsesPayload", field, false, false, "Int")
@@ -14172,138 +13116,42 @@ func (ec *executionContext) fieldContext_SubmitResponsesPayload_maturity(_ conte
 }
 
 func (ec *executionContext) _TokenPayload_email(ctx context.Context, field graphql.CollectedField, obj *model.TokenPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TokenPayload_email(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Email, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Email) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_TokenPayload_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TokenPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _TokenPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.TokenPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TokenPayload_token(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Token, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Token) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_TokenPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TokenPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _TokenPayload_label(ctx context.Context, field graphql.CollectedField, obj *model.TokenPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TokenPayload_label(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Label, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Label) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_TokenPayload_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TokenPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _ValueCount_value(ctx context.Context, field graphql.CollectedField, obj *model.ValueCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ValueCount_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Value) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_ValueCount_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ValueCount", field, false, false, "String")
 }
 
 func (ec *executionContext) _ValueCount_count(ctx context.Context, field graphql.CollectedField, obj *model.ValueCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ValueCount_count(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Count, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Count) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_ValueCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ValueCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Viewer_email(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Viewer_email(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Email, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Email) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Viewer_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
@@ -14342,46 +13190,14 @@ func (ec *executionContext) fieldContext_Viewer_roles(_ context.Context, field g
 }
 
 func (ec *executionContext) __Service_sdl(ctx context.Context, field graphql.CollectedField, obj *fedruntime.Service) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext__Service_sdl(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SDL, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2string(ctx, field.Selections, obj.SDL) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext__Service_sdl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("_Service", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
@@ -14411,23 +13227,7 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_isRepeatable(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsRepeatable, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "Boolean")
@@ -14501,23 +13301,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
@@ -14593,23 +13377,7 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
@@ -14761,23 +13529,7 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
@@ -20604,7 +19356,7 @@ func (ec *executionContext) _AssessmentPeriod(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var assessmentPeriodConnectionImplementors = []string{"AssessmentPeriodConnection"}
@@ -20647,7 +19399,7 @@ func (ec *executionContext) _AssessmentPeriodConnection(ctx context.Context, sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var assessmentPeriodEdgeImplementors = []string{"AssessmentPeriodEdge"}
@@ -20685,7 +19437,7 @@ func (ec *executionContext) _AssessmentPeriodEdge(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var auditEventImplementors = []string{"AuditEvent", "Node"}
@@ -20753,7 +19505,7 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var auditEventConnectionImplementors = []string{"AuditEventConnection"}
@@ -20796,7 +19548,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var auditEventEdgeImplementors = []string{"AuditEventEdge"}
@@ -20834,7 +19586,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var categoryScoreImplementors = []string{"CategoryScore"}
@@ -20872,7 +19624,7 @@ func (ec *executionContext) _CategoryScore(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var complianceImplementors = []string{"Compliance"}
@@ -20925,7 +19677,7 @@ func (ec *executionContext) _Compliance(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var contractTypeComplianceImplementors = []string{"ContractTypeCompliance"}
@@ -20973,7 +19725,7 @@ func (ec *executionContext) _ContractTypeCompliance(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var digitalInteractionsImplementors = []string{"DigitalInteractions"}
@@ -21026,7 +19778,7 @@ func (ec *executionContext) _DigitalInteractions(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var domainScoreImplementors = []string{"DomainScore"}
@@ -21064,7 +19816,7 @@ func (ec *executionContext) _DomainScore(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var entityImplementors = []string{"Entity"}
@@ -21124,7 +19876,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var indicatorImplementors = []string{"Indicator", "Node", "_Entity"}
@@ -21223,7 +19975,7 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var indicatorConnectionImplementors = []string{"IndicatorConnection"}
@@ -21266,7 +20018,7 @@ func (ec *executionContext) _IndicatorConnection(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var indicatorEdgeImplementors = []string{"IndicatorEdge"}
@@ -21304,7 +20056,7 @@ func (ec *executionContext) _IndicatorEdge(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var indicatorSummaryImplementors = []string{"IndicatorSummary"}
@@ -21367,7 +20119,7 @@ func (ec *executionContext) _IndicatorSummary(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var levelCountImplementors = []string{"LevelCount"}
@@ -21410,7 +20162,7 @@ func (ec *executionContext) _LevelCount(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var maturityImplementors = []string{"Maturity"}
@@ -21510,7 +20262,7 @@ func (ec *executionContext) _Maturity(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var maturityGroupImplementors = []string{"MaturityGroup"}
@@ -21548,7 +20300,7 @@ func (ec *executionContext) _MaturityGroup(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -21689,7 +20441,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var organisationImplementors = []string{"Organisation", "Node", "_Entity"}
@@ -21813,7 +20565,7 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var organisationComplianceImplementors = []string{"OrganisationCompliance"}
@@ -21886,7 +20638,7 @@ func (ec *executionContext) _OrganisationCompliance(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var organisationConnectionImplementors = []string{"OrganisationConnection"}
@@ -21929,7 +20681,7 @@ func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var organisationEdgeImplementors = []string{"OrganisationEdge"}
@@ -21967,7 +20719,7 @@ func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -22015,7 +20767,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var peerShareImplementors = []string{"PeerShare"}
@@ -22063,7 +20815,7 @@ func (ec *executionContext) _PeerShare(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var practiceImplementors = []string{"Practice", "Node", "_Entity"}
@@ -22188,7 +20940,7 @@ func (ec *executionContext) _Practice(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var practiceConnectionImplementors = []string{"PracticeConnection"}
@@ -22231,7 +20983,7 @@ func (ec *executionContext) _PracticeConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var practiceEdgeImplementors = []string{"PracticeEdge"}
@@ -22269,7 +21021,7 @@ func (ec *executionContext) _PracticeEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var priorityImplementors = []string{"Priority"}
@@ -22334,7 +21086,7 @@ func (ec *executionContext) _Priority(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var queryImplementors = []string{"Query"}
@@ -22486,7 +21238,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var regionalPeriodStatusImplementors = []string{"RegionalPeriodStatus"}
@@ -22525,7 +21277,7 @@ func (ec *executionContext) _RegionalPeriodStatus(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var registerPayloadImplementors = []string{"RegisterPayload"}
@@ -22563,7 +21315,7 @@ func (ec *executionContext) _RegisterPayload(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var requirementImplementors = []string{"Requirement"}
@@ -22602,7 +21354,7 @@ func (ec *executionContext) _Requirement(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var requirementComplianceImplementors = []string{"RequirementCompliance"}
@@ -22650,7 +21402,7 @@ func (ec *executionContext) _RequirementCompliance(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var requirementFiguresImplementors = []string{"RequirementFigures"}
@@ -22698,7 +21450,7 @@ func (ec *executionContext) _RequirementFigures(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var requirementSetImplementors = []string{"RequirementSet"}
@@ -22746,7 +21498,7 @@ func (ec *executionContext) _RequirementSet(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var responseImplementors = []string{"Response", "Node"}
@@ -22835,7 +21587,7 @@ func (ec *executionContext) _Response(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var responseConnectionImplementors = []string{"ResponseConnection"}
@@ -22878,7 +21630,7 @@ func (ec *executionContext) _ResponseConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var responseEdgeImplementors = []string{"ResponseEdge"}
@@ -22916,7 +21668,7 @@ func (ec *executionContext) _ResponseEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var roleGrantImplementors = []string{"RoleGrant"}
@@ -22964,7 +21716,7 @@ func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var submitResponsesPayloadImplementors = []string{"SubmitResponsesPayload"}
@@ -23009,7 +21761,7 @@ func (ec *executionContext) _SubmitResponsesPayload(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var tokenPayloadImplementors = []string{"TokenPayload"}
@@ -23052,7 +21804,7 @@ func (ec *executionContext) _TokenPayload(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var valueCountImplementors = []string{"ValueCount"}
@@ -23090,7 +21842,7 @@ func (ec *executionContext) _ValueCount(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var viewerImplementors = []string{"Viewer"}
@@ -23128,7 +21880,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var _ServiceImplementors = []string{"_Service"}
@@ -23161,7 +21913,7 @@ func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -23214,7 +21966,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -23262,7 +22014,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -23320,7 +22072,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -23378,7 +22130,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -23436,7 +22188,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -23519,7 +22271,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -23610,7 +22362,7 @@ func (ec *executionContext) unmarshalNAssessmentPeriodWhereInput2ᚖdpcmaᚋent�
 }
 
 func (ec *executionContext) marshalNAuditEvent2ᚕᚖdpcmaᚋentᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AuditEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "AuditEvent", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEvent2ᚖdpcmaᚋentᚐAuditEvent(ctx, sel, v[i])
@@ -23690,7 +22442,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNCategoryScore2ᚕᚖdpcmaᚋgraphᚋmodelᚐCategoryScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CategoryScore) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "CategoryScore", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCategoryScore2ᚖdpcmaᚋgraphᚋmodelᚐCategoryScore(ctx, sel, v[i])
@@ -23732,7 +22484,7 @@ func (ec *executionContext) marshalNContractType2dpcmaᚋentᚋpracticeᚐContra
 }
 
 func (ec *executionContext) marshalNContractTypeCompliance2ᚕᚖdpcmaᚋgraphᚋmodelᚐContractTypeComplianceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContractTypeCompliance) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "ContractTypeCompliance", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContractTypeCompliance2ᚖdpcmaᚋgraphᚋmodelᚐContractTypeCompliance(ctx, sel, v[i])
@@ -23803,7 +22555,7 @@ func (ec *executionContext) marshalNDigitalInteractions2ᚖdpcmaᚋserverᚋdeci
 }
 
 func (ec *executionContext) marshalNDomainScore2ᚕᚖdpcmaᚋgraphᚋmodelᚐDomainScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DomainScore) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "DomainScore", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDomainScore2ᚖdpcmaᚋgraphᚋmodelᚐDomainScore(ctx, sel, v[i])
@@ -23974,7 +22726,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) marshalNLevelCount2ᚕᚖdpcmaᚋgraphᚋmodelᚐLevelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LevelCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "LevelCount", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLevelCount2ᚖdpcmaᚋgraphᚋmodelᚐLevelCount(ctx, sel, v[i])
@@ -24006,7 +22758,7 @@ func (ec *executionContext) marshalNMaturity2ᚖdpcmaᚋgraphᚋmodelᚐMaturity
 }
 
 func (ec *executionContext) marshalNMaturityGroup2ᚕᚖdpcmaᚋgraphᚋmodelᚐMaturityGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MaturityGroup) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "MaturityGroup", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMaturityGroup2ᚖdpcmaᚋgraphᚋmodelᚐMaturityGroup(ctx, sel, v[i])
@@ -24030,7 +22782,7 @@ func (ec *executionContext) marshalNMaturityGroup2ᚖdpcmaᚋgraphᚋmodelᚐMat
 }
 
 func (ec *executionContext) marshalNNode2ᚕdpcmaᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2dpcmaᚋentᚐNoder(ctx, sel, v[i])
@@ -24050,7 +22802,7 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 }
 
 func (ec *executionContext) marshalNOrganisation2ᚕᚖdpcmaᚋentᚐOrganisationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Organisation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Organisation", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganisation2ᚖdpcmaᚋentᚐOrganisation(ctx, sel, v[i])
@@ -24132,7 +22884,7 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 }
 
 func (ec *executionContext) marshalNPeerShare2ᚕᚖdpcmaᚋgraphᚋmodelᚐPeerShareᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PeerShare) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "PeerShare", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPeerShare2ᚖdpcmaᚋgraphᚋmodelᚐPeerShare(ctx, sel, v[i])
@@ -24247,7 +22999,7 @@ func (ec *executionContext) unmarshalNPracticeWhereInput2ᚖdpcmaᚋentᚐPracti
 }
 
 func (ec *executionContext) marshalNPriority2ᚕᚖdpcmaᚋgraphᚋmodelᚐPriorityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Priority) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Priority", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPriority2ᚖdpcmaᚋgraphᚋmodelᚐPriority(ctx, sel, v[i])
@@ -24271,7 +23023,7 @@ func (ec *executionContext) marshalNPriority2ᚖdpcmaᚋgraphᚋmodelᚐPriority
 }
 
 func (ec *executionContext) marshalNRegionalPeriodStatus2ᚕᚖdpcmaᚋentᚐRegionalPeriodStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RegionalPeriodStatus) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "RegionalPeriodStatus", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRegionalPeriodStatus2ᚖdpcmaᚋentᚐRegionalPeriodStatus(ctx, sel, v[i])
@@ -24307,7 +23059,7 @@ func (ec *executionContext) marshalNRequirement2dpcmaᚋserverᚋcomplianceᚐRe
 }
 
 func (ec *executionContext) marshalNRequirement2ᚕdpcmaᚋserverᚋcomplianceᚐRequirementᚄ(ctx context.Context, sel ast.SelectionSet, v []compliance.Requirement) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Requirement", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequirement2dpcmaᚋserverᚋcomplianceᚐRequirement(ctx, sel, v[i])
@@ -24331,7 +23083,7 @@ func (ec *executionContext) marshalNRequirement2ᚖdpcmaᚋserverᚋcompliance�
 }
 
 func (ec *executionContext) marshalNRequirementCompliance2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementComplianceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RequirementCompliance) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "RequirementCompliance", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequirementCompliance2ᚖdpcmaᚋgraphᚋmodelᚐRequirementCompliance(ctx, sel, v[i])
@@ -24355,7 +23107,7 @@ func (ec *executionContext) marshalNRequirementCompliance2ᚖdpcmaᚋgraphᚋmod
 }
 
 func (ec *executionContext) marshalNRequirementFigures2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RequirementFigures) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "RequirementFigures", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequirementFigures2ᚖdpcmaᚋgraphᚋmodelᚐRequirementFigures(ctx, sel, v[i])
@@ -24398,7 +23150,7 @@ func (ec *executionContext) unmarshalNRequirementInput2ᚖdpcmaᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) marshalNRequirementSet2ᚕᚖdpcmaᚋserverᚋcomplianceᚐSetᚄ(ctx context.Context, sel ast.SelectionSet, v []*compliance.Set) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "RequirementSet", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequirementSet2ᚖdpcmaᚋserverᚋcomplianceᚐSet(ctx, sel, v[i])
@@ -24432,7 +23184,7 @@ func (ec *executionContext) marshalNRespondent2dpcmaᚋentᚋindicatorᚐRespond
 }
 
 func (ec *executionContext) marshalNResponse2ᚕᚖdpcmaᚋentᚐResponseᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Response) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Response", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResponse2ᚖdpcmaᚋentᚐResponse(ctx, sel, v[i])
@@ -24498,7 +23250,7 @@ func (ec *executionContext) marshalNRole2dpcmaᚋentᚋgrantᚐRole(ctx context.
 }
 
 func (ec *executionContext) marshalNRoleGrant2ᚕᚖdpcmaᚋgraphᚋmodelᚐRoleGrantᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RoleGrant) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "RoleGrant", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRoleGrant2ᚖdpcmaᚋgraphᚋmodelᚐRoleGrant(ctx, sel, v[i])
@@ -24606,7 +23358,7 @@ func (ec *executionContext) unmarshalNUpdateRequirementSetInput2dpcmaᚋgraphᚋ
 }
 
 func (ec *executionContext) marshalNValueCount2ᚕᚖdpcmaᚋgraphᚋmodelᚐValueCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ValueCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "ValueCount", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNValueCount2ᚖdpcmaᚋgraphᚋmodelᚐValueCount(ctx, sel, v[i])
@@ -24677,7 +23429,7 @@ func (ec *executionContext) marshalN_Any2ᚕmapᚄ(ctx context.Context, sel ast.
 }
 
 func (ec *executionContext) marshalN_Entity2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v []fedruntime.Entity) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalO_Entity2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx, sel, v[i])
@@ -24695,7 +23447,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__Directive", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -24739,7 +23491,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -24767,7 +23519,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__InputValue", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -24795,7 +23547,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__Type", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -24997,7 +23749,7 @@ func (ec *executionContext) marshalOAnswerType2ᚕdpcmaᚋentᚋindicatorᚐAnsw
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAnswerType2dpcmaᚋentᚋindicatorᚐAnswerType(ctx, sel, v[i])
@@ -25032,7 +23784,7 @@ func (ec *executionContext) marshalOAssessmentPeriod2ᚕᚖdpcmaᚋentᚐAssessm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "AssessmentPeriod", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAssessmentPeriod2ᚖdpcmaᚋentᚐAssessmentPeriod(ctx, sel, v[i])
@@ -25060,7 +23812,7 @@ func (ec *executionContext) marshalOAssessmentPeriodEdge2ᚕᚖdpcmaᚋentᚐAss
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "AssessmentPeriodEdge", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAssessmentPeriodEdge2ᚖdpcmaᚋentᚐAssessmentPeriodEdge(ctx, sel, v[i])
@@ -25129,7 +23881,7 @@ func (ec *executionContext) marshalOAuditEventEdge2ᚕᚖdpcmaᚋentᚐAuditEven
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "AuditEventEdge", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAuditEventEdge2ᚖdpcmaᚋentᚐAuditEventEdge(ctx, sel, v[i])
@@ -25208,7 +23960,7 @@ func (ec *executionContext) marshalOAuditSource2ᚕdpcmaᚋentᚋauditeventᚐSo
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditSource2dpcmaᚋentᚋauditeventᚐSource(ctx, sel, v[i])
@@ -25290,7 +24042,7 @@ func (ec *executionContext) marshalOContractType2ᚕdpcmaᚋentᚋpracticeᚐCon
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContractType2dpcmaᚋentᚋpracticeᚐContractType(ctx, sel, v[i])
@@ -25499,7 +24251,7 @@ func (ec *executionContext) marshalOIndicator2ᚕᚖdpcmaᚋentᚐIndicator(ctx 
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Indicator", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOIndicator2ᚖdpcmaᚋentᚐIndicator(ctx, sel, v[i])
@@ -25527,7 +24279,7 @@ func (ec *executionContext) marshalOIndicatorEdge2ᚕᚖdpcmaᚋentᚐIndicatorE
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "IndicatorEdge", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOIndicatorEdge2ᚖdpcmaᚋentᚐIndicatorEdge(ctx, sel, v[i])
@@ -25649,7 +24401,7 @@ func (ec *executionContext) marshalOOrganisation2ᚕᚖdpcmaᚋentᚐOrganisatio
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Organisation", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOrganisation2ᚖdpcmaᚋentᚐOrganisation(ctx, sel, v[i])
@@ -25677,7 +24429,7 @@ func (ec *executionContext) marshalOOrganisationEdge2ᚕᚖdpcmaᚋentᚐOrganis
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "OrganisationEdge", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOrganisationEdge2ᚖdpcmaᚋentᚐOrganisationEdge(ctx, sel, v[i])
@@ -25756,7 +24508,7 @@ func (ec *executionContext) marshalOPeriodStatus2ᚕdpcmaᚋentᚋassessmentperi
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPeriodStatus2dpcmaᚋentᚋassessmentperiodᚐStatus(ctx, sel, v[i])
@@ -25791,7 +24543,7 @@ func (ec *executionContext) marshalOPractice2ᚕᚖdpcmaᚋentᚐPractice(ctx co
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Practice", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPractice2ᚖdpcmaᚋentᚐPractice(ctx, sel, v[i])
@@ -25819,7 +24571,7 @@ func (ec *executionContext) marshalOPracticeEdge2ᚕᚖdpcmaᚋentᚐPracticeEdg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "PracticeEdge", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPracticeEdge2ᚖdpcmaᚋentᚐPracticeEdge(ctx, sel, v[i])
@@ -25873,7 +24625,7 @@ func (ec *executionContext) marshalOPracticeStatus2ᚕdpcmaᚋentᚋpracticeᚐS
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPracticeStatus2dpcmaᚋentᚋpracticeᚐStatus(ctx, sel, v[i])
@@ -25967,7 +24719,7 @@ func (ec *executionContext) marshalORespondent2ᚕdpcmaᚋentᚋindicatorᚐResp
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRespondent2dpcmaᚋentᚋindicatorᚐRespondent(ctx, sel, v[i])
@@ -26009,7 +24761,7 @@ func (ec *executionContext) marshalOResponseEdge2ᚕᚖdpcmaᚋentᚐResponseEdg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "ResponseEdge", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOResponseEdge2ᚖdpcmaᚋentᚐResponseEdge(ctx, sel, v[i])
@@ -26088,7 +24840,7 @@ func (ec *executionContext) marshalOServiceCategory2ᚕdpcmaᚋentᚋindicator�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceCategory2dpcmaᚋentᚋindicatorᚐCategory(ctx, sel, v[i])
@@ -26205,7 +24957,7 @@ func (ec *executionContext) marshalOTier2ᚕdpcmaᚋentᚋorganisationᚐTierᚄ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTier2dpcmaᚋentᚋorganisationᚐTier(ctx, sel, v[i])
@@ -26307,7 +25059,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__EnumValue", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -26326,7 +25078,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__Field", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -26345,7 +25097,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__InputValue", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -26364,7 +25116,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__Type", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -26387,3 +25139,61 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
+
+// The object types of the schema for graph.marshalList (tools/gqlgenpatch):
+// the types each satisfies, and the fields gqlgen resolves concurrently,
+// whose resolvers may wait for a batch.
+func init() { objectTypes = generatedObjectTypes }
+
+var generatedObjectTypes = map[string]objectType{
+	"AssessmentPeriod":           {implementors: assessmentPeriodImplementors, concurrent: map[string]bool{"regionalStatus": true, "statusIn": true}},
+	"AssessmentPeriodConnection": {implementors: assessmentPeriodConnectionImplementors},
+	"AssessmentPeriodEdge":       {implementors: assessmentPeriodEdgeImplementors},
+	"AuditEvent":                 {implementors: auditEventImplementors},
+	"AuditEventConnection":       {implementors: auditEventConnectionImplementors},
+	"AuditEventEdge":             {implementors: auditEventEdgeImplementors},
+	"CategoryScore":              {implementors: categoryScoreImplementors},
+	"Compliance":                 {implementors: complianceImplementors},
+	"ContractTypeCompliance":     {implementors: contractTypeComplianceImplementors},
+	"DigitalInteractions":        {implementors: digitalInteractionsImplementors},
+	"DomainScore":                {implementors: domainScoreImplementors},
+	"Entity":                     {implementors: entityImplementors, concurrent: map[string]bool{"findManyAssessmentPeriodByCodes": true, "findManyIndicatorByCodes": true, "findManyOrganisationByOdsCodes": true, "findManyPracticeByOdsCodes": true}},
+	"Indicator":                  {implementors: indicatorImplementors, concurrent: map[string]bool{"summary": true}},
+	"IndicatorConnection":        {implementors: indicatorConnectionImplementors},
+	"IndicatorEdge":              {implementors: indicatorEdgeImplementors},
+	"IndicatorSummary":           {implementors: indicatorSummaryImplementors},
+	"LevelCount":                 {implementors: levelCountImplementors},
+	"Maturity":                   {implementors: maturityImplementors, concurrent: map[string]bool{"peerPercentile": true, "change": true}},
+	"MaturityGroup":              {implementors: maturityGroupImplementors},
+	"Organisation":               {implementors: organisationImplementors, concurrent: map[string]bool{"parent": true, "children": true, "compliance": true, "priorities": true, "maturityBy": true, "digitalInteractions": true, "ancestors": true, "practices": true, "responses": true, "maturity": true, "indicatorSummary": true}},
+	"OrganisationCompliance":     {implementors: organisationComplianceImplementors},
+	"OrganisationConnection":     {implementors: organisationConnectionImplementors},
+	"OrganisationEdge":           {implementors: organisationEdgeImplementors},
+	"PageInfo":                   {implementors: pageInfoImplementors},
+	"PeerShare":                  {implementors: peerShareImplementors},
+	"Practice":                   {implementors: practiceImplementors, concurrent: map[string]bool{"ccg": true, "compliance": true, "priorities": true, "clinicalSystem": true, "ancestors": true, "responses": true, "maturity": true}},
+	"PracticeConnection":         {implementors: practiceConnectionImplementors},
+	"PracticeEdge":               {implementors: practiceEdgeImplementors},
+	"Priority":                   {implementors: priorityImplementors, concurrent: map[string]bool{"indicator": true, "bestPeers": true}},
+	"RegionalPeriodStatus":       {implementors: regionalPeriodStatusImplementors, concurrent: map[string]bool{"region": true}},
+	"RegisterPayload":            {implementors: registerPayloadImplementors},
+	"Requirement":                {implementors: requirementImplementors, concurrent: map[string]bool{"indicator": true}},
+	"RequirementCompliance":      {implementors: requirementComplianceImplementors},
+	"RequirementFigures":         {implementors: requirementFiguresImplementors},
+	"RequirementSet":             {implementors: requirementSetImplementors},
+	"Response":                   {implementors: responseImplementors, concurrent: map[string]bool{"history": true}},
+	"ResponseConnection":         {implementors: responseConnectionImplementors},
+	"ResponseEdge":               {implementors: responseEdgeImplementors},
+	"RoleGrant":                  {implementors: roleGrantImplementors},
+	"SubmitResponsesPayload":     {implementors: submitResponsesPayloadImplementors, concurrent: map[string]bool{"responses": true, "maturity": true}},
+	"TokenPayload":               {implementors: tokenPayloadImplementors},
+	"ValueCount":                 {implementors: valueCountImplementors},
+	"Viewer":                     {implementors: viewerImplementors},
+	"_Service":                   {implementors: _ServiceImplementors},
+	"__Directive":                {implementors: __DirectiveImplementors},
+	"__EnumValue":                {implementors: __EnumValueImplementors},
+	"__Field":                    {implementors: __FieldImplementors},
+	"__InputValue":               {implementors: __InputValueImplementors},
+	"__Schema":                   {implementors: __SchemaImplementors},
+	"__Type":                     {implementors: __TypeImplementors},
+}

@@ -8,20 +8,28 @@ set -euo pipefail
 dsn=${1:?usage: compare.sh POSTGRES_DSN [seconds] [ccg]}
 secs=${2:-10}
 ccg=${3:-99P}
+# Ports: PEER_PORT (PostGraphile, 5000), DPCMA_PEER_PORT (dpcma computed,
+# 8091; the cached server listens on the next port).
+pg_port=${PEER_PORT:-5000}
+dp_port=${DPCMA_PEER_PORT:-8091}
+export PEER_PORT=$pg_port
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
+bin=$(mktemp -d)
 npm ci --no-audit --no-fund --loglevel=error >/dev/null
-go build -o /tmp/dpcma-peers-server ../../server
-go build -o /tmp/dpcma-peers-loaddriver ../loaddriver
+go build -o $bin/server ../../server
+go build -o $bin/loaddriver ../loaddriver
 period=$(psql "$dsn" -Atc "SELECT id FROM assessment_periods p WHERE EXISTS
   (SELECT 1 FROM responses r WHERE r.period_id = p.id) ORDER BY opens_on DESC LIMIT 1")
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
-DPCMA_PEER_DATABASE_URL=$dsn npm run --silent postgraphile >/tmp/dpcma-peers-postgraphile.log 2>&1 & pids+=($!)
-/tmp/dpcma-peers-server --db "$dsn" --addr 127.0.0.1:8091 --response-cache-mb 0 >/tmp/dpcma-peers-computed.log 2>&1 & pids+=($!)
-/tmp/dpcma-peers-server --db "$dsn" --addr 127.0.0.1:8092 >/tmp/dpcma-peers-cached.log 2>&1 & pids+=($!)
-for url in http://127.0.0.1:5000/graphql http://127.0.0.1:8091/query http://127.0.0.1:8092/query; do
+# node itself, not npm run: npm would leave node running when killed.
+DPCMA_PEER_DATABASE_URL=$dsn GRAPHILE_ENV=production NODE_OPTIONS='--require ./polyfill.cjs' \
+  node_modules/.bin/postgraphile -C graphile.config.mjs >$bin/postgraphile.log 2>&1 & pids+=($!)
+$bin/server --db "$dsn" --addr 127.0.0.1:$dp_port --response-cache-mb 0 --rate-limit 0 >$bin/computed.log 2>&1 & pids+=($!)
+$bin/server --db "$dsn" --addr 127.0.0.1:$((dp_port + 1)) --rate-limit 0 >$bin/cached.log 2>&1 & pids+=($!)
+for url in http://127.0.0.1:$pg_port/graphql http://127.0.0.1:$dp_port/query http://127.0.0.1:$((dp_port + 1))/query; do
   for _ in $(seq 60); do
     curl -sf -o /dev/null -X POST -H 'content-type: application/json' -d '{"query":"{__typename}"}' "$url" && break
     sleep 1
@@ -44,11 +52,11 @@ dp_drill="{ organisation(odsCode: \"$ccg\") { name practices(first: 500, orderBy
   totalCount edges { node { value score notApplicable indicator { code domain } } } } } } } } }"
 
 run() { # label url query
-  /tmp/dpcma-peers-loaddriver -url "$2" -query "$3" -clients 8 -duration "${secs}s" -label "$1"
+  $bin/loaddriver -url "$2" -query "$3" -clients 8 -duration "${secs}s" -label "$1"
 }
-run "postgraphile5 tree" http://127.0.0.1:5000/graphql "$pg_tree"
-run "dpcma-computed tree" http://127.0.0.1:8091/query "$dp_tree"
-run "dpcma-cached tree" http://127.0.0.1:8092/query "$dp_tree"
-run "postgraphile5 drilldown($ccg)" http://127.0.0.1:5000/graphql "$pg_drill"
-run "dpcma-computed drilldown($ccg)" http://127.0.0.1:8091/query "$dp_drill"
-run "dpcma-cached drilldown($ccg)" http://127.0.0.1:8092/query "$dp_drill"
+run "postgraphile5 tree" http://127.0.0.1:$pg_port/graphql "$pg_tree"
+run "dpcma-computed tree" http://127.0.0.1:$dp_port/query "$dp_tree"
+run "dpcma-cached tree" http://127.0.0.1:$((dp_port + 1))/query "$dp_tree"
+run "postgraphile5 drilldown($ccg)" http://127.0.0.1:$pg_port/graphql "$pg_drill"
+run "dpcma-computed drilldown($ccg)" http://127.0.0.1:$dp_port/query "$dp_drill"
+run "dpcma-cached drilldown($ccg)" http://127.0.0.1:$((dp_port + 1))/query "$dp_drill"

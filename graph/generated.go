@@ -7199,23 +7199,7 @@ func (ec *executionContext) fieldContext_AssessmentPeriod_closesOn(_ context.Con
 }
 
 func (ec *executionContext) _AssessmentPeriod_status(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriod) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AssessmentPeriod_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v assessmentperiod.Status) graphql.Marshaler {
-			return ec.marshalNPeriodStatus2dpcmaᚋentᚋassessmentperiodᚐStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNPeriodStatus2dpcmaᚋentᚋassessmentperiodᚐStatus(ctx, field.Selections, obj.Status) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AssessmentPeriod_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssessmentPeriod", field, false, false, "PeriodStatus")
@@ -7461,23 +7445,7 @@ func (ec *executionContext) fieldContext_AuditEvent_actor(_ context.Context, fie
 }
 
 func (ec *executionContext) _AuditEvent_source(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_source(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Source, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v auditevent.Source) graphql.Marshaler {
-			return ec.marshalNAuditSource2dpcmaᚋentᚋauditeventᚐSource(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNAuditSource2dpcmaᚋentᚋauditeventᚐSource(ctx, field.Selections, obj.Source) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "AuditSource")
@@ -7498,46 +7466,14 @@ func (ec *executionContext) fieldContext_AuditEvent_subject(_ context.Context, f
 }
 
 func (ec *executionContext) _AuditEvent_oldValue(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_oldValue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OldValue, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.OldValue) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_oldValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_newValue(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_newValue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NewValue, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.NewValue) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_newValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -7670,46 +7606,14 @@ func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _CategoryScore_category(ctx context.Context, field graphql.CollectedField, obj *model.CategoryScore) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CategoryScore_category(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Category, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v indicator.Category) graphql.Marshaler {
-			return ec.marshalNServiceCategory2dpcmaᚋentᚋindicatorᚐCategory(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNServiceCategory2dpcmaᚋentᚋindicatorᚐCategory(ctx, field.Selections, obj.Category) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_CategoryScore_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CategoryScore", field, false, false, "ServiceCategory")
 }
 
 func (ec *executionContext) _CategoryScore_score(ctx context.Context, field graphql.CollectedField, obj *model.CategoryScore) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CategoryScore_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Score) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_CategoryScore_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CategoryScore", field, false, false, "Float")
@@ -7787,23 +7691,7 @@ func (ec *executionContext) fieldContext_Compliance_inForce(_ context.Context, f
 }
 
 func (ec *executionContext) _Compliance_met(ctx context.Context, field graphql.CollectedField, obj *model.Compliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Compliance_met(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Met, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.Met) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Compliance_met(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Compliance", field, false, false, "Boolean")
@@ -7879,138 +7767,42 @@ func (ec *executionContext) fieldContext_ContractTypeCompliance_metCount(_ conte
 }
 
 func (ec *executionContext) _ContractTypeCompliance_shareMet(ctx context.Context, field graphql.CollectedField, obj *model.ContractTypeCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ContractTypeCompliance_shareMet(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ShareMet, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.ShareMet) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_ContractTypeCompliance_shareMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContractTypeCompliance", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DigitalInteractions_score(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DigitalInteractions_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Score) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DigitalInteractions_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DigitalInteractions_eps(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DigitalInteractions_eps(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EPS, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.EPS) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DigitalInteractions_eps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DigitalInteractions_ers(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DigitalInteractions_ers(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ERS, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.ERS) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DigitalInteractions_ers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DigitalInteractions_sharedRecord(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DigitalInteractions_sharedRecord(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SharedRecord, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.SharedRecord) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DigitalInteractions_sharedRecord(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DigitalInteractions_dischargeSummaries(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DigitalInteractions_dischargeSummaries(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DischargeSummaries, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.DischargeSummaries) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DigitalInteractions_dischargeSummaries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
@@ -8024,23 +7816,7 @@ func (ec *executionContext) fieldContext_DomainScore_domain(_ context.Context, f
 }
 
 func (ec *executionContext) _DomainScore_score(ctx context.Context, field graphql.CollectedField, obj *model.DomainScore) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DomainScore_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Score) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DomainScore_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DomainScore", field, false, false, "Float")
@@ -8258,92 +8034,28 @@ func (ec *executionContext) fieldContext_Indicator_domain(_ context.Context, fie
 }
 
 func (ec *executionContext) _Indicator_category(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_category(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Category, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v indicator.Category) graphql.Marshaler {
-			return ec.marshalNServiceCategory2dpcmaᚋentᚋindicatorᚐCategory(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNServiceCategory2dpcmaᚋentᚋindicatorᚐCategory(ctx, field.Selections, obj.Category) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "ServiceCategory")
 }
 
 func (ec *executionContext) _Indicator_answerType(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_answerType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AnswerType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v indicator.AnswerType) graphql.Marshaler {
-			return ec.marshalNAnswerType2dpcmaᚋentᚋindicatorᚐAnswerType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNAnswerType2dpcmaᚋentᚋindicatorᚐAnswerType(ctx, field.Selections, obj.AnswerType) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_answerType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "AnswerType")
 }
 
 func (ec *executionContext) _Indicator_target(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_target(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Target, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Target) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Indicator_maxStep(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_maxStep(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MaxStep, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.MaxStep) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_maxStep(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Int")
@@ -8380,23 +8092,7 @@ func (ec *executionContext) fieldContext_Indicator_weight(_ context.Context, fie
 }
 
 func (ec *executionContext) _Indicator_respondent(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_respondent(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Respondent, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v indicator.Respondent) graphql.Marshaler {
-			return ec.marshalNRespondent2dpcmaᚋentᚋindicatorᚐRespondent(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRespondent2dpcmaᚋentᚋindicatorᚐRespondent(ctx, field.Selections, obj.Respondent) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_respondent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Respondent")
@@ -8683,46 +8379,14 @@ func (ec *executionContext) fieldContext_IndicatorSummary_answeredCount(_ contex
 }
 
 func (ec *executionContext) _IndicatorSummary_shareMeetingTarget(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_IndicatorSummary_shareMeetingTarget(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ShareMeetingTarget, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.ShareMeetingTarget) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_IndicatorSummary_shareMeetingTarget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorSummary", field, false, false, "Float")
 }
 
 func (ec *executionContext) _IndicatorSummary_meanScore(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_IndicatorSummary_meanScore(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MeanScore, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.MeanScore) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_IndicatorSummary_meanScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorSummary", field, false, false, "Float")
@@ -8814,92 +8478,28 @@ func (ec *executionContext) fieldContext_Maturity_period(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Maturity_domain(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_domain(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Domain, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Domain) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "String")
 }
 
 func (ec *executionContext) _Maturity_score(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Score) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Maturity_level(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_level(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Level, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Level) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Maturity_levelName(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_levelName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LevelName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.LevelName) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_levelName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "String")
@@ -8927,23 +8527,7 @@ func (ec *executionContext) fieldContext_Maturity_respondedPracticeCount(_ conte
 }
 
 func (ec *executionContext) _Maturity_patientWeightedScore(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_patientWeightedScore(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PatientWeightedScore, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.PatientWeightedScore) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_patientWeightedScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "Float")
@@ -9092,23 +8676,7 @@ func (ec *executionContext) fieldContext_Maturity_change(_ context.Context, fiel
 }
 
 func (ec *executionContext) _MaturityGroup_value(ctx context.Context, field graphql.CollectedField, obj *model.MaturityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_MaturityGroup_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Value) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_MaturityGroup_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MaturityGroup", field, false, false, "String")
@@ -9828,23 +9396,7 @@ func (ec *executionContext) fieldContext_Organisation_name(_ context.Context, fi
 }
 
 func (ec *executionContext) _Organisation_tier(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_tier(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Tier, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v organisation.Tier) graphql.Marshaler {
-			return ec.marshalNTier2dpcmaᚋentᚋorganisationᚐTier(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNTier2dpcmaᚋentᚋorganisationᚐTier(ctx, field.Selections, obj.Tier) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "Tier")
@@ -10417,23 +9969,7 @@ func (ec *executionContext) fieldContext_OrganisationCompliance_unknownCount(_ c
 }
 
 func (ec *executionContext) _OrganisationCompliance_shareMet(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrganisationCompliance_shareMet(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ShareMet, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.ShareMet) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_OrganisationCompliance_shareMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Float")
@@ -10842,23 +10378,7 @@ func (ec *executionContext) fieldContext_Practice_localOffice(_ context.Context,
 }
 
 func (ec *executionContext) _Practice_status(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v practice.Status) graphql.Marshaler {
-			return ec.marshalNPracticeStatus2dpcmaᚋentᚋpracticeᚐStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNPracticeStatus2dpcmaᚋentᚋpracticeᚐStatus(ctx, field.Selections, obj.Status) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "PracticeStatus")
@@ -10888,69 +10408,21 @@ func (ec *executionContext) fieldContext_Practice_contractType(_ context.Context
 }
 
 func (ec *executionContext) _Practice_dispensing(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_dispensing(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dispensing, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.Dispensing) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_dispensing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Practice_rurality(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_rurality(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Rurality, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Rurality) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_rurality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
 }
 
 func (ec *executionContext) _Practice_weightedPatients(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_weightedPatients(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.WeightedPatients, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.WeightedPatients) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_weightedPatients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "Float")
@@ -12253,23 +11725,7 @@ func (ec *executionContext) fieldContext_RegionalPeriodStatus_region(_ context.C
 }
 
 func (ec *executionContext) _RegionalPeriodStatus_status(ctx context.Context, field graphql.CollectedField, obj *ent.RegionalPeriodStatus) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegionalPeriodStatus_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v regionalperiodstatus.Status) graphql.Marshaler {
-			return ec.marshalNPeriodStatus2dpcmaᚋentᚋregionalperiodstatusᚐStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNPeriodStatus2dpcmaᚋentᚋregionalperiodstatusᚐStatus(ctx, field.Selections, obj.Status) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RegionalPeriodStatus_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RegionalPeriodStatus", field, false, false, "PeriodStatus")
@@ -12377,46 +11833,14 @@ func (ec *executionContext) fieldContext_RequirementCompliance_requirement(_ con
 }
 
 func (ec *executionContext) _RequirementCompliance_met(ctx context.Context, field graphql.CollectedField, obj *model.RequirementCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementCompliance_met(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Met, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.Met) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementCompliance_met(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementCompliance", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _RequirementCompliance_value(ctx context.Context, field graphql.CollectedField, obj *model.RequirementCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementCompliance_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Value) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementCompliance_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementCompliance", field, false, false, "String")
@@ -12476,23 +11900,7 @@ func (ec *executionContext) fieldContext_RequirementFigures_answeredCount(_ cont
 }
 
 func (ec *executionContext) _RequirementFigures_shareMet(ctx context.Context, field graphql.CollectedField, obj *model.RequirementFigures) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementFigures_shareMet(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ShareMet, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.ShareMet) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementFigures_shareMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementFigures", field, false, false, "Float")
@@ -12559,46 +11967,14 @@ func (ec *executionContext) fieldContext_Response_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Response_value(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Response_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Value) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Response_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Response", field, false, false, "String")
 }
 
 func (ec *executionContext) _Response_numericValue(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Response_numericValue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NumericValue, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.NumericValue) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Response_numericValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Response", field, false, false, "Float")
@@ -12612,23 +11988,7 @@ func (ec *executionContext) fieldContext_Response_notApplicable(_ context.Contex
 }
 
 func (ec *executionContext) _Response_score(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Response_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Score) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Response_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Response", field, false, false, "Float")
@@ -12951,23 +12311,7 @@ func (ec *executionContext) fieldContext_ResponseEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _RoleGrant_role(ctx context.Context, field graphql.CollectedField, obj *model.RoleGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RoleGrant_role(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Role, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v grant.Role) graphql.Marshaler {
-			return ec.marshalNRole2dpcmaᚋentᚋgrantᚐRole(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRole2dpcmaᚋentᚋgrantᚐRole(ctx, field.Selections, obj.Role) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RoleGrant_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleGrant", field, false, false, "Role")
@@ -13591,23 +12935,7 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_defaultValue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DefaultValue, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")

@@ -102,7 +102,7 @@ var plainField = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (_\w+)\
 		\},
 		nil,
 		func\(ctx context\.Context, selections ast\.SelectionSet, v [^)]+\) graphql\.Marshaler \{
-			return ec\.(marshal\w+)\(ctx, selections, v\)
+			return ec\.(marshal[^(\n]+)\(ctx, selections, v\)
 		\},
 		true,
 		(?:true|false),

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Side by side over one seeded database: PostGraphile 5 and dpcma (computing
 # every request, and with its response cache), 8 concurrent clients each,
-# one after the other. Prints one loaddriver line per run.
+# one after the other. Prints one loaddriver line per run: the tier tree,
+# one CCG's drill-down, and every CCG's drill-down in turn (the 8 clients
+# take the CCGs from one sequence, so no answer repeats within a round;
+# the run lasts twice [seconds]).
 #
 #   tools/peers/compare.sh postgres://postgres@127.0.0.1:5432/dpcma_england [seconds] [ccg]
 set -euo pipefail
@@ -44,15 +47,25 @@ pg_tree='{ allOrganisations(condition: {tier: "NATIONAL"}) { edges { node { odsC
   organisationsByParentId(first: 300) { edges { node { odsCode name } } } } } } } } } } } } }'
 dp_tree='{ national { odsCode name children(first: 10) { edges { node { odsCode name children(first: 100) { edges { node { odsCode name
   children(first: 300) { edges { node { odsCode name } } } } } } } } } } }'
-pg_drill="{ allOrganisations(condition: {odsCode: \"$ccg\"}) { edges { node { name practicesByCcgId(orderBy: NAME_ASC, first: 500) {
+ccgs=$(psql "$dsn" -Atc "SELECT string_agg(ods_code, ',' ORDER BY name) FROM organisations WHERE tier = 'CCG'")
+pg_drill_of() { # CCG code (a literal in quotes, or $ccg)
+  echo "{ allOrganisations(condition: {odsCode: $1}) { edges { node { name practicesByCcgId(orderBy: NAME_ASC, first: 500) {
   totalCount edges { node { odsCode name listSize responsesByPracticeId(condition: {periodId: \"$period\"}, first: 100) {
   totalCount edges { node { value score notApplicable indicatorByIndicatorId { code domain } } } } } } } } } } }"
-dp_drill="{ organisation(odsCode: \"$ccg\") { name practices(first: 500, orderBy: {field: NAME, direction: ASC}) {
+}
+dp_drill_of() {
+  echo "{ organisation(odsCode: $1) { name practices(first: 500, orderBy: {field: NAME, direction: ASC}) {
   totalCount edges { node { odsCode name listSize responses(first: 100) {
   totalCount edges { node { value score notApplicable indicator { code domain } } } } } } } } }"
+}
+pg_drill=$(pg_drill_of "\"$ccg\"")
+dp_drill=$(dp_drill_of "\"$ccg\"")
+# Every CCG in turn: the same documents with the CCG as a variable.
+pg_each="query(\$ccg: String!) $(pg_drill_of '$ccg')"
+dp_each="query(\$ccg: String!) $(dp_drill_of '$ccg')"
 
-run() { # label url query
-  $bin/loaddriver -url "$2" -query "$3" -clients 8 -duration "${secs}s" -label "$1"
+run() { # label url query [loaddriver flags]
+  $bin/loaddriver -url "$2" -query "$3" -clients 8 -duration "${secs}s" -label "$1" "${@:4}"
 }
 run "postgraphile5 tree" http://127.0.0.1:$pg_port/graphql "$pg_tree"
 run "dpcma-computed tree" http://127.0.0.1:$dp_port/query "$dp_tree"
@@ -60,3 +73,7 @@ run "dpcma-cached tree" http://127.0.0.1:$((dp_port + 1))/query "$dp_tree"
 run "postgraphile5 drilldown($ccg)" http://127.0.0.1:$pg_port/graphql "$pg_drill"
 run "dpcma-computed drilldown($ccg)" http://127.0.0.1:$dp_port/query "$dp_drill"
 run "dpcma-cached drilldown($ccg)" http://127.0.0.1:$((dp_port + 1))/query "$dp_drill"
+each=(-each-ccg -ccgs "$ccgs" -duration "$((2 * secs))s")
+run "postgraphile5 every CCG" http://127.0.0.1:$pg_port/graphql "$pg_each" "${each[@]}"
+run "dpcma-computed every CCG" http://127.0.0.1:$dp_port/query "$dp_each" "${each[@]}"
+run "dpcma-cached every CCG" http://127.0.0.1:$((dp_port + 1))/query "$dp_each" "${each[@]}"

@@ -78,6 +78,19 @@ type objectType struct {
 // package).
 var objectTypes map[string]objectType
 
+// neverWait are fields gqlgen resolves concurrently (methods taking a
+// context) whose resolvers never wait for a batch: ent's edges, which read
+// what field collection eager-loaded, or else query at once. Marshalled in
+// turn, they cost what they cost in goroutines, without the goroutines. A
+// field that asks a loader (graph/loaders) must not be listed: in turn, each
+// element would wait for its own batch.
+var neverWait = map[typeField]bool{
+	{"Organisation", "children"}: true,
+	{"Organisation", "parent"}:   true,
+}
+
+type typeField struct{ typeName, field string }
+
 // maxLeafDepth bounds the look beneath a list's elements; deeper, the list
 // keeps its goroutines.
 const maxLeafDepth = 8
@@ -120,7 +133,7 @@ func (ec *executionContext) leafOnly(typeName string, sel ast.SelectionSet, dept
 		return false
 	}
 	for _, f := range graphql.CollectFields(ec.OperationContext, sel, t.implementors) {
-		if t.concurrent[f.Name] {
+		if t.concurrent[f.Name] && !neverWait[typeField{typeName, f.Name}] {
 			return false
 		}
 		if len(f.Selections) == 0 {

@@ -2395,6 +2395,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+	collected collectedFields // (tools/gqlgenpatch)
 }
 
 func newExecutionContext(
@@ -18620,7 +18621,7 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 var assessmentPeriodImplementors = []string{"AssessmentPeriod", "Node", "_Entity"}
 
 func (ec *executionContext) _AssessmentPeriod(ctx context.Context, sel ast.SelectionSet, obj *ent.AssessmentPeriod) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentPeriodImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, assessmentPeriodImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -18690,7 +18691,7 @@ func (ec *executionContext) _AssessmentPeriod(ctx context.Context, sel ast.Selec
 var assessmentPeriodConnectionImplementors = []string{"AssessmentPeriodConnection"}
 
 func (ec *executionContext) _AssessmentPeriodConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AssessmentPeriodConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentPeriodConnectionImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, assessmentPeriodConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -18733,7 +18734,7 @@ func (ec *executionContext) _AssessmentPeriodConnection(ctx context.Context, sel
 var assessmentPeriodEdgeImplementors = []string{"AssessmentPeriodEdge"}
 
 func (ec *executionContext) _AssessmentPeriodEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AssessmentPeriodEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentPeriodEdgeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, assessmentPeriodEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -18771,7 +18772,7 @@ func (ec *executionContext) _AssessmentPeriodEdge(ctx context.Context, sel ast.S
 var auditEventImplementors = []string{"AuditEvent", "Node"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, auditEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -18839,7 +18840,7 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 var auditEventConnectionImplementors = []string{"AuditEventConnection"}
 
 func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEventConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, auditEventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -18882,7 +18883,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 var auditEventEdgeImplementors = []string{"AuditEventEdge"}
 
 func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEventEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, auditEventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -18920,7 +18921,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 var categoryScoreImplementors = []string{"CategoryScore"}
 
 func (ec *executionContext) _CategoryScore(ctx context.Context, sel ast.SelectionSet, obj *model.CategoryScore) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, categoryScoreImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, categoryScoreImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -18958,7 +18959,7 @@ func (ec *executionContext) _CategoryScore(ctx context.Context, sel ast.Selectio
 var complianceImplementors = []string{"Compliance"}
 
 func (ec *executionContext) _Compliance(ctx context.Context, sel ast.SelectionSet, obj *model.Compliance) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, complianceImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, complianceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19011,7 +19012,7 @@ func (ec *executionContext) _Compliance(ctx context.Context, sel ast.SelectionSe
 var contractTypeComplianceImplementors = []string{"ContractTypeCompliance"}
 
 func (ec *executionContext) _ContractTypeCompliance(ctx context.Context, sel ast.SelectionSet, obj *model.ContractTypeCompliance) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contractTypeComplianceImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, contractTypeComplianceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19059,7 +19060,7 @@ func (ec *executionContext) _ContractTypeCompliance(ctx context.Context, sel ast
 var digitalInteractionsImplementors = []string{"DigitalInteractions"}
 
 func (ec *executionContext) _DigitalInteractions(ctx context.Context, sel ast.SelectionSet, obj *decisions.Interactions) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, digitalInteractionsImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, digitalInteractionsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19112,7 +19113,7 @@ func (ec *executionContext) _DigitalInteractions(ctx context.Context, sel ast.Se
 var domainScoreImplementors = []string{"DomainScore"}
 
 func (ec *executionContext) _DomainScore(ctx context.Context, sel ast.SelectionSet, obj *model.DomainScore) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, domainScoreImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, domainScoreImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19150,7 +19151,7 @@ func (ec *executionContext) _DomainScore(ctx context.Context, sel ast.SelectionS
 var entityImplementors = []string{"Entity"}
 
 func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, entityImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, entityImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Entity",
 	})
@@ -19210,7 +19211,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 var indicatorImplementors = []string{"Indicator", "Node", "_Entity"}
 
 func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet, obj *ent.Indicator) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, indicatorImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19309,7 +19310,7 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 var indicatorConnectionImplementors = []string{"IndicatorConnection"}
 
 func (ec *executionContext) _IndicatorConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.IndicatorConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorConnectionImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, indicatorConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19352,7 +19353,7 @@ func (ec *executionContext) _IndicatorConnection(ctx context.Context, sel ast.Se
 var indicatorEdgeImplementors = []string{"IndicatorEdge"}
 
 func (ec *executionContext) _IndicatorEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.IndicatorEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorEdgeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, indicatorEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19390,7 +19391,7 @@ func (ec *executionContext) _IndicatorEdge(ctx context.Context, sel ast.Selectio
 var indicatorSummaryImplementors = []string{"IndicatorSummary"}
 
 func (ec *executionContext) _IndicatorSummary(ctx context.Context, sel ast.SelectionSet, obj *model.IndicatorSummary) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorSummaryImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, indicatorSummaryImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19453,7 +19454,7 @@ func (ec *executionContext) _IndicatorSummary(ctx context.Context, sel ast.Selec
 var levelCountImplementors = []string{"LevelCount"}
 
 func (ec *executionContext) _LevelCount(ctx context.Context, sel ast.SelectionSet, obj *model.LevelCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, levelCountImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, levelCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19496,7 +19497,7 @@ func (ec *executionContext) _LevelCount(ctx context.Context, sel ast.SelectionSe
 var maturityImplementors = []string{"Maturity"}
 
 func (ec *executionContext) _Maturity(ctx context.Context, sel ast.SelectionSet, obj *model.Maturity) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, maturityImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, maturityImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19596,7 +19597,7 @@ func (ec *executionContext) _Maturity(ctx context.Context, sel ast.SelectionSet,
 var maturityGroupImplementors = []string{"MaturityGroup"}
 
 func (ec *executionContext) _MaturityGroup(ctx context.Context, sel ast.SelectionSet, obj *model.MaturityGroup) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, maturityGroupImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, maturityGroupImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19634,7 +19635,7 @@ func (ec *executionContext) _MaturityGroup(ctx context.Context, sel ast.Selectio
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
@@ -19775,7 +19776,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var organisationImplementors = []string{"Organisation", "Node", "_Entity"}
 
 func (ec *executionContext) _Organisation(ctx context.Context, sel ast.SelectionSet, obj *ent.Organisation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, organisationImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19899,7 +19900,7 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 var organisationComplianceImplementors = []string{"OrganisationCompliance"}
 
 func (ec *executionContext) _OrganisationCompliance(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationCompliance) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationComplianceImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, organisationComplianceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -19972,7 +19973,7 @@ func (ec *executionContext) _OrganisationCompliance(ctx context.Context, sel ast
 var organisationConnectionImplementors = []string{"OrganisationConnection"}
 
 func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.OrganisationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationConnectionImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, organisationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20015,7 +20016,7 @@ func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast
 var organisationEdgeImplementors = []string{"OrganisationEdge"}
 
 func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.OrganisationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationEdgeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, organisationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20053,7 +20054,7 @@ func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.Selec
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[int]) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20101,7 +20102,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var peerShareImplementors = []string{"PeerShare"}
 
 func (ec *executionContext) _PeerShare(ctx context.Context, sel ast.SelectionSet, obj *model.PeerShare) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, peerShareImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, peerShareImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20149,7 +20150,7 @@ func (ec *executionContext) _PeerShare(ctx context.Context, sel ast.SelectionSet
 var practiceImplementors = []string{"Practice", "Node", "_Entity"}
 
 func (ec *executionContext) _Practice(ctx context.Context, sel ast.SelectionSet, obj *ent.Practice) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, practiceImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, practiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20274,7 +20275,7 @@ func (ec *executionContext) _Practice(ctx context.Context, sel ast.SelectionSet,
 var practiceConnectionImplementors = []string{"PracticeConnection"}
 
 func (ec *executionContext) _PracticeConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PracticeConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, practiceConnectionImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, practiceConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20317,7 +20318,7 @@ func (ec *executionContext) _PracticeConnection(ctx context.Context, sel ast.Sel
 var practiceEdgeImplementors = []string{"PracticeEdge"}
 
 func (ec *executionContext) _PracticeEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PracticeEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, practiceEdgeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, practiceEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20355,7 +20356,7 @@ func (ec *executionContext) _PracticeEdge(ctx context.Context, sel ast.Selection
 var priorityImplementors = []string{"Priority"}
 
 func (ec *executionContext) _Priority(ctx context.Context, sel ast.SelectionSet, obj *model.Priority) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, priorityImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, priorityImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20420,7 +20421,7 @@ func (ec *executionContext) _Priority(ctx context.Context, sel ast.SelectionSet,
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -20572,7 +20573,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var regionalPeriodStatusImplementors = []string{"RegionalPeriodStatus"}
 
 func (ec *executionContext) _RegionalPeriodStatus(ctx context.Context, sel ast.SelectionSet, obj *ent.RegionalPeriodStatus) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, regionalPeriodStatusImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, regionalPeriodStatusImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20611,7 +20612,7 @@ func (ec *executionContext) _RegionalPeriodStatus(ctx context.Context, sel ast.S
 var registerPayloadImplementors = []string{"RegisterPayload"}
 
 func (ec *executionContext) _RegisterPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, registerPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20649,7 +20650,7 @@ func (ec *executionContext) _RegisterPayload(ctx context.Context, sel ast.Select
 var requirementImplementors = []string{"Requirement"}
 
 func (ec *executionContext) _Requirement(ctx context.Context, sel ast.SelectionSet, obj *compliance.Requirement) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, requirementImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, requirementImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20688,7 +20689,7 @@ func (ec *executionContext) _Requirement(ctx context.Context, sel ast.SelectionS
 var requirementComplianceImplementors = []string{"RequirementCompliance"}
 
 func (ec *executionContext) _RequirementCompliance(ctx context.Context, sel ast.SelectionSet, obj *model.RequirementCompliance) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, requirementComplianceImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, requirementComplianceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20736,7 +20737,7 @@ func (ec *executionContext) _RequirementCompliance(ctx context.Context, sel ast.
 var requirementFiguresImplementors = []string{"RequirementFigures"}
 
 func (ec *executionContext) _RequirementFigures(ctx context.Context, sel ast.SelectionSet, obj *model.RequirementFigures) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, requirementFiguresImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, requirementFiguresImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20784,7 +20785,7 @@ func (ec *executionContext) _RequirementFigures(ctx context.Context, sel ast.Sel
 var requirementSetImplementors = []string{"RequirementSet"}
 
 func (ec *executionContext) _RequirementSet(ctx context.Context, sel ast.SelectionSet, obj *compliance.Set) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, requirementSetImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, requirementSetImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20832,7 +20833,7 @@ func (ec *executionContext) _RequirementSet(ctx context.Context, sel ast.Selecti
 var responseImplementors = []string{"Response", "Node"}
 
 func (ec *executionContext) _Response(ctx context.Context, sel ast.SelectionSet, obj *ent.Response) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, responseImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, responseImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20921,7 +20922,7 @@ func (ec *executionContext) _Response(ctx context.Context, sel ast.SelectionSet,
 var responseConnectionImplementors = []string{"ResponseConnection"}
 
 func (ec *executionContext) _ResponseConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ResponseConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, responseConnectionImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, responseConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20964,7 +20965,7 @@ func (ec *executionContext) _ResponseConnection(ctx context.Context, sel ast.Sel
 var responseEdgeImplementors = []string{"ResponseEdge"}
 
 func (ec *executionContext) _ResponseEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ResponseEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, responseEdgeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, responseEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21002,7 +21003,7 @@ func (ec *executionContext) _ResponseEdge(ctx context.Context, sel ast.Selection
 var roleGrantImplementors = []string{"RoleGrant"}
 
 func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet, obj *model.RoleGrant) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, roleGrantImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, roleGrantImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21050,7 +21051,7 @@ func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet
 var submitResponsesPayloadImplementors = []string{"SubmitResponsesPayload"}
 
 func (ec *executionContext) _SubmitResponsesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitResult) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, submitResponsesPayloadImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, submitResponsesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21095,7 +21096,7 @@ func (ec *executionContext) _SubmitResponsesPayload(ctx context.Context, sel ast
 var tokenPayloadImplementors = []string{"TokenPayload"}
 
 func (ec *executionContext) _TokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TokenPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, tokenPayloadImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, tokenPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21138,7 +21139,7 @@ func (ec *executionContext) _TokenPayload(ctx context.Context, sel ast.Selection
 var valueCountImplementors = []string{"ValueCount"}
 
 func (ec *executionContext) _ValueCount(ctx context.Context, sel ast.SelectionSet, obj *model.ValueCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, valueCountImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, valueCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21176,7 +21177,7 @@ func (ec *executionContext) _ValueCount(ctx context.Context, sel ast.SelectionSe
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21214,7 +21215,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 var _ServiceImplementors = []string{"_Service"}
 
 func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet, obj *fedruntime.Service) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, _ServiceImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, _ServiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21247,7 +21248,7 @@ func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet,
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21300,7 +21301,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21348,7 +21349,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21406,7 +21407,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21464,7 +21465,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21522,7 +21523,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)

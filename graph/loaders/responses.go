@@ -53,10 +53,14 @@ func (l *Loaders) extraResponses(ctx context.Context, keys []SubjectPeriod) []Su
 // queryResponses loads the answers of need in one statement (plus the
 // edges selected beneath them).
 func (l *Loaders) queryResponses(ctx context.Context, need []SubjectPeriod) (map[SubjectPeriod][]*ent.Response, error) {
+	// A key is a practice's or an organisation's: the other ID is 0,
+	// which matches no row and is left out of the lists.
+	isZero := func(id int) bool { return id == 0 }
+	practices := slices.DeleteFunc(distinct(need, func(k SubjectPeriod) int { return k.PracticeID }), isZero)
+	orgs := slices.DeleteFunc(distinct(need, func(k SubjectPeriod) int { return k.OrgID }), isZero)
 	q := l.client.Response.Query().Where(
 		response.PeriodIDIn(distinct(need, func(k SubjectPeriod) int { return k.PeriodID })...),
-		response.Or(response.PracticeIDIn(distinct(need, func(k SubjectPeriod) int { return k.PracticeID })...),
-			response.OrganisationIDIn(distinct(need, func(k SubjectPeriod) int { return k.OrgID })...))).
+		response.Or(response.PracticeIDIn(practices...), response.OrganisationIDIn(orgs...))).
 		Order(ent.Asc(response.FieldID))
 	// Every key asks from the same place in the document, so any caller's
 	// selection says what to load.

@@ -23,8 +23,13 @@
 //     goroutine for each element of a list, so that elements' resolvers
 //     that wait for a batch wait together. Where no field selected beneath
 //     the elements, at any depth, has a resolver that may wait (the table
-//     concurrentFields, built here from the generated code), the elements
+//     objectTypes, built here from the generated code), the elements
 //     are marshalled one after the other (graph.marshalList).
+//  5. Fields collected once per selection and type. Each object asked
+//     gqlgen's per-operation cache for its fields under a key hashed from
+//     its type's names; the execution context now keeps its own cache
+//     (graph.collectedFields), keyed by where the selection and the names
+//     are.
 package main
 
 import (
@@ -65,7 +70,7 @@ func patch(path string) error {
 }
 
 func rewrite(src []byte) ([]byte, error) {
-	steps := []func([]byte) ([]byte, error){noDefer, plainScalars, objectsWithoutMap, leafLists}
+	steps := []func([]byte) ([]byte, error){noDefer, plainScalars, objectsWithoutMap, leafLists, collectOnce}
 	for _, step := range steps {
 		var err error
 		if src, err = step(src); err != nil {
@@ -250,4 +255,17 @@ var generatedObjectTypes = map[string]objectType{
 	}
 	b.WriteString("}\n")
 	return append(src, b.Bytes()...), nil
+}
+
+func collectOnce(src []byte) ([]byte, error) {
+	src, err := replaceAll(src, "type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n}",
+		"type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n\tcollected collectedFields // (tools/gqlgenpatch)\n}")
+	if err != nil {
+		return nil, err
+	}
+	call := regexp.MustCompile(`(?m)^(\tfields := )graphql\.CollectFields\(ec\.OperationContext, sel, (\w+Implementors)\)$`)
+	if !call.Match(src) {
+		return nil, fmt.Errorf("no object's CollectFields found")
+	}
+	return call.ReplaceAll(src, []byte("${1}ec.collected.get(ec.OperationContext, sel, ${2})")), nil
 }

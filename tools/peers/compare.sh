@@ -32,6 +32,7 @@ DPCMA_PEER_DATABASE_URL=$dsn GRAPHILE_ENV=production NODE_OPTIONS='--require ./p
   node_modules/.bin/postgraphile -C graphile.config.mjs >$bin/postgraphile.log 2>&1 & pids+=($!)
 $bin/server --db "$dsn" --addr 127.0.0.1:$dp_port --response-cache-mb 0 --rate-limit 0 >$bin/computed.log 2>&1 & pids+=($!)
 $bin/server --db "$dsn" --addr 127.0.0.1:$((dp_port + 1)) --rate-limit 0 >$bin/cached.log 2>&1 & pids+=($!)
+declare -A pid_of=([$pg_port]=${pids[0]} [$dp_port]=${pids[1]} [$((dp_port + 1))]=${pids[2]})
 for url in http://127.0.0.1:$pg_port/graphql http://127.0.0.1:$dp_port/query http://127.0.0.1:$((dp_port + 1))/query; do
   for _ in $(seq 60); do
     curl -sf -o /dev/null -X POST -H 'content-type: application/json' -d '{"query":"{__typename}"}' "$url" && break
@@ -64,8 +65,18 @@ dp_drill=$(dp_drill_of "\"$ccg\"")
 pg_each="query(\$ccg: String!) $(pg_drill_of '$ccg')"
 dp_each="query(\$ccg: String!) $(dp_drill_of '$ccg')"
 
+# CPU time (user + system) of a process, in milliseconds.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/proc/$1/stat"; }
+
+# Each run also prints the server process's own CPU per request (its
+# warm-up requests included; PostgreSQL's share is not counted).
 run() { # label url query [loaddriver flags]
-  $bin/loaddriver -url "$2" -query "$3" -clients 8 -duration "${secs}s" -label "$1" "${@:4}"
+  local port=${2#http://127.0.0.1:}; port=${port%%/*}
+  local pid=${pid_of[$port]} before out n
+  before=$(cpu_ms "$pid")
+  out=$($bin/loaddriver -url "$2" -query "$3" -clients 8 -duration "${secs}s" -label "$1" "${@:4}")
+  n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$out" | head -1)
+  echo "$out" | sed "1s|\$| server_cpu_per_req=$(awk -v a="$before" -v b="$(cpu_ms "$pid")" -v n="$n" 'BEGIN { printf "%.2fms", (b - a) / (n + 5) }')|"
 }
 run "postgraphile5 tree" http://127.0.0.1:$pg_port/graphql "$pg_tree"
 run "dpcma-computed tree" http://127.0.0.1:$dp_port/query "$dp_tree"

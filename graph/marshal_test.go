@@ -49,7 +49,9 @@ func TestPatchedExecutorAnswers(t *testing.T) {
 		answer := node["responses"].(map[string]any)["edges"].([]any)[0].(map[string]any)["node"].(map[string]any)
 		keys := []string{}
 		dec := json.NewDecoder(bytes.NewReader(body[bytes.Index(body, []byte(`{"value":`)):]))
-		dec.Token() // {
+		if _, err := dec.Token(); err != nil { // {
+			t.Fatal(err)
+		}
 		for dec.More() {
 			k, _ := dec.Token()
 			keys = append(keys, k.(string))

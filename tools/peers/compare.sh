@@ -26,7 +26,7 @@ period=$(psql "$dsn" -Atc "SELECT id FROM assessment_periods p WHERE EXISTS
   (SELECT 1 FROM responses r WHERE r.period_id = p.id) ORDER BY opens_on DESC LIMIT 1")
 
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$bin"' EXIT
 # node itself, not npm run: npm would leave node running when killed.
 DPCMA_PEER_DATABASE_URL=$dsn GRAPHILE_ENV=production NODE_OPTIONS='--require ./polyfill.cjs' \
   node_modules/.bin/postgraphile -C graphile.config.mjs >$bin/postgraphile.log 2>&1 & pids+=($!)

@@ -9452,23 +9452,7 @@ func (ec *executionContext) fieldContext_Organisation_postcode(_ context.Context
 }
 
 func (ec *executionContext) _Organisation_status(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v organisation.Status) graphql.Marshaler {
-			return ec.marshalNOrganisationStatus2dpcmaᚋentᚋorganisationᚐStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNOrganisationStatus2dpcmaᚋentᚋorganisationᚐStatus(ctx, field.Selections, obj.Status) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "OrganisationStatus")
@@ -23912,7 +23896,7 @@ func (ec *executionContext) marshalOOrganisationStatus2ᚕdpcmaᚋentᚋorganisa
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganisationStatus2dpcmaᚋentᚋorganisationᚐStatus(ctx, sel, v[i])

@@ -2403,6 +2403,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+	collected collectedFields // (tools/gqlgenpatch)
 }
 
 func newExecutionContext(
@@ -7166,69 +7167,21 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AssessmentPeriod_id(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriod) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AssessmentPeriod_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNID2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2int(ctx, field.Selections, obj.ID) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AssessmentPeriod_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssessmentPeriod", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AssessmentPeriod_code(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriod) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AssessmentPeriod_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Code) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AssessmentPeriod_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssessmentPeriod", field, false, false, "String")
 }
 
 func (ec *executionContext) _AssessmentPeriod_name(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriod) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AssessmentPeriod_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AssessmentPeriod_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssessmentPeriod", field, false, false, "String")
@@ -7281,23 +7234,7 @@ func (ec *executionContext) fieldContext_AssessmentPeriod_closesOn(_ context.Con
 }
 
 func (ec *executionContext) _AssessmentPeriod_status(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriod) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AssessmentPeriod_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v assessmentperiod.Status) graphql.Marshaler {
-			return ec.marshalNPeriodStatus2dpcmaᚋentᚋassessmentperiodᚐStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNPeriodStatus2dpcmaᚋentᚋassessmentperiodᚐStatus(ctx, field.Selections, obj.Status) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AssessmentPeriod_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssessmentPeriod", field, false, false, "PeriodStatus")
@@ -7444,23 +7381,7 @@ func (ec *executionContext) fieldContext_AssessmentPeriodConnection_pageInfo(_ c
 }
 
 func (ec *executionContext) _AssessmentPeriodConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriodConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AssessmentPeriodConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AssessmentPeriodConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AssessmentPeriodConnection", field, false, false, "Int")
@@ -7522,23 +7443,7 @@ func (ec *executionContext) fieldContext_AssessmentPeriodEdge_cursor(_ context.C
 }
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNID2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2int(ctx, field.Selections, obj.ID) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
@@ -7568,138 +7473,42 @@ func (ec *executionContext) fieldContext_AuditEvent_at(_ context.Context, field 
 }
 
 func (ec *executionContext) _AuditEvent_actor(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_actor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Actor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Actor) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_source(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_source(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Source, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v auditevent.Source) graphql.Marshaler {
-			return ec.marshalNAuditSource2dpcmaᚋentᚋauditeventᚐSource(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNAuditSource2dpcmaᚋentᚋauditeventᚐSource(ctx, field.Selections, obj.Source) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "AuditSource")
 }
 
 func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_action(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Action, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Action) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_subject(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_subject(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Subject, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Subject) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_oldValue(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_oldValue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OldValue, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.OldValue) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_oldValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_newValue(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_newValue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NewValue, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.NewValue) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEvent_newValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -7770,23 +7579,7 @@ func (ec *executionContext) fieldContext_AuditEventConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AuditEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEventConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_AuditEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventConnection", field, false, false, "Int")
@@ -7848,46 +7641,14 @@ func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _CategoryScore_category(ctx context.Context, field graphql.CollectedField, obj *model.CategoryScore) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CategoryScore_category(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Category, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v indicator.Category) graphql.Marshaler {
-			return ec.marshalNServiceCategory2dpcmaᚋentᚋindicatorᚐCategory(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNServiceCategory2dpcmaᚋentᚋindicatorᚐCategory(ctx, field.Selections, obj.Category) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_CategoryScore_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CategoryScore", field, false, false, "ServiceCategory")
 }
 
 func (ec *executionContext) _CategoryScore_score(ctx context.Context, field graphql.CollectedField, obj *model.CategoryScore) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CategoryScore_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Score) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_CategoryScore_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CategoryScore", field, false, false, "Float")
@@ -7958,46 +7719,14 @@ func (ec *executionContext) fieldContext_Compliance_period(_ context.Context, fi
 }
 
 func (ec *executionContext) _Compliance_inForce(ctx context.Context, field graphql.CollectedField, obj *model.Compliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Compliance_inForce(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.InForce, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.InForce) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Compliance_inForce(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Compliance", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Compliance_met(ctx context.Context, field graphql.CollectedField, obj *model.Compliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Compliance_met(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Met, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.Met) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Compliance_met(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Compliance", field, false, false, "Boolean")
@@ -8059,230 +7788,70 @@ func (ec *executionContext) fieldContext_ContractTypeCompliance_contractType(_ c
 }
 
 func (ec *executionContext) _ContractTypeCompliance_practiceCount(ctx context.Context, field graphql.CollectedField, obj *model.ContractTypeCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ContractTypeCompliance_practiceCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PracticeCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.PracticeCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_ContractTypeCompliance_practiceCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContractTypeCompliance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ContractTypeCompliance_metCount(ctx context.Context, field graphql.CollectedField, obj *model.ContractTypeCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ContractTypeCompliance_metCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MetCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.MetCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_ContractTypeCompliance_metCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContractTypeCompliance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ContractTypeCompliance_shareMet(ctx context.Context, field graphql.CollectedField, obj *model.ContractTypeCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ContractTypeCompliance_shareMet(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ShareMet, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.ShareMet) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_ContractTypeCompliance_shareMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContractTypeCompliance", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DigitalInteractions_score(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DigitalInteractions_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Score) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DigitalInteractions_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DigitalInteractions_eps(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DigitalInteractions_eps(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EPS, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.EPS) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DigitalInteractions_eps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DigitalInteractions_ers(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DigitalInteractions_ers(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ERS, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.ERS) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DigitalInteractions_ers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DigitalInteractions_sharedRecord(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DigitalInteractions_sharedRecord(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SharedRecord, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.SharedRecord) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DigitalInteractions_sharedRecord(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DigitalInteractions_dischargeSummaries(ctx context.Context, field graphql.CollectedField, obj *decisions.Interactions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DigitalInteractions_dischargeSummaries(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DischargeSummaries, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.DischargeSummaries) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DigitalInteractions_dischargeSummaries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DigitalInteractions", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DomainScore_domain(ctx context.Context, field graphql.CollectedField, obj *model.DomainScore) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DomainScore_domain(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Domain, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Domain) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DomainScore_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DomainScore", field, false, false, "String")
 }
 
 func (ec *executionContext) _DomainScore_score(ctx context.Context, field graphql.CollectedField, obj *model.DomainScore) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DomainScore_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Score) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_DomainScore_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DomainScore", field, false, false, "Float")
@@ -8465,207 +8034,63 @@ func (ec *executionContext) fieldContext_Entity_findManyPracticeByOdsCodes(ctx c
 }
 
 func (ec *executionContext) _Indicator_id(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNID2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2int(ctx, field.Selections, obj.ID) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Indicator_code(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Code) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
 }
 
 func (ec *executionContext) _Indicator_title(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_title(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Title, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Title) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
 }
 
 func (ec *executionContext) _Indicator_description(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Description) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
 }
 
 func (ec *executionContext) _Indicator_domain(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_domain(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Domain, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Domain) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
 }
 
 func (ec *executionContext) _Indicator_category(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_category(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Category, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v indicator.Category) graphql.Marshaler {
-			return ec.marshalNServiceCategory2dpcmaᚋentᚋindicatorᚐCategory(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNServiceCategory2dpcmaᚋentᚋindicatorᚐCategory(ctx, field.Selections, obj.Category) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "ServiceCategory")
 }
 
 func (ec *executionContext) _Indicator_answerType(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_answerType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AnswerType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v indicator.AnswerType) graphql.Marshaler {
-			return ec.marshalNAnswerType2dpcmaᚋentᚋindicatorᚐAnswerType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNAnswerType2dpcmaᚋentᚋindicatorᚐAnswerType(ctx, field.Selections, obj.AnswerType) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_answerType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "AnswerType")
 }
 
 func (ec *executionContext) _Indicator_target(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_target(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Target, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Target) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Indicator_maxStep(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_maxStep(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MaxStep, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.MaxStep) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_maxStep(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Int")
@@ -8695,69 +8120,21 @@ func (ec *executionContext) fieldContext_Indicator_choices(_ context.Context, fi
 }
 
 func (ec *executionContext) _Indicator_weight(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_weight(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Weight, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Weight) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Indicator_respondent(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_respondent(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Respondent, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v indicator.Respondent) graphql.Marshaler {
-			return ec.marshalNRespondent2dpcmaᚋentᚋindicatorᚐRespondent(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRespondent2dpcmaᚋentᚋindicatorᚐRespondent(ctx, field.Selections, obj.Respondent) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_respondent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Respondent")
 }
 
 func (ec *executionContext) _Indicator_source(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Indicator_source(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Source, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Source) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Indicator_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
@@ -8872,23 +8249,7 @@ func (ec *executionContext) fieldContext_IndicatorConnection_pageInfo(_ context.
 }
 
 func (ec *executionContext) _IndicatorConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.IndicatorConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_IndicatorConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_IndicatorConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorConnection", field, false, false, "Int")
@@ -9046,69 +8407,21 @@ func (ec *executionContext) fieldContext_IndicatorSummary_organisation(_ context
 }
 
 func (ec *executionContext) _IndicatorSummary_answeredCount(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_IndicatorSummary_answeredCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AnsweredCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.AnsweredCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_IndicatorSummary_answeredCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorSummary", field, false, false, "Int")
 }
 
 func (ec *executionContext) _IndicatorSummary_shareMeetingTarget(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_IndicatorSummary_shareMeetingTarget(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ShareMeetingTarget, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.ShareMeetingTarget) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_IndicatorSummary_shareMeetingTarget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorSummary", field, false, false, "Float")
 }
 
 func (ec *executionContext) _IndicatorSummary_meanScore(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_IndicatorSummary_meanScore(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MeanScore, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.MeanScore) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_IndicatorSummary_meanScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorSummary", field, false, false, "Float")
@@ -9147,69 +8460,21 @@ func (ec *executionContext) fieldContext_IndicatorSummary_distribution(_ context
 }
 
 func (ec *executionContext) _LevelCount_level(ctx context.Context, field graphql.CollectedField, obj *model.LevelCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LevelCount_level(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Level, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Level) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_LevelCount_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LevelCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LevelCount_name(ctx context.Context, field graphql.CollectedField, obj *model.LevelCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LevelCount_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_LevelCount_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LevelCount", field, false, false, "String")
 }
 
 func (ec *executionContext) _LevelCount_count(ctx context.Context, field graphql.CollectedField, obj *model.LevelCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LevelCount_count(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Count, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Count) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_LevelCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LevelCount", field, false, false, "Int")
@@ -9248,184 +8513,56 @@ func (ec *executionContext) fieldContext_Maturity_period(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Maturity_domain(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_domain(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Domain, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Domain) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "String")
 }
 
 func (ec *executionContext) _Maturity_score(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Score) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Maturity_level(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_level(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Level, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Level) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Maturity_levelName(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_levelName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LevelName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.LevelName) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_levelName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "String")
 }
 
 func (ec *executionContext) _Maturity_completion(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_completion(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Completion, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNFloat2float64(ctx, field.Selections, obj.Completion) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_completion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Maturity_practiceCount(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_practiceCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PracticeCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.PracticeCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_practiceCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Maturity_respondedPracticeCount(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_respondedPracticeCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RespondedPracticeCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.RespondedPracticeCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_respondedPracticeCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Maturity_patientWeightedScore(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Maturity_patientWeightedScore(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PatientWeightedScore, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.PatientWeightedScore) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Maturity_patientWeightedScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Maturity", field, false, false, "Float")
@@ -9574,23 +8711,7 @@ func (ec *executionContext) fieldContext_Maturity_change(_ context.Context, fiel
 }
 
 func (ec *executionContext) _MaturityGroup_value(ctx context.Context, field graphql.CollectedField, obj *model.MaturityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_MaturityGroup_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Value) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_MaturityGroup_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MaturityGroup", field, false, false, "String")
@@ -10289,161 +9410,49 @@ func (ec *executionContext) fieldContext_Mutation_deleteRequirementSet(ctx conte
 }
 
 func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNID2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2int(ctx, field.Selections, obj.ID) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Organisation_odsCode(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_odsCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OdsCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.OdsCode) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_odsCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Organisation_name(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Organisation_tier(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_tier(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Tier, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v organisation.Tier) graphql.Marshaler {
-			return ec.marshalNTier2dpcmaᚋentᚋorganisationᚐTier(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNTier2dpcmaᚋentᚋorganisationᚐTier(ctx, field.Selections, obj.Tier) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "Tier")
 }
 
 func (ec *executionContext) _Organisation_localOffice(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_localOffice(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LocalOffice, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2string(ctx, field.Selections, obj.LocalOffice) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_localOffice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Organisation_postcode(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_postcode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Postcode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2string(ctx, field.Selections, obj.Postcode) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_postcode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Organisation_status(ctx context.Context, field graphql.CollectedField, obj *ent.Organisation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Organisation_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v organisation.Status) graphql.Marshaler {
-			return ec.marshalNOrganisationStatus2dpcmaᚋentᚋorganisationᚐStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNOrganisationStatus2dpcmaᚋentᚋorganisationᚐStatus(ctx, field.Selections, obj.Status) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Organisation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "OrganisationStatus")
@@ -10974,115 +9983,35 @@ func (ec *executionContext) fieldContext_OrganisationCompliance_period(_ context
 }
 
 func (ec *executionContext) _OrganisationCompliance_inForce(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrganisationCompliance_inForce(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.InForce, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.InForce) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_OrganisationCompliance_inForce(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _OrganisationCompliance_practiceCount(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrganisationCompliance_practiceCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PracticeCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.PracticeCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_OrganisationCompliance_practiceCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OrganisationCompliance_metCount(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrganisationCompliance_metCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MetCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.MetCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_OrganisationCompliance_metCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OrganisationCompliance_unknownCount(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrganisationCompliance_unknownCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UnknownCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.UnknownCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_OrganisationCompliance_unknownCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OrganisationCompliance_shareMet(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrganisationCompliance_shareMet(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ShareMet, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.ShareMet) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_OrganisationCompliance_shareMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationCompliance", field, false, false, "Float")
@@ -11217,23 +10146,7 @@ func (ec *executionContext) fieldContext_OrganisationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _OrganisationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrganisationConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_OrganisationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationConnection", field, false, false, "Int")
@@ -11451,207 +10364,63 @@ func (ec *executionContext) fieldContext_PeerShare_practice(_ context.Context, f
 }
 
 func (ec *executionContext) _PeerShare_shareMeetingTarget(ctx context.Context, field graphql.CollectedField, obj *model.PeerShare) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PeerShare_shareMeetingTarget(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ShareMeetingTarget, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNFloat2float64(ctx, field.Selections, obj.ShareMeetingTarget) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_PeerShare_shareMeetingTarget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PeerShare", field, false, false, "Float")
 }
 
 func (ec *executionContext) _PeerShare_answeredCount(ctx context.Context, field graphql.CollectedField, obj *model.PeerShare) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PeerShare_answeredCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AnsweredCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.AnsweredCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_PeerShare_answeredCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PeerShare", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Practice_id(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNID2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2int(ctx, field.Selections, obj.ID) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Practice_odsCode(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_odsCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OdsCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.OdsCode) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_odsCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
 }
 
 func (ec *executionContext) _Practice_name(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
 }
 
 func (ec *executionContext) _Practice_postcode(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_postcode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Postcode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Postcode) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_postcode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
 }
 
 func (ec *executionContext) _Practice_listSize(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_listSize(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ListSize, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.ListSize) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_listSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Practice_localOffice(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_localOffice(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LocalOffice, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.LocalOffice) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_localOffice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
 }
 
 func (ec *executionContext) _Practice_status(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v practice.Status) graphql.Marshaler {
-			return ec.marshalNPracticeStatus2dpcmaᚋentᚋpracticeᚐStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNPracticeStatus2dpcmaᚋentᚋpracticeᚐStatus(ctx, field.Selections, obj.Status) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "PracticeStatus")
@@ -11681,69 +10450,21 @@ func (ec *executionContext) fieldContext_Practice_contractType(_ context.Context
 }
 
 func (ec *executionContext) _Practice_dispensing(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_dispensing(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dispensing, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.Dispensing) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_dispensing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Practice_rurality(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_rurality(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Rurality, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Rurality) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_rurality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "String")
 }
 
 func (ec *executionContext) _Practice_weightedPatients(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Practice_weightedPatients(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.WeightedPatients, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.WeightedPatients) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Practice_weightedPatients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Practice", field, false, false, "Float")
@@ -12077,23 +10798,7 @@ func (ec *executionContext) fieldContext_PracticeConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _PracticeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PracticeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PracticeConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_PracticeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PracticeConnection", field, false, false, "Int")
@@ -12187,115 +10892,35 @@ func (ec *executionContext) fieldContext_Priority_indicator(_ context.Context, f
 }
 
 func (ec *executionContext) _Priority_shortCount(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Priority_shortCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ShortCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.ShortCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Priority_shortCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Priority", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Priority_unansweredCount(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Priority_unansweredCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UnansweredCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.UnansweredCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Priority_unansweredCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Priority", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Priority_patientsAffected(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Priority_patientsAffected(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PatientsAffected, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.PatientsAffected) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Priority_patientsAffected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Priority", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Priority_scoreGain(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Priority_scoreGain(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ScoreGain, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNFloat2float64(ctx, field.Selections, obj.ScoreGain) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Priority_scoreGain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Priority", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Priority_levelUpCount(ctx context.Context, field graphql.CollectedField, obj *model.Priority) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Priority_levelUpCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LevelUpCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.LevelUpCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Priority_levelUpCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Priority", field, false, false, "Int")
@@ -13142,69 +11767,21 @@ func (ec *executionContext) fieldContext_RegionalPeriodStatus_region(_ context.C
 }
 
 func (ec *executionContext) _RegionalPeriodStatus_status(ctx context.Context, field graphql.CollectedField, obj *ent.RegionalPeriodStatus) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegionalPeriodStatus_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v regionalperiodstatus.Status) graphql.Marshaler {
-			return ec.marshalNPeriodStatus2dpcmaᚋentᚋregionalperiodstatusᚐStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNPeriodStatus2dpcmaᚋentᚋregionalperiodstatusᚐStatus(ctx, field.Selections, obj.Status) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RegionalPeriodStatus_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RegionalPeriodStatus", field, false, false, "PeriodStatus")
 }
 
 func (ec *executionContext) _RegisterPayload_email(ctx context.Context, field graphql.CollectedField, obj *model.RegisterPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegisterPayload_email(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Email, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Email) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RegisterPayload_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RegisterPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _RegisterPayload_message(ctx context.Context, field graphql.CollectedField, obj *model.RegisterPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegisterPayload_message(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Message, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Message) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RegisterPayload_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RegisterPayload", field, false, false, "String")
@@ -13298,69 +11875,21 @@ func (ec *executionContext) fieldContext_RequirementCompliance_requirement(_ con
 }
 
 func (ec *executionContext) _RequirementCompliance_met(ctx context.Context, field graphql.CollectedField, obj *model.RequirementCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementCompliance_met(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Met, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.Met) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementCompliance_met(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementCompliance", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _RequirementCompliance_value(ctx context.Context, field graphql.CollectedField, obj *model.RequirementCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementCompliance_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Value) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementCompliance_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementCompliance", field, false, false, "String")
 }
 
 func (ec *executionContext) _RequirementCompliance_notApplicable(ctx context.Context, field graphql.CollectedField, obj *model.RequirementCompliance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementCompliance_notApplicable(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NotApplicable, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.NotApplicable) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementCompliance_notApplicable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementCompliance", field, false, false, "Boolean")
@@ -13399,138 +11928,42 @@ func (ec *executionContext) fieldContext_RequirementFigures_requirement(_ contex
 }
 
 func (ec *executionContext) _RequirementFigures_metCount(ctx context.Context, field graphql.CollectedField, obj *model.RequirementFigures) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementFigures_metCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MetCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.MetCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementFigures_metCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementFigures", field, false, false, "Int")
 }
 
 func (ec *executionContext) _RequirementFigures_answeredCount(ctx context.Context, field graphql.CollectedField, obj *model.RequirementFigures) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementFigures_answeredCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AnsweredCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.AnsweredCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementFigures_answeredCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementFigures", field, false, false, "Int")
 }
 
 func (ec *executionContext) _RequirementFigures_shareMet(ctx context.Context, field graphql.CollectedField, obj *model.RequirementFigures) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementFigures_shareMet(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ShareMet, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.ShareMet) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementFigures_shareMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementFigures", field, false, false, "Float")
 }
 
 func (ec *executionContext) _RequirementSet_code(ctx context.Context, field graphql.CollectedField, obj *compliance.Set) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementSet_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Code) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementSet_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementSet", field, false, false, "String")
 }
 
 func (ec *executionContext) _RequirementSet_name(ctx context.Context, field graphql.CollectedField, obj *compliance.Set) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementSet_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementSet_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementSet", field, false, false, "String")
 }
 
 func (ec *executionContext) _RequirementSet_appliesFrom(ctx context.Context, field graphql.CollectedField, obj *compliance.Set) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequirementSet_appliesFrom(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AppliesFrom, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.AppliesFrom) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RequirementSet_appliesFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequirementSet", field, false, false, "String")
@@ -13569,115 +12002,35 @@ func (ec *executionContext) fieldContext_RequirementSet_requirements(_ context.C
 }
 
 func (ec *executionContext) _Response_id(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Response_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNID2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2int(ctx, field.Selections, obj.ID) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Response_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Response", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Response_value(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Response_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Value) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Response_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Response", field, false, false, "String")
 }
 
 func (ec *executionContext) _Response_numericValue(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Response_numericValue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NumericValue, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.NumericValue) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Response_numericValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Response", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Response_notApplicable(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Response_notApplicable(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NotApplicable, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.NotApplicable) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Response_notApplicable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Response", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Response_score(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Response_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Score) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Response_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Response", field, false, false, "Float")
@@ -13707,23 +12060,7 @@ func (ec *executionContext) fieldContext_Response_submittedAt(_ context.Context,
 }
 
 func (ec *executionContext) _Response_submittedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Response_submittedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubmittedBy, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.SubmittedBy) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Response_submittedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Response", field, false, false, "String")
@@ -13954,23 +12291,7 @@ func (ec *executionContext) fieldContext_ResponseConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _ResponseConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ResponseConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ResponseConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_ResponseConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ResponseConnection", field, false, false, "Int")
@@ -14032,23 +12353,7 @@ func (ec *executionContext) fieldContext_ResponseEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _RoleGrant_role(ctx context.Context, field graphql.CollectedField, obj *model.RoleGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RoleGrant_role(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Role, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v grant.Role) graphql.Marshaler {
-			return ec.marshalNRole2dpcmaᚋentᚋgrantᚐRole(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRole2dpcmaᚋentᚋgrantᚐRole(ctx, field.Selections, obj.Role) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RoleGrant_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleGrant", field, false, false, "Role")
@@ -14119,23 +12424,7 @@ func (ec *executionContext) fieldContext_RoleGrant_practice(_ context.Context, f
 }
 
 func (ec *executionContext) _RoleGrant_grantedBy(ctx context.Context, field graphql.CollectedField, obj *model.RoleGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RoleGrant_grantedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.GrantedBy, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.GrantedBy) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_RoleGrant_grantedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleGrant", field, false, false, "String")
@@ -14174,23 +12463,7 @@ func (ec *executionContext) fieldContext_SubmitResponsesPayload_responses(_ cont
 }
 
 func (ec *executionContext) _SubmitResponsesPayload_changed(ctx context.Context, field graphql.CollectedField, obj *model.SubmitResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SubmitResponsesPayload_changed(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Changed, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Changed) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_SubmitResponsesPayload_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SubmitResponsesPayload", field, false, false, "Int")
@@ -14229,138 +12502,42 @@ func (ec *executionContext) fieldContext_SubmitResponsesPayload_maturity(_ conte
 }
 
 func (ec *executionContext) _TokenPayload_email(ctx context.Context, field graphql.CollectedField, obj *model.TokenPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TokenPayload_email(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Email, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Email) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_TokenPayload_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TokenPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _TokenPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.TokenPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TokenPayload_token(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Token, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Token) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_TokenPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TokenPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _TokenPayload_label(ctx context.Context, field graphql.CollectedField, obj *model.TokenPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TokenPayload_label(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Label, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Label) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_TokenPayload_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TokenPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _ValueCount_value(ctx context.Context, field graphql.CollectedField, obj *model.ValueCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ValueCount_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Value) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_ValueCount_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ValueCount", field, false, false, "String")
 }
 
 func (ec *executionContext) _ValueCount_count(ctx context.Context, field graphql.CollectedField, obj *model.ValueCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ValueCount_count(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Count, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Count) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_ValueCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ValueCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Viewer_email(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Viewer_email(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Email, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Email) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext_Viewer_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
@@ -14399,46 +12576,14 @@ func (ec *executionContext) fieldContext_Viewer_roles(_ context.Context, field g
 }
 
 func (ec *executionContext) __Service_sdl(ctx context.Context, field graphql.CollectedField, obj *fedruntime.Service) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext__Service_sdl(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SDL, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2string(ctx, field.Selections, obj.SDL) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext__Service_sdl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("_Service", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
@@ -14468,23 +12613,7 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_isRepeatable(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsRepeatable, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "Boolean")
@@ -14558,23 +12687,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
@@ -14650,23 +12763,7 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
@@ -14818,23 +12915,7 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
@@ -14896,23 +12977,7 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_defaultValue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DefaultValue, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue) // a plain scalar field (tools/gqlgenpatch)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
@@ -20625,7 +18690,7 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 var assessmentPeriodImplementors = []string{"AssessmentPeriod", "Node", "_Entity"}
 
 func (ec *executionContext) _AssessmentPeriod(ctx context.Context, sel ast.SelectionSet, obj *ent.AssessmentPeriod) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentPeriodImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, assessmentPeriodImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20689,13 +18754,13 @@ func (ec *executionContext) _AssessmentPeriod(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var assessmentPeriodConnectionImplementors = []string{"AssessmentPeriodConnection"}
 
 func (ec *executionContext) _AssessmentPeriodConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AssessmentPeriodConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentPeriodConnectionImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, assessmentPeriodConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20732,13 +18797,13 @@ func (ec *executionContext) _AssessmentPeriodConnection(ctx context.Context, sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var assessmentPeriodEdgeImplementors = []string{"AssessmentPeriodEdge"}
 
 func (ec *executionContext) _AssessmentPeriodEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AssessmentPeriodEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentPeriodEdgeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, assessmentPeriodEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20770,13 +18835,13 @@ func (ec *executionContext) _AssessmentPeriodEdge(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var auditEventImplementors = []string{"AuditEvent", "Node"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, auditEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20838,13 +18903,13 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var auditEventConnectionImplementors = []string{"AuditEventConnection"}
 
 func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEventConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, auditEventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20881,13 +18946,13 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var auditEventEdgeImplementors = []string{"AuditEventEdge"}
 
 func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEventEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, auditEventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20919,13 +18984,13 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var categoryScoreImplementors = []string{"CategoryScore"}
 
 func (ec *executionContext) _CategoryScore(ctx context.Context, sel ast.SelectionSet, obj *model.CategoryScore) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, categoryScoreImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, categoryScoreImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -20957,13 +19022,13 @@ func (ec *executionContext) _CategoryScore(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var complianceImplementors = []string{"Compliance"}
 
 func (ec *executionContext) _Compliance(ctx context.Context, sel ast.SelectionSet, obj *model.Compliance) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, complianceImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, complianceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21010,13 +19075,13 @@ func (ec *executionContext) _Compliance(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var contractTypeComplianceImplementors = []string{"ContractTypeCompliance"}
 
 func (ec *executionContext) _ContractTypeCompliance(ctx context.Context, sel ast.SelectionSet, obj *model.ContractTypeCompliance) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contractTypeComplianceImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, contractTypeComplianceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21058,13 +19123,13 @@ func (ec *executionContext) _ContractTypeCompliance(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var digitalInteractionsImplementors = []string{"DigitalInteractions"}
 
 func (ec *executionContext) _DigitalInteractions(ctx context.Context, sel ast.SelectionSet, obj *decisions.Interactions) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, digitalInteractionsImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, digitalInteractionsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21111,13 +19176,13 @@ func (ec *executionContext) _DigitalInteractions(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var domainScoreImplementors = []string{"DomainScore"}
 
 func (ec *executionContext) _DomainScore(ctx context.Context, sel ast.SelectionSet, obj *model.DomainScore) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, domainScoreImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, domainScoreImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21149,13 +19214,13 @@ func (ec *executionContext) _DomainScore(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var entityImplementors = []string{"Entity"}
 
 func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, entityImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, entityImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Entity",
 	})
@@ -21209,13 +19274,13 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var indicatorImplementors = []string{"Indicator", "Node", "_Entity"}
 
 func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet, obj *ent.Indicator) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, indicatorImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21308,13 +19373,13 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var indicatorConnectionImplementors = []string{"IndicatorConnection"}
 
 func (ec *executionContext) _IndicatorConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.IndicatorConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorConnectionImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, indicatorConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21351,13 +19416,13 @@ func (ec *executionContext) _IndicatorConnection(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var indicatorEdgeImplementors = []string{"IndicatorEdge"}
 
 func (ec *executionContext) _IndicatorEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.IndicatorEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorEdgeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, indicatorEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21389,13 +19454,13 @@ func (ec *executionContext) _IndicatorEdge(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var indicatorSummaryImplementors = []string{"IndicatorSummary"}
 
 func (ec *executionContext) _IndicatorSummary(ctx context.Context, sel ast.SelectionSet, obj *model.IndicatorSummary) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorSummaryImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, indicatorSummaryImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21452,13 +19517,13 @@ func (ec *executionContext) _IndicatorSummary(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var levelCountImplementors = []string{"LevelCount"}
 
 func (ec *executionContext) _LevelCount(ctx context.Context, sel ast.SelectionSet, obj *model.LevelCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, levelCountImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, levelCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21495,13 +19560,13 @@ func (ec *executionContext) _LevelCount(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var maturityImplementors = []string{"Maturity"}
 
 func (ec *executionContext) _Maturity(ctx context.Context, sel ast.SelectionSet, obj *model.Maturity) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, maturityImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, maturityImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21595,13 +19660,13 @@ func (ec *executionContext) _Maturity(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var maturityGroupImplementors = []string{"MaturityGroup"}
 
 func (ec *executionContext) _MaturityGroup(ctx context.Context, sel ast.SelectionSet, obj *model.MaturityGroup) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, maturityGroupImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, maturityGroupImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21633,13 +19698,13 @@ func (ec *executionContext) _MaturityGroup(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
@@ -21774,13 +19839,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var organisationImplementors = []string{"Organisation", "Node", "_Entity"}
 
 func (ec *executionContext) _Organisation(ctx context.Context, sel ast.SelectionSet, obj *ent.Organisation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, organisationImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21903,13 +19968,13 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var organisationComplianceImplementors = []string{"OrganisationCompliance"}
 
 func (ec *executionContext) _OrganisationCompliance(ctx context.Context, sel ast.SelectionSet, obj *model.OrganisationCompliance) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationComplianceImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, organisationComplianceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -21976,13 +20041,13 @@ func (ec *executionContext) _OrganisationCompliance(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var organisationConnectionImplementors = []string{"OrganisationConnection"}
 
 func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.OrganisationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationConnectionImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, organisationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22019,13 +20084,13 @@ func (ec *executionContext) _OrganisationConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var organisationEdgeImplementors = []string{"OrganisationEdge"}
 
 func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.OrganisationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationEdgeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, organisationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22057,13 +20122,13 @@ func (ec *executionContext) _OrganisationEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[int]) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22105,13 +20170,13 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var peerShareImplementors = []string{"PeerShare"}
 
 func (ec *executionContext) _PeerShare(ctx context.Context, sel ast.SelectionSet, obj *model.PeerShare) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, peerShareImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, peerShareImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22153,13 +20218,13 @@ func (ec *executionContext) _PeerShare(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var practiceImplementors = []string{"Practice", "Node", "_Entity"}
 
 func (ec *executionContext) _Practice(ctx context.Context, sel ast.SelectionSet, obj *ent.Practice) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, practiceImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, practiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22278,13 +20343,13 @@ func (ec *executionContext) _Practice(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var practiceConnectionImplementors = []string{"PracticeConnection"}
 
 func (ec *executionContext) _PracticeConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PracticeConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, practiceConnectionImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, practiceConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22321,13 +20386,13 @@ func (ec *executionContext) _PracticeConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var practiceEdgeImplementors = []string{"PracticeEdge"}
 
 func (ec *executionContext) _PracticeEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PracticeEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, practiceEdgeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, practiceEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22359,13 +20424,13 @@ func (ec *executionContext) _PracticeEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var priorityImplementors = []string{"Priority"}
 
 func (ec *executionContext) _Priority(ctx context.Context, sel ast.SelectionSet, obj *model.Priority) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, priorityImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, priorityImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22424,13 +20489,13 @@ func (ec *executionContext) _Priority(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -22576,13 +20641,13 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var regionalPeriodStatusImplementors = []string{"RegionalPeriodStatus"}
 
 func (ec *executionContext) _RegionalPeriodStatus(ctx context.Context, sel ast.SelectionSet, obj *ent.RegionalPeriodStatus) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, regionalPeriodStatusImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, regionalPeriodStatusImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22615,13 +20680,13 @@ func (ec *executionContext) _RegionalPeriodStatus(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var registerPayloadImplementors = []string{"RegisterPayload"}
 
 func (ec *executionContext) _RegisterPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, registerPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22653,13 +20718,13 @@ func (ec *executionContext) _RegisterPayload(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var requirementImplementors = []string{"Requirement"}
 
 func (ec *executionContext) _Requirement(ctx context.Context, sel ast.SelectionSet, obj *compliance.Requirement) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, requirementImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, requirementImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22692,13 +20757,13 @@ func (ec *executionContext) _Requirement(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var requirementComplianceImplementors = []string{"RequirementCompliance"}
 
 func (ec *executionContext) _RequirementCompliance(ctx context.Context, sel ast.SelectionSet, obj *model.RequirementCompliance) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, requirementComplianceImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, requirementComplianceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22740,13 +20805,13 @@ func (ec *executionContext) _RequirementCompliance(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var requirementFiguresImplementors = []string{"RequirementFigures"}
 
 func (ec *executionContext) _RequirementFigures(ctx context.Context, sel ast.SelectionSet, obj *model.RequirementFigures) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, requirementFiguresImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, requirementFiguresImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22788,13 +20853,13 @@ func (ec *executionContext) _RequirementFigures(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var requirementSetImplementors = []string{"RequirementSet"}
 
 func (ec *executionContext) _RequirementSet(ctx context.Context, sel ast.SelectionSet, obj *compliance.Set) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, requirementSetImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, requirementSetImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22836,13 +20901,13 @@ func (ec *executionContext) _RequirementSet(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var responseImplementors = []string{"Response", "Node"}
 
 func (ec *executionContext) _Response(ctx context.Context, sel ast.SelectionSet, obj *ent.Response) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, responseImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, responseImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22925,13 +20990,13 @@ func (ec *executionContext) _Response(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var responseConnectionImplementors = []string{"ResponseConnection"}
 
 func (ec *executionContext) _ResponseConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ResponseConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, responseConnectionImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, responseConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -22968,13 +21033,13 @@ func (ec *executionContext) _ResponseConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var responseEdgeImplementors = []string{"ResponseEdge"}
 
 func (ec *executionContext) _ResponseEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ResponseEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, responseEdgeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, responseEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23006,13 +21071,13 @@ func (ec *executionContext) _ResponseEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var roleGrantImplementors = []string{"RoleGrant"}
 
 func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet, obj *model.RoleGrant) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, roleGrantImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, roleGrantImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23054,13 +21119,13 @@ func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var submitResponsesPayloadImplementors = []string{"SubmitResponsesPayload"}
 
 func (ec *executionContext) _SubmitResponsesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitResult) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, submitResponsesPayloadImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, submitResponsesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23099,13 +21164,13 @@ func (ec *executionContext) _SubmitResponsesPayload(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var tokenPayloadImplementors = []string{"TokenPayload"}
 
 func (ec *executionContext) _TokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TokenPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, tokenPayloadImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, tokenPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23142,13 +21207,13 @@ func (ec *executionContext) _TokenPayload(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var valueCountImplementors = []string{"ValueCount"}
 
 func (ec *executionContext) _ValueCount(ctx context.Context, sel ast.SelectionSet, obj *model.ValueCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, valueCountImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, valueCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23180,13 +21245,13 @@ func (ec *executionContext) _ValueCount(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23218,13 +21283,13 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var _ServiceImplementors = []string{"_Service"}
 
 func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet, obj *fedruntime.Service) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, _ServiceImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, _ServiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23251,13 +21316,13 @@ func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23304,13 +21369,13 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23352,13 +21417,13 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23410,13 +21475,13 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23468,13 +21533,13 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23526,13 +21591,13 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := ec.collected.get(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup // empty: @defer is refused (tools/gqlgenpatch)
@@ -23609,7 +21674,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields: fields, values: out.Values} // (tools/gqlgenpatch)
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -23700,7 +21765,7 @@ func (ec *executionContext) unmarshalNAssessmentPeriodWhereInput2ᚖdpcmaᚋent�
 }
 
 func (ec *executionContext) marshalNAuditEvent2ᚕᚖdpcmaᚋentᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AuditEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "AuditEvent", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEvent2ᚖdpcmaᚋentᚐAuditEvent(ctx, sel, v[i])
@@ -23780,7 +21845,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNCategoryScore2ᚕᚖdpcmaᚋgraphᚋmodelᚐCategoryScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CategoryScore) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "CategoryScore", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCategoryScore2ᚖdpcmaᚋgraphᚋmodelᚐCategoryScore(ctx, sel, v[i])
@@ -23822,7 +21887,7 @@ func (ec *executionContext) marshalNContractType2dpcmaᚋentᚋpracticeᚐContra
 }
 
 func (ec *executionContext) marshalNContractTypeCompliance2ᚕᚖdpcmaᚋgraphᚋmodelᚐContractTypeComplianceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContractTypeCompliance) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "ContractTypeCompliance", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContractTypeCompliance2ᚖdpcmaᚋgraphᚋmodelᚐContractTypeCompliance(ctx, sel, v[i])
@@ -23893,7 +21958,7 @@ func (ec *executionContext) marshalNDigitalInteractions2ᚖdpcmaᚋserverᚋdeci
 }
 
 func (ec *executionContext) marshalNDomainScore2ᚕᚖdpcmaᚋgraphᚋmodelᚐDomainScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DomainScore) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "DomainScore", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDomainScore2ᚖdpcmaᚋgraphᚋmodelᚐDomainScore(ctx, sel, v[i])
@@ -24064,7 +22129,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) marshalNLevelCount2ᚕᚖdpcmaᚋgraphᚋmodelᚐLevelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LevelCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "LevelCount", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLevelCount2ᚖdpcmaᚋgraphᚋmodelᚐLevelCount(ctx, sel, v[i])
@@ -24096,7 +22161,7 @@ func (ec *executionContext) marshalNMaturity2ᚖdpcmaᚋgraphᚋmodelᚐMaturity
 }
 
 func (ec *executionContext) marshalNMaturityGroup2ᚕᚖdpcmaᚋgraphᚋmodelᚐMaturityGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MaturityGroup) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "MaturityGroup", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMaturityGroup2ᚖdpcmaᚋgraphᚋmodelᚐMaturityGroup(ctx, sel, v[i])
@@ -24120,7 +22185,7 @@ func (ec *executionContext) marshalNMaturityGroup2ᚖdpcmaᚋgraphᚋmodelᚐMat
 }
 
 func (ec *executionContext) marshalNNode2ᚕdpcmaᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2dpcmaᚋentᚐNoder(ctx, sel, v[i])
@@ -24140,7 +22205,7 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 }
 
 func (ec *executionContext) marshalNOrganisation2ᚕᚖdpcmaᚋentᚐOrganisationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Organisation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Organisation", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganisation2ᚖdpcmaᚋentᚐOrganisation(ctx, sel, v[i])
@@ -24232,7 +22297,7 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 }
 
 func (ec *executionContext) marshalNPeerShare2ᚕᚖdpcmaᚋgraphᚋmodelᚐPeerShareᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PeerShare) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "PeerShare", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPeerShare2ᚖdpcmaᚋgraphᚋmodelᚐPeerShare(ctx, sel, v[i])
@@ -24347,7 +22412,7 @@ func (ec *executionContext) unmarshalNPracticeWhereInput2ᚖdpcmaᚋentᚐPracti
 }
 
 func (ec *executionContext) marshalNPriority2ᚕᚖdpcmaᚋgraphᚋmodelᚐPriorityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Priority) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Priority", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPriority2ᚖdpcmaᚋgraphᚋmodelᚐPriority(ctx, sel, v[i])
@@ -24371,7 +22436,7 @@ func (ec *executionContext) marshalNPriority2ᚖdpcmaᚋgraphᚋmodelᚐPriority
 }
 
 func (ec *executionContext) marshalNRegionalPeriodStatus2ᚕᚖdpcmaᚋentᚐRegionalPeriodStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RegionalPeriodStatus) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "RegionalPeriodStatus", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRegionalPeriodStatus2ᚖdpcmaᚋentᚐRegionalPeriodStatus(ctx, sel, v[i])
@@ -24407,7 +22472,7 @@ func (ec *executionContext) marshalNRequirement2dpcmaᚋserverᚋcomplianceᚐRe
 }
 
 func (ec *executionContext) marshalNRequirement2ᚕdpcmaᚋserverᚋcomplianceᚐRequirementᚄ(ctx context.Context, sel ast.SelectionSet, v []compliance.Requirement) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Requirement", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequirement2dpcmaᚋserverᚋcomplianceᚐRequirement(ctx, sel, v[i])
@@ -24431,7 +22496,7 @@ func (ec *executionContext) marshalNRequirement2ᚖdpcmaᚋserverᚋcompliance�
 }
 
 func (ec *executionContext) marshalNRequirementCompliance2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementComplianceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RequirementCompliance) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "RequirementCompliance", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequirementCompliance2ᚖdpcmaᚋgraphᚋmodelᚐRequirementCompliance(ctx, sel, v[i])
@@ -24455,7 +22520,7 @@ func (ec *executionContext) marshalNRequirementCompliance2ᚖdpcmaᚋgraphᚋmod
 }
 
 func (ec *executionContext) marshalNRequirementFigures2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RequirementFigures) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "RequirementFigures", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequirementFigures2ᚖdpcmaᚋgraphᚋmodelᚐRequirementFigures(ctx, sel, v[i])
@@ -24498,7 +22563,7 @@ func (ec *executionContext) unmarshalNRequirementInput2ᚖdpcmaᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) marshalNRequirementSet2ᚕᚖdpcmaᚋserverᚋcomplianceᚐSetᚄ(ctx context.Context, sel ast.SelectionSet, v []*compliance.Set) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "RequirementSet", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequirementSet2ᚖdpcmaᚋserverᚋcomplianceᚐSet(ctx, sel, v[i])
@@ -24532,7 +22597,7 @@ func (ec *executionContext) marshalNRespondent2dpcmaᚋentᚋindicatorᚐRespond
 }
 
 func (ec *executionContext) marshalNResponse2ᚕᚖdpcmaᚋentᚐResponseᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Response) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Response", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResponse2ᚖdpcmaᚋentᚐResponse(ctx, sel, v[i])
@@ -24598,7 +22663,7 @@ func (ec *executionContext) marshalNRole2dpcmaᚋentᚋgrantᚐRole(ctx context.
 }
 
 func (ec *executionContext) marshalNRoleGrant2ᚕᚖdpcmaᚋgraphᚋmodelᚐRoleGrantᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RoleGrant) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "RoleGrant", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRoleGrant2ᚖdpcmaᚋgraphᚋmodelᚐRoleGrant(ctx, sel, v[i])
@@ -24706,7 +22771,7 @@ func (ec *executionContext) unmarshalNUpdateRequirementSetInput2dpcmaᚋgraphᚋ
 }
 
 func (ec *executionContext) marshalNValueCount2ᚕᚖdpcmaᚋgraphᚋmodelᚐValueCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ValueCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "ValueCount", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNValueCount2ᚖdpcmaᚋgraphᚋmodelᚐValueCount(ctx, sel, v[i])
@@ -24777,7 +22842,7 @@ func (ec *executionContext) marshalN_Any2ᚕmapᚄ(ctx context.Context, sel ast.
 }
 
 func (ec *executionContext) marshalN_Entity2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v []fedruntime.Entity) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalO_Entity2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx, sel, v[i])
@@ -24795,7 +22860,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__Directive", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -24839,7 +22904,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -24867,7 +22932,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__InputValue", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -24895,7 +22960,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__Type", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -25097,7 +23162,7 @@ func (ec *executionContext) marshalOAnswerType2ᚕdpcmaᚋentᚋindicatorᚐAnsw
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAnswerType2dpcmaᚋentᚋindicatorᚐAnswerType(ctx, sel, v[i])
@@ -25132,7 +23197,7 @@ func (ec *executionContext) marshalOAssessmentPeriod2ᚕᚖdpcmaᚋentᚐAssessm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "AssessmentPeriod", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAssessmentPeriod2ᚖdpcmaᚋentᚐAssessmentPeriod(ctx, sel, v[i])
@@ -25160,7 +23225,7 @@ func (ec *executionContext) marshalOAssessmentPeriodEdge2ᚕᚖdpcmaᚋentᚐAss
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "AssessmentPeriodEdge", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAssessmentPeriodEdge2ᚖdpcmaᚋentᚐAssessmentPeriodEdge(ctx, sel, v[i])
@@ -25229,7 +23294,7 @@ func (ec *executionContext) marshalOAuditEventEdge2ᚕᚖdpcmaᚋentᚐAuditEven
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "AuditEventEdge", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAuditEventEdge2ᚖdpcmaᚋentᚐAuditEventEdge(ctx, sel, v[i])
@@ -25308,7 +23373,7 @@ func (ec *executionContext) marshalOAuditSource2ᚕdpcmaᚋentᚋauditeventᚐSo
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditSource2dpcmaᚋentᚋauditeventᚐSource(ctx, sel, v[i])
@@ -25390,7 +23455,7 @@ func (ec *executionContext) marshalOContractType2ᚕdpcmaᚋentᚋpracticeᚐCon
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContractType2dpcmaᚋentᚋpracticeᚐContractType(ctx, sel, v[i])
@@ -25599,7 +23664,7 @@ func (ec *executionContext) marshalOIndicator2ᚕᚖdpcmaᚋentᚐIndicator(ctx 
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Indicator", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOIndicator2ᚖdpcmaᚋentᚐIndicator(ctx, sel, v[i])
@@ -25627,7 +23692,7 @@ func (ec *executionContext) marshalOIndicatorEdge2ᚕᚖdpcmaᚋentᚐIndicatorE
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "IndicatorEdge", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOIndicatorEdge2ᚖdpcmaᚋentᚐIndicatorEdge(ctx, sel, v[i])
@@ -25749,7 +23814,7 @@ func (ec *executionContext) marshalOOrganisation2ᚕᚖdpcmaᚋentᚐOrganisatio
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Organisation", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOrganisation2ᚖdpcmaᚋentᚐOrganisation(ctx, sel, v[i])
@@ -25777,7 +23842,7 @@ func (ec *executionContext) marshalOOrganisationEdge2ᚕᚖdpcmaᚋentᚐOrganis
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "OrganisationEdge", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOrganisationEdge2ᚖdpcmaᚋentᚐOrganisationEdge(ctx, sel, v[i])
@@ -25831,7 +23896,7 @@ func (ec *executionContext) marshalOOrganisationStatus2ᚕdpcmaᚋentᚋorganisa
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganisationStatus2dpcmaᚋentᚋorganisationᚐStatus(ctx, sel, v[i])
@@ -25908,7 +23973,7 @@ func (ec *executionContext) marshalOPeriodStatus2ᚕdpcmaᚋentᚋassessmentperi
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPeriodStatus2dpcmaᚋentᚋassessmentperiodᚐStatus(ctx, sel, v[i])
@@ -25943,7 +24008,7 @@ func (ec *executionContext) marshalOPractice2ᚕᚖdpcmaᚋentᚐPractice(ctx co
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "Practice", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPractice2ᚖdpcmaᚋentᚐPractice(ctx, sel, v[i])
@@ -25971,7 +24036,7 @@ func (ec *executionContext) marshalOPracticeEdge2ᚕᚖdpcmaᚋentᚐPracticeEdg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "PracticeEdge", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPracticeEdge2ᚖdpcmaᚋentᚐPracticeEdge(ctx, sel, v[i])
@@ -26025,7 +24090,7 @@ func (ec *executionContext) marshalOPracticeStatus2ᚕdpcmaᚋentᚋpracticeᚐS
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPracticeStatus2dpcmaᚋentᚋpracticeᚐStatus(ctx, sel, v[i])
@@ -26119,7 +24184,7 @@ func (ec *executionContext) marshalORespondent2ᚕdpcmaᚋentᚋindicatorᚐResp
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRespondent2dpcmaᚋentᚋindicatorᚐRespondent(ctx, sel, v[i])
@@ -26161,7 +24226,7 @@ func (ec *executionContext) marshalOResponseEdge2ᚕᚖdpcmaᚋentᚐResponseEdg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "ResponseEdge", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOResponseEdge2ᚖdpcmaᚋentᚐResponseEdge(ctx, sel, v[i])
@@ -26240,7 +24305,7 @@ func (ec *executionContext) marshalOServiceCategory2ᚕdpcmaᚋentᚋindicator�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceCategory2dpcmaᚋentᚋindicatorᚐCategory(ctx, sel, v[i])
@@ -26357,7 +24422,7 @@ func (ec *executionContext) marshalOTier2ᚕdpcmaᚋentᚋorganisationᚐTierᚄ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTier2dpcmaᚋentᚋorganisationᚐTier(ctx, sel, v[i])
@@ -26459,7 +24524,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__EnumValue", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -26478,7 +24543,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__Field", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -26497,7 +24562,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__InputValue", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -26516,7 +24581,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalList(ctx, sel, "__Type", len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -26539,3 +24604,61 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
+
+// The object types of the schema for graph.marshalList (tools/gqlgenpatch):
+// the types each satisfies, and the fields gqlgen resolves concurrently,
+// whose resolvers may wait for a batch.
+func init() { objectTypes = generatedObjectTypes }
+
+var generatedObjectTypes = map[string]objectType{
+	"AssessmentPeriod":           {implementors: assessmentPeriodImplementors, concurrent: map[string]bool{"regionalStatus": true, "statusIn": true}},
+	"AssessmentPeriodConnection": {implementors: assessmentPeriodConnectionImplementors},
+	"AssessmentPeriodEdge":       {implementors: assessmentPeriodEdgeImplementors},
+	"AuditEvent":                 {implementors: auditEventImplementors},
+	"AuditEventConnection":       {implementors: auditEventConnectionImplementors},
+	"AuditEventEdge":             {implementors: auditEventEdgeImplementors},
+	"CategoryScore":              {implementors: categoryScoreImplementors},
+	"Compliance":                 {implementors: complianceImplementors},
+	"ContractTypeCompliance":     {implementors: contractTypeComplianceImplementors},
+	"DigitalInteractions":        {implementors: digitalInteractionsImplementors},
+	"DomainScore":                {implementors: domainScoreImplementors},
+	"Entity":                     {implementors: entityImplementors, concurrent: map[string]bool{"findManyAssessmentPeriodByCodes": true, "findManyIndicatorByCodes": true, "findManyOrganisationByOdsCodes": true, "findManyPracticeByOdsCodes": true}},
+	"Indicator":                  {implementors: indicatorImplementors, concurrent: map[string]bool{"summary": true}},
+	"IndicatorConnection":        {implementors: indicatorConnectionImplementors},
+	"IndicatorEdge":              {implementors: indicatorEdgeImplementors},
+	"IndicatorSummary":           {implementors: indicatorSummaryImplementors},
+	"LevelCount":                 {implementors: levelCountImplementors},
+	"Maturity":                   {implementors: maturityImplementors, concurrent: map[string]bool{"peerPercentile": true, "change": true}},
+	"MaturityGroup":              {implementors: maturityGroupImplementors},
+	"Organisation":               {implementors: organisationImplementors, concurrent: map[string]bool{"parent": true, "children": true, "compliance": true, "priorities": true, "maturityBy": true, "digitalInteractions": true, "ancestors": true, "practices": true, "responses": true, "maturity": true, "indicatorSummary": true}},
+	"OrganisationCompliance":     {implementors: organisationComplianceImplementors},
+	"OrganisationConnection":     {implementors: organisationConnectionImplementors},
+	"OrganisationEdge":           {implementors: organisationEdgeImplementors},
+	"PageInfo":                   {implementors: pageInfoImplementors},
+	"PeerShare":                  {implementors: peerShareImplementors},
+	"Practice":                   {implementors: practiceImplementors, concurrent: map[string]bool{"ccg": true, "compliance": true, "priorities": true, "clinicalSystem": true, "ancestors": true, "responses": true, "maturity": true}},
+	"PracticeConnection":         {implementors: practiceConnectionImplementors},
+	"PracticeEdge":               {implementors: practiceEdgeImplementors},
+	"Priority":                   {implementors: priorityImplementors, concurrent: map[string]bool{"indicator": true, "bestPeers": true}},
+	"RegionalPeriodStatus":       {implementors: regionalPeriodStatusImplementors, concurrent: map[string]bool{"region": true}},
+	"RegisterPayload":            {implementors: registerPayloadImplementors},
+	"Requirement":                {implementors: requirementImplementors, concurrent: map[string]bool{"indicator": true}},
+	"RequirementCompliance":      {implementors: requirementComplianceImplementors},
+	"RequirementFigures":         {implementors: requirementFiguresImplementors},
+	"RequirementSet":             {implementors: requirementSetImplementors},
+	"Response":                   {implementors: responseImplementors, concurrent: map[string]bool{"history": true}},
+	"ResponseConnection":         {implementors: responseConnectionImplementors},
+	"ResponseEdge":               {implementors: responseEdgeImplementors},
+	"RoleGrant":                  {implementors: roleGrantImplementors},
+	"SubmitResponsesPayload":     {implementors: submitResponsesPayloadImplementors, concurrent: map[string]bool{"responses": true, "maturity": true}},
+	"TokenPayload":               {implementors: tokenPayloadImplementors},
+	"ValueCount":                 {implementors: valueCountImplementors},
+	"Viewer":                     {implementors: viewerImplementors},
+	"_Service":                   {implementors: _ServiceImplementors},
+	"__Directive":                {implementors: __DirectiveImplementors},
+	"__EnumValue":                {implementors: __EnumValueImplementors},
+	"__Field":                    {implementors: __FieldImplementors},
+	"__InputValue":               {implementors: __InputValueImplementors},
+	"__Schema":                   {implementors: __SchemaImplementors},
+	"__Type":                     {implementors: __TypeImplementors},
+}

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"log/slog"
 
 	"dpcma/graph/apperr"
@@ -71,6 +72,11 @@ func NewServer(db *database.DB, opts Options) *handler.Server {
 	}
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{db: db, client: client, dialect: dialect, accounts: opts.Accounts}}))
 	for _, ext := range opts.Extensions {
+		// Plain scalar fields skip the field middleware (tools/gqlgenpatch),
+		// so an extension that intercepts fields would see only some.
+		if _, ok := ext.(graphql.FieldInterceptor); ok {
+			panic(fmt.Sprintf("graph: extension %T intercepts fields, which the patched executor does not run for plain scalar fields", ext))
+		}
 		srv.Use(ext)
 	}
 	srv.AddTransport(transport.Options{})

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -21,7 +22,7 @@ type postRequests struct{ transport.POST }
 
 func (t postRequests) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	sw := &specResponse{ResponseWriter: w}
-	t.POST.Do(sw, r, exec)
+	t.POST.Do(sw, r, directData{GraphExecutor: exec, w: sw})
 	sw.finish()
 }
 
@@ -30,6 +31,51 @@ type specResponse struct {
 	http.ResponseWriter
 	// held collects the body of a refusal whose data entry must go.
 	held *bytes.Buffer
+	// written is set once directData has written the body: what gqlgen
+	// writes after it is dropped.
+	written bool
+}
+
+// directData writes a response without errors itself: {"data":...} and its
+// extensions (a request id) as encoding/json writes them. gqlgen's
+// transport marshals every response with encoding/json, which scans and
+// copies the data the executor has just written as JSON, to check and
+// compact it: an eighth of the CPU of a 500 kB drill-down. The data is
+// written as the executor wrote it (so <, > and & inside strings are not
+// escaped as \u003c and so on, which JSON does not require). Anything else
+// goes through gqlgen as before.
+type directData struct {
+	graphql.GraphExecutor
+	w *specResponse
+}
+
+var dataOpen, extensionsOpen, responseClose = []byte(`{"data":`), []byte(`,"extensions":`), []byte(`}`)
+
+func (d directData) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	next, ctx := d.GraphExecutor.DispatchOperation(ctx, rc)
+	return func(ctx context.Context) *graphql.Response {
+		resp := next(ctx)
+		if resp == nil || d.w.written || d.w.held != nil || len(resp.Data) == 0 || len(resp.Errors) > 0 ||
+			resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
+			return resp
+		}
+		var ext []byte
+		if len(resp.Extensions) > 0 {
+			var err error
+			if ext, err = json.Marshal(resp.Extensions); err != nil {
+				return resp
+			}
+		}
+		_, _ = d.w.Write(dataOpen) // the client may be gone
+		_, _ = d.w.Write(resp.Data)
+		if ext != nil {
+			_, _ = d.w.Write(extensionsOpen)
+			_, _ = d.w.Write(ext)
+		}
+		_, _ = d.w.Write(responseClose)
+		d.w.written = true
+		return &graphql.Response{}
+	}, ctx
 }
 
 func (w *specResponse) WriteHeader(status int) {
@@ -44,6 +90,9 @@ func (w *specResponse) WriteHeader(status int) {
 }
 
 func (w *specResponse) Write(b []byte) (int, error) {
+	if w.written {
+		return len(b), nil
+	}
 	if w.held != nil {
 		return w.held.Write(b)
 	}

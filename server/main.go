@@ -104,6 +104,7 @@ type settings struct {
 	logFormat   string
 	logLevel    string
 	otelURL     string
+	pprofAddr   string
 	// token commands
 	email, role, org, label, token string
 	// import ods
@@ -145,6 +146,7 @@ func parse(cmd string, args []string) (*settings, error) {
 	fs.StringVar(&s.logFormat, "log-format", "json", "log lines as json or text")
 	fs.StringVar(&s.logLevel, "log-level", "info", "least severe log lines written: debug, info, warn or error")
 	fs.StringVar(&s.otelURL, "otel-endpoint", "", "send OpenTelemetry traces over OTLP/HTTP to this URL (e.g. http://127.0.0.1:4318); unset, no tracing")
+	fs.StringVar(&s.pprofAddr, "pprof", "", "serve Go's profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; unset, none")
 	if strings.HasPrefix(cmd, "token") {
 		fs.StringVar(&s.email, "email", "", "token: the account's email address")
 		fs.StringVar(&s.role, "role", "", "token create: VIEWER, PRACTICE, CCG, REGION or ADMIN")
@@ -214,6 +216,12 @@ func parse(cmd string, args []string) (*settings, error) {
 	for _, o := range splitList(s.corsOrigins) {
 		if o != "*" && (!strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.Count(o, "/") > 2) {
 			return nil, fmt.Errorf("bad --cors-origins entry %q: give an origin such as https://dash.example.nhs.uk, or *", o)
+		}
+	}
+	if s.pprofAddr != "" {
+		host, _, err := net.SplitHostPort(s.pprofAddr)
+		if ip := net.ParseIP(host); err != nil || host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return nil, fmt.Errorf("bad --pprof %q: give a loopback address such as 127.0.0.1:6060 (profiles are not for the network)", s.pprofAddr)
 		}
 	}
 	switch s.seed {
@@ -404,6 +412,13 @@ func serve(ctx context.Context, db *database.DB, s *settings, mail accounts.Conf
 		Addr:              s.addr,
 		Handler:           app.New(db, cfg),
 		ReadHeaderTimeout: 10 * time.Second,
+	}
+	if s.pprofAddr != "" {
+		stop, err := servePprof(s.pprofAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	// Bind first, so that "ready" is only said of a port that is ours.
 	ln, err := net.Listen("tcp", s.addr)

@@ -90,6 +90,20 @@ func (p *prefetched[K, V]) waitFor(keys []K) {
 	}
 }
 
+// untouched reports whether any of keys is neither loaded nor loading.
+func (p *prefetched[K, V]) untouched(keys []K) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, k := range keys {
+		_, done := p.done[k]
+		_, busy := p.busy[k]
+		if !done && !busy {
+			return true
+		}
+	}
+	return false
+}
+
 // cached returns k's value when it is loaded already.
 func (p *prefetched[K, V]) cached(k K) (V, bool) {
 	p.mu.Lock()
@@ -142,7 +156,14 @@ func (l *listLoader[K, V]) get(ctx context.Context, k K) (V, error) {
 }
 
 func (l *listLoader[K, V]) loadMany(ctx context.Context, keys []K) (map[K]V, error) {
-	return l.cache.load(keys, l.extra(ctx, keys), func(need []K) (map[K]V, error) { return l.query(ctx, need) })
+	// Once a list's first ask is loading it, the rest of the list's asks
+	// only wait: working out the extra keys again for each would cost
+	// the square of the list's length.
+	var extra []K
+	if l.cache.untouched(keys) {
+		extra = l.extra(ctx, keys)
+	}
+	return l.cache.load(keys, extra, func(need []K) (map[K]V, error) { return l.query(ctx, need) })
 }
 
 // byPlace keeps one value per field of the document: the elements of a

@@ -53,10 +53,14 @@ func (l *Loaders) extraResponses(ctx context.Context, keys []SubjectPeriod) []Su
 // queryResponses loads the answers of need in one statement (plus the
 // edges selected beneath them).
 func (l *Loaders) queryResponses(ctx context.Context, need []SubjectPeriod) (map[SubjectPeriod][]*ent.Response, error) {
+	// A key is a practice's or an organisation's: the other ID is 0,
+	// which matches no row and is left out of the lists.
+	isZero := func(id int) bool { return id == 0 }
+	practices := slices.DeleteFunc(distinct(need, func(k SubjectPeriod) int { return k.PracticeID }), isZero)
+	orgs := slices.DeleteFunc(distinct(need, func(k SubjectPeriod) int { return k.OrgID }), isZero)
 	q := l.client.Response.Query().Where(
 		response.PeriodIDIn(distinct(need, func(k SubjectPeriod) int { return k.PeriodID })...),
-		response.Or(response.PracticeIDIn(distinct(need, func(k SubjectPeriod) int { return k.PracticeID })...),
-			response.OrganisationIDIn(distinct(need, func(k SubjectPeriod) int { return k.OrgID })...))).
+		response.Or(response.PracticeIDIn(practices...), response.OrganisationIDIn(orgs...))).
 		Order(ent.Asc(response.FieldID))
 	// Every key asks from the same place in the document, so any caller's
 	// selection says what to load.
@@ -64,9 +68,10 @@ func (l *Loaders) queryResponses(ctx context.Context, need []SubjectPeriod) (map
 	if err != nil {
 		return nil, err
 	}
-	// The selection may have pruned the subject columns that group rows
-	// by key: ask for every column again.
-	rows, err := q.Select(response.Columns...).All(ctx)
+	// Only the selected columns load (decoding the rest, the submission
+	// time above all, was a tenth of a drill-down's CPU), and the subject
+	// columns that group rows by key.
+	rows, err := q.Require(response.FieldPracticeID, response.FieldOrganisationID, response.FieldPeriodID).All(ctx)
 	got := map[SubjectPeriod][]*ent.Response{}
 	for _, r := range rows {
 		k := SubjectPeriod{PeriodID: r.PeriodID}

@@ -101,7 +101,7 @@ func New(db *database.DB, cfg Config) http.Handler {
 	})
 	// Authentication runs before the rate limit, which keys requests by
 	// their principal.
-	mux.Handle("/query", withCORS(cfg.BI.CORSOrigins, graphQLRequests(compression.Handler(limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout,
+	mux.Handle("/query", withCORS(cfg.BI.CORSOrigins, graphQLRequests(compression.Fast(limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout,
 		authenticate(cfg.Accounts, limitRate(cfg.RateLimit, cfg.RateBurst, cfg.TrustProxy, limitConcurrency(cfg.MaxConcurrent, gql)))))))))
 	mountBI(mux, db, cfg)
 	// A practice's printable profile: read like the exports (no CORS: it

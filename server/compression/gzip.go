@@ -20,20 +20,38 @@ const MinSize = 1400
 // level 5 gives nearly the ratio of the default (6) in far less time.
 const level = 5
 
-var writers = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(io.Discard, level)
-	return w
-}}
+// A pool of writers of one level.
+type pool struct{ sync.Pool }
+
+func newPool(level int) *pool {
+	return &pool{sync.Pool{New: func() any {
+		w, _ := gzip.NewWriterLevel(io.Discard, level)
+		return w
+	}}}
+}
+
+var (
+	writers     = newPool(level)
+	fastWriters = newPool(gzip.BestSpeed)
+)
 
 // Handler gzips h's responses when the request accepts gzip.
-func Handler(h http.Handler) http.Handler {
+func Handler(h http.Handler) http.Handler { return handler(writers, h) }
+
+// Fast gzips h's responses at gzip's fastest level, for answers computed
+// per request (GraphQL): on a 500 kB drill-down it takes half level 5's
+// time for a body about a third larger (24 kB instead of 17 kB), and the
+// compression was a tenth of the request's CPU.
+func Fast(h http.Handler) http.Handler { return handler(fastWriters, h) }
+
+func handler(writers *pool, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Accept-Encoding")
 		if !AcceptsGzip(r.Header.Get("Accept-Encoding")) || r.Method == http.MethodHead {
 			h.ServeHTTP(w, r)
 			return
 		}
-		gw := &writer{ResponseWriter: w}
+		gw := &writer{ResponseWriter: w, writers: writers}
 		defer gw.close()
 		h.ServeHTTP(gw, r)
 	})
@@ -64,6 +82,7 @@ type writer struct {
 	http.ResponseWriter
 	status  int
 	buf     []byte
+	writers *pool
 	gz      *gzip.Writer
 	bw      *bufio.Writer
 	decided bool
@@ -113,7 +132,7 @@ func (g *writer) start(compress bool) {
 			h.Set("ETag", "W/"+etag) // other bytes, same meaning
 		}
 		g.bw = bufio.NewWriterSize(g.ResponseWriter, 32<<10)
-		g.gz = writers.Get().(*gzip.Writer)
+		g.gz = g.writers.Get().(*gzip.Writer)
 		g.gz.Reset(g.bw)
 	}
 	g.ResponseWriter.WriteHeader(g.status)
@@ -156,7 +175,7 @@ func (g *writer) close() {
 		_ = g.gz.Close()
 		_ = g.bw.Flush()
 		g.gz.Reset(io.Discard)
-		writers.Put(g.gz)
+		g.writers.Put(g.gz)
 		g.gz = nil
 	}
 }

@@ -57,6 +57,8 @@ func main() {
 	warmup := flag.Int("warmup", 5, "requests sent before measuring")
 	label := flag.String("label", "", "name printed for the run (default: the query's name)")
 	eachCCG := flag.Bool("each-ccg", false, "send the query with $ccg set to each CCG's code in turn")
+	ccgs := flag.String("ccgs", "", "with -each-ccg: the CCGs' codes, comma-separated (default: asked of the target, which must be dpcma)")
+	rounds := flag.Int("rounds", 0, "with -each-ccg: stop after this many rounds of every CCG (or at -duration, whichever is first); 0: at -duration")
 	writes := flag.Float64("writes-per-second", 0, "also submit this many practices' answers a second, beside the load (needs -token)")
 	token := flag.String("token", "", "bearer token for the writes: an ADMIN token (server token create --role ADMIN)")
 	rate := flag.Float64("rate", 0, "mixed: send this many requests a second whatever the latency (open loop) instead of -clients")
@@ -89,13 +91,37 @@ func main() {
 			*label = "custom"
 		}
 	}
-	if err := run(*target, *name, *label, *clients, *duration, *warmup, *eachCCG, writeLoad{*writes, *token}); err != nil {
+	if (*ccgs != "" || *rounds != 0) && !*eachCCG {
+		fmt.Fprintln(os.Stderr, "loaddriver: -ccgs and -rounds need -each-ccg")
+		os.Exit(2)
+	}
+	each := eachOrg{on: *eachCCG, codes: splitCodes(*ccgs), rounds: *rounds}
+	if err := run(*target, *name, *label, *clients, *duration, *warmup, each, writeLoad{*writes, *token}); err != nil {
 		fmt.Fprintln(os.Stderr, "loaddriver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(target, name, label string, clients int, duration time.Duration, warmup int, eachCCG bool, wl writeLoad) error {
+// eachOrg sends a query once for each CCG in turn, the clients sharing one
+// sequence: what a BI refresh or a planner clicking through does, a load a
+// response cache cannot absorb unless it holds every CCG's answer.
+type eachOrg struct {
+	on     bool
+	codes  []string // given; otherwise asked of the target
+	rounds int      // stop after this many rounds (0: at the duration)
+}
+
+func splitCodes(list string) []string {
+	var out []string
+	for _, c := range strings.Split(list, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func run(target, name, label string, clients int, duration time.Duration, warmup int, each eachOrg, wl writeLoad) error {
 	u, err := url.Parse(target)
 	if err != nil {
 		return err
@@ -109,10 +135,12 @@ func run(target, name, label string, clients int, duration time.Duration, warmup
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: time.Minute}
 	bodies := [][]byte{}
-	if eachCCG {
-		codes, err := orgCodes(client, target, "CCG")
-		if err != nil {
-			return err
+	if each.on {
+		codes := each.codes
+		if len(codes) == 0 {
+			if codes, err = orgCodes(client, target, "CCG"); err != nil {
+				return err
+			}
 		}
 		for _, code := range codes {
 			body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]string{"ccg": code}})
@@ -122,9 +150,7 @@ func run(target, name, label string, clients int, duration time.Duration, warmup
 		body, _ := json.Marshal(map[string]string{"query": query})
 		bodies = append(bodies, body)
 	}
-	var sent atomic.Int64
-	send := func() (time.Duration, error) {
-		body := bodies[int(sent.Add(1)-1)%len(bodies)]
+	send := func(body []byte) (time.Duration, error) {
 		start := time.Now()
 		resp, err := client.Post(target, "application/json", bytes.NewReader(body))
 		if err != nil {
@@ -145,10 +171,16 @@ func run(target, name, label string, clients int, duration time.Duration, warmup
 		}
 		return time.Since(start), nil
 	}
-	for range warmup {
-		if _, err := send(); err != nil {
+	for i := range warmup {
+		if _, err := send(bodies[i%len(bodies)]); err != nil {
 			return err
 		}
+	}
+	// The clients take the bodies in turn from one sequence.
+	var sent atomic.Int64
+	limit := int64(-1)
+	if each.rounds > 0 {
+		limit = int64(each.rounds * len(bodies))
 	}
 	var (
 		mu        sync.Mutex
@@ -167,7 +199,11 @@ func run(target, name, label string, clients int, duration time.Duration, warmup
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(deadline) {
-				d, err := send()
+				n := sent.Add(1) - 1
+				if limit >= 0 && n >= limit {
+					return
+				}
+				d, err := send(bodies[n%int64(len(bodies))])
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -193,6 +229,9 @@ func run(target, name, label string, clients int, duration time.Duration, warmup
 		label, clients, len(latencies), float64(len(latencies))/elapsed.Seconds(),
 		pct(0.50).Round(time.Microsecond), pct(0.95).Round(time.Microsecond), pct(0.99).Round(time.Microsecond),
 		latencies[len(latencies)-1].Round(time.Microsecond))
+	if each.on {
+		fmt.Printf("each-ccg: %d CCGs, %.2f rounds\n", len(bodies), float64(len(latencies))/float64(len(bodies)))
+	}
 	if wl.perSecond > 0 {
 		r := <-writesDone
 		if r.err != nil {

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Profiles are served only where asked, and only on loopback.
+func TestPprofFlag(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:6060", ":6060", "10.0.0.1:6060", "nonsense"} {
+		if _, err := parse("serve", []string{"--pprof", addr}); err == nil || !strings.Contains(err.Error(), "bad --pprof") {
+			t.Errorf("--pprof %s: %v, want a refusal", addr, err)
+		}
+	}
+	s, err := parse("serve", nil)
+	if err != nil || s.pprofAddr != "" {
+		t.Fatalf("default: %v, pprof %q; want off", err, s.pprofAddr)
+	}
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := free.Addr().String()
+	free.Close()
+	if _, err := parse("serve", []string{"--pprof", addr}); err != nil {
+		t.Fatal(err)
+	}
+	stop, err := servePprof(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	resp, err := http.Get("http://" + addr + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "heap profile") {
+		t.Fatalf("heap profile: HTTP %d %.200s", resp.StatusCode, body)
+	}
+}

@@ -380,6 +380,15 @@ var (
 				Name:    "practicescore_practice_id_period_id_domain",
 				Unique:  true,
 				Columns: []*schema.Column{PracticeScoresColumns[1], PracticeScoresColumns[2], PracticeScoresColumns[3]},
+				Annotation: &entsql.IndexAnnotation{
+					IncludeColumns: []string{
+						PracticeScoresColumns[9].Name,
+
+						PracticeScoresColumns[10].Name,
+
+						PracticeScoresColumns[6].Name,
+					},
+				},
 			},
 			{
 				Name:    "practicescore_period_id_domain",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -195,12 +196,20 @@ func (o *options) appendRows(ctx context.Context, db *database.DB, base string, 
 		return body, end, nil
 	}
 	var rows []dataset.Row
+	// The rows' values are copied into slabs of many rows: one allocation
+	// per row would cost a page of 1,000 rows as much as its encoding.
+	var slab []dataset.Value
 	err := dataset.Stream(ctx, db, o.query, func(row dataset.Row) error {
 		if len(rows) == limit {
 			end.more = true
 			return nil
 		}
-		rows = append(rows, append(dataset.Row(nil), row...))
+		if cap(slab)-len(slab) < len(row) {
+			slab = make([]dataset.Value, 0, min(limit-len(rows), rowSlab)*len(row))
+		}
+		n := len(slab)
+		slab = append(slab, row...)
+		rows = append(rows, dataset.Row(slab[n:len(slab):len(slab)]))
 		return nil
 	})
 	if err != nil {
@@ -218,12 +227,22 @@ func (o *options) appendRows(ctx context.Context, db *database.DB, base string, 
 	end.shown = len(rows)
 	cols := o.query.Columns
 	keyIdx := keyIndexes(set, cols)
-	names := o.names()
+	keys := jsonKeys(o.names())
+	nestedProps := make([][]string, len(o.expand))
+	for i, e := range o.expand {
+		nestedProps[i] = jsonKeys(e.opts.names())
+	}
+	start := len(body)
 	for n, row := range rows {
 		if n > 0 {
 			body = append(body, ',')
 		}
-		body = o.appendEntity(body, base, set, names, cols, keyIdx, row)
+		body = o.appendEntity(body, base, set, keys, cols, keyIdx, row)
+		if n == 0 {
+			// The page's size, reckoned from its first row (with room to
+			// spare): the body then grows once, not by doubling.
+			body = slices.Grow(body, (len(body)-start)*(len(rows)-1)*5/4)
+		}
 		for i, e := range o.expand {
 			if body[len(body)-1] != '{' {
 				body = append(body, ',')
@@ -235,8 +254,7 @@ func (o *options) appendRows(ctx context.Context, db *database.DB, base string, 
 				group = found[i][v.S]
 			}
 			nested := e.opts.query.Columns
-			nestedKeys := keyIndexes(e.target, nested)
-			nestedNames := e.opts.names()
+			nestedKeyIdx := keyIndexes(e.target, nested)
 			switch {
 			case e.nav.collection:
 				body = append(body, '[')
@@ -244,14 +262,14 @@ func (o *options) appendRows(ctx context.Context, db *database.DB, base string, 
 					if j > 0 {
 						body = append(body, ',')
 					}
-					body = o.appendEntity(body, base, e.target, nestedNames, nested, nestedKeys, r)
+					body = o.appendEntity(body, base, e.target, nestedProps[i], nested, nestedKeyIdx, r)
 					body = append(body, '}')
 				}
 				body = append(body, ']')
 			case len(group) == 0:
 				body = append(body, "null"...)
 			default:
-				body = o.appendEntity(body, base, e.target, nestedNames, nested, nestedKeys, group[0])
+				body = o.appendEntity(body, base, e.target, nestedProps[i], nested, nestedKeyIdx, group[0])
 				body = append(body, '}')
 			}
 		}
@@ -293,10 +311,22 @@ func (o *options) fitting(rows []dataset.Row, found []related) int {
 	return len(rows)
 }
 
-// appendEntity appends an entity's opening brace and properties (names,
-// over cols), with its @odata.id and @odata.type at odata.metadata=full;
+// rowSlab is how many rows' values appendRows allocates at once.
+const rowSlab = 256
+
+// jsonKeys are the properties' names as JSON object keys: "Name":.
+func jsonKeys(names []string) []string {
+	keys := make([]string, len(names))
+	for i, name := range names {
+		keys[i] = string(append(dataset.AppendJSONString(nil, name), ':'))
+	}
+	return keys
+}
+
+// appendEntity appends an entity's opening brace and properties (keys,
+// jsonKeys of their names, over cols), with its @odata.id and @odata.type at odata.metadata=full;
 // the caller closes it.
-func (o *options) appendEntity(body []byte, base string, set *dataset.Set, names []string, cols []dataset.Column, keyIdx []int, row dataset.Row) []byte {
+func (o *options) appendEntity(body []byte, base string, set *dataset.Set, keys []string, cols []dataset.Column, keyIdx []int, row dataset.Row) []byte {
 	body = append(body, '{')
 	if o.level == "full" {
 		keyVals := make([]dataset.Value, len(keyIdx))
@@ -307,16 +337,15 @@ func (o *options) appendEntity(body []byte, base string, set *dataset.Set, names
 		body = dataset.AppendJSONString(body, base+set.EntitySet+keyPredicate(set, keyVals))
 		body = append(body, `,"@odata.type":`...)
 		body = dataset.AppendJSONString(body, "#dpcma."+set.EntityType)
-		if len(names) > 0 {
+		if len(keys) > 0 {
 			body = append(body, ',')
 		}
 	}
-	for i, name := range names {
+	for i, key := range keys {
 		if i > 0 {
 			body = append(body, ',')
 		}
-		body = dataset.AppendJSONString(body, name)
-		body = append(body, ':')
+		body = append(body, key...)
 		body = dataset.AppendJSONValue(body, cols[i].Kind, row[i])
 	}
 	return body

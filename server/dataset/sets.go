@@ -198,8 +198,9 @@ func Maturity(domains []string) *Set {
 //     periods it shows and the next, not all six;
 //   - for those keys only, the tier chain by id, and every figure from
 //     one indexed read of the organisation's org_rollups rows
-//     (or the practice's practice_scores rows) of the period, all domains
-//     at once, where maturityPageFrom reads one derived row per figure.
+//     (or the practice's practice_scores rows, from the index alone: it
+//     INCLUDEs the figures) of the period, all domains at once, where
+//     maturityPageFrom reads one derived row per figure.
 //
 // A filter on a figure still works it out, in the subquery, for every row
 // it tests. A batch of keys (Query.Paged without a LIMIT: an OData

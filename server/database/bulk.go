@@ -18,7 +18,7 @@ const BulkWorkMem = "SET LOCAL work_mem = '256MB'"
 
 // BulkWriter streams rows into a table: COPY on PostgreSQL, prepared
 // multi-row INSERTs on SQLite. The seed and the imports load answers
-// with it.
+// with it, the rebuild the indicator roll-ups.
 type BulkWriter struct {
 	add   func(args ...any) error
 	close func() error
@@ -30,12 +30,21 @@ func (w *BulkWriter) Add(args ...any) error { return w.add(args...) }
 // Close sends what is buffered and ends the stream.
 func (w *BulkWriter) Close() error { return w.close() }
 
+// Execer runs statements: a database/sql transaction, or an ent one
+// (which cannot prepare statements).
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error)
+}
+
 // NewBulkWriter streams rows into table's columns within tx. Call Add for
-// each row and Close at the end (which sends what is buffered).
-func NewBulkWriter(ctx context.Context, tx *stdsql.Tx, dialectName, table string, columns []string) (*BulkWriter, error) {
-	if dialectName == dialect.Postgres {
+// each row and Close at the end (which sends what is buffered). A
+// transaction that cannot prepare statements gets plain multi-row INSERTs
+// on either database.
+func NewBulkWriter(ctx context.Context, tx Execer, dialectName, table string, columns []string) (*BulkWriter, error) {
+	sqlTx, canPrepare := tx.(*stdsql.Tx)
+	if canPrepare && dialectName == dialect.Postgres {
 		// lib/pq turns a prepared COPY ... FROM STDIN into the copy protocol.
-		stmt, err := tx.PrepareContext(ctx, "COPY "+table+" ("+strings.Join(columns, ", ")+") FROM STDIN")
+		stmt, err := sqlTx.PrepareContext(ctx, "COPY "+table+" ("+strings.Join(columns, ", ")+") FROM STDIN")
 		if err != nil {
 			return nil, err
 		}
@@ -55,10 +64,15 @@ func NewBulkWriter(ctx context.Context, tx *stdsql.Tx, dialectName, table string
 	}
 	one := "(" + Placeholders(len(columns)) + ")"
 	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
-	rows := func(n int) string { return head + strings.TrimSuffix(strings.Repeat(one+",", n), ",") }
-	full, err := tx.PrepareContext(ctx, rows(rowsPerInsert))
-	if err != nil {
-		return nil, err
+	rows := func(n int) string {
+		return Rebind(dialectName, head+strings.TrimSuffix(strings.Repeat(one+",", n), ","))
+	}
+	var full *stdsql.Stmt
+	if canPrepare {
+		var err error
+		if full, err = sqlTx.PrepareContext(ctx, rows(rowsPerInsert)); err != nil {
+			return nil, err
+		}
 	}
 	buf := make([]any, 0, rowsPerInsert*len(columns))
 	flush := func() error {
@@ -66,7 +80,7 @@ func NewBulkWriter(ctx context.Context, tx *stdsql.Tx, dialectName, table string
 			return nil
 		}
 		var err error
-		if len(buf) == cap(buf) {
+		if full != nil && len(buf) == cap(buf) {
 			_, err = full.ExecContext(ctx, buf...)
 		} else {
 			_, err = tx.ExecContext(ctx, rows(len(buf)/len(columns)), buf...)
@@ -84,7 +98,9 @@ func NewBulkWriter(ctx context.Context, tx *stdsql.Tx, dialectName, table string
 		},
 		close: func() error {
 			err := flush()
-			full.Close()
+			if full != nil {
+				full.Close()
+			}
 			return err
 		},
 	}, nil

@@ -5,7 +5,6 @@ import (
 	stdsql "database/sql"
 	"fmt"
 	"slices"
-	"strings"
 
 	"dpcma/ent/organisation"
 	"dpcma/ent/practice"
@@ -149,7 +148,7 @@ func rebuildIndicators(ctx context.Context, tx Execer, dialect string, s Scope) 
 		return err
 	}
 	names := append([]string{"org_id", "period_id", "indicator_id"}, IndicatorRollups.Names()...)
-	ins, err := newInserter(ctx, tx, dialect, "org_indicator_rollups", names)
+	ins, err := database.NewBulkWriter(ctx, tx, dialect, "org_indicator_rollups", names)
 	if err != nil {
 		return err
 	}
@@ -321,53 +320,6 @@ func scanEach(rows *stdsql.Rows, scan func() error) error {
 		}
 	}
 	return rows.Err()
-}
-
-// newInserter streams rows into a table: database.BulkWriter (COPY on
-// PostgreSQL) in a database/sql transaction, multi-row INSERTs in any
-// other (an ent transaction cannot prepare statements).
-func newInserter(ctx context.Context, tx Execer, dialect, table string, columns []string) (interface {
-	Add(args ...any) error
-	Close() error
-}, error) {
-	if sqlTx, ok := tx.(*stdsql.Tx); ok {
-		return database.NewBulkWriter(ctx, sqlTx, dialect, table, columns)
-	}
-	return &inserter{ctx: ctx, tx: tx, dialect: dialect, width: len(columns),
-		head: "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "}, nil
-}
-
-// inserter writes rows in multi-row INSERTs.
-type inserter struct {
-	ctx     context.Context
-	tx      Execer
-	dialect string
-	head    string
-	width   int
-	buf     []any
-}
-
-// rowsPerInsert keeps a statement under SQLite's bind limit.
-const rowsPerInsert = 500
-
-func (in *inserter) Add(row ...any) error {
-	in.buf = append(in.buf, row...)
-	if len(in.buf) >= rowsPerInsert*in.width {
-		return in.Close()
-	}
-	return nil
-}
-
-// Close writes what is buffered.
-func (in *inserter) Close() error {
-	if len(in.buf) == 0 {
-		return nil
-	}
-	one := "(" + database.Placeholders(in.width) + ")"
-	n := len(in.buf) / in.width
-	_, err := in.tx.ExecContext(in.ctx, database.Rebind(in.dialect, in.head+strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")), in.buf...)
-	in.buf = in.buf[:0]
-	return err
 }
 
 // Backfill fills org_indicator_rollups in a database whose answers were

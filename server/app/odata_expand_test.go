@@ -240,7 +240,7 @@ func TestODataExpandMetadataAndErrors(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		meta := e.get("/odata/$metadata", nil).Body.String()
 		for _, s := range []string{
-			`<NavigationProperty Name="CCG" Type="dpcma.Organisation" Nullable="true"><ReferentialConstraint Property="CcgCode" ReferencedProperty="OdsCode"/></NavigationProperty>`,
+			`<NavigationProperty Name="CCG" Type="dpcma.Organisation" Nullable="true" Partner="Practices"><ReferentialConstraint Property="CcgCode" ReferencedProperty="OdsCode"/></NavigationProperty>`,
 			`<NavigationProperty Name="Maturity" Type="Collection(dpcma.MaturityRow)"/>`,
 			`<NavigationProperty Name="Parent" Type="dpcma.Organisation" Nullable="true" Partner="Children">`,
 			`<NavigationProperty Name="Children" Type="Collection(dpcma.Organisation)" Partner="Parent"/>`,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -122,11 +123,9 @@ func keyExample(set *dataset.Set) string {
 // related entities, or 404.
 func serveEntity(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, base string, cat *dataset.Catalogue, sets []*dataset.Set, set *dataset.Set, keyText, level string) {
 	params := queryOptions(r)
-	for k := range params {
-		if strings.HasPrefix(k, "$") && k != "$select" && k != "$format" && k != "$expand" {
-			fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, fmt.Sprintf("%s does not apply to one entity: use $select and $expand", k))
-			return
-		}
+	if err := entityOptionsOnly(params); err != nil {
+		writeOptionsError(ctx, w, err)
+		return
 	}
 	key, err := parseKey(set, keyText)
 	if err != nil {
@@ -145,21 +144,47 @@ func serveEntity(ctx context.Context, w http.ResponseWriter, r *http.Request, db
 		writeOptionsError(ctx, w, err)
 		return
 	}
+	found, err := o.writeEntity(ctx, w, db, base, set, keyConds(set, key), level)
+	switch {
+	case err != nil:
+		fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
+	case !found:
+		fault.WriteError(w, http.StatusNotFound, fault.NotFound, fmt.Sprintf("%s has no entity with the key (%s)", set.EntitySet, keyText))
+	}
+}
+
+// entityOptionsOnly refuses the query options that do not apply to one
+// entity.
+func entityOptionsOnly(params url.Values) error {
+	for k := range params {
+		if strings.HasPrefix(k, "$") && k != "$select" && k != "$format" && k != "$expand" {
+			return bad("%s does not apply to one entity: use $select and $expand", k)
+		}
+	}
+	return nil
+}
+
+// keyConds are the conditions selecting the row of a parsed key.
+func keyConds(set *dataset.Set, key []any) []dataset.Cond {
+	conds := make([]dataset.Cond, len(set.Key))
 	for i, k := range set.Key {
 		c, _ := set.Column(k)
 		v := key[i]
-		o.query.Where = append(o.query.Where, func(b *dataset.Builder) string { return c.Expr() + " = " + b.Arg(v) })
+		conds[i] = func(b *dataset.Builder) string { return c.Expr() + " = " + b.Arg(v) }
 	}
+	return conds
+}
+
+// writeEntity writes the first row of set that conds select, with o's
+// properties and expansions, as one entity; found is false, and nothing
+// is written, when there is none.
+func (o *options) writeEntity(ctx context.Context, w http.ResponseWriter, db *database.DB, base string, set *dataset.Set, conds []dataset.Cond, level string) (found bool, err error) {
+	o.query.Where = append(o.query.Where, conds...)
 	o.level = level
 	o.query.Limit = 1
 	row, _, err := o.appendRows(ctx, db, base, set, 1, nil)
-	if err != nil {
-		fault.WriteInternal(ctx, w, err, "OData request", database.Unavailable(err))
-		return
-	}
-	if len(row) == 0 {
-		fault.WriteError(w, http.StatusNotFound, fault.NotFound, fmt.Sprintf("%s has no entity with the key (%s)", set.EntitySet, keyText))
-		return
+	if err != nil || len(row) == 0 {
+		return false, err
 	}
 	body := make([]byte, 0, len(row)+128)
 	if level != "none" {
@@ -174,4 +199,5 @@ func serveEntity(ctx context.Context, w http.ResponseWriter, r *http.Request, db
 	body = append(body, '\n')
 	w.Header().Set("Content-Type", jsonContentType(level))
 	_, _ = w.Write(body)
+	return true, nil
 }

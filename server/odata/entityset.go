@@ -14,10 +14,11 @@ import (
 	"dpcma/server/fault"
 )
 
-// serveSet answers a request for an entity set, or for its number of rows
-// (countOnly, /$count): the options, the count, one page of rows with
-// their expanded navigations, and the link to the next.
-func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, cfg Config, base string, cat *dataset.Catalogue, sets []*dataset.Set, set *dataset.Set, countOnly bool, level string) {
+// serveSet answers a request for an entity set, or the rows of a
+// collection navigation (sc), or for their number (countOnly, /$count):
+// the options, the count, one page of rows with their expanded
+// navigations, and the link to the next.
+func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *database.DB, cfg Config, base string, cat *dataset.Catalogue, sets []*dataset.Set, set *dataset.Set, sc scope, countOnly bool, level string) {
 	if set.Computed() {
 		// The options are checked before the rows are computed, then read
 		// again over the computed rows.
@@ -36,6 +37,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 		writeOptionsError(ctx, w, err)
 		return
 	}
+	o.query.Where = append(o.query.Where, sc.where...)
 	var total int64
 	if o.count || countOnly {
 		// The count covers the filtered set, not what the skip token leaves.
@@ -67,7 +69,7 @@ func serveSet(ctx context.Context, w http.ResponseWriter, r *http.Request, db *d
 		limit = end.shown
 	}
 	body = append(body, ']')
-	if next := o.nextLink(base, set, limit, end); next != "" {
+	if next := o.nextLink(base, sc.path, limit, end); next != "" {
 		body = append(body, `,"@odata.nextLink":`...)
 		body = dataset.AppendJSONString(body, next)
 	}
@@ -365,11 +367,11 @@ func keyIndexes(set *dataset.Set, cols []dataset.Column) []int {
 }
 
 // nextLink is the URL of the page after one of limit rows that ended at
-// end, "" when none follows or $top is used up: the request's options
+// end, at path (the set, or the navigation read), "" when none follows or $top is used up: the request's options
 // but $count, with $top reduced by the page, and $skip moved past it when
 // the client ordered the rows, else a $skiptoken after the page's last
 // key.
-func (o *options) nextLink(base string, set *dataset.Set, limit int, end pageEnd) string {
+func (o *options) nextLink(base, path string, limit int, end pageEnd) string {
 	if !end.more || (o.top >= 0 && o.top <= limit) {
 		return ""
 	}
@@ -389,7 +391,7 @@ func (o *options) nextLink(base string, set *dataset.Set, limit int, end pageEnd
 	} else {
 		next.Set("$skiptoken", encodeToken(end.lastKey))
 	}
-	return base + set.EntitySet + "?" + next.Encode()
+	return base + path + "?" + next.Encode()
 }
 
 // jsonContentType is the Content-Type of a JSON answer at an odata.metadata

@@ -54,7 +54,7 @@ func TestPagingAndNextLink(t *testing.T) {
 		if c.next != nil {
 			want = base + "Practices?" + c.next.Encode()
 		}
-		if got := o.nextLink(base, dataset.Practices, limit, pageEnd{more: c.more, lastKey: last}); got != want {
+		if got := o.nextLink(base, "Practices", limit, pageEnd{more: c.more, lastKey: last}); got != want {
 			t.Errorf("%s: next link\n %s\nwant %s", c.query, got, want)
 		}
 	}

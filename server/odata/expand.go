@@ -36,15 +36,20 @@ type navigation struct {
 // navigations are the feed's relations. Maturity is reached from a
 // practice or an organisation (its rows of every period, all domains);
 // an organisation's Children are the organisations one tier below
-// (regions, STPs, CCGs; practices are in Practices, by CcgCode). An
-// answer's indicator is IndicatorDefinition: Indicator is already its
-// code.
+// (regions, STPs, CCGs) and its Practices those whose CCG it is (a
+// CCG's own; none for other tiers), the partner of a practice's CCG: each
+// practice is so related to one organisation, and a BI model summing over
+// the relation counts it once (an STP's or a region's practices are
+// those with its StpCode or RegionCode). An answer's indicator is
+// IndicatorDefinition: Indicator is already its code.
 var navigations = []*navigation{
-	{name: "CCG", from: "Practices", to: "Organisations", fromCol: "ccg_code", toCol: "ods_code", nullable: true},
+	{name: "CCG", from: "Practices", to: "Organisations", fromCol: "ccg_code", toCol: "ods_code", nullable: true, partner: "Practices"},
 	{name: "Maturity", from: "Practices", to: "Maturity", fromCol: "ods_code", toCol: "code", collection: true, tier: "PRACTICE", perPeriod: true},
 	{name: "Parent", from: "Organisations", to: "Organisations", fromCol: "parent_code", toCol: "ods_code", nullable: true, partner: "Children"},
 	{name: "Children", from: "Organisations", to: "Organisations", fromCol: "ods_code", toCol: "parent_code", collection: true, partner: "Parent"},
 	{name: "Maturity", from: "Organisations", to: "Maturity", fromCol: "ods_code", toCol: "code", collection: true, tier: "!PRACTICE", perPeriod: true},
+	// Added last: navigation properties keep their places once published.
+	{name: "Practices", from: "Organisations", to: "Practices", fromCol: "ods_code", toCol: "ccg_code", collection: true, partner: "CCG"},
 	{name: "Practice", from: "Responses", to: "Practices", fromCol: "practice_code", toCol: "ods_code", nullable: true},
 	{name: "IndicatorDefinition", from: "Responses", to: "Indicators", fromCol: "indicator", toCol: "code"},
 }
@@ -265,13 +270,8 @@ func (e *expansion) read(ctx context.Context, db *database.DB, rows []dataset.Ro
 		}
 		return to.Expr() + " IN (" + strings.Join(ph, ", ") + ")"
 	})
-	if t := e.nav.tier; t != "" {
-		tier, _ := e.target.Column("tier")
-		op, v := " = ", t
-		if rest, ok := strings.CutPrefix(t, "!"); ok {
-			op, v = " <> ", rest
-		}
-		q.Where = append(q.Where, func(b *dataset.Builder) string { return tier.Expr() + op + b.Arg(v) })
+	if c := e.nav.tierCond(e.target); c != nil {
+		q.Where = append(q.Where, c)
 	}
 	q.OrderBy = append([]string{to.Expr()}, q.OrderBy...)
 	q.Paged = true

@@ -90,23 +90,43 @@ func Handler(db *database.DB, cfg Config) http.Handler {
 		if n, ok := strings.CutSuffix(name, "/$count"); ok {
 			name, count = n, true
 		}
-		setName, key, isEntity := splitKeyPath(name)
-		if isEntity && !count {
-			name = setName
+		segments := splitOutsideQuotes(name, '/', 0)
+		setName, key, isEntity := splitKeyPath(segments[0])
+		if !isEntity {
+			setName = segments[0]
 		}
-		for _, s := range sets {
-			if s.EntitySet != name {
-				continue
-			}
-			if isEntity && !count {
-				serveEntity(ctx, w, r, db, base, cat, sets, s, key, level)
-			} else {
-				serveSet(ctx, w, r, db, cfg, base, cat, sets, s, count, level)
-			}
+		set := setNamed(sets, setName)
+		if set == nil {
+			fault.WriteError(w, http.StatusNotFound, fault.NotFound, fmt.Sprintf("no entity set %q: use %s", setName, setNames(sets)))
 			return
 		}
-		fault.WriteError(w, http.StatusNotFound, fault.NotFound, fmt.Sprintf("no entity set %q: use %s", name, setNames(sets)))
+		switch {
+		case len(segments) == 1 && !isEntity:
+			serveSet(ctx, w, r, db, cfg, base, cat, sets, set, scope{path: set.EntitySet}, count, level)
+		case len(segments) == 1 && count:
+			fault.WriteError(w, http.StatusBadRequest, fault.BadUserInput, fmt.Sprintf("/$count counts a collection, not one entity: use /odata/%s/$count", set.EntitySet))
+		case len(segments) == 1:
+			serveEntity(ctx, w, r, db, base, cat, sets, set, key, level)
+		case len(segments) == 2 && isEntity:
+			serveNavigation(ctx, w, r, db, cfg, base, cat, sets, set, key, segments[1], count, level)
+		case !isEntity:
+			fault.WriteError(w, http.StatusNotFound, fault.NotFound, fmt.Sprintf("%s/%s: a navigation property follows one entity's key, as %s/%s",
+				set.EntitySet, segments[1], keyExample(set), segments[1]))
+		default:
+			fault.WriteError(w, http.StatusNotImplemented, fault.NotImplemented, fmt.Sprintf("%s: paths of more than one navigation are not implemented: follow one (%s), with $expand for the next level",
+				name, segments[0]+"/"+segments[1]))
+		}
 	})
+}
+
+// setNamed is the set of an OData entity set name, nil for none.
+func setNamed(sets []*dataset.Set, name string) *dataset.Set {
+	for _, s := range sets {
+		if s.EntitySet == name {
+			return s
+		}
+	}
+	return nil
 }
 
 func setNames(sets []*dataset.Set) string {

@@ -42,7 +42,7 @@ func TestExpandStatementsDoNotGrowWithRows(t *testing.T) {
 			navs        int64
 		}{
 			{"Practices", "CCG($select=Name),Maturity($filter=Period eq '2016-17-H1')", 2},
-			{"Organisations", "Parent,Children,Maturity", 3},
+			{"Organisations", "Parent,Children,Maturity,Practices", 4},
 			{"Responses", "Practice,IndicatorDefinition", 2},
 		} {
 			plain := count("/odata/" + c.set + "?$top=2")

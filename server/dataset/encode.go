@@ -13,6 +13,12 @@ func FormatFloat(dst []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(dst, "null"...)
 	}
+	// A whole number (a practice's completion of 1, a score of 100 or
+	// 50) prints as an integer, which is much cheaper to write; -0 keeps
+	// its sign as AppendFloat writes it.
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 && (f != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
 	return strconv.AppendFloat(dst, f, 'f', -1, 64)
 }
 

@@ -2,6 +2,8 @@ package dataset
 
 import (
 	"bytes"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,5 +57,20 @@ func TestRowWriters(t *testing.T) {
 	}
 	if lines := strings.Count(b.String(), "\n"); lines != n || !strings.HasSuffix(b.String(), "}\n") {
 		t.Errorf("handed on %d lines of %d written", lines, n)
+	}
+}
+
+// FormatFloat's integer shortcut writes what strconv's shortest form does,
+// at the edges too (negative zero, 2^53, beyond 1e15, fractions).
+func TestFormatFloatWritesTheShortestForm(t *testing.T) {
+	values := []float64{0, math.Copysign(0, -1), 1, -1, 50, 100, 0.5, 57.991397849462366, 1e15 - 1, 1e15, 1e15 + 2,
+		-1e15 + 1, 1 << 53, (1 << 53) + 2, 1e21, 1e-7, 123456789.0, -7, 0.1 + 0.2, math.MaxInt64, math.MinInt64}
+	for i := 0; i < 2000; i++ {
+		values = append(values, float64(i)/8, float64(i*i)*3-5000, math.Ldexp(float64(i), i%70-10))
+	}
+	for _, f := range values {
+		if got, want := string(FormatFloat(nil, f)), strconv.FormatFloat(f, 'f', -1, 64); got != want {
+			t.Errorf("%v: %s, want %s", f, got, want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -107,14 +106,20 @@ func (q *Query) tail(b *Builder, sb *strings.Builder, ordered bool) {
 		order = append(order, c.expr)
 	}
 	sb.WriteString(" ORDER BY " + strings.Join(order, ", "))
-	if q.Limit > 0 {
-		fmt.Fprintf(sb, " LIMIT %d", q.Limit)
-	}
-	if q.Offset > 0 {
-		if q.Limit <= 0 {
-			sb.WriteString(" LIMIT -1") // SQLite needs a LIMIT before OFFSET
-		}
-		fmt.Fprintf(sb, " OFFSET %d", q.Offset)
+	q.limits(b, sb)
+}
+
+// limits writes the statement's LIMIT and OFFSET as bound arguments, and
+// an OFFSET whenever there is a LIMIT: the statement of every page of a
+// read is then the same text, which a cache of prepared statements can
+// hit, whatever the page's size and place.
+func (q *Query) limits(b *Builder, sb *strings.Builder) {
+	switch {
+	case q.Limit > 0:
+		sb.WriteString(" LIMIT " + b.Arg(q.Limit) + " OFFSET " + b.Arg(q.Offset))
+	case q.Offset > 0:
+		// SQLite needs a LIMIT before OFFSET.
+		sb.WriteString(" LIMIT -1 OFFSET " + b.Arg(q.Offset))
 	}
 }
 

@@ -261,10 +261,9 @@ func maturityPage(b *Builder, q *Query, domains []string) (string, bool) {
 	inner := Query{Set: q.Set, Where: q.Where}
 	inner.tail(b, &sb, false)
 	if q.Limit > 0 {
-		fmt.Fprintf(&sb, " ORDER BY m.code LIMIT %d) k ORDER BY ap.code, k.code LIMIT %d", q.Limit+q.Offset, q.Limit)
-		if q.Offset > 0 {
-			fmt.Fprintf(&sb, " OFFSET %d", q.Offset)
-		}
+		// Bound, not written in: every page's statement is the same text.
+		sb.WriteString(" ORDER BY m.code LIMIT " + b.Arg(q.Limit+q.Offset) + ") k ORDER BY ap.code, k.code")
+		q.limits(b, &sb)
 	} else {
 		sb.WriteString(") k") // a batch of keys (Query.Paged): all its rows
 	}

@@ -197,6 +197,9 @@ func (o *options) appendRows(ctx context.Context, db *database.DB, base string, 
 	if limit == 0 {
 		return body, end, nil
 	}
+	if len(o.expand) == 0 {
+		return o.appendStreamed(ctx, db, base, set, limit, body)
+	}
 	var rows []dataset.Row
 	// The rows' values are copied into slabs of many rows: one allocation
 	// per row would cost a page of 1,000 rows as much as its encoding.
@@ -279,15 +282,70 @@ func (o *options) appendRows(ctx context.Context, db *database.DB, base string, 
 	}
 	if len(rows) > 0 {
 		last := rows[len(rows)-1]
-		for _, j := range keyIdx {
-			if cols[j].Kind == dataset.Int {
-				end.lastKey = append(end.lastKey, last[j].I)
-			} else {
-				end.lastKey = append(end.lastKey, last[j].S)
-			}
+		vals := make([]dataset.Value, len(keyIdx))
+		for i, j := range keyIdx {
+			vals[i] = last[j]
 		}
+		end.lastKey = keyValuesOf(cols, keyIdx, vals)
 	}
 	return body, end, nil
+}
+
+// appendStreamed is appendRows for a page without expansions: each row
+// is written as it is read, so the page's values are not copied and held
+// (a Maturity page's 25,000 values, 1.6 MB). The body doubles when it
+// fills rather than growing by a quarter, as append does at this size.
+func (o *options) appendStreamed(ctx context.Context, db *database.DB, base string, set *dataset.Set, limit int, body []byte) ([]byte, pageEnd, error) {
+	var end pageEnd
+	cols := o.query.Columns
+	keyIdx := keyIndexes(set, cols)
+	keys := jsonKeys(o.names())
+	last := make([]dataset.Value, len(keyIdx))
+	shown, rowSize := 0, 0
+	err := dataset.Stream(ctx, db, o.query, func(row dataset.Row) error {
+		if shown == limit {
+			end.more = true
+			return nil
+		}
+		if cap(body)-len(body) < 2*rowSize {
+			body = slices.Grow(body, max(len(body), 4*rowSize))
+		}
+		before := len(body)
+		if shown > 0 {
+			body = append(body, ',')
+		}
+		body = o.appendEntity(body, base, set, keys, cols, keyIdx, row)
+		body = append(body, '}')
+		rowSize = max(rowSize, len(body)-before)
+		for i, j := range keyIdx {
+			last[i] = row[j]
+		}
+		shown++
+		return nil
+	})
+	if err != nil {
+		return body, end, err
+	}
+	end.shown = shown
+	if shown > 0 {
+		end.lastKey = keyValuesOf(cols, keyIdx, last)
+	}
+	return body, end, nil
+}
+
+// keyValuesOf are a row's key values (vals, in the order of keyIdx, the
+// key columns' places among cols) as the next link's $skiptoken holds
+// them.
+func keyValuesOf(cols []dataset.Column, keyIdx []int, vals []dataset.Value) []any {
+	out := make([]any, len(keyIdx))
+	for i, j := range keyIdx {
+		if cols[j].Kind == dataset.Int {
+			out[i] = vals[i].I
+		} else {
+			out[i] = vals[i].S
+		}
+	}
+	return out
 }
 
 // fitting is how many of the page's rows fit in the page's budget, each

@@ -179,3 +179,48 @@ func TestSkipTokenOfACompositeKey(t *testing.T) {
 		t.Errorf("keyset %s %v, want %s", got, b.Args(), want)
 	}
 }
+
+// Every page of a read after the first is the same statement text, its
+// key, $skip and page size bound as arguments, so that a cache of
+// prepared statements serves them all; the first page differs only by the
+// condition of $skiptoken. Maturity's page form (PostgreSQL) and the
+// sorted form of an ordered read included.
+func TestPagesShareTheirStatementText(t *testing.T) {
+	maturity := dataset.Maturity([]string{"Patient online", "Records & interoperability"})
+	for _, c := range []struct {
+		set   *dataset.Set
+		pages []string // each page's query options
+	}{
+		{maturity, []string{"$skiptoken=" + encodeToken([]any{"2016-17-H1", "00C"}), "$skiptoken=" + encodeToken([]any{"2017-18-H2", "Y99"})}},
+		{maturity, []string{"$filter=Tier eq 'CCG'&$skiptoken=" + encodeToken([]any{"2016-17-H1", "00C"}), "$filter=Tier eq 'PRACTICE'&$skiptoken=" + encodeToken([]any{"2016-17-H2", "A81001"})}},
+		{maturity, []string{"$orderby=Score desc", "$orderby=Score desc&$skip=1000", "$orderby=Score desc&$skip=2000&$top=7"}},
+		{maturity, []string{"$top=5", "$top=7&$skip=5"}},
+		{dataset.Practices, []string{"$skiptoken=" + encodeToken([]any{"A81001"}), "$skiptoken=" + encodeToken([]any{"Y00001"}) + "&$top=3"}},
+		{dataset.Practices, []string{"$orderby=Name", "$orderby=Name&$skip=3"}},
+	} {
+		for _, d := range []string{dialect.Postgres, dialect.SQLite} {
+			var first string
+			for i, p := range c.pages {
+				params, err := url.ParseQuery(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o, err := parseOptions(c.set, params)
+				if err != nil {
+					t.Fatalf("%s: %v", p, err)
+				}
+				o.page(1000)
+				b := dataset.NewBuilder(d)
+				sql := o.query.SQL(b)
+				if strings.Contains(sql, "1000") || strings.Contains(sql, "1001") || strings.Contains(sql, "2000") {
+					t.Errorf("%s %s: the page size or $skip is in the text: %s", d, p, sql)
+				}
+				if i == 0 {
+					first = sql
+				} else if sql != first {
+					t.Errorf("%s %s: the statement differs from the first page's (%s)\n %s\n %s", d, c.set.EntitySet, p, first, sql)
+				}
+			}
+		}
+	}
+}

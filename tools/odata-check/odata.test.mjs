@@ -1,7 +1,8 @@
 // OData check: starts dpcma (a built binary, DPCMA_BIN) on the small demo
 // data set (SQLite) with small OData pages, reads $metadata with SAP's EDMX
 // parser, queries every entity set with a $filter through @odata/client,
-// follows every @odata.nextLink and the navigation properties ($expand),
+// follows every @odata.nextLink and the navigation properties ($expand and
+// navigation paths, Organisations('00C')/Practices),
 // reads the decisions (Priorities, Compliance), and compares what comes
 // back with the GraphQL API: the same rows and the same numbers. It also
 // times pages of each set against Practices pages, interleaved.
@@ -345,9 +346,12 @@ async function readAllPages(set, params) {
 test("navigation properties: $metadata declares them, $expand follows them, the rows are the API's", async () => {
   const navs = (set) => Object.fromEntries(entityType(set).navigationProperties.map((n) => [n.name, n]));
   assert.deepEqual(Object.keys(navs("Practices")), ["CCG", "Maturity"]);
-  assert.deepEqual(Object.keys(navs("Organisations")), ["Parent", "Children", "Maturity"]);
+  assert.deepEqual(Object.keys(navs("Organisations")), ["Parent", "Children", "Maturity", "Practices"]);
   assert.deepEqual(Object.keys(navs("Responses")), ["Practice", "IndicatorDefinition"]);
   assert.equal(navs("Organisations").Parent.partner, "Children");
+  assert.equal(navs("Organisations").Practices.partner, "CCG");
+  assert.equal(navs("Organisations").Practices.isCollection, true);
+  assert.equal(navs("Practices").CCG.partner, "Practices");
   assert.equal(navs("Practices").Maturity.isCollection, true);
   const bindings = metadata.schema.entitySets.find((s) => s.name === "Practices").navigationPropertyBinding;
   assert.equal(bindings.CCG, "dpcma.Container/Organisations");
@@ -384,6 +388,89 @@ test("navigation properties: $metadata declares them, $expand follows them, the 
     assert.equal(a.IndicatorDefinition.Title, titles.get(a.Indicator));
     assert.equal(a.Practice?.OdsCode ?? null, a.PracticeCode);
   }
+});
+
+// readUri reads a resource path through the client's own request method,
+// following every next link, which must continue the same path.
+async function readUri(path) {
+  let page = await client.requestUri(`${base}/odata/${path}`);
+  assert.equal(page.error, undefined, `${path}: ${JSON.stringify(page.error)}`);
+  const count = page["@odata.count"];
+  const rows = [];
+  let pages = 0;
+  for (;;) {
+    pages++;
+    assert.ok(page.value.length <= pageSize, `a page of ${page.value.length} rows`);
+    rows.push(...page.value);
+    const next = page["@odata.nextLink"];
+    if (!next) break;
+    assert.equal(new URL(next).pathname, new URL(`${base}/odata/${path}`).pathname, next);
+    page = await client.requestUri(next);
+    assert.equal(page.error, undefined, JSON.stringify(page.error));
+  }
+  return { rows, count, pages };
+}
+
+test("navigation paths: a collection is the target set filtered by the relation, paged; a single one the entity, 204 for none", async () => {
+  const { rows: practices } = await readAll("Practices", client.newParam().filter(filter().property("CcgCode").eqString("00C")).select(["OdsCode", "ListSize"]));
+  const code = practices[0].OdsCode;
+  const smallest = Math.min(...practices.map((p) => p.ListSize));
+
+  // An organisation's practices (a CCG's own), with options, against the set filtered the same way.
+  const opts = `$filter=${encodeURIComponent(`ListSize gt ${smallest}`)}&$select=OdsCode,Name,ListSize&$count=true`;
+  const nav = await readUri(`Organisations('00C')/Practices?${opts}`);
+  const set = await readAll("Practices", client.newParam().filter(`CcgCode eq '00C' and ListSize gt ${smallest}`).select(["OdsCode", "Name", "ListSize"]).count(true));
+  assert.ok(set.rows.length > 0 && set.rows.length < practices.length);
+  assert.deepEqual(nav.rows, set.rows);
+  assert.equal(nav.count, set.count);
+  // The API's practices of the CCG.
+  const api = await graphql(`{ organisation(odsCode: "00C") { practices(first: 1000) { edges { node { odsCode } } } } }`);
+  assert.deepEqual((await readUri("Organisations('00C')/Practices?$select=OdsCode")).rows.map((r) => r.OdsCode).sort(),
+    api.organisation.practices.edges.map((e) => e.node.odsCode).sort());
+
+  // A practice's maturity rows, every period, over several pages (six
+  // periods, pages of four); in a chosen order.
+  for (const q of ["", `?$orderby=${encodeURIComponent("Period desc")}&$select=Period,Score`]) {
+    const m = await readUri(`Practices('${code}')/Maturity${q}`);
+    const params = client.newParam().filter(`Code eq '${code}'`);
+    if (q) params.select(["Period", "Score"]).orderby("Period", "desc");
+    const want = await readAll("Maturity", params);
+    assert.ok(m.rows.length > pageSize);
+    assert.deepEqual(m.rows, want.rows);
+  }
+  // Children, and /$count of a navigation as text.
+  const children = await readUri("Organisations('ENG')/Children");
+  const regions = await readAll("Organisations", client.newParam().filter("ParentCode eq 'ENG'"));
+  assert.deepEqual(children.rows, regions.rows);
+  const counted = await fetch(`${base}/odata/Organisations('00C')/Practices/$count?$filter=${encodeURIComponent(`ListSize gt ${smallest}`)}`);
+  assert.match(counted.headers.get("content-type"), /^text\/plain/);
+  assert.equal(Number(await counted.text()), set.count);
+
+  // Single-valued: the entity its key lookup gives; none is 204; an unknown key 404.
+  const ccg = await client.requestUri(`${base}/odata/Practices('${code}')/CCG`);
+  const org = await client.newRequest({ collection: "Organisations", id: "00C" });
+  assert.deepEqual(ccg, org);
+  const parent = await client.requestUri(`${base}/odata/Organisations('00C')/Parent?$select=OdsCode,Tier`);
+  assert.equal(parent.OdsCode, org.ParentCode);
+  assert.equal(parent.Tier, "STP");
+  const none = await fetch(`${base}/odata/Organisations('ENG')/Parent`);
+  assert.equal(none.status, 204);
+  assert.equal(await none.text(), "");
+  const missing = await fetch(`${base}/odata/Practices('Z99999')/CCG`);
+  assert.equal(missing.status, 404);
+  assert.match((await missing.json()).error.message, /Practices has no entity with the key \('Z99999'\)/);
+});
+
+test("Organisations with $expand=Practices: each CCG's practices, every practice once, pages within the budget", async () => {
+  const orgs = await readExpanded("Organisations", client.newParam().select(["OdsCode", "Tier"]).expand(["Practices($select=OdsCode)"]), ["Practices"]);
+  const all = (await readAll("Practices", client.newParam().select(["OdsCode", "CcgCode"]))).rows;
+  const byCcg = new Map();
+  for (const p of all) byCcg.set(p.CcgCode, [...(byCcg.get(p.CcgCode) ?? []), p.OdsCode]);
+  for (const o of orgs) {
+    assert.deepEqual(o.Practices.map((p) => p.OdsCode).sort(), (byCcg.get(o.OdsCode) ?? []).sort(), o.OdsCode);
+    if (o.Tier !== "CCG") assert.equal(o.Practices.length, 0, o.OdsCode);
+  }
+  assert.equal(orgs.reduce((n, o) => n + o.Practices.length, 0), all.length);
 });
 
 test("key lookups with $expand, and the decisions as sets: priorities and compliance, the API's numbers", async () => {

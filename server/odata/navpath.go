@@ -79,16 +79,8 @@ func serveNavigation(ctx context.Context, w http.ResponseWriter, r *http.Request
 	}
 	conds := nav.reaching(target, value)
 	if nav.collection {
-		vals := make([]dataset.Value, len(key))
-		for i, k := range key {
-			switch k := k.(type) {
-			case int64:
-				vals[i] = dataset.Value{Valid: true, I: k}
-			case string:
-				vals[i] = dataset.Value{Valid: true, S: k}
-			}
-		}
-		path := set.EntitySet + keyPredicate(set, vals) + "/" + nav.name
+		// The next link continues the path as the client wrote it.
+		path := strings.TrimPrefix(r.URL.EscapedPath(), "/odata/")
 		serveSet(ctx, w, r, db, cfg, base, cat, sets, target, scope{path: path, where: conds}, count, level)
 		return
 	}

@@ -577,6 +577,7 @@ func (_q *OrganisationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
+	decodeOrganisationRows(ctx, _spec, _q.config, loadedTypes, &nodes)
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}

@@ -501,6 +501,7 @@ func (_q *PracticeQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Pra
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
+	decodePracticeRows(ctx, _spec, _q.config, loadedTypes, &nodes)
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}

@@ -501,6 +501,7 @@ func (_q *ResponseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Res
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
+	decodeResponseRows(ctx, _spec, _q.config, loadedTypes, &nodes)
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}

@@ -7188,6 +7188,16 @@ func (ec *executionContext) fieldContext_AssessmentPeriod_name(_ context.Context
 }
 
 func (ec *executionContext) _AssessmentPeriod_opensOn(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriod) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.OpensOn)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._AssessmentPeriod_opensOn(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7211,6 +7221,16 @@ func (ec *executionContext) fieldContext_AssessmentPeriod_opensOn(_ context.Cont
 }
 
 func (ec *executionContext) _AssessmentPeriod_closesOn(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriod) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.ClosesOn)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._AssessmentPeriod_closesOn(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7317,6 +7337,16 @@ func (ec *executionContext) fieldContext_AssessmentPeriod_statusIn(ctx context.C
 }
 
 func (ec *executionContext) _AssessmentPeriodConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriodConnection) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOAssessmentPeriodEdge2ᚕᚖdpcmaᚋentᚐAssessmentPeriodEdge(ctx, field.Selections, obj.Edges)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._AssessmentPeriodConnection_edges(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7349,6 +7379,16 @@ func (ec *executionContext) fieldContext_AssessmentPeriodConnection_edges(_ cont
 }
 
 func (ec *executionContext) _AssessmentPeriodConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriodConnection) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._AssessmentPeriodConnection_pageInfo(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7388,6 +7428,16 @@ func (ec *executionContext) fieldContext_AssessmentPeriodConnection_totalCount(_
 }
 
 func (ec *executionContext) _AssessmentPeriodEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriodEdge) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOAssessmentPeriod2ᚖdpcmaᚋentᚐAssessmentPeriod(ctx, field.Selections, obj.Node)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._AssessmentPeriodEdge_node(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7420,6 +7470,16 @@ func (ec *executionContext) fieldContext_AssessmentPeriodEdge_node(_ context.Con
 }
 
 func (ec *executionContext) _AssessmentPeriodEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentPeriodEdge) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._AssessmentPeriodEdge_cursor(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7450,6 +7510,16 @@ func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _AuditEvent_at(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._AuditEvent_at(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7515,6 +7585,16 @@ func (ec *executionContext) fieldContext_AuditEvent_newValue(_ context.Context, 
 }
 
 func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEventConnection) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOAuditEventEdge2ᚕᚖdpcmaᚋentᚐAuditEventEdge(ctx, field.Selections, obj.Edges)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._AuditEventConnection_edges(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7547,6 +7627,16 @@ func (ec *executionContext) fieldContext_AuditEventConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _AuditEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEventConnection) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._AuditEventConnection_pageInfo(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7586,6 +7676,16 @@ func (ec *executionContext) fieldContext_AuditEventConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEventEdge) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOAuditEvent2ᚖdpcmaᚋentᚐAuditEvent(ctx, field.Selections, obj.Node)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._AuditEventEdge_node(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7618,6 +7718,16 @@ func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEventEdge) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._AuditEventEdge_cursor(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7655,6 +7765,16 @@ func (ec *executionContext) fieldContext_CategoryScore_score(_ context.Context, 
 }
 
 func (ec *executionContext) _Compliance_set(ctx context.Context, field graphql.CollectedField, obj *model.Compliance) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNRequirementSet2ᚖdpcmaᚋserverᚋcomplianceᚐSet(ctx, field.Selections, obj.Set)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Compliance_set(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7687,6 +7807,16 @@ func (ec *executionContext) fieldContext_Compliance_set(_ context.Context, field
 }
 
 func (ec *executionContext) _Compliance_period(ctx context.Context, field graphql.CollectedField, obj *model.Compliance) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNAssessmentPeriod2ᚖdpcmaᚋentᚐAssessmentPeriod(ctx, field.Selections, obj.Period)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Compliance_period(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7733,6 +7863,16 @@ func (ec *executionContext) fieldContext_Compliance_met(_ context.Context, field
 }
 
 func (ec *executionContext) _Compliance_requirements(ctx context.Context, field graphql.CollectedField, obj *model.Compliance) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNRequirementCompliance2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementComplianceᚄ(ctx, field.Selections, obj.Requirements)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Compliance_requirements(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7765,6 +7905,16 @@ func (ec *executionContext) fieldContext_Compliance_requirements(_ context.Conte
 }
 
 func (ec *executionContext) _ContractTypeCompliance_contractType(ctx context.Context, field graphql.CollectedField, obj *model.ContractTypeCompliance) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOContractType2ᚖdpcmaᚋentᚋpracticeᚐContractType(ctx, field.Selections, obj.ContractType)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._ContractTypeCompliance_contractType(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8097,6 +8247,16 @@ func (ec *executionContext) fieldContext_Indicator_maxStep(_ context.Context, fi
 }
 
 func (ec *executionContext) _Indicator_choices(ctx context.Context, field graphql.CollectedField, obj *ent.Indicator) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.Choices)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Indicator_choices(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8185,6 +8345,16 @@ func (ec *executionContext) fieldContext_Indicator_summary(ctx context.Context, 
 }
 
 func (ec *executionContext) _IndicatorConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.IndicatorConnection) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOIndicatorEdge2ᚕᚖdpcmaᚋentᚐIndicatorEdge(ctx, field.Selections, obj.Edges)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._IndicatorConnection_edges(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8217,6 +8387,16 @@ func (ec *executionContext) fieldContext_IndicatorConnection_edges(_ context.Con
 }
 
 func (ec *executionContext) _IndicatorConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.IndicatorConnection) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._IndicatorConnection_pageInfo(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8256,6 +8436,16 @@ func (ec *executionContext) fieldContext_IndicatorConnection_totalCount(_ contex
 }
 
 func (ec *executionContext) _IndicatorEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.IndicatorEdge) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOIndicator2ᚖdpcmaᚋentᚐIndicator(ctx, field.Selections, obj.Node)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._IndicatorEdge_node(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8288,6 +8478,16 @@ func (ec *executionContext) fieldContext_IndicatorEdge_node(_ context.Context, f
 }
 
 func (ec *executionContext) _IndicatorEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.IndicatorEdge) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._IndicatorEdge_cursor(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8311,6 +8511,16 @@ func (ec *executionContext) fieldContext_IndicatorEdge_cursor(_ context.Context,
 }
 
 func (ec *executionContext) _IndicatorSummary_indicator(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorSummary) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNIndicator2ᚖdpcmaᚋentᚐIndicator(ctx, field.Selections, obj.Indicator)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._IndicatorSummary_indicator(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8343,6 +8553,16 @@ func (ec *executionContext) fieldContext_IndicatorSummary_indicator(_ context.Co
 }
 
 func (ec *executionContext) _IndicatorSummary_period(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorSummary) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNAssessmentPeriod2ᚖdpcmaᚋentᚐAssessmentPeriod(ctx, field.Selections, obj.Period)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._IndicatorSummary_period(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8375,6 +8595,16 @@ func (ec *executionContext) fieldContext_IndicatorSummary_period(_ context.Conte
 }
 
 func (ec *executionContext) _IndicatorSummary_organisation(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorSummary) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNOrganisation2ᚖdpcmaᚋentᚐOrganisation(ctx, field.Selections, obj.Organisation)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._IndicatorSummary_organisation(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8428,6 +8658,16 @@ func (ec *executionContext) fieldContext_IndicatorSummary_meanScore(_ context.Co
 }
 
 func (ec *executionContext) _IndicatorSummary_distribution(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorSummary) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNValueCount2ᚕᚖdpcmaᚋgraphᚋmodelᚐValueCountᚄ(ctx, field.Selections, obj.Distribution)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._IndicatorSummary_distribution(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8481,6 +8721,16 @@ func (ec *executionContext) fieldContext_LevelCount_count(_ context.Context, fie
 }
 
 func (ec *executionContext) _Maturity_period(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNAssessmentPeriod2ᚖdpcmaᚋentᚐAssessmentPeriod(ctx, field.Selections, obj.Period)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Maturity_period(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8569,6 +8819,16 @@ func (ec *executionContext) fieldContext_Maturity_patientWeightedScore(_ context
 }
 
 func (ec *executionContext) _Maturity_byDomain(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNDomainScore2ᚕᚖdpcmaᚋgraphᚋmodelᚐDomainScoreᚄ(ctx, field.Selections, obj.ByDomain)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Maturity_byDomain(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8601,6 +8861,16 @@ func (ec *executionContext) fieldContext_Maturity_byDomain(_ context.Context, fi
 }
 
 func (ec *executionContext) _Maturity_byCategory(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNCategoryScore2ᚕᚖdpcmaᚋgraphᚋmodelᚐCategoryScoreᚄ(ctx, field.Selections, obj.ByCategory)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Maturity_byCategory(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8633,6 +8903,16 @@ func (ec *executionContext) fieldContext_Maturity_byCategory(_ context.Context, 
 }
 
 func (ec *executionContext) _Maturity_levelDistribution(ctx context.Context, field graphql.CollectedField, obj *model.Maturity) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNLevelCount2ᚕᚖdpcmaᚋgraphᚋmodelᚐLevelCountᚄ(ctx, field.Selections, obj.LevelDistribution)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Maturity_levelDistribution(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8718,6 +8998,16 @@ func (ec *executionContext) fieldContext_MaturityGroup_value(_ context.Context, 
 }
 
 func (ec *executionContext) _MaturityGroup_maturity(ctx context.Context, field graphql.CollectedField, obj *model.MaturityGroup) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNMaturity2ᚖdpcmaᚋgraphᚋmodelᚐMaturity(ctx, field.Selections, obj.Maturity)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._MaturityGroup_maturity(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9919,6 +10209,16 @@ func (ec *executionContext) fieldContext_Organisation_indicatorSummary(ctx conte
 }
 
 func (ec *executionContext) _OrganisationCompliance_set(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNRequirementSet2ᚖdpcmaᚋserverᚋcomplianceᚐSet(ctx, field.Selections, obj.Set)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._OrganisationCompliance_set(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9951,6 +10251,16 @@ func (ec *executionContext) fieldContext_OrganisationCompliance_set(_ context.Co
 }
 
 func (ec *executionContext) _OrganisationCompliance_period(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNAssessmentPeriod2ᚖdpcmaᚋentᚐAssessmentPeriod(ctx, field.Selections, obj.Period)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._OrganisationCompliance_period(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10018,6 +10328,16 @@ func (ec *executionContext) fieldContext_OrganisationCompliance_shareMet(_ conte
 }
 
 func (ec *executionContext) _OrganisationCompliance_byRequirement(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNRequirementFigures2ᚕᚖdpcmaᚋgraphᚋmodelᚐRequirementFiguresᚄ(ctx, field.Selections, obj.ByRequirement)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._OrganisationCompliance_byRequirement(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10050,6 +10370,16 @@ func (ec *executionContext) fieldContext_OrganisationCompliance_byRequirement(_ 
 }
 
 func (ec *executionContext) _OrganisationCompliance_byContractType(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationCompliance) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNContractTypeCompliance2ᚕᚖdpcmaᚋgraphᚋmodelᚐContractTypeComplianceᚄ(ctx, field.Selections, obj.ByContractType)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._OrganisationCompliance_byContractType(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10082,6 +10412,16 @@ func (ec *executionContext) fieldContext_OrganisationCompliance_byContractType(_
 }
 
 func (ec *executionContext) _OrganisationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationConnection) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOOrganisationEdge2ᚕᚖdpcmaᚋentᚐOrganisationEdge(ctx, field.Selections, obj.Edges)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._OrganisationConnection_edges(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10114,6 +10454,16 @@ func (ec *executionContext) fieldContext_OrganisationConnection_edges(_ context.
 }
 
 func (ec *executionContext) _OrganisationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationConnection) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._OrganisationConnection_pageInfo(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10153,6 +10503,16 @@ func (ec *executionContext) fieldContext_OrganisationConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _OrganisationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationEdge) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOOrganisation2ᚖdpcmaᚋentᚐOrganisation(ctx, field.Selections, obj.Node)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._OrganisationEdge_node(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10185,6 +10545,16 @@ func (ec *executionContext) fieldContext_OrganisationEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _OrganisationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationEdge) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._OrganisationEdge_cursor(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10300,6 +10670,16 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _PeerShare_organisation(ctx context.Context, field graphql.CollectedField, obj *model.PeerShare) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOOrganisation2ᚖdpcmaᚋentᚐOrganisation(ctx, field.Selections, obj.Organisation)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._PeerShare_organisation(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10332,6 +10712,16 @@ func (ec *executionContext) fieldContext_PeerShare_organisation(_ context.Contex
 }
 
 func (ec *executionContext) _PeerShare_practice(ctx context.Context, field graphql.CollectedField, obj *model.PeerShare) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOPractice2ᚖdpcmaᚋentᚐPractice(ctx, field.Selections, obj.Practice)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._PeerShare_practice(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10427,6 +10817,16 @@ func (ec *executionContext) fieldContext_Practice_status(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Practice_contractType(ctx context.Context, field graphql.CollectedField, obj *ent.Practice) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOContractType2ᚖdpcmaᚋentᚋpracticeᚐContractType(ctx, field.Selections, obj.ContractType)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Practice_contractType(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10734,6 +11134,16 @@ func (ec *executionContext) fieldContext_Practice_maturity(ctx context.Context, 
 }
 
 func (ec *executionContext) _PracticeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PracticeConnection) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOPracticeEdge2ᚕᚖdpcmaᚋentᚐPracticeEdge(ctx, field.Selections, obj.Edges)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._PracticeConnection_edges(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10766,6 +11176,16 @@ func (ec *executionContext) fieldContext_PracticeConnection_edges(_ context.Cont
 }
 
 func (ec *executionContext) _PracticeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PracticeConnection) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._PracticeConnection_pageInfo(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10805,6 +11225,16 @@ func (ec *executionContext) fieldContext_PracticeConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _PracticeEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PracticeEdge) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOPractice2ᚖdpcmaᚋentᚐPractice(ctx, field.Selections, obj.Node)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._PracticeEdge_node(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10837,6 +11267,16 @@ func (ec *executionContext) fieldContext_PracticeEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _PracticeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PracticeEdge) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._PracticeEdge_cursor(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11820,6 +12260,16 @@ func (ec *executionContext) fieldContext_Requirement_indicator(_ context.Context
 }
 
 func (ec *executionContext) _Requirement_rule(ctx context.Context, field graphql.CollectedField, obj *compliance.Requirement) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNString2string(ctx, field.Selections, obj.RuleText())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Requirement_rule(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11843,6 +12293,16 @@ func (ec *executionContext) fieldContext_Requirement_rule(_ context.Context, fie
 }
 
 func (ec *executionContext) _RequirementCompliance_requirement(ctx context.Context, field graphql.CollectedField, obj *model.RequirementCompliance) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNRequirement2ᚖdpcmaᚋserverᚋcomplianceᚐRequirement(ctx, field.Selections, obj.Requirement)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._RequirementCompliance_requirement(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11896,6 +12356,16 @@ func (ec *executionContext) fieldContext_RequirementCompliance_notApplicable(_ c
 }
 
 func (ec *executionContext) _RequirementFigures_requirement(ctx context.Context, field graphql.CollectedField, obj *model.RequirementFigures) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNRequirement2ᚖdpcmaᚋserverᚋcomplianceᚐRequirement(ctx, field.Selections, obj.Requirement)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._RequirementFigures_requirement(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11970,6 +12440,16 @@ func (ec *executionContext) fieldContext_RequirementSet_appliesFrom(_ context.Co
 }
 
 func (ec *executionContext) _RequirementSet_requirements(ctx context.Context, field graphql.CollectedField, obj *compliance.Set) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNRequirement2ᚕdpcmaᚋserverᚋcomplianceᚐRequirementᚄ(ctx, field.Selections, obj.Requirements)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._RequirementSet_requirements(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12037,6 +12517,16 @@ func (ec *executionContext) fieldContext_Response_score(_ context.Context, field
 }
 
 func (ec *executionContext) _Response_submittedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.SubmittedAt)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Response_submittedAt(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12067,6 +12557,20 @@ func (ec *executionContext) fieldContext_Response_submittedBy(_ context.Context,
 }
 
 func (ec *executionContext) _Response_practice(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		v, err := obj.LoadedPractice()
+		if err != nil {
+			return d.fail()
+		}
+		return ec.marshalOPractice2ᚖdpcmaᚋentᚐPractice(ctx, field.Selections, v)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Response_practice(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12099,6 +12603,20 @@ func (ec *executionContext) fieldContext_Response_practice(_ context.Context, fi
 }
 
 func (ec *executionContext) _Response_organisation(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		v, err := obj.LoadedOrganisation()
+		if err != nil {
+			return d.fail()
+		}
+		return ec.marshalOOrganisation2ᚖdpcmaᚋentᚐOrganisation(ctx, field.Selections, v)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Response_organisation(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12131,6 +12649,20 @@ func (ec *executionContext) fieldContext_Response_organisation(_ context.Context
 }
 
 func (ec *executionContext) _Response_indicator(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		v, err := obj.LoadedIndicator()
+		if err != nil {
+			return d.fail()
+		}
+		return ec.marshalNIndicator2ᚖdpcmaᚋentᚐIndicator(ctx, field.Selections, v)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Response_indicator(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12163,6 +12695,20 @@ func (ec *executionContext) fieldContext_Response_indicator(_ context.Context, f
 }
 
 func (ec *executionContext) _Response_period(ctx context.Context, field graphql.CollectedField, obj *ent.Response) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		v, err := obj.LoadedPeriod()
+		if err != nil {
+			return d.fail()
+		}
+		return ec.marshalNAssessmentPeriod2ᚖdpcmaᚋentᚐAssessmentPeriod(ctx, field.Selections, v)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Response_period(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12227,6 +12773,16 @@ func (ec *executionContext) fieldContext_Response_history(_ context.Context, fie
 }
 
 func (ec *executionContext) _ResponseConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ResponseConnection) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOResponseEdge2ᚕᚖdpcmaᚋentᚐResponseEdge(ctx, field.Selections, obj.Edges)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._ResponseConnection_edges(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12259,6 +12815,16 @@ func (ec *executionContext) fieldContext_ResponseConnection_edges(_ context.Cont
 }
 
 func (ec *executionContext) _ResponseConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ResponseConnection) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._ResponseConnection_pageInfo(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12298,6 +12864,16 @@ func (ec *executionContext) fieldContext_ResponseConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _ResponseEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ResponseEdge) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOResponse2ᚖdpcmaᚋentᚐResponse(ctx, field.Selections, obj.Node)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._ResponseEdge_node(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12330,6 +12906,16 @@ func (ec *executionContext) fieldContext_ResponseEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _ResponseEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ResponseEdge) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._ResponseEdge_cursor(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12360,6 +12946,16 @@ func (ec *executionContext) fieldContext_RoleGrant_role(_ context.Context, field
 }
 
 func (ec *executionContext) _RoleGrant_organisation(ctx context.Context, field graphql.CollectedField, obj *model.RoleGrant) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOOrganisation2ᚖdpcmaᚋentᚐOrganisation(ctx, field.Selections, obj.Organisation)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._RoleGrant_organisation(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12392,6 +12988,16 @@ func (ec *executionContext) fieldContext_RoleGrant_organisation(_ context.Contex
 }
 
 func (ec *executionContext) _RoleGrant_practice(ctx context.Context, field graphql.CollectedField, obj *model.RoleGrant) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOPractice2ᚖdpcmaᚋentᚐPractice(ctx, field.Selections, obj.Practice)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._RoleGrant_practice(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12544,6 +13150,16 @@ func (ec *executionContext) fieldContext_Viewer_email(_ context.Context, field g
 }
 
 func (ec *executionContext) _Viewer_roles(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNRoleGrant2ᚕᚖdpcmaᚋgraphᚋmodelᚐRoleGrantᚄ(ctx, field.Selections, obj.Roles)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec._Viewer_roles(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12590,6 +13206,16 @@ func (ec *executionContext) fieldContext___Directive_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Directive_description(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12620,6 +13246,16 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalN__DirectiveLocation2ᚕstringᚄ(ctx, field.Selections, obj.Locations)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Directive_locations(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12694,6 +13330,16 @@ func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___EnumValue_description(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12717,6 +13363,16 @@ func (ec *executionContext) fieldContext___EnumValue_description(_ context.Conte
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___EnumValue_isDeprecated(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12740,6 +13396,16 @@ func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Cont
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___EnumValue_deprecationReason(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12770,6 +13436,16 @@ func (ec *executionContext) fieldContext___Field_name(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Field_description(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12837,6 +13513,16 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.Type)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Field_type(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12869,6 +13555,16 @@ func (ec *executionContext) fieldContext___Field_type(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Field_isDeprecated(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12892,6 +13588,16 @@ func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context,
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Field_deprecationReason(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12922,6 +13628,16 @@ func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___InputValue_description(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12945,6 +13661,16 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.Type)
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___InputValue_type(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12984,6 +13710,16 @@ func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___InputValue_isDeprecated(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13007,6 +13743,16 @@ func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___InputValue_deprecationReason(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13030,6 +13776,16 @@ func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ contex
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Schema_description(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13053,6 +13809,16 @@ func (ec *executionContext) fieldContext___Schema_description(_ context.Context,
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, field.Selections, obj.Types())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Schema_types(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13085,6 +13851,16 @@ func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field
 }
 
 func (ec *executionContext) ___Schema_queryType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.QueryType())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Schema_queryType(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13117,6 +13893,16 @@ func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, f
 }
 
 func (ec *executionContext) ___Schema_mutationType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.MutationType())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Schema_mutationType(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13149,6 +13935,16 @@ func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context
 }
 
 func (ec *executionContext) ___Schema_subscriptionType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.SubscriptionType())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Schema_subscriptionType(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13181,6 +13977,16 @@ func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Con
 }
 
 func (ec *executionContext) ___Schema_directives(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx, field.Selections, obj.Directives())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Schema_directives(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13213,6 +14019,16 @@ func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, 
 }
 
 func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalN__TypeKind2string(ctx, field.Selections, obj.Kind())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Type_kind(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13236,6 +14052,16 @@ func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Name())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Type_name(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13259,6 +14085,16 @@ func (ec *executionContext) fieldContext___Type_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Type_description(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13282,6 +14118,16 @@ func (ec *executionContext) fieldContext___Type_description(_ context.Context, f
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.SpecifiedByURL())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Type_specifiedByURL(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13349,6 +14195,16 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 }
 
 func (ec *executionContext) ___Type_interfaces(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, field.Selections, obj.Interfaces())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Type_interfaces(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13381,6 +14237,16 @@ func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, fi
 }
 
 func (ec *executionContext) ___Type_possibleTypes(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, field.Selections, obj.PossibleTypes())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Type_possibleTypes(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13501,6 +14367,16 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 }
 
 func (ec *executionContext) ___Type_ofType(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.OfType())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Type_ofType(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13533,6 +14409,16 @@ func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field 
 }
 
 func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+		return ec.marshalOBoolean2bool(ctx, field.Selections, obj.IsOneOf())
+	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.___Type_isOneOf(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21837,7 +22723,7 @@ func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (
 
 func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.SelectionSet, v bool) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalBoolean(v)
+	res := marshalBoolean(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
@@ -22002,6 +22888,9 @@ func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) 
 
 func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
 	_ = sel
+	if m, ok := marshalFloat(ctx, v); ok { // (tools/gqlgenpatch)
+		return m
+	}
 	res := graphql.MarshalFloatContext(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
@@ -23412,7 +24301,7 @@ func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (
 func (ec *executionContext) marshalOBoolean2bool(ctx context.Context, sel ast.SelectionSet, v bool) graphql.Marshaler {
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalBoolean(v)
+	res := marshalBoolean(v)
 	return res
 }
 
@@ -23430,7 +24319,7 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalBoolean(*v)
+	res := marshalBoolean(*v)
 	return res
 }
 
@@ -23603,6 +24492,9 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 		return graphql.Null
 	}
 	_ = sel
+	if m, ok := marshalFloat(ctx, *v); ok { // (tools/gqlgenpatch)
+		return m
+	}
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
 }
@@ -24661,4 +25553,9 @@ var generatedObjectTypes = map[string]objectType{
 	"__InputValue":               {implementors: __InputValueImplementors},
 	"__Schema":                   {implementors: __SchemaImplementors},
 	"__Type":                     {implementors: __TypeImplementors},
+}
+
+// The execution context's cache for graph/marshal.go (tools/gqlgenpatch).
+func init() {
+	collectedOf = func(ec *executionContext) *collectedFields { return &ec.collected }
 }

@@ -3,10 +3,13 @@ package graph
 import (
 	"context"
 	"io"
+	"math"
+	"strconv"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // The executor's rewrites (tools/gqlgenpatch) call the code in this file:
@@ -106,7 +109,10 @@ const maxLeafDepth = 8
 // gqlgen's does.
 func (ec *executionContext) marshalList(ctx context.Context, sel ast.SelectionSet, elem string, length int,
 	marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
-	if length < 2 || !ec.leafOnly(elem, sel, 0) {
+	if directOf(ctx) != nil {
+		return marshalDirectList(ctx, length, marshalElement)
+	}
+	if length < 2 || !collectedOf(ec).leafOnly(ec.OperationContext, elem, sel, false) {
 		return graphql.MarshalSliceConcurrently(ctx, length, 0, false, marshalElement)
 	}
 	ret := make(graphql.Array, length)
@@ -127,20 +133,21 @@ func marshalOne(ctx context.Context, i int, marshalElement func(ctx context.Cont
 }
 
 // leafOnly reports whether sel, selected on an object of typeName, selects
-// no field that gqlgen resolves concurrently, at any depth.
-func (ec *executionContext) leafOnly(typeName string, sel ast.SelectionSet, depth int) bool {
+// no field that gqlgen resolves concurrently, at any depth; with strict
+// false, the fields of neverWait do not count.
+func leafOnly(oc *graphql.OperationContext, typeName string, sel ast.SelectionSet, strict bool, depth int) bool {
 	t, ok := objectTypes[typeName]
 	if !ok || depth > maxLeafDepth {
 		return false
 	}
-	for _, f := range graphql.CollectFields(ec.OperationContext, sel, t.implementors) {
-		if t.concurrent[f.Name] && !neverWait[typeField{typeName, f.Name}] {
+	for _, f := range graphql.CollectFields(oc, sel, t.implementors) {
+		if t.concurrent[f.Name] && (strict || !neverWait[typeField{typeName, f.Name}]) {
 			return false
 		}
 		if len(f.Selections) == 0 {
 			continue
 		}
-		if f.Definition == nil || !ec.leafOnly(f.Definition.Type.Name(), f.Selections, depth+1) {
+		if f.Definition == nil || !leafOnly(oc, f.Definition.Type.Name(), f.Selections, strict, depth+1) {
 			return false
 		}
 	}
@@ -156,6 +163,35 @@ func (ec *executionContext) leafOnly(typeName string, sel ast.SelectionSet, dept
 // type's names are.
 type collectedFields struct {
 	m sync.Map // collectedKey → []graphql.CollectedField
+	// leaf keeps leafOnly's answers, for the same reason.
+	leaf sync.Map // leafKey → bool
+}
+
+// collectedOf returns an execution context's cache; it is set at init by
+// the generated executor, which holds the cache (so that this file
+// compiles before the rewrite, as objectTypes).
+var collectedOf func(ec *executionContext) *collectedFields
+
+type leafKey struct {
+	sel      *ast.Selection
+	n        int
+	typeName string
+	strict   bool
+}
+
+// leafOnly is the package's leafOnly, worked out once per selection set,
+// type and strictness for the operation.
+func (c *collectedFields) leafOnly(oc *graphql.OperationContext, typeName string, sel ast.SelectionSet, strict bool) bool {
+	if len(sel) == 0 {
+		return leafOnly(oc, typeName, sel, strict, 0)
+	}
+	k := leafKey{&sel[0], len(sel), typeName, strict}
+	if v, ok := c.leaf.Load(k); ok {
+		return v.(bool)
+	}
+	v := leafOnly(oc, typeName, sel, strict, 0)
+	c.leaf.Store(k, v)
+	return v
 }
 
 type collectedKey struct {
@@ -175,4 +211,133 @@ func (c *collectedFields) get(oc *graphql.OperationContext, sel ast.SelectionSet
 	f := graphql.CollectFields(oc, sel, implementors)
 	c.m.Store(k, f)
 	return f
+}
+
+// Fields marshalled directly. gqlgen resolves each field of each object
+// through graphql.ResolveField: a field context, a context value and two
+// closures, for a struct field as for a resolver. A field that only reads
+// its object (a struct field, or a method without a context: an edge, a
+// node, an eager-loaded answer's indicator) and selects beneath it nothing
+// gqlgen resolves concurrently (nothing that may wait or query) is
+// marshalled directly instead (tools/gqlgenpatch): the topmost such field
+// (the root) runs its subtree under a context that marks it direct, and
+// the fields beneath call their marshallers themselves, without field
+// contexts, and marshal lists in turn under one shared field context.
+//
+// Errors keep gqlgen's paths exactly: within the subtree an error (a nil
+// non-null value, an accessor's error, a NaN) or a panic only marks the
+// attempt failed, and the root then discards what it wrote and resolves
+// its field again through gqlgen's own path, which reports the same errors
+// where gqlgen always did. Nothing beneath a root has side effects, so the
+// second pass sees what the first did.
+
+type directKey struct{}
+
+// direct is the state of one root's attempt.
+type direct struct {
+	outer  context.Context
+	failed bool
+	// done is set once the root has returned: errors of the values it
+	// wrote arrive from here on at their writing, and go to the response.
+	done bool
+}
+
+// directOf returns the attempt ctx belongs to, nil outside direct subtrees.
+func directOf(ctx context.Context) *direct {
+	d, _ := ctx.Value(directKey{}).(*direct)
+	return d
+}
+
+// fail marks the attempt failed; the value it returns is discarded.
+func (d *direct) fail() graphql.Marshaler {
+	d.failed = true
+	return graphql.Null
+}
+
+func (d *direct) present(ctx context.Context, err error) *gqlerror.Error {
+	if d.done {
+		graphql.AddError(d.outer, err)
+		return nil
+	}
+	d.failed = true
+	return nil
+}
+
+// directable reports whether field may be the root of a direct subtree:
+// it selects nothing beneath it, at any depth, that gqlgen resolves
+// concurrently, and nothing whose type is not an object type of the
+// schema (interfaces and unions keep gqlgen's path).
+func (ec *executionContext) directable(field graphql.CollectedField) bool {
+	if len(field.Selections) == 0 {
+		return true
+	}
+	if field.Definition == nil {
+		return false
+	}
+	return collectedOf(ec).leafOnly(ec.OperationContext, field.Definition.Type.Name(), field.Selections, true)
+}
+
+// marshalDirectly runs marshal (the field's own function again) as the
+// root of a direct subtree, and reports whether it succeeded.
+func marshalDirectly(ctx context.Context, marshal func(ctx context.Context) graphql.Marshaler) (m graphql.Marshaler, ok bool) {
+	d := &direct{outer: ctx}
+	dctx := context.WithValue(graphql.WithResponseContext(ctx, d.present, graphql.DefaultRecover), directKey{}, d)
+	defer func() {
+		if r := recover(); r != nil {
+			m, ok = nil, false
+		}
+		d.done = true
+	}()
+	m = marshal(dctx)
+	return m, !d.failed
+}
+
+// marshalDirectList marshals a list's elements in turn within a direct
+// subtree, under one field context whose index moves (the elements' paths
+// are needed only by errors, which make the root resolve again).
+func marshalDirectList(ctx context.Context, length int, marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
+	ret := make(graphql.Array, length)
+	index := 0
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &index})
+	for i := range ret {
+		index = i
+		ret[i] = marshalElement(ctx, i)
+	}
+	return ret
+}
+
+// floatJSON is a finite Float, written as graphql.MarshalFloatContext
+// writes it (%g is the shortest 'g' form), without its closure, its
+// context adapter and fmt.
+type floatJSON float64
+
+func (f floatJSON) MarshalGQL(w io.Writer) {
+	// The response's buffer lends its free space (a local array would
+	// escape through the interface).
+	if b, ok := w.(interface{ AvailableBuffer() []byte }); ok {
+		_, _ = w.Write(strconv.AppendFloat(b.AvailableBuffer(), float64(f), 'g', -1, 64))
+		return
+	}
+	_, _ = io.WriteString(w, strconv.FormatFloat(float64(f), 'g', -1, 64))
+}
+
+// marshalBoolean is graphql.MarshalBoolean without a closure per value.
+func marshalBoolean(b bool) graphql.Marshaler {
+	if b {
+		return graphql.True
+	}
+	return graphql.False
+}
+
+// marshalFloat marshals a finite Float; an infinity or NaN (an error, at
+// writing) is left to gqlgen's marshaller, but in a direct subtree, whose
+// root resolves again.
+func marshalFloat(ctx context.Context, f float64) (graphql.Marshaler, bool) {
+	if !math.IsInf(f, 0) && !math.IsNaN(f) {
+		return floatJSON(f), true
+	}
+	if d := directOf(ctx); d != nil {
+		return d.fail(), true
+	}
+	return nil, false
 }

@@ -30,6 +30,21 @@
 //     its type's names; the execution context now keeps its own cache
 //     (graph.collectedFields), keyed by where the selection and the names
 //     are.
+//  6. Fields that read their object marshalled directly. A field bound to a
+//     struct field or to a method without a context (a connection's edges
+//     and pageInfo, an edge's node, an answer's eager-loaded indicator)
+//     still went through graphql.ResolveField: a field context, a context
+//     value and two closures per object. Where the field selects nothing
+//     beneath it, at any depth, that gqlgen resolves concurrently, the
+//     topmost such field marshals its subtree directly: no field context
+//     for the fields beneath, and their lists in turn under one shared
+//     one (graph.marshalDirectly). Errors and nulls keep gqlgen's paths:
+//     any error in the subtree makes its root resolve again through
+//     graphql.ResolveField, which reports it as before.
+//  7. Scalars without a closure each. A finite Float is written by
+//     strconv (as %g does) without gqlgen's closure, context adapter and
+//     fmt; a NaN or an infinity keeps gqlgen's marshaller and its error.
+//     A Boolean is graphql.True or graphql.False.
 package main
 
 import (
@@ -70,7 +85,7 @@ func patch(path string) error {
 }
 
 func rewrite(src []byte) ([]byte, error) {
-	steps := []func([]byte) ([]byte, error){noDefer, plainScalars, objectsWithoutMap, leafLists, collectOnce}
+	steps := []func([]byte) ([]byte, error){noDefer, plainScalars, objectsWithoutMap, leafLists, collectOnce, directFields, finiteFloats}
 	for _, step := range steps {
 		var err error
 		if src, err = step(src); err != nil {
@@ -267,5 +282,80 @@ func collectOnce(src []byte) ([]byte, error) {
 	if !call.Match(src) {
 		return nil, fmt.Errorf("no object's CollectFields found")
 	}
-	return call.ReplaceAll(src, []byte("${1}ec.collected.get(ec.OperationContext, sel, ${2})")), nil
+	src = call.ReplaceAll(src, []byte("${1}ec.collected.get(ec.OperationContext, sel, ${2})"))
+	return append(src, `
+// The execution context's cache for graph/marshal.go (tools/gqlgenpatch).
+func init() {
+	collectedOf = func(ec *executionContext) *collectedFields { return &ec.collected }
+}
+`...), nil
+}
+
+// readingField is gqlgen's code for a field that reads its object without
+// a context: a struct field, or a method with no arguments (returning the
+// value, or the value and an error), marshalled by any marshaller. The
+// plain scalar fields among them are already rewritten by plainScalars.
+var readingField = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (_\w+)\(ctx context\.Context, field graphql\.CollectedField, obj \*?[\w.]+\) \(ret graphql\.Marshaler\) \{
+	return graphql\.ResolveField\(
+		ctx,
+		ec\.OperationContext,
+		field,
+		func\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{
+			return ec\.fieldContext_\w+\(ctx, field\)
+		\},
+		func\(ctx context\.Context\) \(any, error\) \{
+			return obj\.(\w+(?:\(\))?)(, nil)?
+		\},
+		nil,
+		func\(ctx context\.Context, selections ast\.SelectionSet, v [^)]+\) graphql\.Marshaler \{
+			return ec\.(marshal[^(\n]+)\(ctx, selections, v\)
+		\},
+		true,
+		(?:true|false),
+	\)
+\}
+`)
+
+func directFields(src []byte) ([]byte, error) {
+	n := 0
+	out := readingField.ReplaceAllFunc(src, func(m []byte) []byte {
+		g := readingField.FindSubmatch(m)
+		name, read, single, marshal := string(g[1]), string(g[2]), len(g[3]) > 0, string(g[4])
+		if !single && !strings.HasSuffix(read, "()") {
+			return m // obj.X without ", nil" is not Go gqlgen writes
+		}
+		n++
+		var direct string
+		if single {
+			direct = fmt.Sprintf("\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n", marshal, read)
+		} else {
+			direct = fmt.Sprintf("\t\tv, err := obj.%s\n\t\tif err != nil {\n\t\t\treturn d.fail()\n\t\t}\n\t\treturn ec.%s(ctx, field.Selections, v)\n", read, marshal)
+		}
+		head := m[:bytes.IndexByte(m, '\n')+1]
+		return fmt.Appendf(nil, `%s	if d := directOf(ctx); d != nil { // marshalled directly (tools/gqlgenpatch)
+%s	}
+	if ec.directable(field) {
+		if m, ok := marshalDirectly(ctx, func(ctx context.Context) graphql.Marshaler {
+			return ec.%s(ctx, field, obj)
+		}); ok {
+			return m
+		}
+	}
+%s`, head, direct, name, m[len(head):])
+	})
+	if n == 0 {
+		return nil, fmt.Errorf("no field reading its object found")
+	}
+	return out, nil
+}
+
+// floatMarshal is the start of gqlgen's marshallers of Float.
+var floatMarshal = regexp.MustCompile(`(?m)^\tres := graphql\.MarshalFloatContext\((\*?v)\)\n`)
+
+func finiteFloats(src []byte) ([]byte, error) {
+	if !floatMarshal.Match(src) {
+		return nil, fmt.Errorf("no Float marshaller found")
+	}
+	src = floatMarshal.ReplaceAll(src, []byte("\tif m, ok := marshalFloat(ctx, ${1}); ok { // (tools/gqlgenpatch)\n\t\treturn m\n\t}\n$0"))
+	return replaceAll(src, "res := graphql.MarshalBoolean(", "res := marshalBoolean(")
 }

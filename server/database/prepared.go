@@ -20,17 +20,19 @@ import (
 //
 // What is prepared: a statement that starts with SELECT or WITH, has
 // arguments (without, lib/pq's simple protocol takes one round trip and
-// such statements are rare: reference loads), runs outside a transaction
-// (inside one a failed statement aborts the transaction, so a stale
-// statement could not be retried), and has been seen on this connection
-// before: preparing takes one round trip more than the one-shot path,
-// which a statement run once would pay for nothing.
+// such statements are rare: reference loads), and has been seen on this
+// connection before: preparing takes one round trip more than the
+// one-shot path, which a statement run once would pay for nothing.
+// Statements in transactions are prepared too (the BI pages read in a
+// read-only transaction).
 //
 // The cache is a least-recently-used list of preparedPerConnection
 // statements; an evicted statement is closed, so PostgreSQL's count stays
 // bounded. A cached statement that PostgreSQL rejects because the schema
-// beneath it changed its result type is closed, prepared again and run
-// once more.
+// beneath it changed its result type (a migration by another process) is
+// closed, then prepared again and run once more; inside a transaction the
+// refusal has aborted the transaction, so the error is returned and only
+// the next run prepares it again.
 const (
 	preparedPerConnection = 48
 	// seenPerConnection bounds the texts remembered as seen once; when
@@ -86,7 +88,7 @@ type cachedStatement struct {
 }
 
 func (c *preparingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) == 0 || c.inTx || !isRead(query) {
+	if len(args) == 0 || !isRead(query) {
 		return c.pqConn.QueryContext(ctx, query, args)
 	}
 	st, err := c.statement(ctx, query, false)
@@ -100,10 +102,9 @@ func (c *preparingConn) QueryContext(ctx context.Context, query string, args []d
 	if err == nil || !stalePlan(err) {
 		return rows, err
 	}
-	// The schema changed beneath the statement (a migration): prepare it
-	// again, once.
-	if err := c.drop(query); err != nil {
-		return nil, err
+	// The schema changed beneath the statement: prepare it again, once.
+	if dropErr := c.drop(query); dropErr != nil || c.inTx {
+		return nil, errors.Join(err, dropErr)
 	}
 	if st, err = c.statement(ctx, query, true); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	stdsql "database/sql"
 	"maps"
+	"strings"
 	"testing"
 
 	"dpcma/server/database"
@@ -76,8 +77,8 @@ func prepared(t *testing.T, conn *stdsql.Conn) map[string]int64 {
 }
 
 // A read statement is prepared on its second run on a connection and then
-// executed from the cache; writes, statements without arguments and
-// statements in a transaction are not prepared.
+// executed from the cache, in a transaction too; writes and statements
+// without arguments are not prepared.
 func TestPreparedStatementsAreReused(t *testing.T) {
 	conn := pinned(t, 8)
 	const q = `SELECT v FROM t WHERE id = $1`
@@ -110,8 +111,9 @@ func TestPreparedStatementsAreReused(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if got := prepared(t, conn); len(got) != 1 {
-		t.Fatalf("only %q should be prepared, got %v", q, got)
+	want := map[string]int64{q: 3, `SELECT count(*) FROM t WHERE id > $1`: 2}
+	if got := prepared(t, conn); !maps.Equal(got, want) {
+		t.Fatalf("prepared %v, want %v", got, want)
 	}
 }
 
@@ -173,5 +175,23 @@ func TestPreparedStatementSurvivesSchemaChange(t *testing.T) {
 	}
 	if got := prepared(t, conn); got[q] != 1 {
 		t.Fatalf("prepared %v, want %q prepared again and run once", got, q)
+	}
+
+	// In a transaction the refusal aborts the transaction: it is returned,
+	// and the statement is prepared again on its next run.
+	exec(t, conn, `ALTER TABLE t ALTER COLUMN w TYPE text`)
+	tx, err := conn.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(q, 3).Scan(&id, &v, &v); err == nil || !strings.Contains(err.Error(), "cached plan must not change result type") {
+		t.Fatalf("in a transaction after the schema change: %v, want PostgreSQL's refusal", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	var w2 string
+	if err := conn.QueryRowContext(context.Background(), q, 3).Scan(&id, &v, &w2); err != nil || w2 != "7" {
+		t.Fatalf("after the transaction: %q, %v; want \"7\"", w2, err)
 	}
 }

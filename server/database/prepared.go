@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"hash/maphash"
 	"strings"
 
 	"github.com/lib/pq"
@@ -35,10 +36,13 @@ import (
 // the next run prepares it again.
 const (
 	preparedPerConnection = 48
-	// seenPerConnection bounds the texts remembered as seen once; when
-	// full the memory starts over (a hot statement is seen again soon).
+	// seenPerConnection bounds the texts remembered (by hash: texts with
+	// long IN lists run to kilobytes) as seen once; when full the memory
+	// starts over (a hot statement is seen again soon).
 	seenPerConnection = 512
 )
+
+var seenSeed = maphash.MakeSeed()
 
 type preparingConnector struct {
 	driver.Connector
@@ -55,7 +59,7 @@ func (c preparingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		return conn, nil // not lib/pq's connection: leave it as it is
 	}
 	return &preparingConn{pqConn: inner, capacity: c.capacity,
-		cached: map[string]*list.Element{}, seen: map[string]struct{}{}}, nil
+		cached: map[string]*list.Element{}, seen: map[uint64]struct{}{}}, nil
 }
 
 // pqConn is what lib/pq's connection implements and database/sql uses.
@@ -78,7 +82,7 @@ type preparingConn struct {
 	capacity int
 	lru      list.List // of *cachedStatement, most recently used first
 	cached   map[string]*list.Element
-	seen     map[string]struct{}
+	seen     map[uint64]struct{} // maphash of the texts seen once
 	inTx     bool
 }
 
@@ -119,11 +123,12 @@ func (c *preparingConn) statement(ctx context.Context, query string, again bool)
 		c.lru.MoveToFront(e)
 		return e.Value.(*cachedStatement).stmt, nil
 	}
-	if _, ok := c.seen[query]; !ok && !again {
+	h := maphash.String(seenSeed, query)
+	if _, ok := c.seen[h]; !ok && !again {
 		if len(c.seen) >= seenPerConnection {
 			clear(c.seen)
 		}
-		c.seen[query] = struct{}{}
+		c.seen[h] = struct{}{}
 		return nil, nil
 	}
 	for c.lru.Len() >= c.capacity {
@@ -135,7 +140,7 @@ func (c *preparingConn) statement(ctx context.Context, query string, again bool)
 	if err != nil {
 		return nil, err
 	}
-	delete(c.seen, query)
+	delete(c.seen, h)
 	c.cached[query] = c.lru.PushFront(&cachedStatement{query: query, stmt: st})
 	return st, nil
 }

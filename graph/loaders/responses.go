@@ -6,6 +6,7 @@ import (
 
 	"dpcma/ent"
 	"dpcma/ent/response"
+	"dpcma/server/database"
 )
 
 // SubjectPeriod keys one subject's answers in one period: a practice, or
@@ -58,9 +59,11 @@ func (l *Loaders) queryResponses(ctx context.Context, need []SubjectPeriod) (map
 	isZero := func(id int) bool { return id == 0 }
 	practices := slices.DeleteFunc(distinct(need, func(k SubjectPeriod) int { return k.PracticeID }), isZero)
 	orgs := slices.DeleteFunc(distinct(need, func(k SubjectPeriod) int { return k.OrgID }), isZero)
+	// database.In: one statement text for any number of subjects and
+	// periods on PostgreSQL, so its prepared statement serves every CCG.
 	q := l.client.Response.Query().Where(
-		response.PeriodIDIn(distinct(need, func(k SubjectPeriod) int { return k.PeriodID })...),
-		response.Or(response.PracticeIDIn(practices...), response.OrganisationIDIn(orgs...))).
+		database.In(response.FieldPeriodID, distinct(need, func(k SubjectPeriod) int { return k.PeriodID })...),
+		response.Or(database.In(response.FieldPracticeID, practices...), database.In(response.FieldOrganisationID, orgs...))).
 		Order(ent.Asc(response.FieldID))
 	// Every key asks from the same place in the document, so any caller's
 	// selection says what to load.

@@ -41,6 +41,7 @@ type Option func(*options)
 type options struct {
 	wrap             func(dialect.Driver) dialect.Driver
 	statementTimeout time.Duration
+	prepared         int // statements kept per PostgreSQL connection
 }
 
 // WithDriver wraps ent's driver, e.g. to count statements in tests.
@@ -59,10 +60,18 @@ func WithStatementTimeout(d time.Duration) Option {
 	return func(o *options) { o.statementTimeout = d }
 }
 
+// WithPreparedStatements keeps at most n named prepared statements per
+// PostgreSQL connection (prepared.go); 0 turns them off, so that every
+// statement is parsed and planned on each run. The default is
+// preparedPerConnection. SQLite ignores it.
+func WithPreparedStatements(n int) Option {
+	return func(o *options) { o.prepared = n }
+}
+
 // Open connects to the database named by dsn and checks that it answers.
 // It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
-	var o options
+	o := options{prepared: preparedPerConnection}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -97,7 +106,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 			return nil, err
 		}
 		redacted = r
-		db = stdsql.OpenDB(conn)
+		if o.prepared > 0 {
+			db = stdsql.OpenDB(preparingConnector{Connector: conn, capacity: o.prepared})
+		} else {
+			db = stdsql.OpenDB(conn)
+		}
 		name = dialect.Postgres
 		db.SetMaxOpenConns(16)
 		db.SetMaxIdleConns(16)

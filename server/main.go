@@ -105,6 +105,7 @@ type settings struct {
 	logLevel    string
 	otelURL     string
 	pprofAddr   string
+	pgPrepared  int
 	// token commands
 	email, role, org, label, token string
 	// import ods
@@ -125,6 +126,7 @@ func parse(cmd string, args []string) (*settings, error) {
 	fs.StringVar(&s.seed, "seed", seed.England, "data set for an empty database: england, small or none")
 	fs.Int64Var(&s.maxBody, "max-body-bytes", app.DefaultConfig.MaxBodyBytes, "largest accepted request body")
 	fs.DurationVar(&s.timeout, "request-timeout", app.DefaultConfig.RequestTimeout, "longest time one request may take")
+	fs.IntVar(&s.pgPrepared, "pg-prepared-statements", database.PreparedPerConnection, "read statements kept prepared per PostgreSQL connection; 0 turns them off (for a pooler in transaction mode)")
 	fs.IntVar(&s.maxPageSize, "max-page-size", app.DefaultConfig.MaxPageSize, "largest first/last on a connection")
 	fs.IntVar(&s.maxDepth, "max-depth", app.DefaultConfig.MaxDepth, "deepest nesting of fields in an operation; 0 turns the limit off")
 	fs.IntVar(&s.maxTokens, "max-tokens", app.DefaultConfig.MaxTokens, "most tokens (names, punctuation, values) in one GraphQL document; 0 turns the limit off")
@@ -199,7 +201,7 @@ func parse(cmd string, args []string) (*settings, error) {
 	for name, v := range map[string]int64{"max-body-bytes": s.maxBody, "max-page-size": int64(s.maxPageSize),
 		"max-concurrent": int64(s.concurrent), "memory-limit-mb": s.memLimit, "response-cache-mb": s.cacheMB, "request-timeout": int64(s.timeout),
 		"max-depth": int64(s.maxDepth), "max-cost": s.maxCost, "max-tokens": int64(s.maxTokens), "rate-burst": int64(s.rateBurst),
-		"odata-page-size": int64(s.odataPage) - 1, "export-timeout": int64(s.exportTime) - 1} {
+		"odata-page-size": int64(s.odataPage) - 1, "export-timeout": int64(s.exportTime) - 1, "pg-prepared-statements": int64(s.pgPrepared)} {
 		if v < 0 {
 			if name == "odata-page-size" || name == "export-timeout" {
 				return nil, fmt.Errorf("--%s must be positive", name)
@@ -308,7 +310,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	// Migrating and seeding run long statements: their connections have no
 	// statement timeout. The server's have (see serve).
-	db, err := database.Open(ctx, s.db)
+	db, err := database.Open(ctx, s.db, database.WithPreparedStatements(s.pgPrepared))
 	if err != nil {
 		return err
 	}
@@ -350,7 +352,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// is up, even if the cancellation never reaches it: the server's pool
 	// has the request timeout as statement_timeout.
 	db.Close()
-	served, err := database.Open(ctx, s.db, database.WithStatementTimeout(s.timeout))
+	served, err := database.Open(ctx, s.db, database.WithStatementTimeout(s.timeout), database.WithPreparedStatements(s.pgPrepared))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"dpcma/server/database"
 )
 
 // Profiles are served only where asked, and only on loopback.
@@ -41,5 +43,21 @@ func TestPprofFlag(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "heap profile") {
 		t.Fatalf("heap profile: HTTP %d %.200s", resp.StatusCode, body)
+	}
+}
+
+// Prepared statements are on by default and can be turned off, for a
+// connection pooler in transaction mode; a negative count is refused.
+func TestPreparedStatementsFlag(t *testing.T) {
+	s, err := parse("serve", nil)
+	if err != nil || s.pgPrepared != database.PreparedPerConnection {
+		t.Fatalf("default: %v, %d statements; want %d", err, s.pgPrepared, database.PreparedPerConnection)
+	}
+	t.Setenv("DPCMA_PG_PREPARED_STATEMENTS", "0")
+	if s, err = parse("serve", nil); err != nil || s.pgPrepared != 0 {
+		t.Fatalf("from the environment: %v, %d statements; want 0", err, s.pgPrepared)
+	}
+	if _, err := parse("serve", []string{"--pg-prepared-statements", "-1"}); err == nil || !strings.Contains(err.Error(), "must not be negative") {
+		t.Fatalf("-1: %v, want a refusal", err)
 	}
 }

@@ -63,7 +63,7 @@ func WithStatementTimeout(d time.Duration) Option {
 // WithPreparedStatements keeps at most n named prepared statements per
 // PostgreSQL connection (prepared.go); 0 turns them off, so that every
 // statement is parsed and planned on each run. The default is
-// preparedPerConnection. SQLite ignores it.
+// PreparedPerConnection. SQLite ignores it.
 func WithPreparedStatements(n int) Option {
 	return func(o *options) { o.prepared = n }
 }
@@ -71,7 +71,7 @@ func WithPreparedStatements(n int) Option {
 // Open connects to the database named by dsn and checks that it answers.
 // It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
-	o := options{prepared: preparedPerConnection}
+	o := options{prepared: PreparedPerConnection}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -27,7 +27,7 @@ import (
 // Statements in transactions are prepared too (the BI pages read in a
 // read-only transaction).
 //
-// The cache is a least-recently-used list of preparedPerConnection
+// The cache is a least-recently-used list of PreparedPerConnection
 // statements; an evicted statement is closed, so PostgreSQL's count stays
 // bounded. A cached statement that PostgreSQL rejects because the schema
 // beneath it changed its result type (a migration by another process) is
@@ -35,7 +35,8 @@ import (
 // refusal has aborted the transaction, so the error is returned and only
 // the next run prepares it again.
 const (
-	preparedPerConnection = 48
+	// PreparedPerConnection is the default of WithPreparedStatements.
+	PreparedPerConnection = 48
 	// seenPerConnection bounds the texts remembered (by hash: texts with
 	// long IN lists run to kilobytes) as seen once; when full the memory
 	// starts over (a hot statement is seen again soon).

@@ -7329,7 +7329,7 @@ func (ec *executionContext) fieldContext_AssessmentPeriod_statusIn(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_AssessmentPeriod_statusIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_AssessmentPeriod_statusIn_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8337,7 +8337,7 @@ func (ec *executionContext) fieldContext_Indicator_summary(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Indicator_summary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Indicator_summary_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9817,7 +9817,7 @@ func (ec *executionContext) fieldContext_Organisation_children(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Organisation_children_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Organisation_children_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9861,7 +9861,7 @@ func (ec *executionContext) fieldContext_Organisation_compliance(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Organisation_compliance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Organisation_compliance_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9905,7 +9905,7 @@ func (ec *executionContext) fieldContext_Organisation_priorities(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Organisation_priorities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Organisation_priorities_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9949,7 +9949,7 @@ func (ec *executionContext) fieldContext_Organisation_maturityBy(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Organisation_maturityBy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Organisation_maturityBy_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9993,7 +9993,7 @@ func (ec *executionContext) fieldContext_Organisation_digitalInteractions(ctx co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Organisation_digitalInteractions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Organisation_digitalInteractions_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10069,7 +10069,7 @@ func (ec *executionContext) fieldContext_Organisation_practices(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Organisation_practices_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Organisation_practices_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10113,7 +10113,7 @@ func (ec *executionContext) fieldContext_Organisation_responses(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Organisation_responses_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Organisation_responses_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10157,7 +10157,7 @@ func (ec *executionContext) fieldContext_Organisation_maturity(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Organisation_maturity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Organisation_maturity_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10201,7 +10201,7 @@ func (ec *executionContext) fieldContext_Organisation_indicatorSummary(ctx conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Organisation_indicatorSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Organisation_indicatorSummary_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10939,7 +10939,7 @@ func (ec *executionContext) fieldContext_Practice_compliance(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Practice_compliance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Practice_compliance_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10983,7 +10983,7 @@ func (ec *executionContext) fieldContext_Practice_priorities(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Practice_priorities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Practice_priorities_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11082,7 +11082,7 @@ func (ec *executionContext) fieldContext_Practice_responses(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Practice_responses_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Practice_responses_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11126,7 +11126,7 @@ func (ec *executionContext) fieldContext_Practice_maturity(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Practice_maturity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Practice_maturity_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11403,7 +11403,7 @@ func (ec *executionContext) fieldContext_Priority_bestPeers(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Priority_bestPeers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field_Priority_bestPeers_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13315,7 +13315,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Directive_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field___Directive_args_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13505,7 +13505,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Field_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field___Field_args_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14187,7 +14187,7 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_fields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field___Type_fields_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14315,7 +14315,7 @@ func (ec *executionContext) fieldContext___Type_enumValues(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_enumValues_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field___Type_enumValues_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14359,7 +14359,7 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_inputFields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.collected.args(ctx, field, ec.Variables, ec.field___Type_inputFields_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}

@@ -165,6 +165,26 @@ type collectedFields struct {
 	m sync.Map // collectedKey → []graphql.CollectedField
 	// leaf keeps leafOnly's answers, for the same reason.
 	leaf sync.Map // leafKey → bool
+	// fieldArgs keeps each field's parsed arguments (see args).
+	fieldArgs sync.Map // *ast.Field → map[string]any
+}
+
+// args is field's arguments, parsed by parse on the first object the field
+// is resolved on and kept for the operation (tools/gqlgenpatch): one field
+// of the document under the operation's variables always parses to the
+// same values, and resolvers only read them. A parse that fails is not
+// kept, so each object reports its error as before.
+func (c *collectedFields) args(ctx context.Context, field graphql.CollectedField, vars map[string]any,
+	parse func(context.Context, map[string]any) (map[string]any, error)) (map[string]any, error) {
+	if v, ok := c.fieldArgs.Load(field.Field); ok {
+		return v.(map[string]any), nil
+	}
+	args, err := parse(ctx, field.ArgumentMap(vars))
+	if err != nil {
+		return nil, err
+	}
+	c.fieldArgs.Store(field.Field, args)
+	return args, nil
 }
 
 // collectedOf returns an execution context's cache; it is set at init by

@@ -250,7 +250,16 @@ func after(set *dataset.Set, vals []any) (dataset.Cond, error) {
 		// order they are written: SQLite's are positional.
 		prefix := ""
 		if len(cols) > 1 {
-			prefix = cols[0].Expr() + " >= " + b.Arg(vals[0]) + " AND ("
+			prefix = cols[0].Expr() + " >= " + b.Arg(vals[0]) + " AND "
+			// So is the second's, where the first is the token's ('' bounds
+			// nothing: no text sorts before it): an index range from the
+			// token's code in the token's period, where the OR alone reads
+			// the period from its first code and drops the rows before the
+			// token (Maturity: up to 7,700 practices a page).
+			if cols[1].Kind == dataset.String && !cols[1].Nullable {
+				prefix += cols[1].Expr() + " >= CASE WHEN " + cols[0].Expr() + " = " + b.Arg(vals[0]) + " THEN " + b.Arg(vals[1]) + " ELSE '' END AND "
+			}
+			prefix += "("
 		}
 		var or []string
 		for i := range cols {

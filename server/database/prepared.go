@@ -137,7 +137,7 @@ func (c *preparingConn) statement(ctx context.Context, query string, again bool)
 			return nil, err
 		}
 	}
-	st, err := c.pqConn.PrepareContext(ctx, query)
+	st, err := c.PrepareContext(ctx, query) // lib/pq's: preparingConn does not override it
 	if err != nil {
 		return nil, err
 	}

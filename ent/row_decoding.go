@@ -71,108 +71,42 @@ func slabSize(last *int) int {
 	return *last
 }
 
-// Typed scan targets. A value of the expected type is stored directly;
-// anything else (SQLite's integer booleans, a []byte string) goes through
-// the sql.Null* type ent would have used, so the conversions are the same.
-
-type intCell struct {
-	v     int64
+// cell is a typed scan target. A value of the expected type is stored
+// directly; anything else (SQLite's integer booleans, a []byte string)
+// goes through sql.Null's conversion, the one ent's sql.Null* types use.
+type cell[T any] struct {
+	v     T
 	valid bool
 }
 
-func (c *intCell) Scan(src any) error {
-	switch s := src.(type) {
-	case int64:
+func (c *cell[T]) Scan(src any) error {
+	if s, ok := src.(T); ok {
 		c.v, c.valid = s, true
 		return nil
-	case nil:
-		c.v, c.valid = 0, false
-		return nil
 	}
-	var n sql.NullInt64
+	var n sql.Null[T] // a nil src leaves it invalid, with the zero value
 	err := n.Scan(src)
-	c.v, c.valid = n.Int64, n.Valid
+	c.v, c.valid = n.V, n.Valid
 	return err
 }
 
-type floatCell struct {
-	v     float64
-	valid bool
-}
+type (
+	intCell    = cell[int64]
+	floatCell  = cell[float64]
+	stringCell = cell[string]
+	boolCell   = cell[bool]
+	timeCell   = cell[time.Time]
+)
 
-func (c *floatCell) Scan(src any) error {
-	switch s := src.(type) {
-	case float64:
-		c.v, c.valid = s, true
-		return nil
-	case nil:
-		c.v, c.valid = 0, false
-		return nil
+// nextSlot takes the next slot of a slab, allocating a new slab (of
+// slabSize's size) when it is used up.
+func nextSlot[S any](slab *[]S, size *int) *S {
+	if len(*slab) == 0 {
+		*slab = make([]S, slabSize(size))
 	}
-	var n sql.NullFloat64
-	err := n.Scan(src)
-	c.v, c.valid = n.Float64, n.Valid
-	return err
-}
-
-type stringCell struct {
-	v     string
-	valid bool
-}
-
-func (c *stringCell) Scan(src any) error {
-	switch s := src.(type) {
-	case string:
-		c.v, c.valid = s, true
-		return nil
-	case nil:
-		c.v, c.valid = "", false
-		return nil
-	}
-	var n sql.NullString
-	err := n.Scan(src)
-	c.v, c.valid = n.String, n.Valid
-	return err
-}
-
-type boolCell struct {
-	v     bool
-	valid bool
-}
-
-func (c *boolCell) Scan(src any) error {
-	switch s := src.(type) {
-	case bool:
-		c.v, c.valid = s, true
-		return nil
-	case nil:
-		c.v, c.valid = false, false
-		return nil
-	}
-	var n sql.NullBool
-	err := n.Scan(src)
-	c.v, c.valid = n.Bool, n.Valid
-	return err
-}
-
-type timeCell struct {
-	v     time.Time
-	valid bool
-}
-
-func (c *timeCell) Scan(src any) error {
-	switch s := src.(type) {
-	case time.Time:
-		c.v, c.valid = s, true
-		return nil
-	case nil:
-		c.v, c.valid = time.Time{}, false
-		return nil
-	}
-	var n sql.NullTime
-	err := n.Scan(src)
-	c.v, c.valid = n.Time, n.Valid
-	return err
+	s := &(*slab)[0]
+	*slab = (*slab)[1:]
+	return s
 }
 
 // Answers.
@@ -243,11 +177,7 @@ func (d *responseDecoder) bind(columns []string) ([]any, bool) {
 // select was never scanned and stays invalid, so its field stays zero, as
 // with ent's decoding.
 func (d *responseDecoder) node() {
-	if len(d.slab) == 0 {
-		d.slab = make([]responseSlot, slabSize(&d.slabSize))
-	}
-	s := &d.slab[0]
-	d.slab = d.slab[1:]
+	s := nextSlot(&d.slab, &d.slabSize)
 	n := &s.node
 	n.config = d.config
 	n.Edges.loadedTypes = d.loaded
@@ -365,11 +295,7 @@ func (d *practiceDecoder) bind(columns []string) ([]any, bool) {
 }
 
 func (d *practiceDecoder) node() {
-	if len(d.slab) == 0 {
-		d.slab = make([]practiceSlot, slabSize(&d.slabSize))
-	}
-	s := &d.slab[0]
-	d.slab = d.slab[1:]
+	s := nextSlot(&d.slab, &d.slabSize)
 	n := &s.node
 	n.config = d.config
 	n.Edges.loadedTypes = d.loaded
@@ -478,11 +404,7 @@ func (d *organisationDecoder) bind(columns []string) ([]any, bool) {
 }
 
 func (d *organisationDecoder) node() {
-	if len(d.slab) == 0 {
-		d.slab = make([]organisationSlot, slabSize(&d.slabSize))
-	}
-	s := &d.slab[0]
-	d.slab = d.slab[1:]
+	s := nextSlot(&d.slab, &d.slabSize)
 	n := &s.node
 	n.config = d.config
 	n.Edges.loadedTypes = d.loaded

@@ -87,14 +87,22 @@ func keys(t *testing.T, body []byte, from int) []string {
 	return ks
 }
 
+// practiceWithAnswers is the ODS code of the first practice, in code
+// order, that has answers.
+func practiceWithAnswers(t *testing.T, f *fixture) string {
+	t.Helper()
+	var ods string
+	if err := f.db.SQL.QueryRow(`SELECT p.ods_code FROM practices p
+		WHERE EXISTS (SELECT 1 FROM responses r WHERE r.practice_id = p.id) ORDER BY p.ods_code LIMIT 1`).Scan(&ods); err != nil {
+		t.Fatal(err)
+	}
+	return ods
+}
+
 func TestDirectFieldsSelectAsGqlgenDoes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, backend string) {
 		f := newFixture(t, backend, graph.Options{})
-		var ods string
-		if err := f.db.SQL.QueryRow(`SELECT p.ods_code FROM practices p
-			WHERE EXISTS (SELECT 1 FROM responses r WHERE r.practice_id = p.id) ORDER BY p.ods_code LIMIT 1`).Scan(&ods); err != nil {
-			t.Fatal(err)
-		}
+		ods := practiceWithAnswers(t, f)
 		got, body := postQuery(t, f.srv, fmt.Sprintf(`{ practice(odsCode: %q) { responses(first: 3) {
 			t: __typename
 			page: pageInfo { hasNextPage }

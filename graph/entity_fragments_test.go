@@ -18,11 +18,7 @@ import (
 func TestEntityFragmentsSelectColumnsBeneathEdges(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, backend string) {
 		f := newFixture(t, backend, graph.Options{})
-		var ods string
-		if err := f.db.SQL.QueryRow(`SELECT p.ods_code FROM practices p
-			WHERE EXISTS (SELECT 1 FROM responses r WHERE r.practice_id = p.id) ORDER BY p.ods_code LIMIT 1`).Scan(&ods); err != nil {
-			t.Fatal(err)
-		}
+		ods := practiceWithAnswers(t, f)
 		// The same fields asked through the union and directly, in two
 		// documents, so that neither selection loads the other's columns.
 		const through = `{ practice(odsCode: %q) {

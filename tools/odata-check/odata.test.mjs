@@ -47,8 +47,16 @@ async function graphql(query, variables) {
 // the client's own request method; it returns the rows, the count of the
 // first page and the number of pages.
 async function readAll(set, params) {
-  let page = await client.newRequest({ collection: set, params });
-  assert.equal(page.error, undefined, JSON.stringify(page.error));
+  const first = await client.newRequest({ collection: set, params });
+  return followPages(first, set, (next) => assert.ok(next.startsWith(`${base}/odata/${set}?`), next));
+}
+
+// followPages collects the rows of first and of every page its next links
+// lead to, read with the client's own request method; checkNext holds each
+// next link to the resource it must continue.
+async function followPages(first, label, checkNext) {
+  let page = first;
+  assert.equal(page.error, undefined, `${label}: ${JSON.stringify(page.error)}`);
   const count = page["@odata.count"];
   const rows = [];
   let pages = 0;
@@ -58,7 +66,7 @@ async function readAll(set, params) {
     rows.push(...page.value);
     const next = page["@odata.nextLink"];
     if (!next) break;
-    assert.ok(next.startsWith(`${base}/odata/${set}?`), next);
+    checkNext(next);
     page = await client.requestUri(next);
     assert.equal(page.error, undefined, JSON.stringify(page.error));
   }
@@ -393,22 +401,9 @@ test("navigation properties: $metadata declares them, $expand follows them, the 
 // readUri reads a resource path through the client's own request method,
 // following every next link, which must continue the same path.
 async function readUri(path) {
-  let page = await client.requestUri(`${base}/odata/${path}`);
-  assert.equal(page.error, undefined, `${path}: ${JSON.stringify(page.error)}`);
-  const count = page["@odata.count"];
-  const rows = [];
-  let pages = 0;
-  for (;;) {
-    pages++;
-    assert.ok(page.value.length <= pageSize, `a page of ${page.value.length} rows`);
-    rows.push(...page.value);
-    const next = page["@odata.nextLink"];
-    if (!next) break;
-    assert.equal(new URL(next).pathname, new URL(`${base}/odata/${path}`).pathname, next);
-    page = await client.requestUri(next);
-    assert.equal(page.error, undefined, JSON.stringify(page.error));
-  }
-  return { rows, count, pages };
+  const first = await client.requestUri(`${base}/odata/${path}`);
+  const pathname = new URL(`${base}/odata/${path}`).pathname;
+  return followPages(first, path, (next) => assert.equal(new URL(next).pathname, pathname, next));
 }
 
 test("navigation paths: a collection is the target set filtered by the relation, paged; a single one the entity, 204 for none", async () => {

@@ -11475,6 +11475,7 @@ type PracticeScoreMutation struct {
 	addtransformational_score *float64
 	list_size                 *int
 	addlist_size              *int
+	domain_scores             *string
 	clearedFields             map[string]struct{}
 	done                      bool
 	oldValue                  func(context.Context) (*PracticeScore, error)
@@ -12553,6 +12554,55 @@ func (m *PracticeScoreMutation) ResetListSize() {
 	m.addlist_size = nil
 }
 
+// SetDomainScores sets the "domain_scores" field.
+func (m *PracticeScoreMutation) SetDomainScores(s string) {
+	m.domain_scores = &s
+}
+
+// DomainScores returns the value of the "domain_scores" field in the mutation.
+func (m *PracticeScoreMutation) DomainScores() (r string, exists bool) {
+	v := m.domain_scores
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDomainScores returns the old "domain_scores" field's value of the PracticeScore entity.
+// If the PracticeScore object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PracticeScoreMutation) OldDomainScores(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDomainScores is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDomainScores requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDomainScores: %w", err)
+	}
+	return oldValue.DomainScores, nil
+}
+
+// ClearDomainScores clears the value of the "domain_scores" field.
+func (m *PracticeScoreMutation) ClearDomainScores() {
+	m.domain_scores = nil
+	m.clearedFields[practicescore.FieldDomainScores] = struct{}{}
+}
+
+// DomainScoresCleared returns if the "domain_scores" field was cleared in this mutation.
+func (m *PracticeScoreMutation) DomainScoresCleared() bool {
+	_, ok := m.clearedFields[practicescore.FieldDomainScores]
+	return ok
+}
+
+// ResetDomainScores resets all changes to the "domain_scores" field.
+func (m *PracticeScoreMutation) ResetDomainScores() {
+	m.domain_scores = nil
+	delete(m.clearedFields, practicescore.FieldDomainScores)
+}
+
 // Where appends a list predicates to the PracticeScoreMutation builder.
 func (m *PracticeScoreMutation) Where(ps ...predicate.PracticeScore) {
 	m.predicates = append(m.predicates, ps...)
@@ -12587,7 +12637,7 @@ func (m *PracticeScoreMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PracticeScoreMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.practice_id != nil {
 		fields = append(fields, practicescore.FieldPracticeID)
 	}
@@ -12636,6 +12686,9 @@ func (m *PracticeScoreMutation) Fields() []string {
 	if m.list_size != nil {
 		fields = append(fields, practicescore.FieldListSize)
 	}
+	if m.domain_scores != nil {
+		fields = append(fields, practicescore.FieldDomainScores)
+	}
 	return fields
 }
 
@@ -12676,6 +12729,8 @@ func (m *PracticeScoreMutation) Field(name string) (ent.Value, bool) {
 		return m.TransformationalScore()
 	case practicescore.FieldListSize:
 		return m.ListSize()
+	case practicescore.FieldDomainScores:
+		return m.DomainScores()
 	}
 	return nil, false
 }
@@ -12717,6 +12772,8 @@ func (m *PracticeScoreMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldTransformationalScore(ctx)
 	case practicescore.FieldListSize:
 		return m.OldListSize(ctx)
+	case practicescore.FieldDomainScores:
+		return m.OldDomainScores(ctx)
 	}
 	return nil, fmt.Errorf("unknown PracticeScore field %s", name)
 }
@@ -12837,6 +12894,13 @@ func (m *PracticeScoreMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetListSize(v)
+		return nil
+	case practicescore.FieldDomainScores:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDomainScores(v)
 		return nil
 	}
 	return fmt.Errorf("unknown PracticeScore field %s", name)
@@ -13072,6 +13136,9 @@ func (m *PracticeScoreMutation) ClearedFields() []string {
 	if m.FieldCleared(practicescore.FieldTransformationalScore) {
 		fields = append(fields, practicescore.FieldTransformationalScore)
 	}
+	if m.FieldCleared(practicescore.FieldDomainScores) {
+		fields = append(fields, practicescore.FieldDomainScores)
+	}
 	return fields
 }
 
@@ -13106,6 +13173,9 @@ func (m *PracticeScoreMutation) ClearField(name string) error {
 		return nil
 	case practicescore.FieldTransformationalScore:
 		m.ClearTransformationalScore()
+		return nil
+	case practicescore.FieldDomainScores:
+		m.ClearDomainScores()
 		return nil
 	}
 	return fmt.Errorf("unknown PracticeScore nullable field %s", name)
@@ -13162,6 +13232,9 @@ func (m *PracticeScoreMutation) ResetField(name string) error {
 		return nil
 	case practicescore.FieldListSize:
 		m.ResetListSize()
+		return nil
+	case practicescore.FieldDomainScores:
+		m.ResetDomainScores()
 		return nil
 	}
 	return fmt.Errorf("unknown PracticeScore field %s", name)

@@ -47,7 +47,9 @@ type PracticeScore struct {
 	// TransformationalScore holds the value of the "transformational_score" field.
 	TransformationalScore *float64 `json:"transformational_score,omitempty"`
 	// The practice's list size, copied for patient-weighted means.
-	ListSize     int `json:"list_size,omitempty"`
+	ListSize int `json:"list_size,omitempty"`
+	// On the all-domains row (PostgreSQL): the score in each domain, in the order of the domains' names; NULL elsewhere.
+	DomainScores *string `json:"domain_scores,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -60,7 +62,7 @@ func (*PracticeScore) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullFloat64)
 		case practicescore.FieldID, practicescore.FieldPracticeID, practicescore.FieldPeriodID, practicescore.FieldAnswered, practicescore.FieldApplicable, practicescore.FieldLevel, practicescore.FieldListSize:
 			values[i] = new(sql.NullInt64)
-		case practicescore.FieldDomain:
+		case practicescore.FieldDomain, practicescore.FieldDomainScores:
 			values[i] = new(sql.NullString)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -186,6 +188,13 @@ func (_m *PracticeScore) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ListSize = int(value.Int64)
 			}
+		case practicescore.FieldDomainScores:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field domain_scores", values[i])
+			} else if value.Valid {
+				_m.DomainScores = new(string)
+				*_m.DomainScores = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -283,6 +292,11 @@ func (_m *PracticeScore) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("list_size=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ListSize))
+	builder.WriteString(", ")
+	if v := _m.DomainScores; v != nil {
+		builder.WriteString("domain_scores=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

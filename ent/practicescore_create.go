@@ -181,6 +181,20 @@ func (_c *PracticeScoreCreate) SetListSize(v int) *PracticeScoreCreate {
 	return _c
 }
 
+// SetDomainScores sets the "domain_scores" field.
+func (_c *PracticeScoreCreate) SetDomainScores(v string) *PracticeScoreCreate {
+	_c.mutation.SetDomainScores(v)
+	return _c
+}
+
+// SetNillableDomainScores sets the "domain_scores" field if the given value is not nil.
+func (_c *PracticeScoreCreate) SetNillableDomainScores(v *string) *PracticeScoreCreate {
+	if v != nil {
+		_c.SetDomainScores(*v)
+	}
+	return _c
+}
+
 // Mutation returns the PracticeScoreMutation object of the builder.
 func (_c *PracticeScoreCreate) Mutation() *PracticeScoreMutation {
 	return _c.mutation
@@ -341,6 +355,10 @@ func (_c *PracticeScoreCreate) createSpec() (*PracticeScore, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.ListSize(); ok {
 		_spec.SetField(practicescore.FieldListSize, field.TypeInt, value)
 		_node.ListSize = value
+	}
+	if value, ok := _c.mutation.DomainScores(); ok {
+		_spec.SetField(practicescore.FieldDomainScores, field.TypeString, value)
+		_node.DomainScores = &value
 	}
 	return _node, _spec
 }
@@ -715,6 +733,24 @@ func (u *PracticeScoreUpsert) UpdateListSize() *PracticeScoreUpsert {
 // AddListSize adds v to the "list_size" field.
 func (u *PracticeScoreUpsert) AddListSize(v int) *PracticeScoreUpsert {
 	u.Add(practicescore.FieldListSize, v)
+	return u
+}
+
+// SetDomainScores sets the "domain_scores" field.
+func (u *PracticeScoreUpsert) SetDomainScores(v string) *PracticeScoreUpsert {
+	u.Set(practicescore.FieldDomainScores, v)
+	return u
+}
+
+// UpdateDomainScores sets the "domain_scores" field to the value that was provided on create.
+func (u *PracticeScoreUpsert) UpdateDomainScores() *PracticeScoreUpsert {
+	u.SetExcluded(practicescore.FieldDomainScores)
+	return u
+}
+
+// ClearDomainScores clears the value of the "domain_scores" field.
+func (u *PracticeScoreUpsert) ClearDomainScores() *PracticeScoreUpsert {
+	u.SetNull(practicescore.FieldDomainScores)
 	return u
 }
 
@@ -1133,6 +1169,27 @@ func (u *PracticeScoreUpsertOne) AddListSize(v int) *PracticeScoreUpsertOne {
 func (u *PracticeScoreUpsertOne) UpdateListSize() *PracticeScoreUpsertOne {
 	return u.Update(func(s *PracticeScoreUpsert) {
 		s.UpdateListSize()
+	})
+}
+
+// SetDomainScores sets the "domain_scores" field.
+func (u *PracticeScoreUpsertOne) SetDomainScores(v string) *PracticeScoreUpsertOne {
+	return u.Update(func(s *PracticeScoreUpsert) {
+		s.SetDomainScores(v)
+	})
+}
+
+// UpdateDomainScores sets the "domain_scores" field to the value that was provided on create.
+func (u *PracticeScoreUpsertOne) UpdateDomainScores() *PracticeScoreUpsertOne {
+	return u.Update(func(s *PracticeScoreUpsert) {
+		s.UpdateDomainScores()
+	})
+}
+
+// ClearDomainScores clears the value of the "domain_scores" field.
+func (u *PracticeScoreUpsertOne) ClearDomainScores() *PracticeScoreUpsertOne {
+	return u.Update(func(s *PracticeScoreUpsert) {
+		s.ClearDomainScores()
 	})
 }
 
@@ -1715,6 +1772,27 @@ func (u *PracticeScoreUpsertBulk) AddListSize(v int) *PracticeScoreUpsertBulk {
 func (u *PracticeScoreUpsertBulk) UpdateListSize() *PracticeScoreUpsertBulk {
 	return u.Update(func(s *PracticeScoreUpsert) {
 		s.UpdateListSize()
+	})
+}
+
+// SetDomainScores sets the "domain_scores" field.
+func (u *PracticeScoreUpsertBulk) SetDomainScores(v string) *PracticeScoreUpsertBulk {
+	return u.Update(func(s *PracticeScoreUpsert) {
+		s.SetDomainScores(v)
+	})
+}
+
+// UpdateDomainScores sets the "domain_scores" field to the value that was provided on create.
+func (u *PracticeScoreUpsertBulk) UpdateDomainScores() *PracticeScoreUpsertBulk {
+	return u.Update(func(s *PracticeScoreUpsert) {
+		s.UpdateDomainScores()
+	})
+}
+
+// ClearDomainScores clears the value of the "domain_scores" field.
+func (u *PracticeScoreUpsertBulk) ClearDomainScores() *PracticeScoreUpsertBulk {
+	return u.Update(func(s *PracticeScoreUpsert) {
+		s.ClearDomainScores()
 	})
 }
 

@@ -399,6 +399,26 @@ func (_u *PracticeScoreUpdate) AddListSize(v int) *PracticeScoreUpdate {
 	return _u
 }
 
+// SetDomainScores sets the "domain_scores" field.
+func (_u *PracticeScoreUpdate) SetDomainScores(v string) *PracticeScoreUpdate {
+	_u.mutation.SetDomainScores(v)
+	return _u
+}
+
+// SetNillableDomainScores sets the "domain_scores" field if the given value is not nil.
+func (_u *PracticeScoreUpdate) SetNillableDomainScores(v *string) *PracticeScoreUpdate {
+	if v != nil {
+		_u.SetDomainScores(*v)
+	}
+	return _u
+}
+
+// ClearDomainScores clears the value of the "domain_scores" field.
+func (_u *PracticeScoreUpdate) ClearDomainScores() *PracticeScoreUpdate {
+	_u.mutation.ClearDomainScores()
+	return _u
+}
+
 // Mutation returns the PracticeScoreMutation object of the builder.
 func (_u *PracticeScoreUpdate) Mutation() *PracticeScoreMutation {
 	return _u.mutation
@@ -559,6 +579,12 @@ func (_u *PracticeScoreUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.AddedListSize(); ok {
 		_spec.AddField(practicescore.FieldListSize, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.DomainScores(); ok {
+		_spec.SetField(practicescore.FieldDomainScores, field.TypeString, value)
+	}
+	if _u.mutation.DomainScoresCleared() {
+		_spec.ClearField(practicescore.FieldDomainScores, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -953,6 +979,26 @@ func (_u *PracticeScoreUpdateOne) AddListSize(v int) *PracticeScoreUpdateOne {
 	return _u
 }
 
+// SetDomainScores sets the "domain_scores" field.
+func (_u *PracticeScoreUpdateOne) SetDomainScores(v string) *PracticeScoreUpdateOne {
+	_u.mutation.SetDomainScores(v)
+	return _u
+}
+
+// SetNillableDomainScores sets the "domain_scores" field if the given value is not nil.
+func (_u *PracticeScoreUpdateOne) SetNillableDomainScores(v *string) *PracticeScoreUpdateOne {
+	if v != nil {
+		_u.SetDomainScores(*v)
+	}
+	return _u
+}
+
+// ClearDomainScores clears the value of the "domain_scores" field.
+func (_u *PracticeScoreUpdateOne) ClearDomainScores() *PracticeScoreUpdateOne {
+	_u.mutation.ClearDomainScores()
+	return _u
+}
+
 // Mutation returns the PracticeScoreMutation object of the builder.
 func (_u *PracticeScoreUpdateOne) Mutation() *PracticeScoreMutation {
 	return _u.mutation
@@ -1143,6 +1189,12 @@ func (_u *PracticeScoreUpdateOne) sqlSave(ctx context.Context) (_node *PracticeS
 	}
 	if value, ok := _u.mutation.AddedListSize(); ok {
 		_spec.AddField(practicescore.FieldListSize, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.DomainScores(); ok {
+		_spec.SetField(practicescore.FieldDomainScores, field.TypeString, value)
+	}
+	if _u.mutation.DomainScoresCleared() {
+		_spec.ClearField(practicescore.FieldDomainScores, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &PracticeScore{config: _u.config}

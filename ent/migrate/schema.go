@@ -369,6 +369,7 @@ var (
 		{Name: "enhanced_score", Type: field.TypeFloat64, Nullable: true},
 		{Name: "transformational_score", Type: field.TypeFloat64, Nullable: true},
 		{Name: "list_size", Type: field.TypeInt},
+		{Name: "domain_scores", Type: field.TypeString, Nullable: true, SchemaType: map[string]string{"postgres": "double precision[]"}},
 	}
 	// PracticeScoresTable holds the schema information for the "practice_scores" table.
 	PracticeScoresTable = &schema.Table{
@@ -387,6 +388,8 @@ var (
 						PracticeScoresColumns[10].Name,
 
 						PracticeScoresColumns[6].Name,
+
+						PracticeScoresColumns[17].Name,
 					},
 				},
 			},

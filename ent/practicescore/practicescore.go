@@ -43,6 +43,8 @@ const (
 	FieldTransformationalScore = "transformational_score"
 	// FieldListSize holds the string denoting the list_size field in the database.
 	FieldListSize = "list_size"
+	// FieldDomainScores holds the string denoting the domain_scores field in the database.
+	FieldDomainScores = "domain_scores"
 	// Table holds the table name of the practicescore in the database.
 	Table = "practice_scores"
 )
@@ -66,6 +68,7 @@ var Columns = []string{
 	FieldEnhancedScore,
 	FieldTransformationalScore,
 	FieldListSize,
+	FieldDomainScores,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -169,4 +172,9 @@ func ByTransformationalScore(opts ...sql.OrderTermOption) OrderOption {
 // ByListSize orders the results by the list_size field.
 func ByListSize(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldListSize, opts...).ToFunc()
+}
+
+// ByDomainScores orders the results by the domain_scores field.
+func ByDomainScores(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDomainScores, opts...).ToFunc()
 }

@@ -133,6 +133,11 @@ func ListSize(v int) predicate.PracticeScore {
 	return predicate.PracticeScore(sql.FieldEQ(FieldListSize, v))
 }
 
+// DomainScores applies equality check predicate on the "domain_scores" field. It's identical to DomainScoresEQ.
+func DomainScores(v string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldEQ(FieldDomainScores, v))
+}
+
 // PracticeIDEQ applies the EQ predicate on the "practice_id" field.
 func PracticeIDEQ(v int) predicate.PracticeScore {
 	return predicate.PracticeScore(sql.FieldEQ(FieldPracticeID, v))
@@ -866,6 +871,81 @@ func ListSizeLT(v int) predicate.PracticeScore {
 // ListSizeLTE applies the LTE predicate on the "list_size" field.
 func ListSizeLTE(v int) predicate.PracticeScore {
 	return predicate.PracticeScore(sql.FieldLTE(FieldListSize, v))
+}
+
+// DomainScoresEQ applies the EQ predicate on the "domain_scores" field.
+func DomainScoresEQ(v string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldEQ(FieldDomainScores, v))
+}
+
+// DomainScoresNEQ applies the NEQ predicate on the "domain_scores" field.
+func DomainScoresNEQ(v string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldNEQ(FieldDomainScores, v))
+}
+
+// DomainScoresIn applies the In predicate on the "domain_scores" field.
+func DomainScoresIn(vs ...string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldIn(FieldDomainScores, vs...))
+}
+
+// DomainScoresNotIn applies the NotIn predicate on the "domain_scores" field.
+func DomainScoresNotIn(vs ...string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldNotIn(FieldDomainScores, vs...))
+}
+
+// DomainScoresGT applies the GT predicate on the "domain_scores" field.
+func DomainScoresGT(v string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldGT(FieldDomainScores, v))
+}
+
+// DomainScoresGTE applies the GTE predicate on the "domain_scores" field.
+func DomainScoresGTE(v string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldGTE(FieldDomainScores, v))
+}
+
+// DomainScoresLT applies the LT predicate on the "domain_scores" field.
+func DomainScoresLT(v string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldLT(FieldDomainScores, v))
+}
+
+// DomainScoresLTE applies the LTE predicate on the "domain_scores" field.
+func DomainScoresLTE(v string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldLTE(FieldDomainScores, v))
+}
+
+// DomainScoresContains applies the Contains predicate on the "domain_scores" field.
+func DomainScoresContains(v string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldContains(FieldDomainScores, v))
+}
+
+// DomainScoresHasPrefix applies the HasPrefix predicate on the "domain_scores" field.
+func DomainScoresHasPrefix(v string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldHasPrefix(FieldDomainScores, v))
+}
+
+// DomainScoresHasSuffix applies the HasSuffix predicate on the "domain_scores" field.
+func DomainScoresHasSuffix(v string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldHasSuffix(FieldDomainScores, v))
+}
+
+// DomainScoresIsNil applies the IsNil predicate on the "domain_scores" field.
+func DomainScoresIsNil() predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldIsNull(FieldDomainScores))
+}
+
+// DomainScoresNotNil applies the NotNil predicate on the "domain_scores" field.
+func DomainScoresNotNil() predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldNotNull(FieldDomainScores))
+}
+
+// DomainScoresEqualFold applies the EqualFold predicate on the "domain_scores" field.
+func DomainScoresEqualFold(v string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldEqualFold(FieldDomainScores, v))
+}
+
+// DomainScoresContainsFold applies the ContainsFold predicate on the "domain_scores" field.
+func DomainScoresContainsFold(v string) predicate.PracticeScore {
+	return predicate.PracticeScore(sql.FieldContainsFold(FieldDomainScores, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
@@ -44,6 +45,13 @@ func (PracticeScore) Fields() []ent.Field {
 		field.Float("enhanced_score").Optional().Nillable(),
 		field.Float("transformational_score").Optional().Nillable(),
 		field.Int("list_size").Comment("The practice's list size, copied for patient-weighted means."),
+		// A copy of the domain rows' scores on the all-domains row, so that
+		// a Maturity page reads a practice's figures in one index probe,
+		// not by folding its eight rows (server/dataset). Kept on
+		// PostgreSQL only, the one database whose pages read it.
+		field.String("domain_scores").Optional().Nillable().
+			SchemaType(map[string]string{dialect.Postgres: "double precision[]"}).
+			Comment("On the all-domains row (PostgreSQL): the score in each domain, in the order of the domains' names; NULL elsewhere."),
 	}
 }
 
@@ -54,7 +62,7 @@ func (PracticeScore) Indexes() []ent.Index {
 		// INCLUDE): the page reads a practice's domain rows from the
 		// index alone, not from eight scattered heap pages.
 		index.Fields("practice_id", "period_id", "domain").Unique().
-			Annotations(entsql.IncludeColumns("score", "level", "completion")),
+			Annotations(entsql.IncludeColumns("score", "level", "completion", "domain_scores")),
 		index.Fields("period_id", "domain"),
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"dpcma/server/database"
 	"dpcma/server/rollup"
 	"dpcma/server/scoring"
+
+	"github.com/lib/pq"
 )
 
 // rowsPerStatement keeps multi-row statements under every driver's bind
@@ -184,6 +186,9 @@ func (w *writer) rescore(cat *answercheck.Catalogue, subj subject, periodID int,
 	if err := w.storeScores(scores, periodID); err != nil {
 		return err
 	}
+	if err := w.copyDomainScores(scores, periodID); err != nil {
+		return err
+	}
 	if err := w.applyDeltas(deltas, periodID); err != nil {
 		return err
 	}
@@ -336,6 +341,20 @@ func (w *writer) storeScores(scores []practiceScoreRow, periodID int) error {
 		}
 	}
 	return nil
+}
+
+// copyDomainScores copies the rescored practices' domain scores onto
+// their all-domains rows.
+func (w *writer) copyDomainScores(scores []practiceScoreRow, periodID int) error {
+	ids := make([]int64, 0, len(scores))
+	for _, s := range scores {
+		ids = append(ids, int64(s.practiceID))
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	return rollup.CopyDomainScores(w.ctx, w.tx, w.dialect, "a.period_id = ? AND a.practice_id = ANY(?)", periodID, pq.Array(slices.Compact(ids)))
 }
 
 // applyDeltas adds each organisation's delta per domain to its roll-ups,

@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"dpcma/server/rollup"
 	"dpcma/server/scoring"
 )
 
@@ -231,18 +232,27 @@ func maturityPage(b *Builder, q *Query, domains []string) (string, bool) {
 	fmt.Fprintf(&orgFigures, "SELECT %s AS score, %s AS level, %s AS completion, %s AS practice_count, %s AS responded, %s AS weighted",
 		inDomain(all, orgScore), inDomain(all, orgLevel), inDomain(all, scoring.MeanSQL("r.completion_sum", "r.practice_count")),
 		inDomain(all, "r.practice_count"), inDomain(all, "r.responded_count"), inDomain(all, scoring.MeanSQL("r.weighted_score_sum", "r.patients")))
-	fmt.Fprintf(&practiceFigures, "SELECT %s AS score, %s AS level, %s AS completion", inDomain(all, "r.score"), inDomain(all, "r.level"), inDomain(all, "r.completion"))
+	// A practice's figures: its row of the requested domain, and the
+	// domain scores copied onto its all-domains row (one row when no
+	// domain is requested).
+	practiceFigures.WriteString("SELECT r.score, r.level, r.completion")
 	for i, d := range domains {
 		arg := b.Arg(d)
 		fmt.Fprintf(&orgFigures, ", %s AS d%d", inDomain(arg, orgScore), i)
-		fmt.Fprintf(&practiceFigures, ", %s AS d%d", inDomain(arg, "r.score"), i)
+		fmt.Fprintf(&practiceFigures, ", %s AS d%d", rollup.DomainScoreSQL("w", arg), i)
+	}
+	practiceFigures.WriteString(" FROM practice_scores w")
+	if q.Domain == "" {
+		practiceFigures.WriteString(" CROSS JOIN LATERAL (SELECT w.score, w.level, w.completion) r")
+	} else {
+		fmt.Fprintf(&practiceFigures, " LEFT JOIN practice_scores r ON r.practice_id = w.practice_id AND r.period_id = w.period_id AND r.domain = %s", all)
 	}
 	// Each column: the organisation's value, or the practice's.
 	either := func(org, practice, as string) {
 		fmt.Fprintf(&sb, ", CASE WHEN x.practice_id IS NULL THEN %s ELSE %s END AS %s", org, practice, as)
 	}
-	sb.WriteString(" FROM (SELECT x.period, x.code, x.name, x.tier, reg.ods_code AS region_code, reg.name AS region_name,")
-	sb.WriteString(" stp.ods_code AS stp_code, stp.name AS stp_name, ccg.ods_code AS ccg_code, ccg.name AS ccg_name")
+	sb.WriteString(" FROM (SELECT x.period, x.code, x.name, x.tier, x.region_code, x.region_name,")
+	sb.WriteString(" x.stp_code, x.stp_name, x.ccg_code, x.ccg_name")
 	fmt.Fprintf(&sb, ", NULLIF(CAST(%s AS TEXT), '') AS domain", b.Arg(q.Domain))
 	either("ro.score", "rp.score", "score")
 	either("ro.level", "rp.level", "level")
@@ -254,7 +264,13 @@ func maturityPage(b *Builder, q *Query, domains []string) (string, bool) {
 	for i, d := range domains {
 		either(fmt.Sprintf("ro.d%d", i), fmt.Sprintf("rp.d%d", i), DomainColumn(d))
 	}
-	// The page's keys.
+	// The page's keys and their tier chains, sorted before the figures
+	// (OFFSET 0 keeps the sort in its subquery): the figures' nested loops
+	// keep that order, so PostgreSQL sends each row as soon as it has its
+	// figures, while the service writes the rows before, instead of
+	// sorting all the page's rows at the end.
+	sb.WriteString(" FROM (SELECT keys.*, reg.ods_code AS region_code, reg.name AS region_name,")
+	sb.WriteString(" stp.ods_code AS stp_code, stp.name AS stp_name, ccg.ods_code AS ccg_code, ccg.name AS ccg_name")
 	sb.WriteString(" FROM (SELECT ap.code AS period, ap.id AS period_id, k.*")
 	sb.WriteString(" FROM assessment_periods ap CROSS JOIN LATERAL (SELECT m.code, m.name, m.tier, m.org_id, m.practice_id, m.region_id, m.stp_id, m.ccg_id FROM ")
 	sb.WriteString(maturityPageFrom(b, q.Domain, domains, true, filtersFigures(b.Dialect(), q)))
@@ -267,16 +283,16 @@ func maturityPage(b *Builder, q *Query, domains []string) (string, bool) {
 	} else {
 		sb.WriteString(") k") // a batch of keys (Query.Paged): all its rows
 	}
-	sb.WriteString(") x")
-	// Their tier chains and figures.
-	sb.WriteString(` LEFT JOIN organisations reg ON reg.id = x.region_id
- LEFT JOIN organisations stp ON stp.id = x.stp_id
- LEFT JOIN organisations ccg ON ccg.id = x.ccg_id`)
+	sb.WriteString(`) keys LEFT JOIN organisations reg ON reg.id = keys.region_id
+ LEFT JOIN organisations stp ON stp.id = keys.stp_id
+ LEFT JOIN organisations ccg ON ccg.id = keys.ccg_id`)
+	sb.WriteString(" ORDER BY keys.period, keys.code OFFSET 0) x")
+	// Their figures.
 	// Each row reads the derived rows of its own kind only: the test of
 	// the outer row spares the other kind's index probe (a practice has no
 	// org_rollups rows, but looking costs a page of practices a millisecond).
 	fmt.Fprintf(&sb, " LEFT JOIN LATERAL (%s FROM org_rollups r WHERE x.practice_id IS NULL AND r.org_id = x.org_id AND r.period_id = x.period_id) ro ON TRUE", orgFigures.String())
-	fmt.Fprintf(&sb, " LEFT JOIN LATERAL (%s FROM practice_scores r WHERE x.practice_id IS NOT NULL AND r.practice_id = x.practice_id AND r.period_id = x.period_id) rp ON TRUE", practiceFigures.String())
+	fmt.Fprintf(&sb, " LEFT JOIN LATERAL (%s WHERE x.practice_id IS NOT NULL AND w.practice_id = x.practice_id AND w.period_id = x.period_id AND w.domain = '') rp ON TRUE", practiceFigures.String())
 	order := append(append([]string(nil), q.OrderBy...), "m.period", "m.code")
 	sb.WriteString(") m ORDER BY " + strings.Join(order, ", "))
 	return sb.String(), true

@@ -201,20 +201,13 @@ func (o *options) appendRows(ctx context.Context, db *database.DB, base string, 
 		return o.appendStreamed(ctx, db, base, set, limit, body)
 	}
 	var rows []dataset.Row
-	// The rows' values are copied into slabs of many rows: one allocation
-	// per row would cost a page of 1,000 rows as much as its encoding.
-	var slab []dataset.Value
+	var slab rowSlab
 	err := dataset.Stream(ctx, db, o.query, func(row dataset.Row) error {
 		if len(rows) == limit {
 			end.more = true
 			return nil
 		}
-		if cap(slab)-len(slab) < len(row) {
-			slab = make([]dataset.Value, 0, min(limit-len(rows), rowSlab)*len(row))
-		}
-		n := len(slab)
-		slab = append(slab, row...)
-		rows = append(rows, dataset.Row(slab[n:len(slab):len(slab)]))
+		rows = append(rows, slab.copy(row, limit-len(rows)))
 		return nil
 	})
 	if err != nil {
@@ -243,11 +236,6 @@ func (o *options) appendRows(ctx context.Context, db *database.DB, base string, 
 			body = append(body, ',')
 		}
 		body = o.appendEntity(body, base, set, keys, cols, keyIdx, row)
-		if n == 0 {
-			// The page's size, reckoned from its first row (with room to
-			// spare): the body then grows once, not by doubling.
-			body = slices.Grow(body, (len(body)-start)*(len(rows)-1)*5/4)
-		}
 		for i, e := range o.expand {
 			if body[len(body)-1] != '{' {
 				body = append(body, ',')
@@ -279,6 +267,12 @@ func (o *options) appendRows(ctx context.Context, db *database.DB, base string, 
 			}
 		}
 		body = append(body, '}')
+		if n == 0 {
+			// The page's size, reckoned from its first row and what it
+			// expands to (with room to spare): the body then grows once,
+			// not by doubling.
+			body = slices.Grow(body, (len(body)-start)*(len(rows)-1)*5/4)
+		}
 	}
 	if len(rows) > 0 {
 		last := rows[len(rows)-1]
@@ -371,8 +365,23 @@ func (o *options) fitting(rows []dataset.Row, found []related) int {
 	return len(rows)
 }
 
-// rowSlab is how many rows' values appendRows allocates at once.
-const rowSlab = 256
+// rowSlab copies rows read from a stream (whose values the next row
+// overwrites) into slabs of many rows: one allocation per row would cost
+// a page of 1,000 rows as much as its encoding.
+type rowSlab struct{ values []dataset.Value }
+
+// slabRows is how many rows' values a slab holds at most.
+const slabRows = 256
+
+// copy returns a copy of row; left is how many rows may still come.
+func (s *rowSlab) copy(row dataset.Row, left int) dataset.Row {
+	if cap(s.values)-len(s.values) < len(row) {
+		s.values = make([]dataset.Value, 0, max(1, min(left, slabRows))*len(row))
+	}
+	n := len(s.values)
+	s.values = append(s.values, row...)
+	return dataset.Row(s.values[n:len(s.values):len(s.values)])
+}
 
 // jsonKeys are the properties' names as JSON object keys: "Name":.
 func jsonKeys(names []string) []string {

@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"strings"
 
+	"entgo.io/ent/dialect"
+	"github.com/lib/pq"
+
 	"dpcma/server/database"
 	"dpcma/server/dataset"
 )
@@ -249,7 +252,7 @@ type related map[string][]dataset.Row
 // any of the page's fromCol values, with the nested options, grouped by
 // that value in the nested order.
 func (e *expansion) read(ctx context.Context, db *database.DB, rows []dataset.Row) (related, error) {
-	var keys []any
+	var keys []string
 	seen := map[string]bool{}
 	for _, r := range rows {
 		if v := r[e.srcIdx]; v.Valid && !seen[v.S] {
@@ -264,6 +267,11 @@ func (e *expansion) read(ctx context.Context, db *database.DB, rows []dataset.Ro
 	q := *e.opts.query
 	to, _ := e.target.Column(e.nav.toCol)
 	q.Where = append(append([]dataset.Cond(nil), q.Where...), func(b *dataset.Builder) string {
+		if b.Dialect() == dialect.Postgres {
+			// One array argument: the statement's text is the same for
+			// every page, so its prepared plan serves them all.
+			return to.Expr() + " = ANY(" + b.Arg(pq.Array(keys)) + ")"
+		}
 		ph := make([]string, len(keys))
 		for i, k := range keys {
 			ph[i] = b.Arg(k)
@@ -275,9 +283,10 @@ func (e *expansion) read(ctx context.Context, db *database.DB, rows []dataset.Ro
 	}
 	q.OrderBy = append([]string{to.Expr()}, q.OrderBy...)
 	q.Paged = true
+	var slab rowSlab
 	err := dataset.Stream(ctx, db, &q, func(r dataset.Row) error {
 		k := r[e.toIdx].S
-		out[k] = append(out[k], append(dataset.Row(nil), r...))
+		out[k] = append(out[k], slab.copy(r, slabRows))
 		return nil
 	})
 	return out, err

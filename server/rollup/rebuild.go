@@ -70,6 +70,7 @@ func Rebuild(ctx context.Context, tx Execer, dialect string, s Scope) error {
 		{"clearing practice scores", "DELETE FROM practice_scores WHERE 1=1" + where("period_id"), args},
 		{"clearing organisation roll-ups", "DELETE FROM org_rollups WHERE 1=1" + where("period_id"), args},
 		{"scoring practices", practiceScoresSQL(dialect, where), args},
+		{"copying domain scores", pgOnly(dialect, copyDomainScoresSQL("TRUE"+where("a.period_id"))), args},
 		{"rolling up CCGs", practiceRollupsSQL("ccg_id", where), args},
 		{"rolling up STPs", practiceRollupsSQL("stp_id", where), args},
 		{"rolling up regions", upperRollupsSQL("REGION", where), args},

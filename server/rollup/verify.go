@@ -41,6 +41,10 @@ func Verify(ctx context.Context, db *stdsql.DB, dialect string, s Scope) error {
 			diffs = append(diffs, fmt.Sprintf("%s missing", k))
 			continue
 		}
+		if len(g.nums) != len(w.nums) { // an array of another length
+			diffs = append(diffs, fmt.Sprintf("%s %v, a rebuild gives %v", k, g, w))
+			continue
+		}
 		for i := range w.nums {
 			if !sameFigure(g.nums[i], w.nums[i]) {
 				diffs = append(diffs, fmt.Sprintf("%s %s: %v, a rebuild gives %v", k, w.cols[i], g.nums[i], w.nums[i]))
@@ -105,6 +109,20 @@ func derived(ctx context.Context, tx *stdsql.Tx, dialect string, s Scope) (map[s
 				case "id":
 				case table.key, "period_id", table.other:
 					key = append(key, c+"="+vals[i].String)
+				case "domain_scores": // an array: compared element by element
+					var scores []float64
+					if vals[i].Valid {
+						if scores, err = parseFloatArray(vals[i].String); err != nil {
+							rows.Close()
+							return nil, err
+						}
+					}
+					row.cols = append(row.cols, c+" length")
+					row.nums = append(row.nums, float64(len(scores)))
+					for j, n := range scores {
+						row.cols = append(row.cols, fmt.Sprintf("%s[%d]", c, j+1))
+						row.nums = append(row.nums, n)
+					}
 				default:
 					n := math.NaN()
 					if vals[i].Valid {

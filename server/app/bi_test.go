@@ -80,6 +80,16 @@ func readNDJSON(t *testing.T, body []byte) []map[string]string {
 	return out
 }
 
+// shortestNumber writes a number as the API's answers do, a whole one
+// without the exports' ".0" (100.0 is 100), for comparisons of values;
+// anything else is left as it is.
+func shortestNumber(s string) string {
+	if f, err := strconv.ParseFloat(s, 64); err == nil && s != "" {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return s
+}
+
 func flatten(raw map[string]any) map[string]string {
 	m := map[string]string{}
 	for k, v := range raw {
@@ -88,6 +98,10 @@ func flatten(raw map[string]any) map[string]string {
 			m[k] = ""
 		case string:
 			m[k] = v
+		case json.Number:
+			m[k] = shortestNumber(v.String())
+		case float64:
+			m[k] = strconv.FormatFloat(v, 'f', -1, 64)
 		default:
 			m[k] = fmt.Sprint(v)
 		}
@@ -281,7 +295,7 @@ func (e *env) ccgAnswers(ccg, period string) []string {
 func exportedAnswerKeys(rows []map[string]string, code, indicator, value, numeric, na, score string) []string {
 	var keys []string
 	for _, r := range rows {
-		keys = append(keys, strings.Join([]string{r[code], r[indicator], r[value], r[numeric], r[na], r[score]}, "|"))
+		keys = append(keys, strings.Join([]string{r[code], r[indicator], r[value], shortestNumber(r[numeric]), r[na], shortestNumber(r[score])}, "|"))
 	}
 	slices.Sort(keys)
 	return keys

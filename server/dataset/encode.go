@@ -8,18 +8,28 @@ import (
 	"unicode/utf8"
 )
 
-// FormatFloat writes a number as the API does: shortest round-trip form.
+// FormatFloat writes a number property's value: the shortest form that
+// reads back as the same float64, and a whole number with a fractional
+// zero (100.0), so that a reader that types a column by its values
+// (DuckDB, Power Query) reads a number property as one with decimals
+// whichever rows a file holds, not as integers when they happen to be
+// whole.
 func FormatFloat(dst []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(dst, "null"...)
 	}
-	// A whole number (a practice's completion of 1, a score of 100 or
-	// 50) prints as an integer, which is much cheaper to write; -0 keeps
-	// its sign as AppendFloat writes it.
-	if f == math.Trunc(f) && math.Abs(f) < 1e15 && (f != 0 || !math.Signbit(f)) {
-		return strconv.AppendInt(dst, int64(f), 10)
+	if f != math.Trunc(f) {
+		return strconv.AppendFloat(dst, f, 'f', -1, 64)
 	}
-	return strconv.AppendFloat(dst, f, 'f', -1, 64)
+	// A whole number (a practice's completion of 1, a score of 100 or
+	// 50) is much cheaper to write as an integer; -0 keeps its sign as
+	// AppendFloat writes it.
+	if math.Abs(f) < 1e15 && (f != 0 || !math.Signbit(f)) {
+		dst = strconv.AppendInt(dst, int64(f), 10)
+	} else {
+		dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
+	}
+	return append(dst, ".0"...)
 }
 
 // timeLayout is ISO 8601 in UTC, to the second.

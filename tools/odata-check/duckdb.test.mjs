@@ -1,11 +1,13 @@
 // DuckDB check: reads dpcma's CSV and NDJSON exports with DuckDB's own type
 // detection (read_csv, read_json), as an analyst would, on the small demo
-// data set (SQLite): every column must come out with the type of its OData
-// property, in the whole files and in subsets (a CCG's rows, one numeric
-// indicator's answers, practices only), and with the feed's nulls, column
-// by column.
-import { test, before, after } from "node:test";
+// data set, on SQLite and, when DPCMA_TEST_DATABASE_URL names a PostgreSQL
+// server, on a database of its own there: every column must come out with
+// the type of its OData property, in the whole files and in subsets (a
+// CCG's rows, one numeric indicator's answers, practices only), and with
+// the feed's nulls, column by column.
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,9 +20,33 @@ let dpcma, workdir, duck, types;
 // Each export and its entity set.
 const sets = { practices: "Practices", organisations: "Organisations", maturity: "Maturity", responses: "Responses", indicators: "Indicators" };
 
-before(async () => {
+// The databases to serve from: SQLite, and a fresh PostgreSQL database
+// when the tests are given a server.
+const backends = [{ name: "SQLite", dsn: (dir) => `sqlite://${join(dir, "duck.db")}` }];
+if (process.env.DPCMA_TEST_DATABASE_URL) {
+  const url = new URL(process.env.DPCMA_TEST_DATABASE_URL);
+  const db = "dpcma_duckdb_check";
+  const psql = (sql) => {
+    const admin = new URL(url);
+    admin.pathname = "/postgres";
+    execFileSync("psql", [admin.toString(), "-qc", sql], { stdio: ["ignore", "ignore", "inherit"] });
+  };
+  backends.push({
+    name: "PostgreSQL",
+    dsn: () => {
+      psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      psql(`CREATE DATABASE ${db}`);
+      const u = new URL(url);
+      u.pathname = `/${db}`;
+      return u.toString();
+    },
+    drop: () => psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`),
+  });
+}
+
+async function start(backend) {
   workdir = mkdtempSync(join(tmpdir(), "dpcma-duckdb-"));
-  dpcma = await startDpcma(["--db", `sqlite://${join(workdir, "duck.db")}`, "--seed", "small", "--rate-limit", "0"], 120_000);
+  dpcma = await startDpcma(["--db", backend.dsn(workdir), "--seed", "small", "--rate-limit", "0"], 120_000);
   duck = await (await DuckDBInstance.create(":memory:")).connect();
   const res = await fetch(`${dpcma.base}/odata/$metadata`);
   assert.equal(res.status, 200);
@@ -31,12 +57,14 @@ before(async () => {
     const et = schema.entityTypes.find((t) => t.fullyQualifiedName === es.entityTypeName);
     types[file] = Object.fromEntries(et.entityProperties.map((p) => [p.name, p.type]));
   }
-});
+}
 
-after(() => {
+async function stop(backend) {
   dpcma?.stop();
+  dpcma = undefined;
   if (workdir) rmSync(workdir, { recursive: true, force: true });
-});
+  backend.drop?.(); // WITH (FORCE): the stopping server's connections are closed
+}
 
 // property is an export column's OData name: ods_code is OdsCode.
 const property = (column) => column.split("_").map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
@@ -117,36 +145,43 @@ async function feedNulls(path) {
   return { n, nulls };
 }
 
-test("DuckDB types every export's columns as the feed does, with the feed's nulls", async () => {
-  for (const [file, set] of Object.entries(sets)) {
-    const json = await readFile(file, "", file);
-    const feed = await feedNulls(`/odata/${set}`);
-    assert.equal(json.n, feed.n, `${file}: ${json.n} rows exported, ${feed.n} in the feed`);
-    for (const c of json.cols) {
-      assert.equal(c.nulls, feed.nulls[property(c.name)], `${file}.${c.name}: ${c.nulls} nulls exported, ${feed.nulls[property(c.name)]} in the feed`);
-    }
-  }
-});
+for (const backend of backends) {
+  describe(backend.name, () => {
+    before(() => start(backend));
+    after(() => stop(backend));
 
-test("the types hold in subsets whose numbers are all whole or whose answers all look like numbers", async () => {
-  await readFile("practices", "?org=00C", "practices-00C");
-  await readFile("maturity", "?tier=PRACTICE&org=00C", "maturity-practices-00C");
-  await readFile("maturity", "?tier=NATIONAL", "maturity-england");
-  const indicators = await rows(`SELECT code FROM read_json('${await download("/export/indicators.json", "ind.json")}') WHERE answer_type = 'PCT' ORDER BY code LIMIT 1`);
-  assert.equal(indicators.length, 1, "no PCT indicator in the catalogue");
-  const code = indicators[0].code;
-  // A percentage indicator's answers (Value) are all numbers as text: the
-  // JSON export keeps them text; CSV has no types, so DuckDB's CSV reader
-  // needs to be told (docs/operations.md).
-  const json = await download(`/export/responses.json?indicator=${code}`, "pct.json");
-  const csv = await download(`/export/responses.csv?indicator=${code}`, "pct.csv");
-  const jsonTypes = Object.fromEntries((await rows(`DESCRIBE SELECT * FROM read_json('${json}')`)).map((c) => [c.column_name, c.column_type]));
-  assert.equal(jsonTypes.value, "VARCHAR", `${code}.json: value reads as ${jsonTypes.value}`);
-  assert.equal(jsonTypes.numeric_value, "DOUBLE");
-  const told = Object.fromEntries((await rows(`DESCRIBE SELECT * FROM read_csv('${csv}', types = {'value': 'VARCHAR'})`)).map((c) => [c.column_name, c.column_type]));
-  assert.equal(told.value, "VARCHAR");
-  assert.equal(told.numeric_value, "DOUBLE");
-  const same = await rows(`SELECT COUNT(*) AS n FROM read_json('${json}') j FULL JOIN read_csv('${csv}', types = {'value': 'VARCHAR'}) c ON j.id = c.id
-    WHERE j.value IS DISTINCT FROM c.value OR j.numeric_value IS DISTINCT FROM c.numeric_value OR j.score IS DISTINCT FROM c.score`);
-  assert.equal(Number(same[0].n), 0, `${code}: the CSV and JSON answers differ`);
-});
+    test("DuckDB types every export's columns as the feed does, with the feed's nulls", async () => {
+      for (const [file, set] of Object.entries(sets)) {
+        const json = await readFile(file, "", file);
+        const feed = await feedNulls(`/odata/${set}`);
+        assert.equal(json.n, feed.n, `${file}: ${json.n} rows exported, ${feed.n} in the feed`);
+        for (const c of json.cols) {
+          assert.equal(c.nulls, feed.nulls[property(c.name)], `${file}.${c.name}: ${c.nulls} nulls exported, ${feed.nulls[property(c.name)]} in the feed`);
+        }
+      }
+    });
+
+    test("the types hold in subsets whose numbers are all whole or whose answers all look like numbers", async () => {
+      await readFile("practices", "?org=00C", "practices-00C");
+      await readFile("maturity", "?tier=PRACTICE&org=00C", "maturity-practices-00C");
+      await readFile("maturity", "?tier=NATIONAL", "maturity-england");
+      const indicators = await rows(`SELECT code FROM read_json('${await download("/export/indicators.json", "ind.json")}') WHERE answer_type = 'PCT' ORDER BY code LIMIT 1`);
+      assert.equal(indicators.length, 1, "no PCT indicator in the catalogue");
+      const code = indicators[0].code;
+      // A percentage indicator's answers (Value) are all numbers as text: the
+      // JSON export keeps them text; CSV has no types, so DuckDB's CSV reader
+      // needs to be told (docs/operations.md).
+      const json = await download(`/export/responses.json?indicator=${code}`, "pct.json");
+      const csv = await download(`/export/responses.csv?indicator=${code}`, "pct.csv");
+      const jsonTypes = Object.fromEntries((await rows(`DESCRIBE SELECT * FROM read_json('${json}')`)).map((c) => [c.column_name, c.column_type]));
+      assert.equal(jsonTypes.value, "VARCHAR", `${code}.json: value reads as ${jsonTypes.value}`);
+      assert.equal(jsonTypes.numeric_value, "DOUBLE");
+      const told = Object.fromEntries((await rows(`DESCRIBE SELECT * FROM read_csv('${csv}', types = {'value': 'VARCHAR'})`)).map((c) => [c.column_name, c.column_type]));
+      assert.equal(told.value, "VARCHAR");
+      assert.equal(told.numeric_value, "DOUBLE");
+      const same = await rows(`SELECT COUNT(*) AS n FROM read_json('${json}') j FULL JOIN read_csv('${csv}', types = {'value': 'VARCHAR'}) c ON j.id = c.id
+        WHERE j.value IS DISTINCT FROM c.value OR j.numeric_value IS DISTINCT FROM c.numeric_value OR j.score IS DISTINCT FROM c.score`);
+      assert.equal(Number(same[0].n), 0, `${code}: the CSV and JSON answers differ`);
+    });
+  });
+}

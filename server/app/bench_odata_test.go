@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -25,19 +26,7 @@ import (
 //	DPCMA_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/dpcma_england?sslmode=disable \
 //	  go test -run '^$' -bench ODataPages ./server/app
 func BenchmarkODataPages(b *testing.B) {
-	dsn := os.Getenv("DPCMA_BENCH_DATABASE_URL")
-	if dsn == "" {
-		b.Skip("DPCMA_BENCH_DATABASE_URL is not set")
-	}
-	db, err := database.Open(context.Background(), dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	const pageSize = 1000
-	cfg := uncachedConfig
-	cfg.BI.ODataPageSize = pageSize
-	h := app.New(db, cfg)
+	h := benchHandler(b)
 	get := func(path string) (string, int) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -90,18 +79,7 @@ func BenchmarkODataPages(b *testing.B) {
 //
 //	DPCMA_BENCH_DATABASE_URL=... go test -run '^$' -bench ODataPageRatio -benchtime 15x ./server/app
 func BenchmarkODataPageRatio(b *testing.B) {
-	dsn := os.Getenv("DPCMA_BENCH_DATABASE_URL")
-	if dsn == "" {
-		b.Skip("DPCMA_BENCH_DATABASE_URL is not set")
-	}
-	db, err := database.Open(context.Background(), dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	cfg := uncachedConfig
-	cfg.BI.ODataPageSize = 1000
-	h := app.New(db, cfg)
+	h := benchHandler(b)
 	get := func(path string) string {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -128,8 +106,69 @@ func BenchmarkODataPageRatio(b *testing.B) {
 	for i, s := range sets {
 		paths[i] = sixth("/odata/" + s)
 	}
-	// The server's time only: the answer is not decoded.
-	times := make([][]time.Duration, len(sets))
+	medians := interleavedMedians(b, h, paths)
+	b.ReportMetric(float64(medians[0].Microseconds())/1000, "practices-ms")
+	for i, s := range sets[1:] {
+		name := strings.NewReplacer("?$expand=", "+", ",", "+").Replace(s)
+		b.ReportMetric(float64(medians[i+1])/float64(medians[0]), name+"/practices")
+	}
+}
+
+// BenchmarkODataDecisionPageRatio reads, interleaved, a page of each
+// decision set (England's priorities, a CCG's, every CCG's compliance,
+// every organisation's) and a Practices page of as many rows ($top), and
+// reports each decision page's median time as a ratio to its Practices
+// page's (the target: at most 3).
+//
+//	DPCMA_BENCH_DATABASE_URL=... go test -run '^$' -bench ODataDecisionPageRatio -benchtime 15x ./server/app
+func BenchmarkODataDecisionPageRatio(b *testing.B) {
+	h := benchHandler(b)
+	decisions := []struct{ name, path string }{
+		{"priorities-England", "/odata/Priorities?$filter=" + url.QueryEscape("OrgCode eq 'ENG'")},
+		{"priorities-CCG", "/odata/Priorities?$filter=" + url.QueryEscape("OrgCode eq '99P'")},
+		{"compliance-CCGs", "/odata/Compliance?$filter=" + url.QueryEscape("Set eq 'GMS-2017-18' and Tier eq 'CCG'")},
+		{"compliance-all", "/odata/Compliance?$filter=" + url.QueryEscape("Set eq 'GMS-2017-18'")},
+	}
+	var paths []string
+	for _, d := range decisions {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, d.path, nil))
+		var page struct {
+			Value []json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || rec.Code != http.StatusOK || len(page.Value) == 0 {
+			b.Fatalf("%s: %d %.300s", d.path, rec.Code, rec.Body)
+		}
+		paths = append(paths, d.path, fmt.Sprintf("/odata/Practices?$top=%d", len(page.Value)))
+	}
+	medians := interleavedMedians(b, h, paths)
+	for i, d := range decisions {
+		b.ReportMetric(float64(medians[2*i])/float64(medians[2*i+1]), d.name+"/practices")
+	}
+}
+
+// benchHandler is the service over the database of
+// DPCMA_BENCH_DATABASE_URL, uncached, with OData pages of 1,000 rows.
+func benchHandler(b *testing.B) http.Handler {
+	dsn := os.Getenv("DPCMA_BENCH_DATABASE_URL")
+	if dsn == "" {
+		b.Skip("DPCMA_BENCH_DATABASE_URL is not set")
+	}
+	db, err := database.Open(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	cfg := uncachedConfig
+	cfg.BI.ODataPageSize = 1000
+	return app.New(db, cfg)
+}
+
+// interleavedMedians reads the paths in turn, b.N rounds, and returns
+// each path's median time (the server's: the answer is not decoded), so
+// that the machine's load weighs on all alike.
+func interleavedMedians(b *testing.B, h http.Handler, paths []string) []time.Duration {
+	times := make([][]time.Duration, len(paths))
 	for b.Loop() {
 		for i, p := range paths {
 			rec := httptest.NewRecorder()
@@ -142,15 +181,11 @@ func BenchmarkODataPageRatio(b *testing.B) {
 			}
 		}
 	}
-	median := func(d []time.Duration) time.Duration {
-		s := slices.Clone(d)
+	medians := make([]time.Duration, len(paths))
+	for i, t := range times {
+		s := slices.Clone(t)
 		slices.Sort(s)
-		return s[len(s)/2]
+		medians[i] = s[len(s)/2]
 	}
-	base := median(times[0])
-	b.ReportMetric(float64(base.Microseconds())/1000, "practices-ms")
-	for i, s := range sets[1:] {
-		name := strings.NewReplacer("?$expand=", "+", ",", "+").Replace(s)
-		b.ReportMetric(float64(median(times[i+1]))/float64(base), name+"/practices")
-	}
+	return medians
 }

@@ -197,11 +197,14 @@ func Maturity(domains []string) *Set {
 //     codes, filtered, in code order up to the page's size; the outer
 //     sort is incremental, one period at a time, so a page reads the
 //     periods it shows and the next, not all six;
-//   - for those keys only, the tier chain by id, and every figure from
-//     one indexed read of the organisation's org_rollups rows
-//     (or the practice's practice_scores rows, from the index alone: it
-//     INCLUDEs the figures) of the period, all domains at once, where
-//     maturityPageFrom reads one derived row per figure.
+//   - for those keys only, the tier chain by id (sorted then, before the
+//     figures, so that the statement needs no final sort), and every
+//     figure from one indexed read of the organisation's org_rollups
+//     rows of the period, all domains at once, or from one entry of
+//     practice_scores' index for a practice (its all-domains row, which
+//     INCLUDEs its figures and the copy of its domain scores,
+//     rollup.CopyDomainScores), where maturityPageFrom reads one derived
+//     row per figure.
 //
 // A filter on a figure still works it out, in the subquery, for every row
 // it tests. A batch of keys (Query.Paged without a LIMIT: an OData

@@ -368,15 +368,23 @@ func (o *options) fitting(rows []dataset.Row, found []related) int {
 // rowSlab copies rows read from a stream (whose values the next row
 // overwrites) into slabs of many rows: one allocation per row would cost
 // a page of 1,000 rows as much as its encoding.
-type rowSlab struct{ values []dataset.Value }
+type rowSlab struct {
+	values []dataset.Value
+	rows   int // the last slab's size in rows
+}
 
 // slabRows is how many rows' values a slab holds at most.
 const slabRows = 256
 
-// copy returns a copy of row; left is how many rows may still come.
+// copy returns a copy of row; left is how many rows may still come, 0
+// when unknown (the slabs then start small and double).
 func (s *rowSlab) copy(row dataset.Row, left int) dataset.Row {
 	if cap(s.values)-len(s.values) < len(row) {
-		s.values = make([]dataset.Value, 0, max(1, min(left, slabRows))*len(row))
+		s.rows = min(slabRows, max(8, 2*s.rows))
+		if left > 0 {
+			s.rows = min(left, slabRows)
+		}
+		s.values = make([]dataset.Value, 0, s.rows*len(row))
 	}
 	n := len(s.values)
 	s.values = append(s.values, row...)

@@ -286,7 +286,7 @@ func (e *expansion) read(ctx context.Context, db *database.DB, rows []dataset.Ro
 	var slab rowSlab
 	err := dataset.Stream(ctx, db, &q, func(r dataset.Row) error {
 		k := r[e.toIdx].S
-		out[k] = append(out[k], slab.copy(r, slabRows))
+		out[k] = append(out[k], slab.copy(r, 0))
 		return nil
 	})
 	return out, err

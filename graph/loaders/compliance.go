@@ -7,6 +7,7 @@ import (
 
 	"dpcma/ent"
 	"dpcma/ent/organisation"
+	"dpcma/ent/predicate"
 	"dpcma/server/compliance"
 	"dpcma/server/telemetry"
 
@@ -254,6 +255,7 @@ func (c *Compliance) organisations(ctx context.Context, dialect, code string, pe
 	}
 	scope := compliance.Scope{OrgIDs: orgs}
 	scope.Column, _ = PracticeTier(tier)
+	var practices predicate.Practice
 	if f := c.restricted.filter(filter); f != nil {
 		p, err := f.P()
 		switch {
@@ -261,8 +263,8 @@ func (c *Compliance) organisations(ctx context.Context, dialect, code string, pe
 		case err != nil:
 			return nil, err
 		default:
-			scope.Filter = p
+			practices = p
 		}
 	}
-	return compliance.Organisations(ctx, c.client, dialect, set, periodID, scope)
+	return compliance.Organisations(ctx, c.client, dialect, set, periodID, practices, scope)
 }

@@ -102,6 +102,7 @@ func TestExportComplianceMatchesAPI(t *testing.T) {
 			{"GPIT-CORE", "", "org=" + region},
 			{"GMS-2018-19", "2016-17-H1", "tier=STP&org=" + region},
 			{"GMS-2017-18", "2017-18-H2", "org=ENG&tier=national"},
+			{"GMS-2017-18", "2017-18-H2", ""}, // every organisation: England and every tier in one statement
 		} {
 			for _, format := range []string{"csv", "json"} {
 				path := "/export/compliance." + format + "?set=" + url.QueryEscape(c.set) + "&" + c.query
@@ -226,5 +227,34 @@ func TestExportComplianceHTTP(t *testing.T) {
 			t.Errorf("%s of %s: %d before %s failed PO01, %d after", column, ccg, was, practice, now)
 		}
 		checkComplianceRows(t, "after", rows, "GMS-2017-18", period, e.apiOrgCompliance("GMS-2017-18", period, []string{ccg}))
+	})
+}
+
+// A practice outside any STP (stp_id is nullable) counts for its CCG, its
+// region and England, and for no STP, when every tier is read at once.
+func TestExportComplianceOfEveryTierWithAPracticeOutsideAnySTP(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		const set, period = "GMS-2017-18", "2017-18-H2"
+		if _, err := e.db.SQL.Exec("UPDATE practices SET stp_id = NULL WHERE id = (SELECT MIN(id) FROM practices)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.SQL.Exec("UPDATE data_revisions SET revision = revision + 1"); err != nil {
+			t.Fatal(err)
+		}
+		path := "/export/compliance.json?set=" + set + "&period=" + period
+		rec := e.get(path, nil)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: status %d: %s", path, rec.Code, rec.Body)
+		}
+		rows := readExport(t, "json", rec.Body.Bytes())
+		orgs := readCSV(t, e.get("/export/organisations.csv", nil).Body.Bytes())
+		if len(rows) != len(orgs) {
+			t.Fatalf("%s: %d rows, %d organisations", path, len(rows), len(orgs))
+		}
+		var codes []string
+		for _, row := range rows {
+			codes = append(codes, row["org_code"])
+		}
+		checkComplianceRows(t, path, rows, set, period, e.apiOrgCompliance(set, period, codes))
 	})
 }

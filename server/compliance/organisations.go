@@ -3,7 +3,10 @@ package compliance
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"dpcma/ent"
 	"dpcma/ent/indicator"
@@ -14,16 +17,13 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 )
 
-// Scope is the practices counted for organisations of one tier: those
-// that count (scoring.Counting) beneath each organisation and pass the
-// filter.
+// Scope is the organisations of one tier whose practices are counted:
+// those that count (scoring.Counting) beneath each organisation.
 type Scope struct {
 	// Column is the practices' column naming the organisation (ccg_id,
 	// stp_id or region_id); "" for England, which counts every practice.
 	Column string
 	OrgIDs []int
-	// Filter restricts the practices; nil keeps them all.
-	Filter predicate.Practice
 }
 
 // Figures is an organisation's compliance with a set.
@@ -52,26 +52,31 @@ type ContractFigures struct {
 	PracticeCount, MetCount int
 }
 
-// Organisations checks the practices of organisations of one tier against
-// a set in a period and counts them, in one statement whatever the number
-// of organisations and practices. The check is MeetsRuleSQL, the twin of
+// Organisations checks the practices beneath the organisations of each
+// scope (a tier each) against a set in a period and counts them, those
+// passing filter (nil: all), in one statement whatever the number of
+// tiers, organisations and practices: each practice is checked once
+// however many tiers count it. The check is MeetsRuleSQL, the twin of
 // the Go check of Practices.
-func Organisations(ctx context.Context, client *ent.Client, dialect string, set *Set, periodID int, scope Scope) (map[int]*Figures, error) {
-	out := make(map[int]*Figures, len(scope.OrgIDs))
-	for _, id := range scope.OrgIDs {
-		f := &Figures{}
-		for _, r := range set.Requirements {
-			f.ByRequirement = append(f.ByRequirement, RequirementFigures{Requirement: r})
+func Organisations(ctx context.Context, client *ent.Client, dialect string, set *Set, periodID int, filter predicate.Practice, scopes ...Scope) (map[int]*Figures, error) {
+	out := map[int]*Figures{}
+	for _, scope := range scopes {
+		for _, id := range scope.OrgIDs {
+			f := &Figures{}
+			for _, r := range set.Requirements {
+				f.ByRequirement = append(f.ByRequirement, RequirementFigures{Requirement: r})
+			}
+			for _, ct := range []practice.ContractType{practice.ContractTypeGMS, practice.ContractTypePMS, practice.ContractTypeAPMS} {
+				f.ByContractType = append(f.ByContractType, ContractFigures{ContractType: &ct})
+			}
+			out[id] = f
 		}
-		for _, ct := range []practice.ContractType{practice.ContractTypeGMS, practice.ContractTypePMS, practice.ContractTypeAPMS} {
-			f.ByContractType = append(f.ByContractType, ContractFigures{ContractType: &ct})
-		}
-		out[id] = f
 	}
-	if len(scope.OrgIDs) == 0 || len(set.Requirements) == 0 {
+	scopes = slices.DeleteFunc(slices.Clone(scopes), func(s Scope) bool { return len(s.OrgIDs) == 0 })
+	if len(scopes) == 0 || len(set.Requirements) == 0 {
 		return out, nil
 	}
-	query, args := statement(dialect, set.ID, periodID, scope)
+	query, args := statement(dialect, set.ID, periodID, filter, scopes)
 	rows, err := client.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -83,15 +88,15 @@ func Organisations(ctx context.Context, client *ent.Client, dialect string, set 
 	}
 	for rows.Next() {
 		var (
-			org, ind      int
-			contractType  sql.NullString
-			count, met, n int
+			scope, org, ind int
+			contractType    sql.NullString
+			count, met, n   int
 		)
-		if err := rows.Scan(&org, &contractType, &ind, &count, &met, &n); err != nil {
+		if err := rows.Scan(&scope, &org, &contractType, &ind, &count, &met, &n); err != nil {
 			return nil, err
 		}
-		if scope.Column == "" {
-			org = scope.OrgIDs[0]
+		if scopes[scope].Column == "" { // England: every practice, under 0
+			org = scopes[scope].OrgIDs[0]
 		}
 		f := out[org]
 		if f == nil {
@@ -125,36 +130,43 @@ func Organisations(ctx context.Context, client *ent.Client, dialect string, set 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if scope.Column == "" {
-		for _, id := range scope.OrgIDs[1:] {
-			out[id] = out[scope.OrgIDs[0]]
+	for _, scope := range scopes {
+		if scope.Column == "" {
+			for _, id := range scope.OrgIDs[1:] {
+				out[id] = out[scope.OrgIDs[0]]
+			}
 		}
 	}
 	return out, nil
 }
 
-// statement builds the query of Organisations. Each practice in scope is
-// paired with every requirement of the set and its answer (its own, or
-// its CCG's for a CCG-answered indicator); state is 0 when unanswered,
-// 1 when met (not applicable, or meeting the rule), 2 when failed. The
-// rows come in two kinds: by organisation and contract type (indicator 0:
-// practices, met, unknown), and by organisation and requirement (0, met,
-// answered).
-func statement(dialect string, setID, periodID int, scope Scope) (string, []any) {
+// statement builds the query of Organisations. Each practice in any
+// scope is paired with every requirement of the set and its answer (its
+// own, or its CCG's for a CCG-answered indicator); state is 0 when
+// unanswered, 1 when met (not applicable, or meeting the rule), 2 when
+// failed. The rows, of each scope (its place in scopes first), come in
+// two kinds: by organisation and contract type (indicator 0: practices,
+// met, unknown), and by organisation and requirement (0, met, answered).
+func statement(dialect string, setID, periodID int, filter predicate.Practice, scopes []Scope) (string, []any) {
 	s := entsql.Dialect(dialect).Select().From(entsql.Table(practice.Table))
 	scoring.Counting()(s)
-	if scope.Filter != nil {
-		scope.Filter(s)
+	if filter != nil {
+		filter(s)
 	}
-	// England groups every practice under the constant 0, written as an
-	// alias so that the builder does not quote it into a column name.
-	org := "0 AS org_id"
-	if scope.Column != "" {
-		s.Where(entsql.InInts(s.C(scope.Column), scope.OrgIDs...))
-		org = entsql.As(s.C(scope.Column), "org_id")
+	var within []*entsql.Predicate
+	for _, scope := range scopes {
+		if scope.Column == "" { // England: every practice
+			within = nil
+			break
+		}
+		within = append(within, entsql.InInts(s.C(scope.Column), scope.OrgIDs...))
 	}
-	s.Select(entsql.As(s.C(practice.FieldID), "pid"), entsql.As(s.C(practice.FieldCcgID), "ccg"),
-		entsql.As(s.C(practice.FieldContractType), "contract_type"), org)
+	if len(within) > 0 {
+		s.Where(entsql.Or(within...))
+	}
+	s.Select(entsql.As(s.C(practice.FieldID), "pid"), entsql.As(s.C(practice.FieldCcgID), "ccg_id"),
+		entsql.As(s.C(practice.FieldStpID), "stp_id"), entsql.As(s.C(practice.FieldRegionID), "region_id"),
+		entsql.As(s.C(practice.FieldContractType), "contract_type"))
 	inner, args := s.Query()
 
 	period, set := strconv.Itoa(periodID), strconv.Itoa(setID)
@@ -163,8 +175,9 @@ func statement(dialect string, setID, periodID int, scope Scope) (string, []any)
 	}
 	meets := scoring.MeetsRuleSQL(scoring.RuleColumns{Type: "i.answer_type", Min: "q.minimum",
 		Numeric: "COALESCE(rp.numeric_value, rc.numeric_value)"})
-	return `WITH s AS (
-			SELECT p.pid, p.org_id, p.contract_type, q.indicator_id,
+	var sb strings.Builder
+	sb.WriteString(`WITH s AS (
+			SELECT p.pid, p.ccg_id, p.stp_id, p.region_id, p.contract_type, q.indicator_id,
 				CASE WHEN rp.id IS NULL AND rc.id IS NULL THEN 0
 					WHEN COALESCE(rp.not_applicable, rc.not_applicable) OR ` + meets + ` THEN 1
 					ELSE 2 END AS state
@@ -172,20 +185,36 @@ func statement(dialect string, setID, periodID int, scope Scope) (string, []any)
 			JOIN requirements q ON q.set_id = ` + set + `
 			JOIN indicators i ON i.id = q.indicator_id` +
 		answered("rp") + "i.respondent = '" + string(indicator.RespondentPRACTICE) + "' AND rp.practice_id = p.pid" +
-		answered("rc") + "i.respondent = '" + string(indicator.RespondentCCG) + "' AND rc.organisation_id = p.ccg" + `
+		answered("rc") + "i.respondent = '" + string(indicator.RespondentCCG) + "' AND rc.organisation_id = p.ccg_id" + `
 		), by_practice AS (
-			SELECT org_id, contract_type,
+			SELECT ccg_id, stp_id, region_id, contract_type,
 				SUM(CASE WHEN state = 0 THEN 1 ELSE 0 END) AS unanswered,
 				SUM(CASE WHEN state = 2 THEN 1 ELSE 0 END) AS failed
-			FROM s GROUP BY pid, org_id, contract_type
-		)
-		SELECT org_id, contract_type, 0, COUNT(*),
+			FROM s GROUP BY pid, ccg_id, stp_id, region_id, contract_type
+		)`)
+	for k, scope := range scopes {
+		// Each organisation of the tier is a group of its column (England,
+		// every practice, the constant 0); groups of organisations not
+		// asked for (practices beneath another scope's) are skipped as
+		// they are read, and practices without one (stp_id is nullable)
+		// are left out.
+		org, by, where := "0", "", ""
+		if scope.Column != "" {
+			org, by, where = scope.Column, scope.Column+", ", " WHERE "+scope.Column+" IS NOT NULL"
+		}
+		if k > 0 {
+			sb.WriteString("\n\t\tUNION ALL")
+		}
+		fmt.Fprintf(&sb, `
+		SELECT %d, %s, contract_type, 0, COUNT(*),
 			SUM(CASE WHEN failed = 0 AND unanswered = 0 THEN 1 ELSE 0 END),
 			SUM(CASE WHEN failed = 0 AND unanswered > 0 THEN 1 ELSE 0 END)
-		FROM by_practice GROUP BY org_id, contract_type
+		FROM by_practice%s GROUP BY %scontract_type
 		UNION ALL
-		SELECT org_id, NULL, indicator_id, 0,
+		SELECT %d, %s, NULL, indicator_id, 0,
 			SUM(CASE WHEN state = 1 THEN 1 ELSE 0 END),
 			SUM(CASE WHEN state > 0 THEN 1 ELSE 0 END)
-		FROM s GROUP BY org_id, indicator_id`, args
+		FROM s%s GROUP BY %sindicator_id`, k, org, where, by, k, org, where, by)
+	}
+	return sb.String(), args
 }

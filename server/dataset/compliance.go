@@ -105,15 +105,13 @@ func complianceRows(ctx context.Context, r Reader, dialect string, args map[stri
 	for _, o := range orgs {
 		byTier[o.tier] = append(byTier[o.tier], o.id)
 	}
-	figures := map[int]*compliance.Figures{}
+	var scopes []compliance.Scope
 	for tier, ids := range byTier {
-		got, err := compliance.Organisations(ctx, client, dialect, set, periodID, compliance.Scope{Column: practiceColumn[tier], OrgIDs: ids})
-		if err != nil {
-			return err
-		}
-		for id, f := range got {
-			figures[id] = f
-		}
+		scopes = append(scopes, compliance.Scope{Column: practiceColumn[tier], OrgIDs: ids})
+	}
+	figures, err := compliance.Organisations(ctx, client, dialect, set, periodID, nil, scopes...)
+	if err != nil {
+		return err
 	}
 	var row Row
 	for _, o := range orgs {

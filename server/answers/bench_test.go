@@ -2,7 +2,6 @@ package answers_test
 
 import (
 	"context"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,7 +10,7 @@ import (
 
 	"dpcma/ent/indicator"
 	"dpcma/server/answers"
-	"dpcma/server/database"
+	"dpcma/server/dbtest"
 )
 
 // BenchmarkSubmitPracticeAnswers submits one practice's answers to every
@@ -24,15 +23,7 @@ import (
 //
 // It writes to that database.
 func BenchmarkSubmitPracticeAnswers(b *testing.B) {
-	dsn := os.Getenv("DPCMA_BENCH_DATABASE_URL")
-	if dsn == "" {
-		b.Skip("DPCMA_BENCH_DATABASE_URL is not set")
-	}
-	db, err := database.Open(context.Background(), dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := dbtest.OpenBench(b)
 	f := &fixture{db: db}
 	var practice, period string
 	if err := db.SQL.QueryRow(`SELECT ods_code FROM practices ORDER BY ods_code LIMIT 1`).Scan(&practice); err != nil {

@@ -1,20 +1,18 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"dpcma/server/app"
-	"dpcma/server/database"
+	"dpcma/server/dbtest"
 )
 
 // BenchmarkODataPages reads a page of each entity set, the first and one
@@ -150,18 +148,9 @@ func BenchmarkODataDecisionPageRatio(b *testing.B) {
 // benchHandler is the service over the database of
 // DPCMA_BENCH_DATABASE_URL, uncached, with OData pages of 1,000 rows.
 func benchHandler(b *testing.B) http.Handler {
-	dsn := os.Getenv("DPCMA_BENCH_DATABASE_URL")
-	if dsn == "" {
-		b.Skip("DPCMA_BENCH_DATABASE_URL is not set")
-	}
-	db, err := database.Open(context.Background(), dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
 	cfg := uncachedConfig
 	cfg.BI.ODataPageSize = 1000
-	return app.New(db, cfg)
+	return app.New(dbtest.OpenBench(b), cfg)
 }
 
 // interleavedMedians reads the paths in turn, b.N rounds, and returns

@@ -2,11 +2,9 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -30,17 +28,9 @@ const prioritiesQuery = `query($org: String!) { organisation(odsCode: $org) { na
 	bestPeers { organisation { odsCode name } shareMeetingTarget } } } }`
 
 func BenchmarkDashboards(b *testing.B) {
-	dsn := os.Getenv("DPCMA_BENCH_DATABASE_URL")
-	if dsn == "" {
-		b.Skip("DPCMA_BENCH_DATABASE_URL is not set")
-	}
-	app.TuneGC(160) // as the server runs by default
 	c := &dbtest.Counter{}
-	db, err := database.Open(context.Background(), dsn, c.Option())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := dbtest.OpenBench(b, c.Option())
+	app.TuneGC(160) // as the server runs by default
 	// "computed" runs every operation in full; "cached" is the server's
 	// default, where a repeat costs a read of the data revision.
 	handlers := []struct {

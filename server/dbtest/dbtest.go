@@ -214,3 +214,23 @@ func Main(m *testing.M) {
 	DropTemplates()
 	os.Exit(code)
 }
+
+// EnvBenchURL names the England-scale database the benchmarks read.
+const EnvBenchURL = "DPCMA_BENCH_DATABASE_URL"
+
+// OpenBench opens the database named by DPCMA_BENCH_DATABASE_URL for a
+// benchmark, closed when the benchmark and its cleanups end; without it
+// the benchmark is skipped.
+func OpenBench(b testing.TB, opts ...database.Option) *database.DB {
+	b.Helper()
+	dsn := os.Getenv(EnvBenchURL)
+	if dsn == "" {
+		b.Skip(EnvBenchURL + " is not set")
+	}
+	db, err := database.Open(context.Background(), dsn, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}

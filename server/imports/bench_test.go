@@ -12,6 +12,7 @@ import (
 	"dpcma/server/access"
 	"dpcma/server/catalogue"
 	"dpcma/server/database"
+	"dpcma/server/dbtest"
 	"dpcma/server/imports"
 	"dpcma/server/rollup"
 )
@@ -29,16 +30,8 @@ const benchPeriod = "2019-20-H1"
 //	DPCMA_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/dpcma_england?sslmode=disable \
 //	  go test -run '^$' -bench ImportResponses -benchtime 3x ./server/imports
 func BenchmarkImportResponses(b *testing.B) {
-	dsn := os.Getenv("DPCMA_BENCH_DATABASE_URL")
-	if dsn == "" {
-		b.Skip("DPCMA_BENCH_DATABASE_URL is not set")
-	}
 	ctx := context.Background()
-	db, err := database.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() }) // after the period is removed
+	db := dbtest.OpenBench(b) // closed after the period is removed
 	removeBenchPeriod(b, db)
 	b.Cleanup(func() { removeBenchPeriod(b, db) })
 	if _, err := catalogue.EnsurePeriod(ctx, db, access.System("bench"), benchPeriod); err != nil {

@@ -370,7 +370,7 @@ func finiteFloats(src []byte) ([]byte, error) {
 }
 
 // fieldArgs is gqlgen's parsing of a field's arguments in the field's
-// context; group 1 is the object type, group 2 the whole call.
+// context; group 1 is the whole call, group 2 the object type.
 var fieldArgs = regexp.MustCompile(`(?m)^\tif fc\.Args, err = (ec\.field_(\w+?)_\w+_args)\(ctx, field\.ArgumentMap\(ec\.Variables\)\); err != nil \{$`)
 
 // rootTypes resolve each field once per operation: nothing to keep.

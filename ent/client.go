@@ -18,7 +18,9 @@ import (
 	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
+	"dpcma/ent/orgcompliancerollup"
 	"dpcma/ent/orgindicatorrollup"
+	"dpcma/ent/orgrequirementrollup"
 	"dpcma/ent/orgrollup"
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
@@ -53,8 +55,12 @@ type Client struct {
 	Grant *GrantClient
 	// Indicator is the client for interacting with the Indicator builders.
 	Indicator *IndicatorClient
+	// OrgComplianceRollup is the client for interacting with the OrgComplianceRollup builders.
+	OrgComplianceRollup *OrgComplianceRollupClient
 	// OrgIndicatorRollup is the client for interacting with the OrgIndicatorRollup builders.
 	OrgIndicatorRollup *OrgIndicatorRollupClient
+	// OrgRequirementRollup is the client for interacting with the OrgRequirementRollup builders.
+	OrgRequirementRollup *OrgRequirementRollupClient
 	// OrgRollup is the client for interacting with the OrgRollup builders.
 	OrgRollup *OrgRollupClient
 	// Organisation is the client for interacting with the Organisation builders.
@@ -90,7 +96,9 @@ func (c *Client) init() {
 	c.DataRevision = NewDataRevisionClient(c.config)
 	c.Grant = NewGrantClient(c.config)
 	c.Indicator = NewIndicatorClient(c.config)
+	c.OrgComplianceRollup = NewOrgComplianceRollupClient(c.config)
 	c.OrgIndicatorRollup = NewOrgIndicatorRollupClient(c.config)
+	c.OrgRequirementRollup = NewOrgRequirementRollupClient(c.config)
 	c.OrgRollup = NewOrgRollupClient(c.config)
 	c.Organisation = NewOrganisationClient(c.config)
 	c.Practice = NewPracticeClient(c.config)
@@ -198,7 +206,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		DataRevision:         NewDataRevisionClient(cfg),
 		Grant:                NewGrantClient(cfg),
 		Indicator:            NewIndicatorClient(cfg),
+		OrgComplianceRollup:  NewOrgComplianceRollupClient(cfg),
 		OrgIndicatorRollup:   NewOrgIndicatorRollupClient(cfg),
+		OrgRequirementRollup: NewOrgRequirementRollupClient(cfg),
 		OrgRollup:            NewOrgRollupClient(cfg),
 		Organisation:         NewOrganisationClient(cfg),
 		Practice:             NewPracticeClient(cfg),
@@ -233,7 +243,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		DataRevision:         NewDataRevisionClient(cfg),
 		Grant:                NewGrantClient(cfg),
 		Indicator:            NewIndicatorClient(cfg),
+		OrgComplianceRollup:  NewOrgComplianceRollupClient(cfg),
 		OrgIndicatorRollup:   NewOrgIndicatorRollupClient(cfg),
+		OrgRequirementRollup: NewOrgRequirementRollupClient(cfg),
 		OrgRollup:            NewOrgRollupClient(cfg),
 		Organisation:         NewOrganisationClient(cfg),
 		Practice:             NewPracticeClient(cfg),
@@ -273,7 +285,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.AssessmentPeriod, c.AuditEvent, c.DataRevision, c.Grant,
-		c.Indicator, c.OrgIndicatorRollup, c.OrgRollup, c.Organisation, c.Practice,
+		c.Indicator, c.OrgComplianceRollup, c.OrgIndicatorRollup,
+		c.OrgRequirementRollup, c.OrgRollup, c.Organisation, c.Practice,
 		c.PracticeScore, c.RegionalPeriodStatus, c.Requirement, c.RequirementSet,
 		c.Response, c.Token,
 	} {
@@ -286,7 +299,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.AssessmentPeriod, c.AuditEvent, c.DataRevision, c.Grant,
-		c.Indicator, c.OrgIndicatorRollup, c.OrgRollup, c.Organisation, c.Practice,
+		c.Indicator, c.OrgComplianceRollup, c.OrgIndicatorRollup,
+		c.OrgRequirementRollup, c.OrgRollup, c.Organisation, c.Practice,
 		c.PracticeScore, c.RegionalPeriodStatus, c.Requirement, c.RequirementSet,
 		c.Response, c.Token,
 	} {
@@ -309,8 +323,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Grant.mutate(ctx, m)
 	case *IndicatorMutation:
 		return c.Indicator.mutate(ctx, m)
+	case *OrgComplianceRollupMutation:
+		return c.OrgComplianceRollup.mutate(ctx, m)
 	case *OrgIndicatorRollupMutation:
 		return c.OrgIndicatorRollup.mutate(ctx, m)
+	case *OrgRequirementRollupMutation:
+		return c.OrgRequirementRollup.mutate(ctx, m)
 	case *OrgRollupMutation:
 		return c.OrgRollup.mutate(ctx, m)
 	case *OrganisationMutation:
@@ -1260,6 +1278,139 @@ func (c *IndicatorClient) mutate(ctx context.Context, m *IndicatorMutation) (Val
 	}
 }
 
+// OrgComplianceRollupClient is a client for the OrgComplianceRollup schema.
+type OrgComplianceRollupClient struct {
+	config
+}
+
+// NewOrgComplianceRollupClient returns a client for the OrgComplianceRollup from the given config.
+func NewOrgComplianceRollupClient(c config) *OrgComplianceRollupClient {
+	return &OrgComplianceRollupClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `orgcompliancerollup.Hooks(f(g(h())))`.
+func (c *OrgComplianceRollupClient) Use(hooks ...Hook) {
+	c.hooks.OrgComplianceRollup = append(c.hooks.OrgComplianceRollup, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `orgcompliancerollup.Intercept(f(g(h())))`.
+func (c *OrgComplianceRollupClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OrgComplianceRollup = append(c.inters.OrgComplianceRollup, interceptors...)
+}
+
+// Create returns a builder for creating a OrgComplianceRollup entity.
+func (c *OrgComplianceRollupClient) Create() *OrgComplianceRollupCreate {
+	mutation := newOrgComplianceRollupMutation(c.config, OpCreate)
+	return &OrgComplianceRollupCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OrgComplianceRollup entities.
+func (c *OrgComplianceRollupClient) CreateBulk(builders ...*OrgComplianceRollupCreate) *OrgComplianceRollupCreateBulk {
+	return &OrgComplianceRollupCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrgComplianceRollupClient) MapCreateBulk(slice any, setFunc func(*OrgComplianceRollupCreate, int)) *OrgComplianceRollupCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrgComplianceRollupCreateBulk{err: fmt.Errorf("calling to OrgComplianceRollupClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrgComplianceRollupCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrgComplianceRollupCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OrgComplianceRollup.
+func (c *OrgComplianceRollupClient) Update() *OrgComplianceRollupUpdate {
+	mutation := newOrgComplianceRollupMutation(c.config, OpUpdate)
+	return &OrgComplianceRollupUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrgComplianceRollupClient) UpdateOne(_m *OrgComplianceRollup) *OrgComplianceRollupUpdateOne {
+	mutation := newOrgComplianceRollupMutation(c.config, OpUpdateOne, withOrgComplianceRollup(_m))
+	return &OrgComplianceRollupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrgComplianceRollupClient) UpdateOneID(id int) *OrgComplianceRollupUpdateOne {
+	mutation := newOrgComplianceRollupMutation(c.config, OpUpdateOne, withOrgComplianceRollupID(id))
+	return &OrgComplianceRollupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OrgComplianceRollup.
+func (c *OrgComplianceRollupClient) Delete() *OrgComplianceRollupDelete {
+	mutation := newOrgComplianceRollupMutation(c.config, OpDelete)
+	return &OrgComplianceRollupDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrgComplianceRollupClient) DeleteOne(_m *OrgComplianceRollup) *OrgComplianceRollupDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrgComplianceRollupClient) DeleteOneID(id int) *OrgComplianceRollupDeleteOne {
+	builder := c.Delete().Where(orgcompliancerollup.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrgComplianceRollupDeleteOne{builder}
+}
+
+// Query returns a query builder for OrgComplianceRollup.
+func (c *OrgComplianceRollupClient) Query() *OrgComplianceRollupQuery {
+	return &OrgComplianceRollupQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrgComplianceRollup},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OrgComplianceRollup entity by its id.
+func (c *OrgComplianceRollupClient) Get(ctx context.Context, id int) (*OrgComplianceRollup, error) {
+	return c.Query().Where(orgcompliancerollup.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrgComplianceRollupClient) GetX(ctx context.Context, id int) *OrgComplianceRollup {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OrgComplianceRollupClient) Hooks() []Hook {
+	return c.hooks.OrgComplianceRollup
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrgComplianceRollupClient) Interceptors() []Interceptor {
+	return c.inters.OrgComplianceRollup
+}
+
+func (c *OrgComplianceRollupClient) mutate(ctx context.Context, m *OrgComplianceRollupMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrgComplianceRollupCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrgComplianceRollupUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrgComplianceRollupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrgComplianceRollupDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OrgComplianceRollup mutation op: %q", m.Op())
+	}
+}
+
 // OrgIndicatorRollupClient is a client for the OrgIndicatorRollup schema.
 type OrgIndicatorRollupClient struct {
 	config
@@ -1390,6 +1541,139 @@ func (c *OrgIndicatorRollupClient) mutate(ctx context.Context, m *OrgIndicatorRo
 		return (&OrgIndicatorRollupDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown OrgIndicatorRollup mutation op: %q", m.Op())
+	}
+}
+
+// OrgRequirementRollupClient is a client for the OrgRequirementRollup schema.
+type OrgRequirementRollupClient struct {
+	config
+}
+
+// NewOrgRequirementRollupClient returns a client for the OrgRequirementRollup from the given config.
+func NewOrgRequirementRollupClient(c config) *OrgRequirementRollupClient {
+	return &OrgRequirementRollupClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `orgrequirementrollup.Hooks(f(g(h())))`.
+func (c *OrgRequirementRollupClient) Use(hooks ...Hook) {
+	c.hooks.OrgRequirementRollup = append(c.hooks.OrgRequirementRollup, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `orgrequirementrollup.Intercept(f(g(h())))`.
+func (c *OrgRequirementRollupClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OrgRequirementRollup = append(c.inters.OrgRequirementRollup, interceptors...)
+}
+
+// Create returns a builder for creating a OrgRequirementRollup entity.
+func (c *OrgRequirementRollupClient) Create() *OrgRequirementRollupCreate {
+	mutation := newOrgRequirementRollupMutation(c.config, OpCreate)
+	return &OrgRequirementRollupCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OrgRequirementRollup entities.
+func (c *OrgRequirementRollupClient) CreateBulk(builders ...*OrgRequirementRollupCreate) *OrgRequirementRollupCreateBulk {
+	return &OrgRequirementRollupCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrgRequirementRollupClient) MapCreateBulk(slice any, setFunc func(*OrgRequirementRollupCreate, int)) *OrgRequirementRollupCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrgRequirementRollupCreateBulk{err: fmt.Errorf("calling to OrgRequirementRollupClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrgRequirementRollupCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrgRequirementRollupCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OrgRequirementRollup.
+func (c *OrgRequirementRollupClient) Update() *OrgRequirementRollupUpdate {
+	mutation := newOrgRequirementRollupMutation(c.config, OpUpdate)
+	return &OrgRequirementRollupUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrgRequirementRollupClient) UpdateOne(_m *OrgRequirementRollup) *OrgRequirementRollupUpdateOne {
+	mutation := newOrgRequirementRollupMutation(c.config, OpUpdateOne, withOrgRequirementRollup(_m))
+	return &OrgRequirementRollupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrgRequirementRollupClient) UpdateOneID(id int) *OrgRequirementRollupUpdateOne {
+	mutation := newOrgRequirementRollupMutation(c.config, OpUpdateOne, withOrgRequirementRollupID(id))
+	return &OrgRequirementRollupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OrgRequirementRollup.
+func (c *OrgRequirementRollupClient) Delete() *OrgRequirementRollupDelete {
+	mutation := newOrgRequirementRollupMutation(c.config, OpDelete)
+	return &OrgRequirementRollupDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrgRequirementRollupClient) DeleteOne(_m *OrgRequirementRollup) *OrgRequirementRollupDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrgRequirementRollupClient) DeleteOneID(id int) *OrgRequirementRollupDeleteOne {
+	builder := c.Delete().Where(orgrequirementrollup.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrgRequirementRollupDeleteOne{builder}
+}
+
+// Query returns a query builder for OrgRequirementRollup.
+func (c *OrgRequirementRollupClient) Query() *OrgRequirementRollupQuery {
+	return &OrgRequirementRollupQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrgRequirementRollup},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OrgRequirementRollup entity by its id.
+func (c *OrgRequirementRollupClient) Get(ctx context.Context, id int) (*OrgRequirementRollup, error) {
+	return c.Query().Where(orgrequirementrollup.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrgRequirementRollupClient) GetX(ctx context.Context, id int) *OrgRequirementRollup {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OrgRequirementRollupClient) Hooks() []Hook {
+	return c.hooks.OrgRequirementRollup
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrgRequirementRollupClient) Interceptors() []Interceptor {
+	return c.inters.OrgRequirementRollup
+}
+
+func (c *OrgRequirementRollupClient) mutate(ctx context.Context, m *OrgRequirementRollupMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrgRequirementRollupCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrgRequirementRollupUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrgRequirementRollupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrgRequirementRollupDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OrgRequirementRollup mutation op: %q", m.Op())
 	}
 }
 
@@ -2882,14 +3166,15 @@ func (c *TokenClient) mutate(ctx context.Context, m *TokenMutation) (Value, erro
 type (
 	hooks struct {
 		Account, AssessmentPeriod, AuditEvent, DataRevision, Grant, Indicator,
-		OrgIndicatorRollup, OrgRollup, Organisation, Practice, PracticeScore,
-		RegionalPeriodStatus, Requirement, RequirementSet, Response, Token []ent.Hook
+		OrgComplianceRollup, OrgIndicatorRollup, OrgRequirementRollup, OrgRollup,
+		Organisation, Practice, PracticeScore, RegionalPeriodStatus, Requirement,
+		RequirementSet, Response, Token []ent.Hook
 	}
 	inters struct {
 		Account, AssessmentPeriod, AuditEvent, DataRevision, Grant, Indicator,
-		OrgIndicatorRollup, OrgRollup, Organisation, Practice, PracticeScore,
-		RegionalPeriodStatus, Requirement, RequirementSet, Response,
-		Token []ent.Interceptor
+		OrgComplianceRollup, OrgIndicatorRollup, OrgRequirementRollup, OrgRollup,
+		Organisation, Practice, PracticeScore, RegionalPeriodStatus, Requirement,
+		RequirementSet, Response, Token []ent.Interceptor
 	}
 )
 

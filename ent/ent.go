@@ -11,7 +11,9 @@ import (
 	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
+	"dpcma/ent/orgcompliancerollup"
 	"dpcma/ent/orgindicatorrollup"
+	"dpcma/ent/orgrequirementrollup"
 	"dpcma/ent/orgrollup"
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
@@ -94,7 +96,9 @@ func checkColumn(t, c string) error {
 			datarevision.Table:         datarevision.ValidColumn,
 			grant.Table:                grant.ValidColumn,
 			indicator.Table:            indicator.ValidColumn,
+			orgcompliancerollup.Table:  orgcompliancerollup.ValidColumn,
 			orgindicatorrollup.Table:   orgindicatorrollup.ValidColumn,
+			orgrequirementrollup.Table: orgrequirementrollup.ValidColumn,
 			orgrollup.Table:            orgrollup.ValidColumn,
 			organisation.Table:         organisation.ValidColumn,
 			practice.Table:             practice.ValidColumn,

@@ -11,7 +11,9 @@ import (
 	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
+	"dpcma/ent/orgcompliancerollup"
 	"dpcma/ent/orgindicatorrollup"
+	"dpcma/ent/orgrequirementrollup"
 	"dpcma/ent/orgrollup"
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
@@ -45,7 +47,9 @@ const (
 	TypeDataRevision         = "DataRevision"
 	TypeGrant                = "Grant"
 	TypeIndicator            = "Indicator"
+	TypeOrgComplianceRollup  = "OrgComplianceRollup"
 	TypeOrgIndicatorRollup   = "OrgIndicatorRollup"
+	TypeOrgRequirementRollup = "OrgRequirementRollup"
 	TypeOrgRollup            = "OrgRollup"
 	TypeOrganisation         = "Organisation"
 	TypePractice             = "Practice"
@@ -5178,6 +5182,857 @@ func (m *IndicatorMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Indicator edge %s", name)
 }
 
+// OrgComplianceRollupMutation represents an operation that mutates the OrgComplianceRollup nodes in the graph.
+type OrgComplianceRollupMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	org_id            *int
+	addorg_id         *int
+	period_id         *int
+	addperiod_id      *int
+	set_id            *int
+	addset_id         *int
+	contract_type     *string
+	practice_count    *int
+	addpractice_count *int
+	met_count         *int
+	addmet_count      *int
+	unknown_count     *int
+	addunknown_count  *int
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*OrgComplianceRollup, error)
+	predicates        []predicate.OrgComplianceRollup
+}
+
+var _ ent.Mutation = (*OrgComplianceRollupMutation)(nil)
+
+// orgcompliancerollupOption allows management of the mutation configuration using functional options.
+type orgcompliancerollupOption func(*OrgComplianceRollupMutation)
+
+// newOrgComplianceRollupMutation creates new mutation for the OrgComplianceRollup entity.
+func newOrgComplianceRollupMutation(c config, op Op, opts ...orgcompliancerollupOption) *OrgComplianceRollupMutation {
+	m := &OrgComplianceRollupMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOrgComplianceRollup,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOrgComplianceRollupID sets the ID field of the mutation.
+func withOrgComplianceRollupID(id int) orgcompliancerollupOption {
+	return func(m *OrgComplianceRollupMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OrgComplianceRollup
+		)
+		m.oldValue = func(ctx context.Context) (*OrgComplianceRollup, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OrgComplianceRollup.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOrgComplianceRollup sets the old OrgComplianceRollup of the mutation.
+func withOrgComplianceRollup(node *OrgComplianceRollup) orgcompliancerollupOption {
+	return func(m *OrgComplianceRollupMutation) {
+		m.oldValue = func(context.Context) (*OrgComplianceRollup, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OrgComplianceRollupMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OrgComplianceRollupMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OrgComplianceRollupMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OrgComplianceRollupMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OrgComplianceRollup.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *OrgComplianceRollupMutation) SetOrgID(i int) {
+	m.org_id = &i
+	m.addorg_id = nil
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *OrgComplianceRollupMutation) OrgID() (r int, exists bool) {
+	v := m.org_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the OrgComplianceRollup entity.
+// If the OrgComplianceRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgComplianceRollupMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// AddOrgID adds i to the "org_id" field.
+func (m *OrgComplianceRollupMutation) AddOrgID(i int) {
+	if m.addorg_id != nil {
+		*m.addorg_id += i
+	} else {
+		m.addorg_id = &i
+	}
+}
+
+// AddedOrgID returns the value that was added to the "org_id" field in this mutation.
+func (m *OrgComplianceRollupMutation) AddedOrgID() (r int, exists bool) {
+	v := m.addorg_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *OrgComplianceRollupMutation) ResetOrgID() {
+	m.org_id = nil
+	m.addorg_id = nil
+}
+
+// SetPeriodID sets the "period_id" field.
+func (m *OrgComplianceRollupMutation) SetPeriodID(i int) {
+	m.period_id = &i
+	m.addperiod_id = nil
+}
+
+// PeriodID returns the value of the "period_id" field in the mutation.
+func (m *OrgComplianceRollupMutation) PeriodID() (r int, exists bool) {
+	v := m.period_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriodID returns the old "period_id" field's value of the OrgComplianceRollup entity.
+// If the OrgComplianceRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgComplianceRollupMutation) OldPeriodID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriodID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriodID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriodID: %w", err)
+	}
+	return oldValue.PeriodID, nil
+}
+
+// AddPeriodID adds i to the "period_id" field.
+func (m *OrgComplianceRollupMutation) AddPeriodID(i int) {
+	if m.addperiod_id != nil {
+		*m.addperiod_id += i
+	} else {
+		m.addperiod_id = &i
+	}
+}
+
+// AddedPeriodID returns the value that was added to the "period_id" field in this mutation.
+func (m *OrgComplianceRollupMutation) AddedPeriodID() (r int, exists bool) {
+	v := m.addperiod_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPeriodID resets all changes to the "period_id" field.
+func (m *OrgComplianceRollupMutation) ResetPeriodID() {
+	m.period_id = nil
+	m.addperiod_id = nil
+}
+
+// SetSetID sets the "set_id" field.
+func (m *OrgComplianceRollupMutation) SetSetID(i int) {
+	m.set_id = &i
+	m.addset_id = nil
+}
+
+// SetID returns the value of the "set_id" field in the mutation.
+func (m *OrgComplianceRollupMutation) SetID() (r int, exists bool) {
+	v := m.set_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSetID returns the old "set_id" field's value of the OrgComplianceRollup entity.
+// If the OrgComplianceRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgComplianceRollupMutation) OldSetID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSetID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSetID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSetID: %w", err)
+	}
+	return oldValue.SetID, nil
+}
+
+// AddSetID adds i to the "set_id" field.
+func (m *OrgComplianceRollupMutation) AddSetID(i int) {
+	if m.addset_id != nil {
+		*m.addset_id += i
+	} else {
+		m.addset_id = &i
+	}
+}
+
+// AddedSetID returns the value that was added to the "set_id" field in this mutation.
+func (m *OrgComplianceRollupMutation) AddedSetID() (r int, exists bool) {
+	v := m.addset_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSetID resets all changes to the "set_id" field.
+func (m *OrgComplianceRollupMutation) ResetSetID() {
+	m.set_id = nil
+	m.addset_id = nil
+}
+
+// SetContractType sets the "contract_type" field.
+func (m *OrgComplianceRollupMutation) SetContractType(s string) {
+	m.contract_type = &s
+}
+
+// ContractType returns the value of the "contract_type" field in the mutation.
+func (m *OrgComplianceRollupMutation) ContractType() (r string, exists bool) {
+	v := m.contract_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContractType returns the old "contract_type" field's value of the OrgComplianceRollup entity.
+// If the OrgComplianceRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgComplianceRollupMutation) OldContractType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContractType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContractType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContractType: %w", err)
+	}
+	return oldValue.ContractType, nil
+}
+
+// ResetContractType resets all changes to the "contract_type" field.
+func (m *OrgComplianceRollupMutation) ResetContractType() {
+	m.contract_type = nil
+}
+
+// SetPracticeCount sets the "practice_count" field.
+func (m *OrgComplianceRollupMutation) SetPracticeCount(i int) {
+	m.practice_count = &i
+	m.addpractice_count = nil
+}
+
+// PracticeCount returns the value of the "practice_count" field in the mutation.
+func (m *OrgComplianceRollupMutation) PracticeCount() (r int, exists bool) {
+	v := m.practice_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPracticeCount returns the old "practice_count" field's value of the OrgComplianceRollup entity.
+// If the OrgComplianceRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgComplianceRollupMutation) OldPracticeCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPracticeCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPracticeCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPracticeCount: %w", err)
+	}
+	return oldValue.PracticeCount, nil
+}
+
+// AddPracticeCount adds i to the "practice_count" field.
+func (m *OrgComplianceRollupMutation) AddPracticeCount(i int) {
+	if m.addpractice_count != nil {
+		*m.addpractice_count += i
+	} else {
+		m.addpractice_count = &i
+	}
+}
+
+// AddedPracticeCount returns the value that was added to the "practice_count" field in this mutation.
+func (m *OrgComplianceRollupMutation) AddedPracticeCount() (r int, exists bool) {
+	v := m.addpractice_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPracticeCount resets all changes to the "practice_count" field.
+func (m *OrgComplianceRollupMutation) ResetPracticeCount() {
+	m.practice_count = nil
+	m.addpractice_count = nil
+}
+
+// SetMetCount sets the "met_count" field.
+func (m *OrgComplianceRollupMutation) SetMetCount(i int) {
+	m.met_count = &i
+	m.addmet_count = nil
+}
+
+// MetCount returns the value of the "met_count" field in the mutation.
+func (m *OrgComplianceRollupMutation) MetCount() (r int, exists bool) {
+	v := m.met_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetCount returns the old "met_count" field's value of the OrgComplianceRollup entity.
+// If the OrgComplianceRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgComplianceRollupMutation) OldMetCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetCount: %w", err)
+	}
+	return oldValue.MetCount, nil
+}
+
+// AddMetCount adds i to the "met_count" field.
+func (m *OrgComplianceRollupMutation) AddMetCount(i int) {
+	if m.addmet_count != nil {
+		*m.addmet_count += i
+	} else {
+		m.addmet_count = &i
+	}
+}
+
+// AddedMetCount returns the value that was added to the "met_count" field in this mutation.
+func (m *OrgComplianceRollupMutation) AddedMetCount() (r int, exists bool) {
+	v := m.addmet_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMetCount resets all changes to the "met_count" field.
+func (m *OrgComplianceRollupMutation) ResetMetCount() {
+	m.met_count = nil
+	m.addmet_count = nil
+}
+
+// SetUnknownCount sets the "unknown_count" field.
+func (m *OrgComplianceRollupMutation) SetUnknownCount(i int) {
+	m.unknown_count = &i
+	m.addunknown_count = nil
+}
+
+// UnknownCount returns the value of the "unknown_count" field in the mutation.
+func (m *OrgComplianceRollupMutation) UnknownCount() (r int, exists bool) {
+	v := m.unknown_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnknownCount returns the old "unknown_count" field's value of the OrgComplianceRollup entity.
+// If the OrgComplianceRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgComplianceRollupMutation) OldUnknownCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnknownCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnknownCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnknownCount: %w", err)
+	}
+	return oldValue.UnknownCount, nil
+}
+
+// AddUnknownCount adds i to the "unknown_count" field.
+func (m *OrgComplianceRollupMutation) AddUnknownCount(i int) {
+	if m.addunknown_count != nil {
+		*m.addunknown_count += i
+	} else {
+		m.addunknown_count = &i
+	}
+}
+
+// AddedUnknownCount returns the value that was added to the "unknown_count" field in this mutation.
+func (m *OrgComplianceRollupMutation) AddedUnknownCount() (r int, exists bool) {
+	v := m.addunknown_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUnknownCount resets all changes to the "unknown_count" field.
+func (m *OrgComplianceRollupMutation) ResetUnknownCount() {
+	m.unknown_count = nil
+	m.addunknown_count = nil
+}
+
+// Where appends a list predicates to the OrgComplianceRollupMutation builder.
+func (m *OrgComplianceRollupMutation) Where(ps ...predicate.OrgComplianceRollup) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OrgComplianceRollupMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OrgComplianceRollupMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OrgComplianceRollup, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OrgComplianceRollupMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OrgComplianceRollupMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OrgComplianceRollup).
+func (m *OrgComplianceRollupMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OrgComplianceRollupMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.org_id != nil {
+		fields = append(fields, orgcompliancerollup.FieldOrgID)
+	}
+	if m.period_id != nil {
+		fields = append(fields, orgcompliancerollup.FieldPeriodID)
+	}
+	if m.set_id != nil {
+		fields = append(fields, orgcompliancerollup.FieldSetID)
+	}
+	if m.contract_type != nil {
+		fields = append(fields, orgcompliancerollup.FieldContractType)
+	}
+	if m.practice_count != nil {
+		fields = append(fields, orgcompliancerollup.FieldPracticeCount)
+	}
+	if m.met_count != nil {
+		fields = append(fields, orgcompliancerollup.FieldMetCount)
+	}
+	if m.unknown_count != nil {
+		fields = append(fields, orgcompliancerollup.FieldUnknownCount)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OrgComplianceRollupMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case orgcompliancerollup.FieldOrgID:
+		return m.OrgID()
+	case orgcompliancerollup.FieldPeriodID:
+		return m.PeriodID()
+	case orgcompliancerollup.FieldSetID:
+		return m.SetID()
+	case orgcompliancerollup.FieldContractType:
+		return m.ContractType()
+	case orgcompliancerollup.FieldPracticeCount:
+		return m.PracticeCount()
+	case orgcompliancerollup.FieldMetCount:
+		return m.MetCount()
+	case orgcompliancerollup.FieldUnknownCount:
+		return m.UnknownCount()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OrgComplianceRollupMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case orgcompliancerollup.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case orgcompliancerollup.FieldPeriodID:
+		return m.OldPeriodID(ctx)
+	case orgcompliancerollup.FieldSetID:
+		return m.OldSetID(ctx)
+	case orgcompliancerollup.FieldContractType:
+		return m.OldContractType(ctx)
+	case orgcompliancerollup.FieldPracticeCount:
+		return m.OldPracticeCount(ctx)
+	case orgcompliancerollup.FieldMetCount:
+		return m.OldMetCount(ctx)
+	case orgcompliancerollup.FieldUnknownCount:
+		return m.OldUnknownCount(ctx)
+	}
+	return nil, fmt.Errorf("unknown OrgComplianceRollup field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OrgComplianceRollupMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case orgcompliancerollup.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case orgcompliancerollup.FieldPeriodID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriodID(v)
+		return nil
+	case orgcompliancerollup.FieldSetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSetID(v)
+		return nil
+	case orgcompliancerollup.FieldContractType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContractType(v)
+		return nil
+	case orgcompliancerollup.FieldPracticeCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPracticeCount(v)
+		return nil
+	case orgcompliancerollup.FieldMetCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetCount(v)
+		return nil
+	case orgcompliancerollup.FieldUnknownCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnknownCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OrgComplianceRollup field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OrgComplianceRollupMutation) AddedFields() []string {
+	var fields []string
+	if m.addorg_id != nil {
+		fields = append(fields, orgcompliancerollup.FieldOrgID)
+	}
+	if m.addperiod_id != nil {
+		fields = append(fields, orgcompliancerollup.FieldPeriodID)
+	}
+	if m.addset_id != nil {
+		fields = append(fields, orgcompliancerollup.FieldSetID)
+	}
+	if m.addpractice_count != nil {
+		fields = append(fields, orgcompliancerollup.FieldPracticeCount)
+	}
+	if m.addmet_count != nil {
+		fields = append(fields, orgcompliancerollup.FieldMetCount)
+	}
+	if m.addunknown_count != nil {
+		fields = append(fields, orgcompliancerollup.FieldUnknownCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OrgComplianceRollupMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case orgcompliancerollup.FieldOrgID:
+		return m.AddedOrgID()
+	case orgcompliancerollup.FieldPeriodID:
+		return m.AddedPeriodID()
+	case orgcompliancerollup.FieldSetID:
+		return m.AddedSetID()
+	case orgcompliancerollup.FieldPracticeCount:
+		return m.AddedPracticeCount()
+	case orgcompliancerollup.FieldMetCount:
+		return m.AddedMetCount()
+	case orgcompliancerollup.FieldUnknownCount:
+		return m.AddedUnknownCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OrgComplianceRollupMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case orgcompliancerollup.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrgID(v)
+		return nil
+	case orgcompliancerollup.FieldPeriodID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPeriodID(v)
+		return nil
+	case orgcompliancerollup.FieldSetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSetID(v)
+		return nil
+	case orgcompliancerollup.FieldPracticeCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPracticeCount(v)
+		return nil
+	case orgcompliancerollup.FieldMetCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMetCount(v)
+		return nil
+	case orgcompliancerollup.FieldUnknownCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUnknownCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OrgComplianceRollup numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OrgComplianceRollupMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OrgComplianceRollupMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OrgComplianceRollupMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown OrgComplianceRollup nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OrgComplianceRollupMutation) ResetField(name string) error {
+	switch name {
+	case orgcompliancerollup.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case orgcompliancerollup.FieldPeriodID:
+		m.ResetPeriodID()
+		return nil
+	case orgcompliancerollup.FieldSetID:
+		m.ResetSetID()
+		return nil
+	case orgcompliancerollup.FieldContractType:
+		m.ResetContractType()
+		return nil
+	case orgcompliancerollup.FieldPracticeCount:
+		m.ResetPracticeCount()
+		return nil
+	case orgcompliancerollup.FieldMetCount:
+		m.ResetMetCount()
+		return nil
+	case orgcompliancerollup.FieldUnknownCount:
+		m.ResetUnknownCount()
+		return nil
+	}
+	return fmt.Errorf("unknown OrgComplianceRollup field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OrgComplianceRollupMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OrgComplianceRollupMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OrgComplianceRollupMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OrgComplianceRollupMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OrgComplianceRollupMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OrgComplianceRollupMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OrgComplianceRollupMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown OrgComplianceRollup unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OrgComplianceRollupMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown OrgComplianceRollup edge %s", name)
+}
+
 // OrgIndicatorRollupMutation represents an operation that mutates the OrgIndicatorRollup nodes in the graph.
 type OrgIndicatorRollupMutation struct {
 	config
@@ -6495,6 +7350,803 @@ func (m *OrgIndicatorRollupMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *OrgIndicatorRollupMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown OrgIndicatorRollup edge %s", name)
+}
+
+// OrgRequirementRollupMutation represents an operation that mutates the OrgRequirementRollup nodes in the graph.
+type OrgRequirementRollupMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	org_id            *int
+	addorg_id         *int
+	period_id         *int
+	addperiod_id      *int
+	set_id            *int
+	addset_id         *int
+	indicator_id      *int
+	addindicator_id   *int
+	met_count         *int
+	addmet_count      *int
+	answered_count    *int
+	addanswered_count *int
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*OrgRequirementRollup, error)
+	predicates        []predicate.OrgRequirementRollup
+}
+
+var _ ent.Mutation = (*OrgRequirementRollupMutation)(nil)
+
+// orgrequirementrollupOption allows management of the mutation configuration using functional options.
+type orgrequirementrollupOption func(*OrgRequirementRollupMutation)
+
+// newOrgRequirementRollupMutation creates new mutation for the OrgRequirementRollup entity.
+func newOrgRequirementRollupMutation(c config, op Op, opts ...orgrequirementrollupOption) *OrgRequirementRollupMutation {
+	m := &OrgRequirementRollupMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOrgRequirementRollup,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOrgRequirementRollupID sets the ID field of the mutation.
+func withOrgRequirementRollupID(id int) orgrequirementrollupOption {
+	return func(m *OrgRequirementRollupMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OrgRequirementRollup
+		)
+		m.oldValue = func(ctx context.Context) (*OrgRequirementRollup, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OrgRequirementRollup.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOrgRequirementRollup sets the old OrgRequirementRollup of the mutation.
+func withOrgRequirementRollup(node *OrgRequirementRollup) orgrequirementrollupOption {
+	return func(m *OrgRequirementRollupMutation) {
+		m.oldValue = func(context.Context) (*OrgRequirementRollup, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OrgRequirementRollupMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OrgRequirementRollupMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OrgRequirementRollupMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OrgRequirementRollupMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OrgRequirementRollup.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *OrgRequirementRollupMutation) SetOrgID(i int) {
+	m.org_id = &i
+	m.addorg_id = nil
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *OrgRequirementRollupMutation) OrgID() (r int, exists bool) {
+	v := m.org_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the OrgRequirementRollup entity.
+// If the OrgRequirementRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgRequirementRollupMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// AddOrgID adds i to the "org_id" field.
+func (m *OrgRequirementRollupMutation) AddOrgID(i int) {
+	if m.addorg_id != nil {
+		*m.addorg_id += i
+	} else {
+		m.addorg_id = &i
+	}
+}
+
+// AddedOrgID returns the value that was added to the "org_id" field in this mutation.
+func (m *OrgRequirementRollupMutation) AddedOrgID() (r int, exists bool) {
+	v := m.addorg_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *OrgRequirementRollupMutation) ResetOrgID() {
+	m.org_id = nil
+	m.addorg_id = nil
+}
+
+// SetPeriodID sets the "period_id" field.
+func (m *OrgRequirementRollupMutation) SetPeriodID(i int) {
+	m.period_id = &i
+	m.addperiod_id = nil
+}
+
+// PeriodID returns the value of the "period_id" field in the mutation.
+func (m *OrgRequirementRollupMutation) PeriodID() (r int, exists bool) {
+	v := m.period_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriodID returns the old "period_id" field's value of the OrgRequirementRollup entity.
+// If the OrgRequirementRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgRequirementRollupMutation) OldPeriodID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriodID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriodID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriodID: %w", err)
+	}
+	return oldValue.PeriodID, nil
+}
+
+// AddPeriodID adds i to the "period_id" field.
+func (m *OrgRequirementRollupMutation) AddPeriodID(i int) {
+	if m.addperiod_id != nil {
+		*m.addperiod_id += i
+	} else {
+		m.addperiod_id = &i
+	}
+}
+
+// AddedPeriodID returns the value that was added to the "period_id" field in this mutation.
+func (m *OrgRequirementRollupMutation) AddedPeriodID() (r int, exists bool) {
+	v := m.addperiod_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPeriodID resets all changes to the "period_id" field.
+func (m *OrgRequirementRollupMutation) ResetPeriodID() {
+	m.period_id = nil
+	m.addperiod_id = nil
+}
+
+// SetSetID sets the "set_id" field.
+func (m *OrgRequirementRollupMutation) SetSetID(i int) {
+	m.set_id = &i
+	m.addset_id = nil
+}
+
+// SetID returns the value of the "set_id" field in the mutation.
+func (m *OrgRequirementRollupMutation) SetID() (r int, exists bool) {
+	v := m.set_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSetID returns the old "set_id" field's value of the OrgRequirementRollup entity.
+// If the OrgRequirementRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgRequirementRollupMutation) OldSetID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSetID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSetID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSetID: %w", err)
+	}
+	return oldValue.SetID, nil
+}
+
+// AddSetID adds i to the "set_id" field.
+func (m *OrgRequirementRollupMutation) AddSetID(i int) {
+	if m.addset_id != nil {
+		*m.addset_id += i
+	} else {
+		m.addset_id = &i
+	}
+}
+
+// AddedSetID returns the value that was added to the "set_id" field in this mutation.
+func (m *OrgRequirementRollupMutation) AddedSetID() (r int, exists bool) {
+	v := m.addset_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSetID resets all changes to the "set_id" field.
+func (m *OrgRequirementRollupMutation) ResetSetID() {
+	m.set_id = nil
+	m.addset_id = nil
+}
+
+// SetIndicatorID sets the "indicator_id" field.
+func (m *OrgRequirementRollupMutation) SetIndicatorID(i int) {
+	m.indicator_id = &i
+	m.addindicator_id = nil
+}
+
+// IndicatorID returns the value of the "indicator_id" field in the mutation.
+func (m *OrgRequirementRollupMutation) IndicatorID() (r int, exists bool) {
+	v := m.indicator_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIndicatorID returns the old "indicator_id" field's value of the OrgRequirementRollup entity.
+// If the OrgRequirementRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgRequirementRollupMutation) OldIndicatorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIndicatorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIndicatorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIndicatorID: %w", err)
+	}
+	return oldValue.IndicatorID, nil
+}
+
+// AddIndicatorID adds i to the "indicator_id" field.
+func (m *OrgRequirementRollupMutation) AddIndicatorID(i int) {
+	if m.addindicator_id != nil {
+		*m.addindicator_id += i
+	} else {
+		m.addindicator_id = &i
+	}
+}
+
+// AddedIndicatorID returns the value that was added to the "indicator_id" field in this mutation.
+func (m *OrgRequirementRollupMutation) AddedIndicatorID() (r int, exists bool) {
+	v := m.addindicator_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetIndicatorID resets all changes to the "indicator_id" field.
+func (m *OrgRequirementRollupMutation) ResetIndicatorID() {
+	m.indicator_id = nil
+	m.addindicator_id = nil
+}
+
+// SetMetCount sets the "met_count" field.
+func (m *OrgRequirementRollupMutation) SetMetCount(i int) {
+	m.met_count = &i
+	m.addmet_count = nil
+}
+
+// MetCount returns the value of the "met_count" field in the mutation.
+func (m *OrgRequirementRollupMutation) MetCount() (r int, exists bool) {
+	v := m.met_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetCount returns the old "met_count" field's value of the OrgRequirementRollup entity.
+// If the OrgRequirementRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgRequirementRollupMutation) OldMetCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetCount: %w", err)
+	}
+	return oldValue.MetCount, nil
+}
+
+// AddMetCount adds i to the "met_count" field.
+func (m *OrgRequirementRollupMutation) AddMetCount(i int) {
+	if m.addmet_count != nil {
+		*m.addmet_count += i
+	} else {
+		m.addmet_count = &i
+	}
+}
+
+// AddedMetCount returns the value that was added to the "met_count" field in this mutation.
+func (m *OrgRequirementRollupMutation) AddedMetCount() (r int, exists bool) {
+	v := m.addmet_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMetCount resets all changes to the "met_count" field.
+func (m *OrgRequirementRollupMutation) ResetMetCount() {
+	m.met_count = nil
+	m.addmet_count = nil
+}
+
+// SetAnsweredCount sets the "answered_count" field.
+func (m *OrgRequirementRollupMutation) SetAnsweredCount(i int) {
+	m.answered_count = &i
+	m.addanswered_count = nil
+}
+
+// AnsweredCount returns the value of the "answered_count" field in the mutation.
+func (m *OrgRequirementRollupMutation) AnsweredCount() (r int, exists bool) {
+	v := m.answered_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnsweredCount returns the old "answered_count" field's value of the OrgRequirementRollup entity.
+// If the OrgRequirementRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrgRequirementRollupMutation) OldAnsweredCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnsweredCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnsweredCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnsweredCount: %w", err)
+	}
+	return oldValue.AnsweredCount, nil
+}
+
+// AddAnsweredCount adds i to the "answered_count" field.
+func (m *OrgRequirementRollupMutation) AddAnsweredCount(i int) {
+	if m.addanswered_count != nil {
+		*m.addanswered_count += i
+	} else {
+		m.addanswered_count = &i
+	}
+}
+
+// AddedAnsweredCount returns the value that was added to the "answered_count" field in this mutation.
+func (m *OrgRequirementRollupMutation) AddedAnsweredCount() (r int, exists bool) {
+	v := m.addanswered_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAnsweredCount resets all changes to the "answered_count" field.
+func (m *OrgRequirementRollupMutation) ResetAnsweredCount() {
+	m.answered_count = nil
+	m.addanswered_count = nil
+}
+
+// Where appends a list predicates to the OrgRequirementRollupMutation builder.
+func (m *OrgRequirementRollupMutation) Where(ps ...predicate.OrgRequirementRollup) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OrgRequirementRollupMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OrgRequirementRollupMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OrgRequirementRollup, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OrgRequirementRollupMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OrgRequirementRollupMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OrgRequirementRollup).
+func (m *OrgRequirementRollupMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OrgRequirementRollupMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.org_id != nil {
+		fields = append(fields, orgrequirementrollup.FieldOrgID)
+	}
+	if m.period_id != nil {
+		fields = append(fields, orgrequirementrollup.FieldPeriodID)
+	}
+	if m.set_id != nil {
+		fields = append(fields, orgrequirementrollup.FieldSetID)
+	}
+	if m.indicator_id != nil {
+		fields = append(fields, orgrequirementrollup.FieldIndicatorID)
+	}
+	if m.met_count != nil {
+		fields = append(fields, orgrequirementrollup.FieldMetCount)
+	}
+	if m.answered_count != nil {
+		fields = append(fields, orgrequirementrollup.FieldAnsweredCount)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OrgRequirementRollupMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case orgrequirementrollup.FieldOrgID:
+		return m.OrgID()
+	case orgrequirementrollup.FieldPeriodID:
+		return m.PeriodID()
+	case orgrequirementrollup.FieldSetID:
+		return m.SetID()
+	case orgrequirementrollup.FieldIndicatorID:
+		return m.IndicatorID()
+	case orgrequirementrollup.FieldMetCount:
+		return m.MetCount()
+	case orgrequirementrollup.FieldAnsweredCount:
+		return m.AnsweredCount()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OrgRequirementRollupMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case orgrequirementrollup.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case orgrequirementrollup.FieldPeriodID:
+		return m.OldPeriodID(ctx)
+	case orgrequirementrollup.FieldSetID:
+		return m.OldSetID(ctx)
+	case orgrequirementrollup.FieldIndicatorID:
+		return m.OldIndicatorID(ctx)
+	case orgrequirementrollup.FieldMetCount:
+		return m.OldMetCount(ctx)
+	case orgrequirementrollup.FieldAnsweredCount:
+		return m.OldAnsweredCount(ctx)
+	}
+	return nil, fmt.Errorf("unknown OrgRequirementRollup field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OrgRequirementRollupMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case orgrequirementrollup.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case orgrequirementrollup.FieldPeriodID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriodID(v)
+		return nil
+	case orgrequirementrollup.FieldSetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSetID(v)
+		return nil
+	case orgrequirementrollup.FieldIndicatorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIndicatorID(v)
+		return nil
+	case orgrequirementrollup.FieldMetCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetCount(v)
+		return nil
+	case orgrequirementrollup.FieldAnsweredCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnsweredCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OrgRequirementRollup field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OrgRequirementRollupMutation) AddedFields() []string {
+	var fields []string
+	if m.addorg_id != nil {
+		fields = append(fields, orgrequirementrollup.FieldOrgID)
+	}
+	if m.addperiod_id != nil {
+		fields = append(fields, orgrequirementrollup.FieldPeriodID)
+	}
+	if m.addset_id != nil {
+		fields = append(fields, orgrequirementrollup.FieldSetID)
+	}
+	if m.addindicator_id != nil {
+		fields = append(fields, orgrequirementrollup.FieldIndicatorID)
+	}
+	if m.addmet_count != nil {
+		fields = append(fields, orgrequirementrollup.FieldMetCount)
+	}
+	if m.addanswered_count != nil {
+		fields = append(fields, orgrequirementrollup.FieldAnsweredCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OrgRequirementRollupMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case orgrequirementrollup.FieldOrgID:
+		return m.AddedOrgID()
+	case orgrequirementrollup.FieldPeriodID:
+		return m.AddedPeriodID()
+	case orgrequirementrollup.FieldSetID:
+		return m.AddedSetID()
+	case orgrequirementrollup.FieldIndicatorID:
+		return m.AddedIndicatorID()
+	case orgrequirementrollup.FieldMetCount:
+		return m.AddedMetCount()
+	case orgrequirementrollup.FieldAnsweredCount:
+		return m.AddedAnsweredCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OrgRequirementRollupMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case orgrequirementrollup.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrgID(v)
+		return nil
+	case orgrequirementrollup.FieldPeriodID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPeriodID(v)
+		return nil
+	case orgrequirementrollup.FieldSetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSetID(v)
+		return nil
+	case orgrequirementrollup.FieldIndicatorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddIndicatorID(v)
+		return nil
+	case orgrequirementrollup.FieldMetCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMetCount(v)
+		return nil
+	case orgrequirementrollup.FieldAnsweredCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAnsweredCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OrgRequirementRollup numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OrgRequirementRollupMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OrgRequirementRollupMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OrgRequirementRollupMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown OrgRequirementRollup nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OrgRequirementRollupMutation) ResetField(name string) error {
+	switch name {
+	case orgrequirementrollup.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case orgrequirementrollup.FieldPeriodID:
+		m.ResetPeriodID()
+		return nil
+	case orgrequirementrollup.FieldSetID:
+		m.ResetSetID()
+		return nil
+	case orgrequirementrollup.FieldIndicatorID:
+		m.ResetIndicatorID()
+		return nil
+	case orgrequirementrollup.FieldMetCount:
+		m.ResetMetCount()
+		return nil
+	case orgrequirementrollup.FieldAnsweredCount:
+		m.ResetAnsweredCount()
+		return nil
+	}
+	return fmt.Errorf("unknown OrgRequirementRollup field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OrgRequirementRollupMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OrgRequirementRollupMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OrgRequirementRollupMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OrgRequirementRollupMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OrgRequirementRollupMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OrgRequirementRollupMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OrgRequirementRollupMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown OrgRequirementRollup unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OrgRequirementRollupMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown OrgRequirementRollup edge %s", name)
 }
 
 // OrgRollupMutation represents an operation that mutates the OrgRollup nodes in the graph.

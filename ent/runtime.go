@@ -10,7 +10,9 @@ import (
 	"dpcma/ent/grant"
 	"dpcma/ent/indicator"
 	"dpcma/ent/organisation"
+	"dpcma/ent/orgcompliancerollup"
 	"dpcma/ent/orgindicatorrollup"
+	"dpcma/ent/orgrequirementrollup"
 	"dpcma/ent/orgrollup"
 	"dpcma/ent/practice"
 	"dpcma/ent/practicescore"
@@ -93,6 +95,24 @@ func init() {
 	indicatorDescSource := indicatorFields[11].Descriptor()
 	// indicator.DefaultSource holds the default value on creation for the source field.
 	indicator.DefaultSource = indicatorDescSource.Default.(string)
+	orgcompliancerollupFields := schema.OrgComplianceRollup{}.Fields()
+	_ = orgcompliancerollupFields
+	// orgcompliancerollupDescContractType is the schema descriptor for contract_type field.
+	orgcompliancerollupDescContractType := orgcompliancerollupFields[3].Descriptor()
+	// orgcompliancerollup.DefaultContractType holds the default value on creation for the contract_type field.
+	orgcompliancerollup.DefaultContractType = orgcompliancerollupDescContractType.Default.(string)
+	// orgcompliancerollupDescPracticeCount is the schema descriptor for practice_count field.
+	orgcompliancerollupDescPracticeCount := orgcompliancerollupFields[4].Descriptor()
+	// orgcompliancerollup.DefaultPracticeCount holds the default value on creation for the practice_count field.
+	orgcompliancerollup.DefaultPracticeCount = orgcompliancerollupDescPracticeCount.Default.(int)
+	// orgcompliancerollupDescMetCount is the schema descriptor for met_count field.
+	orgcompliancerollupDescMetCount := orgcompliancerollupFields[5].Descriptor()
+	// orgcompliancerollup.DefaultMetCount holds the default value on creation for the met_count field.
+	orgcompliancerollup.DefaultMetCount = orgcompliancerollupDescMetCount.Default.(int)
+	// orgcompliancerollupDescUnknownCount is the schema descriptor for unknown_count field.
+	orgcompliancerollupDescUnknownCount := orgcompliancerollupFields[6].Descriptor()
+	// orgcompliancerollup.DefaultUnknownCount holds the default value on creation for the unknown_count field.
+	orgcompliancerollup.DefaultUnknownCount = orgcompliancerollupDescUnknownCount.Default.(int)
 	orgindicatorrollupFields := schema.OrgIndicatorRollup{}.Fields()
 	_ = orgindicatorrollupFields
 	// orgindicatorrollupDescShortCount is the schema descriptor for short_count field.
@@ -131,6 +151,16 @@ func init() {
 	orgindicatorrollupDescScoredCount := orgindicatorrollupFields[11].Descriptor()
 	// orgindicatorrollup.DefaultScoredCount holds the default value on creation for the scored_count field.
 	orgindicatorrollup.DefaultScoredCount = orgindicatorrollupDescScoredCount.Default.(int)
+	orgrequirementrollupFields := schema.OrgRequirementRollup{}.Fields()
+	_ = orgrequirementrollupFields
+	// orgrequirementrollupDescMetCount is the schema descriptor for met_count field.
+	orgrequirementrollupDescMetCount := orgrequirementrollupFields[4].Descriptor()
+	// orgrequirementrollup.DefaultMetCount holds the default value on creation for the met_count field.
+	orgrequirementrollup.DefaultMetCount = orgrequirementrollupDescMetCount.Default.(int)
+	// orgrequirementrollupDescAnsweredCount is the schema descriptor for answered_count field.
+	orgrequirementrollupDescAnsweredCount := orgrequirementrollupFields[5].Descriptor()
+	// orgrequirementrollup.DefaultAnsweredCount holds the default value on creation for the answered_count field.
+	orgrequirementrollup.DefaultAnsweredCount = orgrequirementrollupDescAnsweredCount.Default.(int)
 	orgrollupFields := schema.OrgRollup{}.Fields()
 	_ = orgrollupFields
 	// orgrollupDescDomain is the schema descriptor for domain field.

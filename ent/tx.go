@@ -26,8 +26,12 @@ type Tx struct {
 	Grant *GrantClient
 	// Indicator is the client for interacting with the Indicator builders.
 	Indicator *IndicatorClient
+	// OrgComplianceRollup is the client for interacting with the OrgComplianceRollup builders.
+	OrgComplianceRollup *OrgComplianceRollupClient
 	// OrgIndicatorRollup is the client for interacting with the OrgIndicatorRollup builders.
 	OrgIndicatorRollup *OrgIndicatorRollupClient
+	// OrgRequirementRollup is the client for interacting with the OrgRequirementRollup builders.
+	OrgRequirementRollup *OrgRequirementRollupClient
 	// OrgRollup is the client for interacting with the OrgRollup builders.
 	OrgRollup *OrgRollupClient
 	// Organisation is the client for interacting with the Organisation builders.
@@ -183,7 +187,9 @@ func (tx *Tx) init() {
 	tx.DataRevision = NewDataRevisionClient(tx.config)
 	tx.Grant = NewGrantClient(tx.config)
 	tx.Indicator = NewIndicatorClient(tx.config)
+	tx.OrgComplianceRollup = NewOrgComplianceRollupClient(tx.config)
 	tx.OrgIndicatorRollup = NewOrgIndicatorRollupClient(tx.config)
+	tx.OrgRequirementRollup = NewOrgRequirementRollupClient(tx.config)
 	tx.OrgRollup = NewOrgRollupClient(tx.config)
 	tx.Organisation = NewOrganisationClient(tx.config)
 	tx.Practice = NewPracticeClient(tx.config)

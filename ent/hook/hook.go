@@ -80,6 +80,18 @@ func (f IndicatorFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IndicatorMutation", m)
 }
 
+// The OrgComplianceRollupFunc type is an adapter to allow the use of ordinary
+// function as OrgComplianceRollup mutator.
+type OrgComplianceRollupFunc func(context.Context, *ent.OrgComplianceRollupMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OrgComplianceRollupFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OrgComplianceRollupMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OrgComplianceRollupMutation", m)
+}
+
 // The OrgIndicatorRollupFunc type is an adapter to allow the use of ordinary
 // function as OrgIndicatorRollup mutator.
 type OrgIndicatorRollupFunc func(context.Context, *ent.OrgIndicatorRollupMutation) (ent.Value, error)
@@ -90,6 +102,18 @@ func (f OrgIndicatorRollupFunc) Mutate(ctx context.Context, m ent.Mutation) (ent
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OrgIndicatorRollupMutation", m)
+}
+
+// The OrgRequirementRollupFunc type is an adapter to allow the use of ordinary
+// function as OrgRequirementRollup mutator.
+type OrgRequirementRollupFunc func(context.Context, *ent.OrgRequirementRollupMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OrgRequirementRollupFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OrgRequirementRollupMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OrgRequirementRollupMutation", m)
 }
 
 // The OrgRollupFunc type is an adapter to allow the use of ordinary

@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"accounts\":34359738368,\"assessment_periods\":0,\"audit_events\":38654705664,\"data_revisions\":30064771072,\"grants\":42949672960,\"indicators\":4294967296,\"org_indicator_rollups\":64424509440,\"org_rollups\":21474836480,\"organisations\":8589934592,\"practice_scores\":25769803776,\"practices\":12884901888,\"regional_period_status\":47244640256,\"requirement_sets\":60129542144,\"requirements\":55834574848,\"responses\":17179869184,\"tokens\":51539607552}"
+const IncrementStarts = "{\"accounts\":34359738368,\"assessment_periods\":0,\"audit_events\":38654705664,\"data_revisions\":30064771072,\"grants\":42949672960,\"indicators\":4294967296,\"org_compliance_rollups\":68719476736,\"org_indicator_rollups\":64424509440,\"org_requirement_rollups\":73014444032,\"org_rollups\":21474836480,\"organisations\":8589934592,\"practice_scores\":25769803776,\"practices\":12884901888,\"regional_period_status\":47244640256,\"requirement_sets\":60129542144,\"requirements\":55834574848,\"responses\":17179869184,\"tokens\":51539607552}"

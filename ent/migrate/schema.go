@@ -157,6 +157,30 @@ var (
 			},
 		},
 	}
+	// OrgComplianceRollupsColumns holds the columns for the "org_compliance_rollups" table.
+	OrgComplianceRollupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "period_id", Type: field.TypeInt},
+		{Name: "set_id", Type: field.TypeInt},
+		{Name: "contract_type", Type: field.TypeString, Default: ""},
+		{Name: "practice_count", Type: field.TypeInt, Default: 0},
+		{Name: "met_count", Type: field.TypeInt, Default: 0},
+		{Name: "unknown_count", Type: field.TypeInt, Default: 0},
+	}
+	// OrgComplianceRollupsTable holds the schema information for the "org_compliance_rollups" table.
+	OrgComplianceRollupsTable = &schema.Table{
+		Name:       "org_compliance_rollups",
+		Columns:    OrgComplianceRollupsColumns,
+		PrimaryKey: []*schema.Column{OrgComplianceRollupsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "orgcompliancerollup_set_id_period_id_org_id_contract_type",
+				Unique:  true,
+				Columns: []*schema.Column{OrgComplianceRollupsColumns[3], OrgComplianceRollupsColumns[2], OrgComplianceRollupsColumns[1], OrgComplianceRollupsColumns[4]},
+			},
+		},
+	}
 	// OrgIndicatorRollupsColumns holds the columns for the "org_indicator_rollups" table.
 	OrgIndicatorRollupsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -183,6 +207,29 @@ var (
 				Name:    "orgindicatorrollup_org_id_period_id_indicator_id",
 				Unique:  true,
 				Columns: []*schema.Column{OrgIndicatorRollupsColumns[1], OrgIndicatorRollupsColumns[2], OrgIndicatorRollupsColumns[3]},
+			},
+		},
+	}
+	// OrgRequirementRollupsColumns holds the columns for the "org_requirement_rollups" table.
+	OrgRequirementRollupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "period_id", Type: field.TypeInt},
+		{Name: "set_id", Type: field.TypeInt},
+		{Name: "indicator_id", Type: field.TypeInt},
+		{Name: "met_count", Type: field.TypeInt, Default: 0},
+		{Name: "answered_count", Type: field.TypeInt, Default: 0},
+	}
+	// OrgRequirementRollupsTable holds the schema information for the "org_requirement_rollups" table.
+	OrgRequirementRollupsTable = &schema.Table{
+		Name:       "org_requirement_rollups",
+		Columns:    OrgRequirementRollupsColumns,
+		PrimaryKey: []*schema.Column{OrgRequirementRollupsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "orgrequirementrollup_set_id_period_id_org_id_indicator_id",
+				Unique:  true,
+				Columns: []*schema.Column{OrgRequirementRollupsColumns[3], OrgRequirementRollupsColumns[2], OrgRequirementRollupsColumns[1], OrgRequirementRollupsColumns[4]},
 			},
 		},
 	}
@@ -568,7 +615,9 @@ var (
 		DataRevisionsTable,
 		GrantsTable,
 		IndicatorsTable,
+		OrgComplianceRollupsTable,
 		OrgIndicatorRollupsTable,
+		OrgRequirementRollupsTable,
 		OrgRollupsTable,
 		OrganisationsTable,
 		PracticesTable,
@@ -603,8 +652,14 @@ func init() {
 	IndicatorsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
 	}
+	OrgComplianceRollupsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(68719476736),
+	}
 	OrgIndicatorRollupsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(64424509440),
+	}
+	OrgRequirementRollupsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(73014444032),
 	}
 	OrgRollupsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),

@@ -24,8 +24,14 @@ type Grant func(*sql.Selector)
 // Indicator is the predicate function for indicator builders.
 type Indicator func(*sql.Selector)
 
+// OrgComplianceRollup is the predicate function for orgcompliancerollup builders.
+type OrgComplianceRollup func(*sql.Selector)
+
 // OrgIndicatorRollup is the predicate function for orgindicatorrollup builders.
 type OrgIndicatorRollup func(*sql.Selector)
+
+// OrgRequirementRollup is the predicate function for orgrequirementrollup builders.
+type OrgRequirementRollup func(*sql.Selector)
 
 // OrgRollup is the predicate function for orgrollup builders.
 type OrgRollup func(*sql.Selector)

@@ -10,7 +10,7 @@ import (
 	"entgo.io/ent/schema/index"
 )
 
-// The two schemas below hold derived data: the scoring model of
+// The schemas below hold derived data: the scoring model of
 // docs/domain.md §5 computed ahead of time so that maturity at any tier is
 // a lookup, not an aggregation over millions of answers. The seed rebuilds
 // them (server/rollup) in the transaction that loads the answers; anything
@@ -156,6 +156,74 @@ func (OrgIndicatorRollup) Indexes() []ent.Index {
 
 // Annotations of the OrgIndicatorRollup.
 func (OrgIndicatorRollup) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// OrgComplianceRollup counts, for one organisation, period, requirement
+// set and contract type, the counting practices beneath it and how they
+// stand against the set (docs/domain.md, "Requirement sets and
+// compliance"). Every column is a count of practices, so a write changes
+// it by a delta; the figures of Organisation.compliance, the compliance
+// export and the Compliance feed are read from it.
+type OrgComplianceRollup struct {
+	ent.Schema
+}
+
+// Fields of the OrgComplianceRollup.
+func (OrgComplianceRollup) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("org_id"),
+		field.Int("period_id"),
+		field.Int("set_id"),
+		field.String("contract_type").Default("").Comment("GMS, PMS or APMS; empty for practices whose contract type is unknown."),
+		field.Int("practice_count").Default(0).Comment("Counting practices of the contract type beneath the organisation."),
+		field.Int("met_count").Default(0).Comment("Those meeting every requirement of the set."),
+		field.Int("unknown_count").Default(0).Comment("Those failing none but leaving one unanswered."),
+	}
+}
+
+// Indexes of the OrgComplianceRollup: a set's figures in a period are
+// read for a list of organisations.
+func (OrgComplianceRollup) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("set_id", "period_id", "org_id", "contract_type").Unique(),
+	}
+}
+
+// Annotations of the OrgComplianceRollup.
+func (OrgComplianceRollup) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// OrgRequirementRollup counts, for one organisation, period and
+// requirement of a set, the counting practices beneath it that answered
+// the requirement's indicator (their own answer, or their CCG's for a
+// CCG-level indicator) and those meeting its rule.
+type OrgRequirementRollup struct {
+	ent.Schema
+}
+
+// Fields of the OrgRequirementRollup.
+func (OrgRequirementRollup) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("org_id"),
+		field.Int("period_id"),
+		field.Int("set_id"),
+		field.Int("indicator_id"),
+		field.Int("met_count").Default(0).Comment("Practices meeting the rule (not applicable counts as met)."),
+		field.Int("answered_count").Default(0).Comment("Practices with an answer, not applicable included."),
+	}
+}
+
+// Indexes of the OrgRequirementRollup.
+func (OrgRequirementRollup) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("set_id", "period_id", "org_id", "indicator_id").Unique(),
+	}
+}
+
+// Annotations of the OrgRequirementRollup.
+func (OrgRequirementRollup) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
 

@@ -219,7 +219,8 @@ func (w *writer) subject(s Submission) (subject, error) {
 		sub.Code = s.Practice
 		// A practice's roll-ups are its CCG's and, above that, its own
 		// STP's: a CCG may be split between STPs (docs/domain.md §2).
-		row = w.tx.QueryRowContext(w.ctx, database.Rebind(w.dialect, `SELECT p.id, p.list_size, p.ccg_id, p.stp_id, p.region_id, p.status, r.parent_id
+		row = w.tx.QueryRowContext(w.ctx, database.Rebind(w.dialect, `SELECT p.id, p.list_size, p.ccg_id, p.stp_id, p.region_id, p.status,
+				COALESCE(p.contract_type, ''), r.parent_id
 			FROM practices p JOIN organisations r ON r.id = p.region_id
 			WHERE p.ods_code = ?`), s.Practice)
 		p := &sub.Practice
@@ -227,7 +228,7 @@ func (w *writer) subject(s Submission) (subject, error) {
 			stp    stdsql.NullInt64
 			status string
 		)
-		if err := row.Scan(&p.id, &p.listSize, &p.ccgID, &stp, &p.regionID, &status, &national); err != nil {
+		if err := row.Scan(&p.id, &p.listSize, &p.ccgID, &stp, &p.regionID, &status, &p.contractType, &national); err != nil {
 			if errors.Is(err, stdsql.ErrNoRows) {
 				return sub, fault.NotFoundf("no practice has the code %q", s.Practice)
 			}

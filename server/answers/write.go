@@ -1,6 +1,7 @@
 package answers
 
 import (
+	"cmp"
 	stdsql "database/sql"
 	"fmt"
 	"maps"
@@ -193,7 +194,49 @@ func (w *writer) rescore(cat *answercheck.Catalogue, subj subject, periodID int,
 		return err
 	}
 	known := func(p practiceRef) bool { _, ok := was[scoreKey{p.id, scoring.AllDomains}]; return ok }
-	return w.applyIndicatorDeltas(indicatorDeltas(cat, subj, practices, known, before, after), periodID)
+	if err := w.applyIndicatorDeltas(indicatorDeltas(cat, subj, practices, known, before, after), periodID); err != nil {
+		return err
+	}
+	rules, err := rollup.LoadRules(w.ctx, w.tx, cat)
+	if err != nil {
+		return err
+	}
+	return w.applyComplianceDeltas(complianceDeltas(rules, subj, practices, known, before, after), periodID)
+}
+
+// complianceDeltas is what the change does to the compliance roll-ups:
+// each rescored counting practice's figures after less before (a practice
+// the roll-ups did not know yet had none).
+func complianceDeltas(rules *rollup.Rules, subj subject, practices []practiceRef, known func(practiceRef) bool, before, after []stored) rollup.ComplianceContribution {
+	if rules.Empty() {
+		return rollup.NewComplianceContribution()
+	}
+	contribution := func(answers []stored, isBefore bool) rollup.ComplianceContribution {
+		own, ccg := byPractice(answers)
+		c := rollup.NewComplianceContribution()
+		for _, p := range practices {
+			if p.closed || isBefore && !known(p) {
+				continue
+			}
+			rules.Practice(c, own[p.id], ccg, p.contractType, []int{p.ccgID, p.stpID, p.regionID, subj.NationalID})
+		}
+		return c
+	}
+	return contribution(after, false).Minus(contribution(before, true))
+}
+
+// byPractice splits answers into each practice's own and the CCG's.
+func byPractice(answers []stored) (own map[int][]rollup.Answer, ccg []rollup.Answer) {
+	own = map[int][]rollup.Answer{}
+	for _, s := range answers {
+		a := rollup.Answer{IndicatorID: s.indicatorID, Numeric: s.numeric, Score: s.score, NotApplicable: s.notApplicable}
+		if s.practiceID == 0 {
+			ccg = append(ccg, a)
+		} else {
+			own[s.practiceID] = append(own[s.practiceID], a)
+		}
+	}
+	return own, ccg
 }
 
 // indicatorDeltas is what the change does to the indicator roll-ups
@@ -203,15 +246,7 @@ func (w *writer) rescore(cat *answercheck.Catalogue, subj subject, periodID int,
 func indicatorDeltas(cat *answercheck.Catalogue, subj subject, practices []practiceRef, known func(practiceRef) bool, before, after []stored) rollup.Contribution {
 	t := rollup.NewTargets(cat)
 	contribution := func(answers []stored, isBefore bool) rollup.Contribution {
-		own, ccg := map[int][]rollup.Answer{}, []rollup.Answer(nil)
-		for _, s := range answers {
-			a := rollup.Answer{IndicatorID: s.indicatorID, Numeric: s.numeric, Score: s.score, NotApplicable: s.notApplicable}
-			if s.practiceID == 0 {
-				ccg = append(ccg, a)
-			} else {
-				own[s.practiceID] = append(own[s.practiceID], a)
-			}
-		}
+		own, ccg := byPractice(answers)
 		c := rollup.Contribution{}
 		var members []int
 		for _, p := range practices {
@@ -237,6 +272,7 @@ func indicatorDeltas(cat *answercheck.Catalogue, subj subject, practices []pract
 // practiceRef is a practice with every organisation its roll-ups reach.
 type practiceRef struct {
 	id, listSize, ccgID, stpID, regionID int
+	contractType                         string // "" when unknown
 	closed                               bool
 }
 
@@ -252,7 +288,7 @@ func (w *writer) practices(subj subject) ([]practiceRef, error) {
 	if subj.PracticeID != 0 {
 		return []practiceRef{subj.Practice}, nil
 	}
-	rows, err := w.query("SELECT id, list_size, ccg_id, stp_id, region_id, status FROM practices WHERE ccg_id = ? ORDER BY id", subj.CCGID)
+	rows, err := w.query("SELECT id, list_size, ccg_id, stp_id, region_id, status, COALESCE(contract_type, '') FROM practices WHERE ccg_id = ? ORDER BY id", subj.CCGID)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +300,7 @@ func (w *writer) practices(subj subject) ([]practiceRef, error) {
 			stp    stdsql.NullInt64
 			status string
 		)
-		if err := rows.Scan(&p.id, &p.listSize, &p.ccgID, &stp, &p.regionID, &status); err != nil {
+		if err := rows.Scan(&p.id, &p.listSize, &p.ccgID, &stp, &p.regionID, &status, &p.contractType); err != nil {
 			return nil, err
 		}
 		p.stpID, p.closed = int(stp.Int64), !scoring.Counts(practice.Status(status))
@@ -447,6 +483,104 @@ func (w *writer) applyIndicatorDeltas(deltas rollup.Contribution, periodID int) 
 					AND org_indicator_rollups.org_id IN (`+database.Placeholders(len(g.orgs))+`)`, args...)
 			if err != nil {
 				return fmt.Errorf("updating indicator roll-ups: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// applyComplianceDeltas adds each change to the compliance roll-ups.
+// Organisations with the same changes (the chain above a practice, and
+// above the practices of a CCG in one STP) share one statement per table:
+// the changes once, the organisations in a list. Groups go in the order of
+// their first organisation, rows in key order: one lock order for every
+// writer.
+func (w *writer) applyComplianceDeltas(d rollup.ComplianceContribution, periodID int) error {
+	type changes struct {
+		sets map[rollup.SetKey]rollup.SetCounts                 // OrgID 0
+		reqs map[rollup.RequirementKey]rollup.RequirementCounts // OrgID 0
+	}
+	byOrg := map[int]*changes{}
+	of := func(org int) *changes {
+		if byOrg[org] == nil {
+			byOrg[org] = &changes{sets: map[rollup.SetKey]rollup.SetCounts{}, reqs: map[rollup.RequirementKey]rollup.RequirementCounts{}}
+		}
+		return byOrg[org]
+	}
+	for k, c := range d.Sets {
+		org := k.OrgID
+		k.OrgID = 0
+		of(org).sets[k] = c
+	}
+	for k, c := range d.Requirements {
+		org := k.OrgID
+		k.OrgID = 0
+		of(org).reqs[k] = c
+	}
+	type group struct {
+		orgs []int
+		*changes
+	}
+	var groups []*group
+	for _, org := range slices.Sorted(maps.Keys(byOrg)) {
+		c := byOrg[org]
+		i := slices.IndexFunc(groups, func(g *group) bool { return maps.Equal(g.sets, c.sets) && maps.Equal(g.reqs, c.reqs) })
+		if i < 0 {
+			groups = append(groups, &group{changes: c})
+			i = len(groups) - 1
+		}
+		groups[i].orgs = append(groups[i].orgs, org)
+	}
+	for _, g := range groups {
+		orgs := make([]any, len(g.orgs))
+		for i, org := range g.orgs {
+			orgs[i] = org
+		}
+		sets := slices.SortedFunc(maps.Keys(g.sets), func(a, b rollup.SetKey) int {
+			return cmp.Or(cmp.Compare(a.SetID, b.SetID), strings.Compare(a.ContractType, b.ContractType))
+		})
+		for len(sets) > 0 {
+			chunk := sets[:min(len(sets), rowsPerStatement)]
+			sets = sets[len(chunk):]
+			var args []any
+			for _, k := range chunk {
+				c := g.sets[k]
+				args = append(args, k.SetID, k.ContractType, c.Practices, c.Met, c.Unknown)
+			}
+			err := w.exec(`WITH d (set_id, contract_type, practice_count, met_count, unknown_count) AS (`+
+				w.values(len(chunk), "bigint", "text", "bigint", "bigint", "bigint")+`)
+				UPDATE org_compliance_rollups SET practice_count = org_compliance_rollups.practice_count + d.practice_count,
+					met_count = org_compliance_rollups.met_count + d.met_count,
+					unknown_count = org_compliance_rollups.unknown_count + d.unknown_count
+				FROM d WHERE org_compliance_rollups.set_id = d.set_id AND org_compliance_rollups.period_id = ?
+					AND org_compliance_rollups.org_id IN (`+database.Placeholders(len(orgs))+`)
+					AND org_compliance_rollups.contract_type = d.contract_type`,
+				append(append(args, periodID), orgs...)...)
+			if err != nil {
+				return fmt.Errorf("updating compliance roll-ups: %w", err)
+			}
+		}
+		reqs := slices.SortedFunc(maps.Keys(g.reqs), func(a, b rollup.RequirementKey) int {
+			return cmp.Or(cmp.Compare(a.SetID, b.SetID), cmp.Compare(a.IndicatorID, b.IndicatorID))
+		})
+		for len(reqs) > 0 {
+			chunk := reqs[:min(len(reqs), rowsPerStatement)]
+			reqs = reqs[len(chunk):]
+			var args []any
+			for _, k := range chunk {
+				c := g.reqs[k]
+				args = append(args, k.SetID, k.IndicatorID, c.Met, c.Answered)
+			}
+			err := w.exec(`WITH d (set_id, indicator_id, met_count, answered_count) AS (`+
+				w.values(len(chunk), "bigint", "bigint", "bigint", "bigint")+`)
+				UPDATE org_requirement_rollups SET met_count = org_requirement_rollups.met_count + d.met_count,
+					answered_count = org_requirement_rollups.answered_count + d.answered_count
+				FROM d WHERE org_requirement_rollups.set_id = d.set_id AND org_requirement_rollups.period_id = ?
+					AND org_requirement_rollups.org_id IN (`+database.Placeholders(len(orgs))+`)
+					AND org_requirement_rollups.indicator_id = d.indicator_id`,
+				append(append(args, periodID), orgs...)...)
+			if err != nil {
+				return fmt.Errorf("updating requirement roll-ups: %w", err)
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"dpcma/server/database"
 	"dpcma/server/dbtest"
+	"dpcma/server/rollup"
 	"dpcma/server/seed"
 )
 
@@ -202,6 +203,10 @@ func bend(t *testing.T, e *env, period string) {
 		}
 	}
 	exec(`UPDATE practices SET status = 'CLOSED' WHERE ods_code IN (?, ?)`, codes[4], codes[9])
+	// The answers changed under the derived tables: count them again.
+	if err := rollup.Rebuild(ctx, e.db.SQL, e.db.Dialect, rollup.Scope{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func gmsRules() map[string]float64 {
@@ -505,8 +510,9 @@ func TestComplianceFollowsSubmissions(t *testing.T) {
 	})
 }
 
-// Closed practices count in no figure: closing one takes it out of its
-// CCG's compliance and leaves the rest as they were.
+// Closed practices count in no figure: closing one (and rebuilding the
+// open period 2017-18-H2, as an ODS import does) takes it out of its CCG's
+// compliance and leaves the rest as they were.
 func TestClosedPracticesCountInNoCompliance(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		e.uncached()
@@ -531,8 +537,17 @@ func TestClosedPracticesCountInNoCompliance(t *testing.T) {
 		}
 		var before, after out
 		e.query(q, vars, &before)
-		if _, err := e.db.SQL.ExecContext(context.Background(), database.Rebind(e.db.Dialect, `UPDATE practices SET status = 'CLOSED' WHERE ods_code = ?`),
+		ctx := context.Background()
+		if _, err := e.db.SQL.ExecContext(ctx, database.Rebind(e.db.Dialect, `UPDATE practices SET status = 'CLOSED' WHERE ods_code = ?`),
 			ccg.Practices.Edges[0].Node.OdsCode); err != nil {
+			t.Fatal(err)
+		}
+		// As an ODS import does: the open periods follow the new tree.
+		open, err := rollup.OpenPeriods(ctx, e.db.SQL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rollup.Rebuild(ctx, e.db.SQL, e.db.Dialect, rollup.Scope{PeriodIDs: open}); err != nil {
 			t.Fatal(err)
 		}
 		e.query(q, vars, &after)
@@ -632,11 +647,39 @@ func TestRequirementSetAdministration(t *testing.T) {
 		if s := created.CreateRequirementSet; rules(s) != "ER05 >= 100, ER09 >= 2, PO07 yes" || s.AppliesFrom != "2019-20-H1" {
 			t.Errorf("created %+v", s)
 		}
+		// The set's figures are counted as it is created, and again as its
+		// requirements change.
+		counted := func(want string) {
+			t.Helper()
+			var out struct {
+				National struct {
+					Compliance struct {
+						ByRequirement []struct {
+							Requirement   struct{ Indicator struct{ Code string } }
+							AnsweredCount int
+						}
+					}
+				}
+			}
+			e.query(`{ national { compliance(set: "GMS-2019-20") { byRequirement { requirement { indicator { code } } answeredCount } } } }`, nil, &out)
+			var got []string
+			for _, r := range out.National.Compliance.ByRequirement {
+				if r.AnsweredCount > 0 {
+					got = append(got, r.Requirement.Indicator.Code)
+				}
+			}
+			if strings.Join(got, ", ") != want {
+				t.Errorf("GMS-2019-20 requirements answered: %v, want %s", got, want)
+			}
+			dbtest.AssertMatchesRebuild(t, e.db)
+		}
+		counted("ER05, ER09, PO07")
 		var updated struct{ UpdateRequirementSet set }
 		a.ok(admin, `mutation { updateRequirementSet(code: "GMS-2019-20", input: {name: "2019/20", requirements: [{indicator: "PO10", rule: "YES"}]}) { `+fields+` } }`, nil, &updated)
 		if s := updated.UpdateRequirementSet; rules(s) != "PO10 yes" || s.Name != "2019/20" || s.AppliesFrom != "2019-20-H1" {
 			t.Errorf("updated %+v", s)
 		}
+		counted("PO10")
 		// The list asked before the change is not served from the cache.
 		var listed struct{ RequirementSets []set }
 		e.query(`{ requirementSets { `+fields+` } }`, nil, &listed)
@@ -662,6 +705,7 @@ func TestRequirementSetAdministration(t *testing.T) {
 			t.Errorf("deleted %+v", deleted.DeleteRequirementSet)
 		}
 		e.fails(`{ national { compliance(set: "GMS-2019-20") { metCount } } }`, nil, "NOT_FOUND")
+		dbtest.AssertMatchesRebuild(t, e.db) // its roll-ups went with it
 		var trail []string
 		for _, line := range e.audited() {
 			if strings.HasPrefix(line, "requirementset.") {

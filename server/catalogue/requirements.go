@@ -15,12 +15,14 @@ import (
 	"dpcma/server/database"
 	"dpcma/server/demo"
 	"dpcma/server/fault"
+	"dpcma/server/rollup"
 	"dpcma/server/scoring"
 )
 
 // Requirement sets are administered here beside the indicators they name;
-// server/compliance evaluates them. A change alters no answer or score, so
-// it only moves the data revision, which retires cached responses.
+// server/compliance evaluates them. A change alters no answer or score:
+// it recounts the set's compliance roll-ups (a change of requirements) and
+// moves the data revision, which retires cached responses.
 
 var setCodePattern = regexp.MustCompile(`^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$`)
 
@@ -45,7 +47,10 @@ func CreateRequirementSet(ctx context.Context, db *database.DB, p *access.Princi
 		if created, stored, err = saveSet(ctx, tx.Client(), in); err != nil {
 			return err
 		}
-		return finish(ctx, tx, audit(ctx, tx, p, "requirementset.created", created.Code, nil, describeSet(stored), nil))
+		if err := audit(ctx, tx, p, "requirementset.created", created.Code, nil, describeSet(stored), nil); err != nil {
+			return err
+		}
+		return rollup.RebuildCompliance(ctx, tx, db.Dialect, created.ID)
 	})
 	return created, err
 }
@@ -88,7 +93,13 @@ func UpdateRequirementSet(ctx context.Context, db *database.DB, p *access.Princi
 			}
 		}
 		old := describeSet(before)
-		return finish(ctx, tx, audit(ctx, tx, p, "requirementset.updated", code, &old, describeSet(after), nil))
+		if err := audit(ctx, tx, p, "requirementset.updated", code, &old, describeSet(after), nil); err != nil {
+			return err
+		}
+		if ch.Requirements == nil { // the figures do not change
+			return rollup.BumpRevision(ctx, tx)
+		}
+		return rollup.RebuildCompliance(ctx, tx, db.Dialect, set.ID)
 	})
 	return updated, err
 }
@@ -113,7 +124,10 @@ func DeleteRequirementSet(ctx context.Context, db *database.DB, p *access.Princi
 		}
 		deleted = before
 		old := describeSet(before)
-		return finish(ctx, tx, record(ctx, tx, p, "requirementset.deleted", code, &old, nil, nil))
+		if err := record(ctx, tx, p, "requirementset.deleted", code, &old, nil, nil); err != nil {
+			return err
+		}
+		return rollup.RebuildCompliance(ctx, tx, db.Dialect, set.ID) // its rows go
 	})
 	if err != nil {
 		return nil, err

@@ -52,13 +52,28 @@ type ContractFigures struct {
 	PracticeCount, MetCount int
 }
 
-// Organisations checks the practices beneath the organisations of each
-// scope (a tier each) against a set in a period and counts them, those
-// passing filter (nil: all), in one statement whatever the number of
-// tiers, organisations and practices: each practice is checked once
-// however many tiers count it. The check is MeetsRuleSQL, the twin of
-// the Go check of Practices.
+// Organisations counts the practices beneath the organisations of each
+// scope (a tier each) by their compliance with a set in a period. All of
+// them (filter nil) are counted already, in the compliance roll-ups
+// (server/rollup): two index reads, whatever the number of organisations.
+// Those passing a filter are checked on request, in one statement whatever
+// the number of tiers, organisations and practices: each practice is
+// checked once however many tiers count it. That check is MeetsRuleSQL,
+// the twin of the Go check of Practices and of the roll-ups.
 func Organisations(ctx context.Context, client *ent.Client, dialect string, set *Set, periodID int, filter predicate.Practice, scopes ...Scope) (map[int]*Figures, error) {
+	out := emptyFigures(set, scopes)
+	scopes = slices.DeleteFunc(slices.Clone(scopes), func(s Scope) bool { return len(s.OrgIDs) == 0 })
+	if len(scopes) == 0 || len(set.Requirements) == 0 {
+		return out, nil
+	}
+	if filter == nil {
+		return out, fromRollups(ctx, client, set, periodID, scopes, out)
+	}
+	return out, checkFiltered(ctx, client, dialect, set, periodID, filter, scopes, out)
+}
+
+// emptyFigures are zero figures for every organisation of the scopes.
+func emptyFigures(set *Set, scopes []Scope) map[int]*Figures {
 	out := map[int]*Figures{}
 	for _, scope := range scopes {
 		for _, id := range scope.OrgIDs {
@@ -72,20 +87,138 @@ func Organisations(ctx context.Context, client *ent.Client, dialect string, set 
 			out[id] = f
 		}
 	}
-	scopes = slices.DeleteFunc(slices.Clone(scopes), func(s Scope) bool { return len(s.OrgIDs) == 0 })
-	if len(scopes) == 0 || len(set.Requirements) == 0 {
-		return out, nil
+	return out
+}
+
+// fromRollups reads the figures of every practice beneath the scopes'
+// organisations from the compliance roll-ups.
+func fromRollups(ctx context.Context, client *ent.Client, set *Set, periodID int, scopes []Scope, out map[int]*Figures) error {
+	var orgs []string
+	for _, scope := range scopes {
+		for _, id := range scope.OrgIDs {
+			orgs = append(orgs, strconv.Itoa(id))
+		}
 	}
-	query, args := statement(dialect, set.ID, periodID, filter, scopes)
-	rows, err := client.QueryContext(ctx, query, args...)
+	// IDs are integers of ours, written in the statement: no bind
+	// parameter limit to split on.
+	where := " WHERE set_id = " + strconv.Itoa(set.ID) + " AND period_id = " + strconv.Itoa(periodID) +
+		" AND org_id IN (" + strings.Join(orgs, ", ") + ")"
+	// One statement: the sets' rows (indicator 0) and the requirements'.
+	rows, err := client.QueryContext(ctx, "SELECT org_id, contract_type, 0, practice_count, met_count, unknown_count FROM org_compliance_rollups"+
+		where+" UNION ALL SELECT org_id, '', indicator_id, 0, met_count, answered_count FROM org_requirement_rollups"+where)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer rows.Close()
+	position := requirementPositions(set)
+	// Scanned into any: database/sql converts other targets by
+	// reflection, most of the time of a few thousand rows.
+	var (
+		vals [6]any
+		ptrs [6]any
+	)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return eachRow(rows, func() error {
+		if err := rows.Scan(ptrs[:]...); err != nil {
+			return err
+		}
+		org, ind, count, met, n := asInt(vals[0]), asInt(vals[2]), asInt(vals[3]), asInt(vals[4]), asInt(vals[5])
+		contractType := asString(vals[1])
+		f := out[org]
+		if f == nil {
+			return fmt.Errorf("compliance roll-ups: organisation %d was not asked for", org)
+		}
+		if ind != 0 {
+			if i, ok := position[ind]; ok {
+				rf := &f.ByRequirement[i]
+				rf.MetCount, rf.AnsweredCount = met, n
+			}
+			return nil
+		}
+		f.PracticeCount += count
+		f.MetCount += met
+		f.UnknownCount += n
+		var ct *practice.ContractType
+		if contractType != "" {
+			v := practice.ContractType(contractType)
+			ct = &v
+		}
+		if g := f.group(ct, count > 0); g != nil {
+			g.PracticeCount += count
+			g.MetCount += met
+		}
+		return nil
+	})
+}
+
+// asInt and asString read what the drivers return for a column: int64
+// (or float64, for an integer SQLite computed), string or []byte.
+func asInt(v any) int {
+	switch v := v.(type) {
+	case int64:
+		return int(v)
+	case float64:
+		return int(v)
+	}
+	return 0
+}
+
+func asString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	}
+	return ""
+}
+
+// group is the figures of a contract type (nil: unknown). The model's
+// three are always there; another group is added when it has practices
+// (add), else nil.
+func (f *Figures) group(ct *practice.ContractType, add bool) *ContractFigures {
+	for i, c := range f.ByContractType {
+		if c.ContractType == nil && ct == nil || c.ContractType != nil && ct != nil && *c.ContractType == *ct {
+			return &f.ByContractType[i]
+		}
+	}
+	if !add {
+		return nil
+	}
+	// Not one of ent's values, or unknown: kept apart rather than lost.
+	f.ByContractType = append(f.ByContractType, ContractFigures{ContractType: ct})
+	return &f.ByContractType[len(f.ByContractType)-1]
+}
+
+func requirementPositions(set *Set) map[int]int {
 	position := map[int]int{}
 	for i, r := range set.Requirements {
 		position[r.IndicatorID] = i
 	}
+	return position
+}
+
+func eachRow(rows *sql.Rows, scan func() error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// checkFiltered checks the practices passing filter beneath the scopes'
+// organisations, in one statement.
+func checkFiltered(ctx context.Context, client *ent.Client, dialect string, set *Set, periodID int, filter predicate.Practice, scopes []Scope, out map[int]*Figures) error {
+	query, args := statement(dialect, set.ID, periodID, filter, scopes)
+	rows, err := client.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	position := requirementPositions(set)
 	for rows.Next() {
 		var (
 			scope, org, ind int
@@ -93,7 +226,7 @@ func Organisations(ctx context.Context, client *ent.Client, dialect string, set 
 			count, met, n   int
 		)
 		if err := rows.Scan(&scope, &org, &contractType, &ind, &count, &met, &n); err != nil {
-			return nil, err
+			return err
 		}
 		if scopes[scope].Column == "" { // England: every practice, under 0
 			org = scopes[scope].OrgIDs[0]
@@ -110,25 +243,17 @@ func Organisations(ctx context.Context, client *ent.Client, dialect string, set 
 		f.PracticeCount += count
 		f.MetCount += met
 		f.UnknownCount += n
-		group := len(f.ByContractType)
-		for i, c := range f.ByContractType {
-			if c.ContractType != nil && contractType.Valid && string(*c.ContractType) == contractType.String {
-				group = i
-			}
+		var ct *practice.ContractType
+		if contractType.Valid {
+			v := practice.ContractType(contractType.String)
+			ct = &v
 		}
-		if group == len(f.ByContractType) {
-			var ct *practice.ContractType
-			if contractType.Valid { // not one of ent's values: kept apart rather than lost
-				v := practice.ContractType(contractType.String)
-				ct = &v
-			}
-			f.ByContractType = append(f.ByContractType, ContractFigures{ContractType: ct})
-		}
-		f.ByContractType[group].PracticeCount += count
-		f.ByContractType[group].MetCount += met
+		g := f.group(ct, true)
+		g.PracticeCount += count
+		g.MetCount += met
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	for _, scope := range scopes {
 		if scope.Column == "" {
@@ -137,7 +262,7 @@ func Organisations(ctx context.Context, client *ent.Client, dialect string, set 
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // statement builds the query of Organisations. Each practice in any

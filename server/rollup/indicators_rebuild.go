@@ -13,19 +13,26 @@ import (
 	"dpcma/server/scoring"
 )
 
-// rebuildIndicators recomputes org_indicator_rollups for the scope: every
-// organisation, period and indicator with a target gets a row (zeros
-// included, so that a write always finds the row to add its change to).
-// The rescoring is Go's (Targets, the same code the writes use), so it
-// reads the answers once, in table order, and keeps them in memory in a
-// compact form (about 16 bytes each) until every practice is scored.
-func rebuildIndicators(ctx context.Context, tx Execer, dialect string, s Scope) error {
+// byAnswer says which of the roll-ups Go works out from each answer to
+// rebuild: the compliance roll-ups always, of every set or of one.
+type byAnswer struct {
+	indicators bool // the indicator roll-ups too
+	setID      int  // one requirement set's compliance only (0: every set's)
+}
+
+// rebuildByAnswer recomputes, for the scope, the roll-ups Go works out
+// from each answer, in one read of the answers. Without the indicator
+// roll-ups it reads only the answers to requirements.
+func rebuildByAnswer(ctx context.Context, tx Execer, dialect string, s Scope, what byAnswer) error {
 	cat, err := answercheck.Load(ctx, tx)
 	if err != nil {
 		return err
 	}
-	t := NewTargets(cat)
 	h, err := loadHierarchy(ctx, tx)
+	if err != nil {
+		return err
+	}
+	rules, err := loadRules(ctx, tx, cat, what.setID)
 	if err != nil {
 		return err
 	}
@@ -44,15 +51,22 @@ func rebuildIndicators(ctx context.Context, tx Execer, dialect string, s Scope) 
 	for i, id := range periods {
 		periodPos[id] = i
 	}
-
-	// The answers, by period and subject.
-	own := make([][]entry, len(periods)*len(h.practices))
-	ccg := make([]map[int][]entry, len(periods))
-	for i := range ccg {
-		ccg[i] = map[int][]entry{}
+	var ind *indicatorPass
+	if what.indicators {
+		ind = newIndicatorPass(NewTargets(cat), h, len(periods))
 	}
-	rows, err := tx.QueryContext(ctx, database.Rebind(dialect, `SELECT COALESCE(practice_id, 0), COALESCE(organisation_id, 0), period_id,
-		indicator_id, numeric_value, score, not_applicable FROM responses`+fmtWhere(where, "period_id")), args...)
+	comp := newCompliancePass(rules, h, len(periods), what.setID)
+
+	query := `SELECT COALESCE(practice_id, 0), COALESCE(organisation_id, 0), period_id,
+		indicator_id, numeric_value, score, not_applicable FROM responses` + fmtWhere(where, "period_id")
+	if !what.indicators {
+		join := " WHERE"
+		if where != "" {
+			join = " AND"
+		}
+		query += join + " indicator_id IN (SELECT indicator_id FROM requirements" + setCondition(" WHERE", what.setID) + ")"
+	}
+	rows, err := tx.QueryContext(ctx, database.Rebind(dialect, query), args...)
 	if err != nil {
 		return err
 	}
@@ -71,26 +85,84 @@ func rebuildIndicators(ctx context.Context, tx Execer, dialect string, s Scope) 
 			if err := rows.Scan(ptrs...); err != nil {
 				return err
 			}
-			practiceID, orgID, periodID := asInt(vals[0]), asInt(vals[1]), asInt(vals[2])
-			numeric, hasNumeric := asFloat(vals[4])
-			score, hasScore := asFloat(vals[5])
-			e, ok := t.classify(asInt(vals[3]), numeric, score, hasNumeric, hasScore, asBool(vals[6]))
-			pe, inScope := periodPos[periodID]
-			if !ok || !inScope {
+			practiceID, orgID := asInt(vals[0]), asInt(vals[1])
+			pe, inScope := periodPos[asInt(vals[2])]
+			if !inScope {
 				continue
 			}
-			if practiceID == 0 {
-				ccg[pe][orgID] = append(ccg[pe][orgID], e)
-			} else if p, ok := h.practicePos[practiceID]; ok && h.practices[p].counts {
-				own[pe*len(h.practices)+p] = append(own[pe*len(h.practices)+p], e)
+			a := scanned{indicatorID: asInt(vals[3]), notApplicable: asBool(vals[6])}
+			a.numeric, a.hasNumeric = asFloat(vals[4])
+			a.score, a.hasScore = asFloat(vals[5])
+			subject := -1 // a CCG's answer
+			if practiceID != 0 {
+				p, ok := h.practicePos[practiceID]
+				if !ok || !h.practices[p].counts {
+					continue
+				}
+				subject = p
 			}
+			if ind != nil {
+				ind.observe(pe, subject, orgID, a)
+			}
+			comp.observe(pe, subject, orgID, a)
 		}
 		return rows.Err()
 	}()
 	if err != nil {
 		return err
 	}
+	if ind != nil {
+		if err := ind.write(ctx, tx, dialect, periods, where, args); err != nil {
+			return err
+		}
+	}
+	return comp.write(ctx, tx, dialect, periods, where, args)
+}
 
+// scanned is one answer as the rebuild reads it.
+type scanned struct {
+	indicatorID                         int
+	numeric, score                      float64
+	hasNumeric, hasScore, notApplicable bool
+}
+
+// indicatorPass adds up the indicator roll-ups. It keeps the answers in
+// memory in a compact form (about 16 bytes each) until every practice is
+// scored. The rescoring is Go's (Targets, the same code the writes use).
+type indicatorPass struct {
+	t   *Targets
+	h   *hierarchy
+	own [][]entry         // by period and practice
+	ccg []map[int][]entry // by period and CCG
+}
+
+func newIndicatorPass(t *Targets, h *hierarchy, periods int) *indicatorPass {
+	p := &indicatorPass{t: t, h: h, own: make([][]entry, periods*len(h.practices)), ccg: make([]map[int][]entry, periods)}
+	for i := range p.ccg {
+		p.ccg[i] = map[int][]entry{}
+	}
+	return p
+}
+
+// observe keeps one answer in scope: a counting practice's (subject is its
+// position) or a CCG's (subject -1).
+func (p *indicatorPass) observe(pe, subject, orgID int, a scanned) {
+	e, ok := p.t.classify(a.indicatorID, a.numeric, a.score, a.hasNumeric, a.hasScore, a.notApplicable)
+	switch {
+	case !ok:
+	case subject < 0:
+		p.ccg[pe][orgID] = append(p.ccg[pe][orgID], e)
+	default:
+		i := pe*len(p.h.practices) + subject
+		p.own[i] = append(p.own[i], e)
+	}
+}
+
+// write replaces org_indicator_rollups in the scope: every organisation,
+// period and indicator with a target gets a row (zeros included, so that a
+// write always finds the row to add its change to).
+func (p *indicatorPass) write(ctx context.Context, tx Execer, dialect string, periods []int, where string, args []any) error {
+	t, h := p.t, p.h
 	// The sums, by organisation, period and catalogue position.
 	sums := make([]scoring.IndicatorRollup, len(h.orgIDs)*len(periods)*len(t.all))
 	at := func(org, pe, pos int) *scoring.IndicatorRollup {
@@ -102,17 +174,17 @@ func rebuildIndicators(ctx context.Context, tx Execer, dialect string, s Scope) 
 	for pe := range periods {
 		clear(placements)
 		sides := map[int]*ccgSide{}
-		for i, p := range h.practices {
-			if !p.counts {
+		for i, pr := range h.practices {
+			if !pr.counts {
 				continue
 			}
-			side := sides[p.ccgID]
+			side := sides[pr.ccgID]
 			if side == nil {
-				side = t.ccgSide(ccg[pe][p.ccgID])
-				sides[p.ccgID] = side
+				side = t.ccgSide(p.ccg[pe][pr.ccgID])
+				sides[pr.ccgID] = side
 			}
-			sum := placements[p.placement*len(t.all):]
-			t.practice(own[pe*len(h.practices)+i], side, p.listSize, func(pos int, r scoring.IndicatorRollup) {
+			sum := placements[pr.placement*len(t.all):]
+			t.practice(p.own[pe*len(h.practices)+i], side, pr.listSize, func(pos int, r scoring.IndicatorRollup) {
 				sum[pos] = sum[pos].Plus(r)
 			})
 		}
@@ -131,7 +203,7 @@ func rebuildIndicators(ctx context.Context, tx Execer, dialect string, s Scope) 
 			}
 		}
 		for _, c := range h.ccgs {
-			t.ccgCounts(ccg[pe][c], func(pos int, counts, shares scoring.IndicatorRollup) {
+			t.ccgCounts(p.ccg[pe][c], func(pos int, counts, shares scoring.IndicatorRollup) {
 				for _, org := range h.members[c] {
 					s := at(org, pe, pos)
 					*s = s.Plus(counts)
@@ -221,12 +293,16 @@ type hierarchy struct {
 	placements  [][]int       // distinct chains of counting practices
 	ccgs        []int         // open CCGs, by id
 	members     map[int][]int // CCG → the organisations its counting practices are beneath
+	// contractTypes are the practices' contract types ("" unknown): the
+	// three of the model and any other a practice has.
+	contractTypes []string
 }
 
 type placed struct {
 	ccgID, listSize int
 	chain           []int // CCG, STP, region, England (0: none)
 	placement       int   // its chain's index in placements
+	contract        int   // its contract type's index in contractTypes
 	counts          bool
 }
 
@@ -241,7 +317,8 @@ func (h *hierarchy) ancestors(org int) []int {
 }
 
 func loadHierarchy(ctx context.Context, q database.Querier) (*hierarchy, error) {
-	h := &hierarchy{orgPos: map[int]int{}, parent: map[int]int{}, practicePos: map[int]int{}, members: map[int][]int{}}
+	h := &hierarchy{orgPos: map[int]int{}, parent: map[int]int{}, practicePos: map[int]int{}, members: map[int][]int{},
+		contractTypes: []string{string(practice.ContractTypeGMS), string(practice.ContractTypePMS), string(practice.ContractTypeAPMS), ""}}
 	national := 0
 	rows, err := q.QueryContext(ctx, "SELECT id, tier, COALESCE(parent_id, 0), status FROM organisations ORDER BY id")
 	if err != nil {
@@ -272,18 +349,23 @@ func loadHierarchy(ctx context.Context, q database.Querier) (*hierarchy, error) 
 	if err != nil {
 		return nil, err
 	}
-	rows, err = q.QueryContext(ctx, "SELECT id, ccg_id, COALESCE(stp_id, 0), region_id, list_size, status FROM practices ORDER BY id")
+	rows, err = q.QueryContext(ctx, "SELECT id, ccg_id, COALESCE(stp_id, 0), region_id, list_size, status, COALESCE(contract_type, '') FROM practices ORDER BY id")
 	if err != nil {
 		return nil, err
 	}
 	err = scanEach(rows, func() error {
 		var (
-			id, stp, region int
-			p               placed
-			status          string
+			id, stp, region      int
+			p                    placed
+			status, contractType string
 		)
-		if err := rows.Scan(&id, &p.ccgID, &stp, &region, &p.listSize, &status); err != nil {
+		if err := rows.Scan(&id, &p.ccgID, &stp, &region, &p.listSize, &status, &contractType); err != nil {
 			return err
+		}
+		p.contract = slices.Index(h.contractTypes, contractType)
+		if p.contract < 0 {
+			p.contract = len(h.contractTypes)
+			h.contractTypes = append(h.contractTypes, contractType)
 		}
 		p.chain = []int{p.ccgID, stp, region, national}
 		p.counts = scoring.Counts(practice.Status(status))
@@ -322,14 +404,17 @@ func scanEach(rows *stdsql.Rows, scan func() error) error {
 	return rows.Err()
 }
 
-// Backfill fills org_indicator_rollups in a database whose answers were
-// summed before the table existed (it is empty while org_rollups is not),
-// in one transaction; otherwise it does nothing. Every command calls it
-// after migrating.
+// Backfill fills the roll-ups Go works out from each answer in a database
+// whose answers were summed before their tables existed (org_rollups has
+// rows, they have none), in one transaction; otherwise it does nothing.
+// Every command calls it after migrating.
 func Backfill(ctx context.Context, db *stdsql.DB, dialect string) error {
-	var missing bool
-	err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM org_rollups) AND NOT EXISTS (SELECT 1 FROM org_indicator_rollups)`).Scan(&missing)
-	if err != nil || !missing {
+	var indicators, compliance bool
+	err := db.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM org_rollups) AND NOT EXISTS (SELECT 1 FROM org_indicator_rollups),
+		EXISTS (SELECT 1 FROM org_rollups) AND EXISTS (SELECT 1 FROM requirements) AND NOT EXISTS (SELECT 1 FROM org_compliance_rollups)`).
+		Scan(&indicators, &compliance)
+	if err != nil || !indicators && !compliance {
 		return err
 	}
 	tx, err := db.BeginTx(ctx, nil)
@@ -337,8 +422,8 @@ func Backfill(ctx context.Context, db *stdsql.DB, dialect string) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
-	if err := rebuildIndicators(ctx, tx, dialect, Scope{}); err != nil {
-		return fmt.Errorf("filling the indicator roll-ups: %w", err)
+	if err := rebuildByAnswer(ctx, tx, dialect, Scope{}, byAnswer{indicators: indicators}); err != nil {
+		return fmt.Errorf("filling the roll-ups: %w", err)
 	}
 	if err := BumpRevision(ctx, tx); err != nil {
 		return err

@@ -86,8 +86,8 @@ func Rebuild(ctx context.Context, tx Execer, dialect string, s Scope) error {
 			return fmt.Errorf("%s: %w", st.name, err)
 		}
 	}
-	if err := rebuildIndicators(ctx, tx, dialect, s); err != nil {
-		return fmt.Errorf("summing indicators: %w", err)
+	if err := rebuildByAnswer(ctx, tx, dialect, s, byAnswer{indicators: true}); err != nil {
+		return fmt.Errorf("summing indicators and compliance: %w", err)
 	}
 	return BumpRevision(ctx, tx)
 }

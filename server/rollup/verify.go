@@ -6,14 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	"dpcma/server/database"
 )
 
-// Verify compares practice_scores, org_rollups and org_indicator_rollups
-// in the scope with what Rebuild gives from the answers, rebuilding in a
+// Verify compares the derived tables (practice_scores, org_rollups and
+// the indicator and compliance roll-ups) in the scope with what Rebuild gives from the answers, rebuilding in a
 // transaction that it rolls back. It returns nil when they match and otherwise an error naming the
 // first differences. Writers that commit while it runs can make it report a
 // difference that is not one: run it when nothing writes.
@@ -83,9 +84,14 @@ func derived(ctx context.Context, tx *stdsql.Tx, dialect string, s Scope) (map[s
 		}
 	}
 	out := map[string]derivedRow{}
-	for _, table := range []struct{ name, key, other string }{
-		{"practice_scores", "practice_id", "domain"}, {"org_rollups", "org_id", "domain"},
-		{"org_indicator_rollups", "org_id", "indicator_id"},
+	for _, table := range []struct {
+		name string
+		key  []string // with period_id
+	}{
+		{"practice_scores", []string{"practice_id", "domain"}}, {"org_rollups", []string{"org_id", "domain"}},
+		{"org_indicator_rollups", []string{"org_id", "indicator_id"}},
+		{"org_compliance_rollups", []string{"org_id", "set_id", "contract_type"}},
+		{"org_requirement_rollups", []string{"org_id", "set_id", "indicator_id"}},
 	} {
 		rows, err := tx.QueryContext(ctx, database.Rebind(dialect, "SELECT * FROM "+table.name+where), args...)
 		if err != nil {
@@ -105,11 +111,11 @@ func derived(ctx context.Context, tx *stdsql.Tx, dialect string, s Scope) (map[s
 			var key []string
 			var row derivedRow
 			for i, c := range cols {
-				switch c {
-				case "id":
-				case table.key, "period_id", table.other:
+				switch {
+				case c == "id":
+				case c == "period_id" || slices.Contains(table.key, c):
 					key = append(key, c+"="+vals[i].String)
-				case "domain_scores": // an array: compared element by element
+				case c == "domain_scores": // an array: compared element by element
 					var scores []float64
 					if vals[i].Valid {
 						if scores, err = parseFloatArray(vals[i].String); err != nil {

@@ -3,16 +3,14 @@ package dataset
 import (
 	"context"
 	stdsql "database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
 	"dpcma/ent"
-	"dpcma/ent/organisation"
 	"dpcma/ent/practice"
 	"dpcma/server/compliance"
 	"dpcma/server/database"
-
-	entsql "entgo.io/ent/dialect/sql"
 )
 
 // contractTypes are the contract types the compliance file has columns
@@ -22,11 +20,13 @@ var contractTypes = []practice.ContractType{practice.ContractTypeGMS, practice.C
 
 // Compliance is how many practices beneath each organisation meet a
 // requirement set in one period, in all and by contract type: the figures
-// of the GraphQL field Organisation.compliance, from the same
-// server/compliance code. One row per organisation (every tier, England
-// included), in code order. Its parameters: set (required), tier, org
-// (the organisation and those beneath it) and period (default: the latest
-// period with answers, as in the API).
+// of the GraphQL field Organisation.compliance, read from the same
+// compliance roll-ups (server/rollup). One row per organisation (every
+// tier, England included), in code order. Its parameters: set (required),
+// tier, org (the organisation and those beneath it) and period (default:
+// the latest period with answers, as in the API). Once they are looked up
+// the rows are SQL's (Set.resolve), so a filter, an order and a page of
+// the feed read the roll-ups' index, not rows made beforehand.
 var Compliance = func() *Set {
 	s := &Set{
 		Name: "compliance", EntitySet: "Compliance", EntityType: "ComplianceRow",
@@ -58,131 +58,86 @@ var Compliance = func() *Set {
 		col("unknown_contract_practice_count", Int, false, "", "Practices counted whose contract type is unknown (byContractType's contractType null)."),
 		col("unknown_contract_met_count", Int, false, "", "Those meeting every requirement."),
 		col("unknown_contract_share_met", Float, true, "", "Their share meeting it, 0-1; empty when there are none."))
-	s.compute = complianceRows
+	for i := range s.Columns {
+		s.Columns[i].expr = `c."` + s.Columns[i].Name + `"` // quoted: set is a keyword
+	}
+	s.resolve = complianceFrom
 	return s
 }()
 
-// complianceOrg is an organisation with its tier chain, as a row names it.
-type complianceOrg struct {
-	id         int
-	code, name string
-	tier       organisation.Tier
-	chain      [6]stdsql.NullString // region, STP and CCG: code and name
-}
-
-// complianceRows computes the compliance of args' organisations with
-// args' set in its period.
-func complianceRows(ctx context.Context, r Reader, dialect string, args map[string]string, each func(Row) error) error {
-	// server/compliance reads through ent: a client over the export's
-	// reader keeps its statements in the export's snapshot.
-	client := ent.NewClient(ent.Driver(entsql.NewDriver(dialect, entsql.Conn{ExecQuerier: r})))
-	sets, err := compliance.Sets(ctx, client)
+// complianceFrom looks up args' set and period and returns the rows of
+// the organisations args ask for: their tier chain and their figures,
+// summed by contract type from org_compliance_rollups.
+func complianceFrom(ctx context.Context, r Reader, dialect string, args map[string]string) (func(b *Builder) string, error) {
+	var (
+		setID       int
+		appliesFrom string
+	)
+	err := r.QueryRowContext(ctx, database.Rebind(dialect, "SELECT id, applies_from FROM requirement_sets WHERE code = ?"), args["set"]).
+		Scan(&setID, &appliesFrom)
+	if errors.Is(err, stdsql.ErrNoRows) {
+		return nil, fmt.Errorf("no requirement set %q", args["set"])
+	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var set *compliance.Set
-	for _, s := range sets {
-		if s.Code == args["set"] {
-			set = s
-		}
-	}
-	if set == nil {
-		return fmt.Errorf("no requirement set %q", args["set"])
-	}
-	periodID, periodCode, err := periodOf(ctx, r, args["period"])
+	period, err := periodRowOf(ctx, r, args["period"])
 	if err != nil {
-		return err
+		return nil, err
 	}
-	period, err := client.AssessmentPeriod.Get(ctx, periodID)
-	if err != nil {
-		return err
-	}
-	orgs, err := complianceOrgs(ctx, r, dialect, args["tier"], args["org"])
-	if err != nil {
-		return err
-	}
-	byTier := map[organisation.Tier][]int{}
-	for _, o := range orgs {
-		byTier[o.tier] = append(byTier[o.tier], o.id)
-	}
-	var scopes []compliance.Scope
-	for tier, ids := range byTier {
-		scopes = append(scopes, compliance.Scope{Column: practiceColumn[tier], OrgIDs: ids})
-	}
-	figures, err := compliance.Organisations(ctx, client, dialect, set, periodID, nil, scopes...)
-	if err != nil {
-		return err
-	}
-	var row Row
-	for _, o := range orgs {
-		f := figures[o.id]
-		row = append(row[:0], str(periodCode), str(set.Code), Value{Valid: true, B: set.InForce(period)},
-			str(o.code), str(o.name), str(string(o.tier)))
-		for _, n := range o.chain {
-			row = append(row, Value{Valid: n.Valid, S: n.String})
+	set := &compliance.Set{Code: args["set"], AppliesFrom: appliesFrom}
+	inForce := set.InForce(&ent.AssessmentPeriod{OpensOn: period.opensOn})
+	tier, org := args["tier"], args["org"]
+	return func(b *Builder) string {
+		typed := func(k Kind, v Value) string {
+			return "CAST(" + b.Arg(cellValue(b.Dialect(), k, v)) + " AS " + sqlTypes[k] + ")"
 		}
-		row = append(row, integer(f.PracticeCount), integer(f.MetCount), integer(f.UnknownCount), share(f.MetCount, f.PracticeCount))
-		for _, ct := range contractTypes {
-			row = appendGroup(row, f, &ct)
+		var sb strings.Builder
+		sb.WriteString("(SELECT " + typed(String, str(period.code)) + ` AS "period", ` + typed(String, str(set.Code)) + ` AS "set", ` +
+			typed(Bool, Value{Valid: true, B: inForce}) + ` AS "in_force", o.ods_code AS "org_code", o.name AS "org_name", o.tier AS "tier"`)
+		for _, c := range chain("reg", "stp", "ccg") {
+			sb.WriteString(", " + c.expr + ` AS "` + c.Name + `"`)
 		}
-		row = appendGroup(row, f, nil)
-		if err := each(row); err != nil {
-			return err
+		group := func(prefix string) {
+			count, met := "COALESCE(t."+prefix+"practice_count, 0)", "COALESCE(t."+prefix+"met_count, 0)"
+			fmt.Fprintf(&sb, `, %s AS "%spractice_count", %s AS "%smet_count"`, count, prefix, met, prefix)
+			if prefix == "" {
+				fmt.Fprintf(&sb, `, COALESCE(t.unknown_count, 0) AS "unknown_count"`)
+			}
+			// A share as Go divides: in double precision, not numeric.
+			fmt.Fprintf(&sb, `, CASE WHEN %s > 0 THEN CAST(%s AS DOUBLE PRECISION) / %s END AS "%sshare_met"`, count, met, count, prefix)
 		}
-	}
-	return nil
-}
-
-// appendGroup appends the counts of f's practices of a contract type
-// (nil: unknown), zero when there are none.
-func appendGroup(row Row, f *compliance.Figures, ct *practice.ContractType) Row {
-	var c compliance.ContractFigures
-	for _, g := range f.ByContractType {
-		if g.ContractType == nil && ct == nil || g.ContractType != nil && ct != nil && *g.ContractType == *ct {
-			c = g
+		group("")
+		known := make([]string, len(contractTypes))
+		for i, ct := range contractTypes {
+			group(strings.ToLower(string(ct)) + "_")
+			known[i] = "'" + string(ct) + "'"
 		}
-	}
-	return append(row, integer(c.PracticeCount), integer(c.MetCount), share(c.MetCount, c.PracticeCount))
-}
-
-// practiceColumn is the practices' column placing a practice beneath an
-// organisation of a tier; England holds every practice.
-var practiceColumn = map[organisation.Tier]string{organisation.TierREGION: "region_id", organisation.TierSTP: "stp_id", organisation.TierCCG: "ccg_id"}
-
-// complianceOrgs reads the open organisations of a tier ("" every tier)
-// beneath an organisation ("" England), itself included, in code order,
-// with their tier chains as the organisations file gives them.
-func complianceOrgs(ctx context.Context, r Reader, dialect, tier, org string) ([]complianceOrg, error) {
-	// A closed organisation is no longer part of the hierarchy: listed
-	// only when asked for by its code.
-	where, args := "(o.status = 'OPEN' OR o.ods_code = ?)", []any{org}
-	if tier != "" {
-		where += " AND o.tier = ?"
-		args = append(args, tier)
-	}
-	if org != "" {
-		where += " AND (? IN (reg.ods_code, stp.ods_code, ccg.ods_code) OR EXISTS (SELECT 1 FROM organisations n WHERE n.ods_code = ? AND n.tier = 'NATIONAL'))"
-		args = append(args, org, org)
-	}
-	var out []complianceOrg
-	err := scanRows(ctx, r, database.Rebind(dialect, `SELECT o.id, o.tier, o.ods_code, o.name, reg.ods_code, reg.name, stp.ods_code, stp.name, ccg.ods_code, ccg.name
-		FROM organisations o`+orgChainJoins+` WHERE `+where+` ORDER BY o.ods_code`), args, func(rows *stdsql.Rows) error {
-		var o complianceOrg
-		dest := []any{&o.id, &o.tier, &o.code, &o.name}
-		for i := range o.chain {
-			dest = append(dest, &o.chain[i])
+		group("unknown_contract_")
+		sb.WriteString(" FROM organisations o" + orgChainJoins)
+		// The figures of each organisation, its contract types side by side.
+		sb.WriteString(" LEFT JOIN (SELECT org_id, SUM(practice_count) AS practice_count, SUM(met_count) AS met_count, SUM(unknown_count) AS unknown_count")
+		sum := func(cond, prefix string) {
+			fmt.Fprintf(&sb, ", SUM(CASE WHEN %s THEN practice_count ELSE 0 END) AS %spractice_count, SUM(CASE WHEN %s THEN met_count ELSE 0 END) AS %smet_count",
+				cond, prefix, cond, prefix)
 		}
-		err := rows.Scan(dest...)
-		out = append(out, o)
-		return err
-	})
-	return out, err
-}
-
-// share is n / of, null when of is 0 (the API's shareMet).
-func share(n, of int) Value {
-	if of == 0 {
-		return Value{}
-	}
-	return Value{Valid: true, F: float64(n) / float64(of)}
+		for i, ct := range contractTypes {
+			sum("contract_type = "+known[i], strings.ToLower(string(ct))+"_")
+		}
+		sum("contract_type NOT IN ("+strings.Join(known, ", ")+")", "unknown_contract_")
+		sb.WriteString(" FROM org_compliance_rollups WHERE set_id = " + b.Arg(setID) + " AND period_id = " + b.Arg(period.id) +
+			" GROUP BY org_id) t ON t.org_id = o.id")
+		// A closed organisation is no longer part of the hierarchy: listed
+		// only when asked for by its code.
+		sb.WriteString(" WHERE (o.status = 'OPEN' OR o.ods_code = " + b.Arg(org) + ")")
+		if tier != "" {
+			sb.WriteString(" AND o.tier = " + b.Arg(tier))
+		}
+		if org != "" {
+			sb.WriteString(" AND (" + b.Arg(org) + " IN (reg.ods_code, stp.ods_code, ccg.ods_code) OR EXISTS (SELECT 1 FROM organisations n WHERE n.ods_code = " +
+				b.Arg(org) + " AND n.tier = 'NATIONAL'))")
+		}
+		sb.WriteString(") c")
+		return sb.String()
+	}, nil
 }

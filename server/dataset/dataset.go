@@ -85,11 +85,29 @@ type Set struct {
 	// give (a decision): from the checked parameters (Query.Args), in the
 	// set's column order, through the same snapshot reader as a SQL set.
 	compute func(ctx context.Context, r Reader, dialect string, args map[string]string, each func(Row) error) error
+	// resolve, for a decision whose rows SQL gives once its parameters are
+	// looked up (compliance, from its roll-ups), returns the FROM item of
+	// those rows, aliased c, one column per column of the set (expr
+	// c."name"): a resolved set is then read as any SQL set.
+	resolve func(ctx context.Context, r Reader, dialect string, args map[string]string) (func(b *Builder) string, error)
 }
 
-// Computed reports whether the set's rows are made in Go: its parameters
-// choose what to compute (Query.Args) rather than filter rows by SQL.
-func (s *Set) Computed() bool { return s.compute != nil }
+// Computed reports whether the set's parameters choose what to compute
+// (Query.Args) rather than filter rows by SQL: a decision, made in Go or
+// resolved to SQL.
+func (s *Set) Computed() bool { return s.compute != nil || s.resolve != nil }
+
+// resolved is a resolve set as the SQL set of args' rows.
+func (s *Set) resolved(ctx context.Context, r Reader, dialect string, args map[string]string) (*Set, error) {
+	from, err := s.resolve(ctx, r, dialect, args)
+	if err != nil {
+		return nil, err
+	}
+	out := *s
+	out.resolve = nil
+	out.from = func(b *Builder, _ string, _ bool) string { return from(b) }
+	return &out, nil
+}
 
 // Column returns the column named name (snake case), or false.
 func (s *Set) Column(name string) (Column, bool) {

@@ -15,8 +15,8 @@ import (
 // SQLite gives them its affinity).
 var sqlTypes = map[Kind]string{String: "TEXT", Int: "BIGINT", Float: "DOUBLE PRECISION", Bool: "BOOLEAN", DateTime: "TIMESTAMP WITH TIME ZONE"}
 
-// Materialise computes a computed set's rows for args (Set.Computed) and
-// returns a SQL set over them: the same columns, read from a VALUES list
+// Materialise computes a computed set's rows for args (Set.Computed), or
+// resolves them to SQL (Set.resolve), and returns a SQL set over them: the same columns, read from a VALUES list
 // of the rows, so that a filter, an order, a count and a page work on them
 // as on any other set (the OData feed serves the decisions so). The rows
 // are computed once, here; each statement over the returned set carries
@@ -24,6 +24,9 @@ var sqlTypes = map[Kind]string{String: "TEXT", Int: "BIGINT", Float: "DOUBLE PRE
 func Materialise(ctx context.Context, db *database.DB, set *Set, args map[string]string) (*Set, error) {
 	if !set.Computed() {
 		return set, nil
+	}
+	if set.resolve != nil { // SQL gives the rows: nothing to make beforehand
+		return set.resolved(ctx, db.SQL, db.Dialect, args)
 	}
 	var rows []Row
 	err := Stream(ctx, db, &Query{Set: set, Columns: set.Columns, Args: args}, func(r Row) error {
@@ -45,8 +48,9 @@ func Materialise(ctx context.Context, db *database.DB, set *Set, args map[string
 	return &out, nil
 }
 
-// valuesFrom is a FROM item c of rows over cols: a VALUES list with every
-// value a typed placeholder, or an empty select for no rows.
+// valuesFrom is a FROM item c of rows over cols: a VALUES list of
+// placeholders (typed in the first row on PostgreSQL), or an empty select
+// for no rows.
 func valuesFrom(b *Builder, cols []Column, rows []Row) string {
 	var sb strings.Builder
 	sb.WriteString("(SELECT ")
@@ -74,7 +78,15 @@ func valuesFrom(b *Builder, cols []Column, rows []Row) string {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			fmt.Fprintf(&sb, "CAST(%s AS %s)", b.Arg(cellValue(b.Dialect(), c.Kind, row[i])), sqlTypes[c.Kind])
+			arg := b.Arg(cellValue(b.Dialect(), c.Kind, row[i]))
+			if r > 0 || b.Dialect() != dialect.Postgres {
+				// PostgreSQL types a VALUES column by its first row; SQLite
+				// keeps each value as bound. Casts in every cell were most
+				// of SQLite's time to prepare a page.
+				sb.WriteString(arg)
+				continue
+			}
+			fmt.Fprintf(&sb, "CAST(%s AS %s)", arg, sqlTypes[c.Kind])
 		}
 		sb.WriteByte(')')
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	stdsql "database/sql"
 	"fmt"
+	"time"
 
 	"dpcma/ent/organisation"
 	"dpcma/server/answercheck"
@@ -135,33 +136,42 @@ func priorityRows(ctx context.Context, r Reader, dialect string, args map[string
 // with answers (the API's default: some practice's completion in
 // England's roll-up is above 0), or the last period when none has any.
 func periodOf(ctx context.Context, r Reader, code string) (int, string, error) {
-	type period struct {
-		id       int
-		code     string
-		answered bool
-	}
-	var all []period
-	err := scanRows(ctx, r, `SELECT ap.id, ap.code, EXISTS (SELECT 1 FROM org_rollups ru JOIN organisations o ON o.id = ru.org_id
+	p, err := periodRowOf(ctx, r, code)
+	return p.id, p.code, err
+}
+
+// periodRow is an assessment period as the decision sets name it.
+type periodRow struct {
+	id       int
+	code     string
+	opensOn  time.Time
+	answered bool
+}
+
+// periodRowOf is periodOf's period with the day it opens.
+func periodRowOf(ctx context.Context, r Reader, code string) (periodRow, error) {
+	var all []periodRow
+	err := scanRows(ctx, r, `SELECT ap.id, ap.code, ap.opens_on, EXISTS (SELECT 1 FROM org_rollups ru JOIN organisations o ON o.id = ru.org_id
 		WHERE ru.period_id = ap.id AND o.tier = 'NATIONAL' AND ru.domain = '' AND ru.completion_sum > 0)
 		FROM assessment_periods ap ORDER BY ap.opens_on`, nil, func(rows *stdsql.Rows) error {
-		var p period
-		err := rows.Scan(&p.id, &p.code, &p.answered)
+		var p periodRow
+		err := rows.Scan(&p.id, &p.code, &p.opensOn, &p.answered)
 		all = append(all, p)
 		return err
 	})
 	if err != nil {
-		return 0, "", err
+		return periodRow{}, err
 	}
-	var found *period
+	var found *periodRow
 	for i, p := range all {
 		if code != "" && p.code == code || code == "" && (p.answered || found == nil && i == len(all)-1) {
 			found = &all[i]
 		}
 	}
 	if found == nil {
-		return 0, "", fmt.Errorf("no period %q", code)
+		return periodRow{}, fmt.Errorf("no period %q", code)
 	}
-	return found.id, found.code, nil
+	return *found, nil
 }
 
 func scanRows(ctx context.Context, r Reader, query string, args []any, scan func(*stdsql.Rows) error) error {

@@ -153,6 +153,15 @@ func Stream(ctx context.Context, db *database.DB, q *Query, each func(Row) error
 }
 
 func stream(ctx context.Context, r Reader, d string, q *Query, each func(Row) error) error {
+	if q.Set.resolve != nil {
+		set, err := q.Set.resolved(ctx, r, d, q.Args)
+		if err != nil {
+			return err
+		}
+		sq := *q
+		sq.Set = set
+		q = &sq
+	}
 	if q.Set.Computed() {
 		return q.Set.compute(ctx, r, d, q.Args, project(q.Set.Columns, q.Columns, each))
 	}

@@ -222,8 +222,9 @@ type importer struct {
 	rep    *Report
 	// rescore is set by a change the scores or roll-ups depend on: an
 	// organisation created or moved, a practice created, moved, closed,
-	// reopened or with a new list size. Names, postcodes and payments
-	// attributes are read where they are used.
+	// reopened, with a new list size or a new contract type (compliance
+	// counts by it). Names, postcodes and the other payments attributes
+	// are read where they are used.
 	rescore bool
 }
 
@@ -475,6 +476,8 @@ func (im *importer) updatePractice(old *ent.Practice, was, p refdata.Practice, r
 		!reflect.DeepEqual(was.Dispensing, p.Dispensing) || !reflect.DeepEqual(was.WeightedPatients, p.WeightedPatients) {
 		seed.SetAttributes(u.Mutation(), p)
 		what = append(what, "contract type, dispensing, rurality or weighted patients")
+		// The compliance roll-ups count practices by contract type.
+		im.rescore = im.rescore || was.ContractType != p.ContractType
 	}
 	c := &im.rep.Counts
 	switch {

@@ -3,12 +3,14 @@ package odsimport_test
 import (
 	"bytes"
 	"context"
+	stdsql "database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -353,6 +355,75 @@ func TestImportFollowsChanges(t *testing.T) {
 		}
 		if count(t, db, "SELECT MAX(revision) FROM data_revisions") <= revision {
 			t.Error("a rename left the data revision as it was")
+		}
+		dbtest.AssertOpenPeriodsMatchRebuild(t, db)
+	})
+}
+
+// A practice whose contract type changes in the payments file is
+// counted under its new type by the compliance roll-ups of the open
+// period, as a rebuild counts it.
+func TestImportOfANewContractTypeRecountsCompliance(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, backend string) {
+		db := dbtest.Open(t, backend, seed.Small)
+		ctx := context.Background()
+		retyped := refdata.Small().Practices[0].Code
+		typeOf := func() string {
+			t.Helper()
+			var ct stdsql.NullString
+			if err := db.SQL.QueryRowContext(ctx, database.Rebind(db.Dialect, "SELECT contract_type FROM practices WHERE ods_code = ?"), retyped).Scan(&ct); err != nil {
+				t.Fatal(err)
+			}
+			return ct.String
+		}
+		// How many practices of a type the roll-ups count beneath the
+		// practice's CCG in the open period, for one set.
+		counted := func(contractType string) int {
+			return count(t, db, `SELECT r.practice_count FROM org_compliance_rollups r JOIN practices p ON p.ccg_id = r.org_id
+				WHERE p.ods_code = ? AND r.contract_type = ? AND r.period_id = (SELECT id FROM assessment_periods WHERE status = 'OPEN')
+				AND r.set_id = (SELECT MIN(id) FROM requirement_sets)`, retyped, contractType)
+		}
+		from := typeOf()
+		to := map[string]string{"GMS": "PMS", "PMS": "APMS", "APMS": "GMS", "": "GMS"}[from]
+		fromBefore, toBefore := counted(from), counted(to)
+
+		// The published payments file, its column ContractType changed for
+		// the practice.
+		in, err := ods.Open(testdata + "nhspaymentsgp-16-17.csv.gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(in).ReadAll()
+		in.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, ct := slices.Index(recs[0], "PracticeCode"), slices.Index(recs[0], "ContractType")
+		for _, rec := range recs[1:] {
+			if rec[code] == retyped {
+				rec[ct] = to
+			}
+		}
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		if err := w.WriteAll(recs); err != nil {
+			t.Fatal(err)
+		}
+		files := writeFiles(t, t.TempDir(), nil)
+		files.Payments = filepath.Join(t.TempDir(), "nhspaymentsgp-16-17.csv")
+		if err := os.WriteFile(files.Payments, b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := odsimport.Run(ctx, db, files, odsimport.Options{MaxClose: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typeOf() != to {
+			t.Fatalf("the import left %s's contract type %q, want %q (%s %v)", retyped, typeOf(), to, rep.Summary(), rep.Updated)
+		}
+		if counted(from) != fromBefore-1 || counted(to) != toBefore+1 {
+			t.Errorf("%s practices %d then %d, %s practices %d then %d: the retyped practice was not moved across",
+				from, fromBefore, counted(from), to, toBefore, counted(to))
 		}
 		dbtest.AssertOpenPeriodsMatchRebuild(t, db)
 	})

@@ -118,6 +118,9 @@ func submitOnce(ctx context.Context, db *database.DB, p *access.Principal, s Sub
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
 	w := &writer{ctx: ctx, tx: tx, dialect: db.Dialect, now: time.Now().UTC()}
+	if err := rollup.LockForDeltas(ctx, tx, db.Dialect); err != nil {
+		return nil, err
+	}
 
 	subj, err := w.subject(s)
 	if err != nil {

@@ -67,6 +67,9 @@ func CreateIndicator(ctx context.Context, db *database.DB, p *access.Principal, 
 	}
 	var created *ent.Indicator
 	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
+		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil { // before any row: it rebuilds
+			return err
+		}
 		if n, err := tx.Indicator.Query().Where(indicator.Code(in.Code)).Count(ctx); err != nil || n > 0 {
 			if err == nil {
 				err = fault.BadInputf("indicator %s exists already: change it with updateIndicator", in.Code)
@@ -112,6 +115,9 @@ func UpdateIndicator(ctx context.Context, db *database.DB, p *access.Principal, 
 	}
 	var updated *ent.Indicator
 	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
+		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil { // before any row: it rebuilds
+			return err
+		}
 		ind, err := tx.Indicator.Query().Where(indicator.Code(code)).Only(ctx)
 		if ent.IsNotFound(err) {
 			return fault.NotFoundf("no indicator has the code %q", code)
@@ -214,6 +220,9 @@ func CreatePeriod(ctx context.Context, db *database.DB, p *access.Principal, in 
 	}
 	var created *ent.AssessmentPeriod
 	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
+		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil { // before any row: it rebuilds
+			return err
+		}
 		var err error
 		created, err = createPeriod(ctx, tx, db.Dialect, p, in)
 		return err

@@ -40,6 +40,9 @@ func CreateRequirementSet(ctx context.Context, db *database.DB, p *access.Princi
 	}
 	var created *ent.RequirementSet
 	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
+		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil { // before any row: it recounts
+			return err
+		}
 		var (
 			stored demo.RequirementSet
 			err    error
@@ -63,6 +66,9 @@ func UpdateRequirementSet(ctx context.Context, db *database.DB, p *access.Princi
 	}
 	var updated *ent.RequirementSet
 	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
+		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil { // before any row: it recounts
+			return err
+		}
 		set, before, err := readSet(ctx, tx.Client(), code)
 		if err != nil {
 			return err
@@ -112,6 +118,9 @@ func DeleteRequirementSet(ctx context.Context, db *database.DB, p *access.Princi
 	}
 	var deleted demo.RequirementSet
 	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
+		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil { // before any row: it recounts
+			return err
+		}
 		set, before, err := readSet(ctx, tx.Client(), code)
 		if err != nil {
 			return err

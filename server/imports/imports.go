@@ -196,6 +196,13 @@ func begin(ctx context.Context, db *database.DB, opts *stdsql.TxOptions) (*stdsq
 	if err != nil {
 		return nil, nil, err
 	}
+	// Before any row is locked: an import that writes rebuilds.
+	if opts == nil || !opts.ReadOnly {
+		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil {
+			_ = tx.Rollback()
+			return nil, nil, err
+		}
+	}
 	ref, err := loadReference(ctx, tx)
 	if err != nil {
 		_ = tx.Rollback()

@@ -68,6 +68,10 @@ func Run(ctx context.Context, db *database.DB, paths Files, opts Options) (*Repo
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback() }() // harmless after Commit
+	// Before any row is locked: the import may rebuild.
+	if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil {
+		return nil, err
+	}
 	client := tx.Client()
 	cur, err := load(ctx, client)
 	if err != nil {

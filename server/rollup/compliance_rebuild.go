@@ -157,6 +157,9 @@ func (p *compliancePass) write(ctx context.Context, tx Execer, dialect string, p
 // in the caller's transaction. They follow today's tree, in a closed
 // period too: the set's rules are new there as well.
 func RebuildCompliance(ctx context.Context, tx Execer, dialect string, setID int) error {
+	if err := LockForRebuild(ctx, tx, dialect); err != nil {
+		return err
+	}
 	if err := rebuildByAnswer(ctx, tx, dialect, Scope{}, byAnswer{setID: setID}); err != nil {
 		return fmt.Errorf("counting compliance: %w", err)
 	}

@@ -422,6 +422,9 @@ func Backfill(ctx context.Context, db *stdsql.DB, dialect string) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
+	if err := LockForRebuild(ctx, tx, dialect); err != nil {
+		return err
+	}
 	if err := rebuildByAnswer(ctx, tx, dialect, Scope{}, byAnswer{indicators: indicators}); err != nil {
 		return fmt.Errorf("filling the roll-ups: %w", err)
 	}

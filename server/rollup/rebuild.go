@@ -36,6 +36,9 @@ type Scope struct {
 // regions from STPs and England from regions, since every roll-up column is
 // a sum.
 func Rebuild(ctx context.Context, tx Execer, dialect string, s Scope) error {
+	if err := LockForRebuild(ctx, tx, dialect); err != nil {
+		return err
+	}
 	periodFilter, args := "", []any(nil)
 	if len(s.PeriodIDs) > 0 {
 		periodFilter = " AND %s IN (" + database.Placeholders(len(s.PeriodIDs)) + ")"

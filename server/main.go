@@ -37,6 +37,15 @@ Usage:
   go run ./server [serve] [flags]   start the service (default)
   go run ./server migrate [flags]   create or upgrade the database schema
   go run ./server seed [flags]      load a demo data set into an empty database
+  go run ./server verify [--all-periods] [flags]
+                                    compare the derived tables (scores, roll-ups, priority
+                                    sums, compliance counts) of the open periods, or of every
+                                    period, with a rebuild from the answers; exit status 1
+                                    naming the first differences
+  go run ./server rebuild [--all-periods] [flags]
+                                    recompute them from the answers in one transaction
+                                    (submissions wait for it); a closed period keeps the
+                                    figures of its own tree unless --all-periods
   go run ./server import pomi FILE --period CODE [flags]
   go run ./server import suppliers FILE [flags]
   go run ./server import responses FILE [flags]
@@ -80,6 +89,7 @@ func main() {
 type settings struct {
 	addr        string
 	db          string
+	allPeriods  bool // verify, rebuild: every period
 	seed        string
 	maxBody     int64
 	timeout     time.Duration
@@ -155,6 +165,9 @@ func parse(cmd string, args []string) (*settings, error) {
 		fs.StringVar(&s.org, "org", "", "token create: the practice (PRACTICE) or organisation (CCG, REGION) ODS code")
 		fs.StringVar(&s.label, "label", "", "token create, revoke: the token's label")
 		fs.StringVar(&s.token, "token", "", "token revoke: the token itself")
+	}
+	if cmd == "verify" || cmd == "rebuild" {
+		fs.BoolVar(&s.allPeriods, "all-periods", false, "verify, rebuild: every period, not only the open ones (a closed period's figures then follow today's tree)")
 	}
 	if cmd == "import ods" {
 		f := &s.files
@@ -266,7 +279,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "seed":
+	case "serve", "migrate", "seed", "verify", "rebuild":
 	case "import":
 		if len(args) == 0 || args[0] != "ods" {
 			return importCommand(ctx, args, stdout) // pomi, responses
@@ -287,7 +300,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		_, err := parse("dpcma", []string{"--help"})
 		return err
 	default:
-		return fmt.Errorf("unknown command %q: use serve, migrate, seed, import or token (see --help)", cmd)
+		return fmt.Errorf("unknown command %q: use serve, migrate, seed, verify, rebuild, import or token (see --help)", cmd)
 	}
 	s, err := parse(cmd, args)
 	if err != nil {
@@ -327,6 +340,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	case "seed":
 		return seedDatabase(ctx, db, s.seed)
+	case "verify":
+		return verifyDerived(ctx, db, s.allPeriods, stdout)
+	case "rebuild":
+		return rebuildDerived(ctx, db, s.allPeriods, stdout)
 	case "import ods":
 		return importODS(ctx, db, s, stdout)
 	case "token create", "token list", "token revoke":

@@ -14,10 +14,12 @@ import (
 )
 
 // Verify compares the derived tables (practice_scores, org_rollups and
-// the indicator and compliance roll-ups) in the scope with what Rebuild gives from the answers, rebuilding in a
-// transaction that it rolls back. It returns nil when they match and otherwise an error naming the
-// first differences. Writers that commit while it runs can make it report a
-// difference that is not one: run it when nothing writes.
+// the indicator and compliance roll-ups) in the scope with what Rebuild
+// gives from the answers, rebuilding in a transaction that it rolls back.
+// It returns nil when they match and otherwise an error naming the first
+// differences. On PostgreSQL submissions wait while it runs (LockForRebuild),
+// so one that commits meanwhile cannot show as a difference; on SQLite
+// writers wait for any transaction that writes, as this one does.
 func Verify(ctx context.Context, db *stdsql.DB, dialect string, s Scope) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

@@ -116,10 +116,13 @@ func complianceFrom(ctx context.Context, r Reader, dialect string, args map[stri
 		group("unknown_contract_")
 		sb.WriteString(" FROM organisations o" + orgChainJoins)
 		// The figures of each organisation, its contract types side by side.
-		sb.WriteString(" LEFT JOIN (SELECT org_id, SUM(practice_count) AS practice_count, SUM(met_count) AS met_count, SUM(unknown_count) AS unknown_count")
+		// Sums cast back to BIGINT: PostgreSQL sums bigints as numeric,
+		// which the driver hands over as text.
+		sb.WriteString(" LEFT JOIN (SELECT org_id, CAST(SUM(practice_count) AS BIGINT) AS practice_count, CAST(SUM(met_count) AS BIGINT) AS met_count," +
+			" CAST(SUM(unknown_count) AS BIGINT) AS unknown_count")
 		sum := func(cond, prefix string) {
-			fmt.Fprintf(&sb, ", SUM(CASE WHEN %s THEN practice_count ELSE 0 END) AS %spractice_count, SUM(CASE WHEN %s THEN met_count ELSE 0 END) AS %smet_count",
-				cond, prefix, cond, prefix)
+			fmt.Fprintf(&sb, ", CAST(SUM(CASE WHEN %s THEN practice_count ELSE 0 END) AS BIGINT) AS %spractice_count,"+
+				" CAST(SUM(CASE WHEN %s THEN met_count ELSE 0 END) AS BIGINT) AS %smet_count", cond, prefix, cond, prefix)
 		}
 		for i, ct := range contractTypes {
 			sum("contract_type = "+known[i], strings.ToLower(string(ct))+"_")

@@ -18,8 +18,9 @@ func (r *organisationResolver) Children(ctx context.Context, obj *ent.Organisati
 		// Eager-loaded with the parent, under the same where.
 		return obj.Children(ctx, after, first, before, last, orderBy, where)
 	}
-	// A where without status (the default names it): read here, one
-	// statement for this parent.
+	// A where that may name no status, which openChildren left as it was
+	// (a status field it cannot read): read here, one statement for this
+	// parent.
 	return openUnlessNamed(obj.QueryChildren(), where).Paginate(ctx, after, first, before, last,
 		ent.WithOrganisationOrder(orderBy), ent.WithOrganisationFilter(where.Filter))
 }

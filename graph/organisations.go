@@ -10,7 +10,8 @@ import (
 // organisation keeps its history, found by organisation(odsCode:) or with
 // where: {status: CLOSED}, but is no longer part of the hierarchy. The
 // schema gives both lists the default where {status: OPEN}; a where
-// without status gets OPEN added here.
+// without status gets OPEN added here, and for children before the
+// operation runs (openChildren), so that they load with their parents.
 
 // namesStatus reports whether w says which statuses it wants: at its top,
 // or through not, and or or.

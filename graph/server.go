@@ -90,6 +90,7 @@ func NewServer(db *database.DB, opts Options) *handler.Server {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(operationChecks{maxPageSize: opts.MaxPageSize, noIntrospection: opts.NoIntrospection,
 		maxDepth: opts.MaxDepth, maxCost: opts.MaxCost, noAnonymousReads: opts.NoAnonymousReads})
+	srv.Use(openChildren{})
 	srv.SetErrorPresenter(apperr.Present)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		slog.ErrorContext(ctx, "panic in resolver", "panic", p)

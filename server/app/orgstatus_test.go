@@ -103,6 +103,67 @@ func TestClosedOrganisationLeavesTheLists(t *testing.T) {
 			t.Fatalf("API: %+v", api)
 		}
 
+		// Its STP's children leave it out unless where names status, asked
+		// of the STP alone or of every STP at once (loaded with their
+		// parents), with where written out, as a variable, null or in a
+		// fragment.
+		type kids struct {
+			TotalCount int
+			Edges      []struct{ Node struct{ OdsCode string } }
+		}
+		var lists struct {
+			Organisations struct {
+				Edges []struct {
+					Node struct {
+						OdsCode                                      string
+						Plain, Tier, Null, Variable, Named, Fragment kids
+					}
+				}
+			}
+		}
+		e.query(`query($w: OrganisationWhereInput) { organisations(first: 50, where: {tier: STP}) { edges { node { odsCode
+				plain: children(first: 50) { totalCount edges { node { odsCode } } }
+				tier: children(first: 50, where: {tier: CCG}) { totalCount edges { node { odsCode } } }
+				null: children(first: 50, where: null) { totalCount edges { node { odsCode } } }
+				variable: children(first: 50, where: $w) { totalCount edges { node { odsCode } } }
+				named: children(first: 50, where: {tier: CCG, statusIn: [OPEN, CLOSED]}) { totalCount edges { node { odsCode } } }
+				...kids } } } }
+			fragment kids on Organisation { fragment: children(first: 50, where: {not: {tier: STP}}) { totalCount edges { node { odsCode } } } }`,
+			map[string]any{"w": map[string]any{"odsCodeNEQ": "00D"}}, &lists)
+		found := false
+		for _, stp := range lists.Organisations.Edges {
+			n := stp.Node
+			codes := func(k kids) string {
+				var out []string
+				for _, e := range k.Edges {
+					out = append(out, e.Node.OdsCode)
+				}
+				if len(out) != k.TotalCount {
+					t.Errorf("%s: totalCount %d for %d children", n.OdsCode, k.TotalCount, len(out))
+				}
+				return strings.Join(out, " ")
+			}
+			plain := codes(n.Plain)
+			for name, k := range map[string]kids{"tier": n.Tier, "null": n.Null, "fragment": n.Fragment} {
+				if got := codes(k); got != plain {
+					t.Errorf("%s's children with where %s: %q, without where %q", n.OdsCode, name, got, plain)
+				}
+			}
+			// The variable's own condition holds too: 00D left out.
+			if got, want := codes(n.Variable), strings.Join(slices.DeleteFunc(strings.Fields(plain), func(c string) bool { return c == "00D" }), " "); got != want {
+				t.Errorf("%s's children with where odsCodeNEQ 00D: %q, want %q", n.OdsCode, got, want)
+			}
+			if named := codes(n.Named); strings.Contains(named, "00C") {
+				found = true
+				if strings.Contains(plain, "00C") || named == plain {
+					t.Errorf("%s's children: %q, %q when where names status", n.OdsCode, plain, named)
+				}
+			}
+		}
+		if !found {
+			t.Error("no STP lists closed 00C when where names status")
+		}
+
 		if got := peers(); strings.Contains(got, "00C") {
 			t.Errorf("closed 00C is still among 00D's best peers: %s", got)
 		}

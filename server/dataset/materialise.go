@@ -15,12 +15,12 @@ import (
 // SQLite gives them its affinity).
 var sqlTypes = map[Kind]string{String: "TEXT", Int: "BIGINT", Float: "DOUBLE PRECISION", Bool: "BOOLEAN", DateTime: "TIMESTAMP WITH TIME ZONE"}
 
-// Materialise computes a computed set's rows for args (Set.Computed), or
-// resolves them to SQL (Set.resolve), and returns a SQL set over them: the same columns, read from a VALUES list
-// of the rows, so that a filter, an order, a count and a page work on them
-// as on any other set (the OData feed serves the decisions so). The rows
-// are computed once, here; each statement over the returned set carries
-// them as arguments.
+// Materialise returns a computed set (Set.Computed) for args as a SQL set
+// of the same columns, so that a filter, an order, a count and a page
+// work on it as on any other set (the OData feed serves the decisions
+// so): a resolved set's own SQL (Set.resolve), or else the rows computed
+// once, here, read from a VALUES list that each statement over the
+// returned set carries as arguments.
 func Materialise(ctx context.Context, db *database.DB, set *Set, args map[string]string) (*Set, error) {
 	if !set.Computed() {
 		return set, nil

@@ -439,25 +439,15 @@ func (w *writer) applyDeltas(deltas map[orgDomain]scoring.Rollup, periodID int) 
 // whole chain above a practice, and above a CCG that is not split) share
 // one statement: the changes once, the organisations in a list.
 func (w *writer) applyIndicatorDeltas(deltas rollup.Contribution, periodID int) error {
-	type group struct {
-		orgs    []int
-		changes map[int]scoring.IndicatorRollup
-	}
-	var groups []*group
-	orgs := slices.Sorted(maps.Keys(deltas))
-	for _, org := range orgs {
-		changes := maps.Clone(deltas[org])
+	byOrg := map[int]map[int]scoring.IndicatorRollup{}
+	for org, changes := range deltas {
+		changes = maps.Clone(changes)
 		maps.DeleteFunc(changes, func(_ int, r scoring.IndicatorRollup) bool { return r == (scoring.IndicatorRollup{}) })
-		if len(changes) == 0 {
-			continue
+		if len(changes) > 0 {
+			byOrg[org] = changes
 		}
-		i := slices.IndexFunc(groups, func(g *group) bool { return maps.Equal(g.changes, changes) })
-		if i < 0 {
-			groups = append(groups, &group{changes: changes})
-			i = len(groups) - 1
-		}
-		groups[i].orgs = append(groups[i].orgs, org)
 	}
+	groups := sharing(byOrg, maps.Equal[map[int]scoring.IndicatorRollup])
 	names := rollup.IndicatorRollups.Names()
 	types := append([]string{"bigint"}, rollup.IndicatorRollups.SQLTypes()...)
 	set := make([]string, len(names))
@@ -489,6 +479,30 @@ func (w *writer) applyIndicatorDeltas(deltas rollup.Contribution, periodID int) 
 	return nil
 }
 
+// orgGroup is organisations with the same changes.
+type orgGroup[C any] struct {
+	orgs    []int
+	changes C
+}
+
+// sharing groups the organisations whose changes are equal, so that one
+// statement gives them all: groups in the order of their first
+// organisation, organisations in id order (one lock order for every
+// writer).
+func sharing[C any](byOrg map[int]C, equal func(a, b C) bool) []*orgGroup[C] {
+	var groups []*orgGroup[C]
+	for _, org := range slices.Sorted(maps.Keys(byOrg)) {
+		c := byOrg[org]
+		i := slices.IndexFunc(groups, func(g *orgGroup[C]) bool { return equal(g.changes, c) })
+		if i < 0 {
+			groups = append(groups, &orgGroup[C]{changes: c})
+			i = len(groups) - 1
+		}
+		groups[i].orgs = append(groups[i].orgs, org)
+	}
+	return groups
+}
+
 // applyComplianceDeltas adds each change to the compliance roll-ups.
 // Organisations with the same changes (the chain above a practice, and
 // above the practices of a CCG in one STP) share one statement per table:
@@ -517,26 +531,13 @@ func (w *writer) applyComplianceDeltas(d rollup.ComplianceContribution, periodID
 		k.OrgID = 0
 		of(org).reqs[k] = c
 	}
-	type group struct {
-		orgs []int
-		*changes
-	}
-	var groups []*group
-	for _, org := range slices.Sorted(maps.Keys(byOrg)) {
-		c := byOrg[org]
-		i := slices.IndexFunc(groups, func(g *group) bool { return maps.Equal(g.sets, c.sets) && maps.Equal(g.reqs, c.reqs) })
-		if i < 0 {
-			groups = append(groups, &group{changes: c})
-			i = len(groups) - 1
-		}
-		groups[i].orgs = append(groups[i].orgs, org)
-	}
+	groups := sharing(byOrg, func(a, b *changes) bool { return maps.Equal(a.sets, b.sets) && maps.Equal(a.reqs, b.reqs) })
 	for _, g := range groups {
 		orgs := make([]any, len(g.orgs))
 		for i, org := range g.orgs {
 			orgs[i] = org
 		}
-		sets := slices.SortedFunc(maps.Keys(g.sets), func(a, b rollup.SetKey) int {
+		sets := slices.SortedFunc(maps.Keys(g.changes.sets), func(a, b rollup.SetKey) int {
 			return cmp.Or(cmp.Compare(a.SetID, b.SetID), strings.Compare(a.ContractType, b.ContractType))
 		})
 		for len(sets) > 0 {
@@ -544,7 +545,7 @@ func (w *writer) applyComplianceDeltas(d rollup.ComplianceContribution, periodID
 			sets = sets[len(chunk):]
 			var args []any
 			for _, k := range chunk {
-				c := g.sets[k]
+				c := g.changes.sets[k]
 				args = append(args, k.SetID, k.ContractType, c.Practices, c.Met, c.Unknown)
 			}
 			err := w.exec(`WITH d (set_id, contract_type, practice_count, met_count, unknown_count) AS (`+
@@ -560,7 +561,7 @@ func (w *writer) applyComplianceDeltas(d rollup.ComplianceContribution, periodID
 				return fmt.Errorf("updating compliance roll-ups: %w", err)
 			}
 		}
-		reqs := slices.SortedFunc(maps.Keys(g.reqs), func(a, b rollup.RequirementKey) int {
+		reqs := slices.SortedFunc(maps.Keys(g.changes.reqs), func(a, b rollup.RequirementKey) int {
 			return cmp.Or(cmp.Compare(a.SetID, b.SetID), cmp.Compare(a.IndicatorID, b.IndicatorID))
 		})
 		for len(reqs) > 0 {
@@ -568,7 +569,7 @@ func (w *writer) applyComplianceDeltas(d rollup.ComplianceContribution, periodID
 			reqs = reqs[len(chunk):]
 			var args []any
 			for _, k := range chunk {
-				c := g.reqs[k]
+				c := g.changes.reqs[k]
 				args = append(args, k.SetID, k.IndicatorID, c.Met, c.Answered)
 			}
 			err := w.exec(`WITH d (set_id, indicator_id, met_count, answered_count) AS (`+

@@ -66,10 +66,7 @@ func CreateIndicator(ctx context.Context, db *database.DB, p *access.Principal, 
 		return nil, fault.BadInputf("weight must be from 0 to 10, got %d", weight)
 	}
 	var created *ent.Indicator
-	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
-		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil { // before any row: it rebuilds
-			return err
-		}
+	err := rebuildingTx(ctx, db, func(tx *ent.Tx) error {
 		if n, err := tx.Indicator.Query().Where(indicator.Code(in.Code)).Count(ctx); err != nil || n > 0 {
 			if err == nil {
 				err = fault.BadInputf("indicator %s exists already: change it with updateIndicator", in.Code)
@@ -114,10 +111,7 @@ func UpdateIndicator(ctx context.Context, db *database.DB, p *access.Principal, 
 		return nil, err
 	}
 	var updated *ent.Indicator
-	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
-		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil { // before any row: it rebuilds
-			return err
-		}
+	err := rebuildingTx(ctx, db, func(tx *ent.Tx) error {
 		ind, err := tx.Indicator.Query().Where(indicator.Code(code)).Only(ctx)
 		if ent.IsNotFound(err) {
 			return fault.NotFoundf("no indicator has the code %q", code)
@@ -219,10 +213,7 @@ func CreatePeriod(ctx context.Context, db *database.DB, p *access.Principal, in 
 		return nil, err
 	}
 	var created *ent.AssessmentPeriod
-	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
-		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil { // before any row: it rebuilds
-			return err
-		}
+	err := rebuildingTx(ctx, db, func(tx *ent.Tx) error {
 		var err error
 		created, err = createPeriod(ctx, tx, db.Dialect, p, in)
 		return err
@@ -333,6 +324,18 @@ func SetPeriodStatus(ctx context.Context, db *database.DB, p *access.Principal, 
 		}))
 	})
 	return period, err
+}
+
+// rebuildingTx runs f in a transaction that rebuilds or recounts derived
+// tables: it takes the rebuild lock first, before f locks any row a
+// submission locks (rollup.LockForRebuild).
+func rebuildingTx(ctx context.Context, db *database.DB, f func(*ent.Tx) error) error {
+	return database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
+		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil {
+			return err
+		}
+		return f(tx)
+	})
 }
 
 // finish bumps the data revision after err-free work: periods are part

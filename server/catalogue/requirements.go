@@ -39,10 +39,7 @@ func CreateRequirementSet(ctx context.Context, db *database.DB, p *access.Princi
 		return nil, err
 	}
 	var created *ent.RequirementSet
-	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
-		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil { // before any row: it recounts
-			return err
-		}
+	err := rebuildingTx(ctx, db, func(tx *ent.Tx) error {
 		var (
 			stored demo.RequirementSet
 			err    error
@@ -65,10 +62,7 @@ func UpdateRequirementSet(ctx context.Context, db *database.DB, p *access.Princi
 		return nil, err
 	}
 	var updated *ent.RequirementSet
-	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
-		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil { // before any row: it recounts
-			return err
-		}
+	err := rebuildingTx(ctx, db, func(tx *ent.Tx) error {
 		set, before, err := readSet(ctx, tx.Client(), code)
 		if err != nil {
 			return err
@@ -117,10 +111,7 @@ func DeleteRequirementSet(ctx context.Context, db *database.DB, p *access.Princi
 		return nil, err
 	}
 	var deleted demo.RequirementSet
-	err := database.InTx(ctx, db.Client, func(tx *ent.Tx) error {
-		if err := rollup.LockForRebuild(ctx, tx, db.Dialect); err != nil { // before any row: it recounts
-			return err
-		}
+	err := rebuildingTx(ctx, db, func(tx *ent.Tx) error {
 		set, before, err := readSet(ctx, tx.Client(), code)
 		if err != nil {
 			return err

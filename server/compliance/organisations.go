@@ -12,6 +12,7 @@ import (
 	"dpcma/ent/indicator"
 	"dpcma/ent/practice"
 	"dpcma/ent/predicate"
+	"dpcma/server/database"
 	"dpcma/server/scoring"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -119,12 +120,12 @@ func fromRollups(ctx context.Context, client *ent.Client, set *Set, periodID int
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	return eachRow(rows, func() error {
+	return database.EachRow(rows, func() error {
 		if err := rows.Scan(ptrs[:]...); err != nil {
 			return err
 		}
-		org, ind, count, met, n := asInt(vals[0]), asInt(vals[2]), asInt(vals[3]), asInt(vals[4]), asInt(vals[5])
-		contractType := asString(vals[1])
+		org, ind, count, met, n := database.Int(vals[0]), database.Int(vals[2]), database.Int(vals[3]), database.Int(vals[4]), database.Int(vals[5])
+		contractType := database.String(vals[1])
 		f := out[org]
 		if f == nil {
 			return fmt.Errorf("compliance roll-ups: organisation %d was not asked for", org)
@@ -152,28 +153,6 @@ func fromRollups(ctx context.Context, client *ent.Client, set *Set, periodID int
 	})
 }
 
-// asInt and asString read what the drivers return for a column: int64
-// (or float64, for an integer SQLite computed), string or []byte.
-func asInt(v any) int {
-	switch v := v.(type) {
-	case int64:
-		return int(v)
-	case float64:
-		return int(v)
-	}
-	return 0
-}
-
-func asString(v any) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case []byte:
-		return string(v)
-	}
-	return ""
-}
-
 // group is the figures of a contract type (nil: unknown). The model's
 // three are always there; another group is added when it has practices
 // (add), else nil.
@@ -197,16 +176,6 @@ func requirementPositions(set *Set) map[int]int {
 		position[r.IndicatorID] = i
 	}
 	return position
-}
-
-func eachRow(rows *sql.Rows, scan func() error) error {
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // checkFiltered checks the practices passing filter beneath the scopes'

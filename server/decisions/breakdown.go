@@ -97,7 +97,7 @@ func (st Store) Breakdown(ctx context.Context, a Attribute, tier organisation.Ti
 		return nil, err
 	}
 	byOrg := map[int]map[string]*Group{}
-	err = scanAll(rows, func() error {
+	err = database.EachRow(rows, func() error {
 		var (
 			id     int
 			value  *string

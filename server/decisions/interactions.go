@@ -44,7 +44,7 @@ func (st Store) CCGInteractions(ctx context.Context, periodID int) (map[int]Inte
 		return nil, err
 	}
 	out := map[int]Interactions{}
-	err = scanAll(rows, func() error {
+	err = database.EachRow(rows, func() error {
 		var (
 			ccg  int
 			code string

@@ -2,7 +2,6 @@ package decisions
 
 import (
 	"context"
-	stdsql "database/sql"
 	"strings"
 
 	"dpcma/server/answercheck"
@@ -42,7 +41,7 @@ func (st Store) OrganisationPriorities(ctx context.Context, cat *answercheck.Cat
 		return nil, err
 	}
 	sums, scored := map[int]map[int]scoring.IndicatorRollup{}, map[int]int{}
-	err = scanAll(rows, func() error {
+	err = database.EachRow(rows, func() error {
 		var (
 			org, ind, responded int
 			r                   scoring.IndicatorRollup
@@ -98,7 +97,7 @@ func (st Store) scopes(ctx context.Context, where string, args []any, periodID i
 		return m, err
 	}
 	ccgs := map[int]bool{}
-	err = scanAll(rows, func() error {
+	err = database.EachRow(rows, func() error {
 		var p Practice
 		if err := rows.Scan(&p.ID, &p.CCGID, &p.ListSize); err != nil {
 			return err
@@ -121,7 +120,7 @@ func (st Store) scopes(ctx context.Context, where string, args []any, periodID i
 		if err != nil {
 			return err
 		}
-		return scanAll(rows, func() error {
+		return database.EachRow(rows, func() error {
 			var (
 				id int
 				a  Answer
@@ -142,15 +141,4 @@ func (st Store) scopes(ctx context.Context, where string, args []any, periodID i
 	}
 	err = answers("organisation_id", "responses r", "r.organisation_id IN ("+database.Placeholders(len(ccgArgs))+")", ccgArgs, m.ccg)
 	return m, err
-}
-
-// scanAll calls scan for each row and closes the rows.
-func scanAll(rows *stdsql.Rows, scan func() error) error {
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }

@@ -71,7 +71,7 @@ func (st Store) OrganisationShares(ctx context.Context, tier organisation.Tier, 
 		return nil, err
 	}
 	out := map[int]map[int]Share{}
-	err = scanAll(rows, func() error {
+	err = database.EachRow(rows, func() error {
 		var (
 			id, ind int
 			s       Share
@@ -109,7 +109,7 @@ func (st Store) PracticeShares(ctx context.Context, ccgs []int, periodID int) (m
 	if err != nil {
 		return nil, err
 	}
-	err = scanAll(rows, func() error {
+	err = database.EachRow(rows, func() error {
 		var (
 			ccg, id, ind int
 			s            Share

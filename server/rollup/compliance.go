@@ -2,10 +2,10 @@ package rollup
 
 import (
 	"context"
-	"slices"
 	"strconv"
 
 	"dpcma/server/answercheck"
+	"dpcma/server/database"
 	"dpcma/server/scoring"
 )
 
@@ -40,6 +40,7 @@ type ruleSet struct {
 }
 
 type rule struct {
+	setID       int
 	indicatorID int
 	byCCG       bool
 	spec        scoring.Spec
@@ -71,7 +72,7 @@ func loadRules(ctx context.Context, q Querier, cat *answercheck.Catalogue, setID
 		return nil, err
 	}
 	r := &Rules{slots: map[int][]int{}}
-	err = scanEach(rows, func() error {
+	err = database.EachRow(rows, func() error {
 		var (
 			setID, indicatorID int
 			minimum            float64
@@ -87,7 +88,7 @@ func loadRules(ctx context.Context, q Querier, cat *answercheck.Catalogue, setID
 			r.sets = append(r.sets, ruleSet{id: setID, first: len(r.rules)})
 		}
 		slot := len(r.rules)
-		r.rules = append(r.rules, rule{indicatorID: indicatorID, byCCG: ind.ByCCG(), spec: ind.Spec, min: minimum})
+		r.rules = append(r.rules, rule{setID: setID, indicatorID: indicatorID, byCCG: ind.ByCCG(), spec: ind.Spec, min: minimum})
 		r.sets[len(r.sets)-1].next = len(r.rules)
 		r.slots[indicatorID] = append(r.slots[indicatorID], slot)
 		return nil
@@ -210,25 +211,11 @@ func (r *Rules) Practice(c ComplianceContribution, own, ccg []Answer, contractTy
 	}, func(slot int, counts RequirementCounts) {
 		for _, org := range chain {
 			if org != 0 {
-				k := RequirementKey{org, r.setOf(slot), r.rules[slot].indicatorID}
+				k := RequirementKey{org, r.rules[slot].setID, r.rules[slot].indicatorID}
 				c.Requirements[k] = c.Requirements[k].Plus(counts)
 			}
 		}
 	})
-}
-
-// setOf is the id of the set a slot belongs to.
-func (r *Rules) setOf(slot int) int {
-	i, _ := slices.BinarySearchFunc(r.sets, slot, func(s ruleSet, slot int) int {
-		switch {
-		case slot < s.first:
-			return 1
-		case slot >= s.next:
-			return -1
-		}
-		return 0
-	})
-	return r.sets[i].id
 }
 
 // Minus is the change from before to c; counts that do not change are

@@ -85,14 +85,14 @@ func rebuildByAnswer(ctx context.Context, tx Execer, dialect string, s Scope, wh
 			if err := rows.Scan(ptrs...); err != nil {
 				return err
 			}
-			practiceID, orgID := asInt(vals[0]), asInt(vals[1])
-			pe, inScope := periodPos[asInt(vals[2])]
+			practiceID, orgID := database.Int(vals[0]), database.Int(vals[1])
+			pe, inScope := periodPos[database.Int(vals[2])]
 			if !inScope {
 				continue
 			}
-			a := scanned{indicatorID: asInt(vals[3]), notApplicable: asBool(vals[6])}
-			a.numeric, a.hasNumeric = asFloat(vals[4])
-			a.score, a.hasScore = asFloat(vals[5])
+			a := scanned{indicatorID: database.Int(vals[3]), notApplicable: database.Bool(vals[6])}
+			a.numeric, a.hasNumeric = database.Float(vals[4])
+			a.score, a.hasScore = database.Float(vals[5])
 			subject := -1 // a CCG's answer
 			if practiceID != 0 {
 				p, ok := h.practicePos[practiceID]
@@ -242,39 +242,6 @@ func (p *indicatorPass) write(ctx context.Context, tx Execer, dialect string, pe
 	return nil
 }
 
-// asInt, asFloat and asBool read what the drivers return for a column:
-// int64, float64 (or int64 for a whole number in SQLite), bool (int64 in
-// SQLite), or nil.
-func asInt(v any) int {
-	switch v := v.(type) {
-	case int64:
-		return int(v)
-	case float64:
-		return int(v)
-	}
-	return 0
-}
-
-func asFloat(v any) (float64, bool) {
-	switch v := v.(type) {
-	case float64:
-		return v, true
-	case int64:
-		return float64(v), true
-	}
-	return 0, false
-}
-
-func asBool(v any) bool {
-	switch v := v.(type) {
-	case bool:
-		return v
-	case int64:
-		return v != 0
-	}
-	return false
-}
-
 func fmtWhere(where, col string) string {
 	if where == "" {
 		return ""
@@ -324,7 +291,7 @@ func loadHierarchy(ctx context.Context, q database.Querier) (*hierarchy, error) 
 	if err != nil {
 		return nil, err
 	}
-	err = scanEach(rows, func() error {
+	err = database.EachRow(rows, func() error {
 		var (
 			id, parent   int
 			tier, status string
@@ -353,7 +320,7 @@ func loadHierarchy(ctx context.Context, q database.Querier) (*hierarchy, error) 
 	if err != nil {
 		return nil, err
 	}
-	err = scanEach(rows, func() error {
+	err = database.EachRow(rows, func() error {
 		var (
 			id, stp, region      int
 			p                    placed
@@ -392,16 +359,6 @@ func addMember(set, chain []int) []int {
 		}
 	}
 	return set
-}
-
-func scanEach(rows *stdsql.Rows, scan func() error) error {
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // Backfill fills the roll-ups Go works out from each answer in a database
